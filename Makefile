@@ -1,0 +1,64 @@
+# The two commands: `make run` and `make test`. Everything else is a step they use.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app app
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test install install-dev setup translations test-sqlite test-postgres bench lint clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Compiled message catalogues are build output (not in git).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d lms/translations
+
+setup: install translations
+	$(FLASK) db upgrade
+	$(FLASK) localities load
+	$(FLASK) courses import courses/
+	@if [ -z "$$DATABASE_URL" ] || [ "$$LMS_DEMO" = "1" ]; then $(FLASK) demo create; fi
+
+run: setup
+	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - app:app
+
+test: install-dev translations
+	@ran=""; \
+	echo "== test suite on SQLite =="; \
+	$(BIN)/pytest -q -p no:cacheprovider tests || exit 1; ran="SQLite"; \
+	if $(BIN)/python -m tests.backends postgres "$(PG_TEST_URL)" && $(BIN)/python -m tests.backends redis "$(REDIS_TEST_URL)"; then \
+		echo "== test suite on PostgreSQL + Redis (real Celery worker) =="; \
+		LMS_TEST_DATABASE_URL="$(PG_TEST_URL)" LMS_TEST_REDIS_URL="$(REDIS_TEST_URL)" \
+			$(BIN)/pytest -q -p no:cacheprovider tests || exit 1; ran="$$ran, PostgreSQL + Redis"; \
+	elif [ -n "$$CI" ]; then \
+		echo "PostgreSQL or Redis is not reachable, and CI must run on both"; exit 1; \
+	else \
+		echo "PostgreSQL or Redis not reachable: skipped the second pass"; \
+	fi; \
+	echo "Backends tested: $$ran"
+
+bench: install-dev
+	$(BIN)/python bench/run.py
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance

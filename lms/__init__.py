@@ -1,0 +1,165 @@
+"""The LMS application factory: config → extensions → blueprints → CLI → errors."""
+
+import os
+
+from flask import Flask, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from lms.config import load_config
+from lms.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+_sqlite_hooks_installed = False
+
+
+def _install_sqlite_hooks() -> None:
+    """Make pysqlite honour SAVEPOINT/BEGIN (SQLAlchemy's documented recipe) and foreign keys."""
+    global _sqlite_hooks_installed
+    if _sqlite_hooks_installed:
+        return
+    _sqlite_hooks_installed = True
+
+    @event.listens_for(Engine, "connect")
+    def _connect(dbapi_connection, _record):
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+    @event.listens_for(Engine, "begin")
+    def _begin(connection):
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN")
+
+
+def _select_locale():
+    from flask import current_app
+
+    languages = current_app.config["LMS_LANGUAGES"]
+    lang = session.get("lang")
+    if lang in languages:
+        return lang
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("LMS_INSTANCE_PATH", os.path.join(ROOT, "instance")),
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    app.config.update(load_config(app.instance_path, overrides))
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    _install_sqlite_hooks()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=os.path.join(ROOT, "lms", "translations"))
+    login_manager.init_app(app)
+
+    from lms.core.celery import celery_init_app
+
+    celery_init_app(app)
+    _register_models_and_tasks()
+    _configure_login()
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_request_hooks(app)
+
+    from lms.core.errors import register_error_handlers
+    from lms.core.templating import register_template_helpers
+
+    register_error_handlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def _register_models_and_tasks():
+    # Imported for their side effects: model classes on the metadata, tasks on Celery.
+    from lms.accounts import models as _accounts  # noqa: F401
+    from lms.catalog import models as _catalog  # noqa: F401
+    from lms.certificates import models as _certificates  # noqa: F401
+    from lms.certificates import tasks as _certificate_tasks  # noqa: F401
+    from lms.core import models as _core  # noqa: F401
+    from lms.core import outbox as _outbox  # noqa: F401
+    from lms.enrollment import models as _enrollment  # noqa: F401
+    from lms.localities import models as _localities  # noqa: F401
+    from lms.quizzes import models as _quizzes  # noqa: F401
+
+
+def _configure_login():
+    from flask_babel import lazy_gettext as _l
+
+    from lms.accounts.models import User
+    from lms.core.outbox import install_session_hooks
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        raw_id, _, version = user_id.partition(":")
+        if not raw_id.isdigit():
+            return None
+        user = db.session.get(User, int(raw_id))
+        if user is None or not user.is_active or str(user.session_version) != version:
+            return None
+        return user
+
+    install_session_hooks()
+
+
+def _register_blueprints(app):
+    from lms.accounts.blueprint import bp as accounts
+    from lms.catalog.blueprint import bp as catalog
+    from lms.certificates.blueprint import bp as certificates
+    from lms.core.blueprint import bp as core
+    from lms.enrollment.blueprint import bp as enrollment
+    from lms.localities.blueprint import bp as localities
+    from lms.quizzes.blueprint import bp as quizzes
+    from lms.reports.blueprint import bp as reports
+
+    for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app):
+    from lms.cli import register_cli
+
+    register_cli(app)
+
+
+def _register_request_hooks(app):
+    from lms.core.outbox import dispatch_ready
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "media-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+            "base-uri 'self'; form-action 'self'"))
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.teardown_request
+    def _dispatch_outbox(error):
+        # After the view committed: send what the commit queued. Never let it break a page.
+        if error is None:
+            try:
+                dispatch_ready()
+            except Exception:  # noqa: BLE001 - the relay retries later
+                app.logger.exception("outbox dispatch failed")

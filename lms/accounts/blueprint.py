@@ -1,0 +1,10 @@
+from flask import Blueprint
+
+from lms.accounts import controllers
+
+bp = Blueprint("accounts", __name__)
+bp.add_url_rule("/login", view_func=controllers.login, methods=["GET", "POST"])
+bp.add_url_rule("/logout", view_func=controllers.logout, methods=["POST"])
+bp.add_url_rule("/register", view_func=controllers.register, methods=["GET", "POST"])
+bp.add_url_rule("/language", view_func=controllers.set_language, methods=["POST"])
+bp.add_url_rule("/profile", view_func=controllers.profile)

@@ -1,0 +1,117 @@
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from lms.accounts import operations
+from lms.accounts.forms import LoginForm, RegisterForm
+from lms.core.outbox import dispatch_ready
+from lms.core.permissions import login_required
+from lms.core.urls import is_safe_next
+from lms.extensions import db
+from lms.localities import queries as locality_queries
+from lms.localities.models import CURRENT_SCHEME, Locality
+
+
+def _after_login_target():
+    target = request.args.get("next") or request.form.get("next")
+    return target if is_safe_next(target) else url_for("enrollment.my_learning")
+
+
+def login():
+    if current_user.is_authenticated:
+        return redirect(_after_login_target())
+    form = LoginForm()
+    if form.validate_on_submit():
+        if operations.is_throttled(form.login.data):
+            flash(_("Too many failed attempts. Please wait 15 minutes and try again."), "error")
+            return render_template("accounts/login.html", form=form), 429
+        user = operations.authenticate(form.login.data, form.password.data, ip=request.remote_addr)
+        db.session.commit()
+        if user is None:
+            form.password.errors.append(_("The e-mail/phone number or the password is not correct."))
+            return render_template("accounts/login.html", form=form), 400
+        login_user(user)
+        session["lang"] = user.locale or session.get("lang")
+        flash(_("Welcome, %(name)s!", name=user.full_name), "success")
+        return redirect(_after_login_target())
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("catalog.index"))
+
+
+def _locality_choices(form: RegisterForm) -> tuple[list[tuple[int, str]], int]:
+    """Choices for the commune picker — search matches first, then the home area — and the match count."""
+    units = list(locality_queries.home_communes())
+    matches = locality_queries.search_communes(form.locality_q.data) if form.locality_q.data else []
+    choices = [(0, _("— choose —"))]
+    seen = set()
+    for unit, former in matches:
+        label = unit.label if former is None else _("%(unit)s (formerly %(former)s)", unit=unit.label, former=former)
+        choices.append((unit.id, label))
+        seen.add(unit.id)
+    selected = form.locality_id.data if isinstance(form.locality_id.data, int) else None
+    if selected and selected not in seen:
+        unit = db.session.get(Locality, selected)
+        if unit is not None and unit.scheme == CURRENT_SCHEME and unit.level == "commune":
+            units.insert(0, unit)
+    for unit in units:
+        if unit.id not in seen:
+            choices.append((unit.id, unit.label))
+            seen.add(unit.id)
+    return choices, len(matches)
+
+
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("enrollment.my_learning"))
+    form = RegisterForm()
+    try:
+        form.locality_id.data = int(request.form.get("locality_id") or 0) if request.method == "POST" else 0
+    except ValueError:
+        form.locality_id.data = 0
+    form.locality_id.choices, match_count = _locality_choices(form)
+    if request.method == "POST" and form.search.data:
+        # The no-JavaScript picker: the search button re-renders the form with the matches.
+        if not form.locality_q.data:
+            form.locality_q.errors = [_("Type part of the name of your commune or ward.")]
+        elif match_count == 0:
+            form.locality_q.errors = [_("No commune or ward matches “%(q)s”.", q=form.locality_q.data)]
+        return render_template("accounts/register.html", form=form)
+    if form.validate_on_submit():
+        email, phone = operations.split_login(form.login.data)
+        try:
+            user = operations.create_user(form.full_name.data, form.password.data, email=email, phone=phone,
+                                          audience=form.audience.data,
+                                          locality=db.session.get(Locality, form.locality_id.data))
+        except operations.AccountError as error:
+            form.login.errors.append(str(error))
+        else:
+            user.locale = session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+            db.session.commit()
+            dispatch_ready()
+            login_user(user)
+            flash(_("Your account is ready. Welcome, %(name)s!", name=user.full_name), "success")
+            return redirect(url_for("catalog.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LMS_LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            db.session.commit()
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("catalog.index"))
+
+
+@login_required
+def profile():
+    return render_template("accounts/profile.html", user=current_user)

@@ -1,0 +1,52 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from lms.accounts.operations import normalise_phone, split_login
+
+
+def _valid_login(form, field):
+    email, phone = split_login(field.data or "")
+    if email:
+        local, _, domain = email.partition("@")
+        if not local or "." not in domain:
+            raise ValidationError(_l("Enter a valid e-mail address, e.g. ten@example.com."))
+    elif not phone:
+        raise ValidationError(_l("Enter an e-mail address or a 10-digit mobile number starting with 0."))
+
+
+class LoginForm(FlaskForm):
+    login = StringField(_l("E-mail or phone number"), validators=[DataRequired(_l("Enter your e-mail or phone number."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    submit = SubmitField(_l("Log in"))
+
+
+class RegisterForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[
+        DataRequired(_l("Enter your full name.")),
+        Length(min=2, max=160, message=_l("Your name must be between %(min)d and %(max)d characters.")),
+    ])
+    login = StringField(_l("E-mail or phone number"), validators=[
+        DataRequired(_l("Enter an e-mail address or a phone number.")), _valid_login])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Choose a password.")),
+        Length(min=8, max=128, message=_l("The password must have at least %(min)d characters.")),
+    ])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords are not the same."))])
+    audience = RadioField(_l("I am"), choices=[("citizen", _l("a resident")),
+                                               ("official", _l("a civil servant or public employee"))],
+                          default="citizen", validators=[DataRequired(_l("Choose one."))])
+    locality_q = StringField(_l("Find your commune or ward"))
+    locality_id = SelectField(_l("Commune or ward where you live or work"), coerce=int, validate_choice=False,
+                              validators=[DataRequired(_l("Choose your commune or ward."))])
+    search = SubmitField(_l("Search"))
+    submit = SubmitField(_l("Create account"))
+
+    def validate_locality_id(self, field):
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose your commune or ward from the list."))
+
+
+__all__ = ["LoginForm", "RegisterForm", "normalise_phone"]

@@ -1,0 +1,84 @@
+"""People and what they may do."""
+
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms.core.db import IdMixin, TimestampMixin, utcnow
+from lms.extensions import db
+
+AUDIENCES = ("citizen", "official", "cio")
+ROLES = ("trainer", "manager", "admin")
+
+
+class User(IdMixin, TimestampMixin, UserMixin, db.Model):
+    __tablename__ = "users"
+
+    full_name = db.Column(db.String(160), nullable=False)
+    full_name_folded = db.Column(db.String(160), nullable=False, index=True)
+    email = db.Column(db.String(254), unique=True)
+    phone = db.Column(db.String(20), unique=True)
+    password_hash = db.Column(db.String(255), nullable=False)
+    audience = db.Column(db.String(16), nullable=False, default="citizen")
+    locality_id = db.Column(db.Integer, db.ForeignKey("localities.id"), index=True)
+    locale = db.Column(db.String(8))
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+    # Bumped on password change so other sessions of this user stop working.
+    session_version = db.Column(db.Integer, nullable=False, default=1)
+
+    locality = db.relationship("Locality")
+    grants = db.relationship("RoleGrant", back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, role: str) -> bool:
+        return any(g.role == role for g in self.grants)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role("admin")
+
+    @property
+    def login_name(self) -> str:
+        return self.email or self.phone or ""
+
+    def manager_scopes(self) -> list:
+        """Localities this user manages (subtrees)."""
+        return [g.locality for g in self.grants if g.role == "manager" and g.locality is not None]
+
+    def can_manage_locality(self, locality) -> bool:
+        if self.is_admin:
+            return True
+        return any(scope.contains(locality) for scope in self.manager_scopes())
+
+    def can_view(self, user) -> bool:
+        return user is not None and (user.id == self.id or user.is_admin)
+
+
+class RoleGrant(IdMixin, TimestampMixin, db.Model):
+    """A role, optionally scoped: a manager grant names the locality subtree it covers."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (db.UniqueConstraint("user_id", "role", "locality_id"),)
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    role = db.Column(db.String(16), nullable=False)
+    locality_id = db.Column(db.Integer, db.ForeignKey("localities.id"))
+
+    user = db.relationship("User", back_populates="grants")
+    locality = db.relationship("Locality", lazy="joined")
+
+
+class LoginFailure(IdMixin, db.Model):
+    """Failed log-ins per login name, for throttling that works across app hosts."""
+
+    __tablename__ = "login_failures"
+    login = db.Column(db.String(254), nullable=False, index=True)
+    ip = db.Column(db.String(64))
+    at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)

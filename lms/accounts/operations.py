@@ -1,0 +1,108 @@
+"""State changes for accounts. Each flushes; the caller commits."""
+
+import re
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from lms.accounts.models import AUDIENCES, ROLES, LoginFailure, RoleGrant, User
+from lms.core import audit
+from lms.core.db import utcnow
+from lms.core.text import fold, nfc
+from lms.extensions import db
+
+_PHONE = re.compile(r"^0\d{9}$")
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; the message is shown to the user."""
+
+
+def normalise_phone(raw: str) -> str | None:
+    """Vietnamese mobile numbers as 10 digits starting with 0 (+84 / 84 prefixes accepted)."""
+    digits = re.sub(r"[\s.\-()]", "", raw or "")
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits if _PHONE.match(digits) else None
+
+
+def split_login(login: str) -> tuple[str | None, str | None]:
+    """Return (email, phone) for what a person typed in the login box."""
+    login = nfc(login)
+    if "@" in login:
+        return login.lower(), None
+    return None, normalise_phone(login)
+
+
+def find_by_login(login: str) -> User | None:
+    email, phone = split_login(login)
+    if email:
+        return db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if phone:
+        return db.session.scalar(select(User).where(User.phone == phone))
+    return None
+
+
+def create_user(full_name: str, password: str, *, email: str | None = None, phone: str | None = None,
+                audience: str = "citizen", locality=None, roles=()) -> User:
+    email = nfc(email).lower() or None
+    phone = normalise_phone(phone) if phone else None
+    if not (email or phone):
+        raise AccountError(_l("An e-mail address or a phone number is required."))
+    if audience not in AUDIENCES:
+        raise AccountError(_l("Unknown audience: %(audience)s", audience=audience))
+    if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        raise AccountError(_l("This e-mail address is already registered."))
+    if phone and db.session.scalar(select(User.id).where(User.phone == phone)):
+        raise AccountError(_l("This phone number is already registered."))
+    name = nfc(full_name)
+    user = User(full_name=name, full_name_folded=fold(name), email=email, phone=phone,
+                audience=audience, locality=locality)
+    user.set_password(password)
+    db.session.add(user)
+    for role in roles:
+        grant_role(user, role)
+    db.session.flush()
+    return user
+
+
+def grant_role(user: User, role: str, locality=None, actor=None) -> RoleGrant:
+    if role not in ROLES:
+        raise AccountError(_l("Unknown role: %(role)s", role=role))
+    if role == "manager" and locality is None:
+        raise AccountError(_l("A manager role needs a locality scope."))
+    for grant in user.grants:
+        if grant.role == role and grant.locality_id == getattr(locality, "id", None):
+            return grant
+    grant = RoleGrant(role=role, locality=locality)
+    user.grants.append(grant)
+    db.session.flush()
+    audit.record(actor, "role.grant", user, role=role, locality_id=getattr(locality, "id", None))
+    return grant
+
+
+def is_throttled(login: str) -> bool:
+    config = current_app.config
+    since = utcnow() - timedelta(minutes=config["LOGIN_THROTTLE_WINDOW_MINUTES"])
+    failures = db.session.scalar(
+        select(func.count(LoginFailure.id)).where(LoginFailure.login == fold(login), LoginFailure.at >= since))
+    return failures >= config["LOGIN_THROTTLE_MAX_FAILURES"]
+
+
+def authenticate(login: str, password: str, ip: str | None = None) -> User | None:
+    """The user when the password is right; otherwise records the failure and returns None."""
+    user = find_by_login(login)
+    if user is not None and user.is_active and user.check_password(password):
+        db.session.execute(delete(LoginFailure).where(LoginFailure.login == fold(login)))
+        return user
+    db.session.add(LoginFailure(login=fold(login), ip=ip))
+    db.session.flush()
+    return None
+
+
+def prune_login_failures(older_than_hours: int = 24) -> None:
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - timedelta(hours=older_than_hours)))

@@ -1,0 +1,9 @@
+from flask import Blueprint
+
+from lms.catalog import controllers
+
+bp = Blueprint("catalog", __name__)
+bp.add_url_rule("/courses", view_func=controllers.index)
+bp.add_url_rule("/courses/<slug>", view_func=controllers.course)
+bp.add_url_rule("/courses/<slug>/lessons/<int:lesson_id>", view_func=controllers.lesson)
+bp.add_url_rule("/courses/<slug>/assets/<path:path>", view_func=controllers.asset)

@@ -1,0 +1,67 @@
+from flask import abort, render_template, request
+from flask_login import current_user
+
+from lms.catalog import queries
+from lms.catalog.models import Lesson
+from lms.core.controllers import send_stored
+from lms.core.permissions import require
+from lms.enrollment import operations as enrollment_ops
+from lms.enrollment.queries import progress_by_enrollment
+from lms.extensions import db
+from lms.quizzes.models import Quiz
+
+
+def index():
+    query = request.args.get("q", "").strip()
+    courses = queries.published_courses(query)
+    return render_template("catalog/index.html", courses=courses, query=query)
+
+
+def _course_or_404(slug):
+    course = queries.course_by_slug(slug)
+    if course is None:
+        abort(404)
+    require(course.can_view(current_user))
+    return course
+
+
+def course(slug):
+    course = _course_or_404(slug)
+    enrollment = enrollment_ops.find_enrollment(current_user, course)
+    done = enrollment_ops.completed_lesson_ids(enrollment)
+    quizzes = db.session.scalars(db.select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))).all()
+    passed = enrollment_ops.passed_quiz_ids(current_user.id, [q.id for q in quizzes]) if enrollment else set()
+    lessons = course.active_lessons()
+    next_lesson = enrollment_ops.resume_lesson(enrollment, lessons, done) if enrollment else None
+    return render_template(
+        "catalog/course.html", course=course, enrollment=enrollment, done=done, quizzes=quizzes, passed=passed,
+        lessons=lessons, next_lesson=next_lesson,
+        progress=progress_by_enrollment([enrollment]).get(enrollment.id, 0) if enrollment else 0,
+        can_enrol=course.can_enrol(current_user),
+    )
+
+
+def lesson(slug, lesson_id):
+    course = _course_or_404(slug)
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or lesson.course_id != course.id:
+        abort(404)
+    require(lesson.can_view(current_user))
+    enrollment = enrollment_ops.find_enrollment(current_user, course)
+    if enrollment is not None:
+        enrollment_ops.record_visit(enrollment, lesson)
+        db.session.commit()
+    lessons = course.active_lessons()
+    index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
+    previous_lesson = lessons[index - 1] if index else None
+    next_lesson = lessons[index + 1] if index is not None and index + 1 < len(lessons) else None
+    done = enrollment_ops.completed_lesson_ids(enrollment)
+    return render_template("catalog/lesson.html", course=course, lesson=lesson, enrollment=enrollment,
+                           is_done=lesson.id in done, previous_lesson=previous_lesson, next_lesson=next_lesson,
+                           position=(index or 0) + 1, total=len(lessons))
+
+
+def asset(slug, path):
+    course = _course_or_404(slug)
+    return send_stored(f"courses/{course.slug}/assets/{path}")
+

@@ -1,0 +1,55 @@
+import mimetypes
+
+from flask import abort, current_app, jsonify, redirect, send_file, url_for
+from sqlalchemy import text
+
+from lms.core.files import get_store
+from lms.extensions import db
+
+# Files that browsers may show inline; everything else downloads as an attachment.
+INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml", "application/pdf",
+                "audio/mpeg", "audio/ogg", "audio/wav", "video/mp4", "video/webm", "text/plain"}
+
+
+def home():
+    return redirect(url_for("catalog.index"))
+
+
+def healthz():
+    database = "ok"
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means the database does not answer
+        db.session.rollback()
+        database = "error"
+    queue = _queue_status()
+    healthy = database == "ok" and queue in ("ok", "eager")
+    body = {"status": "ok" if healthy else "error", "database": database, "queue": queue}
+    return jsonify(body), 200 if healthy else 503
+
+
+def _queue_status() -> str:
+    celery_app = current_app.extensions["celery"]
+    if celery_app.conf.task_always_eager:
+        return "eager"
+    try:
+        with celery_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+        return "ok"
+    except Exception:  # noqa: BLE001
+        return "error"
+
+
+def send_stored(key: str, download_name: str | None = None):
+    """Serve a file from the store; sandboxed so an uploaded SVG or HTML can never run script here."""
+    try:
+        path = get_store().local_path(key)
+    except ValueError:
+        abort(404)
+    if path is None:
+        abort(404)
+    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    response = send_file(path, mimetype=mimetype, as_attachment=mimetype not in INLINE_TYPES,
+                         download_name=download_name or path.name, max_age=3600, conditional=True)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; sandbox"
+    return response

@@ -1,0 +1,120 @@
+"""Markdown → sanitised HTML, the one renderer for lessons, descriptions and quizzes.
+
+Python-Markdown renders; nh3 (an allowlist sanitiser) then removes anything executable:
+scripts, event handlers, `javascript:`/`data:` URLs and iframes from hosts not allowed.
+Bump RENDERER_VERSION whenever the output for the same source can change, so stored HTML
+is re-rendered.
+"""
+
+from urllib.parse import urlparse
+
+import markdown as md
+import nh3
+from flask import current_app, has_app_context
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+RENDERER_VERSION = 1
+
+EXTENSIONS = [
+    "tables",
+    "fenced_code",
+    "footnotes",
+    "admonition",
+    "toc",
+    "attr_list",
+    "def_list",
+    "sane_lists",
+]
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
+    "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small",
+    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+    "tr", "u", "ul", "audio", "video", "source", "track", "iframe",
+}
+_COMMON = {"id", "class", "title", "lang", "dir"}
+ALLOWED_ATTRIBUTES = {
+    "*": _COMMON,
+    "a": _COMMON | {"href", "hreflang"},
+    "img": _COMMON | {"src", "alt", "width", "height", "loading"},
+    "td": _COMMON | {"colspan", "rowspan", "align"},
+    "th": _COMMON | {"colspan", "rowspan", "align", "scope"},
+    "ol": _COMMON | {"start", "type"},
+    "audio": _COMMON | {"src", "controls", "preload"},
+    "video": _COMMON | {"src", "controls", "preload", "poster", "width", "height"},
+    "source": {"src", "type"},
+    "track": {"src", "kind", "srclang", "label", "default"},
+    "iframe": _COMMON | {"src", "width", "height", "allowfullscreen"},
+}
+ALLOWED_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+def _iframe_hosts() -> set[str]:
+    if has_app_context():
+        return set(current_app.config.get("LMS_IFRAME_HOSTS", ()))
+    return set()
+
+
+def _filter_attribute(element, attribute, value):
+    if element == "iframe" and attribute == "src":
+        parsed = urlparse(value)
+        if parsed.scheme != "https" or parsed.hostname not in _iframe_hosts():
+            return None
+    return value
+
+
+def sanitise(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_SCHEMES,
+        attribute_filter=_filter_attribute,
+        link_rel="noopener noreferrer",
+    )
+
+
+class _LinkRewriter(Treeprocessor):
+    def __init__(self, md_instance, resolve):
+        super().__init__(md_instance)
+        self.resolve = resolve
+
+    def run(self, root):
+        for element in root.iter():
+            for attribute in ("src", "href", "poster"):
+                value = element.get(attribute)
+                if value and not urlparse(value).scheme and not value.startswith(("/", "#")):
+                    element.set(attribute, self.resolve(value))
+
+
+class _LinkRewriting(Extension):
+    """Resolves relative links (course assets) to the URLs the app serves them at."""
+
+    def __init__(self, resolve):
+        super().__init__()
+        self.resolve = resolve
+
+    def extendMarkdown(self, md_instance):
+        md_instance.treeprocessors.register(_LinkRewriter(md_instance, self.resolve), "lms_links", 0)
+
+
+def render(source: str, resolve_link=None) -> str:
+    """Render author Markdown to HTML that is safe to insert in a page.
+
+    `resolve_link(relative_url) -> url` maps links such as `../assets/a.png` to served URLs.
+    """
+    extensions = list(EXTENSIONS)
+    if resolve_link is not None:
+        extensions.append(_LinkRewriting(resolve_link))
+    html = md.markdown(source or "", extensions=extensions, output_format="html")
+    return sanitise(html)
+
+
+def render_inline(source: str) -> str:
+    """Render a one-line fragment (question option, heading) without the wrapping <p>."""
+    html = render(source).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html

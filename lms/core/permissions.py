@@ -1,0 +1,53 @@
+"""Access decorators, stackable, answering HTML and JSON clients differently.
+
+Permission *logic* lives on the models (`can_view`, `can_manage`); these helpers only
+enforce it, so views never open-code a role check.
+"""
+
+from functools import wraps
+
+from flask import abort, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path.endswith(".json"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            if wants_json():
+                return jsonify(error="unauthorized", message=_("Please log in.")), 401
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def role_required(*roles):
+    """Require one of the roles (admin always passes). Stack under @login_required."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_required(view)(*args, **kwargs)
+            if not (current_user.is_admin or any(current_user.has_role(r) for r in roles)):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def require(allowed: bool) -> None:
+    """Abort with 403 unless the model's permission method allowed the action."""
+    if not allowed:
+        abort(403)

@@ -1,0 +1,43 @@
+"""Template helpers: dates in Vietnam's time zone as dd/mm/yyyy, language list, sanitised HTML."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request
+from flask_babel import get_locale
+from markupsafe import Markup
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(VIETNAM)
+
+
+def format_date(value) -> str:
+    local = to_local(value) if isinstance(value, datetime) else value
+    return local.strftime("%d/%m/%Y") if local else ""
+
+
+def format_datetime(value) -> str:
+    local = to_local(value)
+    return local.strftime("%H:%M %d/%m/%Y") if local else ""
+
+
+def register_template_helpers(app):
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["datetime"] = format_datetime
+    # Stored HTML was sanitised by lms.core.markdown when it was rendered.
+    app.jinja_env.filters["sanitised"] = Markup
+
+    @app.context_processor
+    def _globals():
+        return {
+            "languages": current_app.config["LMS_LANGUAGES"],
+            "current_language": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
+            "current_path": request.full_path.rstrip("?") if request else "/",
+        }

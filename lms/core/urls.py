@@ -1,0 +1,11 @@
+from urllib.parse import urljoin, urlparse
+
+from flask import request
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-site paths: no scheme, no host, no `//evil` or `\\evil` tricks."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    joined = urlparse(urljoin(request.host_url, target))
+    return joined.scheme in {"http", "https"} and joined.netloc == urlparse(request.host_url).netloc

@@ -1,0 +1,8 @@
+from flask import Blueprint
+
+from lms.enrollment import controllers
+
+bp = Blueprint("enrollment", __name__)
+bp.add_url_rule("/courses/<slug>/enrol", view_func=controllers.enrol, methods=["POST"])
+bp.add_url_rule("/courses/<slug>/lessons/<int:lesson_id>/done", view_func=controllers.set_lesson_done, methods=["POST"])
+bp.add_url_rule("/my", view_func=controllers.my_learning)

@@ -1,0 +1,61 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.catalog import queries as catalog_queries
+from lms.catalog.models import Lesson
+from lms.certificates.models import Certificate
+from lms.core.permissions import login_required, require
+from lms.enrollment import operations
+from lms.enrollment.queries import progress_by_enrollment
+from lms.extensions import db
+
+
+@login_required
+def enrol(slug):
+    course = catalog_queries.course_by_slug(slug)
+    if course is None:
+        abort(404)
+    require(course.can_view(current_user))
+    try:
+        operations.enrol(current_user, course)
+    except operations.EnrollmentError as error:
+        flash(str(error), "error")
+        return redirect(url_for("catalog.course", slug=slug)), 303
+    db.session.commit()
+    flash(_("You are enrolled in “%(title)s”. Good luck!", title=course.title), "success")
+    lessons = course.active_lessons()
+    target = url_for("catalog.lesson", slug=slug, lesson_id=lessons[0].id) if lessons else url_for("catalog.course", slug=slug)
+    return redirect(target, 303)
+
+
+@login_required
+def set_lesson_done(slug, lesson_id):
+    course = catalog_queries.course_by_slug(slug)
+    lesson = db.session.get(Lesson, lesson_id)
+    if course is None or lesson is None or lesson.course_id != course.id:
+        abort(404)
+    require(lesson.can_view(current_user))
+    enrollment = operations.find_enrollment(current_user, course)
+    if enrollment is None:
+        flash(_("Enrol in the course first to save your progress."), "error")
+        return redirect(url_for("catalog.course", slug=slug), 303)
+    if request.form.get("done", "1") == "1":
+        operations.mark_done(enrollment, lesson)
+    else:
+        operations.mark_not_done(enrollment, lesson)
+    db.session.commit()
+    next_id = request.form.get("next_lesson", type=int)
+    if next_id and (nxt := db.session.get(Lesson, next_id)) is not None and nxt.course_id == course.id:
+        return redirect(url_for("catalog.lesson", slug=slug, lesson_id=nxt.id), 303)
+    return redirect(url_for("catalog.lesson", slug=slug, lesson_id=lesson.id), 303)
+
+
+@login_required
+def my_learning():
+    enrollments = operations.my_enrollments(current_user)
+    progress = progress_by_enrollment(enrollments)
+    certificates = {c.course_id: c for c in db.session.scalars(
+        db.select(Certificate).where(Certificate.user_id == current_user.id))}
+    return render_template("enrollment/my_learning.html", enrollments=enrollments, progress=progress,
+                           certificates=certificates)

@@ -1,0 +1,130 @@
+"""Enrollment state changes. Flush only; controllers and tasks commit."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from lms.catalog.models import Course, Lesson
+from lms.core import outbox
+from lms.core.db import utcnow
+from lms.enrollment.models import Enrollment, LessonProgress
+from lms.extensions import db
+from lms.quizzes.models import Attempt, Quiz
+
+
+class EnrollmentError(ValueError):
+    pass
+
+
+def find_enrollment(user, course) -> Enrollment | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id))
+
+
+def enrol(user, course: Course, source: str = "self") -> Enrollment:
+    """Enrol the user (idempotent); the enrollment records the user's locality now."""
+    existing = find_enrollment(user, course)
+    if existing is not None:
+        return existing
+    if source == "self" and not course.can_enrol(user):
+        raise EnrollmentError(_l("This course is not open to you."))
+    enrollment = Enrollment(user=user, course=course, source=source, locality_id=user.locality_id)
+    db.session.add(enrollment)
+    db.session.flush()
+    return enrollment
+
+
+def _progress_row(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
+    row = db.session.scalar(select(LessonProgress).where(
+        LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id == lesson.id))
+    if row is None:
+        row = LessonProgress(enrollment=enrollment, lesson=lesson)
+        db.session.add(row)
+    return row
+
+
+def record_visit(enrollment: Enrollment, lesson: Lesson) -> None:
+    """Remember where the learner is, for "continue where I left off"."""
+    _progress_row(enrollment, lesson)
+    enrollment.last_lesson = lesson
+    enrollment.last_seen_at = utcnow()
+    db.session.flush()
+
+
+def mark_done(enrollment: Enrollment, lesson: Lesson) -> None:
+    row = _progress_row(enrollment, lesson)
+    row.completed_at = row.completed_at or utcnow()
+    enrollment.last_lesson = lesson
+    enrollment.last_seen_at = utcnow()
+    db.session.flush()
+    check_completion(enrollment)
+
+
+def mark_not_done(enrollment: Enrollment, lesson: Lesson) -> None:
+    row = _progress_row(enrollment, lesson)
+    row.completed_at = None
+    db.session.flush()
+
+
+def completed_lesson_ids(enrollment: Enrollment | None) -> set[int]:
+    if enrollment is None:
+        return set()
+    return set(db.session.scalars(select(LessonProgress.lesson_id).where(
+        LessonProgress.enrollment_id == enrollment.id, LessonProgress.completed_at.is_not(None))))
+
+
+def progress_percent(enrollment: Enrollment, lesson_ids: list[int] | None = None) -> int:
+    """Share of the course's active lessons that are done, 0–100."""
+    if lesson_ids is None:
+        lesson_ids = [lesson.id for lesson in enrollment.course.active_lessons()]
+    if not lesson_ids:
+        return 0
+    done = completed_lesson_ids(enrollment) & set(lesson_ids)
+    return round(100 * len(done) / len(lesson_ids))
+
+
+def resume_lesson(enrollment: Enrollment, lessons: list[Lesson], done: set[int]) -> Lesson | None:
+    """Where "continue" leads: the first unfinished lesson from the last one seen, else the first unfinished."""
+    if not lessons:
+        return None
+    start = next((i for i, lesson in enumerate(lessons) if lesson.id == enrollment.last_lesson_id), 0)
+    for lesson in lessons[start:] + lessons[:start]:
+        if lesson.id not in done:
+            return lesson
+    return lessons[start]
+
+
+def passed_quiz_ids(user_id: int, quiz_ids) -> set[int]:
+    if not quiz_ids:
+        return set()
+    return set(db.session.scalars(select(Attempt.quiz_id).distinct().where(
+        Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.passed.is_(True))))
+
+
+def check_completion(enrollment: Enrollment) -> bool:
+    """Mark the enrollment complete when every lesson is done and every quiz passed.
+
+    Completion queues the certificate through the outbox, in this same transaction, so the
+    certificate exists if and only if the completion was committed.
+    """
+    if enrollment.completed_at is not None:
+        return True
+    course = enrollment.course
+    lesson_ids = {lesson.id for lesson in course.active_lessons()}
+    if not lesson_ids or not lesson_ids <= completed_lesson_ids(enrollment):
+        return False
+    quiz_ids = set(db.session.scalars(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))))
+    if not quiz_ids <= passed_quiz_ids(enrollment.user_id, quiz_ids):
+        return False
+    enrollment.completed_at = utcnow()
+    db.session.flush()
+    if course.certificate:
+        outbox.enqueue("certificates.issue", enrollment_id=enrollment.id)
+    return True
+
+
+def my_enrollments(user):
+    return db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id)
+                              .options(selectinload(Enrollment.course), selectinload(Enrollment.last_lesson))
+                              .order_by(func.coalesce(Enrollment.last_seen_at, Enrollment.enrolled_at).desc())).all()

@@ -1,0 +1,162 @@
+"""The certificate path through a real Celery worker on Redis (second pass of `make test`).
+
+These tests commit for real (a worker in another process cannot see a rolled-back
+transaction), so they clean up what they made.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from lms import create_app
+from lms.extensions import db
+from tests.conftest import FIXTURE_COURSES, ROOT, _database_url
+
+REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "")
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get("LMS_TEST_DATABASE_URL") and REDIS_URL),
+    reason="needs PostgreSQL and Redis (the second pass of `make test` provides both)",
+)
+
+
+@pytest.fixture(scope="module")
+def queue():
+    return f"lms-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def worker(app, queue, tmp_path_factory):
+    env = dict(os.environ, DATABASE_URL=_database_url(), CELERY_BROKER_URL=REDIS_URL, CELERY_QUEUE=queue,
+               SECRET_KEY="worker-test-secret", LMS_INSTANCE_PATH=str(tmp_path_factory.mktemp("worker")))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "app:celery", "worker", "--pool", "solo", "-Q", queue,
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _app(queue, broker):
+    return create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": _database_url(), "SECRET_KEY": "x", "CELERY_EAGER": False,
+        "CELERY_BROKER_URL": broker, "CELERY_QUEUE": queue, "LMS_FILE_STORE": str(ROOT / "instance" / "test-files"),
+    })
+
+
+def _complete_course(tag: str):
+    """Make a learner who finishes the fixture course; returns (user id, course id). Commits."""
+    from lms.accounts.operations import create_user
+    from lms.catalog.operations import import_course
+    from lms.catalog.queries import course_by_slug
+    from lms.catalog.source import read_course
+    from lms.enrollment import operations as enrollment_ops
+    from lms.quizzes import operations as quiz_ops
+    from lms.quizzes.models import Quiz
+
+    import_course(read_course(FIXTURE_COURSES / "mini-course"))
+    course = course_by_slug("mini-course")
+    user = create_user("Lê Văn Thử", "mat-khau-123", email=f"worker-{tag}@example.vn")
+    enrollment = enrollment_ops.enrol(user, course)
+    for lesson in course.active_lessons():
+        enrollment_ops.mark_done(enrollment, lesson)
+    quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+    quiz_ops.submit_attempt(quiz, user, {q.id: q.answer for q in quiz.active_questions()})
+    db.session.commit()
+    return user.id, course.id
+
+
+def _wait_for_certificate(user_id, course_id, timeout=30.0):
+    from lms.certificates.models import Certificate
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.rollback()  # see the worker's commits
+        count = db.session.scalar(select(func.count(Certificate.id)).where(
+            Certificate.user_id == user_id, Certificate.course_id == course_id))
+        if count:
+            return count
+        time.sleep(0.2)
+    return 0
+
+
+def _cleanup(user_id):
+    from lms.accounts.models import User
+    from lms.catalog.models import Course
+    from lms.certificates.models import Certificate
+    from lms.core.models import OutboxMessage
+
+    db.session.rollback()
+    db.session.execute(delete(Certificate).where(Certificate.user_id == user_id))
+    db.session.execute(delete(User).where(User.id == user_id))
+    db.session.execute(delete(Course).where(Course.slug == "mini-course"))
+    db.session.execute(delete(OutboxMessage))
+    db.session.commit()
+
+
+def test_completion_issues_exactly_one_certificate_through_the_worker(worker, queue):
+    from lms.certificates.models import Certificate
+    from lms.core.models import OutboxMessage
+    from lms.core.outbox import dispatch_ready
+
+    app = _app(queue, REDIS_URL)
+    with app.app_context():
+        user_id = None
+        try:
+            user_id, course_id = _complete_course("once")
+            assert dispatch_ready() == 1
+            message = db.session.scalar(select(OutboxMessage))
+            assert message.dispatched_at is not None and message.task == "certificates.issue"
+            assert _wait_for_certificate(user_id, course_id) == 1, worker_output(worker)
+
+            # A retried or duplicated message must not make a second certificate.
+            task = app.extensions["celery"].tasks["certificates.issue"]
+            for _ in range(3):
+                task.apply_async(kwargs=message.kwargs)
+            time.sleep(2)
+            db.session.rollback()
+            certificates = db.session.scalars(select(Certificate).where(Certificate.user_id == user_id)).all()
+            assert len(certificates) == 1
+            assert certificates[0].holder_name == "Lê Văn Thử"
+        finally:
+            if user_id:
+                _cleanup(user_id)
+
+
+def test_broker_outage_keeps_the_message_and_the_relay_delivers_it(worker, queue):
+    from lms.core.models import OutboxMessage
+    from lms.core.outbox import dispatch_ready, relay
+
+    down = _app(queue, "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    user_id = None
+    with down.app_context():
+        try:
+            user_id, course_id = _complete_course("outage")
+            assert dispatch_ready() == 0
+            message = db.session.scalar(select(OutboxMessage))
+            assert message.dispatched_at is None and message.last_error
+        except Exception:
+            if user_id:
+                _cleanup(user_id)
+            raise
+    up = _app(queue, REDIS_URL)
+    with up.app_context():
+        try:
+            assert relay(older_than_seconds=0) == 1
+            assert _wait_for_certificate(user_id, course_id) == 1, worker_output(worker)
+        finally:
+            _cleanup(user_id)
+
+
+def worker_output(process) -> str:
+    if process.poll() is None:
+        return "worker still running (no certificate within the timeout)"
+    return process.stdout.read()

@@ -1,0 +1,66 @@
+"""The whole path a resident takes, through the Flask test client only."""
+
+from sqlalchemy import select
+
+from lms.certificates.models import Certificate
+from lms.enrollment.models import Enrollment
+from lms.quizzes.models import Question
+from tests.conftest import text_of
+
+
+def test_register_enrol_learn_pass_and_verify(client, db_session, create_course, commune):
+    course = create_course()
+    vung_tau = commune("26506")
+
+    # Register with the commune picker.
+    page = client.post("/register", data={"locality_q": "vung tau", "search": "1"})
+    assert "Phường Vũng Tàu" in text_of(page)
+    response = client.post("/register", data={
+        "full_name": "  Trần   Thị Hoà ", "login": "0912 345 678", "password": "mat-khau-123",
+        "confirm": "mat-khau-123", "audience": "citizen", "locality_id": vung_tau.id, "submit": "1"})
+    assert response.status_code == 302
+
+    # Catalogue search without diacritics.
+    assert course.title in text_of(client.get("/courses?q=dich vu cong"))
+
+    # Enrol, read, mark done.
+    response = client.post(f"/courses/{course.slug}/enrol")
+    assert response.status_code == 303
+    enrollment = db_session.scalar(select(Enrollment).where(Enrollment.course_id == course.id))
+    assert enrollment.user.full_name == "Trần Thị Hoà"
+    assert enrollment.locality_id == vung_tau.id
+    lessons = course.active_lessons()
+    lesson_page = client.get(f"/courses/{course.slug}/lessons/{lessons[0].id}")
+    html = lesson_page.get_data(as_text=True)
+    assert "<script>alert" not in html and "onerror" not in html and "javascript:" not in html
+    assert f"/courses/{course.slug}/assets/so-do.svg" in html
+    client.post(f"/courses/{course.slug}/lessons/{lessons[0].id}/done", data={"done": "1"})
+    assert "50%" in text_of(client.get("/my"))
+    assert "Continue where I left off" in text_of(client.get("/my")) or "Tiếp tục" in text_of(client.get("/my"))
+    client.post(f"/courses/{course.slug}/lessons/{lessons[1].id}/done", data={"done": "1"})
+    assert db_session.scalar(select(Certificate)) is None  # the quiz is still to pass
+
+    # The quiz page never carries the key.
+    quiz = course_quiz(db_session, course)
+    page = client.get(f"/quizzes/{quiz.id}").get_data(as_text=True)
+    assert "correct" not in page.lower() and "Số định danh cá nhân gồm 12 chữ số" not in page
+    questions = db_session.scalars(select(Question).where(Question.quiz_id == quiz.id).order_by(Question.position)).all()
+    answers = {f"q{q.id}": q.answer for q in questions}
+    response = client.post(f"/quizzes/{quiz.id}/submit", data=answers)
+    assert response.status_code == 303
+    result = text_of(client.get(response.headers["Location"]))
+    assert "100.0%" in result
+
+    certificate = db_session.scalar(select(Certificate).where(Certificate.course_id == course.id))
+    assert certificate is not None and certificate.holder_name == "Trần Thị Hoà"
+    verify = client.get(f"/verify/{certificate.serial}")
+    body = text_of(verify)
+    assert "Trần Thị Hoà" in body and course.title in body
+    assert certificate.issued_at.strftime("%d/%m/%Y")[:2] in body
+    assert "0912345678" not in verify.get_data(as_text=True)
+
+
+def course_quiz(db_session, course):
+    from lms.quizzes.models import Quiz
+
+    return db_session.scalar(select(Quiz).where(Quiz.course_id == course.id))
