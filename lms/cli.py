@@ -105,6 +105,29 @@ def create_admin_command(name, login, password):
     click.echo(f"administrator: {user.login_name}")
 
 
+@users_cli.command("grant")
+@click.argument("login")
+@click.argument("role", type=click.Choice(["trainer", "manager", "admin"]))
+@click.option("--locality", help='Scope of a manager, as "scheme/code", e.g. 2025-07/26506 or 2025-07/79.')
+def grant_command(login, role, locality):
+    """Give an existing account a role (a manager needs --locality)."""
+    from lms.accounts import operations
+    from lms.localities.queries import find_unit
+
+    user = operations.find_by_login(login)
+    if user is None:
+        raise click.ClickException(f"no account with the log-in {login}")
+    scope = find_unit(locality) if locality else None
+    if locality and scope is None:
+        raise click.ClickException(f"no locality {locality}")
+    try:
+        operations.grant_role(user, role, locality=scope)
+    except operations.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"{user.login_name}: {role}" + (f" of {scope.label}" if scope else ""))
+
+
 DEMO_ACCOUNTS = [
     # (role, name, login, password, audience, home commune code in the 2025-07 scheme)
     ("learner", "Nguyễn Thị Lan", "hocvien@demo.vn", "hocvien-demo-2025", "citizen", "26506"),

@@ -28,9 +28,19 @@ def format_datetime(value) -> str:
     return local.strftime("%H:%M %d/%m/%Y") if local else ""
 
 
+def format_number(value, digits: int = 1) -> str:
+    """Vietnamese number style: 1.234,5 — and no trailing ',0' on whole numbers."""
+    if value is None:
+        return ""
+    number = round(float(value), digits)
+    text = f"{number:,.{digits}f}" if number != int(number) else f"{int(number):,}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
 def register_template_helpers(app):
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["number"] = format_number
     # Stored HTML was sanitised by lms.core.markdown when it was rendered.
     app.jinja_env.filters["sanitised"] = Markup
 

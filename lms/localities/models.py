@@ -45,13 +45,25 @@ class Locality(IdMixin, db.Model):
             unit = unit.parent
         return ", ".join(names)
 
+    def successors_query(self):
+        """Ids of the current units this unit's subtree rolls up to (a subquery)."""
+        return db.select(Locality.current_id).where(Locality.path.startswith(self.path), Locality.current_id.is_not(None))
+
     def contains(self, other: "Locality | None") -> bool:
-        """True when `other` lies in this unit's subtree, as recorded or through its successor."""
+        """True when `other` lies in this unit's subtree, as recorded or through the reform.
+
+        Across schemes a unit is inside when its successor is one of this subtree's successors:
+        a ward contains the old communes merged into it; an old district contains the new
+        wards that took over its communes.
+        """
         if other is None:
             return False
         if other.path.startswith(self.path):
             return True
-        return other.current is not None and other.current.path.startswith(self.path)
+        if other.current_id is None:
+            return False
+        return db.session.scalar(db.select(db.exists(
+            self.successors_query().where(Locality.current_id == other.current_id)))) or False
 
     def __repr__(self):
         return f"<Locality {self.scheme}/{self.level}/{self.code} {self.name}>"

@@ -30,13 +30,13 @@ class CoverageRow:
 
 
 def _grouped(fact_locality_column, scope: Locality, mode: str, *aggregates):
+    """Facts in scope, grouped per unit: recorded under the scope, or rolled up (through the
+    lineage) to a unit that the scope's subtree rolls up to — the same rule as Locality.contains."""
     recorded = aliased(Locality)
-    current = aliased(Locality)
     group_key = recorded.current_id if mode == "current" else recorded.id
     return (select(group_key.label("unit_id"), *aggregates)
             .join(recorded, recorded.id == fact_locality_column)
-            .outerjoin(current, current.id == recorded.current_id)
-            .where(or_(recorded.path.startswith(scope.path), current.path.startswith(scope.path)))
+            .where(or_(recorded.path.startswith(scope.path), recorded.current_id.in_(scope.successors_query())))
             .group_by(group_key))
 
 
