@@ -56,7 +56,7 @@ test: install-dev translations
 	echo "Backends tested: $$ran"
 
 bench: install-dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/lesson_page.py
 
 lint: install-dev
 	$(BIN)/ruff check .

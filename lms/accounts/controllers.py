@@ -48,7 +48,7 @@ def _locality_choices(form: RegisterForm) -> tuple[list[tuple[int, str]], int]:
     """Choices for the commune picker — search matches first, then the home area — and the match count."""
     units = list(locality_queries.home_communes())
     matches = locality_queries.search_communes(form.locality_q.data) if form.locality_q.data else []
-    choices = [(0, _("— choose —"))]
+    choices = [("", _("— choose —"))]
     seen = set()
     for unit, former in matches:
         label = unit.label if former is None else _("%(unit)s (formerly %(former)s)", unit=unit.label, former=former)
@@ -70,10 +70,6 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("enrollment.my_learning"))
     form = RegisterForm()
-    try:
-        form.locality_id.data = int(request.form.get("locality_id") or 0) if request.method == "POST" else 0
-    except ValueError:
-        form.locality_id.data = 0
     form.locality_id.choices, match_count = _locality_choices(form)
     if request.method == "POST" and form.search.data:
         # The no-JavaScript picker: the search button re-renders the form with the matches.

@@ -16,6 +16,14 @@ def _valid_login(form, field):
         raise ValidationError(_l("Enter an e-mail address or a 10-digit mobile number starting with 0."))
 
 
+def _id_or_zero(value) -> int:
+    """Coerce a posted <select> value; the empty placeholder becomes 0 ("nothing chosen")."""
+    try:
+        return int(value) if value not in (None, "") else 0
+    except (TypeError, ValueError):
+        return 0
+
+
 class LoginForm(FlaskForm):
     login = StringField(_l("E-mail or phone number"), validators=[DataRequired(_l("Enter your e-mail or phone number."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
@@ -39,7 +47,7 @@ class RegisterForm(FlaskForm):
                                                ("official", _l("a civil servant or public employee"))],
                           default="citizen", validators=[DataRequired(_l("Choose one."))])
     locality_q = StringField(_l("Find your commune or ward"))
-    locality_id = SelectField(_l("Commune or ward where you live or work"), coerce=int, validate_choice=False,
+    locality_id = SelectField(_l("Commune or ward where you live or work"), coerce=_id_or_zero, validate_choice=False,
                               validators=[DataRequired(_l("Choose your commune or ward."))])
     search = SubmitField(_l("Search"))
     submit = SubmitField(_l("Create account"))

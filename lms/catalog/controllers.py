@@ -1,5 +1,6 @@
 from flask import abort, render_template, request
 from flask_login import current_user
+from sqlalchemy.orm import undefer
 
 from lms.catalog import queries
 from lms.catalog.models import Lesson
@@ -43,21 +44,21 @@ def course(slug):
 
 def lesson(slug, lesson_id):
     course = _course_or_404(slug)
-    lesson = db.session.get(Lesson, lesson_id)
+    lesson = db.session.get(Lesson, lesson_id, options=[undefer(Lesson.body_html)])
     if lesson is None or lesson.course_id != course.id:
         abort(404)
     require(lesson.can_view(current_user))
     enrollment = enrollment_ops.find_enrollment(current_user, course)
-    if enrollment is not None:
-        enrollment_ops.record_visit(enrollment, lesson)
+    progress = enrollment_ops.progress_of(enrollment)
+    if enrollment is not None and enrollment_ops.record_visit(enrollment, lesson, progress):
         db.session.commit()
     lessons = course.active_lessons()
     index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
     previous_lesson = lessons[index - 1] if index else None
     next_lesson = lessons[index + 1] if index is not None and index + 1 < len(lessons) else None
-    done = enrollment_ops.completed_lesson_ids(enrollment)
+    is_done = progress.get(lesson.id) is not None
     return render_template("catalog/lesson.html", course=course, lesson=lesson, enrollment=enrollment,
-                           is_done=lesson.id in done, previous_lesson=previous_lesson, next_lesson=next_lesson,
+                           is_done=is_done, previous_lesson=previous_lesson, next_lesson=next_lesson,
                            position=(index or 0) + 1, total=len(lessons))
 
 

@@ -84,8 +84,9 @@ class Lesson(IdMixin, db.Model):
     position = db.Column(db.Integer, nullable=False, default=0)
     title = db.Column(db.String(200), nullable=False)
     minutes = db.Column(db.Integer)
-    body_md = db.Column(db.Text, nullable=False, default="")
-    body_html = db.Column(db.Text, nullable=False, default="")
+    # Deferred: lesson lists (course page, pager) never need the bodies.
+    body_md = db.deferred(db.Column(db.Text, nullable=False, default=""))
+    body_html = db.deferred(db.Column(db.Text, nullable=False, default=""))
     renderer_version = db.Column(db.Integer, nullable=False, default=0)
     archived_at = db.Column(db.DateTime)
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lms.core.frontmatter import SourceError, parse
+from lms.core.frontmatter import SourceError, parse, read_text
 from lms.quizzes.markdown_format import QuizSource, parse_quiz
 
 COURSE_KEYS = {"title", "code", "program", "audience", "language", "hours", "passing_score",
@@ -68,12 +68,24 @@ def strip_prefix(name: str) -> tuple[int | None, str]:
     return (int(match.group(1)), name[match.end():]) if match else (None, name)
 
 
+def _key_line(path, key) -> int:
+    """The line of `key:` in the file's front matter, so messages point at it (2 when not found)."""
+    lines = read_text(Path(path)).split("\n")
+    pattern = re.compile(rf"^\s*['\"]?{re.escape(str(key))}['\"]?\s*:")
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() in ("---", "..."):
+            break
+        if pattern.match(line):
+            return number
+    return 2
+
+
 def _check_keys(path, meta: dict, allowed: set[str]) -> None:
     for key in meta:
         if key not in allowed:
             guess = difflib.get_close_matches(str(key), sorted(allowed), n=1)
             hint = f" — did you mean `{guess[0]}`?" if guess else ""
-            raise SourceError(path, 2, f"unknown front-matter key `{key}`{hint}")
+            raise SourceError(path, _key_line(path, key), f"unknown front-matter key `{key}`{hint}")
 
 
 def _number(path, meta, key, *, default=None, integer=True, low=0, high=100_000):
@@ -82,7 +94,7 @@ def _number(path, meta, key, *, default=None, integer=True, low=0, high=100_000)
         return default
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
-        raise SourceError(path, 2, f"`{key}` must be a number between {low} and {high}")
+        raise SourceError(path, _key_line(path, key), f"`{key}` must be a number between {low} and {high}")
     return value
 
 
@@ -91,7 +103,7 @@ def _list(path, meta, key) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-        raise SourceError(path, 2, f"`{key}` must be a list, e.g. [a, b]")
+        raise SourceError(path, _key_line(path, key), f"`{key}` must be a list, e.g. [a, b]")
     return [str(v).strip() for v in value]
 
 
@@ -118,7 +130,7 @@ def read_course(folder: Path) -> CourseSource:
     audience = _list(course_file, meta, "audience")
     bad = [a for a in audience if a not in AUDIENCES]
     if bad:
-        raise SourceError(course_file, 2, f"unknown audience {', '.join(bad)}; use {', '.join(sorted(AUDIENCES))}")
+        raise SourceError(course_file, _key_line(course_file, "audience"), f"unknown audience {', '.join(bad)}; use {', '.join(sorted(AUDIENCES))}")
     clean = {
         "title": str(meta["title"]).strip(),
         "code": str(meta.get("code") or slug.upper())[:40],

@@ -1,5 +1,7 @@
 """Enrollment state changes. Flush only; controllers and tasks commit."""
 
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -44,12 +46,36 @@ def _progress_row(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
     return row
 
 
-def record_visit(enrollment: Enrollment, lesson: Lesson) -> None:
-    """Remember where the learner is, for "continue where I left off"."""
-    _progress_row(enrollment, lesson)
-    enrollment.last_lesson = lesson
-    enrollment.last_seen_at = utcnow()
-    db.session.flush()
+VISIT_RESOLUTION = timedelta(minutes=10)
+
+
+def progress_of(enrollment: Enrollment | None) -> dict[int, object]:
+    """Lesson id → completed_at (None when seen but not done) for every lesson the learner opened."""
+    if enrollment is None:
+        return {}
+    return dict(db.session.execute(select(LessonProgress.lesson_id, LessonProgress.completed_at)
+                                   .where(LessonProgress.enrollment_id == enrollment.id)).all())
+
+
+def record_visit(enrollment: Enrollment, lesson: Lesson, progress: dict[int, object]) -> bool:
+    """Remember where the learner is, for "continue where I left off".
+
+    Returns whether anything changed: re-reading the same lesson within VISIT_RESOLUTION
+    writes nothing, so a lesson page view is usually read-only.
+    """
+    changed = False
+    if lesson.id not in progress:
+        db.session.add(LessonProgress(enrollment=enrollment, lesson=lesson))
+        changed = True
+    now = utcnow()
+    if (enrollment.last_lesson_id != lesson.id or enrollment.last_seen_at is None
+            or now - enrollment.last_seen_at > VISIT_RESOLUTION):
+        enrollment.last_lesson_id = lesson.id
+        enrollment.last_seen_at = now
+        changed = True
+    if changed:
+        db.session.flush()
+    return changed
 
 
 def mark_done(enrollment: Enrollment, lesson: Lesson) -> None:
@@ -57,6 +83,10 @@ def mark_done(enrollment: Enrollment, lesson: Lesson) -> None:
     row.completed_at = row.completed_at or utcnow()
     enrollment.last_lesson = lesson
     enrollment.last_seen_at = utcnow()
+    db.session.flush()
+    # "Continue where I left off" must lead to unfinished work, not back to the lesson just done.
+    done = completed_lesson_ids(enrollment)
+    enrollment.last_lesson = resume_lesson(enrollment, enrollment.course.active_lessons(), done) or lesson
     db.session.flush()
     check_completion(enrollment)
 

@@ -1,0 +1,140 @@
+"""Lesson page budget (DESIGN.md §7): a logged-in lesson page against a bare Flask app serving
+the same bytes, both under gunicorn (2 sync workers) on this machine, in the same run.
+
+    .venv/bin/python bench/lesson_page.py [--seconds 10] [--connections 16]
+
+Needs `wrk` (Debian: apt-get install wrk). Uses a throw-away SQLite instance (or DATABASE_URL
+when set), imports courses/, logs a demo learner in and measures
+/courses/<slug>/lessons/<id> with that session cookie. Prints requests/s and latency p50/p95.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+BARE_APP = '''
+import os
+from flask import Flask
+app = Flask(__name__)
+BODY = open(os.environ["BENCH_BODY"], "rb").read()
+@app.get("/page")
+def page():
+    return BODY, 200, {"Content-Type": "text/html; charset=utf-8"}
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def gunicorn(app_spec: str, port: int, env: dict, cwd: Path) -> subprocess.Popen:
+    process = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                                "--log-level", "warning", app_spec], cwd=cwd, env=env)
+    wait_for(port)
+    return process
+
+
+def run_wrk(url: str, seconds: int, connections: int, cookie: str | None = None) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.M))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rps": rps, "p50": percentiles.get("50"), "p90": percentiles.get("90"), "p99": percentiles.get("99"),
+            "errors": int(non_2xx.group(1)) if non_2xx else 0}
+
+
+def login_cookie(base: str) -> tuple[str, str]:
+    """Log the demo learner in; returns (session cookie, lesson path)."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"csrf_token": token, "login": "hocvien@demo.vn", "password": "hocvien-demo-2025"})
+    opener.open(base + "/login", data=data.encode())
+    catalogue = opener.open(base + "/courses").read().decode()
+    slug = re.search(r'href="/courses/([a-z0-9-]+)"', catalogue).group(1)
+    opener.open(base + f"/courses/{slug}/enrol", data=urllib.parse.urlencode({"csrf_token": token}).encode())
+    course = opener.open(base + f"/courses/{slug}").read().decode()
+    lesson = re.search(rf'href="(/courses/{slug}/lessons/\d+)"', course).group(1)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return cookie, lesson
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+
+    instance = Path(tempfile.mkdtemp(prefix="lms-bench-"))
+    env = dict(os.environ, LMS_INSTANCE_PATH=str(instance), LMS_DEMO="1")
+    flask = [str(BIN / "flask"), "--app", "app"]
+    for step in (["db", "upgrade"], ["localities", "load"], ["courses", "import", "courses/"], ["demo", "create"]):
+        subprocess.run(flask + step, cwd=ROOT, env=env, check=True, capture_output=True)
+
+    processes = []
+    try:
+        lms_port = free_port()
+        processes.append(gunicorn("app:app", lms_port, env, ROOT))
+        base = f"http://127.0.0.1:{lms_port}"
+        cookie, lesson = login_cookie(base)
+        import urllib.request
+
+        request = urllib.request.Request(base + lesson, headers={"Cookie": cookie})
+        body = urllib.request.urlopen(request).read()
+        body_file = instance / "body.html"
+        body_file.write_bytes(body)
+        (instance / "bare_app.py").write_text(BARE_APP)
+        bare_port = free_port()
+        processes.append(gunicorn("bare_app:app", bare_port, dict(env, BENCH_BODY=str(body_file)), instance))
+
+        run_wrk(base + lesson, 2, args.connections, cookie)  # warm-up
+        lms = run_wrk(base + lesson, args.seconds, args.connections, cookie)
+        bare = run_wrk(f"http://127.0.0.1:{bare_port}/page", args.seconds, args.connections)
+        print(f"page: {lesson} ({len(body):,} bytes), {args.connections} connections, {args.seconds}s each, "
+              f"gunicorn 2 sync workers, database {os.environ.get('DATABASE_URL', 'SQLite')}")
+        print(f"bare Flask : {bare['rps']:8.0f} req/s  p50 {bare['p50']}  p90 {bare['p90']}  p99 {bare['p99']}")
+        print(f"lesson page: {lms['rps']:8.0f} req/s  p50 {lms['p50']}  p90 {lms['p90']}  p99 {lms['p99']}  "
+              f"non-2xx {lms['errors']}")
+        print(f"ratio      : {100 * lms['rps'] / bare['rps']:.0f} % of bare Flask (budget: at least 40 %)")
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
