@@ -39,8 +39,10 @@ def _install_sqlite_hooks() -> None:
 
 
 def _select_locale():
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():  # CLI commands and tasks speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LMS_LANGUAGES"]
     lang = session.get("lang")
     if lang in languages:

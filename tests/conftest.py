@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import select
 
@@ -28,6 +30,21 @@ def _database_url() -> str:
     return TEST_DB_URL or f"sqlite:///{_TMP}/test.sqlite3"
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts with an empty `g`, as in production.
+
+    `db_session` keeps an app context pushed and Flask reuses it for the client's requests, so
+    per-request state on `g` (Flask-Login's current user, Flask-Babel's locale) would otherwise
+    leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(g):
+                g.pop(name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app():
     app = create_app({
@@ -41,6 +58,7 @@ def app():
         "LMS_DEMO": True,
         "SERVER_NAME": "lms.test",
     })
+    app.test_client_class = FreshRequestClient
     with app.app_context():
         db.drop_all()
         db.create_all()

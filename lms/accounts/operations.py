@@ -85,11 +85,17 @@ def grant_role(user: User, role: str, locality=None, actor=None) -> RoleGrant:
     return grant
 
 
+def _throttle_key(login: str) -> str:
+    """One key per account however it is typed (`0912 345 678` and `+84912345678` are one phone)."""
+    email, phone = split_login(login)
+    return (email or phone or fold(login))[:254]  # the column's length: a long paste must not break log-in
+
+
 def is_throttled(login: str) -> bool:
     config = current_app.config
     since = utcnow() - timedelta(minutes=config["LOGIN_THROTTLE_WINDOW_MINUTES"])
     failures = db.session.scalar(
-        select(func.count(LoginFailure.id)).where(LoginFailure.login == fold(login), LoginFailure.at >= since))
+        select(func.count(LoginFailure.id)).where(LoginFailure.login == _throttle_key(login), LoginFailure.at >= since))
     return failures >= config["LOGIN_THROTTLE_MAX_FAILURES"]
 
 
@@ -97,9 +103,9 @@ def authenticate(login: str, password: str, ip: str | None = None) -> User | Non
     """The user when the password is right; otherwise records the failure and returns None."""
     user = find_by_login(login)
     if user is not None and user.is_active and user.check_password(password):
-        db.session.execute(delete(LoginFailure).where(LoginFailure.login == fold(login)))
+        db.session.execute(delete(LoginFailure).where(LoginFailure.login == _throttle_key(login)))
         return user
-    db.session.add(LoginFailure(login=fold(login), ip=ip))
+    db.session.add(LoginFailure(login=_throttle_key(login), ip=ip))
     db.session.flush()
     return None
 

@@ -130,7 +130,8 @@ def read_course(folder: Path) -> CourseSource:
     audience = _list(course_file, meta, "audience")
     bad = [a for a in audience if a not in AUDIENCES]
     if bad:
-        raise SourceError(course_file, _key_line(course_file, "audience"), f"unknown audience {', '.join(bad)}; use {', '.join(sorted(AUDIENCES))}")
+        raise SourceError(course_file, _key_line(course_file, "audience"),
+                          f"unknown audience {', '.join(bad)}; use {', '.join(sorted(AUDIENCES))}")
     clean = {
         "title": str(meta["title"]).strip(),
         "code": str(meta.get("code") or slug.upper())[:40],

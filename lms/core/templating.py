@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from markupsafe import Markup
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -29,12 +29,10 @@ def format_datetime(value) -> str:
 
 
 def format_number(value, digits: int = 1) -> str:
-    """Vietnamese number style: 1.234,5 — and no trailing ',0' on whole numbers."""
+    """In the page's language (vi: 1.234,5; en: 1,234.5), without a trailing zero on whole numbers."""
     if value is None:
         return ""
-    number = round(float(value), digits)
-    text = f"{number:,.{digits}f}" if number != int(number) else f"{int(number):,}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return format_decimal(round(float(value), digits), format="#,##0." + "#" * digits)
 
 
 def register_template_helpers(app):

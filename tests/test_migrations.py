@@ -1,0 +1,95 @@
+"""The Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+
+import logging
+import os
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+
+from lms import create_app
+from lms.extensions import db
+
+PG_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
+CHECK_DATABASE = f"lms_migration_check_{os.getpid()}"  # unique: other runs may share the server
+pytestmark = pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning")
+
+
+@pytest.fixture(autouse=True)
+def keep_logging():
+    """migrations/env.py runs logging.fileConfig, which would disable the loggers of later tests."""
+    manager = logging.root.manager
+    disabled = {name: logger.disabled for name, logger in manager.loggerDict.items() if isinstance(logger, logging.Logger)}
+    root_level, root_handlers = logging.root.level, list(logging.root.handlers)
+    yield
+    for name, logger in manager.loggerDict.items():
+        if isinstance(logger, logging.Logger):
+            logger.disabled = disabled.get(name, False)
+    logging.root.setLevel(root_level)
+    logging.root.handlers[:] = root_handlers
+
+
+def _app(url: str):
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "migration-test",
+                       "CELERY_EAGER": True, "CELERY_BROKER_URL": ""})
+
+
+def _differences(connection) -> list:
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
+    return compare_metadata(context, db.metadata)
+
+
+def _check_upgrade_and_downgrade(url: str):
+    app = _app(url)
+    with app.app_context():
+        try:
+            flask_migrate.upgrade()
+            with db.engine.connect() as connection:
+                assert _differences(connection) == []
+                tables = set(inspect(connection).get_table_names())
+            assert set(db.metadata.tables) | {"alembic_version"} == tables
+            assert {"users", "localities", "locality_lineage", "enrollments", "certificates"} <= tables
+
+            flask_migrate.downgrade(revision="base")
+            with db.engine.connect() as connection:
+                assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+                assert _differences(connection)  # everything is missing again
+
+            flask_migrate.upgrade()  # and the way up works a second time
+            with db.engine.connect() as connection:
+                assert _differences(connection) == []
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_migrations_build_the_model_schema_on_sqlite(tmp_path):
+    _check_upgrade_and_downgrade(f"sqlite:///{tmp_path / 'migrations.sqlite3'}")
+
+
+@pytest.fixture()
+def fresh_postgres_database():
+    import psycopg
+
+    server = make_url(PG_URL).set(drivername="postgresql", database="postgres")
+    maintenance = server.render_as_string(hide_password=False)
+
+    def drop(connection):
+        connection.execute(f'DROP DATABASE IF EXISTS "{CHECK_DATABASE}" WITH (FORCE)')
+
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        drop(connection)
+        connection.execute(f'CREATE DATABASE "{CHECK_DATABASE}"')
+    try:
+        yield server.set(database=CHECK_DATABASE).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(maintenance, autocommit=True) as connection:
+            drop(connection)
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL pass only (LMS_TEST_DATABASE_URL)")
+def test_migrations_build_the_model_schema_on_postgresql(fresh_postgres_database):
+    _check_upgrade_and_downgrade(fresh_postgres_database)
