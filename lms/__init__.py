@@ -102,6 +102,8 @@ def _register_models_and_tasks():
 
 def _configure_login():
     from flask_babel import lazy_gettext as _l
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
 
     from lms.accounts.models import User
     from lms.core.outbox import install_session_hooks
@@ -115,7 +117,8 @@ def _configure_login():
         raw_id, _, version = user_id.partition(":")
         if not raw_id.isdigit():
             return None
-        user = db.session.get(User, int(raw_id))
+        # One query for the user and their role grants: this runs on every request.
+        user = db.session.scalar(select(User).options(joinedload(User.grants)).where(User.id == int(raw_id)))
         if user is None or not user.is_active or str(user.session_version) != version:
             return None
         return user
