@@ -24,7 +24,9 @@ def check_credential(document) -> tuple[bool, list[str]]:
     if not isinstance(document, dict):
         return False, ["NOT VALID: the file is not a credential (a JSON object was expected)"]
     key = signing.load_private_key()
-    method = (document.get("proof") or {}).get("verificationMethod") if isinstance(document.get("proof"), dict) else None
+    proofs = document.get("proof")
+    proof = proofs[0] if isinstance(proofs, list) and proofs else proofs
+    method = proof.get("verificationMethod") if isinstance(proof, dict) else None
     if method and method != badges.verification_method(key):
         lines.append(f"note: signed by {method}, this deployment's key is {badges.verification_method(key)}")
     try:

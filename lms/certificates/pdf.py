@@ -75,7 +75,8 @@ def render(certificate) -> bytes:
     config = current_app.config
     width, height = landscape(A4)
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
+    pdf = canvas.Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1,
+                        initialFontName="DejaVuSans", initialFontSize=11)
     pdf.setTitle(f"Giấy chứng nhận {display(certificate.serial)} — {certificate.holder_name}")
     pdf.setAuthor(certificate.issuing_authority)
     pdf.setSubject(certificate.course_title)

@@ -117,7 +117,8 @@ def add_proof(document: dict, key: Ed25519PrivateKey, verification_method: str, 
     options = {"type": "DataIntegrityProof", "cryptosuite": CRYPTOSUITE, "created": created,
                "verificationMethod": verification_method, "proofPurpose": "assertionMethod"}
     signature = key.sign(_hash_data(document, options))
-    return {**document, "proof": {**options, "proofValue": "z" + b58encode(signature)}}
+    # A list: the OB 3.0 schema requires `proof` to be an array.
+    return {**document, "proof": [{**options, "proofValue": "z" + b58encode(signature)}]}
 
 
 def verify_proof(document: dict, public_key: Ed25519PublicKey) -> None:
