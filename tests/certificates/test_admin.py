@@ -47,6 +47,10 @@ def surfaces(client, certificate):
 def test_revoking_shows_everywhere_at_once_and_is_audited(client, db_session, issued, admin, login):
     certificate, holder = issued()
     login(admin)
+    register = text_of(client.get("/admin/certificates"))
+    assert "Trần Thị Hoà" in register and serials.display(certificate.serial) in register
+    detail = text_of(client.get(f"/admin/certificates/{certificate.id}"))
+    assert "Revoke the certificate" in detail and "Reissue after a name correction" in detail
 
     response = client.post(f"/admin/certificates/{certificate.id}/revoke", data={"revoke-reason": "Gian lận khi thi"})
     assert response.status_code == 303
