@@ -97,6 +97,7 @@ def _register_models_and_tasks():
     from lms.core import outbox as _outbox  # noqa: F401
     from lms.enrollment import models as _enrollment  # noqa: F401
     from lms.localities import models as _localities  # noqa: F401
+    from lms.programs import models as _programs  # noqa: F401
     from lms.quizzes import models as _quizzes  # noqa: F401
 
 

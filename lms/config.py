@@ -77,6 +77,15 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_ISSUING_AUTHORITY": os.environ.get(
             "LMS_ISSUING_AUTHORITY", "Trung tâm Chuyển đổi số - Bà Rịa-Vũng Tàu"
         ),
+        # Certificates: what the PDF shows per deployment, the key that signs credentials, and the
+        # public lookup limit (per IP, counted in the database so every app process agrees).
+        "LMS_CERTIFICATE_LOGO": os.environ.get("LMS_CERTIFICATE_LOGO", ""),
+        "LMS_CERTIFICATE_SIGNATURE_IMAGE": os.environ.get("LMS_CERTIFICATE_SIGNATURE_IMAGE", ""),
+        "LMS_CERTIFICATE_SIGNER_NAME": os.environ.get("LMS_CERTIFICATE_SIGNER_NAME", ""),
+        "LMS_CERTIFICATE_SIGNER_TITLE": os.environ.get("LMS_CERTIFICATE_SIGNER_TITLE", "Giám đốc"),
+        "LMS_SIGNING_KEY": os.environ.get("LMS_SIGNING_KEY", str(instance / "signing_key.pem")),
+        "LMS_VERIFY_RATE_LIMIT": int(os.environ.get("LMS_VERIFY_RATE_LIMIT", "60")),
+        "LMS_VERIFY_RATE_WINDOW_SECONDS": int(os.environ.get("LMS_VERIFY_RATE_WINDOW_SECONDS", "600")),
         "LMS_FILE_STORE": os.environ.get("LMS_FILE_STORE", str(instance / "files")),
         "CELERY": {
             "broker_url": broker_url or "memory://",

@@ -26,6 +26,9 @@ class Course(IdMixin, TimestampMixin, db.Model):
     passing_score = db.Column(db.Integer, nullable=False, default=70)
     certificate = db.Column(db.Boolean, nullable=False, default=True)
     valid_months = db.Column(db.Integer)
+    # Completion rules beyond "every lesson done, every quiz passed" (both optional).
+    min_score = db.Column(db.Integer)
+    min_study_minutes = db.Column(db.Integer)
     tags = db.Column(db.JSON, nullable=False, default=list)
     search_text = db.Column(db.Text, nullable=False, default="")
     status = db.Column(db.String(16), nullable=False, default="published", index=True)

@@ -14,7 +14,7 @@ from lms.core.frontmatter import SourceError, parse, read_text
 from lms.quizzes.markdown_format import QuizSource, parse_quiz
 
 COURSE_KEYS = {"title", "code", "program", "audience", "language", "hours", "passing_score",
-               "certificate", "valid_months", "tags"}
+               "certificate", "valid_months", "tags", "min_score", "min_study_minutes"}
 LESSON_KEYS = {"title", "minutes", "id"}
 MODULE_KEYS = {"title", "id"}
 AUDIENCES = {"citizen", "official", "cio"}
@@ -143,6 +143,8 @@ def read_course(folder: Path) -> CourseSource:
         "certificate": bool(meta.get("certificate", True)),
         "valid_months": _number(course_file, meta, "valid_months", default=None, low=1, high=600),
         "tags": _list(course_file, meta, "tags"),
+        "min_score": _number(course_file, meta, "min_score", default=None, high=100),
+        "min_study_minutes": _number(course_file, meta, "min_study_minutes", default=None, low=1, high=100_000),
     }
     modules = _read_modules(folder)
     lesson_keys: dict[str, Path] = {}

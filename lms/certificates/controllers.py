@@ -1,12 +1,19 @@
-from flask import jsonify, redirect, render_template, request, url_for
+"""Public verification, the holder's certificates and their files."""
+
+import io
+import json
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lms.certificates import operations
+from lms.certificates import badges, operations, queries, signing
 from lms.certificates.models import Certificate
 from lms.certificates.serial import display
-from lms.core.permissions import login_required
+from lms.core.files import get_store
+from lms.core.permissions import login_required, require
 from lms.core.templating import format_date
+from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
 
 
@@ -17,25 +24,47 @@ def verify_form():
     return render_template("certificates/verify.html", outcome=None, certificate=None, serial="")
 
 
-def _public_view(certificate: Certificate) -> dict:
+def public_view(certificate: Certificate) -> dict:
     """What anyone may see of a certificate: no e-mail, phone or birth date."""
+    replaced_by = certificate.superseded_by
     return {
         "serial": display(certificate.serial),
         "status": certificate.status(),
         "holder_name": certificate.holder_name,
+        "kind": certificate.kind,
         "course": certificate.course_title,
         "hours": float(certificate.hours),
         "issued_on": format_date(certificate.issued_at),
         "expires_on": format_date(certificate.expires_at) if certificate.expires_at else None,
         "issuing_authority": certificate.issuing_authority,
         "revoked_reason": certificate.revoked_reason if certificate.revoked_at else None,
+        "replaced_by": display(replaced_by.serial) if replaced_by else None,
+        "pdf_url": url_for("certificates.public_pdf", serial=certificate.serial) if certificate.pdf_key else None,
+        "credential_url": (url_for("certificates.public_credential", serial=certificate.serial)
+                           if certificate.pdf_key else None),
     }
+
+
+def _rate_limited(as_json: bool):
+    """Count the lookup; a 429 response when this IP has made too many."""
+    allowed = operations.allow_lookup(request.remote_addr)
+    db.session.commit()
+    if allowed:
+        return None
+    message = _("Too many lookups from your connection. Please wait a few minutes and try again.")
+    if as_json:
+        return jsonify(outcome="rate_limited", certificate=None, message=message), 429
+    return render_template("certificates/verify.html", outcome="rate_limited", serial="", certificate=None,
+                           message=message), 429
 
 
 def verify(serial):
     as_json = serial.endswith(".json")
     if as_json:
         serial = serial[: -len(".json")]
+    limited = _rate_limited(as_json)
+    if limited is not None:
+        return limited
     outcome, certificate = operations.lookup(serial)
     messages = {
         "malformed": _("This serial is not valid: check it for a typing mistake (the last character is a check character)."),
@@ -43,17 +72,96 @@ def verify(serial):
     }
     status = 200 if certificate else (400 if outcome == "malformed" else 404)
     if as_json:
-        body = {"outcome": outcome, "certificate": _public_view(certificate) if certificate else None}
+        body = {"outcome": outcome, "certificate": public_view(certificate) if certificate else None}
         if certificate is None:
             body["message"] = messages[outcome]
-        return jsonify(body), status
+        response = jsonify(body)
+        response.headers["Cache-Control"] = "no-store"  # a revocation must show at once
+        return response, status
     return render_template("certificates/verify.html", outcome=outcome, serial=serial,
-                           certificate=_public_view(certificate) if certificate else None,
+                           certificate=public_view(certificate) if certificate else None,
                            message=messages.get(outcome)), status
+
+
+def _found_or_404(serial) -> Certificate:
+    outcome, certificate = operations.lookup(serial)
+    if certificate is None:
+        abort(404)
+    return certificate
+
+
+def _pdf_response(certificate: Certificate):
+    path = get_store().local_path(certificate.pdf_key) if certificate.pdf_key else None
+    if path is None:
+        flash(_("The PDF is still being prepared. Please try again in a minute."), "info")
+        return redirect(url_for("certificates.verify", serial=display(certificate.serial)), 303)
+    return send_file(path, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"chung-nhan-{certificate.serial}.pdf", max_age=0)
+
+
+def _credential_response(certificate: Certificate):
+    if not certificate.credential_json:
+        flash(_("The PDF is still being prepared. Please try again in a minute."), "info")
+        return redirect(url_for("certificates.verify", serial=display(certificate.serial)), 303)
+    return send_file(io.BytesIO(certificate.credential_json.encode()), mimetype="application/ld+json",
+                     as_attachment=True, download_name=f"credential-{certificate.serial}.json", max_age=0)
+
+
+def public_pdf(serial):
+    """The PDF of a certificate, for whoever has its serial (as on the paper it is printed on)."""
+    limited = _rate_limited(False)
+    return limited or _pdf_response(_found_or_404(serial))
+
+
+def public_credential(serial):
+    limited = _rate_limited(True)
+    return limited or _credential_response(_found_or_404(serial))
+
+
+def issuer_profile():
+    return current_app.response_class(json.dumps(badges.issuer_profile(signing.load_private_key()), ensure_ascii=False),
+                                      mimetype="application/ld+json")
+
+
+def issuer_jwks():
+    return jsonify(keys=[signing.jwk(signing.load_private_key())])
 
 
 @login_required
 def my_certificates():
-    certificates = db.session.scalars(db.select(Certificate).where(Certificate.user_id == current_user.id)
-                                      .order_by(Certificate.issued_at.desc())).all()
-    return render_template("certificates/mine.html", certificates=certificates, display=display)
+    certificates = queries.mine(current_user)
+    return render_template("certificates/mine.html", certificates=certificates, display=display,
+                           base_url=current_app.config["LMS_BASE_URL"])
+
+
+def _own(certificate_id) -> Certificate:
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        abort(404)
+    require(certificate.can_view(current_user))
+    return certificate
+
+
+@login_required
+def my_pdf(certificate_id):
+    return _pdf_response(_own(certificate_id))
+
+
+@login_required
+def my_credential(certificate_id):
+    return _credential_response(_own(certificate_id))
+
+
+@login_required
+def renew(certificate_id):
+    """Start the course over to renew an expired course certificate."""
+    certificate = _own(certificate_id)
+    require(certificate.user_id == current_user.id)
+    enrollment = certificate.course and enrollment_ops.find_enrollment(current_user, certificate.course)
+    if certificate.status() != "expired" or enrollment is None or enrollment.completed_at is None:
+        flash(_("Only an expired course certificate can be renewed."), "error")
+        return redirect(url_for("certificates.my_certificates"), 303)
+    enrollment_ops.restart_for_renewal(enrollment)
+    db.session.commit()
+    flash(_("Complete the course again to receive a renewed certificate."), "success")
+    return redirect(url_for("catalog.course", slug=certificate.course.slug), 303)

@@ -1,48 +1,164 @@
-"""Issuing certificates. Idempotent: one certificate per (user, course), whatever the retries."""
+"""Certificate state changes. Flush only; tasks and controllers commit.
+
+Issuing is idempotent: one certificate per (user, course or program, generation). A second
+issuer racing on the same message loses on the unique constraint inside a savepoint and
+returns the winner's certificate, so duplicated messages and retries never make two.
+"""
+
+from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from lms.certificates.models import Certificate
+from lms.certificates.models import Certificate, VerificationLookup
 from lms.certificates.serial import is_well_formed, new_serial, normalise
+from lms.core import audit, outbox
 from lms.core.db import utcnow
+from lms.core.text import nfc
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 
 
+class CertificateError(ValueError):
+    pass
+
+
+def _latest(user_id: int, **subject) -> Certificate | None:
+    (column, value), = subject.items()
+    return db.session.scalar(select(Certificate).where(Certificate.user_id == user_id, getattr(Certificate, column) == value)
+                             .order_by(Certificate.generation.desc()).limit(1))
+
+
 def certificate_for(user_id: int, course_id: int) -> Certificate | None:
-    return db.session.scalar(select(Certificate).where(Certificate.user_id == user_id, Certificate.course_id == course_id))
+    """The newest certificate of this user for this course."""
+    return _latest(user_id, course_id=course_id)
 
 
-def issue_for_enrollment(enrollment: Enrollment) -> Certificate | None:
-    """Issue the course certificate for a completed enrollment, once.
+def program_certificate_for(user_id: int, program_id: int) -> Certificate | None:
+    return _latest(user_id, program_id=program_id)
 
-    A concurrent issuer may win the race on the unique (user, course) constraint; then its
-    certificate is returned instead of a second one.
-    """
-    if enrollment.completed_at is None or not enrollment.course.certificate:
-        return None
-    existing = certificate_for(enrollment.user_id, enrollment.course_id)
-    if existing is not None:
-        return existing
-    course, user = enrollment.course, enrollment.user
-    issued_at = utcnow()
-    certificate = Certificate(
-        serial=new_serial(), user_id=user.id, course_id=course.id, enrollment_id=enrollment.id,
-        locality_id=enrollment.locality_id or user.locality_id, holder_name=user.full_name,
-        course_title=course.title, hours=course.hours,
-        issuing_authority=current_app.config["LMS_ISSUING_AUTHORITY"], issued_at=issued_at,
-        expires_at=issued_at + relativedelta(months=course.valid_months) if course.valid_months else None,
-    )
+
+def _insert(certificate: Certificate, subject: dict) -> Certificate:
     try:
         with db.session.begin_nested():
             db.session.add(certificate)
             db.session.flush()
     except IntegrityError:
-        return certificate_for(enrollment.user_id, enrollment.course_id)
+        winner = _latest(certificate.user_id, **subject)
+        if winner is None or winner.generation < certificate.generation:
+            raise  # not a lost race (a serial collision, say): let the task retry
+        return winner
     return certificate
+
+
+def _expiry(issued_at, valid_months):
+    return issued_at + relativedelta(months=valid_months) if valid_months else None
+
+
+def _next_generation(latest: Certificate | None, completed_at) -> int | None:
+    """None when the latest certificate still stands for this completion."""
+    if latest is None:
+        return 1
+    # Renewal: the learner completed again after the certificate expired.
+    if latest.status() == "expired" and completed_at is not None and completed_at > latest.issued_at:
+        return latest.generation + 1
+    return None
+
+
+def issue_for_enrollment(enrollment: Enrollment) -> Certificate | None:
+    """Issue the course certificate for a completed enrollment, once per completion."""
+    if enrollment.completed_at is None or not enrollment.course.certificate:
+        return None
+    latest = certificate_for(enrollment.user_id, enrollment.course_id)
+    generation = _next_generation(latest, enrollment.completed_at)
+    if generation is None:
+        return latest
+    course, user = enrollment.course, enrollment.user
+    issued_at = utcnow()
+    certificate = Certificate(
+        serial=new_serial(), user_id=user.id, course_id=course.id, generation=generation, enrollment_id=enrollment.id,
+        locality_id=enrollment.locality_id or user.locality_id, holder_name=user.full_name,
+        course_title=course.title, hours=course.hours,
+        issuing_authority=current_app.config["LMS_ISSUING_AUTHORITY"], issued_at=issued_at,
+        expires_at=_expiry(issued_at, course.valid_months),
+    )
+    return _insert(certificate, {"course_id": course.id})
+
+
+def issue_for_program(user, program) -> Certificate | None:
+    from lms.programs.operations import completion_time
+
+    if not program.certificate:
+        return None
+    completed_at = completion_time(user.id, program)
+    if completed_at is None:
+        return None
+    latest = program_certificate_for(user.id, program.id)
+    generation = _next_generation(latest, completed_at)
+    if generation is None:
+        return latest
+    issued_at = utcnow()
+    certificate = Certificate(
+        serial=new_serial(), user_id=user.id, program_id=program.id, generation=generation,
+        locality_id=user.locality_id, holder_name=user.full_name, course_title=program.title, hours=program.hours,
+        issuing_authority=current_app.config["LMS_ISSUING_AUTHORITY"], issued_at=issued_at,
+        expires_at=_expiry(issued_at, program.valid_months),
+    )
+    return _insert(certificate, {"program_id": program.id})
+
+
+def revoke(certificate: Certificate, actor, reason: str) -> None:
+    reason = nfc(reason)
+    if not reason:
+        raise CertificateError("reason")
+    if certificate.revoked_at is not None:
+        raise CertificateError("already_revoked")
+    certificate.revoked_at, certificate.revoked_reason = utcnow(), reason
+    audit.record(actor, "certificate.revoke", certificate, serial=certificate.serial, reason=reason)
+    db.session.flush()
+
+
+def restore(certificate: Certificate, actor, reason: str) -> None:
+    reason = nfc(reason)
+    if not reason:
+        raise CertificateError("reason")
+    if certificate.revoked_at is None:
+        raise CertificateError("not_revoked")
+    audit.record(actor, "certificate.restore", certificate, serial=certificate.serial, reason=reason,
+                 revoked_reason=certificate.revoked_reason)
+    certificate.revoked_at, certificate.revoked_reason = None, None
+    db.session.flush()
+
+
+def reissue(certificate: Certificate, actor, holder_name: str) -> Certificate:
+    """A new certificate with the corrected name; the old serial then points to the new one.
+
+    The new one keeps the original issue and expiry dates: a name correction certifies nothing new.
+    """
+    holder_name = nfc(holder_name)
+    if not holder_name:
+        raise CertificateError("name")
+    subject = {"program_id": certificate.program_id} if certificate.program_id else {"course_id": certificate.course_id}
+    if certificate.status() in ("revoked", "superseded") or _latest(certificate.user_id, **subject) is not certificate:
+        raise CertificateError("not_current")
+    new = Certificate(
+        serial=new_serial(), user_id=certificate.user_id, course_id=certificate.course_id,
+        program_id=certificate.program_id, generation=certificate.generation + 1,
+        enrollment_id=certificate.enrollment_id, locality_id=certificate.locality_id, holder_name=holder_name,
+        course_title=certificate.course_title, hours=certificate.hours,
+        issuing_authority=certificate.issuing_authority, issued_at=certificate.issued_at,
+        expires_at=certificate.expires_at,
+    )
+    db.session.add(new)
+    db.session.flush()
+    certificate.superseded_by_id = new.id
+    audit.record(actor, "certificate.reissue", certificate, serial=certificate.serial, new_serial=new.serial,
+                 old_name=certificate.holder_name, new_name=holder_name)
+    db.session.flush()
+    outbox.enqueue("certificates.render", certificate_id=new.id)
+    return new
 
 
 def lookup(serial_text: str) -> tuple[str, Certificate | None]:
@@ -52,3 +168,20 @@ def lookup(serial_text: str) -> tuple[str, Certificate | None]:
         return "malformed", None
     certificate = db.session.scalar(select(Certificate).where(Certificate.serial == serial))
     return ("found", certificate) if certificate else ("unknown", None)
+
+
+def allow_lookup(ip: str | None) -> bool:
+    """Count this lookup and tell whether the IP is within the limit (shared by every app process)."""
+    limit = current_app.config["LMS_VERIFY_RATE_LIMIT"]
+    window = timedelta(seconds=current_app.config["LMS_VERIFY_RATE_WINDOW_SECONDS"])
+    now, ip = utcnow(), (ip or "unknown")[:64]
+    recent = db.session.scalar(select(func.count(VerificationLookup.id)).where(
+        VerificationLookup.ip == ip, VerificationLookup.at > now - window))
+    if recent >= limit:
+        return False
+    db.session.add(VerificationLookup(ip=ip, at=now))
+    # Forget old lookups now and then, so the table stays the size of one window.
+    if recent == 0:
+        db.session.execute(db.delete(VerificationLookup).where(VerificationLookup.at <= now - window))
+    db.session.flush()
+    return True

@@ -56,6 +56,7 @@ def my_learning():
     enrollments = operations.my_enrollments(current_user)
     progress = progress_by_enrollment(enrollments)
     certificates = {c.course_id: c for c in db.session.scalars(
-        db.select(Certificate).where(Certificate.user_id == current_user.id))}
+        db.select(Certificate).where(Certificate.user_id == current_user.id, Certificate.course_id.is_not(None))
+        .order_by(Certificate.generation))}  # the newest generation wins
     return render_template("enrollment/my_learning.html", enrollments=enrollments, progress=progress,
                            certificates=certificates)

@@ -16,6 +16,8 @@ class Enrollment(IdMixin, db.Model):
     locality_id = db.Column(db.Integer, db.ForeignKey("localities.id"), index=True)
     enrolled_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     completed_at = db.Column(db.DateTime)
+    # Set when the learner starts over to renew an expired certificate: only work after it counts.
+    restarted_at = db.Column(db.DateTime)
     last_lesson_id = db.Column(db.Integer, db.ForeignKey("lessons.id", ondelete="SET NULL"))
     last_seen_at = db.Column(db.DateTime)
 

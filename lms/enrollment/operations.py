@@ -125,33 +125,90 @@ def resume_lesson(enrollment: Enrollment, lessons: list[Lesson], done: set[int])
     return lessons[start]
 
 
-def passed_quiz_ids(user_id: int, quiz_ids) -> set[int]:
+def _attempts_since(enrollment: Enrollment):
+    """Attempts that count for this round of the course (all of them unless it was restarted)."""
+    where = [Attempt.user_id == enrollment.user_id, Attempt.submitted_at.is_not(None)]
+    if enrollment.restarted_at is not None:
+        where.append(Attempt.submitted_at >= enrollment.restarted_at)
+    return where
+
+
+def passed_quiz_ids(user_id: int, quiz_ids, enrollment: Enrollment | None = None) -> set[int]:
     if not quiz_ids:
         return set()
+    where = _attempts_since(enrollment) if enrollment is not None else [Attempt.user_id == user_id]
     return set(db.session.scalars(select(Attempt.quiz_id).distinct().where(
-        Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.passed.is_(True))))
+        *where, Attempt.quiz_id.in_(quiz_ids), Attempt.passed.is_(True))))
+
+
+def average_best_score(enrollment: Enrollment, quiz_ids) -> float | None:
+    """The mean over the course's quizzes of the learner's best score (0–100); None without quizzes."""
+    if not quiz_ids:
+        return None
+    best = dict(db.session.execute(select(Attempt.quiz_id, func.max(Attempt.score)).where(
+        *_attempts_since(enrollment), Attempt.quiz_id.in_(quiz_ids)).group_by(Attempt.quiz_id)).all())
+    return sum(float(best.get(quiz_id) or 0) for quiz_id in quiz_ids) / len(quiz_ids)
+
+
+# Time on a lesson counts from first opening it to marking it done, capped so that a tab left
+# open for a week does not stand for a week of study.
+STUDY_CAP_PER_LESSON = timedelta(minutes=60)
+
+
+def study_minutes(enrollment: Enrollment) -> int:
+    rows = db.session.execute(select(LessonProgress.first_seen_at, LessonProgress.completed_at).where(
+        LessonProgress.enrollment_id == enrollment.id, LessonProgress.completed_at.is_not(None))).all()
+    total = sum((min(max(done - seen, timedelta(0)), STUDY_CAP_PER_LESSON) for seen, done in rows), timedelta(0))
+    return int(total.total_seconds() // 60)
+
+
+def unmet_rules(enrollment: Enrollment) -> list[str]:
+    """The completion rules not met yet: 'lessons', 'quizzes', 'min_score', 'min_study_minutes'."""
+    course = enrollment.course
+    unmet = []
+    lesson_ids = {lesson.id for lesson in course.active_lessons()}
+    if not lesson_ids or not lesson_ids <= completed_lesson_ids(enrollment):
+        unmet.append("lessons")
+    quiz_ids = set(db.session.scalars(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))))
+    if not quiz_ids <= passed_quiz_ids(enrollment.user_id, quiz_ids, enrollment):
+        unmet.append("quizzes")
+    if course.min_score is not None and quiz_ids and average_best_score(enrollment, quiz_ids) < course.min_score:
+        unmet.append("min_score")
+    if course.min_study_minutes and study_minutes(enrollment) < course.min_study_minutes:
+        unmet.append("min_study_minutes")
+    return unmet
 
 
 def check_completion(enrollment: Enrollment) -> bool:
-    """Mark the enrollment complete when every lesson is done and every quiz passed.
+    """Mark the enrollment complete when every completion rule of its course is met.
 
     Completion queues the certificate through the outbox, in this same transaction, so the
-    certificate exists if and only if the completion was committed.
+    certificate exists if and only if the completion was committed. Programs that count the
+    course are checked in the same transaction.
     """
     if enrollment.completed_at is not None:
         return True
-    course = enrollment.course
-    lesson_ids = {lesson.id for lesson in course.active_lessons()}
-    if not lesson_ids or not lesson_ids <= completed_lesson_ids(enrollment):
-        return False
-    quiz_ids = set(db.session.scalars(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))))
-    if not quiz_ids <= passed_quiz_ids(enrollment.user_id, quiz_ids):
+    if unmet_rules(enrollment):
         return False
     enrollment.completed_at = utcnow()
     db.session.flush()
-    if course.certificate:
+    if enrollment.course.certificate:
         outbox.enqueue("certificates.issue", enrollment_id=enrollment.id)
+    from lms.programs.operations import check_programs_for
+
+    check_programs_for(enrollment.user_id, enrollment.course_id)
     return True
+
+
+def restart_for_renewal(enrollment: Enrollment) -> None:
+    """Start the course over so that completing it again renews an expired certificate."""
+    now = utcnow()
+    enrollment.completed_at = None
+    enrollment.restarted_at = now
+    for row in enrollment.progress:
+        row.completed_at = None
+        row.first_seen_at = now
+    db.session.flush()
 
 
 def my_enrollments(user):

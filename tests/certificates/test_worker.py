@@ -4,6 +4,7 @@ These tests commit for real (a worker in another process cannot see a rolled-bac
 transaction), so they clean up what they made.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -29,15 +30,31 @@ def queue():
     return f"lms-test-{uuid.uuid4().hex[:8]}"
 
 
+FILE_STORE = ROOT / "instance" / "test-files"
+
+
 @pytest.fixture(scope="module")
-def worker(app, queue, tmp_path_factory):
+def signing_key(tmp_path_factory):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = tmp_path_factory.mktemp("key") / "signing_key.pem"
+    path.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return path
+
+
+def _start_worker(queue, instance, signing_key):
     env = dict(os.environ, DATABASE_URL=_database_url(), CELERY_BROKER_URL=REDIS_URL, CELERY_QUEUE=queue,
-               SECRET_KEY="worker-test-secret", LMS_INSTANCE_PATH=str(tmp_path_factory.mktemp("worker")))
-    process = subprocess.Popen(
+               SECRET_KEY="worker-test-secret", LMS_INSTANCE_PATH=str(instance), LMS_SIGNING_KEY=str(signing_key),
+               LMS_FILE_STORE=str(FILE_STORE))
+    return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "app:celery", "worker", "--pool", "solo", "-Q", queue,
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    yield process
+
+
+def _stop(process):
     process.terminate()
     try:
         process.wait(timeout=15)
@@ -45,10 +62,25 @@ def worker(app, queue, tmp_path_factory):
         process.kill()
 
 
+@pytest.fixture(scope="module")
+def worker(app, queue, tmp_path_factory, signing_key):
+    process = _start_worker(queue, tmp_path_factory.mktemp("worker"), signing_key)
+    yield process
+    _stop(process)
+
+
+@pytest.fixture(scope="module")
+def second_worker(worker, queue, tmp_path_factory, signing_key):
+    """Another worker process on the same queue: duplicated messages are then consumed concurrently."""
+    process = _start_worker(queue, tmp_path_factory.mktemp("worker2"), signing_key)
+    yield process
+    _stop(process)
+
+
 def _app(queue, broker):
     return create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": _database_url(), "SECRET_KEY": "x", "CELERY_EAGER": False,
-        "CELERY_BROKER_URL": broker, "CELERY_QUEUE": queue, "LMS_FILE_STORE": str(ROOT / "instance" / "test-files"),
+        "CELERY_BROKER_URL": broker, "CELERY_QUEUE": queue, "LMS_FILE_STORE": str(FILE_STORE),
     })
 
 
@@ -154,6 +186,49 @@ def test_broker_outage_keeps_the_message_and_the_relay_delivers_it(worker, queue
             assert _wait_for_certificate(user_id, course_id) == 1, worker_output(worker)
         finally:
             _cleanup(user_id)
+
+
+def test_two_workers_consuming_duplicated_messages_issue_exactly_one_certificate_with_its_files(
+        worker, second_worker, queue, signing_key):
+    from lms.certificates.models import Certificate
+    from lms.certificates.signing import verify_proof
+    from lms.core.models import OutboxMessage
+
+    app = _app(queue, REDIS_URL)
+    app.config["LMS_SIGNING_KEY"] = str(signing_key)
+    with app.app_context():
+        user_id = None
+        try:
+            user_id, course_id = _complete_course("twice")
+            message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.task == "certificates.issue"))
+            task = app.extensions["celery"].tasks["certificates.issue"]
+            # As if the relay and the request both sent it, and the broker redelivered some: 8 copies at once.
+            for _ in range(8):
+                task.apply_async(kwargs=message.kwargs)
+            assert _wait_for_certificate(user_id, course_id) == 1, worker_output(worker)
+            deadline = time.monotonic() + 30
+            certificate = None
+            while time.monotonic() < deadline:
+                db.session.rollback()
+                rows = db.session.scalars(select(Certificate).where(Certificate.user_id == user_id)).all()
+                certificate = rows[0] if len(rows) == 1 else None
+                if len(rows) != 1 or (certificate.pdf_key and certificate.credential_json):
+                    break
+                time.sleep(0.2)
+            time.sleep(2)  # let every copy run
+            db.session.rollback()
+            rows = db.session.scalars(select(Certificate).where(Certificate.user_id == user_id)).all()
+            assert len(rows) == 1, [r.serial for r in rows]
+            certificate = rows[0]
+            assert certificate.pdf_key and (FILE_STORE / certificate.pdf_key).read_bytes().startswith(b"%PDF")
+            from cryptography.hazmat.primitives import serialization
+
+            public = serialization.load_pem_private_key(signing_key.read_bytes(), None).public_key()
+            verify_proof(json.loads(certificate.credential_json), public)
+            assert worker.poll() is None and second_worker.poll() is None
+        finally:
+            if user_id:
+                _cleanup(user_id)
 
 
 def worker_output(process) -> str:

@@ -59,6 +59,11 @@ def test_register_enrol_learn_pass_and_verify(client, db_session, create_course,
     assert "Trần Thị Hoà" in body and course.title in body
     assert certificate.issued_at.strftime("%d/%m/%Y")[:2] in body
     assert "0912345678" not in verify.get_data(as_text=True)
+    # Without anyone's action: the PDF and the signed credential are there, from "My certificates" too.
+    mine = client.get("/my/certificates").get_data(as_text=True)
+    pdf_url = f"/my/certificates/{certificate.id}/certificate.pdf"
+    assert pdf_url in mine and client.get(pdf_url).data.startswith(b"%PDF")
+    assert client.get(f"/verify/{certificate.serial}/credential.json").get_json(force=True)["proof"][0]["proofValue"]
 
 
 def course_quiz(db_session, course):

@@ -1,0 +1,160 @@
+"""Administration: the register (admins, and managers for their localities), revoke, restore, reissue."""
+
+import csv
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.catalog.models import Course
+from lms.certificates import operations, queries
+from lms.certificates.forms import ReasonForm, ReissueForm
+from lms.certificates.models import Certificate
+from lms.certificates.serial import display
+from lms.core.permissions import require, role_required
+from lms.core.templating import format_date
+from lms.extensions import db
+from lms.localities.models import Locality
+from lms.programs.models import Program
+
+PAGE_SIZE = 100
+
+
+def _filters():
+    locality = None
+    if locality_id := request.args.get("locality", type=int):
+        locality = db.session.get(Locality, locality_id)
+        if locality is None:
+            abort(404)
+        require(current_user.can_manage_locality(locality))
+    status = request.args.get("status")
+    return dict(locality=locality, course_id=request.args.get("course", type=int),
+                program_id=request.args.get("program", type=int),
+                status=status if status in ("revoked", "superseded") else None)
+
+
+@role_required("manager")
+def register():
+    filters = _filters()
+    if request.args.get("format") == "csv":
+        return _csv(queries.register(current_user, **filters))
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = db.session.scalars(queries.register(current_user, **filters).limit(PAGE_SIZE + 1)
+                              .offset((page - 1) * PAGE_SIZE)).all()
+    courses = db.session.scalars(select(Course).order_by(Course.title_folded)).all()
+    programs = db.session.scalars(select(Program).order_by(Program.title)).all()
+    scopes = [] if current_user.is_admin else current_user.manager_scopes()
+    return render_template("certificates/register.html", rows=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE,
+                           page=page, courses=courses, programs=programs, scopes=scopes, display=display,
+                           args={k: v for k, v in request.args.items() if k != "page"}, **filters)
+
+
+def _csv(statement):
+    """Streamed in batches, so a register of any size keeps memory flat."""
+    header = ["serial", "holder_name", "kind", "title", "hours", "issued_on", "expires_on", "status",
+              "locality", "revoked_reason", "replaced_by"]
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # Excel opens UTF-8 with Vietnamese names correctly only with a BOM
+        writer.writerow(header)
+        for certificate in db.session.scalars(statement.execution_options(yield_per=500)):
+            writer.writerow([
+                display(certificate.serial), certificate.holder_name, certificate.kind, certificate.course_title,
+                f"{certificate.hours.normalize():f}", format_date(certificate.issued_at),
+                format_date(certificate.expires_at) if certificate.expires_at else "", certificate.status(),
+                certificate.locality.name if certificate.locality else "", certificate.revoked_reason or "",
+                display(certificate.superseded_by.serial) if certificate.superseded_by_id else "",
+            ])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(rows()), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=certificates.csv"})
+
+
+def _load(certificate_id) -> Certificate:
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        abort(404)
+    require(certificate.can_see_in_register(current_user))
+    return certificate
+
+
+def _detail(certificate, status=200, revoke_form=None, restore_form=None, reissue_form=None):
+    return render_template("certificates/detail.html", certificate=certificate, display=display,
+                           revoke_form=revoke_form or ReasonForm(prefix="revoke"),
+                           restore_form=restore_form or ReasonForm(prefix="restore"),
+                           reissue_form=reissue_form or ReissueForm(prefix="reissue", holder_name=certificate.holder_name),
+                           can_manage=certificate.can_manage(current_user)), status
+
+
+@role_required("manager")
+def detail(certificate_id):
+    return _detail(_load(certificate_id))
+
+
+def _errors():
+    return {
+        "reason": _("Give the reason: it is shown on the verification page."),
+        "already_revoked": _("This certificate is already revoked."),
+        "not_revoked": _("This certificate is not revoked."),
+        "name": _("Enter the corrected name."),
+        "not_current": _("Only the current certificate can be reissued (not a revoked or replaced one)."),
+    }
+
+
+@role_required("admin")
+def revoke(certificate_id):
+    certificate = _load(certificate_id)
+    require(certificate.can_manage(current_user))
+    form = ReasonForm(prefix="revoke")
+    if not form.validate_on_submit():
+        return _detail(certificate, 400, revoke_form=form)
+    try:
+        operations.revoke(certificate, current_user, form.reason.data)
+    except operations.CertificateError as error:
+        flash(_errors()[str(error)], "error")
+        return _detail(certificate, 400, revoke_form=form)
+    db.session.commit()
+    flash(_("Certificate %(serial)s is revoked.", serial=display(certificate.serial)), "success")
+    return redirect(url_for("certificates.admin_detail", certificate_id=certificate.id), 303)
+
+
+@role_required("admin")
+def restore(certificate_id):
+    certificate = _load(certificate_id)
+    require(certificate.can_manage(current_user))
+    form = ReasonForm(prefix="restore")
+    if not form.validate_on_submit():
+        return _detail(certificate, 400, restore_form=form)
+    try:
+        operations.restore(certificate, current_user, form.reason.data)
+    except operations.CertificateError as error:
+        flash(_errors()[str(error)], "error")
+        return _detail(certificate, 400, restore_form=form)
+    db.session.commit()
+    flash(_("Certificate %(serial)s is valid again.", serial=display(certificate.serial)), "success")
+    return redirect(url_for("certificates.admin_detail", certificate_id=certificate.id), 303)
+
+
+@role_required("admin")
+def reissue(certificate_id):
+    certificate = _load(certificate_id)
+    require(certificate.can_manage(current_user))
+    form = ReissueForm(prefix="reissue")
+    if not form.validate_on_submit():
+        return _detail(certificate, 400, reissue_form=form)
+    try:
+        new = operations.reissue(certificate, current_user, form.holder_name.data)
+    except operations.CertificateError as error:
+        flash(_errors()[str(error)], "error")
+        return _detail(certificate, 400, reissue_form=form)
+    db.session.commit()
+    flash(_("Reissued as %(serial)s; the old serial now points to it.", serial=display(new.serial)), "success")
+    return redirect(url_for("certificates.admin_detail", certificate_id=new.id), 303)

@@ -1,0 +1,112 @@
+"""`flask certificates …` and `flask programs …`."""
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from lms.core.frontmatter import SourceError
+from lms.core.outbox import dispatch_ready
+from lms.extensions import db
+
+certificates_cli = AppGroup("certificates", help="Certificates and their signed credentials.")
+programs_cli = AppGroup("programs", help="Programs: sets of courses with a certificate of their own.")
+
+
+def check_credential(document) -> tuple[bool, list[str]]:
+    """(ok, lines) for a credential file: the signature against our key, then the certificate's current status."""
+    from lms.certificates import badges, signing
+    from lms.certificates.operations import lookup
+
+    lines = []
+    if not isinstance(document, dict):
+        return False, ["NOT VALID: the file is not a credential (a JSON object was expected)"]
+    key = signing.load_private_key()
+    proofs = document.get("proof")
+    proof = proofs[0] if isinstance(proofs, list) and proofs else proofs
+    method = proof.get("verificationMethod") if isinstance(proof, dict) else None
+    if method and method != badges.verification_method(key):
+        lines.append(f"note: signed by {method}, this deployment's key is {badges.verification_method(key)}")
+    try:
+        signing.verify_proof(document, key.public_key())
+    except ValueError as error:
+        return False, lines + [f"NOT VALID: {error}"]
+    lines.append("signature: valid (signed with this deployment's key)")
+    serial = badges.serial_of(document)
+    outcome, certificate = lookup(serial or "")
+    if certificate is None:
+        return False, lines + [f"NOT VALID: the serial {serial!r} is not in this deployment's register ({outcome})"]
+    status = certificate.status()
+    lines.append(f"certificate {certificate.serial}: {status}")
+    if status == "revoked":
+        lines.append(f"  revoked: {certificate.revoked_reason}")
+    elif status == "superseded":
+        lines.append(f"  replaced by {certificate.superseded_by.serial}")
+    elif status == "expired":
+        lines.append(f"  expired on {certificate.expires_at:%d/%m/%Y}")
+    return status == "valid", lines
+
+
+@certificates_cli.command("verify")
+@click.argument("file", type=click.File("rb"))
+def verify_command(file):
+    """Check a credential FILE offline: its signature and the certificate's current status. Exit 1 unless valid."""
+    try:
+        document = json.loads(file.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        click.echo(f"NOT VALID: the file is not JSON ({error})")
+        sys.exit(1)
+    ok, lines = check_credential(document)
+    for line in lines:
+        click.echo(line)
+    click.echo("VALID" if ok else "NOT VALID")
+    sys.exit(0 if ok else 1)
+
+
+@certificates_cli.command("generate-key")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def generate_key_command(path):
+    """Write a new Ed25519 signing key to PATH (for LMS_SIGNING_KEY); refuses to overwrite."""
+    from lms.certificates.signing import generate_key
+
+    if path.exists():
+        raise click.ClickException(f"{path} exists; a key is never overwritten")
+    generate_key(path)
+    click.echo(f"wrote {path}; set LMS_SIGNING_KEY={path.resolve()} and back it up")
+
+
+@certificates_cli.command("render")
+def render_missing_command():
+    """Queue the PDF and credential of every certificate that has none yet."""
+    from lms.certificates.models import Certificate
+    from lms.core.outbox import enqueue
+
+    ids = db.session.scalars(db.select(Certificate.id).where(Certificate.pdf_key.is_(None))).all()
+    for certificate_id in ids:
+        enqueue("certificates.render", certificate_id=certificate_id)
+    db.session.commit()
+    dispatch_ready()
+    click.echo(f"queued {len(ids)}")
+
+
+@programs_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def import_programs_command(path):
+    """Import every programs/*.md file under PATH (courses first). Safe to run again."""
+    from lms.programs.operations import import_program
+    from lms.programs.source import find_program_files, read_program
+
+    failed = 0
+    for file in find_program_files(path):
+        try:
+            outcome = import_program(read_program(file))
+            db.session.commit()
+        except SourceError as error:
+            db.session.rollback()
+            failed += 1
+            outcome = "failed"
+            click.echo(f"error: {error}", err=True)
+        click.echo(f"{outcome:9} {file.stem}")
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,38 @@
+"""Read-only certificate queries: the holder's list and the register (per locality, per course)."""
+
+from sqlalchemy import false, or_, select
+from sqlalchemy.orm import selectinload
+
+from lms.certificates.models import Certificate
+from lms.extensions import db
+from lms.localities.models import Locality
+
+
+def mine(user) -> list[Certificate]:
+    return db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)
+                              .options(selectinload(Certificate.course), selectinload(Certificate.program))
+                              .order_by(Certificate.issued_at.desc(), Certificate.generation.desc())).all()
+
+
+def register(user, locality: Locality | None = None, course_id: int | None = None, program_id: int | None = None,
+             status: str | None = None):
+    """The certificates `user` may see in the register, newest first, as a statement to stream.
+
+    Managers see the certificates issued in their locality subtrees (the locality at issue);
+    admins see all. `locality` narrows to a subtree; the caller checks it may be managed.
+    """
+    statement = select(Certificate).join(Locality, Certificate.locality_id == Locality.id, isouter=True)
+    if not user.is_admin:
+        scopes = user.manager_scopes()
+        statement = statement.where(or_(*[Locality.path.startswith(scope.path) for scope in scopes]) if scopes else false())
+    if locality is not None:
+        statement = statement.where(Locality.path.startswith(locality.path))
+    if course_id:
+        statement = statement.where(Certificate.course_id == course_id)
+    if program_id:
+        statement = statement.where(Certificate.program_id == program_id)
+    if status == "revoked":
+        statement = statement.where(Certificate.revoked_at.is_not(None))
+    elif status == "superseded":
+        statement = statement.where(Certificate.superseded_by_id.is_not(None))
+    return statement.options(selectinload(Certificate.locality)).order_by(Certificate.issued_at.desc(), Certificate.id.desc())
