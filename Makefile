@@ -34,6 +34,7 @@ setup: install translations
 	$(FLASK) localities load
 	@# A broken course is reported and skipped; the others and the server still start.
 	-$(FLASK) courses import courses/
+	-$(FLASK) programs import programs/
 	@if [ -z "$$DATABASE_URL" ] || [ "$$LMS_DEMO" = "1" ]; then $(FLASK) demo create; fi
 
 run: setup

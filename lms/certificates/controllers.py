@@ -118,13 +118,22 @@ def public_credential(serial):
     return limited or _credential_response(_found_or_404(serial))
 
 
+def _deployment_key():
+    """The signing key, or a 503 that says what the operator must do (never a 500)."""
+    try:
+        return signing.load_private_key()
+    except RuntimeError as error:
+        current_app.logger.error("%s", error)
+        abort(503)
+
+
 def issuer_profile():
-    return current_app.response_class(json.dumps(badges.issuer_profile(signing.load_private_key()), ensure_ascii=False),
+    return current_app.response_class(json.dumps(badges.issuer_profile(_deployment_key()), ensure_ascii=False),
                                       mimetype="application/ld+json")
 
 
 def issuer_jwks():
-    return jsonify(keys=[signing.jwk(signing.load_private_key())])
+    return jsonify(keys=[signing.jwk(_deployment_key())])
 
 
 @login_required

@@ -18,15 +18,16 @@ def register(user, locality: Locality | None = None, course_id: int | None = Non
              status: str | None = None):
     """The certificates `user` may see in the register, newest first, as a statement to stream.
 
-    Managers see the certificates issued in their locality subtrees (the locality at issue);
-    admins see all. `locality` narrows to a subtree; the caller checks it may be managed.
+    Managers see the certificates issued in their scopes (the locality at issue, rolled across
+    the 2025 reform like the reports); admins see all. `locality` narrows to a scope; the caller
+    checks it may be managed.
     """
     statement = select(Certificate).join(Locality, Certificate.locality_id == Locality.id, isouter=True)
     if not user.is_admin:
         scopes = user.manager_scopes()
-        statement = statement.where(or_(*[Locality.path.startswith(scope.path) for scope in scopes]) if scopes else false())
+        statement = statement.where(or_(*[scope.covers_clause(Locality) for scope in scopes]) if scopes else false())
     if locality is not None:
-        statement = statement.where(Locality.path.startswith(locality.path))
+        statement = statement.where(locality.covers_clause(Locality))
     if course_id:
         statement = statement.where(Certificate.course_id == course_id)
     if program_id:

@@ -49,6 +49,11 @@ class Locality(IdMixin, db.Model):
         """Ids of the current units this unit's subtree rolls up to (a subquery)."""
         return db.select(Locality.current_id).where(Locality.path.startswith(self.path), Locality.current_id.is_not(None))
 
+    def covers_clause(self, unit):
+        """SQL condition: `unit` (Locality or an alias of it) is inside this scope — the rule of
+        `contains`, for queries that filter facts by the unit they were recorded in."""
+        return db.or_(unit.path.startswith(self.path), unit.current_id.in_(self.successors_query()))
+
     def contains(self, other: "Locality | None") -> bool:
         """True when `other` lies in this unit's subtree, as recorded or through the reform.
 

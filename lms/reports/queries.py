@@ -6,7 +6,7 @@ them (through `Locality.current_id`); "recorded" keeps the unit the fact was mad
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from lms.certificates.models import Certificate
@@ -36,7 +36,7 @@ def _grouped(fact_locality_column, scope: Locality, mode: str, *aggregates):
     group_key = recorded.current_id if mode == "current" else recorded.id
     return (select(group_key.label("unit_id"), *aggregates)
             .join(recorded, recorded.id == fact_locality_column)
-            .where(or_(recorded.path.startswith(scope.path), recorded.current_id.in_(scope.successors_query())))
+            .where(scope.covers_clause(recorded))
             .group_by(group_key))
 
 
