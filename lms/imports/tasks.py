@@ -39,6 +39,7 @@ def run_import(job_id: int):
             get_store().put(job.errors_key, operations.error_file(headers, plan.errors))
         job.created, job.updated, job.failed = counts["created"], counts["updated"], counts["failed"]
         job.processed, job.status, job.finished_at = job.total, "done", utcnow()
+        _tell_the_admin(job)
         db.session.commit()
     except Exception as error:  # noqa: BLE001 - record any failure on the job for the admin to see
         db.session.rollback()
@@ -46,3 +47,18 @@ def run_import(job_id: int):
         job.status, job.message, job.finished_at = "failed", f"{type(error).__name__}: {error}"[:2000], utcnow()
         db.session.commit()
     return job.status
+
+
+def _tell_the_admin(job: ImportJob) -> None:
+    from flask import current_app
+    from flask_babel import gettext as _
+
+    from lms.notifications.operations import notify
+
+    if job.created_by is None:
+        return
+    link = f"{current_app.config['LMS_BASE_URL']}/admin/imports/{job.id}"
+    notify(job.created_by, "import", _("Import of %(file)s finished", file=job.filename),
+           _("%(created)d new accounts, %(updated)d updated, %(failed)d rows with errors.",
+             created=job.created, updated=job.updated, failed=job.failed),
+           dedupe_key=f"import:{job.id}:done", link=link)

@@ -174,6 +174,7 @@ def test_admin_uploads_checks_adjusts_mapping_runs_and_downloads_errors(client, 
     # The eager Celery task ran after the request: the job is done.
     page = text_of(client.get(response.headers["Location"]))
     assert "Finished" in page and "2 of 2 rows" in page and "New accounts 1" in page
+    assert "Import of danh-sach.csv finished" in text_of(client.get("/notifications"))
     xuan = db_session.scalar(select(User).where(User.email == "xuan@x.vn"))
     assert xuan.full_name == "Hồ Thị Xuân" and xuan.audience == "citizen" and xuan.must_set_password
     errors = client.get(response.headers["Location"] + "/errors.csv")
