@@ -110,9 +110,11 @@ def create_admin_command(name, login, password):
 @click.argument("login")
 @click.argument("role", type=click.Choice(["trainer", "manager", "admin"]))
 @click.option("--locality", help='Scope of a manager, as "scheme/code", e.g. 2025-07/26506 or 2025-07/79.')
-def grant_command(login, role, locality):
-    """Give an existing account a role (a manager needs --locality)."""
+@click.option("--agency", help="Scope of a manager as an agency code: the agency and all its offices.")
+def grant_command(login, role, locality, agency):
+    """Give an existing account a role (a manager needs --locality or --agency)."""
     from lms.accounts import operations
+    from lms.agencies.queries import by_code
     from lms.localities.queries import find_unit
 
     user = operations.find_by_login(login)
@@ -121,12 +123,16 @@ def grant_command(login, role, locality):
     scope = find_unit(locality) if locality else None
     if locality and scope is None:
         raise click.ClickException(f"no locality {locality}")
+    agency_scope = by_code(agency) if agency else None
+    if agency and agency_scope is None:
+        raise click.ClickException(f"no agency {agency}")
     try:
-        operations.grant_role(user, role, locality=scope)
+        operations.grant_role(user, role, locality=scope, agency=agency_scope)
     except operations.AccountError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"{user.login_name}: {role}" + (f" of {scope.label}" if scope else ""))
+    click.echo(f"{user.login_name}: {role}" + (f" of {scope.label}" if scope else "")
+               + (f" of {agency_scope.name}" if agency_scope else ""))
 
 
 DEMO_ACCOUNTS = [
