@@ -118,3 +118,17 @@ def test_manager_scoped_to_an_agency_subtree(db_session, create_user, commune):
     assert manager.can_manage_agency(queries.by_code("PVH-VT"))
     assert not manager.can_manage_agency(queries.by_code("STTTT"))
     assert manager.can_manage_user(inside) and not manager.can_manage_user(outside)
+
+
+def test_edit_page_shows_the_current_values_and_cli_grants_an_agency_scope(app, client, english, create_user, login,
+                                                                          db_session):
+    operations.import_agencies_csv(CSV)
+    login(create_user(roles=("admin",)))
+    html = client.get(f"/admin/agencies/{queries.by_code('PVH-VT').id}/edit").get_data(as_text=True)
+    assert 'value="PVH-VT"' in html and 'value="UBND-VT"' in html and 'value="26506"' in html
+    manager = create_user("Quản lý cơ quan")
+    result = app.test_cli_runner().invoke(args=["users", "grant", manager.email, "manager", "--agency", "ubnd-vt"])
+    assert result.exit_code == 0 and "UBND Phường Vũng Tàu" in result.output
+    assert manager.can_manage_agency(queries.by_code("PVH-VT"))
+    result = app.test_cli_runner().invoke(args=["users", "grant", manager.email, "manager", "--agency", "NOPE"])
+    assert result.exit_code == 1 and "no agency NOPE" in result.output

@@ -211,3 +211,25 @@ def test_imported_account_sets_its_password_once_through_the_link(client, db_ses
     assert response.status_code == 302 and not hoa.must_set_password and hoa.check_password("mat-khau-moi-1")
     response = client.post(path, data={"password": "khac-nua-22", "confirm": "khac-nua-22"})
     assert response.status_code == 400 and hoa.check_password("mat-khau-moi-1")
+
+
+def test_upload_of_an_unreadable_file_is_refused_with_a_message(client, create_user, login, db_session):
+    from lms.imports.models import ImportJob
+
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    login(create_user(roles=("admin",)))
+    response = client.post("/admin/imports/", data={"file": (io.BytesIO("Họ tên\n".encode("utf-16")), "x.csv"),
+                                                    "default_audience": "official"}, content_type="multipart/form-data")
+    assert response.status_code == 400 and "not UTF-8 text" in text_of(response)
+    assert db_session.scalar(select(func.count(ImportJob.id))) == 0
+    assert "Recent imports" not in text_of(client.get("/admin/imports/"))
+
+
+def test_pages_for_trainers_and_admins_render(client, create_user, login, db_session):
+    login(create_user(roles=("admin", "trainer")))
+    for path in ("/admin/imports/", "/admin/agencies/", "/admin/agencies/new", "/classes/", "/classes/new",
+                 "/notifications", "/notifications/settings", "/dev/mailbox", "/profile"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Nhập danh sách người dùng" in text_of(response), path  # the admin menu, in Vietnamese
