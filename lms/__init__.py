@@ -90,13 +90,19 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _register_models_and_tasks():
     # Imported for their side effects: model classes on the metadata, tasks on Celery.
     from lms.accounts import models as _accounts  # noqa: F401
+    from lms.agencies import models as _agencies  # noqa: F401
     from lms.catalog import models as _catalog  # noqa: F401
     from lms.certificates import models as _certificates  # noqa: F401
     from lms.certificates import tasks as _certificate_tasks  # noqa: F401
+    from lms.classes import models as _classes  # noqa: F401
     from lms.core import models as _core  # noqa: F401
     from lms.core import outbox as _outbox  # noqa: F401
     from lms.enrollment import models as _enrollment  # noqa: F401
+    from lms.imports import models as _imports  # noqa: F401
+    from lms.imports import tasks as _import_tasks  # noqa: F401
     from lms.localities import models as _localities  # noqa: F401
+    from lms.notifications import models as _notifications  # noqa: F401
+    from lms.notifications import tasks as _notification_tasks  # noqa: F401
     from lms.programs import models as _programs  # noqa: F401
     from lms.quizzes import models as _quizzes  # noqa: F401
 
@@ -129,15 +135,20 @@ def _configure_login():
 
 def _register_blueprints(app):
     from lms.accounts.blueprint import bp as accounts
+    from lms.agencies.blueprint import bp as agencies
     from lms.catalog.blueprint import bp as catalog
     from lms.certificates.blueprint import bp as certificates
+    from lms.classes.blueprint import bp as classes
     from lms.core.blueprint import bp as core
     from lms.enrollment.blueprint import bp as enrollment
+    from lms.imports.blueprint import bp as imports
     from lms.localities.blueprint import bp as localities
+    from lms.notifications.blueprint import bp as notifications
     from lms.quizzes.blueprint import bp as quizzes
     from lms.reports.blueprint import bp as reports
 
-    for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports):
+    for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
+                      agencies, imports, notifications, classes):
         app.register_blueprint(blueprint)
 
 

@@ -17,6 +17,7 @@ courses_cli = AppGroup("courses", help="Import and check Markdown courses.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="Demo accounts for the embedded default.")
 outbox_cli = AppGroup("outbox", help="Background work that must not be lost.")
+agencies_cli = AppGroup("agencies", help="Agencies: departments, people's committees, offices.")
 
 
 @localities_cli.command("load")
@@ -109,9 +110,11 @@ def create_admin_command(name, login, password):
 @click.argument("login")
 @click.argument("role", type=click.Choice(["trainer", "manager", "admin"]))
 @click.option("--locality", help='Scope of a manager, as "scheme/code", e.g. 2025-07/26506 or 2025-07/79.')
-def grant_command(login, role, locality):
-    """Give an existing account a role (a manager needs --locality)."""
+@click.option("--agency", help="Scope of a manager as an agency code: the agency and all its offices.")
+def grant_command(login, role, locality, agency):
+    """Give an existing account a role (a manager needs --locality or --agency)."""
     from lms.accounts import operations
+    from lms.agencies.queries import by_code
     from lms.localities.queries import find_unit
 
     user = operations.find_by_login(login)
@@ -120,12 +123,16 @@ def grant_command(login, role, locality):
     scope = find_unit(locality) if locality else None
     if locality and scope is None:
         raise click.ClickException(f"no locality {locality}")
+    agency_scope = by_code(agency) if agency else None
+    if agency and agency_scope is None:
+        raise click.ClickException(f"no agency {agency}")
     try:
-        operations.grant_role(user, role, locality=scope)
+        operations.grant_role(user, role, locality=scope, agency=agency_scope)
     except operations.AccountError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"{user.login_name}: {role}" + (f" of {scope.label}" if scope else ""))
+    click.echo(f"{user.login_name}: {role}" + (f" of {scope.label}" if scope else "")
+               + (f" of {agency_scope.name}" if agency_scope else ""))
 
 
 DEMO_ACCOUNTS = [
@@ -154,6 +161,69 @@ def create_demo_command():
     db.session.commit()
 
 
+@agencies_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_agencies_command(path):
+    """Create or update agencies from a CSV (code, name, parent_code, kind, locality_code); safe to run again."""
+    from lms.agencies.operations import AgencyError, import_agencies_csv
+
+    try:
+        counts = import_agencies_csv(path.read_bytes())
+    except AgencyError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    for number, message in counts["errors"]:
+        click.echo(f"row {number}: {message}", err=True)
+    click.echo(f"{counts['created']} created, {counts['updated']} updated, {len(counts['errors'])} failed")
+    if counts["errors"] and not (counts["created"] or counts["updated"]):
+        sys.exit(1)
+
+
+@users_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and print what would happen; save nothing.")
+@click.option("--audience", type=click.Choice(["official", "citizen", "cio"]), default="official",
+              help="Audience of rows without an audience column.")
+def import_users_command(path, dry_run, audience):
+    """Create or update accounts from a CSV or XLSX file (matched by e-mail, then phone)."""
+    from lms.imports.mapping import detect
+    from lms.imports.operations import apply_plan, plan_import
+    from lms.imports.reader import FileFormatError, read_table
+
+    try:
+        headers, rows = read_table(path.read_bytes(), path.name)
+    except FileFormatError as error:
+        raise click.ClickException(str(error)) from None
+    mapping = detect(headers)
+    click.echo("columns: " + ", ".join(f"{field}={column!r}" for field, column in mapping.items()))
+    if "full_name" not in mapping or not ({"email", "phone"} & set(mapping)):
+        raise click.ClickException("the file needs a full-name column and an e-mail or phone column")
+    plan = plan_import(headers, rows, mapping, audience)
+    for number, _cells, message in plan.errors:
+        click.echo(f"row {number}: {message}", err=True)
+    if not dry_run:
+        apply_plan(plan)
+        db.session.commit()
+    counts = plan.counts
+    prefix = "dry run: would be " if dry_run else ""
+    click.echo(f"{prefix}{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged, "
+               f"{counts['failed']} failed")
+    if not (counts["created"] or counts["updated"] or counts["unchanged"]):
+        sys.exit(1)
+
+
+@users_cli.command("set-password-link")
+@click.argument("login")
+def set_password_link_command(login):
+    """Print a one-time set-password link for an account (e.g. an imported one)."""
+    from lms.accounts import operations
+
+    user = operations.find_by_login(login)
+    if user is None:
+        raise click.ClickException(f"no account with the log-in {login}")
+    click.echo(operations.set_password_link(user))
+
+
 @outbox_cli.command("relay")
 @click.option("--older-than", default=0, help="Only messages older than this many seconds.")
 def relay_command(older_than):
@@ -169,7 +239,9 @@ def generate_secret_command():
 
 def register_cli(app):
     from lms.certificates.cli import certificates_cli, programs_cli
+    from lms.notifications.cli import notifications_cli
 
-    for group in (localities_cli, courses_cli, users_cli, demo_cli, outbox_cli, certificates_cli, programs_cli):
+    for group in (localities_cli, courses_cli, users_cli, demo_cli, outbox_cli, agencies_cli, notifications_cli,
+                  certificates_cli, programs_cli):
         app.cli.add_command(group)
     app.cli.add_command(generate_secret_command)

@@ -118,6 +118,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SECURE": base_url.startswith("https://"),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        # E-mail: SMTP when SMTP_HOST is set; otherwise messages land in the /dev/mailbox page.
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "587") or 587),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", default=True),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "LMS <no-reply@localhost>"),
+        "MAIL_DOMAIN": os.environ.get("MAIL_DOMAIN", "lms.local"),
         "LOGIN_THROTTLE_MAX_FAILURES": 5,
         "LOGIN_THROTTLE_WINDOW_MINUTES": 15,
     }

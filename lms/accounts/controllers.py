@@ -1,11 +1,14 @@
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from lms.accounts import operations
-from lms.accounts.forms import LoginForm, RegisterForm
+from lms.accounts.forms import LoginForm, PositionForm, RegisterForm, SetPasswordForm, UserAdminForm
+from lms.accounts.models import User
+from lms.agencies import queries as agency_queries
+from lms.agencies.operations import set_position, set_user_agency
 from lms.core.outbox import dispatch_ready
-from lms.core.permissions import login_required
+from lms.core.permissions import login_required, role_required
 from lms.core.urls import is_safe_next
 from lms.extensions import db
 from lms.localities import queries as locality_queries
@@ -110,4 +113,48 @@ def set_language():
 
 @login_required
 def profile():
-    return render_template("accounts/profile.html", user=current_user)
+    form = PositionForm(position=current_user.position)
+    if form.validate_on_submit():
+        set_position(current_user, form.position.data)
+        db.session.commit()
+        flash(_("Your position was saved."), "success")
+        return redirect(url_for("accounts.profile"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/profile.html", user=current_user, form=form, admin_view=False), status
+
+
+@role_required("admin")
+def user_admin(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = UserAdminForm(agency_code=user.agency.code if user.agency else "", position=user.position)
+    link = None
+    if form.validate_on_submit():
+        agency = agency_queries.by_code(form.agency_code.data) if form.agency_code.data.strip() else None
+        if form.agency_code.data.strip() and agency is None:
+            form.agency_code.errors.append(_("No agency has this code."))
+        else:
+            set_user_agency(user, agency, form.position.data, actor=current_user)
+            db.session.commit()
+            flash(_("The account was saved."), "success")
+            return redirect(url_for("accounts.user_admin", user_id=user.id))
+    elif request.method == "GET" and request.args.get("link") and user.must_set_password:
+        link = operations.set_password_link(user)
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/profile.html", user=user, form=form, admin_view=True, link=link), status
+
+
+def set_password(token):
+    user = operations.user_for_set_password_token(token)
+    if user is None:
+        return render_template("accounts/set_password.html", form=None), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        operations.change_password(user, form.password.data)
+        db.session.commit()
+        logout_user()
+        flash(_("Your password is set. You can log in now."), "success")
+        return redirect(url_for("accounts.login"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/set_password.html", form=form, user=user), status

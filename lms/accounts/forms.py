@@ -57,4 +57,25 @@ class RegisterForm(FlaskForm):
             raise ValidationError(_l("Choose your commune or ward from the list."))
 
 
-__all__ = ["LoginForm", "RegisterForm", "normalise_phone"]
+__all__ = ["LoginForm", "PositionForm", "RegisterForm", "SetPasswordForm", "UserAdminForm", "normalise_phone"]
+
+
+class PositionForm(FlaskForm):
+    position = StringField(_l("Position"), validators=[Length(max=160)])
+    submit = SubmitField(_l("Save"))
+
+
+class UserAdminForm(FlaskForm):
+    agency_code = StringField(_l("Agency code"), validators=[Length(max=32)])
+    position = StringField(_l("Position"), validators=[Length(max=160)])
+    submit = SubmitField(_l("Save"))
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Choose a password.")),
+        Length(min=8, max=128, message=_l("The password must have at least %(min)d characters.")),
+    ])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords are not the same."))])
+    submit = SubmitField(_l("Set password"))

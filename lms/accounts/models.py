@@ -8,6 +8,8 @@ from lms.extensions import db
 
 AUDIENCES = ("citizen", "official", "cio")
 ROLES = ("trainer", "manager", "admin")
+# No scrypt hash starts with "!": such a hash never matches any password.
+UNUSABLE_PASSWORD_PREFIX = "!"
 
 
 class User(IdMixin, TimestampMixin, UserMixin, db.Model):
@@ -20,19 +22,31 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     password_hash = db.Column(db.String(255), nullable=False)
     audience = db.Column(db.String(16), nullable=False, default="citizen")
     locality_id = db.Column(db.Integer, db.ForeignKey("localities.id"), index=True)
+    agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id"), index=True)
+    position = db.Column(db.String(160))
+    # Folded copy for matching rules ("chuyen vien" finds "Chuyên viên").
+    position_folded = db.Column(db.String(160), index=True)
     locale = db.Column(db.String(8))
     is_active = db.Column(db.Boolean, nullable=False, default=True)
     # Bumped on password change so other sessions of this user stop working.
     session_version = db.Column(db.Integer, nullable=False, default=1)
 
     locality = db.relationship("Locality")
+    agency = db.relationship("Agency")
     grants = db.relationship("RoleGrant", back_populates="user", cascade="all, delete-orphan", lazy="selectin")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
 
     def check_password(self, password: str) -> bool:
+        if self.must_set_password:
+            return False
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def must_set_password(self) -> bool:
+        """Imported accounts start with an unusable hash until the person sets a password by link."""
+        return self.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -57,6 +71,24 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
             return True
         return any(scope.contains(locality) for scope in self.manager_scopes())
 
+    def agency_scopes(self) -> list:
+        """Agencies whose subtree this user manages."""
+        return [g.agency for g in self.grants if g.role == "manager" and g.agency is not None]
+
+    def can_manage_agency(self, agency) -> bool:
+        if self.is_admin:
+            return True
+        return agency is not None and any(scope.contains(agency) for scope in self.agency_scopes())
+
+    def can_manage_user(self, user) -> bool:
+        """Admins everyone; managers the people of their locality or agency subtrees."""
+        if self.is_admin:
+            return True
+        if user is None or not self.has_role("manager"):
+            return False
+        return (any(scope.contains(user.locality) for scope in self.manager_scopes())
+                or any(scope.contains(user.agency) for scope in self.agency_scopes()))
+
     def can_view(self, user) -> bool:
         return user is not None and (user.id == self.id or user.is_admin)
 
@@ -65,14 +97,16 @@ class RoleGrant(IdMixin, TimestampMixin, db.Model):
     """A role, optionally scoped: a manager grant names the locality subtree it covers."""
 
     __tablename__ = "role_grants"
-    __table_args__ = (db.UniqueConstraint("user_id", "role", "locality_id"),)
+    __table_args__ = (db.UniqueConstraint("user_id", "role", "locality_id", "agency_id"),)
 
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     role = db.Column(db.String(16), nullable=False)
     locality_id = db.Column(db.Integer, db.ForeignKey("localities.id"))
+    agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id"))
 
     user = db.relationship("User", back_populates="grants")
     locality = db.relationship("Locality", lazy="joined")
+    agency = db.relationship("Agency", lazy="joined")
 
 
 class LoginFailure(IdMixin, db.Model):

@@ -70,18 +70,20 @@ def create_user(full_name: str, password: str, *, email: str | None = None, phon
     return user
 
 
-def grant_role(user: User, role: str, locality=None, actor=None) -> RoleGrant:
+def grant_role(user: User, role: str, locality=None, actor=None, agency=None) -> RoleGrant:
     if role not in ROLES:
         raise AccountError(_l("Unknown role: %(role)s", role=role))
-    if role == "manager" and locality is None:
+    if role == "manager" and locality is None and agency is None:
         raise AccountError(_l("A manager role needs a locality scope."))
     for grant in user.grants:
-        if grant.role == role and grant.locality_id == getattr(locality, "id", None):
+        if (grant.role == role and grant.locality_id == getattr(locality, "id", None)
+                and grant.agency_id == getattr(agency, "id", None)):
             return grant
-    grant = RoleGrant(role=role, locality=locality)
+    grant = RoleGrant(role=role, locality=locality, agency=agency)
     user.grants.append(grant)
     db.session.flush()
-    audit.record(actor, "role.grant", user, role=role, locality_id=getattr(locality, "id", None))
+    audit.record(actor, "role.grant", user, role=role, locality_id=getattr(locality, "id", None),
+                 agency_id=getattr(agency, "id", None))
     return grant
 
 
@@ -112,3 +114,51 @@ def authenticate(login: str, password: str, ip: str | None = None) -> User | Non
 
 def prune_login_failures(older_than_hours: int = 24) -> None:
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - timedelta(hours=older_than_hours)))
+
+
+# ---------------------------------------------------------------- set-password links
+# Imported accounts get no password at all (an unusable hash, see User.must_set_password), so
+# no initial password ever exists to leak. The person sets one through a signed link; the link
+# names a fingerprint of the current hash, so it works once: setting a password changes the hash.
+SET_PASSWORD_MAX_AGE = 30 * 24 * 3600
+
+
+def unusable_password_hash() -> str:
+    import secrets
+
+    from lms.accounts.models import UNUSABLE_PASSWORD_PREFIX
+
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(18)
+
+
+def _serializer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="set-password")
+
+
+def set_password_token(user: User) -> str:
+    return _serializer().dumps({"u": user.id, "h": user.password_hash[-16:]})
+
+
+def user_for_set_password_token(token: str) -> User | None:
+    from itsdangerous import BadSignature
+
+    try:
+        data = _serializer().loads(token, max_age=SET_PASSWORD_MAX_AGE)
+    except BadSignature:
+        return None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.is_active or user.password_hash[-16:] != data.get("h"):
+        return None
+    return user
+
+
+def set_password_link(user: User) -> str:
+    return f"{current_app.config['LMS_BASE_URL']}/set-password/{set_password_token(user)}"
+
+
+def change_password(user: User, password: str) -> None:
+    user.set_password(password)
+    user.session_version = (user.session_version or 1) + 1
+    db.session.flush()

@@ -14,6 +14,7 @@ class Enrollment(IdMixin, db.Model):
     course_id = db.Column(db.Integer, db.ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True)
     source = db.Column(db.String(16), nullable=False, default="self")
     locality_id = db.Column(db.Integer, db.ForeignKey("localities.id"), index=True)
+    agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id"), index=True)
     enrolled_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     completed_at = db.Column(db.DateTime)
     # Set when the learner starts over to renew an expired certificate: only work after it counts.

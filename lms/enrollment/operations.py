@@ -31,7 +31,8 @@ def enrol(user, course: Course, source: str = "self") -> Enrollment:
         return existing
     if source == "self" and not course.can_enrol(user):
         raise EnrollmentError(_l("This course is not open to you."))
-    enrollment = Enrollment(user=user, course=course, source=source, locality_id=user.locality_id)
+    enrollment = Enrollment(user=user, course=course, source=source, locality_id=user.locality_id,
+                            agency_id=user.agency_id)
     db.session.add(enrollment)
     db.session.flush()
     return enrollment

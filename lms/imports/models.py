@@ -1,0 +1,40 @@
+"""Bulk imports of people: one row per uploaded file and its run."""
+
+from lms.core.db import IdMixin, TimestampMixin
+from lms.extensions import db
+
+IMPORT_STATUSES = ("ready", "queued", "running", "done", "failed")
+
+
+class ImportJob(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "import_jobs"
+
+    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    filename = db.Column(db.String(255), nullable=False)
+    file_key = db.Column(db.String(255), nullable=False)
+    # {field: column header}; see lms.imports.mapping.FIELDS.
+    mapping = db.Column(db.JSON, nullable=False, default=dict)
+    default_audience = db.Column(db.String(16), nullable=False, default="official")
+    status = db.Column(db.String(16), nullable=False, default="ready")
+    total = db.Column(db.Integer, nullable=False, default=0)
+    processed = db.Column(db.Integer, nullable=False, default=0)
+    created = db.Column(db.Integer, nullable=False, default=0)
+    updated = db.Column(db.Integer, nullable=False, default=0)
+    failed = db.Column(db.Integer, nullable=False, default=0)
+    errors_key = db.Column(db.String(255))
+    message = db.Column(db.Text)
+    started_at = db.Column(db.DateTime)
+    finished_at = db.Column(db.DateTime)
+
+    created_by = db.relationship("User")
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else (100 if self.status == "done" else 0)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+    def can_view(self, user) -> bool:
+        return bool(user and user.is_authenticated and user.is_admin)

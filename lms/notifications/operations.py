@@ -1,0 +1,57 @@
+"""`notify` — the one call other features use — and preferences. Each flushes; the caller commits."""
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from lms.core.db import utcnow
+from lms.core.outbox import enqueue
+from lms.extensions import db
+from lms.notifications.models import Notification, NotificationPreference
+
+
+def wants_email(user, kind: str) -> bool:
+    preference = db.session.scalar(select(NotificationPreference.email).where(
+        NotificationPreference.user_id == user.id, NotificationPreference.kind == kind))
+    return preference is None or bool(preference)
+
+
+def notify(user, kind: str, subject: str, body: str, dedupe_key: str, link: str | None = None) -> Notification:
+    """Tell `user` something in the app and, if they want it and have an address, by e-mail.
+
+    Idempotent by `dedupe_key` (e.g. "class:12:enrolled:34"): a second call returns the first
+    notification and queues nothing.
+    """
+    existing = db.session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    notification = Notification(user_id=user.id, kind=kind, subject=subject[:255], body=body, link=link,
+                                dedupe_key=dedupe_key[:200])
+    notification.email_status = "pending" if (user.email and wants_email(user, kind)) else "none"
+    try:
+        with db.session.begin_nested():
+            db.session.add(notification)
+            db.session.flush()
+    except IntegrityError:  # a concurrent caller won the race on the unique key
+        return db.session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
+    if notification.email_status == "pending":
+        enqueue("notifications.send_email", notification_id=notification.id)
+    return notification
+
+
+def set_preferences(user, email_by_kind: dict) -> None:
+    for kind, wanted in email_by_kind.items():
+        preference = db.session.scalar(select(NotificationPreference).where(
+            NotificationPreference.user_id == user.id, NotificationPreference.kind == kind))
+        if preference is None:
+            db.session.add(NotificationPreference(user_id=user.id, kind=kind, email=bool(wanted)))
+        else:
+            preference.email = bool(wanted)
+    db.session.flush()
+
+
+def mark_read(user, notification_id: int | None = None) -> int:
+    """Mark one (or, without an id, every) unread notification of `user` as read."""
+    query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    return db.session.execute(query.values(read_at=utcnow())).rowcount
