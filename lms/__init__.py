@@ -90,6 +90,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _register_models_and_tasks():
     # Imported for their side effects: model classes on the metadata, tasks on Celery.
     from lms.accounts import models as _accounts  # noqa: F401
+    from lms.api import models as _api  # noqa: F401
     from lms.catalog import models as _catalog  # noqa: F401
     from lms.certificates import models as _certificates  # noqa: F401
     from lms.certificates import tasks as _certificate_tasks  # noqa: F401
@@ -98,6 +99,8 @@ def _register_models_and_tasks():
     from lms.enrollment import models as _enrollment  # noqa: F401
     from lms.localities import models as _localities  # noqa: F401
     from lms.quizzes import models as _quizzes  # noqa: F401
+    from lms.reports import models as _reports  # noqa: F401
+    from lms.reports import tasks as _report_tasks  # noqa: F401
 
 
 def _configure_login():
@@ -125,6 +128,7 @@ def _configure_login():
 
 def _register_blueprints(app):
     from lms.accounts.blueprint import bp as accounts
+    from lms.api.blueprint import bp as api
     from lms.catalog.blueprint import bp as catalog
     from lms.certificates.blueprint import bp as certificates
     from lms.core.blueprint import bp as core
@@ -133,7 +137,7 @@ def _register_blueprints(app):
     from lms.quizzes.blueprint import bp as quizzes
     from lms.reports.blueprint import bp as reports
 
-    for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports):
+    for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports, api):
         app.register_blueprint(blueprint)
 
 
