@@ -40,7 +40,7 @@ def import_targets_command(path):
 @click.option("--seed", default=2025, show_default=True)
 def synthetic_command(users, enrollments, progress_per_enrollment, seed):
     """Fill the database with a synthetic province (for demos and benchmarks; never in production)."""
-    from lms.reports.synthetic import generate  # noqa: PLC0415
+    from lms.reports.synthetic import generate
 
     counts = generate(users=users, enrollments=enrollments, progress_per_enrollment=progress_per_enrollment,
                       seed=seed, echo=click.echo)
