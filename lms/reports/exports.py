@@ -76,12 +76,9 @@ def xlsx_bytes(header, rows) -> bytes:
             return handle.read()
 
 
-LEARNER_HEADER_KEYS = ("Full name", "Audience", "Unit as recorded", "Current unit", "Course code", "Enrolled on",
-                       "Completed on", "Last seen on")
-
-
 def learner_header() -> list[str]:
-    return [_(key) for key in LEARNER_HEADER_KEYS]
+    return [_("Full name"), _("Audience"), _("Unit as recorded"), _("Current unit"), _("Course code"), _("Enrolled on"),
+            _("Completed on"), _("Last seen on")]
 
 
 def _learner_query(scope: Locality, filters: ReportFilter):
