@@ -45,11 +45,11 @@ def main():
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.database, "TESTING": True, "WTF_CSRF_ENABLED": False,
                       "CELERY_EAGER": True, "CELERY_BROKER_URL": "", "SERVER_NAME": "bench.test"})
     with app.app_context():
+        db.create_all()  # only creates what is missing
         if args.generate:
             from lms.localities.operations import load_localities
             from lms.reports.synthetic import generate
 
-            db.create_all()
             load_localities()
             db.session.commit()
             started = time.monotonic()
@@ -131,12 +131,13 @@ def _export(db):
 
     area = home_area()
     for fmt in ("csv", "xlsx"):
-        samples = [rss_mb()]
+        samples, count = [rss_mb()], [0]
 
-        def sampled(rows, samples=samples):
+        def sampled(rows, samples=samples, count=count):
             for number, row in enumerate(rows, start=1):
                 if number % 50_000 == 0:
                     samples.append(rss_mb())
+                count[0] = number
                 yield row
 
         started = time.monotonic()
@@ -151,7 +152,8 @@ def _export(db):
                 exports.write_xlsx(path, exports.learner_header(), rows)
             size = os.path.getsize(path) / 2**20
         db.session.rollback()
-        print(f"export {fmt}: {(len(samples) - 1) * 50_000}+ rows, {size:.0f} MB file in {time.monotonic() - started:.0f} s; "
+        samples.append(rss_mb())
+        print(f"export {fmt}: {count[0]} rows, {size:.0f} MB file in {time.monotonic() - started:.0f} s; "
               f"RSS start {samples[0]:.0f} MB, max {max(samples):.0f} MB, end {samples[-1]:.0f} MB "
               f"(samples: {', '.join(f'{s:.0f}' for s in samples[::max(1, len(samples) // 8)])})", flush=True)
 

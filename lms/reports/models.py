@@ -14,15 +14,10 @@ TARGET_AUDIENCES = ("citizen", "official")
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
-class ReportSummary(IdMixin, db.Model):
-    __tablename__ = "report_summary"
-    __table_args__ = (db.Index("ix_report_summary_locality_course", "locality_id", "course_id"),)
-
+class _SummaryColumns:
     locality_id = db.Column(db.Integer, db.ForeignKey("localities.id", ondelete="CASCADE"), nullable=False)
     course_id = db.Column(db.Integer, db.ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True)
     audience = db.Column(db.String(16), nullable=False)
-    # First day of the month of the fact (enrolment month; issue month for certificates).
-    period = db.Column(db.Date, nullable=False, index=True)
     enrolled = db.Column(db.Integer, nullable=False, default=0)
     completed = db.Column(db.Integer, nullable=False, default=0)
     active = db.Column(db.Integer, nullable=False, default=0)
@@ -34,6 +29,21 @@ class ReportSummary(IdMixin, db.Model):
     passed = db.Column(db.Integer, nullable=False, default=0)
     score_sum = db.Column(db.Numeric(14, 2), nullable=False, default=0)
     certificates = db.Column(db.Integer, nullable=False, default=0)
+
+
+class ReportSummary(IdMixin, _SummaryColumns, db.Model):
+    __tablename__ = "report_summary"
+    __table_args__ = (db.Index("ix_report_summary_locality_course", "locality_id", "course_id"),)
+
+    # First day of the month of the fact (enrolment month; issue month for certificates).
+    period = db.Column(db.Date, nullable=False, index=True)
+
+
+class ReportSummaryAllTime(IdMixin, _SummaryColumns, db.Model):
+    """The same sums without the month: ten times fewer rows, read when no month is filtered."""
+
+    __tablename__ = "report_summary_all_time"
+    __table_args__ = (db.Index("ix_report_summary_all_time_locality_course", "locality_id", "course_id"),)
 
 
 class ReportRefresh(IdMixin, db.Model):

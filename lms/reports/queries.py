@@ -16,12 +16,11 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
 
 from lms.catalog.models import Course
 from lms.extensions import db
 from lms.localities.models import Locality
-from lms.reports.models import LocalityTarget, ReportSummary
+from lms.reports.models import LocalityTarget, ReportSummary, ReportSummaryAllTime
 
 MODES = ("current", "recorded")
 AUDIENCES = ("citizen", "official", "cio")
@@ -47,15 +46,21 @@ class ReportFilter:
                   "to": self.month_to.strftime("%Y-%m") if self.month_to else None}
         return {key: value for key, value in params.items() if value}
 
+    @property
+    def table(self):
+        """The summary to read: by month only when a month range asks for it."""
+        return ReportSummary if self.month_from or self.month_to else ReportSummaryAllTime
+
     def apply(self, query):
         if self.agency_id is not None:
             raise NotImplementedError("agency filter needs enrolments with an agency")
+        table = self.table
         if self.course_id:
-            query = query.where(ReportSummary.course_id == self.course_id)
+            query = query.where(table.course_id == self.course_id)
         if self.program:
-            query = query.where(ReportSummary.course_id.in_(select(Course.id).where(Course.program == self.program)))
+            query = query.where(table.course_id.in_(select(Course.id).where(Course.program == self.program)))
         if self.audience:
-            query = query.where(ReportSummary.audience == self.audience)
+            query = query.where(table.audience == self.audience)
         if self.month_from:
             query = query.where(ReportSummary.period >= self.month_from)
         if self.month_to:
@@ -106,18 +111,24 @@ def scope_condition(unit_alias, scope: Locality):
     return or_(unit_alias.path.startswith(scope.path), unit_alias.current_id.in_(scope.successors_query()))
 
 
+def scope_unit_ids(scope: Locality) -> dict[int, int | None]:
+    """{unit id: current unit id} of every unit whose facts belong to `scope` (a few hundred at most
+    for a province), fetched first so the summary is read through its locality index."""
+    return dict(db.session.execute(select(Locality.id, Locality.current_id).where(scope_condition(Locality, scope))).all())
+
+
 def _grouped(scope: Locality, mode: str, filters: ReportFilter) -> dict[int, CoverageRow]:
-    recorded = aliased(Locality)
-    key = recorded.current_id if mode == "current" else recorded.id
-    query = (select(key, *(func.sum(getattr(ReportSummary, name)) for name in METRICS))
-             .join(recorded, recorded.id == ReportSummary.locality_id)
-             .where(scope_condition(recorded, scope))
-             .group_by(key))
+    table = filters.table
+    in_scope = scope_unit_ids(scope)
+    query = (select(table.locality_id, *(func.sum(getattr(table, name)) for name in METRICS))
+             .where(table.locality_id.in_(in_scope))
+             .group_by(table.locality_id))
     query = filters.apply(query)
-    result = {}
+    result: dict[int, CoverageRow] = {}
     for unit_id, *sums in db.session.execute(query):
-        if unit_id is not None:
-            result[unit_id] = CoverageRow(None, *(value or 0 for value in sums))
+        key = in_scope[unit_id] if mode == "current" else unit_id
+        if key is not None:
+            result.setdefault(key, CoverageRow(None)).add(CoverageRow(None, *(value or 0 for value in sums)))
     return result
 
 
@@ -184,12 +195,11 @@ def target_progress(unit: Locality) -> list[TargetProgress]:
                                  .order_by(LocalityTarget.audience)).all()
     if not targets:
         return []
-    recorded = aliased(Locality)
+    table = ReportSummaryAllTime
     people = {audience: (learners or 0, trained or 0) for audience, learners, trained in db.session.execute(
-        select(ReportSummary.audience, func.sum(ReportSummary.learners), func.sum(ReportSummary.trained))
-        .join(recorded, recorded.id == ReportSummary.locality_id)
-        .where(scope_condition(recorded, unit))
-        .group_by(ReportSummary.audience))}
+        select(table.audience, func.sum(table.learners), func.sum(table.trained))
+        .where(table.locality_id.in_(scope_unit_ids(unit)))
+        .group_by(table.audience))}
     result = []
     for target in targets:
         if target.audience == "citizen":

@@ -10,7 +10,7 @@ old summary until the new one commits. A Celery beat entry runs it every
 import time
 from datetime import timedelta
 
-from sqlalchemy import Date, case, cast, delete, func, insert, select
+from sqlalchemy import Date, case, cast, delete, func, insert, select, text
 
 from lms.accounts.models import User
 from lms.catalog.models import Course
@@ -19,7 +19,7 @@ from lms.core.db import utcnow
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.quizzes.models import Attempt
-from lms.reports.models import ReportRefresh, ReportSummary
+from lms.reports.models import ReportRefresh, ReportSummary, ReportSummaryAllTime
 
 ACTIVE_DAYS = 30
 
@@ -84,6 +84,18 @@ def refresh() -> int:
     db.session.execute(insert(ReportSummary).from_select(
         ["locality_id", "course_id", "audience", "period", "certificates"], certificates))
 
+    sums = ["enrolled", "completed", "active", "learners", "trained", "hours", "attempts", "passed", "score_sum",
+            "certificates"]
+    db.session.execute(delete(ReportSummaryAllTime))
+    db.session.execute(insert(ReportSummaryAllTime).from_select(
+        ["locality_id", "course_id", "audience", *sums],
+        select(ReportSummary.locality_id, ReportSummary.course_id, ReportSummary.audience,
+               *(func.sum(getattr(ReportSummary, name)) for name in sums))
+        .group_by(ReportSummary.locality_id, ReportSummary.course_id, ReportSummary.audience)))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics, or the planner guesses the sizes of the tables it just refilled.
+        db.session.execute(text("ANALYZE report_summary"))
+        db.session.execute(text("ANALYZE report_summary_all_time"))
     rows = db.session.scalar(select(func.count(ReportSummary.id)))
     db.session.add(ReportRefresh(finished_at=utcnow(), rows=rows, seconds=time.monotonic() - started))
     db.session.flush()
