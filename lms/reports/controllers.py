@@ -53,6 +53,7 @@ def locality(locality_id):
     unit, mode, filters = _load_scope(locality_id)
     rows = queries.coverage(unit, mode, filters)
     return render_template("reports/locality.html", unit=unit, rows=rows, total=queries.totals(rows), mode=mode,
+                           with_targets=any(row.targets for row in rows),
                            filters=filters, params=dict(filters.as_params(), mode=mode),
                            progress=queries.target_progress(unit), refreshed=summary.last_refresh(),
                            can_drill=lambda row: row.locality.id != unit.id and row.locality.level != "commune",

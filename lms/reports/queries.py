@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from lms.catalog.models import Course
 from lms.extensions import db
@@ -41,7 +41,7 @@ class ReportFilter:
     agency_id: int | None = None
 
     def as_params(self) -> dict:
-        params = {"course": self.course_id, "program": self.program, "audience": self.audience,
+        params = {"course": str(self.course_id) if self.course_id else None, "program": self.program, "audience": self.audience,
                   "from": self.month_from.strftime("%Y-%m") if self.month_from else None,
                   "to": self.month_to.strftime("%Y-%m") if self.month_to else None}
         return {key: value for key, value in params.items() if value}
@@ -79,8 +79,8 @@ class CoverageRow:
     passed: int = 0
     score_sum: Decimal = Decimal(0)
     certificates: int = 0
-    learners: int = 0
-    trained: int = 0
+    learners: int = 0  # residents (citizens) reached: counted at their first enrolment
+    trained: int = 0  # officials and CIOs trained: counted at their first completion
     targets: dict = field(default_factory=dict)
 
     def add(self, other: "CoverageRow") -> None:
@@ -98,6 +98,11 @@ class CoverageRow:
     @property
     def average_score(self) -> float | None:
         return round(float(self.score_sum) / self.attempts, 1) if self.attempts else None
+
+    def target_progress(self) -> list["TargetProgress"]:
+        """Progress of this row's unit against its targets (with the page's filters applied)."""
+        return [TargetProgress(target, self.learners if audience == "citizen" else self.trained)
+                for audience, target in sorted(self.targets.items())]
 
     def as_dict(self) -> dict:
         return {"enrolled": self.enrolled, "active_30_days": self.active, "completed": self.completed,
@@ -120,7 +125,10 @@ def scope_unit_ids(scope: Locality) -> dict[int, int | None]:
 def _grouped(scope: Locality, mode: str, filters: ReportFilter) -> dict[int, CoverageRow]:
     table = filters.table
     in_scope = scope_unit_ids(scope)
-    query = (select(table.locality_id, *(func.sum(getattr(table, name)) for name in METRICS))
+    sums = [func.sum(getattr(table, name)) for name in METRICS[:-2]]
+    sums += [func.sum(case((table.audience == "citizen", table.learners), else_=0)),
+             func.sum(case((table.audience != "citizen", table.trained), else_=0))]
+    query = (select(table.locality_id, *sums)
              .where(table.locality_id.in_(in_scope))
              .group_by(table.locality_id))
     query = filters.apply(query)

@@ -184,3 +184,39 @@ def test_managers_cannot_set_targets(client, units, more, create_user, login):
     response = client.post(f"/reports/localities/{units.A.id}/targets", data={
         "audience": "citizen", "population": "10", "target_percent": "50", "due_on": "2026-12-31"})
     assert response.status_code == 403 and "You do not have permission" in text_of(response)
+
+
+def test_dashboard_in_vietnamese(client, units, more, create_user, login, db_session):
+    client.post("/language", data={"lang": "vi"})
+    login(create_user("Phạm Quốc Bảo", audience="official", roles=("admin",)))
+    from datetime import date
+
+    from lms.reports.operations import set_target
+
+    set_target(units.A, "citizen", 10, 50, date(2026, 12, 31))
+    db_session.commit()
+    page = text_of(report(client, units.A))
+    assert "Người dân được tiếp cận: 5 / 5" in page and "đạt 100% chỉ tiêu; 50% dân số" in page
+    assert "Điểm trung bình" in page and "Hoàn thành / đăng ký" in page
+
+
+def test_province_table_shows_each_communes_progress(client, units, more, admin, db_session):
+    from datetime import date
+
+    from lms.reports.operations import set_target
+
+    set_target(units.A, "citizen", 20, 50, date(2026, 12, 31))
+    set_target(units.B, "official", 10, 20, date(2026, 12, 31))
+    db_session.commit()
+    html = report(client, units.hcmc).get_data(as_text=True)
+    table_rows = {text_of_html(row).split(" 0 ")[0]: text_of_html(row)
+                  for row in re.findall(r'<tr>\s*<th scope="row">.*?</tr>', html, re.S)}
+    by_unit = {name: next(text for text in table_rows.values() if text.startswith(name)) for name in (VUNG_TAU, BA_RIA)}
+    # Vũng Tàu: 5 residents of a target of 10; Bà Rịa: no official trained of a target of 2.
+    assert by_unit[VUNG_TAU].endswith("Residents reached: 5 / 10 (50%)")
+    assert by_unit[BA_RIA].endswith("Officials trained: 0 / 2 (0%)")
+    assert "Phường Sài Gòn" in html and text_of_html(html).count("Residents reached:") == 1 + 0
+
+
+def text_of_html(html):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()

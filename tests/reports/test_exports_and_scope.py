@@ -65,6 +65,15 @@ def test_learner_xlsx_runs_as_a_job_with_progress_and_download(client, units, ma
     assert len(workbook) == 6 and {row[3] for row in workbook[1:]} == {VUNG_TAU}
 
 
+def test_export_job_keeps_the_filters(client, units, manager_of_a, db_session, facts):
+    response = client.post(f"/reports/localities/{units.A.id}/learners.csv?course={facts.second.id}&mode=recorded")
+    job = db_session.scalar(select(ReportExport))
+    assert job.params == {"course": str(facts.second.id), "mode": "recorded"} and job.status == "done"
+    table = read_csv(client.get(f"/reports/exports/{job.id}/download"))
+    assert len(table) == 1 + 2 and {row[4] for row in table[1:]} == {"KH-2"}
+    assert response.status_code == 302
+
+
 def test_a_job_of_another_manager_stays_closed(client, units, manager_of_a, create_user, login, db_session):
     client.post(f"/reports/localities/{units.A.id}/learners.csv")
     job = db_session.scalar(select(ReportExport))
