@@ -79,6 +79,8 @@ def export_learners(locality_id, fmt):
     unit, mode, filters = _load_scope(locality_id)
     name = _filename(unit, "learners", fmt)
     if request.method == "GET" and fmt == "csv" and exports.count_learners(unit, filters) <= exports.INLINE_LIMIT:
+        operations.log_download(current_user, unit, "learners", dict(filters.as_params(), mode=mode))
+        db.session.commit()
         return Response(stream_with_context(exports.csv_chunks(exports.learner_header(), exports.learner_rows(unit, filters))),
                         mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
     if request.method == "GET":

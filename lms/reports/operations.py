@@ -61,4 +61,10 @@ def start_export(user, unit: Locality, kind: str, fmt: str, params: dict) -> Rep
     db.session.add(job)
     db.session.flush()
     enqueue("reports.export", export_id=job.id)
+    record(user, "report_export.start", job, locality=unit.id, kind=kind, format=fmt, params=params)
     return job
+
+
+def log_download(user, unit: Locality, kind: str, params: dict) -> None:
+    """Personal data leaving the system is audited (Decree 13/2023), even when streamed at once."""
+    record(user, "report_export.download", unit, kind=kind, params=params)

@@ -38,6 +38,10 @@ def refresh() -> int:
     """Rebuild the summary; flushes, the caller commits. Returns the number of rows written."""
     started = time.monotonic()
     now = utcnow()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two overlapping rebuilds would each keep the other's new rows (READ COMMITTED): take turns.
+        # EXCLUSIVE still lets dashboards read the old summary meanwhile.
+        db.session.execute(text("LOCK TABLE report_summary, report_summary_all_time IN EXCLUSIVE MODE"))
     db.session.execute(delete(ReportSummary))
 
     first = (select(Enrollment.user_id, func.min(Enrollment.id).label("first_id"))

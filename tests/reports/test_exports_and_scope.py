@@ -7,6 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from lms.core.models import AuditEvent
 from lms.reports.models import ReportExport
 from tests.conftest import text_of
 from tests.reports.test_reports import BA_DINH, BA_RIA, VUNG_TAU
@@ -43,13 +44,15 @@ def test_coverage_table_as_csv_and_xlsx(client, units, manager_of_a):
         ["Phường Thắng Tam (former unit)", "2025-01/26508", 1], [VUNG_TAU, "2025-07/26506", 4], ["Total", None, 5]]
 
 
-def test_learner_list_holds_only_the_managers_learners(client, units, manager_of_a):
+def test_learner_list_holds_only_the_managers_learners(client, units, manager_of_a, db_session):
     table = read_csv(client.get(f"/reports/localities/{units.A.id}/learners.csv"))
     assert table[0][:4] == ["Full name", "Audience", "Unit as recorded", "Current unit"]
     units_seen = {(row[2], row[3]) for row in table[1:]}
     assert len(table) == 1 + 5
     assert units_seen == {(VUNG_TAU, VUNG_TAU), ("Phường Thắng Tam", VUNG_TAU)}
     assert BA_RIA not in str(table) and BA_DINH not in str(table)
+    audit = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "report_export.download"))
+    assert audit.actor_id == manager_of_a.id and audit.object_id == str(units.A.id)
 
 
 def test_learner_xlsx_runs_as_a_job_with_progress_and_download(client, units, manager_of_a, db_session):
