@@ -220,3 +220,24 @@ def test_province_table_shows_each_communes_progress(client, units, more, admin,
 
 def text_of_html(html):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def test_dashboard_queries_do_not_grow_with_the_rows(client, units, more, admin, db_session):
+    from datetime import date
+
+    from lms.reports.operations import set_target
+    from tests.catalog.test_pages import count_queries
+
+    set_target(units.A, "citizen", 10, 50, date(2026, 12, 31))
+    db_session.commit()
+    a_url, hcmc_url = f"/reports/localities/{units.A.id}", f"/reports/localities/{units.hcmc.id}?mode=recorded"
+    one_row, response = count_queries(client, a_url)
+    assert len(rows(response)) == 1
+    three_rows, response = count_queries(client, hcmc_url)
+    assert len(rows(response)) == 4
+    set_target(db_session.merge(units.B), "citizen", 10, 50, date(2026, 12, 31))
+    db_session.commit()
+    db_session.scalar(select(LocalityTarget.id).limit(1))  # the test's next SAVEPOINT, outside the count
+    with_targets, _ = count_queries(client, hcmc_url)
+    # The commune page walks one parent more for its "up to" link; the rows cost nothing extra.
+    assert three_rows <= one_row + 1 and with_targets == three_rows, (one_row, three_rows, with_targets)
