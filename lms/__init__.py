@@ -91,6 +91,7 @@ def _register_models_and_tasks():
     # Imported for their side effects: model classes on the metadata, tasks on Celery.
     from lms.accounts import models as _accounts  # noqa: F401
     from lms.agencies import models as _agencies  # noqa: F401
+    from lms.api import models as _api  # noqa: F401
     from lms.catalog import models as _catalog  # noqa: F401
     from lms.certificates import models as _certificates  # noqa: F401
     from lms.certificates import tasks as _certificate_tasks  # noqa: F401
@@ -105,6 +106,8 @@ def _register_models_and_tasks():
     from lms.notifications import tasks as _notification_tasks  # noqa: F401
     from lms.programs import models as _programs  # noqa: F401
     from lms.quizzes import models as _quizzes  # noqa: F401
+    from lms.reports import models as _reports  # noqa: F401
+    from lms.reports import tasks as _report_tasks  # noqa: F401
 
 
 def _configure_login():
@@ -136,6 +139,7 @@ def _configure_login():
 def _register_blueprints(app):
     from lms.accounts.blueprint import bp as accounts
     from lms.agencies.blueprint import bp as agencies
+    from lms.api.blueprint import bp as api
     from lms.catalog.blueprint import bp as catalog
     from lms.certificates.blueprint import bp as certificates
     from lms.classes.blueprint import bp as classes
@@ -148,7 +152,7 @@ def _register_blueprints(app):
     from lms.reports.blueprint import bp as reports
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
-                      agencies, imports, notifications, classes):
+                      agencies, imports, notifications, classes, api):
         app.register_blueprint(blueprint)
 
 

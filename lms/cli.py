@@ -238,10 +238,13 @@ def generate_secret_command():
 
 
 def register_cli(app):
+    from lms.api.cli import api_cli
     from lms.certificates.cli import certificates_cli, programs_cli
     from lms.notifications.cli import notifications_cli
+    from lms.reports.cli import reports_cli, synthetic_command
 
     for group in (localities_cli, courses_cli, users_cli, demo_cli, outbox_cli, agencies_cli, notifications_cli,
-                  certificates_cli, programs_cli):
+                  certificates_cli, programs_cli, reports_cli, api_cli):
         app.cli.add_command(group)
+    app.cli.add_command(synthetic_command)
     app.cli.add_command(generate_secret_command)

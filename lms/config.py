@@ -105,6 +105,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             },
             "beat_schedule": {
                 "relay-outbox": {"task": "core.relay_outbox", "schedule": 60.0},
+                "refresh-report-summary": {"task": "reports.refresh_summary",
+                                           "schedule": float(os.environ.get("LMS_REPORT_REFRESH_SECONDS", "300"))},
             },
         },
         "BABEL_DEFAULT_LOCALE": "vi",

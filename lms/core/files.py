@@ -7,6 +7,7 @@ storage (NFS), or add another class with the same three methods and select it in
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
@@ -33,6 +34,13 @@ class LocalFileStore:
             handle.write(data)
         os.replace(handle.name, path)
         return True
+
+    def put_file(self, key: str, source: str) -> None:
+        """Move a finished local file into the store (big exports: never read into memory)."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(source, path.with_name(path.name + ".part"))
+        os.replace(path.with_name(path.name + ".part"), path)
 
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)

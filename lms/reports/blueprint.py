@@ -5,3 +5,9 @@ from lms.reports import controllers
 bp = Blueprint("reports", __name__)
 bp.add_url_rule("/reports", view_func=controllers.index)
 bp.add_url_rule("/reports/localities/<int:locality_id>", view_func=controllers.locality)
+bp.add_url_rule("/reports/localities/<int:locality_id>/coverage.<any(csv, xlsx):fmt>", view_func=controllers.export_table)
+bp.add_url_rule("/reports/localities/<int:locality_id>/learners.<any(csv, xlsx):fmt>", view_func=controllers.export_learners,
+                methods=("GET", "POST"))
+bp.add_url_rule("/reports/exports/<int:export_id>", view_func=controllers.export_status)
+bp.add_url_rule("/reports/exports/<int:export_id>/download", view_func=controllers.export_download)
+bp.add_url_rule("/reports/localities/<int:locality_id>/targets", view_func=controllers.targets, methods=("GET", "POST"))

@@ -1,13 +1,40 @@
-from flask import abort, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from werkzeug.exceptions import BadRequest
 
-from lms.catalog.models import Course
+from lms.core.files import get_store
 from lms.core.permissions import require, role_required
 from lms.extensions import db
 from lms.localities import queries as locality_queries
 from lms.localities.models import Locality
-from lms.reports import queries
+from lms.reports import exports, operations, queries, summary
+from lms.reports.forms import ReportInputError, TargetForm, filter_choices, parse_filters
+from lms.reports.models import ReportExport
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _bad_request(message):
+    error = BadRequest(description=message)
+    error.lms_message = True
+    return error
+
+
+def _load_scope(locality_id):
+    unit = db.session.get(Locality, locality_id)
+    if unit is None:
+        abort(404)
+    require(current_user.can_manage_locality(unit))
+    try:
+        mode, filters = parse_filters(request.args)
+    except ReportInputError as error:
+        raise _bad_request(str(error)) from None
+    return unit, mode, filters
+
+
+def _filename(unit, stem, fmt):
+    return f"{stem}-{unit.scheme}-{unit.code}.{fmt}"
 
 
 @role_required("manager")
@@ -23,15 +50,83 @@ def index():
 
 @role_required("manager")
 def locality(locality_id):
+    unit, mode, filters = _load_scope(locality_id)
+    rows = queries.coverage(unit, mode, filters)
+    return render_template("reports/locality.html", unit=unit, rows=rows, total=queries.totals(rows), mode=mode,
+                           with_targets=any(row.targets for row in rows),
+                           filters=filters, params=dict(filters.as_params(), mode=mode),
+                           progress=queries.target_progress(unit), refreshed=summary.last_refresh(),
+                           can_drill=lambda row: row.locality.id != unit.id and row.locality.level != "commune",
+                           **filter_choices())
+
+
+@role_required("manager")
+def export_table(locality_id, fmt):
+    unit, mode, filters = _load_scope(locality_id)
+    rows = queries.coverage(unit, mode, filters, with_targets=False)
+    header, body = exports.coverage_table(rows, queries.totals(rows), mode)
+    name = _filename(unit, f"coverage-{mode}", fmt)
+    if fmt == "csv":
+        return Response(stream_with_context(exports.csv_chunks(header, body)), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={name}"})
+    return Response(exports.xlsx_bytes(header, body), mimetype=XLSX,
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@role_required("manager")
+def export_learners(locality_id, fmt):
+    """The learner list: streamed in the request when small, otherwise a job with a progress page."""
+    unit, mode, filters = _load_scope(locality_id)
+    name = _filename(unit, "learners", fmt)
+    if request.method == "GET" and fmt == "csv" and exports.count_learners(unit, filters) <= exports.INLINE_LIMIT:
+        operations.log_download(current_user, unit, "learners", dict(filters.as_params(), mode=mode))
+        db.session.commit()
+        return Response(stream_with_context(exports.csv_chunks(exports.learner_header(), exports.learner_rows(unit, filters))),
+                        mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
+    if request.method == "GET":
+        return render_template("reports/export_start.html", unit=unit, fmt=fmt, params=dict(filters.as_params(), mode=mode))
+    job = operations.start_export(current_user, unit, "learners", fmt, dict(filters.as_params(), mode=mode))
+    db.session.commit()
+    return redirect(url_for("reports.export_status", export_id=job.id))
+
+
+def _load_export(export_id):
+    job = db.session.get(ReportExport, export_id)
+    if job is None:
+        abort(404)
+    require(job.can_view(current_user))
+    return job
+
+
+@role_required("manager")
+def export_status(export_id):
+    job = _load_export(export_id)
+    db.session.refresh(job)
+    return render_template("reports/export_status.html", job=job)
+
+
+@role_required("manager")
+def export_download(export_id):
+    job = _load_export(export_id)
+    path = get_store().local_path(job.file_key) if job.status == "done" and job.file_key else None
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype=XLSX if job.format == "xlsx" else "text/csv", as_attachment=True,
+                     download_name=_filename(job.locality, "learners", job.format))
+
+
+@role_required("admin")
+def targets(locality_id):
     unit = db.session.get(Locality, locality_id)
     if unit is None:
         abort(404)
-    require(current_user.can_manage_locality(unit))
-    mode = request.args.get("mode", "current")
-    if mode not in queries.MODES:
-        mode = "current"
-    course_id = request.args.get("course", type=int)
-    rows = queries.coverage(unit, mode, course_id)
-    courses = db.session.scalars(select(Course).where(Course.status == "published").order_by(Course.title_folded)).all()
-    return render_template("reports/locality.html", unit=unit, rows=rows, total=queries.totals(rows), mode=mode,
-                           courses=courses, course_id=course_id)
+    form = TargetForm()
+    if form.validate_on_submit():
+        operations.set_target(unit, form.audience.data, form.population.data, form.target_percent.data,
+                              form.due_on.data, actor=current_user)
+        db.session.commit()
+        flash(_("Target saved."), "success")
+        return redirect(url_for("reports.locality", locality_id=unit.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("reports/targets.html", unit=unit, form=form,
+                           progress=queries.target_progress(unit)), status

@@ -1,67 +1,218 @@
-"""Coverage per commune inside a scope. The scope is applied in the query, not in the view.
+"""Coverage inside a scope. The scope is applied in the query, not in the view.
 
 Two boundary modes: "current" rolls facts recorded in old units up to the unit that replaced
 them (through `Locality.current_id`); "recorded" keeps the unit the fact was made in.
+
+Rows are the children of the unit looked at (drill-down: province → district → commune in
+the 2025-01 scheme; province → commune in 2025-07). A fact whose unit lies outside the
+unit's own tree — reached across the reform — gets a row of its own unit (e.g. an old
+commune merged into a current ward, shown as recorded).
+
+Numbers come from `ReportSummary` (see lms/reports/summary.py).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, func, select
 
-from lms.certificates.models import Certificate
-from lms.enrollment.models import Enrollment
+from lms.catalog.models import Course
 from lms.extensions import db
 from lms.localities.models import Locality
+from lms.reports.models import LocalityTarget, ReportSummary, ReportSummaryAllTime
 
 MODES = ("current", "recorded")
+AUDIENCES = ("citizen", "official", "cio")
+METRICS = ("enrolled", "active", "completed", "hours", "attempts", "passed", "score_sum", "certificates",
+           "learners", "trained")
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """What narrows a report. `agency_id` and `deadline` are accepted for the programs and
+    assignments issue; until enrolments carry an agency and a deadline they must stay None."""
+
+    course_id: int | None = None
+    program: str | None = None
+    audience: str | None = None
+    month_from: date | None = None
+    month_to: date | None = None
+    agency_id: int | None = None
+
+    def as_params(self) -> dict:
+        params = {"course": str(self.course_id) if self.course_id else None, "program": self.program, "audience": self.audience,
+                  "from": self.month_from.strftime("%Y-%m") if self.month_from else None,
+                  "to": self.month_to.strftime("%Y-%m") if self.month_to else None}
+        return {key: value for key, value in params.items() if value}
+
+    @property
+    def table(self):
+        """The summary to read: by month only when a month range asks for it."""
+        return ReportSummary if self.month_from or self.month_to else ReportSummaryAllTime
+
+    def apply(self, query):
+        if self.agency_id is not None:
+            raise NotImplementedError("agency filter needs enrolments with an agency")
+        table = self.table
+        if self.course_id:
+            query = query.where(table.course_id == self.course_id)
+        if self.program:
+            query = query.where(table.course_id.in_(select(Course.id).where(Course.program == self.program)))
+        if self.audience:
+            query = query.where(table.audience == self.audience)
+        if self.month_from:
+            query = query.where(ReportSummary.period >= self.month_from)
+        if self.month_to:
+            query = query.where(ReportSummary.period <= self.month_to)
+        return query
 
 
 @dataclass
 class CoverageRow:
-    locality: Locality
+    locality: Locality | None
     enrolled: int = 0
+    active: int = 0
     completed: int = 0
+    hours: Decimal = Decimal(0)
+    attempts: int = 0
+    passed: int = 0
+    score_sum: Decimal = Decimal(0)
     certificates: int = 0
+    learners: int = 0  # residents (citizens) reached: counted at their first enrolment
+    trained: int = 0  # officials and CIOs trained: counted at their first completion
+    targets: dict = field(default_factory=dict)
+
+    def add(self, other: "CoverageRow") -> None:
+        for name in METRICS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
     def completion_rate(self) -> int:
         return round(100 * self.completed / self.enrolled) if self.enrolled else 0
 
+    @property
+    def pass_rate(self) -> int:
+        return round(100 * self.passed / self.attempts) if self.attempts else 0
 
-def _grouped(fact_locality_column, scope: Locality, mode: str, *aggregates):
-    """Facts in scope, grouped per unit: recorded under the scope, or rolled up (through the
-    lineage) to a unit that the scope's subtree rolls up to — the same rule as Locality.contains."""
-    recorded = aliased(Locality)
-    group_key = recorded.current_id if mode == "current" else recorded.id
-    return (select(group_key.label("unit_id"), *aggregates)
-            .join(recorded, recorded.id == fact_locality_column)
-            .where(scope.covers_clause(recorded))
-            .group_by(group_key))
+    @property
+    def average_score(self) -> float | None:
+        return round(float(self.score_sum) / self.attempts, 1) if self.attempts else None
+
+    def target_progress(self) -> list["TargetProgress"]:
+        """Progress of this row's unit against its targets (with the page's filters applied)."""
+        return [TargetProgress(target, self.learners if audience == "citizen" else self.trained)
+                for audience, target in sorted(self.targets.items())]
+
+    def as_dict(self) -> dict:
+        return {"enrolled": self.enrolled, "active_30_days": self.active, "completed": self.completed,
+                "completion_percent": self.completion_rate, "attempts": self.attempts, "passed": self.passed,
+                "pass_percent": self.pass_rate, "average_score": self.average_score,
+                "certificates": self.certificates, "training_hours": float(self.hours)}
 
 
-def coverage(scope: Locality, mode: str = "current", course_id: int | None = None) -> list[CoverageRow]:
-    enrollments = _grouped(Enrollment.locality_id, scope, mode, func.count(Enrollment.id),
-                           func.count(Enrollment.completed_at))
-    certificates = _grouped(Certificate.locality_id, scope, mode, func.count(Certificate.id))
-    if course_id:
-        enrollments = enrollments.where(Enrollment.course_id == course_id)
-        certificates = certificates.where(Certificate.course_id == course_id)
-    rows: dict[int, list[int]] = {}
-    for unit_id, enrolled, completed in db.session.execute(enrollments):
-        rows.setdefault(unit_id, [0, 0, 0])[:2] = [enrolled, completed]
-    for unit_id, issued in db.session.execute(certificates):
-        rows.setdefault(unit_id, [0, 0, 0])[2] = issued
-    rows.pop(None, None)
-    units = {u.id: u for u in db.session.scalars(select(Locality).where(Locality.id.in_(rows)))} if rows else {}
-    result = [CoverageRow(units[unit_id], *counts) for unit_id, counts in rows.items() if unit_id in units]
-    return sorted(result, key=lambda row: row.locality.name_folded)
+def scope_condition(unit_alias, scope: Locality):
+    """Units whose facts belong to `scope`: under it as recorded, or rolled up into it."""
+    return scope.covers_clause(unit_alias)
+
+
+def scope_unit_ids(scope: Locality) -> dict[int, int | None]:
+    """{unit id: current unit id} of every unit whose facts belong to `scope` (a few hundred at most
+    for a province), fetched first so the summary is read through its locality index."""
+    return dict(db.session.execute(select(Locality.id, Locality.current_id).where(scope_condition(Locality, scope))).all())
+
+
+def _grouped(scope: Locality, mode: str, filters: ReportFilter) -> dict[int, CoverageRow]:
+    table = filters.table
+    in_scope = scope_unit_ids(scope)
+    sums = [func.sum(getattr(table, name)) for name in METRICS[:-2]]
+    sums += [func.sum(case((table.audience == "citizen", table.learners), else_=0)),
+             func.sum(case((table.audience != "citizen", table.trained), else_=0))]
+    query = (select(table.locality_id, *sums)
+             .where(table.locality_id.in_(in_scope))
+             .group_by(table.locality_id))
+    query = filters.apply(query)
+    result: dict[int, CoverageRow] = {}
+    for unit_id, *sums in db.session.execute(query):
+        key = in_scope[unit_id] if mode == "current" else unit_id
+        if key is not None:
+            result.setdefault(key, CoverageRow(None)).add(CoverageRow(None, *(value or 0 for value in sums)))
+    return result
+
+
+def _row_unit_id(unit: Locality, scope: Locality) -> int:
+    """The child of `scope` on the unit's path; the unit itself when outside scope's tree."""
+    if unit.id == scope.id or not unit.path.startswith(scope.path):
+        return unit.id
+    return int(unit.path[len(scope.path):].split("/", 1)[0])
+
+
+def coverage(scope: Locality, mode: str = "current", filters: ReportFilter | None = None,
+             with_targets: bool = True) -> list[CoverageRow]:
+    grouped = _grouped(scope, mode, filters or ReportFilter())
+    if not grouped:
+        return []
+    units = {u.id: u for u in db.session.scalars(select(Locality).where(Locality.id.in_(grouped)))}
+    rows: dict[int, CoverageRow] = {}
+    for unit_id, counts in grouped.items():
+        row_id = _row_unit_id(units[unit_id], scope)
+        rows.setdefault(row_id, CoverageRow(None)).add(counts)
+    missing = set(rows) - set(units)
+    if missing:
+        units.update({u.id: u for u in db.session.scalars(select(Locality).where(Locality.id.in_(missing)))})
+    for row_id, row in rows.items():
+        row.locality = units[row_id]
+    if with_targets:
+        for target in db.session.scalars(select(LocalityTarget).where(LocalityTarget.locality_id.in_(rows))):
+            rows[target.locality_id].targets[target.audience] = target
+    return sorted(rows.values(), key=lambda row: row.locality.name_folded)
 
 
 def totals(rows: list[CoverageRow]) -> CoverageRow:
     total = CoverageRow(locality=None)
     for row in rows:
-        total.enrolled += row.enrolled
-        total.completed += row.completed
-        total.certificates += row.certificates
+        total.add(row)
     return total
+
+
+@dataclass
+class TargetProgress:
+    target: LocalityTarget
+    reached: int
+
+    @property
+    def percent_of_population(self) -> int:
+        return round(100 * self.reached / self.target.population) if self.target.population else 0
+
+    @property
+    def percent_of_target(self) -> int:
+        goal = self.target.target_count
+        return min(100, round(100 * self.reached / goal)) if goal else 100
+
+    def as_dict(self) -> dict:
+        return {"audience": self.target.audience, "population": self.target.population,
+                "target_percent": self.target.target_percent, "target_count": self.target.target_count,
+                "due_on": self.target.due_on.isoformat(), "reached": self.reached,
+                "reached_percent_of_population": self.percent_of_population,
+                "progress_percent": self.percent_of_target}
+
+
+def target_progress(unit: Locality) -> list[TargetProgress]:
+    """Targets of the unit with people reached (residents) / trained (officials), unfiltered."""
+    targets = db.session.scalars(select(LocalityTarget).where(LocalityTarget.locality_id == unit.id)
+                                 .order_by(LocalityTarget.audience)).all()
+    if not targets:
+        return []
+    table = ReportSummaryAllTime
+    people = {audience: (learners or 0, trained or 0) for audience, learners, trained in db.session.execute(
+        select(table.audience, func.sum(table.learners), func.sum(table.trained))
+        .where(table.locality_id.in_(scope_unit_ids(unit)))
+        .group_by(table.audience))}
+    result = []
+    for target in targets:
+        if target.audience == "citizen":
+            reached = people.get("citizen", (0, 0))[0]
+        else:  # officials and CIOs are both civil servants
+            reached = sum(people.get(a, (0, 0))[1] for a in ("official", "cio"))
+        result.append(TargetProgress(target, int(reached)))
+    return result

@@ -20,6 +20,7 @@ from lms.accounts.models import User
 from lms.certificates.operations import issue_for_enrollment
 from lms.core.db import utcnow
 from lms.enrollment import operations as enrollment_ops
+from lms.reports.summary import refresh
 from tests.conftest import FIXTURE_COURSES
 
 
@@ -78,5 +79,6 @@ def facts(db_session, units, courses):
     learner(units.H, two)
     old = learner(units.O, one, completed=True, certified=True)
     assert old.locality_id == units.O.id
+    refresh()
     db_session.commit()
     return courses

@@ -1,0 +1,44 @@
+from flask import abort, g, jsonify, request
+
+from lms.api.auth import token_required
+from lms.api.openapi import spec
+from lms.core.permissions import require
+from lms.extensions import db
+from lms.localities.models import Locality
+from lms.reports import queries, summary
+from lms.reports.forms import ReportInputError, parse_filters
+
+
+def _unit(unit: Locality) -> dict:
+    return {"id": unit.id, "scheme": unit.scheme, "level": unit.level, "code": unit.code, "name": unit.name,
+            "is_current": unit.is_current}
+
+
+def openapi():
+    return jsonify(spec())
+
+
+@token_required
+def scope():
+    return jsonify(scope=_unit(g.api_token.locality))
+
+
+@token_required
+def locality(locality_id):
+    unit = db.session.get(Locality, locality_id)
+    if unit is None:
+        abort(404)
+    require(g.api_token.can_view_locality(unit))
+    try:
+        mode, filters = parse_filters(request.args)
+    except ReportInputError as error:
+        return jsonify(error=400, message=str(error)), 400
+    rows = queries.coverage(unit, mode, filters, with_targets=False)
+    refreshed = summary.last_refresh()
+    return jsonify(
+        locality=_unit(unit), mode=mode, filters=filters.as_params(),
+        refreshed_at=refreshed.finished_at.isoformat() + "Z" if refreshed else None,
+        rows=[dict(locality=_unit(row.locality), **row.as_dict()) for row in rows],
+        total=queries.totals(rows).as_dict(),
+        targets=[item.as_dict() for item in queries.target_progress(unit)],
+    )

@@ -1,0 +1,118 @@
+"""CSV and XLSX of report tables, streamed.
+
+The coverage table is small (one row per unit) and is written in the request. The learner
+list can be a million rows: it is read with a server-side cursor (`yield_per`) and written
+row by row — CSV to the response or a file, XLSX through XlsxWriter's `constant_memory`
+mode — so memory stays flat whatever the size. Big lists run as a Celery job (tasks.py).
+"""
+
+import csv
+import io
+import os
+import tempfile
+
+import xlsxwriter
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from lms.accounts.models import User
+from lms.catalog.models import Course
+from lms.core.templating import format_date
+from lms.enrollment.models import Enrollment
+from lms.extensions import db
+from lms.localities.models import Locality
+from lms.reports.queries import ReportFilter, scope_condition
+
+# Lists above this many rows are exported by a worker instead of in the request.
+INLINE_LIMIT = 20_000
+
+
+def coverage_table(rows, total, mode: str) -> tuple[list[str], list[list]]:
+    header = [_("Unit"), _("Unit code"), _("Enrolled"), _("Active in the last 30 days"), _("Completed"),
+              _("Completion (%)"), _("Quiz attempts"), _("Passed (%)"), _("Average score"), _("Certificates"),
+              _("Training hours")]
+
+    def line(label, code, row):
+        return [label, code, row.enrolled, row.active, row.completed, row.completion_rate, row.attempts, row.pass_rate,
+                row.average_score if row.average_score is not None else "", row.certificates, float(row.hours)]
+
+    body = [line(row.locality.name if row.locality.is_current else f"{row.locality.name} ({_('former unit')})",
+                 f"{row.locality.scheme}/{row.locality.code}", row) for row in rows]
+    body.append(line(_("Total"), "", total))
+    return header, body
+
+
+def csv_chunks(header, rows):
+    """CSV text in chunks, with a BOM so spreadsheet programs read the Vietnamese as UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if count % 1000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_xlsx(path: str, header, rows) -> None:
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "tmpdir": os.path.dirname(path)})
+    sheet = workbook.add_worksheet(_("Report")[:31])
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, 0, header, bold)
+    for number, row in enumerate(rows, start=1):
+        sheet.write_row(number, 0, row)
+    workbook.close()
+
+
+def xlsx_bytes(header, rows) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "report.xlsx")
+        write_xlsx(path, header, rows)
+        with open(path, "rb") as handle:
+            return handle.read()
+
+
+def learner_header() -> list[str]:
+    return [_("Full name"), _("Audience"), _("Unit as recorded"), _("Current unit"), _("Course code"), _("Enrolled on"),
+            _("Completed on"), _("Last seen on")]
+
+
+def _learner_query(scope: Locality, filters: ReportFilter):
+    recorded, current = aliased(Locality), aliased(Locality)
+    query = (select(User.full_name, User.audience, recorded.name, current.name, Course.code, Enrollment.enrolled_at,
+                    Enrollment.completed_at, Enrollment.last_seen_at)
+             .join(User, User.id == Enrollment.user_id)
+             .join(Course, Course.id == Enrollment.course_id)
+             .join(recorded, recorded.id == Enrollment.locality_id)
+             .outerjoin(current, current.id == recorded.current_id)
+             .where(scope_condition(recorded, scope)))
+    if filters.course_id:
+        query = query.where(Enrollment.course_id == filters.course_id)
+    if filters.program:
+        query = query.where(Course.program == filters.program)
+    if filters.audience:
+        query = query.where(User.audience == filters.audience)
+    if filters.month_from:
+        query = query.where(Enrollment.enrolled_at >= filters.month_from)
+    if filters.month_to:
+        next_month = filters.month_to.replace(year=filters.month_to.year + filters.month_to.month // 12,
+                                              month=filters.month_to.month % 12 + 1)
+        query = query.where(Enrollment.enrolled_at < next_month)
+    return query
+
+
+def count_learners(scope: Locality, filters: ReportFilter) -> int:
+    return db.session.scalar(select(func.count()).select_from(_learner_query(scope, filters).subquery()))
+
+
+def learner_rows(scope: Locality, filters: ReportFilter):
+    """Rows of the learner list, fetched in batches from a server-side cursor."""
+
+    result = db.session.execute(_learner_query(scope, filters).order_by(Enrollment.id).execution_options(
+        yield_per=2000, stream_results=True))
+    for name, audience, recorded, current, code, enrolled, completed, seen in result:
+        yield [name, audience, recorded, current or "", code, format_date(enrolled), format_date(completed), format_date(seen)]

@@ -1,0 +1,64 @@
+"""Report inputs: the filter query string (GET, shared by pages, exports and the API) and the
+targets form."""
+
+import re
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateField, IntegerField, SelectField
+from wtforms.validators import DataRequired, NumberRange
+
+from lms.catalog.models import Course
+from lms.extensions import db
+from lms.reports.queries import AUDIENCES, MODES, ReportFilter
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class ReportInputError(ValueError):
+    """A filter value we cannot use; the message is shown to the user (or API client)."""
+
+
+def _month(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    match = MONTH.match(value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        raise ReportInputError(_("The month “%(name)s” must look like 2025-07.", name=name))
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def parse_filters(args) -> tuple[str, ReportFilter]:
+    """(mode, filters) from a query string. An unknown mode falls back to current boundaries."""
+    mode = args.get("mode", "current")
+    if mode not in MODES:
+        mode = "current"
+    course = args.get("course") or None
+    if course is not None and not course.isdigit():
+        raise ReportInputError(_("Unknown course."))
+    audience = args.get("audience") or None
+    if audience is not None and audience not in AUDIENCES:
+        raise ReportInputError(_("Unknown audience."))
+    program = (args.get("program") or "").strip() or None
+    month_from, month_to = _month(args.get("from"), "from"), _month(args.get("to"), "to")
+    if month_from and month_to and month_from > month_to:
+        raise ReportInputError(_("The first month must not be after the last month."))
+    return mode, ReportFilter(course_id=int(course) if course else None, program=program, audience=audience,
+                              month_from=month_from, month_to=month_to)
+
+
+def filter_choices() -> dict:
+    courses = db.session.scalars(select(Course).where(Course.status == "published").order_by(Course.title_folded)).all()
+    programs = sorted({course.program for course in courses if course.program})
+    return {"courses": courses, "programs": programs}
+
+
+class TargetForm(FlaskForm):
+    audience = SelectField(_l("Who"), choices=[("citizen", _l("Residents reached (enrolled at least once)")),
+                                               ("official", _l("Officials trained (completed at least one course)"))])
+    population = IntegerField(_l("Reference population"), validators=[DataRequired(), NumberRange(min=1, max=50_000_000)])
+    target_percent = IntegerField(_l("Target share (%)"), validators=[DataRequired(), NumberRange(min=1, max=100)])
+    due_on = DateField(_l("By (date)"), validators=[DataRequired()])

@@ -1,0 +1,1 @@
+from tests.reports.conftest import courses, english, facts, units  # noqa: F401 - shared hand-computed fixtures
