@@ -146,11 +146,14 @@ def _register_cli(app):
 def _register_request_hooks(app):
     from lms.core.outbox import dispatch_ready
 
+    # Lessons may embed iframes only from LMS_IFRAME_HOSTS; the browser enforces it too.
+    frame_src = " ".join(["'self'", *(f"https://{host}" for host in app.config.get("LMS_IFRAME_HOSTS", ()))])
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("Content-Security-Policy", (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "media-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+            f"media-src 'self'; font-src 'self'; object-src 'none'; frame-src {frame_src}; frame-ancestors 'none'; "
             "base-uri 'self'; form-action 'self'"))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -6,6 +6,7 @@ only reports the errors.
 
 import difflib
 import hashlib
+import html
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -265,7 +266,7 @@ def check_links(course_dir: Path, file: Path, body: str, first_line: int) -> lis
             continue
         if in_fence:
             continue
-        targets = [m.group(1) for m in _MD_LINK.finditer(line)] + [m.group(1) for m in _HTML_ATTR.finditer(line)]
+        targets = [m.group(1) for m in _MD_LINK.finditer(line)] + [html.unescape(m.group(1)) for m in _HTML_ATTR.finditer(line)]
         reference = _REF_DEF.match(line)
         if reference:
             targets.append(reference.group(1))
