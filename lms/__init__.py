@@ -125,6 +125,7 @@ def _configure_login():
 
 def _register_blueprints(app):
     from lms.accounts.blueprint import bp as accounts
+    from lms.authoring.blueprint import bp as authoring
     from lms.catalog.blueprint import bp as catalog
     from lms.certificates.blueprint import bp as certificates
     from lms.core.blueprint import bp as core
@@ -133,7 +134,7 @@ def _register_blueprints(app):
     from lms.quizzes.blueprint import bp as quizzes
     from lms.reports.blueprint import bp as reports
 
-    for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports):
+    for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports, authoring):
         app.register_blueprint(blueprint)
 
 
