@@ -15,6 +15,8 @@ bp.add_url_rule("/courses/<slug>/modules", view_func=c.add_module, methods=["POS
 bp.add_url_rule("/courses/<slug>/modules/<int:module_id>", view_func=c.module, methods=["GET", "POST"])
 bp.add_url_rule("/courses/<slug>/modules/<int:module_id>/move", view_func=c.move_module, methods=["POST"])
 bp.add_url_rule("/courses/<slug>/modules/<int:module_id>/lessons", view_func=c.add_lesson, methods=["POST"])
+bp.add_url_rule("/courses/<slug>/modules/<int:module_id>/quizzes", view_func=c.add_quiz, methods=["POST"])
+bp.add_url_rule("/courses/<slug>/lessons/<int:lesson_id>/archive", view_func=c.archive_lesson, methods=["POST"])
 bp.add_url_rule("/courses/<slug>/lessons/<int:lesson_id>", view_func=c.lesson, methods=["GET", "POST"])
 bp.add_url_rule("/courses/<slug>/lessons/<int:lesson_id>/move", view_func=c.move_lesson, methods=["POST"])
 bp.add_url_rule("/courses/<slug>/lessons/<int:lesson_id>/history", view_func=c.history)

@@ -228,6 +228,31 @@ def add_lesson(slug, module_id):
 
 
 @_author
+def add_quiz(slug, module_id):
+    course = _course(slug)
+    module = _child(Module, module_id, course)
+    form = TitleForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a title."), "error")
+        return redirect(url_for("authoring.course", slug=slug))
+    quiz = ops.add_quiz(module, form.title.data.strip())
+    db.session.commit()
+    flash(_("Quiz created from an example; replace the example question with yours."), "success")
+    return redirect(url_for("authoring.quiz", slug=slug, quiz_id=quiz.id))
+
+
+@_author
+def archive_lesson(slug, lesson_id):
+    course = _course(slug)
+    lesson = _child(Lesson, lesson_id, course)
+    title = lesson.title
+    ops.archive_lesson(lesson)
+    db.session.commit()
+    flash(_("Lesson “%(title)s” removed from the course.", title=title), "success")
+    return redirect(url_for("authoring.course", slug=slug))
+
+
+@_author
 def lesson(slug, lesson_id):
     course = _course(slug)
     lesson = _child(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])

@@ -21,6 +21,7 @@ from lms.catalog.operations import (
     render_lesson,
     render_module,
 )
+from lms.core.db import utcnow
 from lms.core.files import get_store
 from lms.core.frontmatter import SourceError
 from lms.core.markdown import sanitise
@@ -209,7 +210,44 @@ def diff_html(old: LessonRevision, new_title: str, new_body: str, labels: tuple[
     return sanitise(table)
 
 
+def archive_lesson(lesson: Lesson) -> None:
+    """Remove a lesson from the course: archived (progress kept) when learners opened it, deleted otherwise."""
+    from lms.enrollment.models import LessonProgress
+
+    touched = db.session.scalar(select(func.count(LessonProgress.id)).where(LessonProgress.lesson_id == lesson.id))
+    if touched:
+        lesson.archived_at = utcnow()
+    else:
+        db.session.delete(lesson)
+    db.session.flush()
+
+
 # ---------------------------------------------------------------- quizzes (raw text, the existing parser)
+
+QUIZ_TEMPLATE = """---
+title: {title}
+pass: 70
+attempts: 3
+---
+
+## Câu hỏi thứ nhất?
+type: single
+- [ ] Phương án sai
+- [x] Phương án đúng
+> Giải thích đáp án.
+"""
+
+
+def add_quiz(module: Module, title: str) -> Quiz:
+    taken = {name for name in db.session.scalars(select(Quiz.source_name).where(Quiz.module_id == module.id))}
+    name = "quiz.md" if "quiz.md" not in taken else _unique(slugify(title) or "kiem-tra", {n[:-8] for n in taken}) + ".quiz.md"
+    key = f"{module.key}/{'quiz' if name == 'quiz.md' else name[:-8]}"
+    quiz = Quiz(course=module.course, module=module, key=key, title=title, source_name=name)
+    db.session.add(quiz)
+    db.session.flush()
+    save_quiz_text(quiz, QUIZ_TEMPLATE.format(title=title.replace("\n", " ")))
+    return quiz
+
 
 def save_quiz_text(quiz: Quiz, text: str) -> None:
     """Re-parse the edited quiz file with the quiz parser and apply it; a SourceError leaves the quiz as it was."""

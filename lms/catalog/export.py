@@ -81,12 +81,13 @@ def course_files(course: Course) -> dict[str, bytes]:
     for module_number, module in enumerate(modules, start=1):
         stem = module.folder_stem or slugify(module.key) or f"chuong-{module.id}"
         folder = f"{module_number:02d}-{stem}"
-        if module.title != default_title(stem) or module.intro_md or module.key != stem:
+        module_lessons = sorted((lesson for lesson in lessons if lesson.module_id == module.id), key=lambda x: (x.position, x.id))
+        # An empty module folder would vanish from git: it keeps its module.md.
+        if module.title != default_title(stem) or module.intro_md or module.key != stem or not module_lessons:
             meta = {"title": module.title}
             if module.key != stem:
                 meta["id"] = module.key
             files[f"{folder}/module.md"] = front_matter_document(meta, module.intro_md).encode()
-        module_lessons = sorted((lesson for lesson in lessons if lesson.module_id == module.id), key=lambda x: (x.position, x.id))
         for number, lesson in enumerate(module_lessons, start=1):
             files[f"{folder}/{number:02d}-{lesson_stem(lesson)}.md"] = lesson_document(lesson).encode()
         for quiz in quizzes:

@@ -221,3 +221,29 @@ def test_an_owner_gives_a_trainer_access(client, owned, create_user, db_session)
     assert "Đồng nghiệp can now edit this course." in text_of(response)
     db_session.expire_all()
     assert owned.can_manage(colleague) and not owned.can_manage(learner)
+
+
+def test_a_quiz_added_in_the_browser_is_a_quiz_file_in_the_export(client, owned, db_session, tmp_path):
+    module = owned.modules[0]
+    response = client.post(f"/author/courses/{owned.slug}/modules/{module.id}/quizzes", data={"title": "Ôn tập chương 1"})
+    quiz = db_session.scalar(select(Quiz).where(Quiz.course_id == owned.id, Quiz.module_id == module.id))
+    assert response.headers["Location"].endswith(f"/quizzes/{quiz.id}")
+    assert quiz.title == "Ôn tập chương 1" and quiz.source_name == "quiz.md" and len(quiz.active_questions()) == 1
+    folder = export_course(owned, tmp_path)
+    assert (folder / "01-bai-mo-dau" / "quiz.md").read_text(encoding="utf-8").startswith("---\ntitle: Ôn tập chương 1\n")
+    source = read_course(folder)
+    assert [q.title for q in source.modules[0].quizzes] == ["Ôn tập chương 1"]
+
+
+def test_removing_a_lesson_archives_it_when_learners_opened_it(client, owned, db_session, create_user):
+    from lms.enrollment import operations as enrollment_ops
+
+    opened, untouched = owned.active_lessons()
+    enrollment_ops.mark_done(enrollment_ops.enrol(create_user("Học viên"), owned), opened)
+    opened_id, untouched_id = opened.id, untouched.id
+    client.post(f"/author/courses/{owned.slug}/lessons/{opened_id}/archive")
+    client.post(f"/author/courses/{owned.slug}/lessons/{untouched_id}/archive")
+    db_session.expire_all()
+    assert db_session.get(Lesson, opened_id).archived_at is not None
+    assert db_session.get(Lesson, untouched_id) is None
+    assert course_by_slug(owned.slug).active_lessons() == []
