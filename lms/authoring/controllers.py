@@ -83,9 +83,16 @@ def preview():
 def course(slug):
     course = _course(slug)
     form = CourseForm(obj=None if request.method == "POST" else _course_data(course))
+    if request.method == "GET":
+        form.opened.data = ops.fingerprint(course)
     if request.method == "POST" and form.validate_on_submit():
         try:
+            ops.check_fresh(course, form.opened.data)
             ops.update_course(course, form.data)
+        except ops.StaleEdit as error:
+            flash(str(error), "error")
+            form.opened.data = ops.fingerprint(course)
+            return _course_page(course, form), 409
         except ops.EditError as error:
             flash(str(error), "error")
             db.session.rollback()
@@ -195,9 +202,16 @@ def add_module(slug):
 def module(slug, module_id):
     course = _course(slug)
     module = _child(Module, module_id, course)
-    form = ModuleForm(obj=None if request.method == "POST" else _Obj(title=module.title, intro=module.intro_md))
+    form = ModuleForm(obj=None if request.method == "POST" else _Obj(title=module.title, intro=module.intro_md,
+                                                                     opened=ops.fingerprint(module)))
     if request.method == "POST":
         if form.validate_on_submit():
+            try:
+                ops.check_fresh(module, form.opened.data)
+            except ops.StaleEdit as error:
+                flash(str(error), "error")
+                form.opened.data = ops.fingerprint(module)
+                return render_template("authoring/module.html", course=course, module=module, form=form), 409
             ops.update_module(module, form.title.data, form.intro.data)
             db.session.commit()
             flash(_("Module saved."), "success")
@@ -342,11 +356,16 @@ def revert(slug, lesson_id, revision_id):
 def quiz(slug, quiz_id):
     course = _course(slug)
     quiz = _child(Quiz, quiz_id, course)
-    form = QuizForm(obj=None if request.method == "POST" else _Obj(text=quiz.source_text or ""))
+    form = QuizForm(obj=None if request.method == "POST" else _Obj(text=quiz.source_text or "", opened=ops.fingerprint(quiz)))
     if request.method == "POST":
         if form.validate_on_submit():
             try:
+                ops.check_fresh(quiz, form.opened.data)
                 ops.save_quiz_text(quiz, form.text.data)
+            except ops.StaleEdit as error:
+                flash(str(error), "error")
+                form.opened.data = ops.fingerprint(quiz)
+                return render_template("authoring/quiz.html", course=course, quiz=quiz, form=form), 409
             except ops.EditError as error:
                 db.session.rollback()
                 flash(str(error), "error")

@@ -29,6 +29,7 @@ class CheckboxesField(SelectMultipleField):
 
 
 class CourseForm(FlaskForm):
+    opened = HiddenField()  # fingerprint of what the editor showed: the stale-save guard
     title = StringField(_l("Course title"), validators=_TITLE)
     code = StringField(_l("Code (shown on certificates)"), validators=[DataRequired(_l("Enter a code.")), Length(max=40)])
     program = StringField(_l("Programme"), validators=[Optional(), Length(max=60)])
@@ -47,6 +48,7 @@ class CourseForm(FlaskForm):
 
 
 class ModuleForm(FlaskForm):
+    opened = HiddenField()  # fingerprint of what the editor showed: the stale-save guard
     title = StringField(_l("Module title"), validators=_TITLE)
     intro = TextAreaField(_l("Introduction (Markdown)"))
     submit = SubmitField(_l("Save"))
@@ -68,6 +70,7 @@ class LessonForm(FlaskForm):
 
 
 class QuizForm(FlaskForm):
+    opened = HiddenField()  # fingerprint of what the editor showed: the stale-save guard
     text = TextAreaField(_l("Quiz file (Markdown quiz syntax)"), validators=[DataRequired(_l("The quiz cannot be empty."))])
     submit = SubmitField(_l("Save"))
 

@@ -6,6 +6,8 @@ lesson's revision history; `courses export` writes what the browser made.
 """
 
 import difflib
+import hashlib
+import json
 import re
 import tempfile
 from pathlib import Path
@@ -191,6 +193,24 @@ def move(item, direction: str) -> None:
             for lesson in sibling.lessons:
                 lesson.module_position = position
     db.session.flush()
+
+
+def fingerprint(item) -> str:
+    """A short hash of what an editor page shows, so a save can tell that someone saved meanwhile."""
+    if isinstance(item, Course):
+        values = [item.title, item.code, item.program, item.audience, str(item.hours), item.passing_score, item.certificate,
+                  item.valid_months, item.tags, item.description_md]
+    elif isinstance(item, Module):
+        values = [item.title, item.intro_md]
+    else:
+        values = [item.source_text]
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
+
+
+def check_fresh(item, opened: str | None) -> None:
+    if opened and opened != fingerprint(item):
+        raise StaleEdit(_l("Someone else saved this page after you opened it. Your changes have NOT been saved and are "
+                           "kept below; check the current version, then save again to replace it."))
 
 
 def _unique(stem: str, taken: set[str]) -> str:

@@ -247,3 +247,32 @@ def test_removing_a_lesson_archives_it_when_learners_opened_it(client, owned, db
     assert db_session.get(Lesson, opened_id).archived_at is not None
     assert db_session.get(Lesson, untouched_id) is None
     assert course_by_slug(owned.slug).active_lessons() == []
+
+
+def _opened(page: str) -> str:
+    return re.search(r'name="opened" type="hidden" value="([0-9a-f]+)"', page).group(1)
+
+
+def test_course_module_and_quiz_pages_refuse_stale_saves_too(client, owned, db_session):
+    module = owned.modules[0]
+    quiz = db_session.scalar(select(Quiz).where(Quiz.course_id == owned.id))
+    course_url = f"/author/courses/{owned.slug}"
+    module_url = f"{course_url}/modules/{module.id}"
+    quiz_url = f"{course_url}/quizzes/{quiz.id}"
+    opened = {url: _opened(client.get(url).get_data(as_text=True)) for url in (course_url, module_url, quiz_url)}
+    # Someone else saves each page first.
+    assert client.post(course_url, data={"title": "Tên của đồng nghiệp", "code": "TEST-101", "opened": opened[course_url]}
+                       ).status_code == 302
+    assert client.post(module_url, data={"title": "Chương của đồng nghiệp", "opened": opened[module_url]}).status_code == 302
+    theirs = quiz.source_text.replace("- [ ] 15", "- [ ] 16")
+    assert client.post(quiz_url, data={"text": theirs, "opened": opened[quiz_url]}).status_code == 302
+
+    mine = {course_url: {"title": "Tên CỦA TÔI", "code": "TEST-101"}, module_url: {"title": "Chương CỦA TÔI"},
+            quiz_url: {"text": theirs.replace("- [ ] 16", "- [ ] 17 CỦA TÔI")}}
+    for url, data in mine.items():
+        response = client.post(url, data={**data, "opened": opened[url]})
+        assert response.status_code == 409, url
+        assert "Someone else saved this page after you opened it" in text_of(response)
+        assert "CỦA TÔI" in response.get_data(as_text=True)  # kept on the page
+    db_session.expire_all()
+    assert owned.title == "Tên của đồng nghiệp" and module.title == "Chương của đồng nghiệp" and quiz.source_text == theirs
