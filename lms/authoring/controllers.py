@@ -175,7 +175,7 @@ def upload(slug):
         if request.accept_mimetypes.best == "application/json":
             return jsonify(error="bad_file", message=str(error)), 400
         flash(str(error), "error")
-        return redirect(request.form.get("next") or url_for("authoring.course", slug=slug))
+        return redirect(_local(request.form.get("next")) or url_for("authoring.course", slug=slug))
     if request.accept_mimetypes.best == "application/json":
         return jsonify(name=name, markdown=snippet)
     flash(_("Uploaded %(name)s. Paste this into a lesson: %(snippet)s", name=name, snippet=snippet), "success")

@@ -156,8 +156,10 @@ def _read_course(folder: Path, errors: list[SourceError]) -> CourseSource:
     audience = _list(course_file, meta, "audience")
     bad = [a for a in audience if a not in AUDIENCES]
     if bad:
+        guesses = [g for b in bad for g in difflib.get_close_matches(b, sorted(AUDIENCES), n=1)]
+        hint = f" — did you mean `{', '.join(guesses)}`?" if guesses else ""
         raise SourceError(course_file, _key_line(course_file, "audience"),
-                          f"unknown audience {', '.join(bad)}; use {', '.join(sorted(AUDIENCES))}")
+                          f"unknown audience {', '.join(bad)}; use {', '.join(sorted(AUDIENCES))}{hint}")
     clean = {
         "title": str(meta["title"]).strip(),
         "code": str(meta.get("code") or slug.upper())[:40],

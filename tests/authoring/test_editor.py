@@ -276,3 +276,12 @@ def test_course_module_and_quiz_pages_refuse_stale_saves_too(client, owned, db_s
         assert "CỦA TÔI" in response.get_data(as_text=True)  # kept on the page
     db_session.expire_all()
     assert owned.title == "Tên của đồng nghiệp" and module.title == "Chương của đồng nghiệp" and quiz.source_text == theirs
+
+
+def test_a_failed_upload_never_redirects_off_site(client, owned):
+    import io
+
+    response = client.post(f"/author/courses/{owned.slug}/assets",
+                           data={"file": (io.BytesIO(b"MZ"), "x.exe"), "next": "//evil.example/"},
+                           content_type="multipart/form-data")
+    assert response.headers["Location"].endswith(f"/author/courses/{owned.slug}")

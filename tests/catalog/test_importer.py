@@ -325,3 +325,11 @@ def test_importer_refuses_a_course_with_a_broken_link(course_copy):
     with pytest.raises(SourceError) as caught:
         read_course(folder)
     assert caught.value.where.endswith("02-dang-nhap.md:4") and "broken link `hinh.png`" in caught.value.message
+
+
+def test_unknown_audience_value_gets_a_guess(course_copy):
+    folder = course_copy()
+    set_front_matter(folder / "course.md", audience="[citzen]")
+    with pytest.raises(SourceError) as caught:
+        read_course(folder)
+    assert caught.value.where.endswith("course.md:5") and "did you mean `citizen`?" in caught.value.message
