@@ -11,7 +11,7 @@ from lms.accounts.operations import find_by_login
 from lms.authoring import operations as ops
 from lms.authoring.forms import CourseForm, LessonForm, ModuleForm, NewCourseForm, OwnerForm, QuizForm, TitleForm
 from lms.catalog.models import Course, CourseOwner, Lesson, LessonRevision, Module
-from lms.catalog.operations import asset_resolver
+from lms.catalog.operations import asset_resolver, lesson_link_map
 from lms.catalog.queries import course_by_slug
 from lms.core.markdown import render
 from lms.core.permissions import login_required, require, role_required
@@ -75,7 +75,8 @@ def preview():
     course = course_by_slug(slug) if slug else None
     if course is not None and not course.can_manage(current_user):
         abort(403)
-    resolver = asset_resolver(course.slug, "module" if payload.get("depth", 1) else "") if course else None
+    base = str(payload.get("module") or "module") if payload.get("depth", 1) else ""
+    resolver = asset_resolver(course.slug, base, lesson_link_map(course)) if course else None
     return jsonify(html=render(text, resolver))
 
 
@@ -299,7 +300,8 @@ def lesson(slug, lesson_id):
 
 
 def _lesson_page(course, lesson, form, preview=False, conflict=False):
-    preview_html = render(form.body.data or "", asset_resolver(course.slug, "module"))
+    preview_html = render(form.body.data or "", asset_resolver(course.slug, lesson.module.folder_stem or lesson.module.key,
+                                                               lesson_link_map(course)))
     return render_template("authoring/lesson.html", course=course, lesson=lesson, form=form, preview_html=preview_html,
                            show_preview=preview, conflict=conflict, assets=ops.course_assets(course))
 

@@ -3,12 +3,13 @@
 import datetime
 import posixpath
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import undefer
 
 from lms.catalog.models import Course, Lesson, LessonRevision, Module
-from lms.catalog.source import CourseSource
+from lms.catalog.source import CourseSource, strip_prefix
 from lms.core.db import utcnow
 from lms.core.files import get_store
 from lms.core.frontmatter import read_text
@@ -20,23 +21,38 @@ from lms.quizzes.markdown_format import QuizSource
 from lms.quizzes.models import AttemptAnswer, Question, Quiz
 
 ASSET_URL = "/courses/{slug}/assets/{path}"
+LESSON_KEY_URL = "/courses/{slug}/lessons/key/{key}"
 
 
 def _resolver(source: CourseSource, file: Path):
-    """Map a link written in `file` to the served URL when it points into the course's assets/."""
-    return asset_resolver(source.slug, file.parent.relative_to(source.path).as_posix())
+    """Map a link written in `file` to the served URL (course assets, other lessons)."""
+    lessons = {(m.folder_stem, lesson.file_stem): lesson.key for m in source.modules for lesson in m.lessons}
+    return asset_resolver(source.slug, file.parent.relative_to(source.path).as_posix(), lessons)
 
 
-def asset_resolver(slug: str, base: str):
+def lesson_link_map(course: Course) -> dict[tuple[str, str], str]:
+    """{(module folder stem, lesson file stem): lesson key} from the database, for rendering without a folder."""
+    rows = db.session.execute(select(Module.folder_stem, Module.key, Lesson.file_stem, Lesson.key).join(Lesson.module)
+                              .where(Lesson.course_id == course.id, Lesson.archived_at.is_(None))).all()
+    return {(folder or module_key, stem or key.rsplit("/", 1)[-1]): key for folder, module_key, stem, key in rows}
+
+
+def asset_resolver(slug: str, base: str, lessons: dict[tuple[str, str], str] | None = None):
     """`base` is the folder of the file the link is written in, relative to the course folder
-    ("" for course.md, a module folder for lessons: only its depth matters)."""
+    ("" for course.md, the module folder for lessons). A link to another lesson's file is matched
+    by module and file name *without* numeric prefixes, so renumbering never breaks it."""
 
     def resolve(url: str) -> str:
         path, _, fragment = url.partition("#")
         target = posixpath.normpath(posixpath.join(base, path))
+        suffix = "#" + fragment if fragment else ""
         if target.startswith("assets/"):
-            resolved = ASSET_URL.format(slug=slug, path=target[len("assets/"):])
-            return resolved + ("#" + fragment if fragment else "")
+            return ASSET_URL.format(slug=slug, path=target[len("assets/"):]) + suffix
+        parts = target.split("/")
+        if lessons and len(parts) == 2 and parts[1].endswith(".md"):
+            key = lessons.get((strip_prefix(parts[0])[1], strip_prefix(parts[1][:-3])[1]))
+            if key:
+                return LESSON_KEY_URL.format(slug=slug, key=quote(key)) + suffix
         return url
 
     return resolve
@@ -223,27 +239,32 @@ def record_revision(lesson: Lesson, origin: str, author=None) -> LessonRevision:
     return revision
 
 
-def render_lesson(lesson: Lesson) -> None:
-    lesson.body_html = render(lesson.body_md or "", asset_resolver(lesson.course.slug, "module"))
+def render_lesson(lesson: Lesson, links: dict | None = None) -> None:
+    links = lesson_link_map(lesson.course) if links is None else links
+    base = lesson.module.folder_stem or lesson.module.key
+    lesson.body_html = render(lesson.body_md or "", asset_resolver(lesson.course.slug, base, links))
     lesson.renderer_version = RENDERER_VERSION
 
 
-def render_module(module: Module) -> None:
-    module.intro_html = render(module.intro_md or "", asset_resolver(module.course.slug, "module"))
+def render_module(module: Module, links: dict | None = None) -> None:
+    links = lesson_link_map(module.course) if links is None else links
+    module.intro_html = render(module.intro_md or "", asset_resolver(module.course.slug, module.folder_stem or module.key, links))
 
 
-def render_course_description(course: Course) -> None:
-    course.description_html = render(course.description_md or "", asset_resolver(course.slug, ""))
+def render_course_description(course: Course, links: dict | None = None) -> None:
+    links = lesson_link_map(course) if links is None else links
+    course.description_html = render(course.description_md or "", asset_resolver(course.slug, "", links))
 
 
 def rerender_course(course: Course) -> int:
     """Render everything of the course again from its stored Markdown (no source folder needed)."""
-    render_course_description(course)
+    links = lesson_link_map(course)
+    render_course_description(course, links)
     for module in course.modules:
-        render_module(module)
+        render_module(module, links)
     lessons = db.session.scalars(select(Lesson).where(Lesson.course_id == course.id).options(undefer(Lesson.body_md))).all()
     for lesson in lessons:
-        render_lesson(lesson)
+        render_lesson(lesson, links)
     for quiz in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id)):
         for question in quiz.questions:
             question.text_html = render(question.text_md)

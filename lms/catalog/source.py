@@ -279,6 +279,16 @@ def check_links(course_dir: Path, file: Path, body: str, first_line: int) -> lis
     return problems
 
 
+def _same_lesson_file(course_dir: Path, resolved: str) -> bool:
+    """A link to `NN-module/NN-lesson.md` matches whatever numbers the files have now."""
+    parts = resolved.split("/")
+    if len(parts) != 2 or not parts[1].endswith(".md"):
+        return False
+    module_stem, lesson_stem = strip_prefix(parts[0])[1], strip_prefix(parts[1][:-3])[1]
+    return any(strip_prefix(d.name)[1] == module_stem and strip_prefix(f.stem)[1] == lesson_stem
+               for d in course_dir.iterdir() if d.is_dir() for f in d.glob("*.md"))
+
+
 def _link_problem(course_dir: Path, file: Path, target: str) -> str | None:
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or target.startswith(("/", "#")) or not parsed.path:
@@ -287,7 +297,7 @@ def _link_problem(course_dir: Path, file: Path, target: str) -> str | None:
     resolved = posixpath.normpath(posixpath.join(relative_dir, unquote(parsed.path)))
     if resolved.startswith("../") or resolved == "..":
         return f"the link `{target}` points outside the course folder"
-    if not (course_dir / resolved).exists():
+    if not (course_dir / resolved).exists() and not _same_lesson_file(course_dir, resolved):
         names = [p.relative_to(course_dir).as_posix() for p in course_dir.rglob("*") if p.is_file()]
         guess = difflib.get_close_matches(resolved, names, n=1)
         hint = f" — did you mean `{posixpath.relpath(guess[0], relative_dir)}`?" if guess else ""

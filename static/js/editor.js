@@ -21,7 +21,8 @@
       method: "POST",
       credentials: "same-origin",
       headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken(textarea)},
-      body: JSON.stringify({markdown: textarea.value, slug: textarea.dataset.slug, depth: Number(textarea.dataset.depth || 1)})
+      body: JSON.stringify({markdown: textarea.value, slug: textarea.dataset.slug, module: textarea.dataset.module,
+                            depth: Number(textarea.dataset.depth || 1)})
     }).then(function (response) { return response.json(); }).then(function (data) {
       // Sanitised on the server by the same allowlist as every lesson page.
       if (typeof data.html === "string") { target.innerHTML = data.html; }

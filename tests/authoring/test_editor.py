@@ -176,11 +176,11 @@ def test_uploads_are_type_and_size_checked(client, owned, app, monkeypatch, name
 def test_upload_answers_the_markdown_to_insert(client, owned):
     import io
 
-    response = client.post(f"/author/courses/{owned.slug}/assets", data={"file": (io.BytesIO(b"%PDF-1.4 x"), "Tài liệu.pdf")},
+    response = client.post(f"/author/courses/{owned.slug}/assets", data={"file": (io.BytesIO(b"%PDF-1.4"), "Hướng dẫn nộp.pdf")},
                            headers={"Accept": "application/json"}, content_type="multipart/form-data")
-    assert response.get_json() == {"name": "tai-lieu.pdf", "markdown": "[Tài liệu](../assets/tai-lieu.pdf)"}
-    served = client.get(f"/courses/{owned.slug}/assets/tai-lieu.pdf")
-    assert served.mimetype == "application/pdf" and served.data == b"%PDF-1.4 x"
+    assert response.get_json() == {"name": "huong-dan-nop.pdf", "markdown": "[Hướng dẫn nộp](../assets/huong-dan-nop.pdf)"}
+    served = client.get(f"/courses/{owned.slug}/assets/huong-dan-nop.pdf")
+    assert served.mimetype == "application/pdf" and served.data == b"%PDF-1.4"
 
 
 def test_quiz_is_edited_as_its_file_and_errors_keep_the_old_quiz(client, owned, db_session, tmp_path):

@@ -198,3 +198,36 @@ def test_stale_renderer_version_is_re_rendered_once_not_per_request(create_cours
     monkeypatch.setattr(markdown.md, "markdown", lambda *a, **k: calls.append(a) or "")
     page = client.get(f"/courses/{course.slug}/lessons/{lesson.id}")
     assert "Xin chào" in page.get_data(as_text=True) and calls == []  # pages show the stored HTML
+
+
+def test_links_between_lessons_survive_renumbering_and_rerendering(client, course_copy, db_session, app):
+    folder = course_copy()
+    lesson_file = folder / "01-bai-mo-dau" / "01-gioi-thieu.md"
+    lesson_file.write_text("---\ntitle: Giới thiệu\n---\n[Bài sau](02-dang-nhap.md#buoc-1) · [cũ số](07-dang-nhap.md)\n",
+                           encoding="utf-8")
+    errors = []
+    read_course(folder, errors)
+    assert errors == []  # a renumbered name still matches the lesson
+    import_course(read_course(folder))
+    course = course_by_slug("mini-course")
+    first, second = course.active_lessons()
+    assert 'href="/courses/mini-course/lessons/key/dang-nhap-vneid#buoc-1"' in first.body_html
+    assert 'href="/courses/mini-course/lessons/key/dang-nhap-vneid"' in first.body_html
+
+    response = client.get("/courses/mini-course/lessons/key/dang-nhap-vneid")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/courses/mini-course/lessons/{second.id}")
+    assert client.get("/courses/mini-course/lessons/key/khong-co").status_code == 404
+
+    db_session.execute(update(Lesson).where(Lesson.id == first.id).values(renderer_version=0))
+    db_session.expire_all()
+    rerender_stale()
+    assert 'href="/courses/mini-course/lessons/key/dang-nhap-vneid#buoc-1"' in db_session.get(Lesson, first.id).body_html
+
+
+def test_a_link_to_a_missing_lesson_is_reported(course_copy):
+    folder = course_copy()
+    (folder / "01-bai-mo-dau" / "01-gioi-thieu.md").write_text("---\ntitle: G\n---\n\n[x](03-khong-co.md)\n", encoding="utf-8")
+    errors = []
+    read_course(folder, errors)
+    assert [(e.line, e.message.split(":")[0]) for e in errors] == [(5, "broken link `03-khong-co.md`")]
