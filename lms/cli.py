@@ -95,6 +95,26 @@ def export_course_command(slug, directory):
     click.echo(f"exported {slug} to {target}")
 
 
+@courses_cli.command("give")
+@click.argument("slug")
+@click.argument("login")
+def give_course_command(slug, login):
+    """Let trainer LOGIN edit course SLUG in the browser editor (/author)."""
+    from lms.accounts.operations import find_by_login
+    from lms.authoring.operations import EditError, add_owner
+    from lms.catalog.queries import course_by_slug
+
+    course, user = course_by_slug(slug), find_by_login(login)
+    if course is None or user is None:
+        raise click.ClickException(f"no course {slug}" if course is None else f"no account with the log-in {login}")
+    try:
+        add_owner(course, user)
+    except EditError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"{user.login_name} can edit {slug}")
+
+
 @courses_cli.command("rerender")
 @click.option("--all", "everything", is_flag=True, help="Every course, e.g. after changing LMS_IFRAME_HOSTS.")
 def rerender_command(everything):

@@ -126,3 +126,19 @@ def test_learners_never_see_drafts_or_archived_lessons(client, setup, login, db_
     login(setup["learner"])
     assert client.get(f"/courses/{course.slug}/lessons/{lesson.id}").status_code == 403
     assert lesson.title not in client.get(f"/courses/{course.slug}").get_data(as_text=True)
+
+
+def test_cli_gives_a_trainer_an_imported_course(app, create_course, create_user, db_session):
+    course = create_course()
+    trainer = create_user("Giảng viên", roles=("trainer",), email="gv@example.vn")
+    learner = create_user("Học viên", email="hv@example.vn")
+    db_session.commit()
+    runner = app.test_cli_runner()
+
+    assert not course.can_manage(trainer)
+    result = runner.invoke(args=["courses", "give", "mini-course", "gv@example.vn"])
+    assert result.exit_code == 0 and "gv@example.vn can edit mini-course" in result.output
+    db_session.expire_all()
+    assert course.can_manage(trainer)
+    refused = runner.invoke(args=["courses", "give", "mini-course", "hv@example.vn"])
+    assert refused.exit_code != 0 and "chưa là giảng viên" in refused.output and not course.can_manage(learner)
