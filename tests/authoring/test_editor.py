@@ -285,3 +285,16 @@ def test_a_failed_upload_never_redirects_off_site(client, owned):
                            data={"file": (io.BytesIO(b"MZ"), "x.exe"), "next": "//evil.example/"},
                            content_type="multipart/form-data")
     assert response.headers["Location"].endswith(f"/author/courses/{owned.slug}")
+
+
+def test_with_csrf_on_the_editor_forms_and_the_js_preview_carry_the_token(client, owned, app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    lesson = owned.active_lessons()[0]
+    page = client.get(f"/author/courses/{owned.slug}/lessons/{lesson.id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert page.count('name="csrf_token"') >= 3  # the lesson form, remove-lesson and upload forms
+
+    refused = client.post("/author/preview.json", json={"markdown": "**a**"})
+    assert refused.status_code == 400
+    allowed = client.post("/author/preview.json", json={"markdown": "**a**"}, headers={"X-CSRFToken": token})
+    assert allowed.get_json()["html"] == "<p><strong>a</strong></p>"
