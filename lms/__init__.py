@@ -140,6 +140,7 @@ def _register_blueprints(app):
     from lms.accounts.blueprint import bp as accounts
     from lms.agencies.blueprint import bp as agencies
     from lms.api.blueprint import bp as api
+    from lms.authoring.blueprint import bp as authoring
     from lms.catalog.blueprint import bp as catalog
     from lms.certificates.blueprint import bp as certificates
     from lms.classes.blueprint import bp as classes
@@ -152,7 +153,7 @@ def _register_blueprints(app):
     from lms.reports.blueprint import bp as reports
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
-                      agencies, imports, notifications, classes, api):
+                      agencies, imports, notifications, classes, api, authoring):
         app.register_blueprint(blueprint)
 
 
@@ -165,11 +166,14 @@ def _register_cli(app):
 def _register_request_hooks(app):
     from lms.core.outbox import dispatch_ready
 
+    # Lessons may embed iframes only from LMS_IFRAME_HOSTS; the browser enforces it too.
+    frame_src = " ".join(["'self'", *(f"https://{host}" for host in app.config.get("LMS_IFRAME_HOSTS", ()))])
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("Content-Security-Policy", (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "media-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+            f"media-src 'self'; font-src 'self'; object-src 'none'; frame-src {frame_src}; frame-ancestors 'none'; "
             "base-uri 'self'; form-action 'self'"))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

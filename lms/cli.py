@@ -53,6 +53,12 @@ def import_courses_command(path, slugs, force):
             click.echo(f"error: {error}", err=True)
         counts[outcome] += 1
         click.echo(f"{outcome:9} {folder.name}")
+    from lms.catalog.operations import rerender_stale
+
+    rerendered = rerender_stale()
+    db.session.commit()
+    if rerendered:
+        click.echo(f"re-rendered {rerendered} lessons of other courses (renderer version changed)")
     dispatch_ready()
     click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
     if counts["failed"]:
@@ -62,19 +68,63 @@ def import_courses_command(path, slugs, force):
 @courses_cli.command("check")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def check_courses_command(path):
-    """Check course folders without importing; exit 1 on error."""
-    from lms.catalog.source import find_course_folders, read_course
+    """Check course folders without importing: every error as file:line; exit 1 on error."""
+    from lms.catalog.source import check_folders
 
+    results = check_folders(path)
     failed = 0
-    folders = find_course_folders(path)
-    for folder in folders:
-        try:
-            read_course(folder)
-        except SourceError as error:
-            failed += 1
+    for _folder, errors in results:
+        failed += bool(errors)
+        for error in errors:
             click.echo(f"{error.where}: error: {error.message}")
-    click.echo(f"{len(folders) - failed} ok, {failed} with errors")
+    click.echo(f"{len(results) - failed} ok, {failed} with errors")
     sys.exit(1 if failed else 0)
+
+
+@courses_cli.command("export")
+@click.argument("slug")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_course_command(slug, directory):
+    """Write course SLUG back as a folder DIRECTORY/SLUG in the course format."""
+    from lms.catalog.export import export_course
+    from lms.catalog.queries import course_by_slug
+
+    course = course_by_slug(slug)
+    if course is None:
+        raise click.ClickException(f"no course {slug}")
+    target = export_course(course, directory)
+    click.echo(f"exported {slug} to {target}")
+
+
+@courses_cli.command("give")
+@click.argument("slug")
+@click.argument("login")
+def give_course_command(slug, login):
+    """Let trainer LOGIN edit course SLUG in the browser editor (/author)."""
+    from lms.accounts.operations import find_by_login
+    from lms.authoring.operations import EditError, add_owner
+    from lms.catalog.queries import course_by_slug
+
+    course, user = course_by_slug(slug), find_by_login(login)
+    if course is None or user is None:
+        raise click.ClickException(f"no course {slug}" if course is None else f"no account with the log-in {login}")
+    try:
+        add_owner(course, user)
+    except EditError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"{user.login_name} can edit {slug}")
+
+
+@courses_cli.command("rerender")
+@click.option("--all", "everything", is_flag=True, help="Every course, e.g. after changing LMS_IFRAME_HOSTS.")
+def rerender_command(everything):
+    """Re-render stored HTML written by an older renderer version (import does this too)."""
+    from lms.catalog.operations import rerender_stale
+
+    count = rerender_stale(everything)
+    db.session.commit()
+    click.echo(f"re-rendered {count} lessons")
 
 
 def _create_user(name, login, password, audience="citizen", roles=(), locality=None):

@@ -25,6 +25,10 @@ def _env_bool(name, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_list(name) -> tuple[str, ...]:
+    return tuple(item.strip().lower() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 def _embedded_secret(instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if key_file.exists():
@@ -87,6 +91,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_VERIFY_RATE_LIMIT": int(os.environ.get("LMS_VERIFY_RATE_LIMIT", "60")),
         "LMS_VERIFY_RATE_WINDOW_SECONDS": int(os.environ.get("LMS_VERIFY_RATE_WINDOW_SECONDS", "600")),
         "LMS_FILE_STORE": os.environ.get("LMS_FILE_STORE", str(instance / "files")),
+        # Hosts lessons may embed with <iframe> (https only), e.g. "www.youtube-nocookie.com,player.vimeo.com".
+        # Empty by default. After changing it run `flask --app app courses rerender --all`.
+        "LMS_IFRAME_HOSTS": _env_list("LMS_IFRAME_HOSTS"),
+        # Largest file a trainer may upload in the course editor.
+        "LMS_UPLOAD_MAX_BYTES": int(os.environ.get("LMS_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
         "CELERY": {
             "broker_url": broker_url or "memory://",
             "result_backend": None,

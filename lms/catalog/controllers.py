@@ -1,4 +1,4 @@
-from flask import abort, render_template, request
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import undefer
 
@@ -60,6 +60,16 @@ def lesson(slug, lesson_id):
     return render_template("catalog/lesson.html", course=course, lesson=lesson, enrollment=enrollment,
                            is_done=is_done, previous_lesson=previous_lesson, next_lesson=next_lesson,
                            position=(index or 0) + 1, total=len(lessons))
+
+
+def lesson_by_key(slug, key):
+    """Links between lessons are written by file name; they land here and go to the lesson."""
+    course = _course_or_404(slug)
+    lesson = db.session.scalar(db.select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key))
+    if lesson is None:
+        abort(404)
+    require(lesson.can_view(current_user))
+    return redirect(url_for("catalog.lesson", slug=slug, lesson_id=lesson.id))
 
 
 def asset(slug, path):

@@ -34,6 +34,8 @@ class Course(IdMixin, TimestampMixin, db.Model):
     status = db.Column(db.String(16), nullable=False, default="published", index=True)
     source_path = db.Column(db.String(500))
     source_hash = db.Column(db.String(64))
+    # course.md's front matter as read, so keys this version does not map survive an export.
+    front_matter = db.Column(db.JSON, nullable=False, default=dict)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     modules = db.relationship("Module", back_populates="course", order_by="Module.position",
@@ -45,11 +47,21 @@ class Course(IdMixin, TimestampMixin, db.Model):
     def is_published(self) -> bool:
         return self.status == "published"
 
+    owners = db.relationship("CourseOwner", back_populates="course", cascade="all, delete-orphan")
+
     def can_view(self, user) -> bool:
         return self.is_published or self.can_manage(user)
 
     def can_manage(self, user) -> bool:
-        return bool(user and user.is_authenticated and user.is_admin)
+        """Admins manage every course; a trainer only the courses they own or were given."""
+        if not (user and user.is_authenticated):
+            return False
+        if user.is_admin:
+            return True
+        return user.has_role("trainer") and any(owner.user_id == user.id for owner in self.owners)
+
+    def can_share(self, user) -> bool:
+        return self.can_manage(user)
 
     def can_enrol(self, user) -> bool:
         if not (self.is_published and user and user.is_authenticated):
@@ -70,6 +82,8 @@ class Module(IdMixin, db.Model):
     title = db.Column(db.String(200), nullable=False)
     intro_md = db.Column(db.Text, nullable=False, default="")
     intro_html = db.Column(db.Text, nullable=False, default="")
+    # The folder name without its numeric prefix; export writes `NN-<folder_stem>`.
+    folder_stem = db.Column(db.String(200))
     archived_at = db.Column(db.DateTime)
 
     course = db.relationship("Course", back_populates="modules")
@@ -91,12 +105,53 @@ class Lesson(IdMixin, db.Model):
     body_md = db.deferred(db.Column(db.Text, nullable=False, default=""))
     body_html = db.deferred(db.Column(db.Text, nullable=False, default=""))
     renderer_version = db.Column(db.Integer, nullable=False, default=0)
+    # The file name without prefix and `.md`; export writes `NN-<file_stem>.md`.
+    file_stem = db.Column(db.String(200))
+    # Bumped on every change of title/minutes/body: the editor's stale-save guard.
+    version = db.Column(db.Integer, nullable=False, default=1)
     archived_at = db.Column(db.DateTime)
 
     course = db.relationship("Course", back_populates="lessons")
     module = db.relationship("Module", back_populates="lessons")
+    revisions = db.relationship("LessonRevision", back_populates="lesson", order_by="LessonRevision.id.desc()",
+                                cascade="all, delete-orphan")
 
     def can_view(self, user) -> bool:
         if self.archived_at is not None:
             return self.course.can_manage(user)
         return self.course.can_view(user)
+
+
+class CourseOwner(IdMixin, db.Model):
+    """Trainers who may edit a course (its creator, and whoever an owner or admin gave it to)."""
+
+    __tablename__ = "course_owners"
+    __table_args__ = (db.UniqueConstraint("course_id", "user_id"),)
+
+    course_id = db.Column(db.Integer, db.ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    course = db.relationship("Course", back_populates="owners")
+    user = db.relationship("User")
+
+
+REVISION_ORIGINS = ("browser", "import", "revert")
+
+
+class LessonRevision(IdMixin, db.Model):
+    """Every saved state of a lesson (browser save, import, revert), for history, diff and revert."""
+
+    __tablename__ = "lesson_revisions"
+
+    lesson_id = db.Column(db.Integer, db.ForeignKey("lessons.id", ondelete="CASCADE"), nullable=False, index=True)
+    version = db.Column(db.Integer, nullable=False)
+    title = db.Column(db.String(200), nullable=False)
+    minutes = db.Column(db.Integer)
+    body_md = db.Column(db.Text, nullable=False, default="")
+    origin = db.Column(db.String(16), nullable=False, default="browser")
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    lesson = db.relationship("Lesson", back_populates="revisions")
+    author = db.relationship("User")

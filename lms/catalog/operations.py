@@ -1,14 +1,18 @@
 """Applying course sources to the database. Flush only; the CLI commits per course."""
 
+import datetime
 import posixpath
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import undefer
 
-from lms.catalog.models import Course, Lesson, Module
-from lms.catalog.source import CourseSource
+from lms.catalog.models import Course, Lesson, LessonRevision, Module
+from lms.catalog.source import CourseSource, strip_prefix
 from lms.core.db import utcnow
 from lms.core.files import get_store
+from lms.core.frontmatter import read_text
 from lms.core.markdown import RENDERER_VERSION, render, render_inline
 from lms.core.text import fold
 from lms.enrollment.models import LessonProgress
@@ -17,18 +21,38 @@ from lms.quizzes.markdown_format import QuizSource
 from lms.quizzes.models import AttemptAnswer, Question, Quiz
 
 ASSET_URL = "/courses/{slug}/assets/{path}"
+LESSON_KEY_URL = "/courses/{slug}/lessons/key/{key}"
 
 
 def _resolver(source: CourseSource, file: Path):
-    """Map a link written in `file` to the served URL when it points into the course's assets/."""
-    base = file.parent.relative_to(source.path).as_posix()
+    """Map a link written in `file` to the served URL (course assets, other lessons)."""
+    lessons = {(m.folder_stem, lesson.file_stem): lesson.key for m in source.modules for lesson in m.lessons}
+    return asset_resolver(source.slug, file.parent.relative_to(source.path).as_posix(), lessons)
+
+
+def lesson_link_map(course: Course) -> dict[tuple[str, str], str]:
+    """{(module folder stem, lesson file stem): lesson key} from the database, for rendering without a folder."""
+    rows = db.session.execute(select(Module.folder_stem, Module.key, Lesson.file_stem, Lesson.key).join(Lesson.module)
+                              .where(Lesson.course_id == course.id, Lesson.archived_at.is_(None))).all()
+    return {(folder or module_key, stem or key.rsplit("/", 1)[-1]): key for folder, module_key, stem, key in rows}
+
+
+def asset_resolver(slug: str, base: str, lessons: dict[tuple[str, str], str] | None = None):
+    """`base` is the folder of the file the link is written in, relative to the course folder
+    ("" for course.md, the module folder for lessons). A link to another lesson's file is matched
+    by module and file name *without* numeric prefixes, so renumbering never breaks it."""
 
     def resolve(url: str) -> str:
         path, _, fragment = url.partition("#")
         target = posixpath.normpath(posixpath.join(base, path))
+        suffix = "#" + fragment if fragment else ""
         if target.startswith("assets/"):
-            resolved = ASSET_URL.format(slug=source.slug, path=target[len("assets/"):])
-            return resolved + ("#" + fragment if fragment else "")
+            return ASSET_URL.format(slug=slug, path=target[len("assets/"):]) + suffix
+        parts = target.split("/")
+        if lessons and len(parts) == 2 and parts[1].endswith(".md"):
+            key = lessons.get((strip_prefix(parts[0])[1], strip_prefix(parts[1][:-3])[1]))
+            if key:
+                return LESSON_KEY_URL.format(slug=slug, key=quote(key)) + suffix
         return url
 
     return resolve
@@ -37,7 +61,12 @@ def _resolver(source: CourseSource, file: Path):
 def import_course(source: CourseSource, force: bool = False) -> str:
     """Create or update a course from its source; returns 'created', 'updated' or 'unchanged'."""
     course = db.session.scalar(select(Course).where(Course.slug == source.slug))
-    if course is not None and course.source_hash == source.content_hash and not force and _rendered_current(course):
+    # A course imported before the round-trip fields existed (empty front_matter) is re-applied once.
+    if course is not None and course.source_hash == source.content_hash and not force and course.front_matter:
+        # Unchanged files: keep what is there (including browser edits made since); only
+        # refresh HTML written by an older renderer.
+        if not _rendered_current(course):
+            rerender_course(course)
         return "unchanged"
     outcome = "updated" if course is not None else "created"
     if course is None:
@@ -62,6 +91,7 @@ def import_course(source: CourseSource, force: bool = False) -> str:
     course.search_text = fold(" ".join([meta["title"], meta["code"], *meta["tags"], source.description]))
     course.source_path = str(source.path)
     course.source_hash = source.content_hash
+    course.front_matter = _json_safe(source.raw_meta)
     db.session.flush()
 
     _copy_assets(source)
@@ -70,6 +100,16 @@ def import_course(source: CourseSource, force: bool = False) -> str:
     _sync_quizzes(course, source, modules)
     db.session.flush()
     return outcome
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
 
 
 def _rendered_current(course: Course) -> bool:
@@ -93,6 +133,7 @@ def _sync_modules(course: Course, source: CourseSource) -> dict[str, Module]:
         module.title = module_source.title
         module.intro_md = module_source.intro
         module.intro_html = render(module_source.intro, _resolver(source, module_source.path / "module.md"))
+        module.folder_stem = module_source.folder_stem
         module.archived_at = None
         db.session.add(module)
         result[module.key] = module
@@ -107,7 +148,11 @@ def _sync_lessons(course: Course, source: CourseSource, modules: dict[str, Modul
     for module_source in source.modules:
         module = modules[module_source.key]
         for lesson_source in module_source.lessons:
-            lesson = existing.pop(lesson_source.key, None) or Lesson(course=course, key=lesson_source.key)
+            lesson = existing.pop(lesson_source.key, None)
+            changed = lesson is None or (lesson.title, lesson.minutes, lesson.body_md) != (
+                lesson_source.title, lesson_source.minutes, lesson_source.body)
+            if lesson is None:
+                lesson = Lesson(course=course, key=lesson_source.key, version=0)
             lesson.module = module
             lesson.module_position = module.position
             lesson.position = lesson_source.position
@@ -116,8 +161,12 @@ def _sync_lessons(course: Course, source: CourseSource, modules: dict[str, Modul
             lesson.body_md = lesson_source.body
             lesson.body_html = render(lesson_source.body, _resolver(source, lesson_source.path))
             lesson.renderer_version = RENDERER_VERSION
+            lesson.file_stem = lesson_source.file_stem
             lesson.archived_at = None
             db.session.add(lesson)
+            if changed:
+                # Import wins over browser edits, but the text it replaces stays in the history.
+                record_revision(lesson, origin="import")
     for lesson in existing.values():
         touched = db.session.scalar(select(exists().where(LessonProgress.lesson_id == lesson.id)))
         if touched:
@@ -146,6 +195,8 @@ def _sync_quizzes(course: Course, source: CourseSource, modules: dict[str, Modul
             quiz.time_limit_minutes = quiz_source.time_limit
             quiz.max_attempts = quiz_source.attempts
             quiz.shuffle = quiz_source.shuffle
+            quiz.source_text = read_text(Path(quiz_source.path))
+            quiz.source_name = Path(quiz_source.path).name
             quiz.archived_at = None
             db.session.add(quiz)
             db.session.flush()
@@ -180,3 +231,54 @@ def _sync_questions(quiz: Quiz, source: QuizSource) -> None:
             question.archived_at = question.archived_at or utcnow()
         else:
             quiz.questions.remove(question)
+
+
+def record_revision(lesson: Lesson, origin: str, author=None) -> LessonRevision:
+    """Bump the lesson's version and keep its new state in the history."""
+    lesson.version = (lesson.version or 0) + 1
+    revision = LessonRevision(lesson=lesson, version=lesson.version, title=lesson.title, minutes=lesson.minutes,
+                              body_md=lesson.body_md or "", origin=origin, author=author)
+    db.session.add(revision)
+    return revision
+
+
+def render_lesson(lesson: Lesson, links: dict | None = None) -> None:
+    links = lesson_link_map(lesson.course) if links is None else links
+    base = lesson.module.folder_stem or lesson.module.key
+    lesson.body_html = render(lesson.body_md or "", asset_resolver(lesson.course.slug, base, links))
+    lesson.renderer_version = RENDERER_VERSION
+
+
+def render_module(module: Module, links: dict | None = None) -> None:
+    links = lesson_link_map(module.course) if links is None else links
+    module.intro_html = render(module.intro_md or "", asset_resolver(module.course.slug, module.folder_stem or module.key, links))
+
+
+def render_course_description(course: Course, links: dict | None = None) -> None:
+    links = lesson_link_map(course) if links is None else links
+    course.description_html = render(course.description_md or "", asset_resolver(course.slug, "", links))
+
+
+def rerender_course(course: Course) -> int:
+    """Render everything of the course again from its stored Markdown (no source folder needed)."""
+    links = lesson_link_map(course)
+    render_course_description(course, links)
+    for module in course.modules:
+        render_module(module, links)
+    lessons = db.session.scalars(select(Lesson).where(Lesson.course_id == course.id).options(undefer(Lesson.body_md))).all()
+    for lesson in lessons:
+        render_lesson(lesson, links)
+    for quiz in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id)):
+        for question in quiz.questions:
+            question.text_html = render(question.text_md)
+            question.options = [{**option, "html": render_inline(option.get("md", ""))} for option in question.options]
+    db.session.flush()
+    return len(lessons)
+
+
+def rerender_stale(everything: bool = False) -> int:
+    """Re-render the courses with HTML from an older RENDERER_VERSION (or all of them)."""
+    statement = select(Course)
+    if not everything:
+        statement = statement.where(exists().where(Lesson.course_id == Course.id, Lesson.renderer_version != RENDERER_VERSION))
+    return sum(rerender_course(course) for course in db.session.scalars(statement).all())

@@ -6,9 +6,12 @@ only reports the errors.
 
 import difflib
 import hashlib
+import html
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from lms.core.frontmatter import SourceError, parse, read_text
 from lms.quizzes.markdown_format import QuizSource, parse_quiz
@@ -30,6 +33,7 @@ class LessonSource:
     minutes: int | None
     body: str
     path: Path
+    file_stem: str = ""
 
 
 @dataclass
@@ -39,6 +43,7 @@ class ModuleSource:
     title: str
     intro: str
     path: Path
+    folder_stem: str = ""
     lessons: list[LessonSource] = field(default_factory=list)
     quizzes: list[QuizSource] = field(default_factory=list)
 
@@ -51,6 +56,7 @@ class CourseSource:
     description: str
     modules: list[ModuleSource]
     content_hash: str
+    raw_meta: dict = field(default_factory=dict)
 
     def asset_files(self) -> list[Path]:
         assets = self.path / "assets"
@@ -114,8 +120,28 @@ def content_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def read_course(folder: Path) -> CourseSource:
-    folder = Path(folder)
+def read_course(folder: Path, errors: list[SourceError] | None = None) -> CourseSource | None:
+    """Read and validate a course folder.
+
+    Without `errors`, the first problem raises SourceError (the importer refuses the course).
+    With a list, every problem found is appended and reading goes on where it can (the checker);
+    the result is then None when anything was wrong.
+    """
+    collected: list[SourceError] = []
+    try:
+        source = _read_course(Path(folder), collected)
+    except SourceError as error:
+        collected.append(error)
+        source = None
+    if errors is None:
+        if collected:
+            raise collected[0]
+        return source
+    errors.extend(collected)
+    return None if collected else source
+
+
+def _read_course(folder: Path, errors: list[SourceError]) -> CourseSource:
     slug = folder.name
     if not _SLUG.match(slug):
         raise SourceError(folder, None, "a course folder name must use only a-z, 0-9 and '-' (it is the course's slug)")
@@ -130,8 +156,10 @@ def read_course(folder: Path) -> CourseSource:
     audience = _list(course_file, meta, "audience")
     bad = [a for a in audience if a not in AUDIENCES]
     if bad:
+        guesses = [g for b in bad for g in difflib.get_close_matches(b, sorted(AUDIENCES), n=1)]
+        hint = f" — did you mean `{', '.join(guesses)}`?" if guesses else ""
         raise SourceError(course_file, _key_line(course_file, "audience"),
-                          f"unknown audience {', '.join(bad)}; use {', '.join(sorted(AUDIENCES))}")
+                          f"unknown audience {', '.join(bad)}; use {', '.join(sorted(AUDIENCES))}{hint}")
     clean = {
         "title": str(meta["title"]).strip(),
         "code": str(meta.get("code") or slug.upper())[:40],
@@ -146,49 +174,73 @@ def read_course(folder: Path) -> CourseSource:
         "min_score": _number(course_file, meta, "min_score", default=None, high=100),
         "min_study_minutes": _number(course_file, meta, "min_study_minutes", default=None, low=1, high=100_000),
     }
-    modules = _read_modules(folder)
+    errors.extend(check_links(folder, course_file, document.body, document.body_line))
+    modules = _read_modules(folder, errors)
+    module_keys: dict[str, Path] = {}
     lesson_keys: dict[str, Path] = {}
     for module in modules:
+        if module.key in module_keys:
+            errors.append(SourceError(module.path, None, f"module id `{module.key}` is also used by {module_keys[module.key]}"))
+        module_keys.setdefault(module.key, module.path)
         for lesson in module.lessons:
             if lesson.key in lesson_keys:
-                raise SourceError(lesson.path, 1, f"lesson id `{lesson.key}` is also used by {lesson_keys[lesson.key]}")
-            lesson_keys[lesson.key] = lesson.path
-    if not lesson_keys:
+                line = 1 if lesson.key == f"{module.key}/{lesson.file_stem}" else _key_line(lesson.path, "id")
+                other = lesson_keys[lesson.key]
+                errors.append(SourceError(lesson.path, line, f"lesson id `{lesson.key}` is also used by {other}"))
+            lesson_keys.setdefault(lesson.key, lesson.path)
+    if not lesson_keys and not errors:
         raise SourceError(folder, None, "the course has no lessons")
-    return CourseSource(slug, folder, clean, document.body.strip(), modules, content_hash(folder))
+    if errors:
+        raise errors.pop(0)
+    return CourseSource(slug, folder, clean, document.body.strip(), modules, content_hash(folder), raw_meta=dict(meta))
 
 
-def _read_modules(folder: Path) -> list[ModuleSource]:
+def _sorted_by_prefix(paths):
+    return sorted(paths, key=lambda p: (strip_prefix(p.name)[0] is None, strip_prefix(p.name)[0] or 0, p.name))
+
+
+def _read_modules(folder: Path, errors: list[SourceError]) -> list[ModuleSource]:
     modules = []
-    folders = sorted((p for p in folder.iterdir() if p.is_dir() and p.name != "assets" and not _ignored(Path(p.name))),
-                     key=lambda p: (strip_prefix(p.name)[0] is None, strip_prefix(p.name)[0] or 0, p.name))
+    folders = _sorted_by_prefix(p for p in folder.iterdir() if p.is_dir() and p.name != "assets" and not _ignored(Path(p.name)))
     for position, module_dir in enumerate(folders, start=1):
         _, default_key = strip_prefix(module_dir.name)
         meta, intro = {}, ""
         module_file = module_dir / "module.md"
         if module_file.is_file():
-            document = parse(module_file)
-            _check_keys(module_file, document.meta, MODULE_KEYS)
-            meta, intro = document.meta, document.body.strip()
+            try:
+                document = parse(module_file)
+                _check_keys(module_file, document.meta, MODULE_KEYS)
+                meta, intro = document.meta, document.body.strip()
+                errors.extend(check_links(folder, module_file, document.body, document.body_line))
+            except SourceError as error:
+                errors.append(error)
         key = str(meta.get("id") or default_key)
-        title = str(meta.get("title") or default_key.replace("-", " ").capitalize())
-        module = ModuleSource(key, position, title, intro, module_dir)
-        files = sorted((p for p in module_dir.iterdir() if p.is_file() and p.suffix == ".md" and not _ignored(Path(p.name))),
-                       key=lambda p: (strip_prefix(p.name)[0] is None, strip_prefix(p.name)[0] or 0, p.name))
+        title = str(meta.get("title") or default_title(default_key))
+        module = ModuleSource(key, position, title, intro, module_dir, folder_stem=default_key)
+        files = _sorted_by_prefix(p for p in module_dir.iterdir()
+                                  if p.is_file() and p.suffix == ".md" and not _ignored(Path(p.name)))
         lesson_position = 0
         for file in files:
             if file.name == "module.md":
                 continue
-            if file.name == "quiz.md" or file.name.endswith(".quiz.md"):
-                module.quizzes.append(parse_quiz(file))
-                continue
-            lesson_position += 1
-            module.lessons.append(_read_lesson(file, key, lesson_position))
+            try:
+                if file.name == "quiz.md" or file.name.endswith(".quiz.md"):
+                    module.quizzes.append(parse_quiz(file))
+                    errors.extend(check_links(folder, file, read_text(file), 1))
+                    continue
+                lesson_position += 1
+                module.lessons.append(_read_lesson(folder, file, key, lesson_position, errors))
+            except SourceError as error:
+                errors.append(error)
         modules.append(module)
     return modules
 
 
-def _read_lesson(file: Path, module_key: str, position: int) -> LessonSource:
+def default_title(stem: str) -> str:
+    return stem.replace("-", " ").capitalize()
+
+
+def _read_lesson(folder: Path, file: Path, module_key: str, position: int, errors: list[SourceError]) -> LessonSource:
     document = parse(file)
     _check_keys(file, document.meta, LESSON_KEYS)
     title = str(document.meta.get("title") or "").strip()
@@ -197,7 +249,62 @@ def _read_lesson(file: Path, module_key: str, position: int) -> LessonSource:
     _, stem = strip_prefix(file.stem)
     key = str(document.meta.get("id") or f"{module_key}/{stem}")
     minutes = _number(file, document.meta, "minutes", default=None, high=1000)
-    return LessonSource(key, position, title, minutes, document.body.strip(), file)
+    errors.extend(check_links(folder, file, document.body, document.body_line))
+    return LessonSource(key, position, title, minutes, document.body.strip(), file, file_stem=stem)
+
+
+# Markdown links and images `[t](url "title")`, reference definitions `[t]: url` and raw HTML src/href.
+_MD_LINK = re.compile(r"!?\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'(][^)]*)?\)")
+_REF_DEF = re.compile(r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
+_HTML_ATTR = re.compile(r"\b(?:src|href|poster)\s*=\s*[\"']([^\"']+)[\"']", re.I)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def check_links(course_dir: Path, file: Path, body: str, first_line: int) -> list[SourceError]:
+    """Relative links and images that point at no file of the course, each with its line."""
+    problems = []
+    in_fence = False
+    for offset, line in enumerate(body.split("\n")):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        targets = [m.group(1) for m in _MD_LINK.finditer(line)] + [html.unescape(m.group(1)) for m in _HTML_ATTR.finditer(line)]
+        reference = _REF_DEF.match(line)
+        if reference:
+            targets.append(reference.group(1))
+        for target in targets:
+            problem = _link_problem(course_dir, file, target)
+            if problem:
+                problems.append(SourceError(file, first_line + offset, problem))
+    return problems
+
+
+def _same_lesson_file(course_dir: Path, resolved: str) -> bool:
+    """A link to `NN-module/NN-lesson.md` matches whatever numbers the files have now."""
+    parts = resolved.split("/")
+    if len(parts) != 2 or not parts[1].endswith(".md"):
+        return False
+    module_stem, lesson_stem = strip_prefix(parts[0])[1], strip_prefix(parts[1][:-3])[1]
+    return any(strip_prefix(d.name)[1] == module_stem and strip_prefix(f.stem)[1] == lesson_stem
+               for d in course_dir.iterdir() if d.is_dir() for f in d.glob("*.md"))
+
+
+def _link_problem(course_dir: Path, file: Path, target: str) -> str | None:
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or target.startswith(("/", "#")) or not parsed.path:
+        return None
+    relative_dir = file.parent.relative_to(course_dir).as_posix()
+    resolved = posixpath.normpath(posixpath.join(relative_dir, unquote(parsed.path)))
+    if resolved.startswith("../") or resolved == "..":
+        return f"the link `{target}` points outside the course folder"
+    if not (course_dir / resolved).exists() and not _same_lesson_file(course_dir, resolved):
+        names = [p.relative_to(course_dir).as_posix() for p in course_dir.rglob("*") if p.is_file()]
+        guess = difflib.get_close_matches(resolved, names, n=1)
+        hint = f" — did you mean `{posixpath.relpath(guess[0], relative_dir)}`?" if guess else ""
+        return f"broken link `{target}`: no file {resolved} in the course{hint}"
+    return None
 
 
 def find_course_folders(path: Path) -> list[Path]:
@@ -206,3 +313,33 @@ def find_course_folders(path: Path) -> list[Path]:
     if (path / "course.md").is_file():
         return [path]
     return sorted(p for p in path.iterdir() if p.is_dir() and not _ignored(Path(p.name)) and (p / "course.md").is_file())
+
+
+def check_folders(path: Path) -> list[tuple[Path, list[SourceError]]]:
+    """Every error of every course under `path`, including clashes between courses (codes, slugs)."""
+    results = []
+    codes: dict[str, Path] = {}
+    slugs: dict[str, Path] = {}
+    for folder in find_course_folders(path):
+        errors: list[SourceError] = []
+        source = read_course(folder, errors)
+        folded = folder.name.lower()
+        if folded in slugs:
+            errors.append(SourceError(folder, None, f"duplicate course slug `{folder.name}` (also {slugs[folded]})"))
+        slugs.setdefault(folded, folder)
+        code = source.meta["code"] if source is not None else _raw_code(folder)
+        if code:
+            if code in codes:
+                errors.append(SourceError(folder / "course.md", _key_line(folder / "course.md", "code"),
+                                          f"duplicate course code `{code}` (also used by {codes[code]})"))
+            codes.setdefault(code, folder)
+        results.append((folder, errors))
+    return results
+
+
+def _raw_code(folder: Path) -> str | None:
+    try:
+        meta = parse(folder / "course.md").meta
+    except (SourceError, OSError):
+        return None
+    return str(meta.get("code") or folder.name.upper())[:40]

@@ -41,6 +41,16 @@ class LocalFileStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(source, path.with_name(path.name + ".part"))
         os.replace(path.with_name(path.name + ".part"), path)
+    def list(self, prefix: str) -> list[str]:
+        """Keys under `prefix/`, sorted."""
+        base = self._path(prefix)
+        if not base.is_dir():
+            return []
+        return sorted(f"{prefix}/{p.relative_to(base).as_posix()}" for p in base.rglob("*") if p.is_file())
+
+    def get(self, key: str) -> bytes | None:
+        path = self.local_path(key)
+        return path.read_bytes() if path else None
 
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)

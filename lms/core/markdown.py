@@ -6,6 +6,8 @@ Bump RENDERER_VERSION whenever the output for the same source can change, so sto
 is re-rendered.
 """
 
+import re
+import xml.etree.ElementTree as etree
 from urllib.parse import urlparse
 
 import markdown as md
@@ -14,7 +16,10 @@ from flask import current_app, has_app_context
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
-RENDERER_VERSION = 1
+# 2: audio/video files written with image syntax become HTML5 players.
+RENDERER_VERSION = 2
+AUDIO_EXTENSIONS = (".mp3", ".ogg", ".oga", ".wav", ".m4a")
+VIDEO_EXTENSIONS = (".mp4", ".webm", ".ogv")
 
 EXTENSIONS = [
     "tables",
@@ -52,6 +57,7 @@ ALLOWED_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
 def _iframe_hosts() -> set[str]:
+    """Hosts that lessons may embed in an iframe (LMS_IFRAME_HOSTS); none outside an app."""
     if has_app_context():
         return set(current_app.config.get("LMS_IFRAME_HOSTS", ()))
     return set()
@@ -65,7 +71,15 @@ def _filter_attribute(element, attribute, value):
     return value
 
 
+# An iframe whose src was refused is left empty by nh3: drop it rather than show a blank box.
+_EMPTY_IFRAME = re.compile(r"<iframe\b(?![^>]*\ssrc=)[^>]*>.*?</iframe>", re.S)
+
+
 def sanitise(html: str) -> str:
+    return _EMPTY_IFRAME.sub("", _clean(html))
+
+
+def _clean(html: str) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -89,6 +103,36 @@ class _LinkRewriter(Treeprocessor):
                     element.set(attribute, self.resolve(value))
 
 
+class _MediaPlayers(Treeprocessor):
+    """`![Bài nghe](../assets/a.mp3)` → an <audio controls> player (same for video), with a
+    download link inside for browsers that cannot play the file."""
+
+    def run(self, root):
+        for element in root.iter("img"):
+            src = element.get("src") or ""
+            path = urlparse(src).path.lower()
+            kind = "audio" if path.endswith(AUDIO_EXTENSIONS) else "video" if path.endswith(VIDEO_EXTENSIONS) else None
+            if kind is None:
+                continue
+            label = element.get("alt") or src.rsplit("/", 1)[-1]
+            title = element.get("title")
+            element.clear()
+            element.tag = kind
+            element.set("src", src)
+            element.set("controls", "controls")
+            element.set("preload", "metadata")
+            if title:
+                element.set("title", title)
+            fallback = etree.SubElement(element, "a", href=src)
+            fallback.text = label
+
+
+class _Media(Extension):
+    def extendMarkdown(self, md_instance):
+        # After link rewriting (priority 0) so players get the served URL.
+        md_instance.treeprocessors.register(_MediaPlayers(md_instance), "lms_media", -1)
+
+
 class _LinkRewriting(Extension):
     """Resolves relative links (course assets) to the URLs the app serves them at."""
 
@@ -105,7 +149,7 @@ def render(source: str, resolve_link=None) -> str:
 
     `resolve_link(relative_url) -> url` maps links such as `../assets/a.png` to served URLs.
     """
-    extensions = list(EXTENSIONS)
+    extensions = [*EXTENSIONS, _Media()]
     if resolve_link is not None:
         extensions.append(_LinkRewriting(resolve_link))
     html = md.markdown(source or "", extensions=extensions, output_format="html")

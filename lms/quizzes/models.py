@@ -22,6 +22,9 @@ class Quiz(IdMixin, db.Model):
     time_limit_minutes = db.Column(db.Integer, nullable=False, default=0)
     max_attempts = db.Column(db.Integer, nullable=False, default=0)
     shuffle = db.Column(db.Boolean, nullable=False, default=False)
+    # The quiz file exactly as written (and its name), so export and the editor give it back verbatim.
+    source_text = db.Column(db.Text)
+    source_name = db.Column(db.String(200))
     archived_at = db.Column(db.DateTime)
 
     course = db.relationship("Course")

@@ -278,3 +278,58 @@ def test_asset_path_traversal_and_missing_files_are_refused(client, create_cours
     response = client.get(f"/courses/mini-course/assets/{path}")
     assert response.status_code == 404
     assert b"<svg" not in response.data and b"root:" not in response.data
+
+
+# ---------------------------------------------------------------- the checker: links, duplicates, all errors at once
+
+def test_check_reports_broken_links_and_images_with_file_line_and_a_guess(app, course_copy):
+    folder = course_copy()
+    lesson = folder / "01-bai-mo-dau" / "01-gioi-thieu.md"
+    _write(lesson, "---\ntitle: Giới thiệu\n---\nDòng một.\n\n![Sơ đồ](../assets/so-doo.svg)\n"
+                   "[Tài liệu](../assets/khong-co.pdf) và [web](https://dichvucong.gov.vn) [mục](#muc)\n"
+                   "```\n![trong code](khong-kiem-tra.png)\n```\n<img src=\"../../ngoai.png\">\n")
+    _write(folder / "01-bai-mo-dau" / "02-dang-nhap.md", "---\ntitle: Đăng nhập\nminuts: 3\n---\nA.\n")
+
+    result = app.test_cli_runner().invoke(args=["courses", "check", str(folder)])
+
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert f"{lesson}:6: error: broken link `../assets/so-doo.svg`: no file assets/so-doo.svg in the course" \
+           " — did you mean `../assets/so-do.svg`?" in lines
+    assert any(line.startswith(f"{lesson}:7: error: broken link `../assets/khong-co.pdf`") for line in lines)
+    assert f"{lesson}:11: error: the link `../../ngoai.png` points outside the course folder" in lines
+    assert not any("dichvucong" in line or "#muc" in line or "khong-kiem-tra" in line for line in lines)
+    # Every problem is listed, not only the first one.
+    assert any("02-dang-nhap.md:3: error: unknown front-matter key `minuts`" in line for line in lines)
+    assert "0 ok, 1 with errors" in result.output
+
+
+def test_check_reports_duplicate_lesson_ids_module_ids_and_course_codes(app, course_copy):
+    first = course_copy()
+    _write(first / "01-bai-mo-dau" / "03-trung.md", "---\ntitle: Trùng\nid: dang-nhap-vneid\n---\nA.\n")
+    (first / "03-bai-mo-dau").mkdir()
+    _write(first / "03-bai-mo-dau" / "01-khac.md", "---\ntitle: Khác\n---\nB.\n")
+    course_copy("khoa-hai")  # same code TEST-101, checked first
+
+    result = app.test_cli_runner().invoke(args=["courses", "check", str(first.parent)])
+
+    assert result.exit_code == 1
+    assert f"{first / '01-bai-mo-dau' / '03-trung.md'}:3: error: lesson id `dang-nhap-vneid` is also used by" in result.output
+    assert f"{first / '03-bai-mo-dau'}: error: module id `bai-mo-dau` is also used by" in result.output
+    assert f"{first / 'course.md'}:3: error: duplicate course code `TEST-101` (also used by" in result.output
+
+
+def test_importer_refuses_a_course_with_a_broken_link(course_copy):
+    folder = course_copy()
+    _write(folder / "01-bai-mo-dau" / "02-dang-nhap.md", "---\ntitle: Đăng nhập\n---\n![x](hinh.png)\n")
+    with pytest.raises(SourceError) as caught:
+        read_course(folder)
+    assert caught.value.where.endswith("02-dang-nhap.md:4") and "broken link `hinh.png`" in caught.value.message
+
+
+def test_unknown_audience_value_gets_a_guess(course_copy):
+    folder = course_copy()
+    set_front_matter(folder / "course.md", audience="[citzen]")
+    with pytest.raises(SourceError) as caught:
+        read_course(folder)
+    assert caught.value.where.endswith("course.md:5") and "did you mean `citizen`?" in caught.value.message

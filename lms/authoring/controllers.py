@@ -1,0 +1,379 @@
+"""The browser editor for trainers: every view needs a trainer/admin, and every course view
+`course.can_manage(current_user)` (owners and admins)."""
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
+
+from lms.accounts.operations import find_by_login
+from lms.authoring import operations as ops
+from lms.authoring.forms import CourseForm, LessonForm, ModuleForm, NewCourseForm, OwnerForm, QuizForm, TitleForm
+from lms.catalog.models import Course, CourseOwner, Lesson, LessonRevision, Module
+from lms.catalog.operations import asset_resolver, lesson_link_map
+from lms.catalog.queries import course_by_slug
+from lms.core.markdown import render
+from lms.core.permissions import login_required, require, role_required
+from lms.extensions import db
+from lms.quizzes.models import Quiz
+
+
+def _author(view):
+    return login_required(role_required("trainer")(view))
+
+
+def _course(slug) -> Course:
+    course = course_by_slug(slug)
+    if course is None:
+        abort(404)
+    require(course.can_manage(current_user))
+    return course
+
+
+def _child(model, item_id, course, **options):
+    item = db.session.get(model, item_id, **options)
+    if item is None or item.course_id != course.id:
+        abort(404)
+    return item
+
+
+@_author
+def index():
+    statement = select(Course).order_by(Course.title_folded)
+    if not current_user.is_admin:
+        statement = statement.join(CourseOwner).where(CourseOwner.user_id == current_user.id)
+    return render_template("authoring/index.html", courses=db.session.scalars(statement).all(), form=NewCourseForm())
+
+
+@_author
+def create_course():
+    form = NewCourseForm()
+    if form.validate_on_submit():
+        try:
+            course = ops.create_course(form.title.data.strip(), (form.slug.data or "").strip(), current_user)
+        except ops.EditError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Course created as a draft. Add modules and lessons, then publish it."), "success")
+            return redirect(url_for("authoring.course", slug=course.slug))
+    else:
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+    return render_template("authoring/index.html", courses=[], form=form), 400
+
+
+@_author
+def preview():
+    """Markdown → the same sanitised HTML learners get, for the editor's live preview."""
+    payload = request.get_json(silent=True) or {}
+    text = payload.get("markdown", request.form.get("markdown", ""))
+    if not isinstance(text, str) or len(text) > 500_000:
+        return jsonify(error="bad_request", message=_("The text is too long to preview.")), 400
+    slug = payload.get("slug") or ""
+    course = course_by_slug(slug) if slug else None
+    if course is not None and not course.can_manage(current_user):
+        abort(403)
+    base = str(payload.get("module") or "module") if payload.get("depth", 1) else ""
+    resolver = asset_resolver(course.slug, base, lesson_link_map(course)) if course else None
+    return jsonify(html=render(text, resolver))
+
+
+@_author
+def course(slug):
+    course = _course(slug)
+    form = CourseForm(obj=None if request.method == "POST" else _course_data(course))
+    if request.method == "GET":
+        form.opened.data = ops.fingerprint(course)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            ops.check_fresh(course, form.opened.data)
+            ops.update_course(course, form.data)
+        except ops.StaleEdit as error:
+            flash(str(error), "error")
+            form.opened.data = ops.fingerprint(course)
+            return _course_page(course, form), 409
+        except ops.EditError as error:
+            flash(str(error), "error")
+            db.session.rollback()
+            return _course_page(course, form), 400
+        db.session.commit()
+        flash(_("Course saved."), "success")
+        return redirect(url_for("authoring.course", slug=course.slug))
+    return _course_page(course, form), 400 if request.method == "POST" else 200
+
+
+class _Obj:
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def _course_data(course):
+    return _Obj(title=course.title, code=course.code, program=course.program, audience=course.audience, hours=course.hours,
+                passing_score=course.passing_score, certificate=course.certificate, valid_months=course.valid_months,
+                tags=", ".join(course.tags or []), description=course.description_md)
+
+
+def _course_page(course, form):
+    quizzes = db.session.scalars(select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))).all()
+    return render_template("authoring/course.html", course=course, form=form, modules=ops.active_modules(course),
+                           quizzes=quizzes, assets=ops.course_assets(course), title_form=TitleForm(),
+                           owner_form=OwnerForm(), can_share=course.can_share(current_user))
+
+
+@_author
+def set_status(slug):
+    course = _course(slug)
+    try:
+        ops.set_status(course, request.form.get("status", ""))
+    except ops.EditError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("The course is published.") if course.is_published else _("The course is a draft again."), "success")
+    return redirect(url_for("authoring.course", slug=slug))
+
+
+@_author
+def add_owner(slug):
+    course = _course(slug)
+    require(course.can_share(current_user))
+    form = OwnerForm()
+    user = find_by_login(form.login.data or "") if form.validate_on_submit() else None
+    if user is None:
+        flash(_("No account with that e-mail or phone number."), "error")
+    else:
+        try:
+            ops.add_owner(course, user)
+        except ops.EditError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s can now edit this course.", name=user.full_name), "success")
+    return redirect(url_for("authoring.course", slug=slug))
+
+
+@_author
+def remove_owner(slug, user_id):
+    course = _course(slug)
+    require(course.can_share(current_user))
+    ops.remove_owner(course, user_id)
+    db.session.commit()
+    flash(_("Access removed."), "success")
+    return redirect(url_for("authoring.course", slug=slug))
+
+
+@_author
+def upload(slug):
+    course = _course(slug)
+    file = request.files.get("file")
+    try:
+        if file is None or not file.filename:
+            raise ops.EditError(_("Choose a file to upload."))
+        name, snippet = ops.store_upload(course, file.filename, file.read(), current_app.config["LMS_UPLOAD_MAX_BYTES"])
+    except ops.EditError as error:
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(error="bad_file", message=str(error)), 400
+        flash(str(error), "error")
+        return redirect(_local(request.form.get("next")) or url_for("authoring.course", slug=slug))
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(name=name, markdown=snippet)
+    flash(_("Uploaded %(name)s. Paste this into a lesson: %(snippet)s", name=name, snippet=snippet), "success")
+    return redirect(_local(request.form.get("next")) or url_for("authoring.course", slug=slug))
+
+
+def _local(url):
+    return url if url and url.startswith("/author/") else None
+
+
+@_author
+def add_module(slug):
+    course = _course(slug)
+    form = TitleForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a title."), "error")
+        return redirect(url_for("authoring.course", slug=slug))
+    ops.add_module(course, form.title.data.strip())
+    db.session.commit()
+    return redirect(url_for("authoring.course", slug=slug))
+
+
+@_author
+def module(slug, module_id):
+    course = _course(slug)
+    module = _child(Module, module_id, course)
+    form = ModuleForm(obj=None if request.method == "POST" else _Obj(title=module.title, intro=module.intro_md,
+                                                                     opened=ops.fingerprint(module)))
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                ops.check_fresh(module, form.opened.data)
+            except ops.StaleEdit as error:
+                flash(str(error), "error")
+                form.opened.data = ops.fingerprint(module)
+                return render_template("authoring/module.html", course=course, module=module, form=form), 409
+            ops.update_module(module, form.title.data, form.intro.data)
+            db.session.commit()
+            flash(_("Module saved."), "success")
+            return redirect(url_for("authoring.course", slug=slug))
+        return render_template("authoring/module.html", course=course, module=module, form=form), 400
+    return render_template("authoring/module.html", course=course, module=module, form=form)
+
+
+@_author
+def move_module(slug, module_id):
+    course = _course(slug)
+    ops.move(_child(Module, module_id, course), request.form.get("direction", ""))
+    db.session.commit()
+    return redirect(url_for("authoring.course", slug=slug) + f"#module-{module_id}")
+
+
+@_author
+def add_lesson(slug, module_id):
+    course = _course(slug)
+    module = _child(Module, module_id, course)
+    form = TitleForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a title."), "error")
+        return redirect(url_for("authoring.course", slug=slug))
+    lesson = ops.add_lesson(module, form.title.data, current_user)
+    db.session.commit()
+    return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson.id))
+
+
+@_author
+def add_quiz(slug, module_id):
+    course = _course(slug)
+    module = _child(Module, module_id, course)
+    form = TitleForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a title."), "error")
+        return redirect(url_for("authoring.course", slug=slug))
+    quiz = ops.add_quiz(module, form.title.data.strip())
+    db.session.commit()
+    flash(_("Quiz created from an example; replace the example question with yours."), "success")
+    return redirect(url_for("authoring.quiz", slug=slug, quiz_id=quiz.id))
+
+
+@_author
+def archive_lesson(slug, lesson_id):
+    course = _course(slug)
+    lesson = _child(Lesson, lesson_id, course)
+    title = lesson.title
+    ops.archive_lesson(lesson)
+    db.session.commit()
+    flash(_("Lesson “%(title)s” removed from the course.", title=title), "success")
+    return redirect(url_for("authoring.course", slug=slug))
+
+
+@_author
+def lesson(slug, lesson_id):
+    course = _course(slug)
+    lesson = _child(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
+    if request.method == "GET":
+        form = LessonForm(obj=_Obj(title=lesson.title, minutes=lesson.minutes, body=lesson.body_md, version=lesson.version))
+        return _lesson_page(course, lesson, form)
+    form = LessonForm()
+    if not form.validate_on_submit():
+        return _lesson_page(course, lesson, form), 400
+    if form.preview.data:
+        return _lesson_page(course, lesson, form, preview=True)
+    try:
+        expected = int(form.version.data)
+    except (TypeError, ValueError):
+        expected = -1
+    try:
+        ops.save_lesson(lesson, title=form.title.data, minutes=form.minutes.data, body_md=form.body.data or "",
+                        expected_version=expected, author=current_user)
+    except ops.StaleEdit as error:
+        db.session.rollback()
+        lesson = _child(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
+        flash(str(error), "error")
+        # The trainer's text stays in the form; the version moves on so saving again is a
+        # deliberate overwrite of what they have now seen.
+        form.version.data = str(lesson.version)
+        return _lesson_page(course, lesson, form, conflict=True), 409
+    db.session.commit()
+    flash(_("Lesson saved (version %(n)d).", n=lesson.version), "success")
+    return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson.id))
+
+
+def _lesson_page(course, lesson, form, preview=False, conflict=False):
+    preview_html = render(form.body.data or "", asset_resolver(course.slug, lesson.module.folder_stem or lesson.module.key,
+                                                               lesson_link_map(course)))
+    return render_template("authoring/lesson.html", course=course, lesson=lesson, form=form, preview_html=preview_html,
+                           show_preview=preview, conflict=conflict, assets=ops.course_assets(course))
+
+
+@_author
+def move_lesson(slug, lesson_id):
+    course = _course(slug)
+    ops.move(_child(Lesson, lesson_id, course), request.form.get("direction", ""))
+    db.session.commit()
+    return redirect(url_for("authoring.course", slug=slug) + f"#lesson-{lesson_id}")
+
+
+@_author
+def history(slug, lesson_id):
+    course = _course(slug)
+    lesson = _child(Lesson, lesson_id, course)
+    return render_template("authoring/history.html", course=course, lesson=lesson, revisions=lesson.revisions)
+
+
+def _revision(lesson, revision_id) -> LessonRevision:
+    revision = db.session.get(LessonRevision, revision_id)
+    if revision is None or revision.lesson_id != lesson.id:
+        abort(404)
+    return revision
+
+
+@_author
+def revision(slug, lesson_id, revision_id):
+    course = _course(slug)
+    lesson = _child(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
+    revision = _revision(lesson, revision_id)
+    diff = ops.diff_html(revision, lesson.title, lesson.body_md or "",
+                         (_("Version %(n)d", n=revision.version), _("Current (version %(n)d)", n=lesson.version)))
+    return render_template("authoring/revision.html", course=course, lesson=lesson, revision=revision, diff=diff)
+
+
+@_author
+def revert(slug, lesson_id, revision_id):
+    course = _course(slug)
+    lesson = _child(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
+    revision = _revision(lesson, revision_id)
+    try:
+        ops.revert_lesson(lesson, revision, int(request.form.get("version") or -1), current_user)
+    except ops.StaleEdit as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("authoring.history", slug=slug, lesson_id=lesson_id))
+    db.session.commit()
+    flash(_("Lesson reverted to version %(old)d (saved as version %(n)d).", old=revision.version, n=lesson.version), "success")
+    return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson_id))
+
+
+@_author
+def quiz(slug, quiz_id):
+    course = _course(slug)
+    quiz = _child(Quiz, quiz_id, course)
+    form = QuizForm(obj=None if request.method == "POST" else _Obj(text=quiz.source_text or "", opened=ops.fingerprint(quiz)))
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                ops.check_fresh(quiz, form.opened.data)
+                ops.save_quiz_text(quiz, form.text.data)
+            except ops.StaleEdit as error:
+                flash(str(error), "error")
+                form.opened.data = ops.fingerprint(quiz)
+                return render_template("authoring/quiz.html", course=course, quiz=quiz, form=form), 409
+            except ops.EditError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+                return render_template("authoring/quiz.html", course=course, quiz=quiz, form=form), 400
+            db.session.commit()
+            flash(_("Quiz saved."), "success")
+            return redirect(url_for("authoring.course", slug=slug))
+        return render_template("authoring/quiz.html", course=course, quiz=quiz, form=form), 400
+    return render_template("authoring/quiz.html", course=course, quiz=quiz, form=form)

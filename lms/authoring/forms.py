@@ -1,0 +1,80 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+_TITLE = [DataRequired(_l("Enter a title.")), Length(max=200, message=_l("At most %(max)d characters."))]
+
+
+class NewCourseForm(FlaskForm):
+    title = StringField(_l("Course title"), validators=_TITLE)
+    slug = StringField(_l("Address name (optional)"), validators=[
+        Optional(), Length(max=120), Regexp(r"^[a-z0-9][a-z0-9-]*$", message=_l("Use only a-z, 0-9 and '-'."))])
+    submit = SubmitField(_l("Create the course"))
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CourseForm(FlaskForm):
+    opened = HiddenField()  # fingerprint of what the editor showed: the stale-save guard
+    title = StringField(_l("Course title"), validators=_TITLE)
+    code = StringField(_l("Code (shown on certificates)"), validators=[DataRequired(_l("Enter a code.")), Length(max=40)])
+    program = StringField(_l("Programme"), validators=[Optional(), Length(max=60)])
+    audience = CheckboxesField(_l("Who may enrol"), choices=[
+        ("citizen", _l("Citizens")), ("official", _l("Officials")), ("cio", _l("CIOs"))])
+    hours = DecimalField(_l("Study time (hours)"), places=2, validators=[
+        Optional(), NumberRange(min=0, max=10_000, message=_l("Enter a number between %(min)s and %(max)s."))])
+    passing_score = IntegerField(_l("Passing score (%)"), default=70, validators=[
+        Optional(), NumberRange(min=0, max=100, message=_l("Enter a number between %(min)s and %(max)s."))])
+    certificate = BooleanField(_l("Issue a certificate on completion"), default=True)
+    valid_months = IntegerField(_l("Certificate valid for (months, optional)"), validators=[
+        Optional(), NumberRange(min=1, max=600, message=_l("Enter a number between %(min)s and %(max)s."))])
+    tags = StringField(_l("Tags (separated by commas)"), validators=[Optional(), Length(max=500)])
+    description = TextAreaField(_l("Description (Markdown)"))
+    submit = SubmitField(_l("Save"))
+
+
+class ModuleForm(FlaskForm):
+    opened = HiddenField()  # fingerprint of what the editor showed: the stale-save guard
+    title = StringField(_l("Module title"), validators=_TITLE)
+    intro = TextAreaField(_l("Introduction (Markdown)"))
+    submit = SubmitField(_l("Save"))
+
+
+class TitleForm(FlaskForm):
+    title = StringField(_l("Title"), validators=_TITLE)
+    submit = SubmitField(_l("Add"))
+
+
+class LessonForm(FlaskForm):
+    title = StringField(_l("Lesson title"), validators=_TITLE)
+    minutes = IntegerField(_l("Minutes (optional)"), validators=[
+        Optional(), NumberRange(min=0, max=1000, message=_l("Enter a number between %(min)s and %(max)s."))])
+    body = TextAreaField(_l("Lesson text (Markdown)"))
+    version = HiddenField()
+    preview = SubmitField(_l("Preview"))
+    submit = SubmitField(_l("Save"))
+
+
+class QuizForm(FlaskForm):
+    opened = HiddenField()  # fingerprint of what the editor showed: the stale-save guard
+    text = TextAreaField(_l("Quiz file (Markdown quiz syntax)"), validators=[DataRequired(_l("The quiz cannot be empty."))])
+    submit = SubmitField(_l("Save"))
+
+
+class OwnerForm(FlaskForm):
+    login = StringField(_l("E-mail or phone number of the trainer"), validators=[DataRequired(_l("Enter an e-mail or phone."))])
+    submit = SubmitField(_l("Give access"))
