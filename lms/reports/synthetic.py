@@ -151,7 +151,7 @@ def generate(users=2000, enrollments=10000, progress_per_enrollment=5, seed=2025
         writer.write(Attempt, ["id", "quiz_id", "user_id", "enrollment_id", "number", "started_at", "submitted_at", "score",
                                "passed"], batch[Attempt])
         writer.write(Certificate, ["id", "serial", "user_id", "course_id", "enrollment_id", "locality_id", "holder_name",
-                                   "course_title", "hours", "issuing_authority", "issued_at"], batch[Certificate])
+                                   "course_title", "hours", "issuing_authority", "issued_at", "generation"], batch[Certificate])
         db.session.commit()
         for model, rows in batch.items():
             counts[{Enrollment: "enrollments", LessonProgress: "lesson progress", Attempt: "attempts",
@@ -189,7 +189,7 @@ def generate(users=2000, enrollments=10000, progress_per_enrollment=5, seed=2025
                 cid = ids[Certificate]
                 batch[Certificate].append((cid, f"SYN{seed % 1000:03d}{cid:012d}", uid, course.id, eid, recorded, name,
                                            course_by_id[course.id].title, course_by_id[course.id].hours,
-                                           "Trung tâm Chuyển đổi số (dữ liệu thử)", completed))
+                                           "Trung tâm Chuyển đổi số (dữ liệu thử)", completed, 1))
                 ids[Certificate] += 1
             if len(batch[Enrollment]) >= CHUNK:
                 flush()
