@@ -91,6 +91,8 @@ def _register_models_and_tasks():
     # Imported for their side effects: model classes on the metadata, tasks on Celery.
     from lms.accounts import models as _accounts  # noqa: F401
     from lms.agencies import models as _agencies  # noqa: F401
+    from lms.assignments import models as _assignments  # noqa: F401
+    from lms.assignments import tasks as _assignment_tasks  # noqa: F401
     from lms.catalog import models as _catalog  # noqa: F401
     from lms.certificates import models as _certificates  # noqa: F401
     from lms.certificates import tasks as _certificate_tasks  # noqa: F401
