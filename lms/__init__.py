@@ -138,6 +138,7 @@ def _configure_login():
 def _register_blueprints(app):
     from lms.accounts.blueprint import bp as accounts
     from lms.agencies.blueprint import bp as agencies
+    from lms.assignments.blueprint import bp as assignments
     from lms.catalog.blueprint import bp as catalog
     from lms.certificates.blueprint import bp as certificates
     from lms.classes.blueprint import bp as classes
@@ -146,11 +147,12 @@ def _register_blueprints(app):
     from lms.imports.blueprint import bp as imports
     from lms.localities.blueprint import bp as localities
     from lms.notifications.blueprint import bp as notifications
+    from lms.programs.blueprint import bp as programs
     from lms.quizzes.blueprint import bp as quizzes
     from lms.reports.blueprint import bp as reports
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
-                      agencies, imports, notifications, classes):
+                      agencies, imports, notifications, classes, programs, assignments):
         app.register_blueprint(blueprint)
 
 
