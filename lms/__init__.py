@@ -144,6 +144,7 @@ def _register_blueprints(app):
     from lms.classes.blueprint import bp as classes
     from lms.core.blueprint import bp as core
     from lms.enrollment.blueprint import bp as enrollment
+    from lms.hours.blueprint import bp as hours
     from lms.imports.blueprint import bp as imports
     from lms.localities.blueprint import bp as localities
     from lms.notifications.blueprint import bp as notifications
@@ -152,7 +153,7 @@ def _register_blueprints(app):
     from lms.reports.blueprint import bp as reports
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
-                      agencies, imports, notifications, classes, programs, assignments):
+                      agencies, imports, notifications, classes, programs, assignments, hours):
         app.register_blueprint(blueprint)
 
 
