@@ -93,7 +93,8 @@ def test_commune_manager_cannot_target_another_commune_or_the_province(create_us
     assert not can_target(manager, None, None)
 
 
-def test_manager_form_refuses_out_of_scope_target(client, login, create_user, create_course, commune, db_session):
+def test_manager_form_refuses_out_of_scope_target(client, login, create_user, create_course, commune, db_session,
+                                                  english):
     course = create_course()
     here, there = commune("26506"), commune("01075")
     manager = create_user("Quản Lý Xã", roles=("manager",), manager_of=here)
