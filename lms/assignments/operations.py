@@ -7,7 +7,7 @@ the number of people. Nothing is loaded into the ORM per person.
 
 from datetime import date
 
-from sqlalchemy import and_, exists, insert, literal, or_, select, update
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 
 from lms.accounts.models import User
 from lms.agencies.models import Agency
@@ -79,10 +79,13 @@ def apply_rule(rule: AssignmentRule, user_id: int | None = None) -> int:
         rows = select(User.id, literal(course_id), literal("assigned"), User.locality_id, User.agency_id,
                       literal(now), literal(rule.deadline), literal(rule.id)).where(
             User.id.in_(select(people.c.id)), ~enrolled)
-        result = db.session.execute(insert(Enrollment).from_select(
+        # rowcount of INSERT … SELECT is not reliable across drivers: count the course's rows instead.
+        count = select(func.count(Enrollment.id)).where(Enrollment.course_id == course_id)
+        before = db.session.scalar(count)
+        db.session.execute(insert(Enrollment).from_select(
             ["user_id", "course_id", "source", "locality_id", "agency_id", "enrolled_at", "deadline", "rule_id"],
             rows))
-        created += max(result.rowcount or 0, 0)
+        created += db.session.scalar(count) - before
         # Already enrolled on their own and not finished: the assignment now applies to them too.
         # The earliest deadline wins when two rules assign the same course.
         db.session.execute(update(Enrollment).where(
