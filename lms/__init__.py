@@ -92,6 +92,8 @@ def _register_models_and_tasks():
     from lms.accounts import models as _accounts  # noqa: F401
     from lms.agencies import models as _agencies  # noqa: F401
     from lms.api import models as _api  # noqa: F401
+    from lms.assignments import models as _assignments  # noqa: F401
+    from lms.assignments import tasks as _assignment_tasks  # noqa: F401
     from lms.catalog import models as _catalog  # noqa: F401
     from lms.certificates import models as _certificates  # noqa: F401
     from lms.certificates import tasks as _certificate_tasks  # noqa: F401
@@ -140,20 +142,23 @@ def _register_blueprints(app):
     from lms.accounts.blueprint import bp as accounts
     from lms.agencies.blueprint import bp as agencies
     from lms.api.blueprint import bp as api
+    from lms.assignments.blueprint import bp as assignments
     from lms.authoring.blueprint import bp as authoring
     from lms.catalog.blueprint import bp as catalog
     from lms.certificates.blueprint import bp as certificates
     from lms.classes.blueprint import bp as classes
     from lms.core.blueprint import bp as core
     from lms.enrollment.blueprint import bp as enrollment
+    from lms.hours.blueprint import bp as hours
     from lms.imports.blueprint import bp as imports
     from lms.localities.blueprint import bp as localities
     from lms.notifications.blueprint import bp as notifications
+    from lms.programs.blueprint import bp as programs
     from lms.quizzes.blueprint import bp as quizzes
     from lms.reports.blueprint import bp as reports
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
-                      agencies, imports, notifications, classes, api, authoring):
+                      agencies, imports, notifications, classes, api, authoring, programs, assignments, hours):
         app.register_blueprint(blueprint)
 
 

@@ -253,7 +253,12 @@ def import_users_command(path, dry_run, audience):
         click.echo(f"row {number}: {message}", err=True)
     if not dry_run:
         apply_plan(plan)
+        from lms.assignments.operations import apply_all_rules
+
+        assigned = apply_all_rules()
         db.session.commit()
+        if assigned:
+            click.echo(f"{assigned} enrollments assigned by rules")
     counts = plan.counts
     prefix = "dry run: would be " if dry_run else ""
     click.echo(f"{prefix}{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged, "
@@ -289,12 +294,13 @@ def generate_secret_command():
 
 def register_cli(app):
     from lms.api.cli import api_cli
+    from lms.assignments.cli import assignments_cli
     from lms.certificates.cli import certificates_cli, programs_cli
     from lms.notifications.cli import notifications_cli
     from lms.reports.cli import reports_cli, synthetic_command
 
     for group in (localities_cli, courses_cli, users_cli, demo_cli, outbox_cli, agencies_cli, notifications_cli,
-                  certificates_cli, programs_cli, reports_cli, api_cli):
+                  certificates_cli, programs_cli, reports_cli, api_cli, assignments_cli):
         app.cli.add_command(group)
     app.cli.add_command(synthetic_command)
     app.cli.add_command(generate_secret_command)

@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from celery.schedules import crontab
+
 PLACEHOLDER_SECRETS = {"", "dev", "change-me", "changeme", "secret", "development"}
 
 
@@ -116,6 +118,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                 "relay-outbox": {"task": "core.relay_outbox", "schedule": 60.0},
                 "refresh-report-summary": {"task": "reports.refresh_summary",
                                            "schedule": float(os.environ.get("LMS_REPORT_REFRESH_SECONDS", "300"))},
+                # Times in UTC: 01:00 UTC is 08:00 in Vietnam, when people read their mail.
+                "assignments-apply-all": {"task": "assignments.apply_all", "schedule": crontab(minute=30, hour=19)},
+                "assignments-reminders": {"task": "assignments.reminders", "schedule": crontab(minute=0, hour=1)},
+                "assignments-digest": {"task": "assignments.digest",
+                                       "schedule": crontab(minute=15, hour=1, day_of_week="mon")},
             },
         },
         "BABEL_DEFAULT_LOCALE": "vi",

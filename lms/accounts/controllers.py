@@ -7,6 +7,7 @@ from lms.accounts.forms import LoginForm, PositionForm, RegisterForm, SetPasswor
 from lms.accounts.models import User
 from lms.agencies import queries as agency_queries
 from lms.agencies.operations import set_position, set_user_agency
+from lms.assignments.operations import apply_rules_for_user
 from lms.core.outbox import dispatch_ready
 from lms.core.permissions import login_required, role_required
 from lms.core.urls import is_safe_next
@@ -91,6 +92,7 @@ def register():
             form.login.errors.append(str(error))
         else:
             user.locale = session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+            apply_rules_for_user(user)
             db.session.commit()
             dispatch_ready()
             login_user(user)
@@ -116,6 +118,7 @@ def profile():
     form = PositionForm(position=current_user.position)
     if form.validate_on_submit():
         set_position(current_user, form.position.data)
+        apply_rules_for_user(current_user)
         db.session.commit()
         flash(_("Your position was saved."), "success")
         return redirect(url_for("accounts.profile"))
@@ -136,6 +139,7 @@ def user_admin(user_id):
             form.agency_code.errors.append(_("No agency has this code."))
         else:
             set_user_agency(user, agency, form.position.data, actor=current_user)
+            apply_rules_for_user(user)
             db.session.commit()
             flash(_("The account was saved."), "success")
             return redirect(url_for("accounts.user_admin", user_id=user.id))

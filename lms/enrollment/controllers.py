@@ -1,7 +1,9 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
+from lms.assignments.reminders import local_today
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Lesson
 from lms.certificates.models import Certificate
@@ -55,8 +57,15 @@ def set_lesson_done(slug, lesson_id):
 def my_learning():
     enrollments = operations.my_enrollments(current_user)
     progress = progress_by_enrollment(enrollments)
-    certificates = {c.course_id: c for c in db.session.scalars(
-        db.select(Certificate).where(Certificate.user_id == current_user.id, Certificate.course_id.is_not(None))
-        .order_by(Certificate.generation))}  # the newest generation wins
-    return render_template("enrollment/my_learning.html", enrollments=enrollments, progress=progress,
-                           certificates=certificates)
+    all_certificates = list(db.session.scalars(
+        db.select(Certificate).where(Certificate.user_id == current_user.id)
+        .options(selectinload(Certificate.program)).order_by(Certificate.generation)))
+    certificates = {c.course_id: c for c in all_certificates if c.course_id}  # the newest generation wins
+    today = local_today()
+    # Required first, soonest deadline first; then the rest as they were (last seen first).
+    required = sorted((e for e in enrollments if e.deadline is not None and e.completed_at is None),
+                      key=lambda e: e.deadline)
+    others = [e for e in enrollments if e not in required]
+    return render_template("enrollment/my_learning.html", enrollments=enrollments, required=required, others=others,
+                           progress=progress, certificates=certificates, today=today,
+                           certificate_count=len({(c.course_id, c.program_id) for c in all_certificates}))

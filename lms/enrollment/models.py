@@ -21,6 +21,9 @@ class Enrollment(IdMixin, db.Model):
     restarted_at = db.Column(db.DateTime)
     last_lesson_id = db.Column(db.Integer, db.ForeignKey("lessons.id", ondelete="SET NULL"))
     last_seen_at = db.Column(db.DateTime)
+    # Assigned training: the last day (Asia/Ho_Chi_Minh calendar) to complete it, and the rule that assigned it.
+    deadline = db.Column(db.Date, index=True)
+    rule_id = db.Column(db.Integer, db.ForeignKey("assignment_rules.id", ondelete="SET NULL"), index=True)
 
     user = db.relationship("User")
     course = db.relationship("Course")

@@ -24,13 +24,23 @@ def find_enrollment(user, course) -> Enrollment | None:
     return db.session.scalar(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id))
 
 
-def enrol(user, course: Course, source: str = "self") -> Enrollment:
-    """Enrol the user (idempotent); the enrollment records the user's locality now."""
+def enrol(user, course: Course, source: str = "self", skip_prerequisites=frozenset()) -> Enrollment:
+    """Enrol the user (idempotent); the enrollment records the user's locality now.
+
+    Enrolling oneself requires the course's prerequisites completed, except those in
+    `skip_prerequisites` (course ids: the other courses of a program being enrolled in).
+    """
     existing = find_enrollment(user, course)
     if existing is not None:
         return existing
     if source == "self" and not course.can_enrol(user):
         raise EnrollmentError(_l("This course is not open to you."))
+    if source == "self":
+        from lms.programs.operations import unmet_prerequisites
+
+        missing = unmet_prerequisites(user, course_id=course.id, skip_course_ids=skip_prerequisites)
+        if missing:
+            raise EnrollmentError(_l("Complete these first: %(titles)s.", titles=", ".join(missing)))
     enrollment = Enrollment(user=user, course=course, source=source, locality_id=user.locality_id,
                             agency_id=user.agency_id)
     db.session.add(enrollment)

@@ -34,6 +34,11 @@ def run_import(job_id: int):
             db.session.commit()
 
         counts = operations.apply_plan(plan, progress)
+        if counts["created"] or counts["updated"]:
+            from lms.assignments.operations import apply_all_rules
+
+            # Set-based, once for the whole file rather than once per imported person.
+            apply_all_rules()
         if plan.errors:
             job.errors_key = f"imports/{job.id}/errors.csv"
             get_store().put(job.errors_key, operations.error_file(headers, plan.errors))

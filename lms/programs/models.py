@@ -13,11 +13,25 @@ class Program(IdMixin, db.Model):
     hours = db.Column(db.Numeric(6, 2), nullable=False, default=0)
     valid_months = db.Column(db.Integer)
     optional_required = db.Column(db.Integer, nullable=False, default=0)
+    description = db.Column(db.Text, nullable=False, default="")
+    # Audiences the program is meant for (empty: everyone), like Course.audience.
+    audience = db.Column(db.JSON, nullable=False, default=list)
     source_hash = db.Column(db.String(64))
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     courses = db.relationship("ProgramCourse", back_populates="program", order_by="ProgramCourse.position",
                               cascade="all, delete-orphan")
+
+    def can_view(self, user) -> bool:
+        return True
+
+    def can_manage(self, user) -> bool:
+        return bool(user and user.is_authenticated and user.is_admin)
+
+    def can_enrol(self, user) -> bool:
+        if not (user and user.is_authenticated):
+            return False
+        return not self.audience or user.audience in self.audience or user.is_admin
 
 
 class ProgramCourse(IdMixin, db.Model):
@@ -31,3 +45,17 @@ class ProgramCourse(IdMixin, db.Model):
 
     program = db.relationship("Program", back_populates="courses")
     course = db.relationship("Course")
+
+
+class Prerequisite(IdMixin, db.Model):
+    """"Complete X before enrolling in Y": Y and X are each a course or a program (one of the two ids)."""
+
+    __tablename__ = "prerequisites"
+
+    course_id = db.Column(db.Integer, db.ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    program_id = db.Column(db.Integer, db.ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    requires_course_id = db.Column(db.Integer, db.ForeignKey("courses.id", ondelete="CASCADE"))
+    requires_program_id = db.Column(db.Integer, db.ForeignKey("programs.id", ondelete="CASCADE"))
+
+    requires_course = db.relationship("Course", foreign_keys=[requires_course_id])
+    requires_program = db.relationship("Program", foreign_keys=[requires_program_id])

@@ -75,3 +75,85 @@ def check_programs_for(user_id: int, course_id: int) -> list[int]:
             outbox.enqueue("certificates.issue_program", user_id=user_id, program_id=program.id)
             queued.append(program.id)
     return queued
+
+
+def unmet_prerequisites(user, *, course_id: int | None = None, program_id: int | None = None,
+                        skip_course_ids=frozenset()) -> list[str]:
+    """Titles of what `user` must complete before enrolling in the course or program."""
+    from lms.programs.models import Prerequisite
+
+    where = Prerequisite.course_id == course_id if course_id is not None else Prerequisite.program_id == program_id
+    missing = []
+    for prerequisite in db.session.scalars(select(Prerequisite).where(where)):
+        if prerequisite.requires_course_id in skip_course_ids:
+            continue
+        if prerequisite.requires_course_id is not None:
+            done = db.session.scalar(select(Enrollment.id).where(
+                Enrollment.user_id == user.id, Enrollment.course_id == prerequisite.requires_course_id,
+                Enrollment.completed_at.is_not(None)))
+            if done is None:
+                missing.append(prerequisite.requires_course.title)
+        elif completion_time(user.id, prerequisite.requires_program) is None:
+            missing.append(prerequisite.requires_program.title)
+    return missing
+
+
+def set_prerequisites(*, course=None, program=None, courses=(), programs=()) -> None:
+    """Replace what the course or program requires."""
+    from lms.programs.models import Prerequisite
+
+    where = Prerequisite.course_id == course.id if course is not None else Prerequisite.program_id == program.id
+    for old in db.session.scalars(select(Prerequisite).where(where)):
+        db.session.delete(old)
+    owner = {"course_id": course.id} if course is not None else {"program_id": program.id}
+    for required in courses:
+        db.session.add(Prerequisite(**owner, requires_course_id=required.id))
+    for required in programs:
+        db.session.add(Prerequisite(**owner, requires_program_id=required.id))
+    db.session.flush()
+
+
+def enrol_in_program(user, program: Program) -> list:
+    """Enrol in every course of the program (idempotent). Prerequisites between courses of the same
+    program do not block: the program's order is the path through them."""
+    from flask_babel import lazy_gettext as _l
+
+    from lms.enrollment.operations import EnrollmentError, enrol
+
+    if not program.can_enrol(user):
+        raise EnrollmentError(_l("This program is not open to you."))
+    missing = unmet_prerequisites(user, program_id=program.id)
+    if missing:
+        raise EnrollmentError(_l("Complete these first: %(titles)s.", titles=", ".join(missing)))
+    inside = {link.course_id for link in program.courses}
+    enrolled = []
+    for link in program.courses:
+        enrolled.append(enrol(user, link.course, source="self", skip_prerequisites=inside))
+    return enrolled
+
+
+def save_program(program: Program | None, *, slug: str, title: str, hours, description: str, audience: list,
+                 certificate: bool, valid_months, optional_required: int, required: list, optional: list) -> Program:
+    """Create or edit a program in the browser. Clearing source_hash makes the next file import
+    (if a file with this slug exists) apply the file again."""
+    if program is None:
+        program = Program(slug=slug)
+        db.session.add(program)
+    program.title, program.hours, program.description, program.audience = title, hours, description, audience
+    program.certificate, program.valid_months = certificate, valid_months
+    program.optional_required = min(optional_required, len(optional))
+    program.source_hash = None
+    existing = {link.course_id: link for link in program.courses}
+    keep = set()
+    for position, (course, is_required) in enumerate([(c, True) for c in required] + [(c, False) for c in optional], 1):
+        link = existing.get(course.id)
+        if link is None:
+            link = ProgramCourse(course=course)
+            program.courses.append(link)
+        link.required, link.position = is_required, position
+        keep.add(course.id)
+    for course_id, link in existing.items():
+        if course_id not in keep:
+            program.courses.remove(link)
+    db.session.flush()
+    return program

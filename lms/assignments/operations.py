@@ -1,0 +1,118 @@
+"""Saving and applying assignment rules. Flush only; controllers, tasks and commands commit.
+
+Applying a rule is set-based: one INSERT … SELECT creates the missing enrollments of everyone
+matching it, and one UPDATE gives the already-enrolled (not yet completed) a deadline, whatever
+the number of people. Nothing is loaded into the ORM per person.
+"""
+
+from datetime import date
+
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+
+from lms.accounts.models import User
+from lms.agencies.models import Agency
+from lms.assignments.models import AssignmentRule
+from lms.core.db import utcnow
+from lms.core.text import fold, like_pattern
+from lms.enrollment.models import Enrollment
+from lms.extensions import db
+from lms.localities.models import Locality
+from lms.programs.models import Program
+
+
+def save_rule(*, actor, deadline: date, course=None, program=None, audience=None, locality=None, agency=None,
+              position_contains: str | None = None) -> AssignmentRule:
+    if (course is None) == (program is None):
+        raise ValueError("a rule assigns exactly one course or program")
+    rule = AssignmentRule(course=course, program=program, deadline=deadline, audience=audience or None,
+                          locality=locality, agency=agency, created_by_id=getattr(actor, "id", None),
+                          position_contains=fold(position_contains).strip() or None if position_contains else None)
+    db.session.add(rule)
+    db.session.flush()
+    return rule
+
+
+def deactivate(rule: AssignmentRule) -> None:
+    """Stop assigning to newcomers; the enrollments already made keep their deadline."""
+    rule.active = False
+    db.session.flush()
+
+
+def matching_users(rule: AssignmentRule):
+    """A SELECT of the ids of the active people the rule targets."""
+    query = select(User.id).where(User.is_active.is_(True))
+    if rule.audience:
+        query = query.where(User.audience == rule.audience)
+    if rule.locality_id is not None:
+        scope = db.session.get(Locality, rule.locality_id)
+        unit = db.aliased(Locality)
+        query = query.where(User.locality_id.in_(select(unit.id).where(scope.covers_clause(unit))))
+    if rule.agency_id is not None:
+        agency = db.session.get(Agency, rule.agency_id)
+        query = query.where(User.agency_id.in_(agency.subtree_ids_query()))
+    if rule.position_contains:
+        query = query.where(User.position_folded.like(like_pattern(rule.position_contains), escape="\\"))
+    return query
+
+
+def _course_ids(rule: AssignmentRule) -> list[int]:
+    """A course rule's course; a program rule's required courses (optional ones stay the learner's choice)."""
+    if rule.course_id is not None:
+        return [rule.course_id]
+    program = db.session.get(Program, rule.program_id)
+    required = [link.course_id for link in program.courses if link.required]
+    return required or [link.course_id for link in program.courses]
+
+
+def apply_rule(rule: AssignmentRule, user_id: int | None = None) -> int:
+    """Enrol everyone the rule matches (or only `user_id`); returns the number of new enrollments."""
+    if not rule.active:
+        return 0
+    people = matching_users(rule)
+    if user_id is not None:
+        people = people.where(User.id == user_id)
+    people = people.subquery()
+    created = 0
+    now = utcnow()
+    for course_id in _course_ids(rule):
+        enrolled = exists().where(Enrollment.user_id == User.id, Enrollment.course_id == course_id)
+        rows = select(User.id, literal(course_id), literal("assigned"), User.locality_id, User.agency_id,
+                      literal(now), literal(rule.deadline), literal(rule.id)).where(
+            User.id.in_(select(people.c.id)), ~enrolled)
+        # rowcount of INSERT … SELECT is not reliable across drivers: count the course's rows instead.
+        count = select(func.count(Enrollment.id)).where(Enrollment.course_id == course_id)
+        before = db.session.scalar(count)
+        db.session.execute(insert(Enrollment).from_select(
+            ["user_id", "course_id", "source", "locality_id", "agency_id", "enrolled_at", "deadline", "rule_id"],
+            rows))
+        created += db.session.scalar(count) - before
+        # Already enrolled on their own and not finished: the assignment now applies to them too.
+        # The earliest deadline wins when two rules assign the same course.
+        db.session.execute(update(Enrollment).where(
+            Enrollment.course_id == course_id, Enrollment.user_id.in_(select(people.c.id)),
+            Enrollment.completed_at.is_(None),
+            or_(Enrollment.deadline.is_(None), Enrollment.deadline > rule.deadline),
+        ).values(source="assigned", deadline=rule.deadline, rule_id=rule.id).execution_options(
+            synchronize_session=False))
+    db.session.flush()
+    return created
+
+
+def active_rules() -> list[AssignmentRule]:
+    return list(db.session.scalars(select(AssignmentRule).where(AssignmentRule.active.is_(True))
+                                   .order_by(AssignmentRule.id)))
+
+
+def apply_rules_for_user(user) -> int:
+    """Give one person every assignment they now match: after registration, import or a profile change."""
+    db.session.flush()
+    return sum(apply_rule(rule, user_id=user.id) for rule in active_rules())
+
+
+def apply_all_rules() -> int:
+    """Every active rule to everyone (the nightly safety net, and after a bulk import)."""
+    return sum(apply_rule(rule) for rule in active_rules())
+
+
+def overdue_clause(today: date):
+    return and_(Enrollment.deadline.is_not(None), Enrollment.deadline < today, Enrollment.completed_at.is_(None))

@@ -1,0 +1,55 @@
+import csv
+import io
+
+from flask import Response, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from lms.assignments.reminders import local_today
+from lms.core.permissions import login_required, role_required
+from lms.hours import queries
+
+
+def _year() -> int:
+    year = request.args.get("year", type=int)
+    return year if year and 2000 <= year <= 2100 else local_today().year
+
+
+@login_required
+def mine():
+    year = _year()
+    entries = [e for e in queries.entries_for(select(current_user.id).scalar_subquery()).get(current_user.id, [])
+               if e.day.year == year]
+    return render_template("hours/mine.html", entries=entries, year=year, total=queries.year_total(entries, year))
+
+
+@role_required("manager")
+def team():
+    year = _year()
+    rows = queries.team_rows(current_user, year)
+    fmt = request.args.get("format")
+    header = [_("Full name"), _("E-mail"), _("Phone"), _("Agency"), _("Position"), _("Hours in %(year)d", year=year)]
+    data = [[u.full_name, u.email or "", u.phone or "", u.agency.name if u.agency else "", u.position or "", float(h)]
+            for u, h in rows]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(data)
+        # BOM: Excel opens UTF-8 CSV with Vietnamese names correctly only with it.
+        return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename=training-hours-{year}.csv"})
+    if fmt == "xlsx":
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(str(year))
+        sheet.append(header)
+        for row in data:
+            sheet.append(row)
+        out = io.BytesIO()
+        book.save(out)
+        return Response(out.getvalue(),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename=training-hours-{year}.xlsx"})
+    return render_template("hours/team.html", rows=rows, year=year)

@@ -1,0 +1,94 @@
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.core.permissions import login_required, role_required
+from lms.enrollment.operations import EnrollmentError
+from lms.extensions import db
+from lms.programs import operations, queries
+from lms.programs.forms import ProgramForm
+from lms.programs.models import Program
+
+
+def show(slug):
+    program = queries.by_slug(slug)
+    if program is None:
+        abort(404)
+    enrollments = queries.enrollments_in(current_user, program)
+    done = current_user.is_authenticated and operations.completion_time(current_user.id, program) is not None
+    missing = (operations.unmet_prerequisites(current_user, program_id=program.id)
+               if current_user.is_authenticated else [])
+    return render_template("programs/show.html", program=program, enrollments=enrollments, done=done,
+                           missing=missing, prerequisites=queries.prerequisites_of(program))
+
+
+@login_required
+def enrol(slug):
+    program = queries.by_slug(slug)
+    if program is None:
+        abort(404)
+    try:
+        operations.enrol_in_program(current_user, program)
+    except EnrollmentError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("programs.show", slug=slug), 303)
+    db.session.commit()
+    flash(_("You are enrolled in the program “%(title)s”.", title=program.title), "success")
+    return redirect(url_for("programs.show", slug=slug), 303)
+
+
+@role_required("admin")
+def admin_index():
+    return render_template("programs/admin_index.html", programs=queries.all_programs())
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").replace(",", "\n").splitlines() if line.strip()]
+
+
+@role_required("admin")
+def edit(program_id=None):
+    program = db.session.get(Program, program_id) if program_id else None
+    if program_id and program is None:
+        abort(404)
+    form = ProgramForm(obj=program)
+    if program is not None and not form.is_submitted():
+        form.required.data = "\n".join(link.course.slug for link in program.courses if link.required)
+        form.optional.data = "\n".join(link.course.slug for link in program.courses if not link.required)
+        form.requires.data = "\n".join(p.requires_course.slug if p.requires_course else p.requires_program.slug
+                                       for p in queries.prerequisites_of(program))
+    if form.validate_on_submit():
+        required, optional, requires = _lines(form.required.data), _lines(form.optional.data), _lines(form.requires.data)
+        courses = queries.courses_by_slug(required + optional + requires)
+        programs = queries.programs_by_slug(requires)
+        unknown = [s for s in required + optional if s not in courses]
+        unknown_requires = [s for s in requires if s not in courses and s not in programs]
+        taken = queries.by_slug(form.slug.data)
+        if taken is not None and taken is not program:
+            form.slug.errors.append(_("Another program already uses this short name."))
+        elif unknown:
+            form.required.errors.append(_("No course has these short names: %(names)s.", names=", ".join(unknown)))
+        elif not required and not optional:
+            form.required.errors.append(_("A program needs at least one course."))
+        elif set(required) & set(optional):
+            form.optional.errors.append(_("A course cannot be both required and optional."))
+        elif unknown_requires or form.slug.data in requires:
+            form.requires.errors.append(_("No course or other program has these short names: %(names)s.",
+                                          names=", ".join(unknown_requires or [form.slug.data])))
+        else:
+            saved = operations.save_program(
+                program, slug=form.slug.data, title=form.title.data.strip(), hours=form.hours.data or 0,
+                description=form.description.data or "", audience=form.audience.data or [],
+                certificate=form.certificate.data, valid_months=form.valid_months.data,
+                optional_required=form.optional_required.data or 0,
+                required=[courses[s] for s in required], optional=[courses[s] for s in optional])
+            operations.set_prerequisites(program=saved, courses=[courses[s] for s in requires if s in courses],
+                                         programs=[programs[s] for s in requires if s not in courses])
+            db.session.commit()
+            flash(_("Program “%(title)s” saved.", title=saved.title), "success")
+            return redirect(url_for("programs.show", slug=saved.slug))
+    status = 400 if form.is_submitted() else 200
+    return render_template("programs/edit.html", form=form, program=program), status
+
+
