@@ -206,7 +206,14 @@ def create_demo_command():
         locality = db.session.scalar(db.select(Locality).where(
             Locality.scheme == "2025-07", Locality.level == "commune", Locality.code == commune))
         roles = () if role == "learner" else (role,)
-        _create_user(name, login, password, audience=audience, roles=roles, locality=locality)
+        user = _create_user(name, login, password, audience=audience, roles=roles, locality=locality)
+        if role == "trainer":
+            # So the demo trainer can try the browser editor on the starter courses at once.
+            from lms.authoring.operations import add_owner
+            from lms.catalog.models import Course
+
+            for course in db.session.scalars(db.select(Course)):
+                add_owner(course, user)
         click.echo(f"  {role:8} {login:22} {password}")
     db.session.commit()
 
