@@ -98,6 +98,7 @@ def _register_models_and_tasks():
     from lms.enrollment import models as _enrollment  # noqa: F401
     from lms.localities import models as _localities  # noqa: F401
     from lms.quizzes import models as _quizzes  # noqa: F401
+    from lms.quizzes import tasks as _quiz_tasks  # noqa: F401
 
 
 def _configure_login():

@@ -168,6 +168,8 @@ def generate_secret_command():
 
 
 def register_cli(app):
-    for group in (localities_cli, courses_cli, users_cli, demo_cli, outbox_cli):
+    from lms.quizzes.cli import quiz_cli
+
+    for group in (localities_cli, courses_cli, users_cli, demo_cli, outbox_cli, quiz_cli):
         app.cli.add_command(group)
     app.cli.add_command(generate_secret_command)

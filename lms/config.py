@@ -96,6 +96,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             },
             "beat_schedule": {
                 "relay-outbox": {"task": "core.relay_outbox", "schedule": 60.0},
+                "finish-overdue-attempts": {"task": "quizzes.finish_overdue", "schedule": 60.0},
             },
         },
         "BABEL_DEFAULT_LOCALE": "vi",

@@ -15,7 +15,7 @@ from lms.enrollment.models import LessonProgress
 from lms.extensions import db
 from lms.quizzes.markdown_format import QuizSource
 from lms.quizzes.models import Quiz
-from lms.quizzes.sync import apply_settings, sync_questions
+from lms.quizzes.sync import BANK_PREFIX, apply_settings, sync_questions
 
 ASSET_URL = "/courses/{slug}/assets/{path}"
 
@@ -150,4 +150,6 @@ def _sync_quizzes(course: Course, source: CourseSource, modules: dict[str, Modul
             db.session.flush()
             sync_questions(quiz, quiz_source)
     for quiz in existing.values():
-        quiz.archived_at = quiz.archived_at or utcnow()
+        # Banks imported by a trainer (GIFT/Aiken upload) are not part of the folder; keep them.
+        if not quiz.key.startswith(BANK_PREFIX):
+            quiz.archived_at = quiz.archived_at or utcnow()

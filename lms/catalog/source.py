@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lms.core.frontmatter import SourceError, parse, read_text
+from lms.quizzes.gift import parse_gift_file
 from lms.quizzes.markdown_format import QuizSource, parse_quiz
 
 COURSE_KEYS = {"title", "code", "program", "audience", "language", "hours", "passing_score",
@@ -182,6 +183,9 @@ def _read_modules(folder: Path) -> list[ModuleSource]:
                 continue
             lesson_position += 1
             module.lessons.append(_read_lesson(file, key, lesson_position))
+        for gift_file in sorted(p for p in module_dir.iterdir() if p.is_file() and p.suffix == ".gift"
+                                and not _ignored(Path(p.name))):
+            module.quizzes.append(parse_gift_file(gift_file))
         modules.append(module)
     return modules
 

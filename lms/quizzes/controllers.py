@@ -65,6 +65,9 @@ def _sent(raw) -> bool:
 def submit(quiz_id):
     """One-shot submission of the whole quiz page (untimed quizzes; kept for old pages and no-JS)."""
     quiz = _quiz_or_404(quiz_id)
+    if quiz.time_limit_minutes and operations.open_attempt(quiz, current_user) is None:
+        flash(_("Start the attempt first; the time limit runs from the start."), "error")
+        return redirect(url_for("quizzes.take", quiz_id=quiz.id), 303)
     questions = quiz.active_questions()
     request_form = request.form.copy()
     request_form.setlist("shown", [str(q.id) for q in questions])

@@ -109,3 +109,34 @@ def sync_questions(quiz: Quiz, source: QuizSource) -> None:
             question.archived_at = question.archived_at or utcnow()
         else:
             quiz.questions.remove(question)
+
+
+BANK_PREFIX = "bank/"
+
+
+def import_bank(course, source: QuizSource, key: str | None = None) -> Quiz:
+    """Create or update a quiz of `course` from an uploaded GIFT/Aiken file (not part of the course folder)."""
+    from lms.core.text import slugify
+
+    key = key or BANK_PREFIX + (slugify(source.title) or "quiz")
+    quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id, Quiz.key == key))
+    if quiz is None:
+        quiz = Quiz(course=course, key=key)
+        apply_settings(quiz, source, course.passing_score)
+    else:
+        quiz.title, quiz.archived_at = source.title, None
+    db.session.add(quiz)
+    db.session.flush()
+    sync_questions(quiz, source)
+    db.session.flush()
+    return quiz
+
+
+def find_quiz(course, ref: str) -> Quiz | None:
+    """A course's quiz by key (`module/quiz`, `bank/name`), the key's last part, or id."""
+    quizzes = db.session.scalars(select(Quiz).where(Quiz.course_id == course.id)).all()
+    for quiz in quizzes:
+        if ref in (quiz.key, str(quiz.id)):
+            return quiz
+    matches = [q for q in quizzes if q.key.rsplit("/", 1)[-1] == ref or q.key.split("/", 1)[0] == ref]
+    return matches[0] if len(matches) == 1 else None
