@@ -14,4 +14,4 @@ bp.add_url_rule("/quizzes/<int:quiz_id>/export.gift", view_func=trainer.export_g
 bp.add_url_rule("/quizzes/<int:quiz_id>/attempts", view_func=trainer.overview)
 bp.add_url_rule("/quizzes/<int:quiz_id>/grading", view_func=trainer.grading_queue, methods=["GET", "POST"])
 bp.add_url_rule("/quizzes/<int:quiz_id>/regrade", view_func=trainer.regrade, methods=["POST"])
-bp.add_url_rule("/quizzes/<int:quiz_id>/statistics", view_func=trainer.statistics)
+bp.add_url_rule("/quizzes/<int:quiz_id>/statistics", view_func=trainer.statistics_view)
