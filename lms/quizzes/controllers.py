@@ -146,11 +146,13 @@ def save(attempt_id):
             return jsonify(error="finished", message=str(error)), 409
         flash(str(error), "error")
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
-    db.session.commit()
     if wants_json():
-        return jsonify(saved=sorted(q for q, state in result.items() if state == "saved"),
-                       closed=sorted(q for q, state in result.items() if state == "closed"),
-                       seconds_left=operations.seconds_left(attempt, now))
+        payload = jsonify(saved=sorted(q for q, state in result.items() if state == "saved"),
+                          closed=sorted(q for q, state in result.items() if state == "closed"),
+                          seconds_left=operations.seconds_left(attempt, now))
+        db.session.commit()
+        return payload
+    db.session.commit()
     if "finish" in request.form:
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, page=_page_number(attempt), confirm=1), 303)
     target = request.form.get("go", "")

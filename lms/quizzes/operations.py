@@ -161,25 +161,31 @@ def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = No
     if is_overdue(attempt, now):
         raise TimeUp(_l("Time is up: answers sent after the time limit are not counted."))
     allowed = editable_ids(attempt)
-    questions = {q.id: q for q in attempt_questions(attempt)}
+    wanted = [qid for qid in responses if qid in allowed]
+    questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(wanted)))} if wanted else {}
+    layout_ids = {slot["q"] for slot in attempt.layout}
     existing = {a.question_id: a for a in attempt.answers}
-    result = {}
+    result, inserted = {}, False
     for question_id, raw in responses.items():
-        question = questions.get(question_id)
-        if question is None:
+        if question_id not in layout_ids:
             continue
         if question_id not in allowed:
             result[question_id] = "closed"
             continue
+        question = questions[question_id]
         response = grading.clean_response(question, raw)
         answer = existing.get(question_id)
         if answer is None:
             answer = AttemptAnswer(question_id=question_id, response=response, saved_at=now)
             attempt.answers.append(answer)
             existing[question_id] = answer
+            inserted = True
         elif answer.response != response:
             answer.response, answer.saved_at = response, now
         result[question_id] = "saved"
+    if not inserted:
+        db.session.flush()
+        return result
     try:
         with db.session.begin_nested():
             db.session.flush()
