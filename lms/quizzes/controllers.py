@@ -152,6 +152,14 @@ def save(attempt_id):
                           seconds_left=operations.seconds_left(attempt, now))
         db.session.commit()
         return payload
+    check = request.form.get("check", "")
+    if check.isdigit():
+        try:
+            operations.check_answer(attempt, int(check), now)
+        except operations.QuizError as error:
+            db.session.commit()  # the answers themselves are saved
+            flash(str(error), "error")
+            return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, page=_page_number(attempt)), 303)
     db.session.commit()
     if "finish" in request.form:
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, page=_page_number(attempt), confirm=1), 303)

@@ -141,6 +141,8 @@ class AttemptAnswer(IdMixin, db.Model):
     response = db.Column(db.JSON, nullable=False, default=list)
     score = db.Column(db.Numeric(6, 3))
     saved_at = db.Column(db.DateTime)
+    # Immediate feedback: the learner pressed "Check"; the answer is graded and can no longer change.
+    checked_at = db.Column(db.DateTime)
     comment = db.Column(db.Text, nullable=False, default="")
     graded_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     graded_at = db.Column(db.DateTime)

@@ -175,6 +175,9 @@ def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = No
         question = questions[question_id]
         response = grading.clean_response(question, raw)
         answer = existing.get(question_id)
+        if answer is not None and answer.checked_at is not None:
+            result[question_id] = "closed"
+            continue
         if answer is None:
             answer = AttemptAnswer(question_id=question_id, response=response, saved_at=now)
             attempt.answers.append(answer)
@@ -198,6 +201,25 @@ def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = No
                     AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.question_id == question_id).values(
                     response=grading.clean_response(questions[question_id], raw), saved_at=now))
     return result
+
+
+def check_answer(attempt: Attempt, question_id: int, now: dt.datetime | None = None) -> AttemptAnswer:
+    """Immediate feedback: grade one saved answer now and freeze it (Moodle's "Check" button)."""
+    now = now or utcnow()
+    if attempt.quiz.feedback_timing != "immediate":
+        raise QuizError(_l("This quiz gives feedback after submission."))
+    if attempt.finished or is_overdue(attempt, now):
+        raise QuizError(_l("This attempt is finished; its answers can no longer change."))
+    answer = next((a for a in attempt.answers if a.question_id == question_id), None)
+    question = db.session.get(Question, question_id)
+    if question is None or question_id not in editable_ids(attempt) or question.type in ("essay", "description"):
+        raise QuizError(_l("This question cannot be checked."))
+    if answer is None or not answer.response:
+        raise QuizError(_l("Answer the question before checking it."))
+    if answer.checked_at is None:
+        answer.score, answer.checked_at = grading.grade(question, answer.response), now
+        db.session.flush()
+    return answer
 
 
 # ---------------------------------------------------------------- finishing and grading

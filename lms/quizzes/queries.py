@@ -50,11 +50,22 @@ def attempt_page(attempt, page: int, now) -> dict:
     slots = _slots(attempt)
     all_pages = operations.pages(attempt)
     shown = set(all_pages[page]) if all_pages else set()
-    answers = {a.question_id: a.response for a in attempt.answers}
+    rows = {a.question_id: a for a in attempt.answers}
+    answers = {qid: a.response for qid, a in rows.items()}
     views = [_view(n, q, slot, answers.get(q.id)) for n, q, slot in slots if q.id in shown]
+    immediate = attempt.quiz.feedback_timing == "immediate"
+    for view in views:
+        row = rows.get(view["question"].id)
+        view["checkable"] = immediate and view["question"].type not in ("essay", "description")
+        view["checked"] = None
+        if row is not None and row.checked_at is not None:
+            # Checked with immediate feedback: the grade and feedback of this one answer, no key.
+            question = view["question"]
+            view["checked"] = {"score": row.score, "feedback": grading.answer_feedback(question, row.response)
+                               + ([question.feedback_html] if question.feedback_html else [])}
     answered = sum(1 for n, q, _ in slots if q.graded and answers.get(q.id))
     graded = sum(1 for n, q, _ in slots if q.graded)
-    editable = operations.editable_ids(attempt)
+    editable = operations.editable_ids(attempt) - {qid for qid, a in rows.items() if a.checked_at is not None}
     return {"attempt": attempt, "quiz": attempt.quiz, "views": views, "page": page, "page_count": len(all_pages),
             "seconds_left": operations.seconds_left(attempt, now), "answered": answered, "total": graded,
             "editable": editable, "sequential": attempt.quiz.navigation == "sequential"}

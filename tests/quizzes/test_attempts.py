@@ -264,3 +264,45 @@ def test_another_learner_cannot_save_into_my_attempt(client, setup, db_session, 
     response = autosave(client, attempt_id, {"_shown": [q["single"].id], f"q{q['single'].id}": "b"})
     assert response.status_code == 403
     assert db_session.get(Attempt, attempt_id).answers == []
+
+
+def test_immediate_feedback_checks_one_answer_and_freezes_it(client, setup, db_session):
+    quiz, _ = setup("feedback: immediate")
+    attempt_id = start(client, quiz)
+    q = by_type(quiz)
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert f'name="check" value="{q["single"].id}"' in html
+    assert f'name="check" value="{q["essay"].id}"' not in html
+    checked = client.post(f"/attempts/{attempt_id}/save", follow_redirects=True,
+                          data={"shown": [str(q["single"].id)], "page": "0", f"q{q['single'].id}": "a",
+                                "check": str(q["single"].id)})
+    page = text_of(checked)
+    assert "Incorrect" in page and "Gồm 12 chữ số." in page
+    # The other questions still carry no key, and the checked one can no longer change.
+    assert "dichvucong.gov.vn" not in checked.get_data(as_text=True)
+    again = autosave(client, attempt_id, {"_shown": [q["single"].id], f"q{q['single'].id}": "b"})
+    assert again.get_json()["closed"] == [q["single"].id]
+    attempt = db_session.get(Attempt, attempt_id)
+    answer = next(a for a in attempt.answers if a.question_id == q["single"].id)
+    assert answer.response == ["a"] and float(answer.score) == 0 and answer.checked_at is not None
+
+
+def test_checking_is_refused_when_feedback_comes_later(setup, db_session):
+    quiz, user = setup()
+    attempt = operations.start_attempt(quiz, user)
+    q = by_type(quiz)
+    operations.save_answers(attempt, {q["single"].id: ["b"]})
+    with pytest.raises(operations.QuizError, match="after submission"):
+        operations.check_answer(attempt, q["single"].id)
+
+
+def test_the_periodic_task_finishes_abandoned_attempts(setup, db_session):
+    from lms.quizzes.tasks import finish_overdue_attempts
+
+    quiz, user = setup("time_limit: 1\ngrace: 0")
+    attempt = operations.start_attempt(quiz, user, now=utcnow() - dt.timedelta(minutes=5))
+    db_session.commit()
+    assert finish_overdue_attempts.run() == 1
+    db_session.refresh(attempt)
+    assert attempt.finished
+    assert finish_overdue_attempts.run() == 0
