@@ -335,14 +335,30 @@ def quiz_grade(quiz: Quiz, user) -> Decimal | None:
     scored = [a.score for a in finished_attempts(quiz, user) if a.score is not None and not a.needs_grading]
     if not scored:
         return None
-    method = quiz.grading_method
+    return _by_method(scored, quiz.grading_method)
+
+
+def _by_method(scores: list[Decimal], method: str) -> Decimal:
     if method == "last":
-        return scored[-1]
+        return scores[-1]
     if method == "first":
-        return scored[0]
+        return scores[0]
     if method == "average":
-        return (sum(scored) / len(scored)).quantize(Decimal("0.01"))
-    return max(scored)
+        return (sum(scores) / len(scores)).quantize(Decimal("0.01"))
+    return max(scores)
+
+
+def passed_quiz_ids(user_id: int, quiz_ids) -> set[int]:
+    """Quizzes whose grade (by each quiz's grading method over graded attempts) reaches the pass mark."""
+    rows = db.session.execute(
+        select(Attempt.quiz_id, Attempt.score, Quiz.grading_method, Quiz.pass_mark).join(Quiz, Attempt.quiz_id == Quiz.id)
+        .where(Attempt.user_id == user_id, Attempt.quiz_id.in_(list(quiz_ids)), Attempt.submitted_at.is_not(None),
+               Attempt.needs_grading.is_(False), Attempt.score.is_not(None)).order_by(Attempt.number)).all()
+    scores, settings = {}, {}
+    for quiz_id, score, method, pass_mark in rows:
+        scores.setdefault(quiz_id, []).append(Decimal(score))
+        settings[quiz_id] = (method, pass_mark)
+    return {quiz_id for quiz_id, values in scores.items() if _by_method(values, settings[quiz_id][0]) >= settings[quiz_id][1]}
 
 
 def best_attempt(quiz: Quiz, user) -> Attempt | None:

@@ -306,3 +306,25 @@ def test_the_periodic_task_finishes_abandoned_attempts(setup, db_session):
     db_session.refresh(attempt)
     assert attempt.finished
     assert finish_overdue_attempts.run() == 0
+
+
+@pytest.mark.parametrize("method, grade, passed", [("highest", 100, True), ("last", 0, False), ("first", 100, True),
+                                                   ("average", 50, False)])
+def test_grading_method_decides_the_quiz_grade_and_the_pass(setup, db_session, method, grade, passed):
+    from lms.enrollment.operations import passed_quiz_ids
+
+    quiz, user = setup(f"grading: {method}\npass: 60")
+    # Only the auto-graded, non-essay questions count here: drop the essay from the quiz.
+    for question in quiz.active_questions():
+        if question.type == "essay":
+            question.archived_at = utcnow()
+    q = by_type(quiz)
+    right = {q[t].id: v for t, v in (("single", ["b"]), ("multiple", ["a", "c"]), ("true-false", ["true"]),
+                                     ("short", ["dichvucong.gov.vn"]), ("numeric", ["30000"]),
+                                     ("matching", q["matching"].answer), ("ordering", q["ordering"].answer))}
+    for responses in (right, {}):
+        attempt = operations.start_attempt(quiz, user)
+        operations.save_answers(attempt, responses)
+        operations.finish_attempt(attempt)
+    assert float(operations.quiz_grade(quiz, user)) == grade
+    assert (quiz.id in passed_quiz_ids(user.id, [quiz.id])) is passed
