@@ -431,7 +431,7 @@ def subprocess_gunicorn(port, env, workers):
     import subprocess
 
     process = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                                "--backlog", "2048", "--preload", "--log-level", "warning", "app:app"], cwd=ROOT, env=env)
+                                "--backlog", "2048", "--log-level", "warning", "app:app"], cwd=ROOT, env=env)
     wait_for(port)
     # Every worker loads the app and compiles templates on its first requests: warm up first.
     for _ in range(workers * 10):

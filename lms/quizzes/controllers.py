@@ -65,10 +65,13 @@ def _sent(raw) -> bool:
 def submit(quiz_id):
     """One-shot submission of the whole quiz page (untimed quizzes; kept for old pages and no-JS)."""
     quiz = _quiz_or_404(quiz_id)
-    if quiz.time_limit_minutes and operations.open_attempt(quiz, current_user) is None:
+    # Without a running attempt only a plain quiz (untimed, one page, free, no draw) can be sent in one go.
+    one_page = not quiz.time_limit_minutes and quiz.layout == "all" and quiz.navigation == "free" and not quiz.draw
+    running = operations.open_attempt(quiz, current_user)
+    if not one_page and running is None:
         flash(_("Start the attempt first; the time limit runs from the start."), "error")
         return redirect(url_for("quizzes.take", quiz_id=quiz.id), 303)
-    questions = quiz.active_questions()
+    questions = operations.attempt_questions(running) if running is not None else quiz.active_questions()
     request_form = request.form.copy()
     request_form.setlist("shown", [str(q.id) for q in questions])
     responses = responses_from_form(questions, request_form)
