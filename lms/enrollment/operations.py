@@ -146,7 +146,10 @@ def check_completion(enrollment: Enrollment) -> bool:
     lesson_ids = {lesson.id for lesson in course.active_lessons()}
     if not lesson_ids or not lesson_ids <= completed_lesson_ids(enrollment):
         return False
-    quiz_ids = set(db.session.scalars(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))))
+    # Quizzes imported by a trainer as banks (GIFT/Aiken upload) are extra practice; only the
+    # course folder's quizzes decide completion.
+    quiz_ids = set(db.session.scalars(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None),
+                                                            Quiz.key.not_like("bank/%"))))
     if not quiz_ids <= passed_quiz_ids(enrollment.user_id, quiz_ids):
         return False
     enrollment.completed_at = utcnow()

@@ -139,3 +139,25 @@ def test_trainer_sees_a_learners_review_in_full(client, quiz, course, create_use
     page = text_of(client.get(f"/attempts/{attempt.id}"))
     assert "Học Viên C" in page and "(correct answer)" in page
     assert db_session.scalar(select(Attempt).where(Attempt.id == attempt.id)).user.full_name == "Học Viên C"
+
+
+def test_a_bank_quiz_is_listed_but_does_not_block_completion(client, course, learner, trainer, db_session):
+    from lms.quizzes.gift import parse_gift
+    from lms.quizzes.sync import import_bank
+
+    import_bank(course, parse_gift("::Q::1+1=2{T}", "x.gift", "Luyện tập"))
+    db_session.commit()
+    page = text_of(client.get(f"/courses/{course.slug}"))
+    assert "More quizzes" in page and "Quiz: Luyện tập" in page and "Manage quizzes" not in page
+    from lms.enrollment.operations import check_completion, find_enrollment
+    from lms.quizzes.models import Question
+
+    enrollment = find_enrollment(learner, course)
+    for lesson in course.active_lessons():
+        enrollment_ops.mark_done(enrollment, lesson)
+    quiz = db_session.scalar(select(Quiz).where(Quiz.course_id == course.id, Quiz.key.not_like("bank/%")))
+    attempt = operations.start_attempt(quiz, learner)
+    by_type = {q.type: q for q in db_session.scalars(select(Question).where(Question.quiz_id == quiz.id))}
+    operations.save_answers(attempt, {by_type["single"].id: ["b"], by_type["multiple"].id: ["a", "b"]})
+    operations.finish_attempt(attempt)
+    assert check_completion(enrollment) and enrollment.completed_at is not None
