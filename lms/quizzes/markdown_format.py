@@ -14,7 +14,7 @@ from lms.core.text import fold
 
 KNOWN_TYPES = ("single", "multiple", "true-false", "short", "numeric", "matching", "ordering", "essay", "description")
 QUIZ_KEYS = {"title", "pass", "time_limit", "attempts", "shuffle", "draw", "id", "opens", "closes", "grace", "grading",
-             "feedback", "review", "layout", "navigation"}
+             "feedback", "review", "layout", "navigation", "bank"}
 _OPTION = re.compile(r"^[-*] \[( |x|X|-?\d+(?:\.\d+)?%)\] (.+)$")
 _PAIR = re.compile(r"^[-*] (.*?)\s*=\s*(.+)$")
 _ITEM = re.compile(r"^\d+[.)] (.+)$")
@@ -78,6 +78,7 @@ class QuizSource:
     review: list[str] = field(default_factory=lambda: ["score", "responses", "key", "feedback"])
     layout: str = "all"
     navigation: str = "free"
+    banks: list[str] = field(default_factory=list)
 
 
 def _int(meta, key, path, default=0, low=0, high=10_000):
@@ -146,6 +147,13 @@ def quiz_settings(meta, path) -> dict:
         "review": review, "layout": _choice(meta, "layout", path, ("all", "per-page"), "all"),
         "navigation": _choice(meta, "navigation", path, ("free", "sequential"), "free"),
     }
+    banks = meta.get("bank", [])
+    banks = [banks] if isinstance(banks, str) else banks
+    if not isinstance(banks, list) or not all(isinstance(b, str) and b.strip() for b in banks):
+        raise SourceError(path, 2, "`bank` names the quiz keys to draw from, e.g. `bank: [bank/ngan-hang]`")
+    settings["banks"] = [b.strip() for b in banks]
+    if settings["banks"] and not settings["draw"]:
+        raise SourceError(path, 2, "a quiz with a `bank` needs `draw` (how many questions, or how many per category)")
     if settings["opens_at"] and settings["closes_at"] and settings["closes_at"] <= settings["opens_at"]:
         raise SourceError(path, 2, "`closes` must be after `opens`")
     return settings
@@ -158,7 +166,7 @@ def parse_quiz(path) -> QuizSource:
     if not title:
         raise SourceError(path, 1, "the quiz needs a `title` in its front matter")
     questions = _parse_questions(path, document.body, document.body_line)
-    if not questions:
+    if not questions and not settings["banks"]:
         raise SourceError(path, document.body_line, "the quiz has no questions (each starts with a `## ` heading)")
     check_unique_keys(path, questions)
     return QuizSource(path=str(path), title=title, explicit_id=str(document.meta["id"]) if document.meta.get("id") else None,

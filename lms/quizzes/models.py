@@ -40,6 +40,8 @@ class Quiz(IdMixin, db.Model):
     navigation = db.Column(db.String(16), nullable=False, default="free")
     # None: every question; int: N at random; {"category": n}: N at random per category.
     draw = db.Column(db.JSON)
+    # Keys of other quizzes of the course whose questions this quiz draws from (question banks).
+    banks = db.Column(db.JSON, nullable=False, default=list)
 
     course = db.relationship("Course")
     module = db.relationship("Module")
@@ -48,6 +50,14 @@ class Quiz(IdMixin, db.Model):
 
     def active_questions(self):
         return [q for q in self.questions if q.archived_at is None]
+
+    def bank_questions(self):
+        """Active questions of the bank quizzes this quiz draws from (same course)."""
+        if not self.banks:
+            return []
+        banks = db.session.scalars(db.select(Quiz).where(Quiz.course_id == self.course_id, Quiz.key.in_(self.banks),
+                                                         Quiz.id != self.id)).all()
+        return [q for bank in banks for q in bank.active_questions()]
 
     def can_view(self, user) -> bool:
         return self.archived_at is None and self.course.can_view(user)

@@ -46,16 +46,21 @@ def grade_question(question: Question, response) -> Decimal | None:
 
 def draw_layout(quiz: Quiz, rng: random.Random) -> list[dict]:
     """The questions and option orders of one attempt: drawn and shuffled once, then stored."""
-    questions = quiz.active_questions()
+    own = quiz.active_questions()
+    pool = own + quiz.bank_questions()
+    questions = own
     if isinstance(quiz.draw, dict):
         picked = []
         for category, count in quiz.draw.items():
-            pool = [q for q in questions if q.category == category]
-            picked += rng.sample(pool, min(count, len(pool)))
-        fixed = [q for q in questions if q.category not in quiz.draw]
-        questions = sorted(fixed + picked, key=lambda q: q.position)
-    elif isinstance(quiz.draw, int) and 0 < quiz.draw < len(questions):
-        questions = sorted(rng.sample(questions, quiz.draw), key=lambda q: q.position)
+            candidates = [q for q in pool if q.category == category]
+            picked += rng.sample(candidates, min(count, len(candidates)))
+        # The quiz's own questions outside the drawn categories are always asked.
+        questions = [q for q in own if q.category not in quiz.draw] + picked
+    elif isinstance(quiz.draw, int) and 0 < quiz.draw < len(pool):
+        questions = rng.sample(pool, quiz.draw)
+    elif isinstance(quiz.draw, int):
+        questions = pool
+    questions = sorted(questions, key=lambda q: (q.quiz_id != quiz.id, q.quiz_id, q.position))
     if quiz.shuffle:
         questions = list(questions)
         rng.shuffle(questions)
@@ -89,7 +94,7 @@ def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.
         raise QuizError(_l("This quiz is not open now."))
     if attempts_left(quiz, user) == 0:
         raise QuizError(_l("You have used all your attempts for this quiz."))
-    if not quiz.active_questions():
+    if not quiz.active_questions() and not quiz.bank_questions():
         raise QuizError(_l("This quiz has no questions yet."))
     deadline = now + dt.timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
     if quiz.closes_at is not None:

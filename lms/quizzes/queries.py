@@ -1,21 +1,17 @@
 """Read-only views of quizzes and attempts for the templates. What reaches the browser is built here."""
 
-from sqlalchemy import func, select
-
-from lms.extensions import db
 from lms.quizzes import grading, operations
-from lms.quizzes.models import Question
 
 
 def question_count(quiz) -> int:
+    own = quiz.active_questions()
+    pool = own + quiz.bank_questions()
     if isinstance(quiz.draw, int):
-        return min(quiz.draw, len(quiz.active_questions()))
+        return min(quiz.draw, len(pool))
     if isinstance(quiz.draw, dict):
-        pool = quiz.active_questions()
-        fixed = sum(1 for q in pool if q.category not in quiz.draw)
+        fixed = sum(1 for q in own if q.category not in quiz.draw)
         return fixed + sum(min(n, sum(1 for q in pool if q.category == c)) for c, n in quiz.draw.items())
-    return db.session.scalar(select(func.count(Question.id)).where(Question.quiz_id == quiz.id,
-                                                                   Question.archived_at.is_(None)))
+    return len(own)
 
 
 def _slots(attempt):

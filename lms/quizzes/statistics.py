@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.localities.models import Locality
-from lms.quizzes.models import Attempt
+from lms.quizzes.models import Attempt, Question
 
 
 def _pearson(xs, ys) -> float | None:
@@ -35,7 +35,14 @@ def _pearson(xs, ys) -> float | None:
 def item_analysis(quiz) -> dict:
     attempts = db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.submitted_at.is_not(None))
                                   .options(selectinload(Attempt.answers))).all()
+    # Questions drawn from bank quizzes count too: take them from what the attempts answered.
+    asked = {a.question_id for attempt in attempts for a in attempt.answers}
     questions = [q for q in quiz.questions if q.graded]
+    seen = {q.id for q in questions}
+    extra = [i for i in asked if i not in seen]
+    if extra:
+        more = db.session.scalars(select(Question).where(Question.id.in_(extra))).all()
+        questions += sorted((q for q in more if q.graded), key=lambda q: (q.quiz_id, q.position))
     marks = {}  # attempt id → {question id: points earned}
     for attempt in attempts:
         marks[attempt.id] = {a.question_id: float(a.score) * float(a.question.points)
@@ -92,7 +99,7 @@ def attempts_overview(quiz, locality: Locality | None = None, since: dt.datetime
 
 
 def essays_to_grade(quiz):
-    from lms.quizzes.models import AttemptAnswer, Question
+    from lms.quizzes.models import AttemptAnswer
 
     return db.session.scalars(
         select(AttemptAnswer).join(Attempt, AttemptAnswer.attempt_id == Attempt.id)

@@ -38,6 +38,7 @@ def apply_settings(quiz: Quiz, source: QuizSource, default_pass: int) -> None:
     quiz.feedback_timing = source.feedback_timing
     quiz.review = list(source.review)
     quiz.layout, quiz.navigation = source.layout, source.navigation
+    quiz.banks = list(source.banks)
     quiz.archived_at = None
 
 

@@ -128,3 +128,41 @@ def test_gift_files_in_a_course_folder_become_quizzes(tmp_path, create_course, d
 
     with pytest.raises(SourceError, match="kiem-tra-them.gift.*not UTF-8"):
         read_course(folder)
+
+
+def test_a_quiz_draws_per_category_from_a_course_bank(app, tmp_path, create_course, db_session):
+    import random
+
+    from lms.enrollment import operations as enrollment_ops
+    from lms.quizzes.queries import question_count
+
+    folder = tmp_path / "mini-course"
+    shutil.copytree(FIXTURE_COURSES / "mini-course", folder)
+    bank = "$CATEGORY: Dễ\n\n" + "\n\n".join(f"::D{n}::Dễ {n}?{{T}}" for n in range(5)) + "\n\n$CATEGORY: Khó\n\n" + \
+        "\n\n".join(f"::K{n}::Khó {n}?{{F}}" for n in range(4)) + "\n"
+    (folder / "02-kiem-tra" / "ngan-hang.gift").write_text(bank, encoding="utf-8")
+    (folder / "02-kiem-tra" / "thi.quiz.md").write_text(
+        "---\ntitle: Thi\nbank: [kiem-tra/ngan-hang]\ndraw: {Dễ: 2, Khó: 1}\ntime_limit: 10\n---\n\n"
+        "## Câu cố định\ntype: true-false\nanswer: true\n", encoding="utf-8")
+    course = create_course(folder)
+    exam = quiz_by_key(db_session, course, "kiem-tra/thi")
+    assert question_count(exam) == 4
+    from lms.accounts import operations as account_ops
+
+    user = account_ops.create_user("Học Viên", "mat-khau-123", email="hv@x.vn")
+    enrollment_ops.enrol(user, course)
+    layouts = set()
+    for seed in range(6):
+        attempt = operations.start_attempt(exam, user, rng=random.Random(seed))
+        questions = operations.attempt_questions(attempt)
+        assert len(questions) == 4 and questions[0].text_md == "Câu cố định"
+        assert sorted(q.category for q in questions[1:]) == ["Dễ", "Dễ", "Khó"]
+        layouts.add(tuple(q.id for q in questions))
+        operations.finish_attempt(attempt)
+    assert len(layouts) > 1  # the draw differs between attempts
+    with pytest.raises(Exception, match="needs `draw`"):
+        from lms.quizzes.markdown_format import parse_quiz
+
+        bad = tmp_path / "bad.quiz.md"
+        bad.write_text("---\ntitle: X\nbank: kiem-tra/ngan-hang\n---\n", encoding="utf-8")
+        parse_quiz(bad)
