@@ -137,6 +137,13 @@ class Attempt(IdMixin, db.Model):
     def finished(self) -> bool:
         return self.submitted_at is not None
 
+    def slots(self) -> list[dict]:
+        """The stored layout; attempts from before layouts were stored are rebuilt from their answers."""
+        if self.layout:
+            return self.layout
+        answered = sorted(self.answers, key=lambda a: (a.question.position, a.question_id))
+        return [{"q": a.question_id, "o": [], "c": []} for a in answered]
+
     def can_view(self, user) -> bool:
         return bool(user and user.is_authenticated and (user.id == self.user_id or self.quiz.can_manage(user)))
 

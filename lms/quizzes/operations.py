@@ -129,13 +129,13 @@ def seconds_left(attempt: Attempt, now: dt.datetime) -> int | None:
 
 
 def attempt_questions(attempt: Attempt) -> list[Question]:
-    ids = [slot["q"] for slot in attempt.layout]
+    ids = [slot["q"] for slot in attempt.slots()]
     found = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids)))} if ids else {}
     return [found[i] for i in ids if i in found]
 
 
 def pages(attempt: Attempt) -> list[list[int]]:
-    ids = [slot["q"] for slot in attempt.layout]
+    ids = [slot["q"] for slot in attempt.slots()]
     return [[i] for i in ids] if attempt.quiz.layout == "per-page" else [ids]
 
 
@@ -168,7 +168,7 @@ def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = No
     allowed = editable_ids(attempt)
     wanted = [qid for qid in responses if qid in allowed]
     questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(wanted)))} if wanted else {}
-    layout_ids = {slot["q"] for slot in attempt.layout}
+    layout_ids = {slot["q"] for slot in attempt.slots()}
     existing = {a.question_id: a for a in attempt.answers}
     result, inserted = {}, False
     for question_id, raw in responses.items():

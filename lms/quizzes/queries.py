@@ -18,7 +18,7 @@ def _slots(attempt):
     """(number, question, layout slot) for every question of the attempt, numbering only graded ones."""
     slots, number = [], 0
     by_id = {q.id: q for q in operations.attempt_questions(attempt)}
-    for slot in attempt.layout:
+    for slot in attempt.slots():
         question = by_id.get(slot["q"])
         if question is None:
             continue

@@ -328,3 +328,16 @@ def test_grading_method_decides_the_quiz_grade_and_the_pass(setup, db_session, m
         operations.finish_attempt(attempt)
     assert float(operations.quiz_grade(quiz, user)) == grade
     assert (quiz.id in passed_quiz_ids(user.id, [quiz.id])) is passed
+
+
+def test_attempts_stored_before_layouts_still_show_their_questions(setup, db_session):
+    quiz, user = setup()
+    attempt = operations.start_attempt(quiz, user)
+    q = by_type(quiz)
+    operations.save_answers(attempt, {q["single"].id: ["b"], q["short"].id: ["dichvucong.gov.vn"]})
+    operations.finish_attempt(attempt)
+    attempt.layout = []  # as the foundation stored attempts
+    db_session.flush()
+    shown = [question.type for question in operations.attempt_questions(attempt)]
+    assert "single" in shown and "short" in shown
+    assert operations.regrade_quiz(quiz) == 0
