@@ -108,6 +108,7 @@ def _register_models_and_tasks():
     from lms.notifications import tasks as _notification_tasks  # noqa: F401
     from lms.programs import models as _programs  # noqa: F401
     from lms.quizzes import models as _quizzes  # noqa: F401
+    from lms.quizzes import tasks as _quiz_tasks  # noqa: F401
     from lms.reports import models as _reports  # noqa: F401
     from lms.reports import tasks as _report_tasks  # noqa: F401
 

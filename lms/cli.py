@@ -304,10 +304,11 @@ def register_cli(app):
     from lms.assignments.cli import assignments_cli
     from lms.certificates.cli import certificates_cli, programs_cli
     from lms.notifications.cli import notifications_cli
+    from lms.quizzes.cli import quiz_cli
     from lms.reports.cli import reports_cli, synthetic_command
 
     for group in (localities_cli, courses_cli, users_cli, demo_cli, outbox_cli, agencies_cli, notifications_cli,
-                  certificates_cli, programs_cli, reports_cli, api_cli, assignments_cli):
+                  certificates_cli, programs_cli, reports_cli, api_cli, assignments_cli, quiz_cli):
         app.cli.add_command(group)
     app.cli.add_command(synthetic_command)
     app.cli.add_command(generate_secret_command)

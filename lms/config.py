@@ -123,6 +123,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                 "assignments-reminders": {"task": "assignments.reminders", "schedule": crontab(minute=0, hour=1)},
                 "assignments-digest": {"task": "assignments.digest",
                                        "schedule": crontab(minute=15, hour=1, day_of_week="mon")},
+                "finish-overdue-attempts": {"task": "quizzes.finish_overdue", "schedule": 60.0},
             },
         },
         "BABEL_DEFAULT_LOCALE": "vi",

@@ -17,7 +17,6 @@ from sqlalchemy import func, select, update
 
 from lms.catalog.models import Course, CourseOwner, Lesson, LessonRevision, Module
 from lms.catalog.operations import (
-    _sync_questions,
     record_revision,
     render_course_description,
     render_lesson,
@@ -29,8 +28,10 @@ from lms.core.frontmatter import SourceError
 from lms.core.markdown import sanitise
 from lms.core.text import fold, slugify
 from lms.extensions import db
+from lms.quizzes.gift import parse_gift_file
 from lms.quizzes.markdown_format import parse_quiz
 from lms.quizzes.models import Quiz
+from lms.quizzes.sync import apply_settings, sync_questions
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -277,16 +278,12 @@ def save_quiz_text(quiz: Quiz, text: str) -> None:
         path = Path(work) / name
         path.write_text(text, encoding="utf-8")
         try:
-            source = parse_quiz(path)
+            source = parse_gift_file(path) if name.endswith(".gift") else parse_quiz(path)
         except SourceError as error:
             raise EditError(f"{name}:{error.line or 1}: {error.message}") from None
-    quiz.title = source.title
-    quiz.pass_mark = source.pass_mark if source.pass_mark is not None else quiz.course.passing_score
-    quiz.time_limit_minutes = source.time_limit
-    quiz.max_attempts = source.attempts
-    quiz.shuffle = source.shuffle
+    apply_settings(quiz, source, quiz.course.passing_score)
     quiz.source_text = text
-    _sync_questions(quiz, source)
+    sync_questions(quiz, source)
     db.session.flush()
 
 

@@ -18,7 +18,8 @@ from lms.core.text import fold
 from lms.enrollment.models import LessonProgress
 from lms.extensions import db
 from lms.quizzes.markdown_format import QuizSource
-from lms.quizzes.models import AttemptAnswer, Question, Quiz
+from lms.quizzes.models import Quiz
+from lms.quizzes.sync import BANK_PREFIX, apply_settings, sync_questions
 
 ASSET_URL = "/courses/{slug}/assets/{path}"
 LESSON_KEY_URL = "/courses/{slug}/lessons/key/{key}"
@@ -179,7 +180,12 @@ def _quiz_key(module_key: str, quiz: QuizSource) -> str:
     if quiz.explicit_id:
         return quiz.explicit_id
     name = Path(quiz.path).name
-    stem = "quiz" if name == "quiz.md" else name[: -len(".quiz.md")]
+    if name == "quiz.md":
+        stem = "quiz"
+    elif name.endswith(".quiz.md"):
+        stem = name[: -len(".quiz.md")]
+    else:
+        stem = Path(name).stem
     return f"{module_key}/{stem}"
 
 
@@ -190,47 +196,16 @@ def _sync_quizzes(course: Course, source: CourseSource, modules: dict[str, Modul
             key = _quiz_key(module_source.key, quiz_source)
             quiz = existing.pop(key, None) or Quiz(course=course, key=key)
             quiz.module = modules[module_source.key]
-            quiz.title = quiz_source.title
-            quiz.pass_mark = quiz_source.pass_mark if quiz_source.pass_mark is not None else course.passing_score
-            quiz.time_limit_minutes = quiz_source.time_limit
-            quiz.max_attempts = quiz_source.attempts
-            quiz.shuffle = quiz_source.shuffle
+            apply_settings(quiz, quiz_source, course.passing_score)
             quiz.source_text = read_text(Path(quiz_source.path))
             quiz.source_name = Path(quiz_source.path).name
-            quiz.archived_at = None
             db.session.add(quiz)
             db.session.flush()
-            _sync_questions(quiz, quiz_source)
+            sync_questions(quiz, quiz_source)
     for quiz in existing.values():
-        quiz.archived_at = quiz.archived_at or utcnow()
-
-
-def _sync_questions(quiz: Quiz, source: QuizSource) -> None:
-    existing = {q.key: q for q in quiz.questions}
-    for position, question_source in enumerate(source.questions, start=1):
-        question = existing.pop(question_source.key, None) or Question(quiz=quiz, key=question_source.key)
-        question.position = position
-        question.type = question_source.type
-        question.text_md = question_source.text
-        question.text_html = render(question_source.text)
-        options, answer = [], []
-        for index, option in enumerate(question_source.options):
-            option_id = chr(ord("a") + index) if index < 26 else f"o{index}"
-            options.append({"id": option_id, "md": option.text, "html": render_inline(option.text)})
-            if option.correct:
-                answer.append(option_id)
-        question.options = options
-        question.answer = answer
-        question.feedback_html = render(question_source.feedback)
-        question.points = question_source.points
-        question.archived_at = None
-        db.session.add(question)
-    for question in existing.values():
-        answered = db.session.scalar(select(exists().where(AttemptAnswer.question_id == question.id)))
-        if answered:
-            question.archived_at = question.archived_at or utcnow()
-        else:
-            quiz.questions.remove(question)
+        # Banks imported by a trainer (GIFT/Aiken upload) are not part of the folder; keep them.
+        if not quiz.key.startswith(BANK_PREFIX):
+            quiz.archived_at = quiz.archived_at or utcnow()
 
 
 def record_revision(lesson: Lesson, origin: str, author=None) -> LessonRevision:

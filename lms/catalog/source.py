@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lms.core.frontmatter import SourceError, parse, read_text
+from lms.quizzes.gift import parse_gift_file
 from lms.quizzes.markdown_format import QuizSource, parse_quiz
 
 COURSE_KEYS = {"title", "code", "program", "audience", "language", "hours", "passing_score",
@@ -230,6 +231,12 @@ def _read_modules(folder: Path, errors: list[SourceError]) -> list[ModuleSource]
                     continue
                 lesson_position += 1
                 module.lessons.append(_read_lesson(folder, file, key, lesson_position, errors))
+            except SourceError as error:
+                errors.append(error)
+        for gift_file in sorted(p for p in module_dir.iterdir() if p.is_file() and p.suffix == ".gift"
+                                and not _ignored(Path(p.name))):
+            try:
+                module.quizzes.append(parse_gift_file(gift_file))
             except SourceError as error:
                 errors.append(error)
         modules.append(module)

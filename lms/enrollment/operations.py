@@ -147,9 +147,11 @@ def _attempts_since(enrollment: Enrollment):
 def passed_quiz_ids(user_id: int, quiz_ids, enrollment: Enrollment | None = None) -> set[int]:
     if not quiz_ids:
         return set()
-    where = _attempts_since(enrollment) if enrollment is not None else [Attempt.user_id == user_id]
-    return set(db.session.scalars(select(Attempt.quiz_id).distinct().where(
-        *where, Attempt.quiz_id.in_(quiz_ids), Attempt.passed.is_(True))))
+    # The quiz's grading method (highest, last, first, average) decides; it lives with the quizzes.
+    # After a restart (renewal) only the attempts of the new round count.
+    from lms.quizzes.operations import passed_quiz_ids as by_grading_method
+
+    return by_grading_method(user_id, quiz_ids, since=enrollment.restarted_at if enrollment is not None else None)
 
 
 def average_best_score(enrollment: Enrollment, quiz_ids) -> float | None:
@@ -173,6 +175,12 @@ def study_minutes(enrollment: Enrollment) -> int:
     return int(total.total_seconds() // 60)
 
 
+def completion_quiz_ids(course) -> set[int]:
+    """The quizzes that decide completion: the course folder's, not the banks trainers upload as practice."""
+    return set(db.session.scalars(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None),
+                                                        Quiz.key.not_like("bank/%"))))
+
+
 def unmet_rules(enrollment: Enrollment) -> list[str]:
     """The completion rules not met yet: 'lessons', 'quizzes', 'min_score', 'min_study_minutes'."""
     course = enrollment.course
@@ -180,7 +188,7 @@ def unmet_rules(enrollment: Enrollment) -> list[str]:
     lesson_ids = {lesson.id for lesson in course.active_lessons()}
     if not lesson_ids or not lesson_ids <= completed_lesson_ids(enrollment):
         unmet.append("lessons")
-    quiz_ids = set(db.session.scalars(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))))
+    quiz_ids = completion_quiz_ids(course)
     if not quiz_ids <= passed_quiz_ids(enrollment.user_id, quiz_ids, enrollment):
         unmet.append("quizzes")
     if course.min_score is not None and quiz_ids and average_best_score(enrollment, quiz_ids) < course.min_score:

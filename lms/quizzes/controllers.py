@@ -1,11 +1,13 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lms.core.permissions import login_required, require
+from lms.core.db import utcnow
+from lms.core.permissions import login_required, require, wants_json
 from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
-from lms.quizzes import operations
+from lms.quizzes import operations, queries
+from lms.quizzes.forms import responses_from_form
 from lms.quizzes.models import Attempt, Quiz
 
 
@@ -17,6 +19,14 @@ def _quiz_or_404(quiz_id) -> Quiz:
     return quiz
 
 
+def _own_attempt_or_404(attempt_id) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    require(attempt.can_view(current_user))
+    return attempt
+
+
 @login_required
 def take(quiz_id):
     quiz = _quiz_or_404(quiz_id)
@@ -24,23 +34,55 @@ def take(quiz_id):
     if enrollment is None:
         flash(_("Enrol in the course before taking its quiz."), "error")
         return redirect(url_for("catalog.course", slug=quiz.course.slug))
-    left = operations.attempts_left(quiz, current_user)
-    best = operations.best_attempt(quiz, current_user)
-    return render_template("quizzes/take.html", quiz=quiz, questions=quiz.active_questions(), left=left, best=best,
-                           answers={}, errors=set())
+    now = utcnow()
+    return render_template("quizzes/take.html", quiz=quiz, now=now, count=queries.question_count(quiz),
+                           left=operations.attempts_left(quiz, current_user),
+                           running=operations.open_attempt(quiz, current_user),
+                           finished=operations.finished_attempts(quiz, current_user),
+                           grade=operations.quiz_grade(quiz, current_user))
+
+
+@login_required
+def start(quiz_id):
+    quiz = _quiz_or_404(quiz_id)
+    try:
+        attempt = operations.start_attempt(quiz, current_user)
+    except operations.QuizError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("quizzes.take", quiz_id=quiz.id), 303)
+    db.session.commit()
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
+
+
+def _sent(raw) -> bool:
+    if isinstance(raw, list):
+        return any(isinstance(r, str) and r.strip() for r in raw)
+    return bool(raw)
 
 
 @login_required
 def submit(quiz_id):
+    """One-shot submission of the whole quiz page (untimed quizzes; kept for old pages and no-JS)."""
     quiz = _quiz_or_404(quiz_id)
-    questions = quiz.active_questions()
-    responses = {q.id: request.form.getlist(f"q{q.id}") for q in questions}
-    unanswered = {q.id for q in questions if not responses[q.id]}
+    # Without a running attempt only a plain quiz (untimed, one page, free, no draw) can be sent in one go.
+    one_page = not quiz.time_limit_minutes and quiz.layout == "all" and quiz.navigation == "free" and not quiz.draw
+    running = operations.open_attempt(quiz, current_user)
+    if not one_page and running is None:
+        flash(_("Start the attempt first; the time limit runs from the start."), "error")
+        return redirect(url_for("quizzes.take", quiz_id=quiz.id), 303)
+    questions = operations.attempt_questions(running) if running is not None else quiz.active_questions()
+    request_form = request.form.copy()
+    request_form.setlist("shown", [str(q.id) for q in questions])
+    responses = responses_from_form(questions, request_form)
+    unanswered = {q.id for q in questions if q.graded and not _sent(responses.get(q.id))}
     if unanswered:
-        flash(_("Please answer every question before submitting (%(n)d left).", n=len(unanswered)), "error")
-        return render_template("quizzes/take.html", quiz=quiz, questions=questions, answers=responses,
-                               errors=unanswered, left=operations.attempts_left(quiz, current_user),
-                               best=operations.best_attempt(quiz, current_user)), 400
+        message = _("Please answer every question before submitting (%(n)d left).", n=len(unanswered))
+        if wants_json():
+            return jsonify(error="unanswered", message=message), 400
+        flash(message, "error")
+        return render_template("quizzes/one_page.html", quiz=quiz, questions=questions, answers=responses,
+                               errors=unanswered), 400
     try:
         attempt = operations.submit_attempt(quiz, current_user, responses)
     except operations.QuizError as error:
@@ -51,16 +93,99 @@ def submit(quiz_id):
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
 
 
+def _page_number(attempt) -> int:
+    raw = request.values.get("page", "")
+    return int(raw) if raw.isdigit() else (attempt.page if attempt.quiz.navigation == "sequential" else 0)
+
+
 @login_required
 def attempt(attempt_id):
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None:
+    attempt = _own_attempt_or_404(attempt_id)
+    now = utcnow()
+    if not attempt.finished:
+        if attempt.user_id != current_user.id:
+            abort(404)
+        if operations.is_overdue(attempt, now):
+            operations.finish_attempt(attempt, now)
+            db.session.commit()
+            flash(_("Time is up: your attempt was submitted with the answers saved in time."), "info")
+            return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+        try:
+            page = operations.go_to_page(attempt, _page_number(attempt))
+        except operations.QuizError as error:
+            flash(str(error), "error")
+            return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+        db.session.commit()
+        return render_template("quizzes/attempt_form.html", **queries.attempt_page(attempt, page, now))
+    return render_template("quizzes/attempt.html", **queries.review(attempt, current_user, now))
+
+
+def _save_from_request(attempt, now):
+    questions = operations.attempt_questions(attempt)
+    return operations.save_answers(attempt, responses_from_form(questions, request.form), now)
+
+
+@login_required
+def save(attempt_id):
+    """Autosave (JSON) and the no-JS "save / next / previous" buttons of the attempt page."""
+    attempt = _own_attempt_or_404(attempt_id)
+    if attempt.user_id != current_user.id:
         abort(404)
-    require(attempt.can_view(current_user))
-    if attempt.submitted_at is None:
+    now = utcnow()
+    try:
+        result = _save_from_request(attempt, now)
+    except operations.TimeUp as error:
+        db.session.rollback()
+        operations.finish_attempt(attempt, now)
+        db.session.commit()
+        if wants_json():
+            return jsonify(error="time_up", message=str(error), finished=True,
+                           review=url_for("quizzes.attempt", attempt_id=attempt.id)), 409
+        flash(str(error), "error")
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
+    except operations.QuizError as error:
+        db.session.rollback()
+        if wants_json():
+            return jsonify(error="finished", message=str(error)), 409
+        flash(str(error), "error")
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
+    if wants_json():
+        payload = jsonify(saved=sorted(q for q, state in result.items() if state == "saved"),
+                          closed=sorted(q for q, state in result.items() if state == "closed"),
+                          seconds_left=operations.seconds_left(attempt, now))
+        db.session.commit()
+        return payload
+    check = request.form.get("check", "")
+    if check.isdigit():
+        try:
+            operations.check_answer(attempt, int(check), now)
+        except operations.QuizError as error:
+            db.session.commit()  # the answers themselves are saved
+            flash(str(error), "error")
+            return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, page=_page_number(attempt)), 303)
+    db.session.commit()
+    if "finish" in request.form:
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, page=_page_number(attempt), confirm=1), 303)
+    target = request.form.get("go", "")
+    page = int(target) if target.isdigit() else _page_number(attempt)
+    flash(_("Your answers are saved."), "info")
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, page=page), 303)
+
+
+@login_required
+def finish(attempt_id):
+    attempt = _own_attempt_or_404(attempt_id)
+    if attempt.user_id != current_user.id:
         abort(404)
-    answers = {answer.question_id: answer for answer in attempt.answers}
-    enrollment = attempt.enrollment
-    return render_template("quizzes/attempt.html", attempt=attempt, quiz=attempt.quiz, answers=answers,
-                           questions=[a.question for a in sorted(attempt.answers, key=lambda a: a.question.position)],
-                           left=operations.attempts_left(attempt.quiz, current_user), enrollment=enrollment)
+    now = utcnow()
+    if not attempt.finished:
+        try:
+            if request.form.get("shown"):
+                _save_from_request(attempt, now)
+        except operations.QuizError:
+            db.session.rollback()
+        operations.finish_attempt(attempt, now)
+        db.session.commit()
+    if wants_json():
+        return jsonify(finished=True, review=url_for("quizzes.attempt", attempt_id=attempt.id))
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)

@@ -1,13 +1,19 @@
 """Quizzes, questions and attempts.
 
-`Question.answer` is the key; it never leaves the server before grading — views build
-their payloads from `public_options()`, never from the model itself.
+`Question.answer` is the key, and the `fraction`/`feedback` entries of `Question.options` are
+part of it: they never leave the server before the review rules allow — views build their
+payloads from `public_options()` / `public_choices()`, never from the model itself.
 """
 
 from lms.core.db import IdMixin, utcnow
 from lms.extensions import db
 
-QUESTION_TYPES = ("single", "multiple")
+QUESTION_TYPES = ("single", "multiple", "true-false", "short", "numeric", "matching", "ordering", "essay", "description")
+GRADING_METHODS = ("highest", "last", "first", "average")
+FEEDBACK_TIMINGS = ("immediate", "after-submit", "after-close")
+REVIEW_PARTS = ("score", "responses", "key", "feedback")
+LAYOUTS = ("all", "per-page")
+NAVIGATIONS = ("free", "sequential")
 
 
 class Quiz(IdMixin, db.Model):
@@ -26,6 +32,19 @@ class Quiz(IdMixin, db.Model):
     source_text = db.Column(db.Text)
     source_name = db.Column(db.String(200))
     archived_at = db.Column(db.DateTime)
+    # Settings beyond the foundation (issue 4).
+    opens_at = db.Column(db.DateTime)
+    closes_at = db.Column(db.DateTime)
+    grace_seconds = db.Column(db.Integer, nullable=False, default=30)
+    grading_method = db.Column(db.String(16), nullable=False, default="highest")
+    feedback_timing = db.Column(db.String(16), nullable=False, default="after-submit")
+    review = db.Column(db.JSON, nullable=False, default=lambda: list(REVIEW_PARTS))
+    layout = db.Column(db.String(16), nullable=False, default="all")
+    navigation = db.Column(db.String(16), nullable=False, default="free")
+    # None: every question; int: N at random; {"category": n}: N at random per category.
+    draw = db.Column(db.JSON)
+    # Keys of other quizzes of the course whose questions this quiz draws from (question banks).
+    banks = db.Column(db.JSON, nullable=False, default=list)
 
     course = db.relationship("Course")
     module = db.relationship("Module")
@@ -35,8 +54,22 @@ class Quiz(IdMixin, db.Model):
     def active_questions(self):
         return [q for q in self.questions if q.archived_at is None]
 
+    def bank_questions(self):
+        """Active questions of the bank quizzes this quiz draws from (same course)."""
+        if not self.banks:
+            return []
+        banks = db.session.scalars(db.select(Quiz).where(Quiz.course_id == self.course_id, Quiz.key.in_(self.banks),
+                                                         Quiz.id != self.id)).all()
+        return [q for bank in banks for q in bank.active_questions()]
+
     def can_view(self, user) -> bool:
         return self.archived_at is None and self.course.can_view(user)
+
+    def can_manage(self, user) -> bool:
+        return self.course.can_manage(user)
+
+    def is_open(self, now) -> bool:
+        return (self.opens_at is None or now >= self.opens_at) and (self.closes_at is None or now < self.closes_at)
 
 
 class Question(IdMixin, db.Model):
@@ -49,17 +82,32 @@ class Question(IdMixin, db.Model):
     type = db.Column(db.String(16), nullable=False)
     text_md = db.Column(db.Text, nullable=False)
     text_html = db.Column(db.Text, nullable=False)
-    # [{"id": "a", "md": "...", "html": "..."}]; ids are stable letters, not positions.
+    # [{"id": "a", "md": "...", "html": "...", ["fraction": 0.5, "feedback_html": "..."]}]; ids are
+    # stable letters, not positions. Matching: the left-hand items; ordering: items in the right order.
     options = db.Column(db.JSON, nullable=False, default=list)
+    # Matching only: the right-hand items [{"id", "md", "html"}], including distractors.
+    choices = db.Column(db.JSON, nullable=False, default=list)
+    # The key, by type: choice → [ids]; short → {"accepted": [{"text", "fraction", "feedback_html"}],
+    # "case": bool, "diacritics": bool}; numeric → {"values": [{"value", "tolerance", "fraction", ...}]};
+    # matching → {left id: choice id}; ordering → [ids]; essay/description → [].
     answer = db.Column(db.JSON, nullable=False, default=list)
     feedback_html = db.Column(db.Text, nullable=False, default="")
     points = db.Column(db.Numeric(6, 2), nullable=False, default=1)
+    category = db.Column(db.String(200), nullable=False, default="")
+    tags = db.Column(db.JSON, nullable=False, default=list)
     archived_at = db.Column(db.DateTime)
 
     quiz = db.relationship("Quiz", back_populates="questions")
 
+    @property
+    def graded(self) -> bool:
+        return self.type != "description"
+
     def public_options(self) -> list[dict]:
         return [{"id": option["id"], "html": option["html"]} for option in self.options]
+
+    def public_choices(self) -> list[dict]:
+        return [{"id": choice["id"], "html": choice["html"]} for choice in self.choices]
 
 
 class Attempt(IdMixin, db.Model):
@@ -70,9 +118,16 @@ class Attempt(IdMixin, db.Model):
     enrollment_id = db.Column(db.Integer, db.ForeignKey("enrollments.id", ondelete="CASCADE"), index=True)
     number = db.Column(db.Integer, nullable=False, default=1)
     started_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    # None when untimed and the quiz never closes.
+    deadline = db.Column(db.DateTime, index=True)
     submitted_at = db.Column(db.DateTime)
     score = db.Column(db.Numeric(5, 2))
     passed = db.Column(db.Boolean)
+    needs_grading = db.Column(db.Boolean, nullable=False, default=False)
+    # What this learner saw: [{"q": question id, "o": [option ids in display order], "c": [choice ids]}].
+    layout = db.Column(db.JSON, nullable=False, default=list)
+    # Sequential navigation: the furthest page reached; earlier pages are closed.
+    page = db.Column(db.Integer, nullable=False, default=0)
 
     quiz = db.relationship("Quiz")
     user = db.relationship("User")
@@ -81,8 +136,19 @@ class Attempt(IdMixin, db.Model):
 
     __table_args__ = (db.UniqueConstraint("quiz_id", "user_id", "number"),)
 
+    @property
+    def finished(self) -> bool:
+        return self.submitted_at is not None
+
+    def slots(self) -> list[dict]:
+        """The stored layout; attempts from before layouts were stored are rebuilt from their answers."""
+        if self.layout:
+            return self.layout
+        answered = sorted(self.answers, key=lambda a: (a.question.position, a.question_id))
+        return [{"q": a.question_id, "o": [], "c": []} for a in answered]
+
     def can_view(self, user) -> bool:
-        return bool(user and user.is_authenticated and (user.id == self.user_id or user.is_admin))
+        return bool(user and user.is_authenticated and (user.id == self.user_id or self.quiz.can_manage(user)))
 
 
 class AttemptAnswer(IdMixin, db.Model):
@@ -91,8 +157,15 @@ class AttemptAnswer(IdMixin, db.Model):
 
     attempt_id = db.Column(db.Integer, db.ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False, index=True)
     question_id = db.Column(db.Integer, db.ForeignKey("questions.id", ondelete="CASCADE"), nullable=False)
+    # By type: choice/ordering → [ids]; short/numeric/essay → [text]; matching → {left id: choice id}.
     response = db.Column(db.JSON, nullable=False, default=list)
     score = db.Column(db.Numeric(6, 3))
+    saved_at = db.Column(db.DateTime)
+    # Immediate feedback: the learner pressed "Check"; the answer is graded and can no longer change.
+    checked_at = db.Column(db.DateTime)
+    comment = db.Column(db.Text, nullable=False, default="")
+    graded_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    graded_at = db.Column(db.DateTime)
 
     attempt = db.relationship("Attempt", back_populates="answers")
     question = db.relationship("Question")

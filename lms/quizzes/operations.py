@@ -1,18 +1,25 @@
-"""Grading and recording quiz attempts, all on the server."""
+"""Attempts on the server: start, save each answer, finish, grade, regrade. Flush, never commit."""
 
+import datetime as dt
+import random
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.core.db import utcnow
 from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
+from lms.quizzes import grading
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
 
 
 class QuizError(ValueError):
+    pass
+
+
+class TimeUp(QuizError):
     pass
 
 
@@ -26,55 +33,359 @@ def attempts_left(quiz: Quiz, user) -> int | None:
     return max(0, quiz.max_attempts - attempts_used(quiz, user))
 
 
-def grade_question(question: Question, response: list[str]) -> Decimal:
-    """Fraction of the question's points earned, 0–1.
-
-    Single choice: all or nothing. Multiple choice: each right option chosen earns its share,
-    each wrong option chosen costs one share, never below zero (Moodle's usual weighting).
-    """
-    chosen = set(response)
-    correct = set(question.answer)
-    if question.type == "single":
-        return Decimal(1) if chosen == correct else Decimal(0)
-    valid = {option["id"] for option in question.options}
-    right = len(chosen & correct)
-    wrong = len((chosen & valid) - correct)
-    return max(Decimal(0), Decimal(right - wrong) / Decimal(len(correct)))
+def open_attempt(quiz: Quiz, user) -> Attempt | None:
+    return db.session.scalar(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id,
+                                                   Attempt.submitted_at.is_(None)).order_by(Attempt.id.desc()).limit(1))
 
 
-def submit_attempt(quiz: Quiz, user, responses: dict[int, list[str]]) -> Attempt:
-    """Grade and store one attempt. `responses` maps question id → chosen option ids."""
+def grade_question(question: Question, response) -> Decimal | None:
+    return grading.grade(question, grading.clean_response(question, response))
+
+
+# ---------------------------------------------------------------- starting
+
+def draw_layout(quiz: Quiz, rng: random.Random) -> list[dict]:
+    """The questions and option orders of one attempt: drawn and shuffled once, then stored."""
+    own = quiz.active_questions()
+    pool = own + quiz.bank_questions()
+    questions = own
+    if isinstance(quiz.draw, dict):
+        picked = []
+        for category, count in quiz.draw.items():
+            candidates = [q for q in pool if q.category == category]
+            picked += rng.sample(candidates, min(count, len(candidates)))
+        # The quiz's own questions outside the drawn categories are always asked.
+        questions = [q for q in own if q.category not in quiz.draw] + picked
+    elif isinstance(quiz.draw, int) and 0 < quiz.draw < len(pool):
+        questions = rng.sample(pool, quiz.draw)
+    elif isinstance(quiz.draw, int):
+        questions = pool
+    questions = sorted(questions, key=lambda q: (q.quiz_id != quiz.id, q.quiz_id, q.position))
+    if quiz.shuffle:
+        questions = list(questions)
+        rng.shuffle(questions)
+    layout = []
+    for question in questions:
+        options = [o["id"] for o in question.options]
+        choices = [c["id"] for c in question.choices]
+        # Ordering items always start shuffled: in key order they would give the answer away.
+        if (quiz.shuffle and question.type in ("single", "multiple", "matching")) or question.type == "ordering":
+            rng.shuffle(options)
+        if question.type == "matching":
+            rng.shuffle(choices)
+        if question.type == "ordering" and len(options) > 1 and options == [o["id"] for o in question.options]:
+            options = options[1:] + options[:1]
+        layout.append({"q": question.id, "o": options, "c": choices})
+    return layout
+
+
+def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.Random | None = None) -> Attempt:
+    """Start an attempt, or return the one already running (reload, second tab, two tabs at once)."""
+    now = now or utcnow()
     enrollment = enrollment_ops.find_enrollment(user, quiz.course)
     if enrollment is None:
         raise QuizError(_l("Enrol in the course before taking its quiz."))
-    left = attempts_left(quiz, user)
-    if left == 0:
+    running = open_attempt(quiz, user)
+    if running is not None and not is_overdue(running, now):
+        return running
+    if running is not None:
+        finish_attempt(running, now)
+    if not quiz.is_open(now):
+        raise QuizError(_l("This quiz is not open now."))
+    if attempts_left(quiz, user) == 0:
         raise QuizError(_l("You have used all your attempts for this quiz."))
-    questions = quiz.active_questions()
-    number = attempts_used(quiz, user) + 1
-    attempt = Attempt(quiz=quiz, user=user, enrollment=enrollment, number=number, submitted_at=utcnow())
-    total = earned = Decimal(0)
-    for question in questions:
-        response = [r for r in responses.get(question.id, []) if r in {o["id"] for o in question.options}]
-        fraction = grade_question(question, response)
-        attempt.answers.append(AttemptAnswer(question=question, response=response, score=fraction))
-        total += Decimal(question.points)
-        earned += Decimal(question.points) * fraction
-    attempt.score = (earned * 100 / total).quantize(Decimal("0.01")) if total else Decimal(0)
-    attempt.passed = attempt.score >= quiz.pass_mark
+    if not quiz.active_questions() and not quiz.bank_questions():
+        raise QuizError(_l("This quiz has no questions yet."))
+    deadline = now + dt.timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
+    if quiz.closes_at is not None:
+        deadline = min(deadline, quiz.closes_at) if deadline else quiz.closes_at
+    attempt = Attempt(quiz=quiz, user=user, enrollment=enrollment, number=attempts_used(quiz, user) + 1,
+                      started_at=now, deadline=deadline, layout=draw_layout(quiz, rng or random.SystemRandom()))
     try:
-        # A savepoint: two tabs submitting at once collide on (quiz, user, number) and the
-        # loser gets a clear message instead of a duplicate attempt.
+        # Two tabs starting at once collide on (quiz, user, number): the loser resumes the winner's.
         with db.session.begin_nested():
             db.session.add(attempt)
             db.session.flush()
     except IntegrityError:
-        raise QuizError(_l("This attempt was already submitted from another window.")) from None
-    if attempt.passed:
-        enrollment_ops.check_completion(enrollment)
+        db.session.expunge(attempt) if attempt in db.session else None
+        running = open_attempt(quiz, user)
+        if running is None:
+            raise QuizError(_l("This attempt was already submitted from another window.")) from None
+        return running
     return attempt
 
 
+# ---------------------------------------------------------------- while it runs
+
+def is_overdue(attempt: Attempt, now: dt.datetime) -> bool:
+    """Past the deadline plus the grace period: nothing more is accepted."""
+    return attempt.deadline is not None and now > attempt.deadline + dt.timedelta(seconds=attempt.quiz.grace_seconds)
+
+
+def seconds_left(attempt: Attempt, now: dt.datetime) -> int | None:
+    if attempt.deadline is None:
+        return None
+    return max(0, int((attempt.deadline - now).total_seconds()))
+
+
+def attempt_questions(attempt: Attempt) -> list[Question]:
+    ids = [slot["q"] for slot in attempt.slots()]
+    found = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+def pages(attempt: Attempt) -> list[list[int]]:
+    ids = [slot["q"] for slot in attempt.slots()]
+    return [[i] for i in ids] if attempt.quiz.layout == "per-page" else [ids]
+
+
+def editable_ids(attempt: Attempt) -> set[int]:
+    """Questions the learner may still change: with sequential navigation, none before the current page."""
+    all_pages = pages(attempt)
+    if attempt.quiz.navigation == "sequential":
+        return {qid for page in all_pages[attempt.page:] for qid in page}
+    return {qid for page in all_pages for qid in page}
+
+
+def go_to_page(attempt: Attempt, page: int) -> int:
+    last = len(pages(attempt)) - 1
+    page = max(0, min(page, last))
+    if attempt.quiz.navigation == "sequential":
+        if page < attempt.page:
+            raise QuizError(_l("This quiz moves forward only; earlier pages are closed."))
+        page = min(page, attempt.page + 1)
+    attempt.page = max(attempt.page, page) if attempt.quiz.navigation == "sequential" else page
+    return page
+
+
+def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = None) -> dict[int, str]:
+    """Store answers as they change. `responses` maps question id → raw response. Returns id → "saved"/"closed"."""
+    now = now or utcnow()
+    if attempt.finished:
+        raise QuizError(_l("This attempt is finished; its answers can no longer change."))
+    if is_overdue(attempt, now):
+        raise TimeUp(_l("Time is up: answers sent after the time limit are not counted."))
+    allowed = editable_ids(attempt)
+    wanted = [qid for qid in responses if qid in allowed]
+    questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(wanted)))} if wanted else {}
+    layout_ids = {slot["q"] for slot in attempt.slots()}
+    existing = {a.question_id: a for a in attempt.answers}
+    result, inserted = {}, False
+    for question_id, raw in responses.items():
+        if question_id not in layout_ids:
+            continue
+        if question_id not in allowed:
+            result[question_id] = "closed"
+            continue
+        question = questions[question_id]
+        response = grading.clean_response(question, raw)
+        answer = existing.get(question_id)
+        if answer is not None and answer.checked_at is not None:
+            result[question_id] = "closed"
+            continue
+        if answer is None:
+            answer = AttemptAnswer(question_id=question_id, response=response, saved_at=now)
+            attempt.answers.append(answer)
+            existing[question_id] = answer
+            inserted = True
+        elif answer.response != response:
+            answer.response, answer.saved_at = response, now
+        result[question_id] = "saved"
+    if not inserted:
+        db.session.flush()
+        return result
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # Another tab inserted the same answer row first: write ours over it.
+        db.session.expire(attempt, ["answers"])
+        for question_id, raw in responses.items():
+            if result.get(question_id) == "saved":
+                db.session.execute(update(AttemptAnswer).where(
+                    AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.question_id == question_id).values(
+                    response=grading.clean_response(questions[question_id], raw), saved_at=now))
+    return result
+
+
+def check_answer(attempt: Attempt, question_id: int, now: dt.datetime | None = None) -> AttemptAnswer:
+    """Immediate feedback: grade one saved answer now and freeze it (Moodle's "Check" button)."""
+    now = now or utcnow()
+    if attempt.quiz.feedback_timing != "immediate":
+        raise QuizError(_l("This quiz gives feedback after submission."))
+    if attempt.finished or is_overdue(attempt, now):
+        raise QuizError(_l("This attempt is finished; its answers can no longer change."))
+    answer = next((a for a in attempt.answers if a.question_id == question_id), None)
+    question = db.session.get(Question, question_id)
+    if question is None or question_id not in editable_ids(attempt) or question.type in ("essay", "description"):
+        raise QuizError(_l("This question cannot be checked."))
+    if answer is None or not answer.response:
+        raise QuizError(_l("Answer the question before checking it."))
+    if answer.checked_at is None:
+        answer.score, answer.checked_at = grading.grade(question, answer.response), now
+        db.session.flush()
+    return answer
+
+
+# ---------------------------------------------------------------- finishing and grading
+
+def _score(attempt: Attempt, questions: list[Question]) -> None:
+    answers = {a.question_id: a for a in attempt.answers}
+    total = earned = Decimal(0)
+    pending = False
+    for question in questions:
+        if not question.graded:
+            continue
+        answer = answers.get(question.id)
+        total += Decimal(question.points)
+        if answer is None or answer.score is None:
+            pending = pending or (answer is not None and question.type == "essay" and bool(answer.response))
+            continue
+        earned += Decimal(question.points) * Decimal(answer.score)
+    attempt.score = (earned * 100 / total).quantize(Decimal("0.01")) if total else Decimal(0)
+    attempt.needs_grading = pending
+    attempt.passed = None if pending else attempt.score >= attempt.quiz.pass_mark
+
+
+def finish_attempt(attempt: Attempt, now: dt.datetime | None = None) -> bool:
+    """Grade and close the attempt; False when another request already did (idempotent)."""
+    now = now or utcnow()
+    closed = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+                                .values(submitted_at=now).execution_options(synchronize_session=False))
+    if closed.rowcount != 1:
+        db.session.refresh(attempt)
+        return False
+    attempt.submitted_at = now
+    questions = attempt_questions(attempt)
+    answers = {a.question_id: a for a in attempt.answers}
+    for question in questions:
+        answer = answers.get(question.id)
+        if answer is None:
+            answer = AttemptAnswer(question_id=question.id, response=[] if question.type != "matching" else {})
+            attempt.answers.append(answer)
+        answer.score = grading.grade(question, answer.response)
+        if question.type == "essay" and not answer.response:
+            answer.score = Decimal(0)
+    _score(attempt, questions)
+    db.session.flush()
+    if attempt.passed:
+        enrollment_ops.check_completion(attempt.enrollment)
+    return True
+
+
+def submit_attempt(quiz: Quiz, user, responses: dict, now: dt.datetime | None = None) -> Attempt:
+    """Save the last answers and finish, starting the attempt first when none runs (untimed, no-JS form)."""
+    now = now or utcnow()
+    attempt = open_attempt(quiz, user)
+    if attempt is None:
+        if quiz.time_limit_minutes:
+            raise QuizError(_l("Start the attempt first; the time limit runs from the start."))
+        attempt = start_attempt(quiz, user, now)
+    if not is_overdue(attempt, now):
+        save_answers(attempt, responses, now)
+    if not finish_attempt(attempt, now):
+        raise QuizError(_l("This attempt was already submitted from another window."))
+    return attempt
+
+
+def grade_essay(answer: AttemptAnswer, fraction: Decimal, comment: str, grader, now=None) -> None:
+    if not Decimal(0) <= fraction <= Decimal(1):
+        raise QuizError(_l("The mark must be between 0 and the question's points."))
+    answer.score, answer.comment = fraction, comment
+    answer.graded_by_id, answer.graded_at = grader.id, now or utcnow()
+    attempt = answer.attempt
+    _score(attempt, attempt_questions(attempt))
+    db.session.flush()
+    if attempt.passed:
+        enrollment_ops.check_completion(attempt.enrollment)
+
+
+def regrade_quiz(quiz: Quiz) -> int:
+    """Grade every finished attempt again with the current key; essays keep their trainer's mark."""
+    changed = 0
+    attempts = db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.submitted_at.is_not(None)))
+    for attempt in attempts:
+        before = (attempt.score, attempt.passed)
+        questions = attempt_questions(attempt)
+        by_id = {q.id: q for q in questions}
+        for answer in attempt.answers:
+            question = by_id.get(answer.question_id)
+            if question is not None and question.type != "essay":
+                answer.score = grading.grade(question, answer.response)
+        _score(attempt, questions)
+        changed += before != (attempt.score, attempt.passed)
+        if attempt.passed:
+            enrollment_ops.check_completion(attempt.enrollment)
+    db.session.flush()
+    return changed
+
+
+def finish_overdue(now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Finish timed attempts whose learner left: past deadline + grace, never submitted."""
+    now = now or utcnow()
+    candidates = db.session.scalars(select(Attempt).where(Attempt.submitted_at.is_(None), Attempt.deadline.is_not(None),
+                                                          Attempt.deadline < now).limit(limit)).all()
+    return sum(1 for attempt in candidates if is_overdue(attempt, now) and finish_attempt(attempt, now))
+
+
+# ---------------------------------------------------------------- results
+
+def finished_attempts(quiz: Quiz, user) -> list[Attempt]:
+    return db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id,
+                                                    Attempt.submitted_at.is_not(None)).order_by(Attempt.number)).all()
+
+
+def quiz_grade(quiz: Quiz, user) -> Decimal | None:
+    """The learner's grade for the quiz by its grading method (highest, last, first, average)."""
+    scored = [a.score for a in finished_attempts(quiz, user) if a.score is not None and not a.needs_grading]
+    if not scored:
+        return None
+    return _by_method(scored, quiz.grading_method)
+
+
+def _by_method(scores: list[Decimal], method: str) -> Decimal:
+    if method == "last":
+        return scores[-1]
+    if method == "first":
+        return scores[0]
+    if method == "average":
+        return (sum(scores) / len(scores)).quantize(Decimal("0.01"))
+    return max(scores)
+
+
+def passed_quiz_ids(user_id: int, quiz_ids, since: dt.datetime | None = None) -> set[int]:
+    """Quizzes whose grade (by each quiz's grading method over graded attempts submitted since
+    `since`, when given) reaches the pass mark."""
+    where = [Attempt.user_id == user_id, Attempt.quiz_id.in_(list(quiz_ids)), Attempt.submitted_at.is_not(None),
+             Attempt.needs_grading.is_(False), Attempt.score.is_not(None)]
+    if since is not None:
+        where.append(Attempt.submitted_at >= since)
+    rows = db.session.execute(
+        select(Attempt.quiz_id, Attempt.score, Quiz.grading_method, Quiz.pass_mark).join(Quiz, Attempt.quiz_id == Quiz.id)
+        .where(*where).order_by(Attempt.number)).all()
+    scores, settings = {}, {}
+    for quiz_id, score, method, pass_mark in rows:
+        scores.setdefault(quiz_id, []).append(Decimal(score))
+        settings[quiz_id] = (method, pass_mark)
+    return {quiz_id for quiz_id, values in scores.items() if _by_method(values, settings[quiz_id][0]) >= settings[quiz_id][1]}
+
+
 def best_attempt(quiz: Quiz, user) -> Attempt | None:
-    return db.session.scalar(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
+    return db.session.scalar(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id,
+                                                   Attempt.submitted_at.is_not(None))
                              .order_by(Attempt.score.desc(), Attempt.id).limit(1))
+
+
+def review_shows(attempt: Attempt, part: str, now: dt.datetime | None = None) -> bool:
+    """May the learner see `part` (score, responses, key, feedback) of this finished attempt now?"""
+    if not attempt.finished:
+        return False
+    quiz = attempt.quiz
+    if part not in (quiz.review or []):
+        return False
+    if part in ("key", "feedback") and quiz.feedback_timing == "after-close":
+        now = now or utcnow()
+        if quiz.closes_at is None:
+            return attempts_left(quiz, attempt.user) == 0
+        return now >= quiz.closes_at
+    return True

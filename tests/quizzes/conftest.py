@@ -52,3 +52,75 @@ def learner(create_user, login, course, db_session):
     db_session.commit()
     login(user)
     return user
+
+
+ALL_TYPES = """---
+title: Mọi loại câu hỏi
+pass: 60
+attempts: 2
+{extra}
+---
+
+## Đọc kỹ trước khi làm bài
+type: description
+
+## Số định danh cá nhân có bao nhiêu chữ số?
+type: single
+- [ ] 9
+- [x] 12
+- [ ] 15
+> Gồm 12 chữ số.
+
+## Màu nào nằm giữa cam và xanh lá?
+type: multiple
+- [50%] vàng
+  > đúng một nửa
+- [-100%] đỏ
+- [50%] vàng nhạt
+- [-100%] xanh dương
+
+## Cổng Dịch vụ công quốc gia cho phép nộp hồ sơ trực tuyến.
+type: true-false
+answer: true
+
+## Tên miền của Cổng Dịch vụ công quốc gia là gì?
+type: short
+diacritics: optional
+answer: dichvucong.gov.vn | Cổng dịch vụ công | *.dichvucong.gov.vn
+
+## 15 % của 200 000 đồng là bao nhiêu đồng?
+type: numeric
+answer: 30000 ± 5 | 29000..29100
+
+## Ghép thủ tục với cơ quan giải quyết
+type: matching
+- Cấp căn cước = Công an
+- Đăng ký khai sinh = UBND cấp xã
+- = Toà án
+
+## Sắp xếp các bước nộp hồ sơ trực tuyến
+type: ordering
+1. Đăng nhập
+2. Chọn thủ tục
+3. Điền tờ khai
+4. Nộp và theo dõi
+
+## Hãy mô tả cách bạn bảo vệ mật khẩu của mình.
+type: essay
+points: 2
+"""
+
+
+@pytest.fixture()
+def all_types_course(tmp_path, create_course):
+    """The mini-course with a quiz holding every question type; `extra` adds front-matter lines."""
+
+    def make(extra=""):
+        folder = tmp_path / "mini-course"
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(FIXTURE_COURSES / "mini-course", folder)
+        (folder / "02-kiem-tra" / "quiz.md").write_text(ALL_TYPES.replace("{extra}", extra), encoding="utf-8")
+        return create_course(folder)
+
+    return make

@@ -48,14 +48,20 @@ def assert_no_key(body: str):
 
 # ---------------------------------------------------------------- the key never leaves before grading
 
-def test_quiz_page_shows_questions_without_marking_the_right_options(client, quiz, learner):
-    response = client.get(f"/quizzes/{quiz.id}")
+def test_quiz_page_shows_questions_without_marking_the_right_options(client, quiz, learner, db_session):
+    intro = client.get(f"/quizzes/{quiz.id}")
+    page = text_of(intro)
+    assert "pass mark 50%" in page and "3 attempts left" in page and "2 questions" in page
+    assert "Start the quiz" in page
+    assert attempts(db_session) == []  # looking at the quiz starts nothing
+
+    started = client.post(f"/quizzes/{quiz.id}/start")
+    response = client.get(started.headers["Location"])
     html = response.get_data(as_text=True)
 
     assert response.status_code == 200
     page = text_of(response)
     assert "Số định danh cá nhân có bao nhiêu chữ số?" in page and "Đọc mã OTP cho người gọi" in page
-    assert "pass mark 50%" in page and "3 attempts left" in page
     assert_no_key(html)
     inputs = re.findall(r"<input type=\"(?:radio|checkbox)\"[^>]*>", html)
     assert len(inputs) == 6
