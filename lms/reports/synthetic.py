@@ -10,7 +10,8 @@ SQLite), in chunks, so memory stays flat; ids are assigned here and sequences mo
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from psycopg.types.json import Json
+from sqlalchemy import JSON, func, select, text
 
 from lms.accounts.models import User
 from lms.catalog.models import Course, Lesson, Module
@@ -43,6 +44,23 @@ def _next_id(model) -> int:
     return (db.session.scalar(select(func.max(model.id))) or 0) + 1
 
 
+def _with_defaults(table, columns, rows):
+    """Add the NOT NULL columns the generator does not set, with their model defaults: COPY and
+    Core inserts bypass ORM defaults, and new columns must not break the generator."""
+    extra = [column for column in table.columns
+             if column.name not in columns and not column.nullable and not column.primary_key
+             and column.default is not None and column.server_default is None]
+    if not extra:
+        return columns, rows
+    values = []
+    for column in extra:
+        value = column.default.arg(None) if column.default.is_callable else column.default.arg
+        if isinstance(column.type, JSON) and db.session.get_bind().dialect.name == "postgresql":
+            value = Json(value)
+        values.append(value)
+    return [*columns, *(column.name for column in extra)], [(*row, *values) for row in rows]
+
+
 class _Writer:
     def __init__(self):
         self.postgres = db.session.get_bind().dialect.name == "postgresql"
@@ -51,6 +69,7 @@ class _Writer:
         if not rows:
             return
         table = model.__table__
+        columns, rows = _with_defaults(table, columns, rows)
         if self.postgres:
             raw = db.session.connection().connection.driver_connection
             with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
