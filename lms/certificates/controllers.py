@@ -13,7 +13,6 @@ from lms.certificates.serial import display
 from lms.core.files import get_store
 from lms.core.permissions import login_required, require
 from lms.core.templating import format_date
-from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
 
 
@@ -140,6 +139,7 @@ def issuer_jwks():
 def my_certificates():
     certificates = queries.mine(current_user)
     return render_template("certificates/mine.html", certificates=certificates, display=display,
+                           renewable=queries.renewable_ids(certificates),
                            base_url=current_app.config["LMS_BASE_URL"])
 
 
@@ -163,14 +163,15 @@ def my_credential(certificate_id):
 
 @login_required
 def renew(certificate_id):
-    """Start the course over to renew an expired course certificate."""
+    """Start the course (or the program's courses) over to renew an expired certificate."""
     certificate = _own(certificate_id)
     require(certificate.user_id == current_user.id)
-    enrollment = certificate.course and enrollment_ops.find_enrollment(current_user, certificate.course)
-    if certificate.status() != "expired" or enrollment is None or enrollment.completed_at is None:
-        flash(_("Only an expired course certificate can be renewed."), "error")
+    if not operations.start_renewal(certificate):
+        flash(_("This certificate cannot be renewed: it has not expired, or its renewal has already started."), "error")
         return redirect(url_for("certificates.my_certificates"), 303)
-    enrollment_ops.restart_for_renewal(enrollment)
     db.session.commit()
+    if certificate.program_id:
+        flash(_("Complete the program's courses again to receive a renewed certificate."), "success")
+        return redirect(url_for("programs.show", slug=certificate.program.slug), 303)
     flash(_("Complete the course again to receive a renewed certificate."), "success")
     return redirect(url_for("catalog.course", slug=certificate.course.slug), 303)
