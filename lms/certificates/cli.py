@@ -34,12 +34,16 @@ def check_credential(document) -> tuple[bool, list[str]]:
     except ValueError as error:
         return False, lines + [f"NOT VALID: {error}"]
     lines.append("signature: valid (signed with this deployment's key)")
+    status_entry = document.get("credentialStatus")
+    if isinstance(status_entry, dict) and status_entry.get("id"):
+        lines.append(f"published status: {status_entry['id']} (checked here against the local register instead)")
     serial = badges.serial_of(document)
     outcome, certificate = lookup(serial or "")
     if certificate is None:
         return False, lines + [f"NOT VALID: the serial {serial!r} is not in this deployment's register ({outcome})"]
     status = certificate.status()
-    lines.append(f"certificate {certificate.serial}: {status}")
+    # Offline means the register of the deployment this command runs in, not the status URL in the file.
+    lines.append(f"certificate {certificate.serial}: {status} (status from this deployment's register)")
     if status == "revoked":
         lines.append(f"  revoked: {certificate.revoked_reason}")
     elif status == "superseded":

@@ -117,6 +117,21 @@ def public_credential(serial):
     return limited or _credential_response(_found_or_404(serial))
 
 
+def public_status(serial):
+    """The credential's `credentialStatus` endpoint: its current status, never cached."""
+    limited = _rate_limited(True)
+    if limited is not None:
+        return limited
+    outcome, certificate = operations.lookup(serial)
+    if certificate is None:
+        return jsonify(outcome=outcome, status=None), 400 if outcome == "malformed" else 404
+    response = current_app.response_class(json.dumps(badges.status_list(certificate), ensure_ascii=False),
+                                          mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # wallets and verifiers fetch it from other sites
+    return response
+
+
 def _deployment_key():
     """The signing key, or a 503 that says what the operator must do (never a 500)."""
     try:
