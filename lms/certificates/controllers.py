@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lms.certificates import badges, operations, queries, signing
+from lms.certificates import badges, operations, queries, signing, vcjwt
 from lms.certificates.models import Certificate
 from lms.certificates.serial import display
 from lms.core.files import get_store
@@ -41,6 +41,8 @@ def public_view(certificate: Certificate) -> dict:
         "pdf_url": url_for("certificates.public_pdf", serial=certificate.serial) if certificate.pdf_key else None,
         "credential_url": (url_for("certificates.public_credential", serial=certificate.serial)
                            if certificate.pdf_key else None),
+        "credential_jwt_url": (url_for("certificates.public_jwt", serial=certificate.serial)
+                               if certificate.pdf_key else None),
     }
 
 
@@ -106,6 +108,16 @@ def _credential_response(certificate: Certificate):
                      as_attachment=True, download_name=f"credential-{certificate.serial}.json", max_age=0)
 
 
+def _jwt_response(certificate: Certificate):
+    """The same credential as a VC-JWT, signed on request (deterministic: the same token every time)."""
+    if not certificate.credential_json:
+        flash(_("The PDF is still being prepared. Please try again in a minute."), "info")
+        return redirect(url_for("certificates.verify", serial=display(certificate.serial)), 303)
+    token = vcjwt.encode(certificate.credential_json, _deployment_key())
+    return send_file(io.BytesIO(token.encode("ascii")), mimetype="application/jwt", as_attachment=True,
+                     download_name=f"credential-{certificate.serial}.jwt", max_age=0)
+
+
 def public_pdf(serial):
     """The PDF of a certificate, for whoever has its serial (as on the paper it is printed on)."""
     limited = _rate_limited(False)
@@ -115,6 +127,11 @@ def public_pdf(serial):
 def public_credential(serial):
     limited = _rate_limited(True)
     return limited or _credential_response(_found_or_404(serial))
+
+
+def public_jwt(serial):
+    limited = _rate_limited(True)
+    return limited or _jwt_response(_found_or_404(serial))
 
 
 def public_status(serial):
@@ -174,6 +191,11 @@ def my_pdf(certificate_id):
 @login_required
 def my_credential(certificate_id):
     return _credential_response(_own(certificate_id))
+
+
+@login_required
+def my_jwt(certificate_id):
+    return _jwt_response(_own(certificate_id))
 
 
 @login_required
