@@ -87,15 +87,19 @@ def verify_command(file):
     except UnicodeDecodeError as error:
         click.echo(f"NOT VALID: the file is not text ({error})")
         sys.exit(1)
-    if looks_like_jwt(text):
-        ok, lines = check_token(text)
-    else:
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as error:
-            click.echo(f"NOT VALID: the file is not JSON ({error}) nor a VC-JWT")
-            sys.exit(1)
-        ok, lines = check_credential(document)
+    try:
+        if looks_like_jwt(text):
+            ok, lines = check_token(text)
+        else:
+            try:
+                document = json.loads(text)
+            except json.JSONDecodeError as error:
+                click.echo(f"NOT VALID: the file is not JSON ({error}) nor a VC-JWT")
+                sys.exit(1)
+            ok, lines = check_credential(document)
+    except RuntimeError as error:  # no usable signing key here: nothing can be checked
+        click.echo(f"CANNOT CHECK: {error}")
+        sys.exit(2)
     for line in lines:
         click.echo(line)
     click.echo("VALID" if ok else "NOT VALID")
