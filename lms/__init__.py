@@ -84,7 +84,18 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_error_handlers(app)
     register_template_helpers(app)
+    _check_signing_key(app)
     return app
+
+
+def _check_signing_key(app: Flask) -> None:
+    """Say at start-up, loudly, when certificates could not be signed (they would pile up unrendered)."""
+    from lms.certificates.signing import key_problem
+
+    problem = key_problem(app.config)
+    if problem:
+        app.logger.error("%s. Certificates will not be rendered or signed until this is fixed; /healthz reports "
+                         "\"signing\": \"error\".", problem)
 
 
 def _register_models_and_tasks():

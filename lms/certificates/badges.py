@@ -51,6 +51,30 @@ def credential_url(serial: str) -> str:
     return f"{_base()}/verify/{serial}/credential.json"
 
 
+def status_url(serial: str) -> str:
+    return f"{_base()}/verify/{serial}/status.json"
+
+
+STATUS_TYPE = "1EdTechRevocationList"
+
+
+def status_list(certificate) -> dict:
+    """The public status of one credential, as a 1EdTech revocation list holding it (or nothing).
+
+    A replaced certificate (reissued after a name correction) is listed as revoked too: a verifier
+    must take the new one. Expiry is in the credential itself (`validUntil`); `status` says all of it.
+    """
+    status = certificate.status()
+    revoked = []
+    if status in ("revoked", "superseded"):
+        reason = (certificate.revoked_reason if status == "revoked"
+                  else f"Replaced by / Thay bằng {display(certificate.superseded_by.serial)}")
+        revoked.append({"id": credential_url(certificate.serial), "revoked": True, "revocationReason": reason})
+    return {"id": status_url(certificate.serial), "type": STATUS_TYPE, "issuer": issuer_id(),
+            "revokedCredentials": revoked, "credential": credential_url(certificate.serial),
+            "serial": display(certificate.serial), "status": status}
+
+
 def verify_url(serial: str) -> str:
     return f"{_base()}/verify/{display(serial)}"
 
@@ -88,6 +112,7 @@ def build(certificate) -> dict:
                             "identityType": "name"}],
             "achievement": achievement,
         },
+        "credentialStatus": {"id": status_url(certificate.serial), "type": STATUS_TYPE},
         "evidence": [{"id": verify_url(certificate.serial), "type": ["Evidence"],
                       "name": f"Số hiệu / Serial {display(certificate.serial)}"}],
     }

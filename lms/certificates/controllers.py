@@ -7,13 +7,12 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lms.certificates import badges, operations, queries, signing
+from lms.certificates import badges, operations, queries, signing, vcjwt
 from lms.certificates.models import Certificate
 from lms.certificates.serial import display
 from lms.core.files import get_store
 from lms.core.permissions import login_required, require
 from lms.core.templating import format_date
-from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
 
 
@@ -42,6 +41,8 @@ def public_view(certificate: Certificate) -> dict:
         "pdf_url": url_for("certificates.public_pdf", serial=certificate.serial) if certificate.pdf_key else None,
         "credential_url": (url_for("certificates.public_credential", serial=certificate.serial)
                            if certificate.pdf_key else None),
+        "credential_jwt_url": (url_for("certificates.public_jwt", serial=certificate.serial)
+                               if certificate.pdf_key else None),
     }
 
 
@@ -107,6 +108,16 @@ def _credential_response(certificate: Certificate):
                      as_attachment=True, download_name=f"credential-{certificate.serial}.json", max_age=0)
 
 
+def _jwt_response(certificate: Certificate):
+    """The same credential as a VC-JWT, signed on request (deterministic: the same token every time)."""
+    if not certificate.credential_json:
+        flash(_("The PDF is still being prepared. Please try again in a minute."), "info")
+        return redirect(url_for("certificates.verify", serial=display(certificate.serial)), 303)
+    token = vcjwt.encode(certificate.credential_json, _deployment_key())
+    return send_file(io.BytesIO(token.encode("ascii")), mimetype="application/jwt", as_attachment=True,
+                     download_name=f"credential-{certificate.serial}.jwt", max_age=0)
+
+
 def public_pdf(serial):
     """The PDF of a certificate, for whoever has its serial (as on the paper it is printed on)."""
     limited = _rate_limited(False)
@@ -116,6 +127,26 @@ def public_pdf(serial):
 def public_credential(serial):
     limited = _rate_limited(True)
     return limited or _credential_response(_found_or_404(serial))
+
+
+def public_jwt(serial):
+    limited = _rate_limited(True)
+    return limited or _jwt_response(_found_or_404(serial))
+
+
+def public_status(serial):
+    """The credential's `credentialStatus` endpoint: its current status, never cached."""
+    limited = _rate_limited(True)
+    if limited is not None:
+        return limited
+    outcome, certificate = operations.lookup(serial)
+    if certificate is None:
+        return jsonify(outcome=outcome, status=None), 400 if outcome == "malformed" else 404
+    response = current_app.response_class(json.dumps(badges.status_list(certificate), ensure_ascii=False),
+                                          mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # wallets and verifiers fetch it from other sites
+    return response
 
 
 def _deployment_key():
@@ -140,6 +171,7 @@ def issuer_jwks():
 def my_certificates():
     certificates = queries.mine(current_user)
     return render_template("certificates/mine.html", certificates=certificates, display=display,
+                           renewable=queries.renewable_ids(certificates),
                            base_url=current_app.config["LMS_BASE_URL"])
 
 
@@ -162,15 +194,21 @@ def my_credential(certificate_id):
 
 
 @login_required
+def my_jwt(certificate_id):
+    return _jwt_response(_own(certificate_id))
+
+
+@login_required
 def renew(certificate_id):
-    """Start the course over to renew an expired course certificate."""
+    """Start the course (or the program's courses) over to renew an expired certificate."""
     certificate = _own(certificate_id)
     require(certificate.user_id == current_user.id)
-    enrollment = certificate.course and enrollment_ops.find_enrollment(current_user, certificate.course)
-    if certificate.status() != "expired" or enrollment is None or enrollment.completed_at is None:
-        flash(_("Only an expired course certificate can be renewed."), "error")
+    if not operations.start_renewal(certificate):
+        flash(_("This certificate cannot be renewed: it has not expired, or its renewal has already started."), "error")
         return redirect(url_for("certificates.my_certificates"), 303)
-    enrollment_ops.restart_for_renewal(enrollment)
     db.session.commit()
+    if certificate.program_id:
+        flash(_("Complete the program's courses again to receive a renewed certificate."), "success")
+        return redirect(url_for("programs.show", slug=certificate.program.slug), 303)
     flash(_("Complete the course again to receive a renewed certificate."), "success")
     return redirect(url_for("catalog.course", slug=certificate.course.slug), 303)

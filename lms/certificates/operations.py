@@ -109,6 +109,38 @@ def issue_for_program(user, program) -> Certificate | None:
     return _insert(certificate, {"program_id": program.id})
 
 
+def renewal_enrollments(certificate: Certificate) -> list[Enrollment]:
+    """The completed enrollments a renewal would restart; empty when the certificate cannot be renewed
+    (not expired, not the newest of its subject, or its renewal already started)."""
+    from lms.programs.models import ProgramCourse
+
+    subject = {"program_id": certificate.program_id} if certificate.program_id else {"course_id": certificate.course_id}
+    if certificate.status() != "expired" or _latest(certificate.user_id, **subject) is not certificate:
+        return []
+    if certificate.course_id:
+        course_ids = [certificate.course_id]
+    else:
+        course_ids = list(db.session.scalars(select(ProgramCourse.course_id).where(
+            ProgramCourse.program_id == certificate.program_id)))
+    return list(db.session.scalars(select(Enrollment).where(
+        Enrollment.user_id == certificate.user_id, Enrollment.course_id.in_(course_ids),
+        Enrollment.completed_at.is_not(None))))
+
+
+def start_renewal(certificate: Certificate) -> bool:
+    """Start over what an expired certificate certified, so that completing it again issues the next generation.
+
+    A course: its enrollment restarts. A program: every completed enrollment in its courses restarts,
+    so the program is complete again only once its courses are. False when there is nothing to renew.
+    """
+    from lms.enrollment.operations import restart_for_renewal
+
+    enrollments = renewal_enrollments(certificate)
+    for enrollment in enrollments:
+        restart_for_renewal(enrollment)
+    return bool(enrollments)
+
+
 def revoke(certificate: Certificate, actor, reason: str) -> None:
     reason = nfc(reason)
     if not reason:

@@ -14,6 +14,20 @@ def mine(user) -> list[Certificate]:
                               .order_by(Certificate.issued_at.desc(), Certificate.generation.desc())).all()
 
 
+def renewable_ids(certificates: list[Certificate]) -> set[int]:
+    """The certificates whose holder may start a renewal (expired, newest of their subject, not restarted yet)."""
+    from lms.certificates.operations import renewal_enrollments
+
+    newest = {}
+    for certificate in certificates:
+        subject = (certificate.course_id, certificate.program_id)
+        if subject not in newest or certificate.generation > newest[subject].generation:
+            newest[subject] = certificate
+    # Expired first, so the enrollments are only looked up for the rare expired certificate.
+    return {certificate.id for certificate in newest.values()
+            if certificate.status() == "expired" and renewal_enrollments(certificate)}
+
+
 def register(user, locality: Locality | None = None, course_id: int | None = None, program_id: int | None = None,
              status: str | None = None):
     """The certificates `user` may see in the register, newest first, as a statement to stream.

@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
@@ -55,16 +55,39 @@ def canonical(document) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def load_private_key(path: str | None = None) -> Ed25519PrivateKey:
-    path = Path(path or current_app.config["LMS_SIGNING_KEY"])
+def key_problem(config) -> str | None:
+    """What is wrong with the configured signing key, for operators; None when it is usable.
+
+    A missing key is fine only where it is generated on first use (the embedded default, tests);
+    elsewhere certificates would pile up unsigned and unrendered, so /healthz reports it.
+    """
+    path = Path(config["LMS_SIGNING_KEY"])
     if not path.exists():
-        if not current_app.config.get("LMS_EMBEDDED") and not current_app.config.get("TESTING"):
-            raise RuntimeError(f"LMS_SIGNING_KEY: no key at {path}; create one with `flask certificates generate-key`")
-        generate_key(path)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if config.get("LMS_EMBEDDED") or config.get("TESTING"):
+            return None
+        return (f"LMS_SIGNING_KEY: no key at {path}; create one with "
+                f"`flask --app app certificates generate-key PATH` and point LMS_SIGNING_KEY to it")
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as error:
+        return f"LMS_SIGNING_KEY: cannot read {path} ({error.strerror})"
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return f"LMS_SIGNING_KEY: {path} is not an unencrypted PEM private key"
     if not isinstance(key, Ed25519PrivateKey):
-        raise RuntimeError(f"LMS_SIGNING_KEY: {path} is not an Ed25519 private key")
-    return key
+        return f"LMS_SIGNING_KEY: {path} is not an Ed25519 private key"
+    return None
+
+
+def load_private_key(path: str | None = None) -> Ed25519PrivateKey:
+    """The key; RuntimeError saying what to do when it is missing or unusable."""
+    config = current_app.config if path is None else {**current_app.config, "LMS_SIGNING_KEY": path}
+    path = Path(config["LMS_SIGNING_KEY"])
+    if not path.exists() and (config.get("LMS_EMBEDDED") or config.get("TESTING")):
+        generate_key(path)
+    problem = key_problem(config)
+    if problem:
+        raise RuntimeError(problem)
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 
 def generate_key(path: Path) -> None:

@@ -23,8 +23,12 @@ def healthz():
         db.session.rollback()
         database = "error"
     queue = _queue_status()
-    healthy = database == "ok" and queue in ("ok", "eager")
-    body = {"status": "ok" if healthy else "error", "database": database, "queue": queue}
+    # Without a usable signing key certificates are issued but never rendered: operators must see it here.
+    from lms.certificates.signing import key_problem
+
+    signing = "error" if key_problem(current_app.config) else "ok"
+    healthy = database == "ok" and queue in ("ok", "eager") and signing == "ok"
+    body = {"status": "ok" if healthy else "error", "database": database, "queue": queue, "signing": signing}
     return jsonify(body), 200 if healthy else 503
 
 

@@ -27,10 +27,22 @@ def attempts_used(quiz: Quiz, user) -> int:
     return db.session.scalar(select(func.count(Attempt.id)).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id))
 
 
+def attempts_since_restart(quiz: Quiz, user) -> int:
+    """Attempts that count against the limit: after a renewal restart, only those made since.
+
+    A learner who used every attempt before the certificate expired must be able to pass again.
+    """
+    enrollment = enrollment_ops.find_enrollment(user, quiz.course)
+    where = [Attempt.quiz_id == quiz.id, Attempt.user_id == user.id]
+    if enrollment is not None and enrollment.restarted_at is not None:
+        where.append(Attempt.started_at >= enrollment.restarted_at)
+    return db.session.scalar(select(func.count(Attempt.id)).where(*where))
+
+
 def attempts_left(quiz: Quiz, user) -> int | None:
     if not quiz.max_attempts:
         return None
-    return max(0, quiz.max_attempts - attempts_used(quiz, user))
+    return max(0, quiz.max_attempts - attempts_since_restart(quiz, user))
 
 
 def open_attempt(quiz: Quiz, user) -> Attempt | None:

@@ -1,7 +1,10 @@
 """Fixtures for the certificate tests (nothing autouse: test_worker.py runs its own app)."""
 
 import pytest
+from sqlalchemy import select
 
+from lms.certificates.models import Certificate
+from lms.certificates.tasks import issue_certificate
 from lms.core.db import utcnow
 from lms.enrollment import operations as enrollment_ops
 
@@ -23,3 +26,20 @@ def completed_enrollment(db_session):
         return enrollment
 
     return complete
+
+
+@pytest.fixture()
+def issued(db_session, create_course, create_user, completed_enrollment):
+    def issue(name="Trần Thị Hoà", locality=None):
+        user = create_user(name, locality=locality)
+        enrollment = completed_enrollment(user, create_course())
+        db_session.commit()
+        serial = issue_certificate.run(enrollment.id)
+        return db_session.scalar(select(Certificate).where(Certificate.serial == serial)), user
+
+    return issue
+
+
+@pytest.fixture()
+def admin(create_user):
+    return create_user("Phạm Quốc Bảo", roles=("admin",), audience="official")

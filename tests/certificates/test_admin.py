@@ -11,29 +11,11 @@ from sqlalchemy import select
 from lms.certificates import serial as serials
 from lms.certificates.cli import check_credential
 from lms.certificates.models import Certificate
-from lms.certificates.tasks import issue_certificate
 from lms.core.db import utcnow
 from lms.core.models import AuditEvent
 from tests.conftest import text_of
 
 pytestmark = pytest.mark.usefixtures("english")
-
-
-@pytest.fixture()
-def issued(db_session, create_course, create_user, completed_enrollment):
-    def issue(name="Trần Thị Hoà", locality=None):
-        user = create_user(name, locality=locality)
-        enrollment = completed_enrollment(user, create_course())
-        db_session.commit()
-        serial = issue_certificate.run(enrollment.id)
-        return db_session.scalar(select(Certificate).where(Certificate.serial == serial)), user
-
-    return issue
-
-
-@pytest.fixture()
-def admin(create_user):
-    return create_user("Phạm Quốc Bảo", roles=("admin",), audience="official")
 
 
 def surfaces(client, certificate):

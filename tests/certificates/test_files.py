@@ -159,6 +159,7 @@ def test_the_verify_command_reports_the_current_status(app, db_session, rendered
 @pytest.mark.skipif(not OB3.exists(), reason="the 1EdTech acceptance kit (/work/shared/acceptance) is not here")
 def test_the_credential_validates_against_the_1edtech_schema(rendered, tmp_path):
     certificate, _ = rendered
+    assert json.loads(certificate.credential_json)["credentialStatus"]["type"] == "1EdTechRevocationList"
     path = tmp_path / "credential.json"
     path.write_text(certificate.credential_json, encoding="utf-8")
     result = subprocess.run([sys.executable, str(OB3), str(path)], capture_output=True, text=True)

@@ -24,13 +24,13 @@ SERVER_ERROR = "Something went wrong on our side. Your saved work is safe; pleas
 def test_healthz_reports_database_and_eager_queue(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.is_json
-    assert response.get_json() == {"status": "ok", "database": "ok", "queue": "eager"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "queue": "eager", "signing": "ok"}
 
 
 def test_healthz_reports_a_dead_database_without_a_traceback(dead_db_app):
     response = dead_db_app.test_client().get("/healthz")
     assert response.status_code == 503 and response.is_json
-    assert response.get_json() == {"status": "error", "database": "error", "queue": "eager"}
+    assert response.get_json() == {"status": "error", "database": "error", "queue": "eager", "signing": "ok"}
     assert "Traceback" not in response.get_data(as_text=True)
 
 
