@@ -10,6 +10,10 @@ from lms.programs.forms import ProgramForm
 from lms.programs.models import Program
 
 
+def index():
+    return render_template("programs/index.html", programs=queries.all_programs())
+
+
 def show(slug):
     program = queries.by_slug(slug)
     if program is None:
