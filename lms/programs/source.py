@@ -62,7 +62,8 @@ def read_program(path: Path) -> ProgramSource:
         hours=_number(path, meta, "hours", default=0, integer=False, high=10_000),
         valid_months=_number(path, meta, "valid_months", default=None, low=1, high=600),
         certificate=bool(meta.get("certificate", True)), required=required, optional=optional,
-        optional_required=optional_required, audience=audience, requires=requires, content_hash=hashlib.sha256(path.read_bytes()).hexdigest(),
+        optional_required=optional_required, audience=audience, requires=requires,
+        content_hash=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
 
 
