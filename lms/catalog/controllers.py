@@ -42,6 +42,7 @@ def course(slug):
         lessons=lessons, next_lesson=next_lesson,
         progress=progress_by_enrollment([enrollment]).get(enrollment.id, 0) if enrollment else 0,
         can_enrol=course.can_enrol(current_user), programs=program_queries.programs_with_course(course.id),
+        prerequisites=program_queries.prerequisites_of_course(course),
     )
 
 

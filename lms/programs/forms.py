@@ -31,6 +31,12 @@ class ProgramForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+class CoursePrerequisitesForm(FlaskForm):
+    requires = TextAreaField(_l("Prerequisites: courses or programs to complete first (one per line)"),
+                             validators=[Optional()])
+    submit = SubmitField(_l("Save"))
+
+
 def audience_label(code: str) -> str:
     """The translated name of an audience code ('official' → 'Civil servants'), for templates."""
     return str(AUDIENCE_LABELS.get(code, code))

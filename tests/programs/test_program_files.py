@@ -81,3 +81,28 @@ def test_programs_are_linked_from_catalogue_nav_and_course_page(client, db_sessi
     assert "Civil servants" in text_of(client.get("/programs/lo-trinh"))
     # Searching the catalogue lists matching courses only.
     assert 'href="/programs/lo-trinh"' not in client.get("/courses?q=zzzz").get_data(as_text=True)
+
+
+def test_admin_edits_course_prerequisites_in_the_browser(client, login, db_session, create_user, create_course,
+                                                         course_copy, english):
+    first = create_course()
+    second = create_course(course_copy("khoa-b", code="KB-1", title="Khóa B"))
+    db_session.add(Program(slug="nen-tang", title="Nền tảng", hours=1))
+    db_session.flush()
+    url = f"/admin/programs/courses/{second.slug}/prerequisites"
+    login(create_user("Học Viên"))
+    assert client.get(url).status_code == 403
+    client.post("/logout")
+    login(create_user("Quản Trị", roles=("admin",)))
+    assert "Edit prerequisites" in text_of(client.get(f"/courses/{second.slug}"))
+    bad = client.post(url, data={"requires": "khong-co"})
+    assert bad.status_code == 400 and "No course or other program has these short names: khong-co" in text_of(bad)
+    response = client.post(url, data={"requires": f"{first.slug}\nnen-tang"})
+    assert response.status_code == 302
+    rows = db_session.scalars(select(Prerequisite).where(Prerequisite.course_id == second.id)).all()
+    assert {(p.requires_course_id, p.requires_program_id is not None) for p in rows} == {(first.id, False), (None, True)}
+    page = text_of(client.get(f"/courses/{second.slug}"))
+    assert "Complete first:" in page and first.title in page and "Nền tảng" in page
+    assert f"{first.slug}\nnen-tang" in client.get(url).get_data(as_text=True)
+    client.post(url, data={"requires": ""})
+    assert db_session.scalars(select(Prerequisite).where(Prerequisite.course_id == second.id)).all() == []
