@@ -9,13 +9,16 @@ from lms.core.permissions import require
 from lms.enrollment import operations as enrollment_ops
 from lms.enrollment.queries import progress_by_enrollment
 from lms.extensions import db
+from lms.programs import queries as program_queries
 from lms.quizzes.models import Quiz
 
 
 def index():
     query = request.args.get("q", "").strip()
     courses = queries.published_courses(query)
-    return render_template("catalog/index.html", courses=courses, query=query)
+    # Programs are few (a handful per province): list them above the courses, not when searching.
+    programs = [] if query else program_queries.all_programs()
+    return render_template("catalog/index.html", courses=courses, query=query, programs=programs)
 
 
 def _course_or_404(slug):
@@ -38,7 +41,8 @@ def course(slug):
         "catalog/course.html", course=course, enrollment=enrollment, done=done, quizzes=quizzes, passed=passed,
         lessons=lessons, next_lesson=next_lesson,
         progress=progress_by_enrollment([enrollment]).get(enrollment.id, 0) if enrollment else 0,
-        can_enrol=course.can_enrol(current_user),
+        can_enrol=course.can_enrol(current_user), programs=program_queries.programs_with_course(course.id),
+        prerequisites=program_queries.prerequisites_of_course(course),
     )
 
 

@@ -137,17 +137,25 @@ def render_missing_command():
 def import_programs_command(path):
     """Import every programs/*.md file under PATH (courses first). Safe to run again."""
     from lms.programs.operations import import_program
-    from lms.programs.source import find_program_files, read_program
+    from lms.programs.source import find_program_files, in_dependency_order, read_program
 
     failed = 0
+    sources = []
     for file in find_program_files(path):
         try:
-            outcome = import_program(read_program(file))
+            sources.append(read_program(file))
+        except SourceError as error:
+            failed += 1
+            click.echo(f"error: {error}", err=True)
+            click.echo(f"{'failed':9} {file.stem}")
+    for source in in_dependency_order(sources):
+        try:
+            outcome = import_program(source)
             db.session.commit()
         except SourceError as error:
             db.session.rollback()
             failed += 1
             outcome = "failed"
             click.echo(f"error: {error}", err=True)
-        click.echo(f"{outcome:9} {file.stem}")
+        click.echo(f"{outcome:9} {source.slug}")
     sys.exit(1 if failed else 0)

@@ -11,6 +11,8 @@ from lms.assignments.reminders import local_today
 from lms.core.permissions import login_required, role_required
 from lms.hours import queries
 
+PER_PAGE = 100
+
 
 def _year() -> int:
     year = request.args.get("year", type=int)
@@ -28,8 +30,13 @@ def mine():
 @role_required("manager")
 def team():
     year = _year()
-    rows = queries.team_rows(current_user, year)
     fmt = request.args.get("format")
+    if fmt not in ("csv", "xlsx"):
+        page = max(request.args.get("page", 1, type=int), 1)
+        rows = queries.team_rows(current_user, year, page=page, per_page=PER_PAGE)
+        return render_template("hours/team.html", rows=rows[:PER_PAGE], year=year, page=page,
+                               has_more=len(rows) > PER_PAGE)
+    rows = queries.team_rows(current_user, year)
     header = [_("Full name"), _("E-mail"), _("Phone"), _("Agency"), _("Position"), _("Hours in %(year)d", year=year)]
     data = [[u.full_name, u.email or "", u.phone or "", u.agency.name if u.agency else "", u.position or "", float(h)]
             for u, h in rows]
@@ -52,4 +59,3 @@ def team():
         return Response(out.getvalue(),
                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f"attachment; filename=training-hours-{year}.xlsx"})
-    return render_template("hours/team.html", rows=rows, year=year)

@@ -105,9 +105,14 @@ def people_in_scope(manager):
     return query.where(or_(*conditions)) if conditions else query.where(User.id.is_(None))
 
 
-def team_rows(manager, year: int) -> list[tuple[User, Decimal]]:
+def team_rows(manager, year: int, page: int | None = None, per_page: int = 100) -> list[tuple[User, Decimal]]:
+    """Everyone in scope (exports), or one page of them by name: then only that page's ledger is computed,
+    and one person more than `per_page` is returned when there is a next page."""
     people = people_in_scope(manager)
-    ledger = entries_for(people)
-    users = db.session.scalars(select(User).where(User.id.in_(people)).options(selectinload(User.agency))
-                               .order_by(User.full_name_folded)).all()
+    query = select(User).where(User.id.in_(people)).options(selectinload(User.agency)).order_by(
+        User.full_name_folded, User.id)
+    if page is not None:
+        query = query.offset((page - 1) * per_page).limit(per_page + 1)
+    users = db.session.scalars(query).all()
+    ledger = entries_for([u.id for u in users] if page is not None else people)
     return [(user, year_total(ledger.get(user.id, []), year)) for user in users]

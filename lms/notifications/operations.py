@@ -4,7 +4,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.core.db import utcnow
-from lms.core.outbox import enqueue
+from lms.core.outbox import enqueue, enqueue_many
 from lms.extensions import db
 from lms.notifications.models import Notification, NotificationPreference
 
@@ -36,6 +36,44 @@ def notify(user, kind: str, subject: str, body: str, dedupe_key: str, link: str 
     if notification.email_status == "pending":
         enqueue("notifications.send_email", notification_id=notification.id)
     return notification
+
+
+def notify_many(items: list[dict]) -> int:
+    """`notify` for a batch of {user, kind, subject, body, dedupe_key, link}: a constant number of
+    statements per batch (the reminder job sends tens of thousands). Keys already used are skipped;
+    returns how many notifications were made. If a concurrent caller used one of the keys in the
+    meantime, the batch falls back to `notify` one by one, which handles that race."""
+    keys = [item["dedupe_key"][:200] for item in items]
+    done = set(db.session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys))))
+    fresh, seen = [], set()
+    for item, key in zip(items, keys, strict=True):
+        if key not in done and key not in seen:
+            seen.add(key)
+            fresh.append((item, key))
+    if not fresh:
+        return 0
+    preferences = select(NotificationPreference.user_id, NotificationPreference.kind).where(
+        NotificationPreference.user_id.in_({item["user"].id for item, _key in fresh}),
+        NotificationPreference.email.is_(False))
+    opted_out = {tuple(row) for row in db.session.execute(preferences)}
+    rows = [Notification(user_id=item["user"].id, kind=item["kind"], subject=item["subject"][:255], body=item["body"],
+                         link=item.get("link"), dedupe_key=key,
+                         email_status="pending" if item["user"].email and (item["user"].id, item["kind"]) not in opted_out
+                         else "none") for item, key in fresh]
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(rows)
+            db.session.flush()
+    except IntegrityError:
+        made = 0
+        for item, _key in fresh:
+            before = db.session.scalar(select(Notification.id).where(Notification.dedupe_key == _key))
+            if before is None:
+                notify(item["user"], item["kind"], item["subject"], item["body"], _key, item.get("link"))
+                made += 1
+        return made
+    enqueue_many("notifications.send_email", [{"notification_id": n.id} for n in rows if n.email_status == "pending"])
+    return len(rows)
 
 
 def set_preferences(user, email_by_kind: dict) -> None:

@@ -6,8 +6,12 @@ from lms.core.permissions import login_required, role_required
 from lms.enrollment.operations import EnrollmentError
 from lms.extensions import db
 from lms.programs import operations, queries
-from lms.programs.forms import ProgramForm
+from lms.programs.forms import CoursePrerequisitesForm, ProgramForm
 from lms.programs.models import Program
+
+
+def index():
+    return render_template("programs/index.html", programs=queries.all_programs())
 
 
 def show(slug):
@@ -92,3 +96,29 @@ def edit(program_id=None):
     return render_template("programs/edit.html", form=form, program=program), status
 
 
+
+
+@role_required("admin")
+def course_prerequisites(slug):
+    course = queries.courses_by_slug([slug]).get(slug)
+    if course is None:
+        abort(404)
+    form = CoursePrerequisitesForm()
+    if not form.is_submitted():
+        form.requires.data = "\n".join(p.requires_course.slug if p.requires_course else p.requires_program.slug
+                                       for p in queries.prerequisites_of_course(course))
+    if form.validate_on_submit():
+        requires = _lines(form.requires.data)
+        courses, programs = queries.courses_by_slug(requires), queries.programs_by_slug(requires)
+        unknown = [s for s in requires if s not in courses and s not in programs]
+        if unknown or slug in requires:
+            form.requires.errors.append(_("No course or other program has these short names: %(names)s.",
+                                          names=", ".join(unknown or [slug])))
+        else:
+            operations.set_prerequisites(course=course, courses=[courses[s] for s in requires if s in courses],
+                                         programs=[programs[s] for s in requires if s not in courses])
+            db.session.commit()
+            flash(_("Prerequisites of “%(title)s” saved.", title=course.title), "success")
+            return redirect(url_for("catalog.course", slug=slug))
+    status = 400 if form.is_submitted() else 200
+    return render_template("programs/course_prerequisites.html", form=form, course=course), status

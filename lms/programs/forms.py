@@ -29,3 +29,14 @@ class ProgramForm(FlaskForm):
     valid_months = IntegerField(_l("Certificate valid for (months, empty: no expiry)"),
                                 validators=[Optional(), NumberRange(min=1, max=600)])
     submit = SubmitField(_l("Save"))
+
+
+class CoursePrerequisitesForm(FlaskForm):
+    requires = TextAreaField(_l("Prerequisites: courses or programs to complete first (one per line)"),
+                             validators=[Optional()])
+    submit = SubmitField(_l("Save"))
+
+
+def audience_label(code: str) -> str:
+    """The translated name of an audience code ('official' → 'Civil servants'), for templates."""
+    return str(AUDIENCE_LABELS.get(code, code))

@@ -21,12 +21,19 @@ def import_program(source: ProgramSource) -> str:
     program = db.session.scalar(select(Program).where(Program.slug == source.slug))
     if program is not None and program.source_hash == source.content_hash:
         return "unchanged"
+    required_courses = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_(source.requires)))}
+    required_programs = {p.slug: p for p in db.session.scalars(select(Program).where(
+        Program.slug.in_([s for s in source.requires if s not in required_courses])))}
+    unknown = [s for s in source.requires if s not in required_courses and s not in required_programs]
+    if unknown:
+        raise SourceError(source.path, None, f"`requires`: no course or program {', '.join(unknown)}: import it first")
     outcome = "updated" if program is not None else "created"
     if program is None:
         program = Program(slug=source.slug)
         db.session.add(program)
     program.title, program.hours, program.valid_months = source.title, source.hours, source.valid_months
     program.certificate, program.optional_required = source.certificate, source.optional_required
+    program.audience = list(source.audience)
     program.source_hash = source.content_hash
     existing = {link.course_id: link for link in program.courses}
     wanted = [(slug, True) for slug in source.required] + [(slug, False) for slug in source.optional]
@@ -43,6 +50,8 @@ def import_program(source: ProgramSource) -> str:
         if course_id not in keep:
             program.courses.remove(link)
     db.session.flush()
+    set_prerequisites(program=program, courses=[required_courses[s] for s in source.requires if s in required_courses],
+                      programs=[required_programs[s] for s in source.requires if s in required_programs])
     return outcome
 
 

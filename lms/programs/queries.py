@@ -35,3 +35,12 @@ def courses_by_slug(slugs) -> dict[str, Course]:
 
 def programs_by_slug(slugs) -> dict[str, Program]:
     return {p.slug: p for p in db.session.scalars(select(Program).where(Program.slug.in_(list(slugs))))}
+
+
+def programs_with_course(course_id: int) -> list[Program]:
+    return list(db.session.scalars(select(Program).join(ProgramCourse).where(ProgramCourse.course_id == course_id)
+                                   .order_by(Program.title)))
+
+
+def prerequisites_of_course(course) -> list[Prerequisite]:
+    return list(db.session.scalars(select(Prerequisite).where(Prerequisite.course_id == course.id)))

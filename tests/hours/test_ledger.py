@@ -81,3 +81,28 @@ def test_dashboard_shows_required_training_with_deadline_and_overdue(client, log
     login(learner)
     page = text_of(client.get("/my"))
     assert "Required training" in page and "Overdue since 31/01/2020" in page and course.title in page
+
+
+def test_manager_ledger_page_is_paginated_and_exports_everyone(client, login, db_session, create_user, create_course,
+                                                               commune, monkeypatch):
+    from lms.hours import controllers
+
+    monkeypatch.setattr(controllers, "PER_PAGE", 2)
+    course = create_course()
+    course.hours = 4
+    here = commune("26506")
+    names = ["An Một", "Bình Hai", "Châu Ba"]
+    for name in names:
+        user = create_user(name, audience="official", locality=here)
+        db_session.add(Enrollment(user_id=user.id, course_id=course.id, completed_at=datetime(2026, 3, 1)))
+    manager = create_user("Quản Lý", roles=("manager",), manager_of=here)
+    db_session.flush()
+    login(manager)
+    first = client.get("/reports/hours?year=2026").get_data(as_text=True)
+    assert "An Một" in first and "Bình Hai" in first and "Châu Ba" not in first
+    assert "page=2" in first and "page=0" not in first
+    second = client.get("/reports/hours?year=2026&page=2").get_data(as_text=True)
+    assert "Châu Ba" in second and "An Một" not in second and "page=3" not in second
+    assert "<td>4</td>" in second  # the page's own ledger is computed
+    csv_text = client.get("/reports/hours?year=2026&format=csv").get_data(as_text=True)
+    assert all(name in csv_text for name in names)
