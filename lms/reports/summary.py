@@ -36,10 +36,11 @@ def _count_if(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def refresh() -> int:
-    """Rebuild the summary; flushes, the caller commits. Returns the number of rows written."""
+def refresh(now=None) -> int:
+    """Rebuild the summary; flushes, the caller commits. Returns the number of rows written.
+    `now` (UTC) is the clock for "active" and "overdue"; tests and catch-up runs may choose it."""
     started = time.monotonic()
-    now = utcnow()
+    now = now or utcnow()
     today = local_today(now)
     if db.session.get_bind().dialect.name == "postgresql":
         # Two overlapping rebuilds would each keep the other's new rows (READ COMMITTED): take turns.
