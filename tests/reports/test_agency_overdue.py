@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from openapi_schema_validator import validate as validate_schema
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
@@ -236,7 +237,16 @@ def test_api_token_narrowed_to_an_agency(client, units, agencies, officials, db_
     assert office["total"]["enrolled"] == 1 and office["total"]["overdue_required"] == 1
     other = client.get(f"/api/v1/reports/localities/{units.A.id}", headers=headers, query_string={"agency": agencies.ub.id})
     assert other.status_code == 403 and other.get_json()["error"] == 403
-    assert client.get("/api/v1/reports/scope", headers=headers).get_json()["agency"]["code"] == "SO-TTTT"
+    scope = client.get("/api/v1/reports/scope", headers=headers).get_json()
+    assert scope["agency"]["code"] == "SO-TTTT"
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert "overdue_required" in document["components"]["schemas"]["Metrics"]["required"]
+    assert any(p["name"] == "agency" for p in document["paths"]["/reports/localities/{locality_id}"]["get"]["parameters"])
+    coverage = dict(document["components"]["schemas"]["Coverage"], components=document["components"])
+    validate_schema(data, coverage)
+    scope_schema = document["paths"]["/reports/scope"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    validate_schema(scope, dict(scope_schema, components=document["components"]))
 
 
 def test_api_locality_token_filters_by_agency_and_reports_overdue(client, units, agencies, officials, db_session):
