@@ -74,6 +74,7 @@ def _pages(app, db):
     from sqlalchemy import select
 
     from lms.accounts.models import RoleGrant, User
+    from lms.agencies.models import Agency
     from lms.localities.models import Locality
     from lms.localities.queries import find_unit, home_area
 
@@ -91,7 +92,8 @@ def _pages(app, db):
         db.session.flush()
         db.session.add(RoleGrant(user_id=admin.id, role="admin"))
         db.session.commit()
-    return [
+    department = db.session.scalar(select(Agency).where(Agency.code.like("SYN%-01")).order_by(Agency.id).limit(1))
+    pages = [
         ("home province (old 77), current", f"/reports/localities/{area.id}"),
         ("home province (old 77), recorded", f"/reports/localities/{area.id}?mode=recorded"),
         ("Ho Chi Minh City (79), current", f"/reports/localities/{city.id}"),
@@ -99,7 +101,13 @@ def _pages(app, db):
         ("old commune, recorded", f"/reports/localities/{old_commune.id}?mode=recorded"),
         ("ward 26506, current, course filter", f"/reports/localities/{ward.id}?course=1"),
         ("province, citizens, 2025-07..2025-12", f"/reports/localities/{area.id}?audience=citizen&from=2025-07&to=2025-12"),
+        ("province, program (old text value)", f"/reports/localities/{area.id}?program=officials"),
     ]
+    if department is not None:
+        pages += [("province, agency subtree (department + 3 offices)", f"/reports/localities/{area.id}?agency={department.id}"),
+                  ("province, agency subtree, recorded, 2025-07..2025-12",
+                   f"/reports/localities/{area.id}?agency={department.id}&mode=recorded&from=2025-07&to=2025-12")]
+    return pages
 
 
 def _measure(app, db, pages, runs):

@@ -10,15 +10,22 @@ api_cli = AppGroup("api", help="API tokens for the operations centre.")
 @api_cli.command("create-token")
 @click.option("--name", required=True, help="Who uses it, e.g. 'IOC Bà Rịa-Vũng Tàu'.")
 @click.option("--locality", required=True, help='Scope as "scheme/code", e.g. 2025-01/77 or 2025-07/26506.')
-def create_token_command(name, locality):
+@click.option("--agency", default=None, help="Agency code: the token then sees only that agency's people.")
+def create_token_command(name, locality, agency):
     """Create a token; it is printed once and only its hash is kept."""
+    from lms.agencies.models import Agency
     from lms.api.operations import create_token
     from lms.localities.queries import find_unit
 
     unit = find_unit(locality)
     if unit is None:
         raise click.ClickException(f"no locality {locality}")
-    token, secret = create_token(name, unit)
+    scope = None
+    if agency:
+        scope = db.session.scalar(select(Agency).where(Agency.code == agency))
+        if scope is None:
+            raise click.ClickException(f"no agency {agency}")
+    token, secret = create_token(name, unit, agency=scope)
     db.session.commit()
     click.echo(f"token {token.id} for {unit.label}:")
     click.echo(secret)

@@ -20,7 +20,9 @@ def openapi():
 
 @token_required
 def scope():
-    return jsonify(scope=_unit(g.api_token.locality))
+    agency = g.api_token.agency
+    return jsonify(scope=_unit(g.api_token.locality),
+                   agency={"id": agency.id, "code": agency.code, "name": agency.name} if agency else None)
 
 
 @token_required
@@ -33,6 +35,11 @@ def locality(locality_id):
         mode, filters = parse_filters(request.args)
     except ReportInputError as error:
         return jsonify(error=400, message=str(error)), 400
+    if g.api_token.agency is not None:
+        try:
+            filters = queries.restrict_to_agencies(filters, [g.api_token.agency])
+        except queries.ScopeError:
+            require(False)
     rows = queries.coverage(unit, mode, filters, with_targets=False)
     refreshed = summary.last_refresh()
     return jsonify(
@@ -40,5 +47,6 @@ def locality(locality_id):
         refreshed_at=refreshed.finished_at.isoformat() + "Z" if refreshed else None,
         rows=[dict(locality=_unit(row.locality), **row.as_dict()) for row in rows],
         total=queries.totals(rows).as_dict(),
-        targets=[item.as_dict() for item in queries.target_progress(unit)],
+        # Targets count everyone in the unit: not for a token narrowed to one agency.
+        targets=[] if g.api_token.agency else [item.as_dict() for item in queries.target_progress(unit)],
     )

@@ -3,7 +3,7 @@
 _METRICS = {
     "enrolled": "integer", "active_30_days": "integer", "completed": "integer", "completion_percent": "integer",
     "attempts": "integer", "passed": "integer", "pass_percent": "integer", "certificates": "integer",
-    "training_hours": "number",
+    "overdue_required": "integer", "training_hours": "number",
 }
 
 
@@ -35,7 +35,8 @@ def spec() -> dict:
                 "operationId": "getScope", "summary": "The locality this token may see",
                 "responses": {"200": {"description": "The scope", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["scope"],
-                    "properties": {"scope": {"$ref": "#/components/schemas/Locality"}}}}}},
+                    "properties": {"scope": {"$ref": "#/components/schemas/Locality"},
+                                   "agency": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Agency"}]}}}}}},
                     "401": _error("Missing, unknown or revoked token")},
             }},
             "/reports/localities/{locality_id}": {"get": {
@@ -45,7 +46,10 @@ def spec() -> dict:
                     _query("mode", "current: old units rolled up to their successors; recorded: as recorded",
                            {"type": "string", "enum": ["current", "recorded"], "default": "current"}),
                     _query("course", "Course id", {"type": "integer"}),
-                    _query("program", "Program name", {"type": "string"}),
+                    _query("program", "Program slug (an old course `program` value still works)", {"type": "string"}),
+                    _query("agency", "Agency id: its enrolments and those of every agency under it "
+                                     "(a token narrowed to an agency may only ask for that agency's subtree)",
+                           {"type": "integer"}),
                     _query("audience", "Learners' audience", {"type": "string", "enum": ["citizen", "official", "cio"]}),
                     _query("from", "First enrolment month", month),
                     _query("to", "Last enrolment month", month),
@@ -55,7 +59,7 @@ def spec() -> dict:
                         "$ref": "#/components/schemas/Coverage"}}}},
                     "400": _error("A filter value is not valid"),
                     "401": _error("Missing, unknown or revoked token"),
-                    "403": _error("The locality is outside the token's scope"),
+                    "403": _error("The locality or agency is outside the token's scope"),
                     "404": _error("No such locality"),
                 },
             }},
@@ -71,6 +75,8 @@ def spec() -> dict:
                                             "level": {"type": "string", "enum": ["province", "district", "commune"]},
                                             "code": {"type": "string"}, "name": {"type": "string"},
                                             "is_current": {"type": "boolean"}}},
+                "Agency": {"type": "object", "required": ["id", "code", "name"],
+                           "properties": {"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}}},
                 "Metrics": {"type": "object", "required": sorted(metrics), "properties": metrics},
                 "Row": {"allOf": [{"$ref": "#/components/schemas/Metrics"}, {
                     "type": "object", "required": ["locality"],

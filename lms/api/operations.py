@@ -4,14 +4,14 @@ from lms.core.db import utcnow
 from lms.extensions import db
 
 
-def create_token(name: str, locality, actor=None) -> tuple[ApiToken, str]:
+def create_token(name: str, locality, actor=None, agency=None) -> tuple[ApiToken, str]:
     """A new token; the secret is returned once and never stored."""
     secret = ApiToken.new_secret()
     token = ApiToken(name=name.strip(), token_hash=hash_token(secret), locality_id=locality.id,
-                     created_by_id=getattr(actor, "id", None))
+                     agency_id=getattr(agency, "id", None), created_by_id=getattr(actor, "id", None))
     db.session.add(token)
     db.session.flush()
-    record(actor, "api_token.create", token, locality=locality.id, name=token.name)
+    record(actor, "api_token.create", token, locality=locality.id, agency=token.agency_id, name=token.name)
     return token, secret
 
 

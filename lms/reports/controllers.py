@@ -21,16 +21,33 @@ def _bad_request(message):
     return error
 
 
+def _authorise(user, unit, filters):
+    """The filters this user may see the unit with: a locality manager as asked; a manager of
+    agencies only the people of their agencies (the agency filter is forced into their subtree)."""
+    if user.can_manage_locality(unit):
+        return filters
+    agencies = user.agency_scopes()
+    require(bool(agencies))
+    try:
+        return queries.restrict_to_agencies(filters, agencies)
+    except queries.ScopeError:
+        require(False)
+
+
+def _can_view_unit(unit) -> bool:
+    return current_user.can_manage_locality(unit) or bool(current_user.agency_scopes())
+
+
 def _load_scope(locality_id):
     unit = db.session.get(Locality, locality_id)
     if unit is None:
         abort(404)
-    require(current_user.can_manage_locality(unit))
+    require(_can_view_unit(unit))
     try:
         mode, filters = parse_filters(request.args)
     except ReportInputError as error:
         raise _bad_request(str(error)) from None
-    return unit, mode, filters
+    return unit, mode, _authorise(current_user, unit, filters)
 
 
 def _filename(unit, stem, fmt):
@@ -43,9 +60,15 @@ def index():
     if current_user.is_admin:
         home = locality_queries.home_area()
         scopes = [home] if home else scopes
-    if len(scopes) == 1:
+    agency_scopes = [] if current_user.is_admin else [
+        (agency, locality_queries.home_area() or agency.locality) for agency in current_user.agency_scopes()]
+    agency_scopes = [(agency, unit) for agency, unit in agency_scopes if unit is not None]
+    if len(scopes) == 1 and not agency_scopes:
         return redirect(url_for("reports.locality", locality_id=scopes[0].id))
-    return render_template("reports/index.html", scopes=scopes)
+    if len(agency_scopes) == 1 and not scopes:
+        agency, unit = agency_scopes[0]
+        return redirect(url_for("reports.locality", locality_id=unit.id, agency=agency.id))
+    return render_template("reports/index.html", scopes=scopes, agency_scopes=agency_scopes)
 
 
 @role_required("manager")
@@ -55,9 +78,12 @@ def locality(locality_id):
     return render_template("reports/locality.html", unit=unit, rows=rows, total=queries.totals(rows), mode=mode,
                            with_targets=any(row.targets for row in rows),
                            filters=filters, params=dict(filters.as_params(), mode=mode),
-                           progress=queries.target_progress(unit), refreshed=summary.last_refresh(),
+                           # Unit-wide people counts: not for a manager who sees one agency's people only.
+                           progress=queries.target_progress(unit) if current_user.can_manage_locality(unit) else [],
+                           refreshed=summary.last_refresh(),
                            can_drill=lambda row: row.locality.id != unit.id and row.locality.level != "commune",
-                           **filter_choices())
+                           can_view_unit=_can_view_unit, agency_required=not current_user.can_manage_locality(unit),
+                           **filter_choices(current_user))
 
 
 @role_required("manager")

@@ -22,7 +22,7 @@ from lms.core.templating import format_date
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.localities.models import Locality
-from lms.reports.queries import ReportFilter, scope_condition
+from lms.reports.queries import ReportFilter, agency_subtree_ids, program_course_ids, scope_condition
 
 # Lists above this many rows are exported by a worker instead of in the request.
 INLINE_LIMIT = 20_000
@@ -31,11 +31,12 @@ INLINE_LIMIT = 20_000
 def coverage_table(rows, total, mode: str) -> tuple[list[str], list[list]]:
     header = [_("Unit"), _("Unit code"), _("Enrolled"), _("Active in the last 30 days"), _("Completed"),
               _("Completion (%)"), _("Quiz attempts"), _("Passed (%)"), _("Average score"), _("Certificates"),
-              _("Training hours")]
+              _("Overdue required training"), _("Training hours")]
 
     def line(label, code, row):
         return [label, code, row.enrolled, row.active, row.completed, row.completion_rate, row.attempts, row.pass_rate,
-                row.average_score if row.average_score is not None else "", row.certificates, float(row.hours)]
+                row.average_score if row.average_score is not None else "", row.certificates, row.overdue,
+                float(row.hours)]
 
     body = [line(row.locality.name if row.locality.is_current else f"{row.locality.name} ({_('former unit')})",
                  f"{row.locality.scheme}/{row.locality.code}", row) for row in rows]
@@ -78,13 +79,13 @@ def xlsx_bytes(header, rows) -> bytes:
 
 def learner_header() -> list[str]:
     return [_("Full name"), _("Audience"), _("Unit as recorded"), _("Current unit"), _("Course code"), _("Enrolled on"),
-            _("Completed on"), _("Last seen on")]
+            _("Completed on"), _("Last seen on"), _("Deadline")]
 
 
 def _learner_query(scope: Locality, filters: ReportFilter):
     recorded, current = aliased(Locality), aliased(Locality)
     query = (select(User.full_name, User.audience, recorded.name, current.name, Course.code, Enrollment.enrolled_at,
-                    Enrollment.completed_at, Enrollment.last_seen_at)
+                    Enrollment.completed_at, Enrollment.last_seen_at, Enrollment.deadline)
              .join(User, User.id == Enrollment.user_id)
              .join(Course, Course.id == Enrollment.course_id)
              .join(recorded, recorded.id == Enrollment.locality_id)
@@ -93,9 +94,11 @@ def _learner_query(scope: Locality, filters: ReportFilter):
     if filters.course_id:
         query = query.where(Enrollment.course_id == filters.course_id)
     if filters.program:
-        query = query.where(Course.program == filters.program)
+        query = query.where(Enrollment.course_id.in_(program_course_ids(filters.program)))
     if filters.audience:
         query = query.where(User.audience == filters.audience)
+    if filters.agency_id:
+        query = query.where(Enrollment.agency_id.in_(agency_subtree_ids(filters.agency_id)))
     if filters.month_from:
         query = query.where(Enrollment.enrolled_at >= filters.month_from)
     if filters.month_to:
@@ -114,5 +117,6 @@ def learner_rows(scope: Locality, filters: ReportFilter):
 
     result = db.session.execute(_learner_query(scope, filters).order_by(Enrollment.id).execution_options(
         yield_per=2000, stream_results=True))
-    for name, audience, recorded, current, code, enrolled, completed, seen in result:
-        yield [name, audience, recorded, current or "", code, format_date(enrolled), format_date(completed), format_date(seen)]
+    for name, audience, recorded, current, code, enrolled, completed, seen, deadline in result:
+        yield [name, audience, recorded, current or "", code, format_date(enrolled), format_date(completed), format_date(seen),
+               format_date(deadline)]

@@ -7,12 +7,14 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms import DateField, IntegerField, SelectField
 from wtforms.validators import DataRequired, NumberRange
 
+from lms.agencies.models import Agency
 from lms.catalog.models import Course
 from lms.extensions import db
+from lms.programs.models import Program
 from lms.reports.queries import AUDIENCES, MODES, ReportFilter
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -43,17 +45,27 @@ def parse_filters(args) -> tuple[str, ReportFilter]:
     if audience is not None and audience not in AUDIENCES:
         raise ReportInputError(_("Unknown audience."))
     program = (args.get("program") or "").strip() or None
+    agency = (args.get("agency") or "").strip() or None
+    if agency is not None and (not agency.isdigit() or db.session.get(Agency, int(agency)) is None):
+        raise ReportInputError(_("Unknown agency."))
     month_from, month_to = _month(args.get("from"), "from"), _month(args.get("to"), "to")
     if month_from and month_to and month_from > month_to:
         raise ReportInputError(_("The first month must not be after the last month."))
     return mode, ReportFilter(course_id=int(course) if course else None, program=program, audience=audience,
-                              month_from=month_from, month_to=month_to)
+                              month_from=month_from, month_to=month_to, agency_id=int(agency) if agency else None)
 
 
-def filter_choices() -> dict:
+def filter_choices(user=None) -> dict:
+    """Choices of the filter form: programs as (slug, title) — old `Course.program` values that
+    are no program slug still listed — and the agencies the viewer may pick."""
     courses = db.session.scalars(select(Course).where(Course.status == "published").order_by(Course.title_folded)).all()
-    programs = sorted({course.program for course in courses if course.program})
-    return {"courses": courses, "programs": programs}
+    programs = [(p.slug, p.title) for p in db.session.scalars(select(Program).order_by(Program.title))]
+    slugs = {slug for slug, _title in programs}
+    programs += [(name, name) for name in sorted({c.program for c in courses if c.program} - slugs)]
+    query = select(Agency).order_by(Agency.path)
+    if user is not None and not user.is_admin and not user.manager_scopes():
+        query = query.where(or_(*(Agency.path.startswith(a.path) for a in user.agency_scopes()), False))
+    return {"courses": courses, "programs": programs, "agencies": db.session.scalars(query).all()}
 
 
 class TargetForm(FlaskForm):

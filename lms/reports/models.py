@@ -1,7 +1,7 @@
 """Report tables: the summary the dashboards read, per-locality targets, export jobs.
 
 `ReportSummary` is an additive fact table: rows are sums over (unit recorded, course,
-audience, month), and several rows may share a key (one per fact stream), so readers always
+audience, agency recorded, month), and several rows may share a key (one per fact stream), so readers always
 SUM. It is rebuilt as a whole by `lms.reports.summary.refresh` (Celery beat, every
 `LMS_REPORT_REFRESH_SECONDS`), which keeps the province dashboard a scan of a few thousand
 rows instead of a million enrolments.
@@ -18,6 +18,8 @@ class _SummaryColumns:
     locality_id = db.Column(db.Integer, db.ForeignKey("localities.id", ondelete="CASCADE"), nullable=False)
     course_id = db.Column(db.Integer, db.ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True)
     audience = db.Column(db.String(16), nullable=False)
+    # The learner's agency recorded at enrolment (officials; None for most residents).
+    agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
     enrolled = db.Column(db.Integer, nullable=False, default=0)
     completed = db.Column(db.Integer, nullable=False, default=0)
     active = db.Column(db.Integer, nullable=False, default=0)
@@ -29,6 +31,8 @@ class _SummaryColumns:
     passed = db.Column(db.Integer, nullable=False, default=0)
     score_sum = db.Column(db.Numeric(14, 2), nullable=False, default=0)
     certificates = db.Column(db.Integer, nullable=False, default=0)
+    # Enrolments past their deadline (Asia/Ho_Chi_Minh date at the refresh) and not completed.
+    overdue = db.Column(db.Integer, nullable=False, default=0)
 
 
 class ReportSummary(IdMixin, _SummaryColumns, db.Model):
@@ -108,4 +112,12 @@ class ReportExport(IdMixin, TimestampMixin, db.Model):
         return min(99, 100 * self.rows_done // self.rows_total) if self.rows_total else 0
 
     def can_view(self, user) -> bool:
-        return bool(user and user.is_authenticated and user.id == self.user_id and user.can_manage_locality(self.locality))
+        """Its creator, while still in scope: of the locality, or of the agency the list was narrowed to."""
+        if not (user and user.is_authenticated and user.id == self.user_id):
+            return False
+        if user.can_manage_locality(self.locality):
+            return True
+        from lms.agencies.models import Agency
+
+        agency = str((self.params or {}).get("agency") or "")
+        return agency.isdigit() and user.can_manage_agency(db.session.get(Agency, int(agency)))

@@ -11,27 +11,45 @@ commune merged into a current ward, shown as recorded).
 Numbers come from `ReportSummary` (see lms/reports/summary.py).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union
 
+from lms.agencies.models import Agency
 from lms.catalog.models import Course
 from lms.extensions import db
 from lms.localities.models import Locality
+from lms.programs.models import Program, ProgramCourse
 from lms.reports.models import LocalityTarget, ReportSummary, ReportSummaryAllTime
 
 MODES = ("current", "recorded")
 AUDIENCES = ("citizen", "official", "cio")
 METRICS = ("enrolled", "active", "completed", "hours", "attempts", "passed", "score_sum", "certificates",
-           "learners", "trained")
+           "overdue", "learners", "trained")
+
+
+def program_course_ids(program: str):
+    """Courses of a program: the Program with that slug (through ProgramCourse), or — for links
+    made before programs existed — the courses whose old `Course.program` text is that value."""
+    return union(select(ProgramCourse.course_id).join(Program, Program.id == ProgramCourse.program_id)
+                 .where(Program.slug == program),
+                 select(Course.id).where(Course.program == program))
+
+
+def agency_subtree_ids(agency_id: int):
+    """The agency and every agency under it (materialised path prefix)."""
+    path = db.session.scalar(select(Agency.path).where(Agency.id == agency_id))
+    if not path:
+        return select(Agency.id).where(Agency.id == agency_id)
+    return select(Agency.id).where(Agency.path.startswith(path))
 
 
 @dataclass(frozen=True)
 class ReportFilter:
-    """What narrows a report. `agency_id` and `deadline` are accepted for the programs and
-    assignments issue; until enrolments carry an agency and a deadline they must stay None."""
+    """What narrows a report. `program` is a Program slug (or an old `Course.program` value);
+    `agency_id` counts the enrolments recorded in that agency or any agency under it."""
 
     course_id: int | None = None
     program: str | None = None
@@ -42,6 +60,7 @@ class ReportFilter:
 
     def as_params(self) -> dict:
         params = {"course": str(self.course_id) if self.course_id else None, "program": self.program, "audience": self.audience,
+                  "agency": str(self.agency_id) if self.agency_id else None,
                   "from": self.month_from.strftime("%Y-%m") if self.month_from else None,
                   "to": self.month_to.strftime("%Y-%m") if self.month_to else None}
         return {key: value for key, value in params.items() if value}
@@ -52,15 +71,15 @@ class ReportFilter:
         return ReportSummary if self.month_from or self.month_to else ReportSummaryAllTime
 
     def apply(self, query):
-        if self.agency_id is not None:
-            raise NotImplementedError("agency filter needs enrolments with an agency")
         table = self.table
         if self.course_id:
             query = query.where(table.course_id == self.course_id)
         if self.program:
-            query = query.where(table.course_id.in_(select(Course.id).where(Course.program == self.program)))
+            query = query.where(table.course_id.in_(program_course_ids(self.program)))
         if self.audience:
             query = query.where(table.audience == self.audience)
+        if self.agency_id:
+            query = query.where(table.agency_id.in_(agency_subtree_ids(self.agency_id)))
         if self.month_from:
             query = query.where(ReportSummary.period >= self.month_from)
         if self.month_to:
@@ -79,6 +98,7 @@ class CoverageRow:
     passed: int = 0
     score_sum: Decimal = Decimal(0)
     certificates: int = 0
+    overdue: int = 0  # required training past its deadline and not completed
     learners: int = 0  # residents (citizens) reached: counted at their first enrolment
     trained: int = 0  # officials and CIOs trained: counted at their first completion
     targets: dict = field(default_factory=dict)
@@ -108,7 +128,25 @@ class CoverageRow:
         return {"enrolled": self.enrolled, "active_30_days": self.active, "completed": self.completed,
                 "completion_percent": self.completion_rate, "attempts": self.attempts, "passed": self.passed,
                 "pass_percent": self.pass_rate, "average_score": self.average_score,
-                "certificates": self.certificates, "training_hours": float(self.hours)}
+                "certificates": self.certificates, "overdue_required": self.overdue, "training_hours": float(self.hours)}
+
+
+class ScopeError(Exception):
+    """The viewer may not see this combination of unit and agency."""
+
+
+def restrict_to_agencies(filters: ReportFilter, agencies: list) -> ReportFilter:
+    """`filters` for a viewer who may only see the people of `agencies` (subtrees): an agency
+    asked for must lie in one of them; without one, a viewer with a single agency gets it.
+    Raises ScopeError otherwise (several agencies and none chosen, or one outside)."""
+    if filters.agency_id:
+        agency = db.session.get(Agency, filters.agency_id)
+        if any(scope.contains(agency) for scope in agencies):
+            return filters
+        raise ScopeError
+    if len(agencies) == 1:
+        return replace(filters, agency_id=agencies[0].id)
+    raise ScopeError
 
 
 def scope_condition(unit_alias, scope: Locality):

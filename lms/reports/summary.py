@@ -13,6 +13,8 @@ from datetime import timedelta
 from sqlalchemy import Date, case, cast, delete, func, insert, select, text
 
 from lms.accounts.models import User
+from lms.assignments.operations import overdue_clause
+from lms.assignments.reminders import local_today
 from lms.catalog.models import Course
 from lms.certificates.models import Certificate
 from lms.core.db import utcnow
@@ -34,10 +36,12 @@ def _count_if(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def refresh() -> int:
-    """Rebuild the summary; flushes, the caller commits. Returns the number of rows written."""
+def refresh(now=None) -> int:
+    """Rebuild the summary; flushes, the caller commits. Returns the number of rows written.
+    `now` (UTC) is the clock for "active" and "overdue"; tests and catch-up runs may choose it."""
     started = time.monotonic()
-    now = utcnow()
+    now = now or utcnow()
+    today = local_today(now)
     if db.session.get_bind().dialect.name == "postgresql":
         # Two overlapping rebuilds would each keep the other's new rows (READ COMMITTED): take turns.
         # EXCLUSIVE still lets dashboards read the old summary meanwhile.
@@ -50,8 +54,8 @@ def refresh() -> int:
                   .where(Enrollment.completed_at.is_not(None)).group_by(Enrollment.user_id).subquery("first_completion"))
     period = month_of(Enrollment.enrolled_at)
     enrolments = (
-        select(Enrollment.locality_id, Enrollment.course_id, User.audience, period,
-               func.count(Enrollment.id), func.count(Enrollment.completed_at),
+        select(Enrollment.locality_id, Enrollment.course_id, User.audience, Enrollment.agency_id, period,
+               func.count(Enrollment.id), func.count(Enrollment.completed_at), _count_if(overdue_clause(today)),
                _count_if(Enrollment.last_seen_at >= now - timedelta(days=ACTIVE_DAYS)),
                _count_if(Enrollment.id == first.c.first_id),
                _count_if(Enrollment.id == first_done.c.first_id),
@@ -61,41 +65,44 @@ def refresh() -> int:
         .join(first, first.c.user_id == Enrollment.user_id)
         .outerjoin(first_done, first_done.c.user_id == Enrollment.user_id)
         .where(Enrollment.locality_id.is_not(None))
-        .group_by(Enrollment.locality_id, Enrollment.course_id, User.audience, period)
+        .group_by(Enrollment.locality_id, Enrollment.course_id, User.audience, Enrollment.agency_id, period)
     )
     db.session.execute(insert(ReportSummary).from_select(
-        ["locality_id", "course_id", "audience", "period", "enrolled", "completed", "active", "learners", "trained",
-         "hours"], enrolments))
+        ["locality_id", "course_id", "audience", "agency_id", "period", "enrolled", "completed", "overdue", "active",
+         "learners", "trained", "hours"], enrolments))
 
     attempts = (
-        select(Enrollment.locality_id, Enrollment.course_id, User.audience, period,
+        select(Enrollment.locality_id, Enrollment.course_id, User.audience, Enrollment.agency_id, period,
                func.count(Attempt.id), _count_if(Attempt.passed.is_(True)), func.coalesce(func.sum(Attempt.score), 0))
         .join(Enrollment, Enrollment.id == Attempt.enrollment_id)
         .join(User, User.id == Enrollment.user_id)
         .where(Attempt.submitted_at.is_not(None), Enrollment.locality_id.is_not(None))
-        .group_by(Enrollment.locality_id, Enrollment.course_id, User.audience, period)
+        .group_by(Enrollment.locality_id, Enrollment.course_id, User.audience, Enrollment.agency_id, period)
     )
     db.session.execute(insert(ReportSummary).from_select(
-        ["locality_id", "course_id", "audience", "period", "attempts", "passed", "score_sum"], attempts))
+        ["locality_id", "course_id", "audience", "agency_id", "period", "attempts", "passed", "score_sum"], attempts))
 
     issued = month_of(Certificate.issued_at)
     certificates = (
-        select(Certificate.locality_id, Certificate.course_id, User.audience, issued, func.count(Certificate.id))
+        select(Certificate.locality_id, Certificate.course_id, User.audience, Enrollment.agency_id, issued,
+               func.count(Certificate.id))
         .join(User, User.id == Certificate.user_id)
+        # The agency of the enrolment the certificate came from (none for a certificate without one).
+        .outerjoin(Enrollment, Enrollment.id == Certificate.enrollment_id)
         .where(Certificate.revoked_at.is_(None), Certificate.locality_id.is_not(None))
-        .group_by(Certificate.locality_id, Certificate.course_id, User.audience, issued)
+        .group_by(Certificate.locality_id, Certificate.course_id, User.audience, Enrollment.agency_id, issued)
     )
     db.session.execute(insert(ReportSummary).from_select(
-        ["locality_id", "course_id", "audience", "period", "certificates"], certificates))
+        ["locality_id", "course_id", "audience", "agency_id", "period", "certificates"], certificates))
 
-    sums = ["enrolled", "completed", "active", "learners", "trained", "hours", "attempts", "passed", "score_sum",
+    sums = ["enrolled", "completed", "overdue", "active", "learners", "trained", "hours", "attempts", "passed", "score_sum",
             "certificates"]
     db.session.execute(delete(ReportSummaryAllTime))
     db.session.execute(insert(ReportSummaryAllTime).from_select(
-        ["locality_id", "course_id", "audience", *sums],
-        select(ReportSummary.locality_id, ReportSummary.course_id, ReportSummary.audience,
+        ["locality_id", "course_id", "audience", "agency_id", *sums],
+        select(ReportSummary.locality_id, ReportSummary.course_id, ReportSummary.audience, ReportSummary.agency_id,
                *(func.sum(getattr(ReportSummary, name)) for name in sums))
-        .group_by(ReportSummary.locality_id, ReportSummary.course_id, ReportSummary.audience)))
+        .group_by(ReportSummary.locality_id, ReportSummary.course_id, ReportSummary.audience, ReportSummary.agency_id)))
     if db.session.get_bind().dialect.name == "postgresql":
         # Fresh statistics, or the planner guesses the sizes of the tables it just refilled.
         db.session.execute(text("ANALYZE report_summary"))

@@ -3,7 +3,9 @@
 Learners with Vietnamese names (NFC, with diacritics) live in the current communes of the
 home area (80 %) and elsewhere in the country (20 %); a quarter of the enrolments made before
 1/7/2025 are recorded at the old 2025-01 commune, as the foundation does. Enrolments carry
-progress, quiz attempts and certificates. Rows go in by PostgreSQL COPY (executemany on
+progress, quiz attempts and certificates. Civil servants belong to synthetic agencies (departments
+with offices, and people's committees), recorded on their enrolments; a third of their enrolments
+are assigned with a deadline (some past). Rows go in by PostgreSQL COPY (executemany on
 SQLite), in chunks, so memory stays flat; ids are assigned here and sequences moved after.
 """
 
@@ -14,6 +16,7 @@ from psycopg.types.json import Json
 from sqlalchemy import JSON, func, select, text
 
 from lms.accounts.models import User
+from lms.agencies.models import Agency
 from lms.catalog.models import Course, Lesson, Module
 from lms.certificates.models import Certificate
 from lms.core.db import utcnow
@@ -127,6 +130,28 @@ def _places(rng):
     return home, elsewhere, old
 
 
+def _agencies(seed) -> list[int]:
+    """Five departments with three offices each and ten committees (created once per seed)."""
+    from lms.agencies.operations import save_agency
+
+    ids = []
+    for number in range(1, 16):
+        code = f"SYN{seed}-{number:02d}"
+        agency = db.session.scalar(select(Agency).where(Agency.code == code))
+        if agency is None:
+            kind = "department" if number <= 5 else "committee"
+            agency = save_agency(None, code=code, name=f"{'Sở' if kind == 'department' else 'UBND'} thử nghiệm {number}",
+                                 kind=kind)
+        ids.append(agency.id)
+        for office in range(1, 4) if number <= 5 else ():
+            office_code = f"{code}-{office}"
+            child = db.session.scalar(select(Agency).where(Agency.code == office_code))
+            if child is None:
+                child = save_agency(None, code=office_code, name=f"Phòng {office} – {agency.name}", kind="office", parent=agency)
+            ids.append(child.id)
+    return ids
+
+
 def generate(users=2000, enrollments=10000, progress_per_enrollment=5, seed=2025, echo=print) -> dict:
     rng = random.Random(seed)
     writer = _Writer()
@@ -135,24 +160,26 @@ def generate(users=2000, enrollments=10000, progress_per_enrollment=5, seed=2025
                for c in courses}
     quizzes = dict(db.session.execute(select(Quiz.course_id, Quiz.id).where(Quiz.course_id.in_([c.id for c in courses]))).all())
     home, elsewhere, old = _places(rng)
+    agencies = _agencies(seed)
     db.session.commit()
     now = utcnow()
     span = (now - START).total_seconds()
 
     user_id = first_user = _next_id(User)
-    people = []  # (id, current commune, name) — 100k small tuples, fine in memory
+    people = []  # (id, current commune, name, agency) — 100k small tuples, fine in memory
     for start in range(0, users, CHUNK):
         rows = []
         for _ in range(min(CHUNK, users - start)):
             name = _name(rng)
             place = rng.choice(home) if rng.random() < 0.8 else rng.choice(elsewhere)
             audience = "citizen" if rng.random() < 0.75 else rng.choice(["official", "official", "cio"])
+            agency = rng.choice(agencies) if audience != "citizen" else None
             rows.append((user_id, name, fold(name), f"syn{seed}-{user_id}@synthetic.invalid", "!", audience, place,
-                         True, 1, START))
-            people.append((user_id, place, name))
+                         agency, True, 1, START))
+            people.append((user_id, place, name, agency))
             user_id += 1
         writer.write(User, ["id", "full_name", "full_name_folded", "email", "password_hash", "audience", "locality_id",
-                            "is_active", "session_version", "created_at"], rows)
+                            "agency_id", "is_active", "session_version", "created_at"], rows)
         db.session.commit()
     echo(f"users: {users}")
 
@@ -163,8 +190,8 @@ def generate(users=2000, enrollments=10000, progress_per_enrollment=5, seed=2025
     course_by_id = {c.id: c for c in courses}
 
     def flush():
-        writer.write(Enrollment, ["id", "user_id", "course_id", "source", "locality_id", "enrolled_at", "completed_at",
-                                  "last_seen_at"], batch[Enrollment])
+        writer.write(Enrollment, ["id", "user_id", "course_id", "source", "locality_id", "agency_id", "enrolled_at",
+                                  "completed_at", "last_seen_at", "deadline"], batch[Enrollment])
         writer.write(LessonProgress, ["id", "enrollment_id", "lesson_id", "first_seen_at", "completed_at"],
                      batch[LessonProgress])
         writer.write(Attempt, ["id", "quiz_id", "user_id", "enrollment_id", "number", "started_at", "submitted_at", "score",
@@ -178,7 +205,7 @@ def generate(users=2000, enrollments=10000, progress_per_enrollment=5, seed=2025
             rows.clear()
 
     made = 0
-    for uid, place, name in people:
+    for uid, place, name, agency in people:
         if made >= enrollments:
             break
         for course in rng.sample(courses, min(per_user, enrollments - made)):
@@ -195,7 +222,10 @@ def generate(users=2000, enrollments=10000, progress_per_enrollment=5, seed=2025
             if completed and completed > now:
                 completed = None
             last_seen = min(now, enrolled + timedelta(days=rng.randint(0, 300))) if seen else None
-            batch[Enrollment].append((eid, uid, course.id, "self", recorded, enrolled, completed, last_seen))
+            assigned = agency is not None and rng.random() < 0.33
+            deadline = (enrolled + timedelta(days=90)).date() if assigned else None
+            batch[Enrollment].append((eid, uid, course.id, "assigned" if assigned else "self", recorded, agency, enrolled,
+                                      completed, last_seen, deadline))
             for position in range(seen):
                 batch[LessonProgress].append((ids[LessonProgress], eid, course_lessons[position],
                                               enrolled + timedelta(hours=position), enrolled + timedelta(hours=position)))

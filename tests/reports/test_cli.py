@@ -39,3 +39,17 @@ def test_api_create_token_prints_it_once_and_stores_a_hash(app, db_session, comm
     assert "revoked" in app.test_cli_runner().invoke(args=["api", "revoke-token", str(token.id)]).output
     bad = app.test_cli_runner().invoke(args=["api", "create-token", "--name", "x", "--locality", "2025-07/00000"])
     assert bad.exit_code == 1 and "no locality" in bad.output
+
+
+def test_api_create_token_narrowed_to_an_agency(app, db_session, commune):
+    from lms.agencies.operations import save_agency
+
+    save_agency(None, code="SO-TTTT", name="Sở Thông tin và Truyền thông", kind="department")
+    db_session.commit()
+    runner = app.test_cli_runner()
+    unknown = runner.invoke(args=["api", "create-token", "--name", "Sở", "--locality", "2025-01/77", "--agency", "NOPE"])
+    assert unknown.exit_code != 0 and "no agency NOPE" in unknown.output
+    result = runner.invoke(args=["api", "create-token", "--name", "Sở", "--locality", "2025-01/77", "--agency", "SO-TTTT"])
+    assert result.exit_code == 0, result.output
+    token = db_session.scalar(select(ApiToken).order_by(ApiToken.id.desc()))
+    assert token.agency.code == "SO-TTTT" and token.locality.code == "77"

@@ -34,3 +34,21 @@ def test_synthetic_province_is_realistic_and_adds_up(db_session):
         assert total.certificates == db_session.scalar(
             select(func.count(Certificate.id)).join(Locality, Locality.id == Certificate.locality_id)
             .where(queries.scope_condition(Locality, area)))
+
+
+def test_synthetic_agencies_and_deadlines_add_up(db_session):
+    from lms.agencies.models import Agency
+    from lms.assignments.operations import overdue_clause
+    from lms.assignments.reminders import local_today
+
+    generate(users=80, enrollments=400, progress_per_enrollment=5, seed=8, echo=lambda *_: None)
+    refresh()
+    area = home_area()
+    in_area = (select(func.count(Enrollment.id)).join(Locality, Locality.id == Enrollment.locality_id)
+               .where(queries.scope_condition(Locality, area)))
+    total = queries.totals(queries.coverage(area, "current"))
+    assert total.overdue == db_session.scalar(in_area.where(overdue_clause(local_today()))) > 0
+    department = db_session.scalar(select(Agency).where(Agency.code == "SYN8-01"))
+    subtree = select(Agency.id).where(Agency.path.startswith(department.path))
+    filtered = queries.totals(queries.coverage(area, "recorded", queries.ReportFilter(agency_id=department.id)))
+    assert filtered.enrolled == db_session.scalar(in_area.where(Enrollment.agency_id.in_(subtree))) > 0
