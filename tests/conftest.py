@@ -22,6 +22,9 @@ from lms.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_COURSES = Path(__file__).parent / "fixtures" / "courses"
+# Outside material to test against: ../shared/acceptance beside the project (CI), or where
+# LMS_ACCEPTANCE_DIR points; conformance tests skip cleanly when it is absent.
+ACCEPTANCE = Path(os.environ.get("LMS_ACCEPTANCE_DIR") or ROOT.parent / "shared" / "acceptance")
 TEST_DB_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
 _TMP = tempfile.mkdtemp(prefix="lms-tests-")
 

@@ -1,15 +1,13 @@
 """GIFT and Aiken parse results compared with Moodle's own parser (the acceptance kit), when it is present."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from lms.quizzes import aiken, gift
+from tests.conftest import ACCEPTANCE
 
-KIT = Path(__file__).resolve().parents[2].parent / "shared" / "acceptance"
-if not KIT.is_dir():
-    KIT = Path("/work/shared/acceptance")
+KIT = ACCEPTANCE
 pytestmark = pytest.mark.skipif(not (KIT / "gift").is_dir(), reason="acceptance kit not present")
 
 
