@@ -109,38 +109,31 @@ def _errors():
     }
 
 
-@role_required("admin")
-def revoke(certificate_id):
+def _change_status(certificate_id, prefix: str, change, done_message: str):
+    """Revoke or restore: both take a reason, are audited by the operation, and answer alike."""
     certificate = _load(certificate_id)
     require(certificate.can_manage(current_user))
-    form = ReasonForm(prefix="revoke")
+    form = ReasonForm(prefix=prefix)
     if not form.validate_on_submit():
-        return _detail(certificate, 400, revoke_form=form)
+        return _detail(certificate, 400, **{f"{prefix}_form": form})
     try:
-        operations.revoke(certificate, current_user, form.reason.data)
+        change(certificate, current_user, form.reason.data)
     except operations.CertificateError as error:
         flash(_errors()[str(error)], "error")
-        return _detail(certificate, 400, revoke_form=form)
+        return _detail(certificate, 400, **{f"{prefix}_form": form})
     db.session.commit()
-    flash(_("Certificate %(serial)s is revoked.", serial=display(certificate.serial)), "success")
+    flash(done_message % {"serial": display(certificate.serial)}, "success")
     return redirect(url_for("certificates.admin_detail", certificate_id=certificate.id), 303)
+
+
+@role_required("admin")
+def revoke(certificate_id):
+    return _change_status(certificate_id, "revoke", operations.revoke, _("Certificate %(serial)s is revoked."))
 
 
 @role_required("admin")
 def restore(certificate_id):
-    certificate = _load(certificate_id)
-    require(certificate.can_manage(current_user))
-    form = ReasonForm(prefix="restore")
-    if not form.validate_on_submit():
-        return _detail(certificate, 400, restore_form=form)
-    try:
-        operations.restore(certificate, current_user, form.reason.data)
-    except operations.CertificateError as error:
-        flash(_errors()[str(error)], "error")
-        return _detail(certificate, 400, restore_form=form)
-    db.session.commit()
-    flash(_("Certificate %(serial)s is valid again.", serial=display(certificate.serial)), "success")
-    return redirect(url_for("certificates.admin_detail", certificate_id=certificate.id), 303)
+    return _change_status(certificate_id, "restore", operations.restore, _("Certificate %(serial)s is valid again."))
 
 
 @role_required("admin")
