@@ -22,7 +22,7 @@ from lms.core.templating import format_date
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.localities.models import Locality
-from lms.reports.queries import ReportFilter, agency_subtree_ids, program_course_ids, scope_condition
+from lms.reports.queries import ReportFilter, scope_condition
 
 # Lists above this many rows are exported by a worker instead of in the request.
 INLINE_LIMIT = 20_000
@@ -91,14 +91,7 @@ def _learner_query(scope: Locality, filters: ReportFilter):
              .join(recorded, recorded.id == Enrollment.locality_id)
              .outerjoin(current, current.id == recorded.current_id)
              .where(scope_condition(recorded, scope)))
-    if filters.course_id:
-        query = query.where(Enrollment.course_id == filters.course_id)
-    if filters.program:
-        query = query.where(Enrollment.course_id.in_(program_course_ids(filters.program)))
-    if filters.audience:
-        query = query.where(User.audience == filters.audience)
-    if filters.agency_id:
-        query = query.where(Enrollment.agency_id.in_(agency_subtree_ids(filters.agency_id)))
+    query = filters.narrow(query, Enrollment.course_id, User.audience, Enrollment.agency_id)
     if filters.month_from:
         query = query.where(Enrollment.enrolled_at >= filters.month_from)
     if filters.month_to:

@@ -70,16 +70,22 @@ class ReportFilter:
         """The summary to read: by month only when a month range asks for it."""
         return ReportSummary if self.month_from or self.month_to else ReportSummaryAllTime
 
+    def narrow(self, query, course_id, audience, agency_id):
+        """Course, program, audience and agency conditions on the given columns: the one place
+        these filters are defined, for the summary tables and for live queries alike."""
+        if self.course_id:
+            query = query.where(course_id == self.course_id)
+        if self.program:
+            query = query.where(course_id.in_(program_course_ids(self.program)))
+        if self.audience:
+            query = query.where(audience == self.audience)
+        if self.agency_id:
+            query = query.where(agency_id.in_(agency_subtree_ids(self.agency_id)))
+        return query
+
     def apply(self, query):
         table = self.table
-        if self.course_id:
-            query = query.where(table.course_id == self.course_id)
-        if self.program:
-            query = query.where(table.course_id.in_(program_course_ids(self.program)))
-        if self.audience:
-            query = query.where(table.audience == self.audience)
-        if self.agency_id:
-            query = query.where(table.agency_id.in_(agency_subtree_ids(self.agency_id)))
+        query = self.narrow(query, table.course_id, table.audience, table.agency_id)
         if self.month_from:
             query = query.where(ReportSummary.period >= self.month_from)
         if self.month_to:
