@@ -19,8 +19,12 @@ def _quiz_or_404(quiz_id) -> Quiz:
     return quiz
 
 
-def _own_attempt_or_404(attempt_id) -> Attempt:
-    attempt = db.session.get(Attempt, attempt_id)
+def _own_attempt_or_404(attempt_id, lock: str | None = None) -> Attempt:
+    """The attempt, if this user may see it; `lock` "save" or "submit" locks it (operations.lock_attempt)."""
+    if lock is None:
+        attempt = db.session.get(Attempt, attempt_id)
+    else:
+        attempt = operations.lock_attempt(attempt_id, for_submission=lock == "submit")
     if attempt is None:
         abort(404)
     require(attempt.can_view(current_user))
@@ -109,26 +113,27 @@ def attempt(attempt_id):
             operations.finish_attempt(attempt, now)
             db.session.commit()
             flash(_("Time is up: your attempt was submitted with the answers saved in time."), "info")
-            return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+            return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
         try:
             page = operations.go_to_page(attempt, _page_number(attempt))
         except operations.QuizError as error:
             flash(str(error), "error")
-            return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+            return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
         db.session.commit()
         return render_template("quizzes/attempt_form.html", **queries.attempt_page(attempt, page, now))
     return render_template("quizzes/attempt.html", **queries.review(attempt, current_user, now))
 
 
 def _save_from_request(attempt, now):
-    questions = operations.attempt_questions(attempt)
-    return operations.save_answers(attempt, responses_from_form(questions, request.form), now)
+    shown = [int(v) for v in request.form.getlist("shown") if v.isdigit()]
+    questions = operations.answerable_questions(attempt, shown)
+    return operations.save_answers(attempt, responses_from_form(questions.values(), request.form), now, questions)
 
 
 @login_required
 def save(attempt_id):
     """Autosave (JSON) and the no-JS "save / next / previous" buttons of the attempt page."""
-    attempt = _own_attempt_or_404(attempt_id)
+    attempt = _own_attempt_or_404(attempt_id, lock="save")
     if attempt.user_id != current_user.id:
         abort(404)
     now = utcnow()
@@ -140,15 +145,15 @@ def save(attempt_id):
         db.session.commit()
         if wants_json():
             return jsonify(error="time_up", message=str(error), finished=True,
-                           review=url_for("quizzes.attempt", attempt_id=attempt.id)), 409
+                           review=url_for("quizzes.attempt", attempt_id=attempt_id)), 409
         flash(str(error), "error")
-        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
     except operations.QuizError as error:
         db.session.rollback()
         if wants_json():
             return jsonify(error="finished", message=str(error)), 409
         flash(str(error), "error")
-        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
     if wants_json():
         payload = jsonify(saved=sorted(q for q, state in result.items() if state == "saved"),
                           closed=sorted(q for q, state in result.items() if state == "closed"),
@@ -162,19 +167,19 @@ def save(attempt_id):
         except operations.QuizError as error:
             db.session.commit()  # the answers themselves are saved
             flash(str(error), "error")
-            return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, page=_page_number(attempt)), 303)
+            return redirect(url_for("quizzes.attempt", attempt_id=attempt_id, page=_page_number(attempt)), 303)
     db.session.commit()
     if "finish" in request.form:
-        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, page=_page_number(attempt), confirm=1), 303)
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt_id, page=_page_number(attempt), confirm=1), 303)
     target = request.form.get("go", "")
     page = int(target) if target.isdigit() else _page_number(attempt)
     flash(_("Your answers are saved."), "info")
-    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, page=page), 303)
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt_id, page=page), 303)
 
 
 @login_required
 def finish(attempt_id):
-    attempt = _own_attempt_or_404(attempt_id)
+    attempt = _own_attempt_or_404(attempt_id, lock="submit")
     if attempt.user_id != current_user.id:
         abort(404)
     now = utcnow()
@@ -187,5 +192,5 @@ def finish(attempt_id):
         operations.finish_attempt(attempt, now)
         db.session.commit()
     if wants_json():
-        return jsonify(finished=True, review=url_for("quizzes.attempt", attempt_id=attempt.id))
-    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
+        return jsonify(finished=True, review=url_for("quizzes.attempt", attempt_id=attempt_id))
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)

@@ -7,8 +7,10 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.core.db import utcnow
+from lms.core.db import upsert, utcnow
 from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
 from lms.quizzes import grading
@@ -129,6 +131,19 @@ def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.
 
 # ---------------------------------------------------------------- while it runs
 
+def lock_attempt(attempt_id: int, for_submission: bool = False) -> Attempt | None:
+    """Load an attempt (with its quiz) and lock its row until the transaction ends.
+
+    Saves take a shared lock, submissions an exclusive one: a submission waits for saves in
+    flight and grades what they stored; a save arriving during a submission waits, then finds the
+    attempt finished and is refused. Nothing is graded without the answer that was being saved.
+    (SQLite has no row locks; it serialises writers on the whole database instead.)
+    """
+    lock = {"of": Attempt, "key_share": True} if for_submission else {"of": Attempt, "read": True}
+    return db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.quiz)], with_for_update=lock,
+                          populate_existing=True)
+
+
 def is_overdue(attempt: Attempt, now: dt.datetime) -> bool:
     """Past the deadline plus the grace period: nothing more is accepted."""
     return attempt.deadline is not None and now > attempt.deadline + dt.timedelta(seconds=attempt.quiz.grace_seconds)
@@ -170,53 +185,47 @@ def go_to_page(attempt: Attempt, page: int) -> int:
     return page
 
 
-def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = None) -> dict[int, str]:
-    """Store answers as they change. `responses` maps question id → raw response. Returns id → "saved"/"closed"."""
+def answerable_questions(attempt: Attempt, ids) -> dict[int, object]:
+    """What reading and cleaning a response needs (id, type, option and choice ids) of the attempt's
+    questions among `ids`: a narrow read, since autosave runs for every answer of every learner."""
+    wanted = {slot["q"] for slot in attempt.slots()} & set(ids)
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(Question.id, Question.type, Question.options, Question.choices)
+                              .where(Question.id.in_(wanted)))
+    return {row.id: row for row in rows}
+
+
+def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = None,
+                 questions: dict | None = None) -> dict[int, str]:
+    """Store answers as they change. `responses` maps question id → raw response. Returns id → "saved"/"closed".
+
+    One INSERT … ON CONFLICT DO UPDATE for all of them: two tabs saving the same answer cannot
+    collide, and an answer frozen by "Check" (checked_at set) is left as it is and reported closed.
+    Callers that may race a submission lock the attempt first (see `lock_attempt`).
+    """
     now = now or utcnow()
     if attempt.finished:
         raise QuizError(_l("This attempt is finished; its answers can no longer change."))
     if is_overdue(attempt, now):
         raise TimeUp(_l("Time is up: answers sent after the time limit are not counted."))
     allowed = editable_ids(attempt)
-    wanted = [qid for qid in responses if qid in allowed]
-    questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(wanted)))} if wanted else {}
-    layout_ids = {slot["q"] for slot in attempt.slots()}
-    existing = {a.question_id: a for a in attempt.answers}
-    result, inserted = {}, False
-    for question_id, raw in responses.items():
-        if question_id not in layout_ids:
-            continue
-        if question_id not in allowed:
-            result[question_id] = "closed"
-            continue
-        question = questions[question_id]
-        response = grading.clean_response(question, raw)
-        answer = existing.get(question_id)
-        if answer is not None and answer.checked_at is not None:
-            result[question_id] = "closed"
-            continue
-        if answer is None:
-            answer = AttemptAnswer(question_id=question_id, response=response, saved_at=now)
-            attempt.answers.append(answer)
-            existing[question_id] = answer
-            inserted = True
-        elif answer.response != response:
-            answer.response, answer.saved_at = response, now
-        result[question_id] = "saved"
-    if not inserted:
-        db.session.flush()
+    if questions is None:
+        questions = answerable_questions(attempt, responses)
+    result = {qid: "closed" for qid in responses if qid in questions and qid not in allowed}
+    rows = [{"attempt_id": attempt.id, "question_id": qid, "response": grading.clean_response(questions[qid], raw),
+             "saved_at": now} for qid, raw in responses.items() if qid in questions and qid in allowed]
+    if not rows:
         return result
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        # Another tab inserted the same answer row first: write ours over it.
-        db.session.expire(attempt, ["answers"])
-        for question_id, raw in responses.items():
-            if result.get(question_id) == "saved":
-                db.session.execute(update(AttemptAnswer).where(
-                    AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.question_id == question_id).values(
-                    response=grading.clean_response(questions[question_id], raw), saved_at=now))
+    db.session.flush()
+    statement = upsert(AttemptAnswer).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=[AttemptAnswer.attempt_id, AttemptAnswer.question_id],
+        set_={"response": statement.excluded.response, "saved_at": statement.excluded.saved_at},
+        where=AttemptAnswer.checked_at.is_(None)).returning(AttemptAnswer.question_id)
+    saved = set(db.session.execute(statement).scalars())
+    result.update({row["question_id"]: "saved" if row["question_id"] in saved else "closed" for row in rows})
+    _forget_loaded_answers(attempt)
     return result
 
 
@@ -241,46 +250,74 @@ def check_answer(attempt: Attempt, question_id: int, now: dt.datetime | None = N
 
 # ---------------------------------------------------------------- finishing and grading
 
-def _score(attempt: Attempt, questions: list[Question]) -> None:
-    answers = {a.question_id: a for a in attempt.answers}
+def _tally(questions: list[Question], scores: dict, responses: dict) -> tuple[Decimal, bool]:
+    """(percentage, waiting for a trainer) from each question's score (None: not graded yet)."""
     total = earned = Decimal(0)
     pending = False
     for question in questions:
         if not question.graded:
             continue
-        answer = answers.get(question.id)
         total += Decimal(question.points)
-        if answer is None or answer.score is None:
-            pending = pending or (answer is not None and question.type == "essay" and bool(answer.response))
+        score = scores.get(question.id)
+        if score is None:
+            pending = pending or (question.type == "essay" and bool(responses.get(question.id)))
             continue
-        earned += Decimal(question.points) * Decimal(answer.score)
-    attempt.score = (earned * 100 / total).quantize(Decimal("0.01")) if total else Decimal(0)
-    attempt.needs_grading = pending
-    attempt.passed = None if pending else attempt.score >= attempt.quiz.pass_mark
+        earned += Decimal(question.points) * Decimal(score)
+    return ((earned * 100 / total).quantize(Decimal("0.01")) if total else Decimal(0)), pending
+
+
+def _score(attempt: Attempt, questions: list[Question]) -> None:
+    answers = attempt.answers
+    attempt.score, attempt.needs_grading = _tally(questions, {a.question_id: a.score for a in answers},
+                                                  {a.question_id: a.response for a in answers})
+    attempt.passed = None if attempt.needs_grading else attempt.score >= attempt.quiz.pass_mark
+
+
+def _forget_loaded_answers(attempt: Attempt) -> None:
+    """Answer rows were written with single statements: what this session holds of them is stale."""
+    for loaded in [o for o in db.session.identity_map.values() if isinstance(o, AttemptAnswer)]:
+        if loaded.attempt_id == attempt.id:
+            db.session.expire(loaded)
+    db.session.expire(attempt, ["answers"])
 
 
 def finish_attempt(attempt: Attempt, now: dt.datetime | None = None) -> bool:
-    """Grade and close the attempt; False when another request already did (idempotent)."""
+    """Grade and close the attempt; False when another request already did (idempotent).
+
+    Closing comes first (the UPDATE locks the row, so a save in flight has either landed or will
+    be refused); then the stored answers are read, graded and written back in one statement.
+    """
     now = now or utcnow()
     closed = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
                                 .values(submitted_at=now).execution_options(synchronize_session=False))
     if closed.rowcount != 1:
         db.session.refresh(attempt)
         return False
-    attempt.submitted_at = now
+    set_committed_value(attempt, "submitted_at", now)
     questions = attempt_questions(attempt)
-    answers = {a.question_id: a for a in attempt.answers}
+    responses = dict(db.session.execute(select(AttemptAnswer.question_id, AttemptAnswer.response)
+                                        .where(AttemptAnswer.attempt_id == attempt.id)).all())
+    rows, scores = [], {}
     for question in questions:
-        answer = answers.get(question.id)
-        if answer is None:
-            answer = AttemptAnswer(question_id=question.id, response=[] if question.type != "matching" else {})
-            attempt.answers.append(answer)
-        answer.score = grading.grade(question, answer.response)
-        if question.type == "essay" and not answer.response:
-            answer.score = Decimal(0)
-    _score(attempt, questions)
-    db.session.flush()
-    if attempt.passed:
+        response = responses.setdefault(question.id, [] if question.type != "matching" else {})
+        score = grading.grade(question, response)
+        if question.type == "essay" and not response:
+            score = Decimal(0)
+        scores[question.id] = score
+        rows.append({"attempt_id": attempt.id, "question_id": question.id, "response": response, "score": score})
+    if rows:
+        statement = upsert(AttemptAnswer).values(rows)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=[AttemptAnswer.attempt_id, AttemptAnswer.question_id], set_={"score": statement.excluded.score}))
+        _forget_loaded_answers(attempt)
+    score, pending = _tally(questions, scores, responses)
+    passed = None if pending else score >= attempt.quiz.pass_mark
+    db.session.execute(update(Attempt).where(Attempt.id == attempt.id).values(score=score, needs_grading=pending,
+                                                                              passed=passed)
+                       .execution_options(synchronize_session=False))
+    for name, value in (("score", score), ("needs_grading", pending), ("passed", passed)):
+        set_committed_value(attempt, name, value)
+    if passed:
         enrollment_ops.check_completion(attempt.enrollment)
     return True
 

@@ -1,0 +1,216 @@
+"""Two tabs at once, for real: concurrent requests on separate PostgreSQL connections.
+
+The other attempt tests run inside one rolled-back transaction, where two requests can only be
+simulated. These commit for real (each request has its own session and connection, as behind
+gunicorn), so they clean up what they made. A threading barrier or a pause inside one request
+forces the interleaving that exam day produces by chance.
+"""
+
+import os
+import threading
+import time
+import uuid
+from functools import partial
+
+import pytest
+from sqlalchemy import delete, select
+
+from lms.extensions import db
+from lms.quizzes import operations
+from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
+from tests.conftest import FIXTURE_COURSES
+
+pytestmark = pytest.mark.skipif(not os.environ.get("LMS_TEST_DATABASE_URL"),
+                                reason="needs PostgreSQL (row locks; the second pass of `make test`)")
+
+PASSWORD = "mat-khau-123"
+
+
+@pytest.fixture()
+def exam(app, tmp_path):
+    """A committed course whose quiz allows one attempt, and `learner()` making enrolled users."""
+    import shutil
+
+    from lms.accounts.models import User
+    from lms.accounts.operations import create_user
+    from lms.catalog.models import Course
+    from lms.catalog.operations import import_course
+    from lms.catalog.source import read_course
+    from lms.enrollment import operations as enrollment_ops
+
+    slug = f"race-{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / slug
+    shutil.copytree(FIXTURE_COURSES / "mini-course", folder)
+    course_md = folder / "course.md"
+    text = course_md.read_text(encoding="utf-8")
+    assert "code: TEST-101" in text
+    course_md.write_text(text.replace("code: TEST-101", f"code: {slug.upper()}"), encoding="utf-8")
+    quiz_md = folder / "02-kiem-tra" / "quiz.md"
+    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace("attempts: 3", "attempts: 1"), encoding="utf-8")
+    users = []
+    with app.app_context():
+        import_course(read_course(folder))
+        course = db.session.scalar(select(Course).where(Course.slug == slug))
+        assert course is not None, "the course slug comes from its folder name"
+        course_id = course.id
+        quiz_id = db.session.scalar(select(Quiz.id).where(Quiz.course_id == course_id))
+        db.session.commit()
+
+    def learner():
+        with app.app_context():
+            user = create_user("Học viên Đua", PASSWORD, email=f"{uuid.uuid4().hex[:10]}@race.vn")
+            enrollment_ops.enrol(user, db.session.get(Course, course_id))
+            db.session.commit()
+            users.append(user.id)
+            return user.id, user.email
+
+    yield quiz_id, learner
+    with app.app_context():
+        db.session.execute(delete(User).where(User.id.in_(users)))
+        db.session.execute(delete(Course).where(Course.slug == slug))
+        db.session.commit()
+
+
+def _tab(app, email):
+    client = app.test_client()
+    response = client.post("/login", data={"login": email, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return client
+
+
+def _together(*calls):
+    """Run the calls in threads released at the same instant; returns their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait(timeout=10)
+        try:
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 — reported by the assertion below
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(isinstance(r, Exception) for r in results), results
+    return results
+
+
+def _attempt_id(response):
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_two_tabs_starting_at_the_same_instant_get_one_attempt(app, exam, monkeypatch):
+    quiz_id, learner = exam
+    # Both requests read "nothing running, 0 used" before either inserts: the race, every time.
+    both_read = threading.Barrier(2)
+    real_used = operations.attempts_used
+
+    def slow_read(quiz, user):
+        used = real_used(quiz, user)
+        both_read.wait(timeout=10)
+        return used
+
+    monkeypatch.setattr(operations, "attempts_used", slow_read)
+    _, email = learner()
+    first, second = _tab(app, email), _tab(app, email)
+    responses = _together(lambda: first.post(f"/quizzes/{quiz_id}/start"),
+                          lambda: second.post(f"/quizzes/{quiz_id}/start"))
+    assert _attempt_id(responses[0]) == _attempt_id(responses[1])
+    monkeypatch.setattr(operations, "attempts_used", real_used)
+    with app.app_context():
+        assert db.session.scalar(select(Attempt.number).where(Attempt.quiz_id == quiz_id,
+                                                              Attempt.user_id == _user_id(email))) == 1
+        assert len(db.session.scalars(select(Attempt).where(Attempt.user_id == _user_id(email))).all()) == 1
+    # The limit (one attempt) holds: after finishing, both tabs are refused a second one.
+    first.post(f"/attempts/{_attempt_id(responses[0])}/finish")
+    refused = _together(lambda: first.post(f"/quizzes/{quiz_id}/start"), lambda: second.post(f"/quizzes/{quiz_id}/start"))
+    assert all(r.headers["Location"].endswith(f"/quizzes/{quiz_id}") for r in refused)
+    with app.app_context():
+        assert len(db.session.scalars(select(Attempt).where(Attempt.user_id == _user_id(email))).all()) == 1
+
+
+def _user_id(email):
+    from lms.accounts.models import User
+
+    return db.session.scalar(select(User.id).where(User.email == email))
+
+
+def _single_question(app, quiz_id):
+    with app.app_context():
+        return db.session.scalar(select(Question.id).where(Question.quiz_id == quiz_id, Question.type == "single"))
+
+
+def _save(client, attempt_id, question_id, value):
+    return client.post(f"/attempts/{attempt_id}/save", data={"shown": str(question_id), f"q{question_id}": value},
+                       headers={"Accept": "application/json"})
+
+
+def _stored(app, attempt_id, question_id):
+    with app.app_context():
+        row = db.session.execute(select(AttemptAnswer.response, AttemptAnswer.score).where(
+            AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.question_id == question_id)).one()
+        return row.response, row.score
+
+
+def test_a_save_in_flight_is_graded_by_the_submission_that_races_it(app, exam, monkeypatch):
+    quiz_id, learner = exam
+    question_id = _single_question(app, quiz_id)
+    _, email = learner()
+    saving, submitting = _tab(app, email), _tab(app, email)
+    attempt_id = _attempt_id(saving.post(f"/quizzes/{quiz_id}/start"))
+    real = operations.answerable_questions
+
+    def slow(attempt, ids):
+        time.sleep(0.3)  # the save holds the attempt while the submission arrives
+        return real(attempt, ids)
+
+    monkeypatch.setattr(operations, "answerable_questions", slow)
+    saved, finished = _together(lambda: _save(saving, attempt_id, question_id, "b"),
+                                lambda: (time.sleep(0.1), submitting.post(f"/attempts/{attempt_id}/finish"))[1])
+    assert saved.status_code == 200 and saved.get_json()["saved"] == [question_id]
+    assert finished.status_code == 303
+    # The submission waited for the save: the answer is stored and graded (12 digits: "b" is right).
+    response, score = _stored(app, attempt_id, question_id)
+    assert response == ["b"] and float(score) == 1
+
+
+def test_a_save_arriving_during_the_submission_is_refused_not_lost_silently(app, exam, monkeypatch):
+    quiz_id, learner = exam
+    question_id = _single_question(app, quiz_id)
+    _, email = learner()
+    saving, submitting = _tab(app, email), _tab(app, email)
+    attempt_id = _attempt_id(saving.post(f"/quizzes/{quiz_id}/start"))
+    assert _save(saving, attempt_id, question_id, "a").status_code == 200
+    real = operations.attempt_questions
+
+    def slow(attempt):
+        time.sleep(0.3)  # the submission holds the attempt while the save arrives
+        return real(attempt)
+
+    monkeypatch.setattr(operations, "attempt_questions", slow)
+    finished, late = _together(lambda: submitting.post(f"/attempts/{attempt_id}/finish"),
+                               lambda: (time.sleep(0.1), _save(saving, attempt_id, question_id, "b"))[1])
+    assert finished.status_code == 303
+    # The learner is told (the page shows the message and the review), and the graded answer stands.
+    assert late.status_code == 409 and late.get_json()["error"] == "finished"
+    response, score = _stored(app, attempt_id, question_id)
+    assert response == ["a"] and float(score) == 0
+
+
+def test_two_tabs_saving_the_same_new_answer_at_once_both_succeed(app, exam):
+    quiz_id, learner = exam
+    question_id = _single_question(app, quiz_id)
+    for _ in range(5):
+        _, email = learner()
+        one, two = _tab(app, email), _tab(app, email)
+        attempt_id = _attempt_id(one.post(f"/quizzes/{quiz_id}/start"))
+        first, second = _together(partial(_save, one, attempt_id, question_id, "a"),
+                                  partial(_save, two, attempt_id, question_id, "c"))
+        assert first.status_code == second.status_code == 200, (first.get_data(), second.get_data())
+        response, _ = _stored(app, attempt_id, question_id)
+        assert response in (["a"], ["c"])
