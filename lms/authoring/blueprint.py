@@ -1,6 +1,7 @@
 from flask import Blueprint
 
 from lms.authoring import controllers as c
+from lms.authoring import quiz_views
 
 bp = Blueprint("authoring", __name__, url_prefix="/author")
 bp.add_url_rule("/", view_func=c.index)
@@ -24,3 +25,6 @@ bp.add_url_rule("/courses/<slug>/lessons/<int:lesson_id>/revisions/<int:revision
 bp.add_url_rule("/courses/<slug>/lessons/<int:lesson_id>/revisions/<int:revision_id>/revert", view_func=c.revert,
                 methods=["POST"])
 bp.add_url_rule("/courses/<slug>/quizzes/<int:quiz_id>", view_func=c.quiz, methods=["GET", "POST"])
+bp.add_url_rule("/courses/<slug>/quizzes/<int:quiz_id>/settings", view_func=quiz_views.quiz_settings_view,
+                methods=["GET", "POST"])
+bp.add_url_rule("/courses/<slug>/questions", view_func=quiz_views.question_bank)

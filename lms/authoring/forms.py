@@ -2,9 +2,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     DecimalField,
     HiddenField,
     IntegerField,
+    RadioField,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -78,3 +81,44 @@ class QuizForm(FlaskForm):
 class OwnerForm(FlaskForm):
     login = StringField(_l("E-mail or phone number of the trainer"), validators=[DataRequired(_l("Enter an e-mail or phone."))])
     submit = SubmitField(_l("Give access"))
+
+
+_WHOLE = _l("Enter a whole number between %(min)s and %(max)s.")
+
+
+class QuizSettingsForm(FlaskForm):
+    """Moodle's quiz settings, written back as the quiz file's front matter (see quiz_settings.py)."""
+
+    opened = HiddenField()  # fingerprint of what the editor showed: the stale-save guard
+    title = StringField(_l("Quiz title"), validators=_TITLE)
+    pass_mark = IntegerField(_l("Pass mark (%) — empty: the course's passing score"),
+                             validators=[Optional(), NumberRange(min=0, max=100, message=_WHOLE)])
+    time_limit = IntegerField(_l("Time limit (minutes, 0 = none)"), default=0,
+                              validators=[Optional(), NumberRange(min=0, max=10_000, message=_WHOLE)])
+    grace = IntegerField(_l("Grace after the time limit (seconds) for slow connections"), default=30,
+                         validators=[Optional(), NumberRange(min=0, max=3600, message=_WHOLE)])
+    attempts = IntegerField(_l("Attempts allowed (0 = unlimited)"), default=0,
+                            validators=[Optional(), NumberRange(min=0, max=1000, message=_WHOLE)])
+    opens = DateTimeLocalField(_l("Opens (Vietnam time, optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    closes = DateTimeLocalField(_l("Closes (Vietnam time, optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    grading = SelectField(_l("Grade of the quiz when several attempts"), choices=[
+        ("highest", _l("Highest attempt")), ("last", _l("Last attempt")), ("first", _l("First attempt")),
+        ("average", _l("Average of attempts"))])
+    feedback = SelectField(_l("When learners see whether they were right"), choices=[
+        ("after-submit", _l("After submitting the attempt")), ("immediate", _l("Immediately, per question (Check button)")),
+        ("after-close", _l("After the quiz closes"))])
+    review = CheckboxesField(_l("The review shows"), choices=[
+        ("score", _l("Score")), ("responses", _l("The learner's answers")), ("key", _l("Right answers")),
+        ("feedback", _l("Feedback"))])
+    layout = SelectField(_l("Layout"), choices=[("all", _l("All questions on one page")),
+                                                 ("per-page", _l("One question per page"))])
+    navigation = SelectField(_l("Navigation"), choices=[("free", _l("Free: go back and forth")),
+                                                         ("sequential", _l("Sequential: no going back"))])
+    shuffle = BooleanField(_l("Shuffle questions and answer options"))
+    banks = CheckboxesField(_l("Draw from these question banks (other quizzes of the course)"), choices=[])
+    draw_mode = RadioField(_l("Questions asked"), default="all", choices=[
+        ("all", _l("Every question of the quiz")), ("count", _l("A number of questions at random")),
+        ("category", _l("A number at random from each category"))])
+    draw_count = IntegerField(_l("How many questions at random"),
+                              validators=[Optional(), NumberRange(min=1, max=10_000, message=_WHOLE)])
+    submit = SubmitField(_l("Save settings"))

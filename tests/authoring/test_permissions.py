@@ -47,12 +47,15 @@ def routes(s):
         ("POST", f"/author/courses/{c}/modules/{m}/quizzes", {"title": "Kiểm tra thêm"}),
         ("GET", f"/author/courses/{c}/quizzes/{q}", None),
         ("POST", f"/author/courses/{c}/quizzes/{q}", {"text": "x"}),
+        ("GET", f"/author/courses/{c}/quizzes/{q}/settings", None),
+        ("POST", f"/author/courses/{c}/quizzes/{q}/settings", {"title": "", "draw_mode": "all"}),
+        ("GET", f"/author/courses/{c}/questions", None),
     ]
 
 
 GENERAL = [("GET", "/author/", None), ("POST", "/author/courses", {"title": "Khóa mới"}),
            ("POST", "/author/preview.json", {"markdown": "**a**"})]
-N_ROUTES = 21
+N_ROUTES = 24
 
 
 def _call(client, method, url, data):
@@ -93,7 +96,7 @@ def test_general_editor_routes_need_a_trainer(client, setup, login, method, url,
 
 def test_test_routes_cover_every_course_route(app, setup):
     rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("authoring.") and "<slug>" in r.rule}
-    assert len(rules) == len({url for _, url, _ in routes(setup)}) == N_ROUTES - 4  # GET+POST pairs share a rule
+    assert len(rules) == len({url for _, url, _ in routes(setup)}) == N_ROUTES - 5  # GET+POST pairs share a rule
 
 
 def test_the_editor_lists_only_the_trainers_own_courses(client, setup, login, create_course, course_copy):
