@@ -106,4 +106,4 @@ def question_bank(slug):
     quizzes = {q.id: q for q in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id))}
     return render_template("authoring/question_bank.html", course=course, questions=shown, total=len(questions),
                            categories=categories, tags=tags, category=category, tag=tag, words=words, quizzes=quizzes,
-                           markdown_quiz=quiz_settings.is_markdown_quiz, type_labels=quiz_settings.TYPE_LABELS)
+                           type_labels=quiz_settings.TYPE_LABELS)

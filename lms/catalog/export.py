@@ -20,6 +20,7 @@ from lms.core.files import get_store
 from lms.core.text import slugify
 from lms.extensions import db
 from lms.quizzes.models import Quiz
+from lms.quizzes.sync import BANK_PREFIX, bank_text
 
 COURSE_KEY_ORDER = ["title", "code", "program", "audience", "language", "hours", "passing_score", "certificate",
                     "valid_months", "tags"]
@@ -93,6 +94,9 @@ def course_files(course: Course) -> dict[str, bytes]:
         for quiz in quizzes:
             if quiz.module_id == module.id and quiz.source_text is not None:
                 files[f"{folder}/{quiz.source_name or 'quiz.md'}"] = quiz.source_text.encode()
+    for quiz in quizzes:
+        if quiz.module_id is None and quiz.key.startswith(BANK_PREFIX):
+            files[f"banks/{quiz.key.removeprefix(BANK_PREFIX)}.gift"] = bank_text(quiz).encode()
     store = get_store()
     prefix = f"courses/{course.slug}/assets"
     for key in store.list(prefix):

@@ -202,8 +202,17 @@ def _sync_quizzes(course: Course, source: CourseSource, modules: dict[str, Modul
             db.session.add(quiz)
             db.session.flush()
             sync_questions(quiz, quiz_source)
+    for bank_source in source.banks:
+        path = Path(bank_source.path)
+        quiz = existing.pop(BANK_PREFIX + path.stem, None) or Quiz(course=course, key=BANK_PREFIX + path.stem)
+        quiz.module = None
+        apply_settings(quiz, bank_source, course.passing_score)
+        quiz.source_text, quiz.source_name = read_text(path), path.name
+        db.session.add(quiz)
+        db.session.flush()
+        sync_questions(quiz, bank_source)
     for quiz in existing.values():
-        # Banks imported by a trainer (GIFT/Aiken upload) are not part of the folder; keep them.
+        # Banks a trainer uploaded after the folder was exported are not in it yet; keep them.
         if not quiz.key.startswith(BANK_PREFIX):
             quiz.archived_at = quiz.archived_at or utcnow()
 

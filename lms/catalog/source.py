@@ -58,6 +58,8 @@ class CourseSource:
     modules: list[ModuleSource]
     content_hash: str
     raw_meta: dict = field(default_factory=dict)
+    # `banks/*.gift`: question banks of the course (quiz key `bank/<file stem>`), not counted for completion.
+    banks: list[QuizSource] = field(default_factory=list)
 
     def asset_files(self) -> list[Path]:
         assets = self.path / "assets"
@@ -177,6 +179,7 @@ def _read_course(folder: Path, errors: list[SourceError]) -> CourseSource:
     }
     errors.extend(check_links(folder, course_file, document.body, document.body_line))
     modules = _read_modules(folder, errors)
+    banks = _read_banks(folder, errors)
     module_keys: dict[str, Path] = {}
     lesson_keys: dict[str, Path] = {}
     for module in modules:
@@ -193,16 +196,40 @@ def _read_course(folder: Path, errors: list[SourceError]) -> CourseSource:
         raise SourceError(folder, None, "the course has no lessons")
     if errors:
         raise errors.pop(0)
-    return CourseSource(slug, folder, clean, document.body.strip(), modules, content_hash(folder), raw_meta=dict(meta))
+    return CourseSource(slug, folder, clean, document.body.strip(), modules, content_hash(folder), raw_meta=dict(meta),
+                        banks=banks)
 
 
 def _sorted_by_prefix(paths):
     return sorted(paths, key=lambda p: (strip_prefix(p.name)[0] is None, strip_prefix(p.name)[0] or 0, p.name))
 
 
+RESERVED_FOLDERS = ("assets", "banks")
+
+
+def _read_banks(folder: Path, errors: list[SourceError]) -> list[QuizSource]:
+    banks_dir = folder / "banks"
+    if not banks_dir.is_dir():
+        return []
+    banks = []
+    for file in sorted(p for p in banks_dir.iterdir() if p.is_file() and not _ignored(Path(p.name))):
+        if file.suffix != ".gift":
+            errors.append(SourceError(file, None, "the banks folder holds GIFT files (*.gift) only"))
+            continue
+        if not _SLUG.match(file.stem):
+            errors.append(SourceError(file, None, "a bank's file name must use only a-z, 0-9 and '-' (it is the bank's key)"))
+            continue
+        try:
+            banks.append(parse_gift_file(file))
+        except SourceError as error:
+            errors.append(error)
+    return banks
+
+
 def _read_modules(folder: Path, errors: list[SourceError]) -> list[ModuleSource]:
     modules = []
-    folders = _sorted_by_prefix(p for p in folder.iterdir() if p.is_dir() and p.name != "assets" and not _ignored(Path(p.name)))
+    folders = _sorted_by_prefix(p for p in folder.iterdir()
+                                if p.is_dir() and p.name not in RESERVED_FOLDERS and not _ignored(Path(p.name)))
     for position, module_dir in enumerate(folders, start=1):
         _, default_key = strip_prefix(module_dir.name)
         meta, intro = {}, ""

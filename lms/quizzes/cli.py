@@ -20,7 +20,7 @@ def _course(slug):
     return course
 
 
-def _import(slug, file: Path, reader, title):
+def _import(slug, file: Path, reader, title, keep_gift_text: bool):
     from lms.quizzes.gift import GiftError, decode
     from lms.quizzes.sync import import_bank
 
@@ -30,7 +30,7 @@ def _import(slug, file: Path, reader, title):
         source = reader(text, str(file), title or file.stem.removesuffix(".gift").removesuffix(".aiken"))
     except (GiftError, SourceError) as error:
         raise click.ClickException(str(error)) from None
-    quiz = import_bank(course, source)
+    quiz = import_bank(course, source, gift_text=text if keep_gift_text else None)
     db.session.commit()
     click.echo(f"imported {len(source.questions)} questions into quiz {quiz.key} (id {quiz.id}) of {course.slug}")
 
@@ -43,7 +43,7 @@ def import_gift_command(course_slug, file, title):
     """Import a Moodle GIFT file as a quiz of the course (run again to update it)."""
     from lms.quizzes.gift import parse_gift
 
-    _import(course_slug, file, parse_gift, title)
+    _import(course_slug, file, parse_gift, title, keep_gift_text=True)
 
 
 @quiz_cli.command("import-aiken")
@@ -54,7 +54,7 @@ def import_aiken_command(course_slug, file, title):
     """Import a Moodle Aiken file as a quiz of the course."""
     from lms.quizzes.aiken import parse_aiken
 
-    _import(course_slug, file, parse_aiken, title)
+    _import(course_slug, file, parse_aiken, title, keep_gift_text=False)
 
 
 @quiz_cli.command("export-gift")

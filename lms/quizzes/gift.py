@@ -366,9 +366,27 @@ def parse_gift_file(path) -> QuizSource:
         text = decode(path.read_bytes(), str(path))
     except GiftError as error:
         raise SourceError(path, None, str(error).split(": ", 1)[1]) from None
-    title = path.name.removesuffix(".gift").removesuffix(".txt")
-    title = re.sub(r"^\d+[-_. ]+", "", title).replace("-", " ").replace("_", " ").strip().capitalize() or "Quiz"
+    title = gift_title(text)
+    if title is None:
+        title = path.name.removesuffix(".gift").removesuffix(".txt")
+        title = re.sub(r"^\d+[-_. ]+", "", title).replace("-", " ").replace("_", " ").strip().capitalize() or "Quiz"
     return parse_gift(text, str(path), title)
+
+
+_TITLE_COMMENT = re.compile(r"^// title:[ \t]*(\S.*?)\s*$", re.M)
+
+
+def gift_title(text: str) -> str | None:
+    """The quiz title from a `// title: …` comment line (Moodle skips comments), if the file has one."""
+    match = _TITLE_COMMENT.search(text)
+    return match.group(1)[:200] if match else None
+
+
+def with_title(text: str, title: str) -> str:
+    """The GIFT text starting with a `// title:` line, so a file name never has to carry Vietnamese."""
+    if gift_title(text) == title:
+        return text
+    return f"// title: {title}\n" + _TITLE_COMMENT.sub("", text, count=1).lstrip("\n")
 
 
 # ---------------------------------------------------------------- export

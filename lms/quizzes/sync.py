@@ -115,8 +115,12 @@ def sync_questions(quiz: Quiz, source: QuizSource) -> None:
 BANK_PREFIX = "bank/"
 
 
-def import_bank(course, source: QuizSource, key: str | None = None) -> Quiz:
-    """Create or update a quiz of `course` from an uploaded GIFT/Aiken file (not part of the course folder)."""
+def import_bank(course, source: QuizSource, key: str | None = None, gift_text: str | None = None) -> Quiz:
+    """Create or update a question bank of `course` from an uploaded GIFT/Aiken file.
+
+    The bank is kept as a GIFT file (`gift_text` as uploaded, or written from the questions for
+    Aiken), so it can be edited in the browser and is exported to the folder's `banks/`.
+    """
     from lms.core.text import slugify
 
     key = key or BANK_PREFIX + (slugify(source.title) or "quiz")
@@ -130,7 +134,19 @@ def import_bank(course, source: QuizSource, key: str | None = None) -> Quiz:
     db.session.flush()
     sync_questions(quiz, source)
     db.session.flush()
+    from lms.quizzes.gift import export_gift, with_title
+
+    quiz.source_name = key.removeprefix(BANK_PREFIX) + ".gift"
+    quiz.source_text = with_title(gift_text if gift_text is not None else export_gift(quiz), quiz.title)
+    db.session.flush()
     return quiz
+
+
+def bank_text(quiz: Quiz) -> str:
+    """The bank as a GIFT file: as stored, or written from its questions (banks uploaded before files were kept)."""
+    from lms.quizzes.gift import export_gift, with_title
+
+    return quiz.source_text if quiz.source_text is not None else with_title(export_gift(quiz), quiz.title)
 
 
 def find_quiz(course, ref: str) -> Quiz | None:

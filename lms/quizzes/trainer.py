@@ -60,7 +60,7 @@ def manage(slug):
         if error:
             flash(error, "error")
             return render_template("quizzes/manage.html", course=course, quizzes=_quizzes(course)), 400
-        quiz = import_bank(course, source)
+        quiz = import_bank(course, source, gift_text=text if kind != "aiken" else None)
         db.session.commit()
         flash(_("Imported %(n)d questions into “%(t)s”.", n=len(source.questions), t=quiz.title), "info")
         return redirect(url_for("quizzes.manage", slug=course.slug), 303)
