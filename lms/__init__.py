@@ -127,9 +127,9 @@ def _register_models_and_tasks():
 def _configure_login():
     from flask_babel import lazy_gettext as _l
     from sqlalchemy import select
-    from sqlalchemy.orm import joinedload
+    from sqlalchemy.orm import joinedload, lazyload
 
-    from lms.accounts.models import User
+    from lms.accounts.models import RoleGrant, User
     from lms.core.outbox import install_session_hooks
 
     login_manager.login_view = "accounts.login"
@@ -141,8 +141,10 @@ def _configure_login():
         raw_id, _, version = user_id.partition(":")
         if not raw_id.isdigit():
             return None
-        # One query for the user and their role grants: this runs on every request.
-        user = db.session.scalar(select(User).options(joinedload(User.grants)).where(User.id == int(raw_id)))
+        # One narrow query for the user and their role grants: this runs on every request. A grant's
+        # locality and agency rows load only where a manager's scope is looked at.
+        grants = joinedload(User.grants).options(lazyload(RoleGrant.locality), lazyload(RoleGrant.agency))
+        user = db.session.scalar(select(User).options(grants).where(User.id == int(raw_id)))
         if user is None or not user.is_active or str(user.session_version) != version:
             return None
         return user

@@ -18,12 +18,15 @@ class TimestampMixin:
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
 
-def upsert(model):
+def dialect_name() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def upsert(model, dialect: str | None = None):
     """INSERT … ON CONFLICT for the running database (PostgreSQL in production, SQLite embedded).
 
     One statement instead of read-then-write: no race between two requests, one round trip.
     """
     from sqlalchemy.dialects import postgresql, sqlite
 
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+    return (postgresql if (dialect or dialect_name()) == "postgresql" else sqlite).insert(model)

@@ -143,16 +143,18 @@ def save(attempt_id):
         db.session.rollback()
         operations.finish_attempt(attempt, now)
         db.session.commit()
+        flash(str(error), "error")  # shown on the review page the script moves to
         if wants_json():
             return jsonify(error="time_up", message=str(error), finished=True,
                            review=url_for("quizzes.attempt", attempt_id=attempt_id)), 409
-        flash(str(error), "error")
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
     except operations.QuizError as error:
         db.session.rollback()
-        if wants_json():
-            return jsonify(error="finished", message=str(error)), 409
         flash(str(error), "error")
+        if wants_json():
+            # Submitted meanwhile (another tab, or Finish while this save waited): go to the review.
+            return jsonify(error="finished", message=str(error), finished=True,
+                           review=url_for("quizzes.attempt", attempt_id=attempt_id)), 409
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
     if wants_json():
         payload = jsonify(saved=sorted(q for q, state in result.items() if state == "saved"),

@@ -29,7 +29,7 @@ class Quiz(IdMixin, db.Model):
     max_attempts = db.Column(db.Integer, nullable=False, default=0)
     shuffle = db.Column(db.Boolean, nullable=False, default=False)
     # The quiz file exactly as written (and its name), so export and the editor give it back verbatim.
-    source_text = db.Column(db.Text)
+    source_text = db.deferred(db.Column(db.Text))  # not needed to take a quiz; loaded when read
     source_name = db.Column(db.String(200))
     archived_at = db.Column(db.DateTime)
     # Settings beyond the foundation (issue 4).

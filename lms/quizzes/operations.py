@@ -1,6 +1,7 @@
 """Attempts on the server: start, save each answer, finish, grade, regrade. Flush, never commit."""
 
 import datetime as dt
+import functools
 import random
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.core.db import upsert, utcnow
+from lms.core.db import dialect_name, upsert, utcnow
 from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
 from lms.quizzes import grading
@@ -185,6 +186,26 @@ def go_to_page(attempt: Attempt, page: int) -> int:
     return page
 
 
+# Built once per process and database: constructing an upsert (its `excluded` columns) costs
+# more than running it, and autosave runs for every answer of every learner.
+@functools.cache
+def _save_statement(dialect: str):
+    table = AttemptAnswer.__table__
+    statement = upsert(table, dialect)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.attempt_id, table.c.question_id],
+        set_={"response": statement.excluded.response, "saved_at": statement.excluded.saved_at},
+        where=table.c.checked_at.is_(None)).returning(table.c.question_id)
+
+
+@functools.cache
+def _score_statement(dialect: str):
+    table = AttemptAnswer.__table__
+    statement = upsert(table, dialect)
+    return statement.on_conflict_do_update(index_elements=[table.c.attempt_id, table.c.question_id],
+                                           set_={"score": statement.excluded.score})
+
+
 def answerable_questions(attempt: Attempt, ids) -> dict[int, object]:
     """What reading and cleaning a response needs (id, type, option and choice ids) of the attempt's
     questions among `ids`: a narrow read, since autosave runs for every answer of every learner."""
@@ -218,12 +239,7 @@ def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = No
     if not rows:
         return result
     db.session.flush()
-    statement = upsert(AttemptAnswer).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=[AttemptAnswer.attempt_id, AttemptAnswer.question_id],
-        set_={"response": statement.excluded.response, "saved_at": statement.excluded.saved_at},
-        where=AttemptAnswer.checked_at.is_(None)).returning(AttemptAnswer.question_id)
-    saved = set(db.session.execute(statement).scalars())
+    saved = set(db.session.execute(_save_statement(dialect_name()), rows).scalars())
     result.update({row["question_id"]: "saved" if row["question_id"] in saved else "closed" for row in rows})
     _forget_loaded_answers(attempt)
     return result
@@ -306,9 +322,7 @@ def finish_attempt(attempt: Attempt, now: dt.datetime | None = None) -> bool:
         scores[question.id] = score
         rows.append({"attempt_id": attempt.id, "question_id": question.id, "response": response, "score": score})
     if rows:
-        statement = upsert(AttemptAnswer).values(rows)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=[AttemptAnswer.attempt_id, AttemptAnswer.question_id], set_={"score": statement.excluded.score}))
+        db.session.execute(_score_statement(dialect_name()), rows)
         _forget_loaded_answers(attempt)
     score, pending = _tally(questions, scores, responses)
     passed = None if pending else score >= attempt.quiz.pass_mark

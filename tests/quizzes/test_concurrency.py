@@ -198,6 +198,9 @@ def test_a_save_arriving_during_the_submission_is_refused_not_lost_silently(app,
     assert finished.status_code == 303
     # The learner is told (the page shows the message and the review), and the graded answer stands.
     assert late.status_code == 409 and late.get_json()["error"] == "finished"
+    assert late.get_json()["review"].endswith(f"/attempts/{attempt_id}")
+    review = saving.get(late.get_json()["review"]).get_data(as_text=True)
+    assert "can no longer change" in review or "không thể thay đổi" in review
     response, score = _stored(app, attempt_id, question_id)
     assert response == ["a"] and float(score) == 0
 
