@@ -3,8 +3,10 @@ answer through the autosave endpoint and submit; then the database is checked fo
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/SCRATCH_DB \\
         .venv/bin/python bench/quiz_exam.py --reset [--learners 1000] [--spread 60] [--workers 4]
+    .venv/bin/python bench/quiz_exam.py --scratch-db postgresql://postgres@127.0.0.1:5432/lms_bench_quiz
 
-THE DATABASE IS WIPED (--reset is required): give it a scratch database. Tables come from the
+THE DATABASE IS WIPED (--reset is required): give it a scratch database, or let --scratch-db
+create one (and drop it afterwards; `make bench` does this). Tables come from the
 models (create_all), like the tests. The server is gunicorn (sync workers) on this machine; the
 learners are asyncio tasks of this script (a minimal keep-alive HTTP/1.1 client), so client and server share
 the CPUs. Prints p50/p95/p99 per request kind, errors, and lost answers.
@@ -12,6 +14,7 @@ the CPUs. Prints p50/p95/p99 per request kind, errors, and lost answers.
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import os
 import random
@@ -382,7 +385,34 @@ def main():
     parser.add_argument("--steady", action="store_true", help="instead: autosave/submit latency with wrk")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections in --steady mode")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration in --steady mode")
+    parser.add_argument("--scratch-db", metavar="URL", help="create this database, run there, drop it afterwards")
     args = parser.parse_args()
+    if args.scratch_db:
+        with scratch_database(args.scratch_db):
+            os.environ["DATABASE_URL"], args.reset = args.scratch_db, True
+            run(args)
+    else:
+        run(args)
+
+
+@contextlib.contextmanager
+def scratch_database(url: str):
+    import psycopg
+
+    server, _, name = url.rpartition("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        sys.exit(f"--scratch-db: {name!r} is not a plain database name")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.execute(f"CREATE DATABASE {name}")
+    try:
+        yield
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def run(args):
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgresql") or not args.reset:
         sys.exit("set DATABASE_URL to a scratch PostgreSQL database and pass --reset (it is wiped)")
