@@ -157,19 +157,28 @@ def _stored(app, attempt_id, question_id):
         return row.response, row.score
 
 
-def test_a_save_in_flight_is_graded_by_the_submission_that_races_it(app, exam, monkeypatch):
+def _two_tabs_on_one_attempt(app, exam):
+    """(single-choice question id, a tab that saves, a tab that submits, the running attempt's id)."""
     quiz_id, learner = exam
-    question_id = _single_question(app, quiz_id)
     _, email = learner()
     saving, submitting = _tab(app, email), _tab(app, email)
-    attempt_id = _attempt_id(saving.post(f"/quizzes/{quiz_id}/start"))
-    real = operations.answerable_questions
+    return _single_question(app, quiz_id), saving, submitting, _attempt_id(saving.post(f"/quizzes/{quiz_id}/start"))
 
-    def slow(attempt, ids):
-        time.sleep(0.3)  # the save holds the attempt while the submission arrives
-        return real(attempt, ids)
 
-    monkeypatch.setattr(operations, "answerable_questions", slow)
+def _pause_inside(monkeypatch, name):
+    """Make `operations.<name>` take 0.3 s, so the request running it holds the attempt's row lock."""
+    real = getattr(operations, name)
+
+    def slow(*args):
+        time.sleep(0.3)
+        return real(*args)
+
+    monkeypatch.setattr(operations, name, slow)
+
+
+def test_a_save_in_flight_is_graded_by_the_submission_that_races_it(app, exam, monkeypatch):
+    question_id, saving, submitting, attempt_id = _two_tabs_on_one_attempt(app, exam)
+    _pause_inside(monkeypatch, "answerable_questions")  # the save holds the attempt while the submission arrives
     saved, finished = _together(lambda: _save(saving, attempt_id, question_id, "b"),
                                 lambda: (time.sleep(0.1), submitting.post(f"/attempts/{attempt_id}/finish"))[1])
     assert saved.status_code == 200 and saved.get_json()["saved"] == [question_id]
@@ -180,19 +189,9 @@ def test_a_save_in_flight_is_graded_by_the_submission_that_races_it(app, exam, m
 
 
 def test_a_save_arriving_during_the_submission_is_refused_not_lost_silently(app, exam, monkeypatch):
-    quiz_id, learner = exam
-    question_id = _single_question(app, quiz_id)
-    _, email = learner()
-    saving, submitting = _tab(app, email), _tab(app, email)
-    attempt_id = _attempt_id(saving.post(f"/quizzes/{quiz_id}/start"))
+    question_id, saving, submitting, attempt_id = _two_tabs_on_one_attempt(app, exam)
     assert _save(saving, attempt_id, question_id, "a").status_code == 200
-    real = operations.attempt_questions
-
-    def slow(attempt):
-        time.sleep(0.3)  # the submission holds the attempt while the save arrives
-        return real(attempt)
-
-    monkeypatch.setattr(operations, "attempt_questions", slow)
+    _pause_inside(monkeypatch, "attempt_questions")  # the submission holds the attempt while the save arrives
     finished, late = _together(lambda: submitting.post(f"/attempts/{attempt_id}/finish"),
                                lambda: (time.sleep(0.1), _save(saving, attempt_id, question_id, "b"))[1])
     assert finished.status_code == 303
