@@ -35,7 +35,13 @@ def _install_sqlite_hooks() -> None:
     @event.listens_for(Engine, "begin")
     def _begin(connection):
         if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN")
+            # A deferred transaction that reads, then writes after another one committed, fails at
+            # once ("database is locked": its snapshot is stale; busy_timeout cannot help). Requests
+            # that change things take the write lock up front and wait their turn instead.
+            from flask import has_request_context, request
+
+            writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _select_locale():

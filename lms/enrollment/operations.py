@@ -149,7 +149,7 @@ def passed_quiz_ids(user_id: int, quiz_ids, enrollment: Enrollment | None = None
         return set()
     # The quiz's grading method (highest, last, first, average) decides; it lives with the quizzes.
     # After a restart (renewal) only the attempts of the new round count.
-    from lms.quizzes.operations import passed_quiz_ids as by_grading_method
+    from lms.quizzes.results import passed_quiz_ids as by_grading_method
 
     return by_grading_method(user_id, quiz_ids, since=enrollment.restarted_at if enrollment is not None else None)
 

@@ -6,7 +6,7 @@ from lms.core.db import utcnow
 from lms.core.permissions import login_required, require, wants_json
 from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
-from lms.quizzes import operations, queries
+from lms.quizzes import operations, queries, results
 from lms.quizzes.forms import responses_from_form
 from lms.quizzes.models import Attempt, Quiz
 
@@ -42,8 +42,8 @@ def take(quiz_id):
     return render_template("quizzes/take.html", quiz=quiz, now=now, count=queries.question_count(quiz),
                            left=operations.attempts_left(quiz, current_user),
                            running=operations.open_attempt(quiz, current_user),
-                           finished=operations.finished_attempts(quiz, current_user),
-                           grade=operations.quiz_grade(quiz, current_user))
+                           finished=results.finished_attempts(quiz, current_user),
+                           grade=results.quiz_grade(quiz, current_user))
 
 
 @login_required

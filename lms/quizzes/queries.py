@@ -1,6 +1,6 @@
 """Read-only views of quizzes and attempts for the templates. What reaches the browser is built here."""
 
-from lms.quizzes import grading, operations
+from lms.quizzes import grading, operations, results
 
 
 def question_count(quiz) -> int:
@@ -84,7 +84,7 @@ def _key_text(question) -> list[str]:
 def review(attempt, user, now) -> dict:
     slots = _slots(attempt)
     answers = {a.question_id: a for a in attempt.answers}
-    show = {part: operations.review_shows(attempt, part, now) for part in ("score", "responses", "key", "feedback")}
+    show = {part: results.review_shows(attempt, part, now) for part in ("score", "responses", "key", "feedback")}
     if attempt.quiz.can_manage(user):
         show = dict.fromkeys(show, True)
     items = []

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.core.db import utcnow
-from lms.quizzes import operations
+from lms.quizzes import operations, results
 from lms.quizzes.models import Attempt, Quiz
 from tests.conftest import text_of
 
@@ -326,7 +326,7 @@ def test_grading_method_decides_the_quiz_grade_and_the_pass(setup, db_session, m
         attempt = operations.start_attempt(quiz, user)
         operations.save_answers(attempt, responses)
         operations.finish_attempt(attempt)
-    assert float(operations.quiz_grade(quiz, user)) == grade
+    assert float(results.quiz_grade(quiz, user)) == grade
     assert (quiz.id in passed_quiz_ids(user.id, [quiz.id])) is passed
 
 
