@@ -7,7 +7,7 @@ from lms.core.permissions import login_required, require, wants_json
 from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
 from lms.quizzes import operations, queries, results
-from lms.quizzes.forms import responses_from_form
+from lms.quizzes.forms import responses_from_form, shown_ids
 from lms.quizzes.models import Attempt, Quiz
 
 
@@ -125,8 +125,7 @@ def attempt(attempt_id):
 
 
 def _save_from_request(attempt, now):
-    shown = [int(v) for v in request.form.getlist("shown") if v.isdigit()]
-    questions = operations.answerable_questions(attempt, shown)
+    questions = operations.answerable_questions(attempt, shown_ids(request.form))
     return operations.save_answers(attempt, responses_from_form(questions.values(), request.form), now, questions)
 
 

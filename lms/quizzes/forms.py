@@ -1,12 +1,17 @@
 """Reading quiz answers from a posted form (plain HTML form or the autosave script's FormData)."""
 
 
+def shown_ids(form) -> set[int]:
+    """The question ids the posted page showed (its `shown` fields)."""
+    return {int(v) for v in form.getlist("shown") if v.isdigit()}
+
+
 def responses_from_form(questions, form) -> dict:
     """Raw responses of the questions the page showed (`shown`), keyed by question id.
 
     A question listed in `shown` with no field means "cleared" (e.g. every checkbox unticked).
     """
-    shown = {int(v) for v in form.getlist("shown") if v.isdigit()}
+    shown = shown_ids(form)
     responses = {}
     for question in questions:
         if question.id not in shown:
