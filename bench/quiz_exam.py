@@ -287,9 +287,10 @@ def pct(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-SAVE_LUA = """
--- items: {attempt id, cookie, csrf token, {form bodies}}; one learner per request in turn, so
--- concurrent requests do not queue on one learner's rows (one learner's saves are sequential).
+# Each wrk thread walks the learners from its own offset, one learner per request in turn, so
+# concurrent requests do not queue on one learner's rows (one learner's saves are sequential).
+# items: {attempt id, cookie, csrf token, {form bodies}}.
+ROTATION_LUA = """
 local items = {%(items)s}
 local n = 0
 local counter = 0
@@ -297,9 +298,16 @@ setup = function(thread)
   thread:set("offset", counter)
   counter = counter + 1
 end
-request = function()
+local function next_item()
   local item = items[((n * %(threads)d + offset) %% #items) + 1]
   n = n + 1
+  return item
+end
+"""
+
+SAVE_LUA = ROTATION_LUA + """
+request = function()
+  local item = next_item()
   local bodies = item[4]
   local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json",
                    ["Cookie"] = item[2], ["X-CSRFToken"] = item[3]}
@@ -307,17 +315,9 @@ request = function()
 end
 """
 
-FINISH_LUA = """
-local items = {%(items)s}
-local n = 0
-local counter = 0
-setup = function(thread)
-  thread:set("offset", counter)
-  counter = counter + 1
-end
+FINISH_LUA = ROTATION_LUA + """
 request = function()
-  local item = items[((n * %(threads)d + offset) %% #items) + 1]
-  n = n + 1
+  local item = next_item()
   local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = item[2]}
   return wrk.format("POST", "/attempts/" .. item[1] .. "/finish", headers, "csrf_token=" .. item[3])
 end

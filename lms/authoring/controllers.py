@@ -9,36 +9,18 @@ from sqlalchemy.orm import undefer
 
 from lms.accounts.operations import find_by_login
 from lms.authoring import operations as ops
+from lms.authoring.access import author_only, course_item, managed_course
 from lms.authoring.forms import CourseForm, LessonForm, ModuleForm, NewCourseForm, OwnerForm, QuizForm, TitleForm
 from lms.catalog.models import Course, CourseOwner, Lesson, LessonRevision, Module
 from lms.catalog.operations import asset_resolver, lesson_link_map
 from lms.catalog.queries import course_by_slug
 from lms.core.markdown import render
-from lms.core.permissions import login_required, require, role_required
+from lms.core.permissions import require
 from lms.extensions import db
 from lms.quizzes.models import Quiz
 
 
-def _author(view):
-    return login_required(role_required("trainer")(view))
-
-
-def _course(slug) -> Course:
-    course = course_by_slug(slug)
-    if course is None:
-        abort(404)
-    require(course.can_manage(current_user))
-    return course
-
-
-def _child(model, item_id, course, **options):
-    item = db.session.get(model, item_id, **options)
-    if item is None or item.course_id != course.id:
-        abort(404)
-    return item
-
-
-@_author
+@author_only
 def index():
     statement = select(Course).order_by(Course.title_folded)
     if not current_user.is_admin:
@@ -46,7 +28,7 @@ def index():
     return render_template("authoring/index.html", courses=db.session.scalars(statement).all(), form=NewCourseForm())
 
 
-@_author
+@author_only
 def create_course():
     form = NewCourseForm()
     if form.validate_on_submit():
@@ -64,7 +46,7 @@ def create_course():
     return render_template("authoring/index.html", courses=[], form=form), 400
 
 
-@_author
+@author_only
 def preview():
     """Markdown → the same sanitised HTML learners get, for the editor's live preview."""
     payload = request.get_json(silent=True) or {}
@@ -80,9 +62,9 @@ def preview():
     return jsonify(html=render(text, resolver))
 
 
-@_author
+@author_only
 def course(slug):
-    course = _course(slug)
+    course = managed_course(slug)
     form = CourseForm(obj=None if request.method == "POST" else _course_data(course))
     if request.method == "GET":
         form.opened.data = ops.fingerprint(course)
@@ -122,9 +104,9 @@ def _course_page(course, form):
                            owner_form=OwnerForm(), can_share=course.can_share(current_user))
 
 
-@_author
+@author_only
 def set_status(slug):
-    course = _course(slug)
+    course = managed_course(slug)
     try:
         ops.set_status(course, request.form.get("status", ""))
     except ops.EditError as error:
@@ -135,9 +117,9 @@ def set_status(slug):
     return redirect(url_for("authoring.course", slug=slug))
 
 
-@_author
+@author_only
 def add_owner(slug):
-    course = _course(slug)
+    course = managed_course(slug)
     require(course.can_share(current_user))
     form = OwnerForm()
     user = find_by_login(form.login.data or "") if form.validate_on_submit() else None
@@ -154,9 +136,9 @@ def add_owner(slug):
     return redirect(url_for("authoring.course", slug=slug))
 
 
-@_author
+@author_only
 def remove_owner(slug, user_id):
-    course = _course(slug)
+    course = managed_course(slug)
     require(course.can_share(current_user))
     ops.remove_owner(course, user_id)
     db.session.commit()
@@ -164,9 +146,9 @@ def remove_owner(slug, user_id):
     return redirect(url_for("authoring.course", slug=slug))
 
 
-@_author
+@author_only
 def upload(slug):
-    course = _course(slug)
+    course = managed_course(slug)
     file = request.files.get("file")
     try:
         if file is None or not file.filename:
@@ -187,9 +169,9 @@ def _local(url):
     return url if url and url.startswith("/author/") else None
 
 
-@_author
+@author_only
 def add_module(slug):
-    course = _course(slug)
+    course = managed_course(slug)
     form = TitleForm()
     if not form.validate_on_submit():
         flash(_("Enter a title."), "error")
@@ -199,10 +181,10 @@ def add_module(slug):
     return redirect(url_for("authoring.course", slug=slug))
 
 
-@_author
+@author_only
 def module(slug, module_id):
-    course = _course(slug)
-    module = _child(Module, module_id, course)
+    course = managed_course(slug)
+    module = course_item(Module, module_id, course)
     form = ModuleForm(obj=None if request.method == "POST" else _Obj(title=module.title, intro=module.intro_md,
                                                                      opened=ops.fingerprint(module)))
     if request.method == "POST":
@@ -221,18 +203,18 @@ def module(slug, module_id):
     return render_template("authoring/module.html", course=course, module=module, form=form)
 
 
-@_author
+@author_only
 def move_module(slug, module_id):
-    course = _course(slug)
-    ops.move(_child(Module, module_id, course), request.form.get("direction", ""))
+    course = managed_course(slug)
+    ops.move(course_item(Module, module_id, course), request.form.get("direction", ""))
     db.session.commit()
     return redirect(url_for("authoring.course", slug=slug) + f"#module-{module_id}")
 
 
-@_author
+@author_only
 def add_lesson(slug, module_id):
-    course = _course(slug)
-    module = _child(Module, module_id, course)
+    course = managed_course(slug)
+    module = course_item(Module, module_id, course)
     form = TitleForm()
     if not form.validate_on_submit():
         flash(_("Enter a title."), "error")
@@ -242,10 +224,10 @@ def add_lesson(slug, module_id):
     return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson.id))
 
 
-@_author
+@author_only
 def add_quiz(slug, module_id):
-    course = _course(slug)
-    module = _child(Module, module_id, course)
+    course = managed_course(slug)
+    module = course_item(Module, module_id, course)
     form = TitleForm()
     if not form.validate_on_submit():
         flash(_("Enter a title."), "error")
@@ -256,10 +238,10 @@ def add_quiz(slug, module_id):
     return redirect(url_for("authoring.quiz", slug=slug, quiz_id=quiz.id))
 
 
-@_author
+@author_only
 def archive_lesson(slug, lesson_id):
-    course = _course(slug)
-    lesson = _child(Lesson, lesson_id, course)
+    course = managed_course(slug)
+    lesson = course_item(Lesson, lesson_id, course)
     title = lesson.title
     ops.archive_lesson(lesson)
     db.session.commit()
@@ -267,10 +249,10 @@ def archive_lesson(slug, lesson_id):
     return redirect(url_for("authoring.course", slug=slug))
 
 
-@_author
+@author_only
 def lesson(slug, lesson_id):
-    course = _course(slug)
-    lesson = _child(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
+    course = managed_course(slug)
+    lesson = course_item(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
     if request.method == "GET":
         form = LessonForm(obj=_Obj(title=lesson.title, minutes=lesson.minutes, body=lesson.body_md, version=lesson.version))
         return _lesson_page(course, lesson, form)
@@ -288,7 +270,7 @@ def lesson(slug, lesson_id):
                         expected_version=expected, author=current_user)
     except ops.StaleEdit as error:
         db.session.rollback()
-        lesson = _child(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
+        lesson = course_item(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
         flash(str(error), "error")
         # The trainer's text stays in the form; the version moves on so saving again is a
         # deliberate overwrite of what they have now seen.
@@ -306,18 +288,18 @@ def _lesson_page(course, lesson, form, preview=False, conflict=False):
                            show_preview=preview, conflict=conflict, assets=ops.course_assets(course))
 
 
-@_author
+@author_only
 def move_lesson(slug, lesson_id):
-    course = _course(slug)
-    ops.move(_child(Lesson, lesson_id, course), request.form.get("direction", ""))
+    course = managed_course(slug)
+    ops.move(course_item(Lesson, lesson_id, course), request.form.get("direction", ""))
     db.session.commit()
     return redirect(url_for("authoring.course", slug=slug) + f"#lesson-{lesson_id}")
 
 
-@_author
+@author_only
 def history(slug, lesson_id):
-    course = _course(slug)
-    lesson = _child(Lesson, lesson_id, course)
+    course = managed_course(slug)
+    lesson = course_item(Lesson, lesson_id, course)
     return render_template("authoring/history.html", course=course, lesson=lesson, revisions=lesson.revisions)
 
 
@@ -328,20 +310,20 @@ def _revision(lesson, revision_id) -> LessonRevision:
     return revision
 
 
-@_author
+@author_only
 def revision(slug, lesson_id, revision_id):
-    course = _course(slug)
-    lesson = _child(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
+    course = managed_course(slug)
+    lesson = course_item(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
     revision = _revision(lesson, revision_id)
     diff = ops.diff_html(revision, lesson.title, lesson.body_md or "",
                          (_("Version %(n)d", n=revision.version), _("Current (version %(n)d)", n=lesson.version)))
     return render_template("authoring/revision.html", course=course, lesson=lesson, revision=revision, diff=diff)
 
 
-@_author
+@author_only
 def revert(slug, lesson_id, revision_id):
-    course = _course(slug)
-    lesson = _child(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
+    course = managed_course(slug)
+    lesson = course_item(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
     revision = _revision(lesson, revision_id)
     try:
         ops.revert_lesson(lesson, revision, int(request.form.get("version") or -1), current_user)
@@ -354,10 +336,10 @@ def revert(slug, lesson_id, revision_id):
     return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson_id))
 
 
-@_author
+@author_only
 def quiz(slug, quiz_id):
-    course = _course(slug)
-    quiz = _child(Quiz, quiz_id, course)
+    course = managed_course(slug)
+    quiz = course_item(Quiz, quiz_id, course)
     form = QuizForm(obj=None if request.method == "POST" else _Obj(text=quiz.source_text or "", opened=ops.fingerprint(quiz)))
     if request.method == "POST":
         if form.validate_on_submit():

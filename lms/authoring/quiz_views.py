@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lms.authoring import operations as ops
 from lms.authoring import quiz_settings
-from lms.authoring.controllers import _author, _child, _course
+from lms.authoring.access import author_only, course_item, managed_course
 from lms.authoring.forms import QuizSettingsForm
 from lms.extensions import db
 from lms.quizzes.models import Quiz
@@ -43,10 +43,10 @@ def _problems(form, per_category, category_errors) -> list[str]:
     return problems
 
 
-@_author
+@author_only
 def quiz_settings_view(slug, quiz_id):
-    course = _course(slug)
-    quiz = _child(Quiz, quiz_id, course)
+    course = managed_course(slug)
+    quiz = course_item(Quiz, quiz_id, course)
     if not quiz_settings.is_markdown_quiz(quiz):
         flash(_("This quiz comes from a GIFT or Aiken file, which holds questions only. Use it as a question bank: "
                 "in another quiz's settings, choose it under “Draw from these question banks”."), "info")
@@ -93,9 +93,9 @@ def quiz_settings_view(slug, quiz_id):
                            per_category=per_category), status
 
 
-@_author
+@author_only
 def question_bank(slug):
-    course = _course(slug)
+    course = managed_course(slug)
     questions = quiz_settings.course_questions(course)
     categories, tags = quiz_settings.bank_summary(questions)
     category = request.args.get("category")
