@@ -1,5 +1,8 @@
 """Fixtures of the end-to-end suite: one real server per pass, one Chromium, one context per person.
 
+They live as long as the tests/e2e package runs (`scope="package"`): the server stops and
+Playwright's event loop closes before the rest of the suite (tests/journey opens its own).
+
 The SQLite pass of `make test` runs the embedded default (`make run`); the PostgreSQL + Redis pass
 (LMS_TEST_DATABASE_URL and LMS_TEST_REDIS_URL set) runs production mode. Without Chromium or
 Playwright the suite is skipped with the reason, except in CI (`CI` set), where that is a failure.
@@ -40,9 +43,9 @@ def chromium_present():
         pytest.skip(f"end-to-end suite skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(chromium_present, figure):
-    """The real server of this pass; stopped (and its database dropped) at the end of the session."""
+    """The real server of this pass; stopped (and its database dropped) after the last e2e test."""
     workdir = Path(tempfile.mkdtemp(prefix="lms-e2e-"))
     if servers.production_requested():
         running = servers.start_production(workdir, os.environ["LMS_TEST_DATABASE_URL"], os.environ["LMS_TEST_REDIS_URL"])
@@ -56,7 +59,7 @@ def server(chromium_present, figure):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_present):
     from playwright.sync_api import sync_playwright
 
@@ -66,7 +69,7 @@ def browser(chromium_present):
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def person(browser, server):
     """`person("learner")`: a fresh browser context for that person, kept for the session."""
     people: dict[str, Persona] = {}
