@@ -65,9 +65,10 @@ class Persona:
             self.problems.append(f"HTTP {response.status} for {response.request.method} {response.url}")
 
     def _request_failed(self, request) -> None:
-        # A navigation that turns into a download, or that the next click replaces, ends "aborted":
-        # nothing the person misses. Any other failure is.
-        if request.is_navigation_request() and request.failure == "net::ERR_ABORTED":
+        # "Aborted" is the browser's own doing: a navigation that became a download, or a page left
+        # (by the next click) before its fonts or a script's fetch finished; nothing the person misses.
+        # Refused, reset, empty or cut-off answers are failures.
+        if request.failure == "net::ERR_ABORTED":
             return
         self.problems.append(f"request failed: {request.method} {request.url} ({request.failure})")
 
