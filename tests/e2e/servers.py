@@ -61,7 +61,7 @@ class Service:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def stop(self, grace: float = 15.0) -> None:
+    def stop(self, grace: float = 5.0) -> None:
         """Ctrl+C to the whole group, as in the terminal (gunicorn then stops without waiting for
         requests still running); whatever is left after `grace` seconds is killed."""
         if not self.alive():
