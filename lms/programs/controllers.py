@@ -20,10 +20,12 @@ def show(slug):
         abort(404)
     enrollments = queries.enrollments_in(current_user, program)
     done = current_user.is_authenticated and operations.completion_time(current_user.id, program) is not None
-    missing = (operations.unmet_prerequisites(current_user, program_id=program.id)
-               if current_user.is_authenticated else [])
+    closed = operations.closed_courses(current_user, program)
+    refusal = operations.enrol_refusal(current_user, program, closed) if current_user.is_authenticated else None
+    more = any(link.course_id not in enrollments and link.course_id not in closed for link in program.courses)
     return render_template("programs/show.html", program=program, enrollments=enrollments, done=done,
-                           missing=missing, prerequisites=queries.prerequisites_of(program))
+                           refusal=refusal, closed=closed, can_enrol_more=more,
+                           prerequisites=queries.prerequisites_of(program))
 
 
 @login_required
@@ -32,13 +34,16 @@ def enrol(slug):
     if program is None:
         abort(404)
     try:
-        operations.enrol_in_program(current_user, program)
+        enrolled = operations.enrol_in_program(current_user, program)
     except EnrollmentError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("programs.show", slug=slug), 303)
     db.session.commit()
     flash(_("You are enrolled in the program “%(title)s”.", title=program.title), "success")
+    left_out = [link.course.title for link in program.courses if link.course_id not in {e.course_id for e in enrolled}]
+    if left_out:
+        flash(_("Not included, as they are not open to you (yet): %(titles)s.", titles=", ".join(left_out)), "info")
     return redirect(url_for("programs.show", slug=slug), 303)
 
 
