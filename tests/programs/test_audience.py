@@ -80,7 +80,8 @@ def test_a_program_whose_required_course_is_for_others_is_refused_with_the_reaso
     login(citizen)
     page = text_of(client.get("/programs/cong-dan-so"))
     assert "Enrol in the program" not in page
-    assert "You cannot complete this program: the required course An toàn thông tin cho cán bộ, công chức is not open to you." in page
+    assert ("You cannot complete this program: the required course An toàn thông tin cho cán bộ, công chức "
+            "is not open to you.") in page
 
     refused = client.post("/programs/cong-dan-so/enrol", follow_redirects=True)
     assert "the required course An toàn thông tin cho cán bộ, công chức is not open to you" in text_of(refused)

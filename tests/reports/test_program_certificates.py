@@ -9,8 +9,8 @@ by a3 and a4; both get the program certificate.
 """
 
 import csv
-import re
 import io
+import re
 
 import pytest
 from sqlalchemy import select
