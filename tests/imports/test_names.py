@@ -10,6 +10,7 @@ import io
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from lms.accounts.models import User
@@ -44,8 +45,10 @@ def today(code: str, db_session) -> int:
 
 
 def plan_of(path, data=None):
+    """The dry-run plan, its messages in English (the CLI and the job speak Vietnamese by default)."""
     headers, rows = read_table(data if data is not None else path.read_bytes(), path.name)
-    return plan_import(headers, rows, detect(headers))
+    with force_locale("en"):
+        return plan_import(headers, rows, detect(headers))
 
 
 def placed(plan, db_session) -> dict:
@@ -118,6 +121,9 @@ def test_cli_imports_named_communes_and_reports_the_rows_it_cannot_place(app, db
     assert "7 created, 0 updated, 0 unchanged, 3 failed" in result.output
     for number in (8, 9, 10):
         assert f"row {number}: " in result.output
+    # The command speaks Vietnamese, the default language.
+    assert "row 8: “Phước Hưng” ứng với nhiều xã, phường: Phường Phước Hưng (Thành phố Bà Rịa" in result.output
+    assert "row 10: Không có xã, phường nào tên “Phường Hòa Bình Xanh”" in result.output
     ha = db_session.scalar(select(User).where(User.email == "thuha.ubnd@vungtau.gov.vn"))
     assert ha.locality_id == today("26506", db_session) and ha.agency.code == "UB-VT"
     assert db_session.scalar(select(User).where(User.email == "mylinh.vp@vungtau.gov.vn")) is None
@@ -166,13 +172,14 @@ def test_the_example_in_an_ambiguity_message_resolves_it(db_session, agencies):
     from lms.imports.names import CommuneNames
 
     communes = CommuneNames()
-    _none, message = communes.resolve("Phước Hưng")
+    with force_locale("en"):
+        _none, message = communes.resolve("Phước Hưng")
     example = message.split("(e.g. “", 1)[1].split("”", 1)[0]
     assert example == "Phước Hưng, Thành phố Bà Rịa, Tỉnh Bà Rịa - Vũng Tàu"
     assert communes.resolve(example) == (today("26560", db_session), None)
     assert communes.resolve("Phước Hưng, TP Bà Rịa") == (today("26560", db_session), None)
-    _none, message = communes.resolve("Xã Tân Phú")
-    example = message.split("(e.g. “", 1)[1].split("”", 1)[0]
+    _none, message = communes.resolve("Xã Tân Phú")  # in Vietnamese here: "(ví dụ “…”)"
+    example = message.split("(ví dụ “", 1)[1].split("”", 1)[0]
     unit_id, problem = communes.resolve(example)
     assert problem is None and unit_id is not None
     assert communes.resolve("26506") == (today("26506", db_session), None)
