@@ -6,7 +6,7 @@ from lms.core.permissions import login_required, role_required
 from lms.enrollment.operations import EnrollmentError
 from lms.extensions import db
 from lms.programs import operations, queries
-from lms.programs.forms import CoursePrerequisitesForm, ProgramForm
+from lms.programs.forms import CoursePrerequisitesForm, ProgramForm, audience_label
 from lms.programs.models import Program
 
 
@@ -85,6 +85,9 @@ def edit(program_id=None):
         elif unknown_requires or form.slug.data in requires:
             form.requires.errors.append(_("No course or other program has these short names: %(names)s.",
                                           names=", ".join(unknown_requires or [form.slug.data])))
+        elif gaps := operations.audience_gaps(form.audience.data or [], [courses[s] for s in required],
+                                              [courses[s] for s in optional], form.optional_required.data or 0):
+            form.audience.errors.extend(_audience_gap_message(*gap) for gap in gaps)
         else:
             saved = operations.save_program(
                 program, slug=form.slug.data, title=form.title.data.strip(), hours=form.hours.data or 0,
@@ -101,6 +104,14 @@ def edit(program_id=None):
     return render_template("programs/edit.html", form=form, program=program), status
 
 
+
+
+def _audience_gap_message(who, closed, open_optional) -> str:
+    if closed:
+        return _("%(who)s could never complete it: the required course %(titles)s is not open to them.",
+                 who=audience_label(who), titles=", ".join(course.title for course in closed))
+    return _("%(who)s could never complete it: only %(open)d optional course(s) are open to them.",
+             who=audience_label(who), open=open_optional)
 
 
 @role_required("admin")

@@ -11,6 +11,18 @@ from lms.programs.models import Program, ProgramCourse
 from lms.programs.source import ProgramSource
 
 
+def audience_gaps(audience, required, optional, optional_required: int) -> list[tuple[str, list, int]]:
+    """Who the program is meant for but could never complete it: (audience, required courses not
+    open to them, how many optional courses are open to them) for each such audience."""
+    gaps = []
+    for who in audience:
+        closed = [course for course in required if course.audience and who not in course.audience]
+        open_optional = sum(1 for course in optional if not course.audience or who in course.audience)
+        if closed or open_optional < optional_required:
+            gaps.append((who, closed, open_optional))
+    return gaps
+
+
 def import_program(source: ProgramSource) -> str:
     """Create or update a program; 'created', 'updated' or 'unchanged'. Courses must be imported first."""
     slugs = source.required + source.optional
@@ -18,6 +30,14 @@ def import_program(source: ProgramSource) -> str:
     missing = [slug for slug in slugs if slug not in courses]
     if missing:
         raise SourceError(source.path, None, f"unknown course(s) {', '.join(missing)}: import the courses first")
+    gaps = audience_gaps(source.audience, [courses[s] for s in source.required], [courses[s] for s in source.optional],
+                         source.optional_required)
+    if gaps:
+        raise SourceError(source.path, None, "; ".join(
+            f"`{who}` is in `audience` but could never complete the program: "
+            + (f"the required course(s) {', '.join(c.slug for c in closed)} are not open to `{who}`" if closed
+               else f"only {open_optional} optional course(s) are open to `{who}`, {source.optional_required} needed")
+            for who, closed, open_optional in gaps))
     program = db.session.scalar(select(Program).where(Program.slug == source.slug))
     if program is not None and program.source_hash == source.content_hash:
         return "unchanged"

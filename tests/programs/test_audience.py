@@ -108,3 +108,28 @@ def test_the_program_audience_still_decides_first(client, login, db_session, cre
     refused = text_of(client.post("/programs/cong-dan-so/enrol", follow_redirects=True))
     assert "This program is not open to you." in refused
     assert enrolled_slugs(db_session, citizen, cong_dan_so) == set()
+
+
+def test_a_program_file_meant_for_people_who_could_never_complete_it_is_refused(tmp_path, db_session, cong_dan_so):
+    from lms.core.frontmatter import SourceError
+
+    path = tmp_path / "cho-nguoi-dan.md"
+    path.write_text(f"---\ntitle: Cho người dân\naudience: [citizen, official]\nrequired: [{OFFICIAL_COURSE}]\n"
+                    f"optional: [{CITIZEN_COURSE}]\n---\n", encoding="utf-8")
+    with pytest.raises(SourceError) as caught:
+        import_program(read_program(path))
+    assert str(caught.value).endswith(f"`citizen` is in `audience` but could never complete the program: the required "
+                                      f"course(s) {OFFICIAL_COURSE} are not open to `citizen`")
+    assert db_session.scalar(select(Program).where(Program.slug == "cho-nguoi-dan")) is None
+
+
+def test_the_program_form_refuses_an_audience_that_could_never_complete_it(
+        client, login, db_session, create_user, cong_dan_so, english):
+    login(create_user("Quản Trị", roles=("admin",), audience="official"))
+    response = client.post("/admin/programs/new", data={
+        "slug": "cho-nguoi-dan", "title": "Cho người dân", "audience": ["citizen"], "required": OFFICIAL_COURSE,
+        "optional": "", "optional_required": "0", "certificate": "y"})
+    assert response.status_code == 400
+    assert ("Residents could never complete it: the required course An toàn thông tin cho cán bộ, công chức "
+            "is not open to them.") in text_of(response)
+    assert db_session.scalar(select(Program).where(Program.slug == "cho-nguoi-dan")) is None
