@@ -225,17 +225,22 @@
     clearTimeout(retryTimer);
     inFlight = true;
     show();
-    post(url, bodyOf(kept), SAVE_TIMEOUT).then(answered, function () { failed(null); }).then(function () {
+    post(url, bodyOf(kept), SAVE_TIMEOUT).then(function (result) {
       inFlight = false;
+      answered(result);
+    }, function () {
+      inFlight = false;
+      failed(null);
     });
   }
 
+  // A change made while a submission is on its way is kept too (if that submission fails, it goes next).
   function changed(event, delay) {
     var qid = questionOf(event.target);
-    if (!qid || finishing || done) return;
+    if (!qid || done) return;
     record(qid);
     show();
-    schedule(delay);
+    if (!finishing) schedule(delay);
   }
 
   // ---------------------------------------------------------------- submitting
@@ -332,7 +337,9 @@
     if (finishing || done || !count()) return;
     try {
       fetch(url, { method: "POST", body: bodyOf(load()), credentials: "same-origin", keepalive: true,
-                   headers: { "Accept": "application/json", "X-CSRFToken": token } });
+                   headers: { "Accept": "application/json", "X-CSRFToken": token } }).catch(function () {
+        /* too large for a keepalive request, or no network: sent when the page is opened again */
+      });
     } catch (e) { /* sent when the page is opened again */ }
   });
   if (restore()) { touched = true; send(); }
