@@ -201,16 +201,20 @@
     window.location.assign(data.review);
   }
 
-  function answered(result) {
+  // `sent`: question id → the version this save carried.
+  function answered(result, sent) {
     if (result.ok && result.data && result.data.answers) {
       var answers = result.data.answers;
       Object.keys(answers).forEach(function (qid) {
         confirmed(qid, answers[qid].version, answers[qid].state === "closed");
       });
+      var kept = load();
+      var unanswered = Object.keys(kept).filter(function (qid) { return sent[qid] === kept[qid].v; });
+      if (unanswered.length) { failed(result); return; }  // not confirmed, not refused: try later
       failures = 0;
       problem = "";
       show();
-      if (count()) schedule(0);  // changed again while this save was on its way
+      if (Object.keys(kept).length) schedule(0);  // changed again while this save was on its way
       return;
     }
     if (result.status === 409 && result.data && result.data.finished) { over(result.data); return; }
@@ -225,9 +229,11 @@
     clearTimeout(retryTimer);
     inFlight = true;
     show();
+    var sent = {};
+    Object.keys(kept).forEach(function (qid) { sent[qid] = kept[qid].v; });
     post(url, bodyOf(kept), SAVE_TIMEOUT).then(function (result) {
       inFlight = false;
-      answered(result);
+      answered(result, sent);
     }, function () {
       inFlight = false;
       failed(null);
