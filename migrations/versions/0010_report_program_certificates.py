@@ -1,7 +1,7 @@
 """report summary: program certificates (rows of a program, no course)
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010_report_programs
+Revises: 0009_quiz_versions
 Create Date: 2026-12-05 10:32:41.174341
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009'
-down_revision = '0008'
+revision = '0010_report_programs'
+down_revision = '0009_quiz_versions'
 branch_labels = None
 depends_on = None
 
