@@ -23,7 +23,7 @@ def refresh_summary():
     return rows
 
 
-@shared_task(name="reports.export", autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+@shared_task(name="reports.export")
 def export(export_id: int):
     """Write a learner list to the file store; safe to run twice (a done job is left alone)."""
     job = db.session.get(ReportExport, export_id)
