@@ -25,7 +25,7 @@ def healthz():
     except Exception:  # noqa: BLE001 - any failure means the database does not answer
         db.session.rollback()
         database = "error"
-    queue = _queue_status(database == "ok")
+    queue = queue_status(database == "ok")
     # Without a usable signing key certificates are issued but never rendered: operators must see it here.
     from lms.certificates.signing import key_problem
 
@@ -39,7 +39,7 @@ def healthz():
     return jsonify(body), 200 if healthy else 503
 
 
-def _queue_status(database_ok: bool) -> str:
+def queue_status(database_ok: bool) -> str:
     """'eager' (tests), the embedded runner's heartbeat, or whether the broker answers."""
     if outbox.mode() == "eager":
         return "eager"

@@ -87,3 +87,23 @@ def retry_stale_reads(view):
             return view(*args, **kwargs)
 
     return wrapper
+
+
+def insert_ignoring_conflict(model, values: dict, conflict: tuple[str, ...]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: create the row unless another request already did.
+
+    Two tabs, a double click or a retried request then meet in the unique key instead of failing
+    with an IntegrityError (which on PostgreSQL also aborts the whole transaction).
+    """
+    table = model.__table__
+    statement = upsert(table).values(**values).on_conflict_do_nothing(index_elements=[table.c[c] for c in conflict])
+    db.session.execute(statement)
+
+
+def lock_for(key: str) -> None:
+    """Serialise transactions on `key` until this one ends (PostgreSQL advisory lock). SQLite needs none:
+    its writers are already one at a time."""
+    if dialect_name() == "postgresql":
+        from sqlalchemy import text
+
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})

@@ -180,12 +180,20 @@ def claim(message_id: int, lease: timedelta = LEASE) -> bool:
     return claimed is not None
 
 
+def lease_statement(lease: timedelta = LEASE):
+    """The UPDATE that keeps the running message's lease, or None outside an outbox task."""
+    message_id = g.get("lms_outbox_id")
+    if message_id is None:
+        return None
+    return (update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.state == RUNNING)
+            .values(due_at=utcnow() + lease))
+
+
 def extend_lease(lease: timedelta = LEASE) -> None:
     """For long tasks: still alive, keep the lease. Committed with the task's next commit."""
-    message_id = g.get("lms_outbox_id")
-    if message_id is not None:
-        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.state == RUNNING)
-                           .values(due_at=utcnow() + lease))
+    statement = lease_statement(lease)
+    if statement is not None:
+        db.session.execute(statement)
 
 
 def finish(message_id: int) -> None:
