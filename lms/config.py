@@ -105,6 +105,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_TASK_MODE": task_mode,
         # How often the embedded runner looks for new work, in seconds.
         "LMS_RUNNER_POLL_SECONDS": float(os.environ.get("LMS_RUNNER_POLL_SECONDS", "0.5")),
+        # A background run not finished (or not extended) within this many seconds is presumed dead and
+        # sent again; long tasks extend it as they go. Bounds recovery after a killed worker.
+        "LMS_OUTBOX_LEASE_SECONDS": float(os.environ.get("LMS_OUTBOX_LEASE_SECONDS", "120")),
         "CELERY": {
             "broker_url": broker_url or "memory://",
             "result_backend": None,

@@ -56,7 +56,7 @@ def sqlite_transaction_writes(connection) -> bool:
 
 def begin_read() -> None:
     """Start this session's next transaction as a reader (no SQLite write lock); no-op elsewhere."""
-    if not db.session.in_transaction():
+    if db.session().get_transaction() is None:
         db.session.connection(execution_options={READ_OPTION: True})
 
 

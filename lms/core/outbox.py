@@ -164,8 +164,13 @@ def _note_send_failure(message_id: int, exc: Exception) -> None:
 
 # ---------------------------------------------------------------- running (called by the task wrapper)
 
-def claim(message_id: int, lease: timedelta = LEASE) -> bool:
+def lease_length() -> timedelta:
+    return timedelta(seconds=current_app.config.get("LMS_OUTBOX_LEASE_SECONDS", LEASE.total_seconds()))
+
+
+def claim(message_id: int, lease: timedelta | None = None) -> bool:
     """Take the message for one run. False when it is finished or another run holds a live lease."""
+    lease = lease or lease_length()
     now = utcnow()
     claimed = db.session.execute(
         update(OutboxMessage)
@@ -180,16 +185,16 @@ def claim(message_id: int, lease: timedelta = LEASE) -> bool:
     return claimed is not None
 
 
-def lease_statement(lease: timedelta = LEASE):
+def lease_statement(lease: timedelta | None = None):
     """The UPDATE that keeps the running message's lease, or None outside an outbox task."""
     message_id = g.get("lms_outbox_id")
     if message_id is None:
         return None
     return (update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.state == RUNNING)
-            .values(due_at=utcnow() + lease))
+            .values(due_at=utcnow() + (lease or lease_length())))
 
 
-def extend_lease(lease: timedelta = LEASE) -> None:
+def extend_lease(lease: timedelta | None = None) -> None:
     """For long tasks: still alive, keep the lease. Committed with the task's next commit."""
     statement = lease_statement(lease)
     if statement is not None:

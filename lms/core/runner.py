@@ -21,7 +21,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from lms.core import outbox
-from lms.core.db import utcnow
+from lms.core.db import begin_read, utcnow
 from lms.core.models import OutboxMessage, WorkerMark
 from lms.extensions import db
 
@@ -81,14 +81,17 @@ class Runner:
                  .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit))
         if busy:
             query = query.where(OutboxMessage.id.not_in(busy))
+        begin_read()
         rows = db.session.execute(query).all()
         db.session.rollback()  # end the read: SQLite must not keep a snapshot open between polls
         return rows
 
     def _start_due_schedule(self, executor) -> int:
         started = 0
+        begin_read()
         marks = {mark.name: mark.at for mark in db.session.scalars(
             select(WorkerMark).where(WorkerMark.name.like("schedule:%")))}
+        db.session.rollback()
         for name, (task, schedule) in self.schedule.items():
             key = f"schedule:{name}"
             if key in self.in_flight:
