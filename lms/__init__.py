@@ -125,8 +125,8 @@ def _register_models_and_tasks():
     from lms.core import models as _core  # noqa: F401
     from lms.core import tasks as _core_tasks  # noqa: F401
     from lms.enrollment import models as _enrollment  # noqa: F401
-    from lms.imports import models as _imports  # noqa: F401
     from lms.imports import jobs as _import_jobs  # noqa: F401  (listens to background_work_failed)
+    from lms.imports import models as _imports  # noqa: F401
     from lms.imports import tasks as _import_tasks  # noqa: F401
     from lms.localities import models as _localities  # noqa: F401
     from lms.notifications import models as _notifications  # noqa: F401
@@ -134,8 +134,8 @@ def _register_models_and_tasks():
     from lms.programs import models as _programs  # noqa: F401
     from lms.quizzes import models as _quizzes  # noqa: F401
     from lms.quizzes import tasks as _quiz_tasks  # noqa: F401
-    from lms.reports import models as _reports  # noqa: F401
     from lms.reports import jobs as _report_jobs  # noqa: F401  (listens to background_work_failed)
+    from lms.reports import models as _reports  # noqa: F401
     from lms.reports import tasks as _report_tasks  # noqa: F401
 
 

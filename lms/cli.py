@@ -295,11 +295,10 @@ def register_cli(app):
     from lms.api.cli import api_cli
     from lms.assignments.cli import assignments_cli
     from lms.certificates.cli import certificates_cli, programs_cli
+    from lms.core.cli import register as register_core_cli
     from lms.notifications.cli import notifications_cli
     from lms.quizzes.cli import quiz_cli
     from lms.reports.cli import reports_cli, synthetic_command
-
-    from lms.core.cli import register as register_core_cli
 
     register_core_cli(app)
     for group in (localities_cli, courses_cli, users_cli, demo_cli, agencies_cli, notifications_cli,

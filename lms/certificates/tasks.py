@@ -13,6 +13,7 @@ from lms.core.files import get_store
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 
+
 def pdf_key(certificate: Certificate) -> str:
     return f"certificates/{certificate.serial}.pdf"
 

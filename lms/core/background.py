@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.core import outbox
-from lms.core.db import utcnow
 from lms.core.controllers import queue_status
+from lms.core.db import utcnow
 from lms.core.models import OutboxMessage, WorkerMark
 from lms.core.permissions import role_required
 from lms.extensions import db

@@ -86,6 +86,7 @@ def retry_stale_reads(view):
             g.lms_write_lock = True
             return view(*args, **kwargs)
 
+    wrapper.lms_retries_stale_reads = True
     return wrapper
 
 
