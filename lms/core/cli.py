@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import threading
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -15,6 +16,7 @@ from lms.core.models import OutboxMessage
 from lms.extensions import db
 
 jobs_cli = AppGroup("jobs", help="The embedded background runner (the default without a broker).")
+backup_cli = AppGroup("backup", help="Back up and restore the database, the file store and the keys.")
 outbox_cli = AppGroup("outbox", help="Background work that must not be lost.")
 
 
@@ -80,6 +82,34 @@ def retry_command(message_ids, all_failed):
     click.echo(f"queued again: {len(messages)}")
 
 
+@backup_cli.command("create")
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+def backup_create_command(destination):
+    """Write a backup into DESTINATION (a new folder): database, files, keys, manifest.json."""
+    from lms.core.backup import BackupError, create
+
+    try:
+        manifest = create(destination)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backup written to {destination}: {json.dumps(manifest)}")
+
+
+@backup_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing SQLite file and keys.")
+def backup_restore_command(source, force):
+    """Restore a backup made by `backup create` into this configuration (stop the server first)."""
+    from lms.core.backup import BackupError, restore
+
+    try:
+        manifest = restore(source, force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored the backup of {manifest['created_at']} (schema {manifest['revision']}); "
+               "run `flask db upgrade` if this version is newer, then start the server")
+
+
 def register(app) -> None:
-    for command in (serve_command, jobs_cli, outbox_cli):
+    for command in (serve_command, jobs_cli, outbox_cli, backup_cli):
         app.cli.add_command(command)

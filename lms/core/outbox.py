@@ -118,9 +118,9 @@ def dispatch_ready() -> int:
     ).all())
 
 
-def task_id_for(message: OutboxMessage) -> str:
+def task_id_for(message_id: int, attempt: int) -> str:
     # The Celery task id names the message, so the worker can claim it without a change to the task's arguments.
-    return f"outbox-{message.id}-{message.attempts}"
+    return f"outbox-{message_id}-{attempt}"
 
 
 def message_id(task_id: str | None) -> int | None:
@@ -129,36 +129,37 @@ def message_id(task_id: str | None) -> int | None:
 
 
 def _send(messages) -> int:
+    """Hand each message to Celery (or run it, eagerly). Reads every row first: after a commit the
+    ORM would reload them, holding a transaction (and on SQLite the write lock) during the send."""
     celery_app = current_app.extensions["celery"]
+    work = [(m.id, m.task, dict(m.kwargs), m.attempts + 1) for m in messages]
+    db.session.commit()
     sent = 0
-    for message in messages:
-        message.attempts += 1
+    for message_id_, task_name, kwargs, attempt in work:
         try:
-            task = celery_app.tasks[message.task]
+            task = celery_app.tasks[task_name]
             if mode() == "eager":
-                db.session.commit()  # the task's own transaction must find the message
-                task.apply(kwargs=message.kwargs, task_id=task_id_for(message))
-                sent += 1
-                continue
-            task.apply_async(kwargs=message.kwargs, task_id=task_id_for(message))
+                _stamp(message_id_, attempts=attempt)
+                task.apply(kwargs=kwargs, task_id=task_id_for(message_id_, attempt))
+            else:
+                task.apply_async(kwargs=kwargs, task_id=task_id_for(message_id_, attempt))
+                now = utcnow()
+                _stamp(message_id_, attempts=attempt, state=DISPATCHED, dispatched_at=now, due_at=now + START_WITHIN)
         except Exception as exc:  # broker down: the message stays queued for the relay
             db.session.rollback()
-            _note_send_failure(message.id, exc)
-            log.warning("outbox %s not dispatched: %s", message.id, exc)
+            _stamp(message_id_, attempts=attempt, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+            log.warning("outbox %s not dispatched: %s", message_id_, exc)
         else:
-            now = utcnow()
-            db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id,
-                                                           OutboxMessage.state.in_((QUEUED, DISPATCHED)))
-                               .values(state=DISPATCHED, dispatched_at=now, due_at=now + START_WITHIN,
-                                       attempts=message.attempts))
-            db.session.commit()
             sent += 1
     return sent
 
 
-def _note_send_failure(message_id: int, exc: Exception) -> None:
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-        attempts=OutboxMessage.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]))
+def _stamp(message_id_: int, **values) -> None:
+    """Record a dispatch on the row in its own short transaction; a run that already started wins."""
+    where = [OutboxMessage.id == message_id_]
+    if values.get("state") == DISPATCHED:
+        where.append(OutboxMessage.state.in_((QUEUED, DISPATCHED)))
+    db.session.execute(update(OutboxMessage).where(*where).values(**values))
     db.session.commit()
 
 
