@@ -104,6 +104,15 @@ def test_embedded_default_generates_and_keeps_a_private_secret(environment, tmp_
     assert load_config(str(tmp_path))["SECRET_KEY"] == config["SECRET_KEY"]
 
 
+def test_links_follow_the_port_make_run_serves_on(environment, tmp_path):
+    environment.delenv("PORT", raising=False)
+    assert load_config(str(tmp_path))["LMS_BASE_URL"] == "http://127.0.0.1:5000"
+    environment.setenv("PORT", "8080")  # PORT=8080 make run
+    assert load_config(str(tmp_path))["LMS_BASE_URL"] == "http://127.0.0.1:8080"
+    environment.setenv("LMS_BASE_URL", "https://hoctap.example.gov.vn")  # a public address wins
+    assert load_config(str(tmp_path))["LMS_BASE_URL"] == "https://hoctap.example.gov.vn"
+
+
 def test_session_cookies_are_http_only_same_site_and_secure_behind_https(environment, tmp_path):
     environment.setenv("LMS_BASE_URL", "https://hoc.example.vn/")
     config = load_config(str(tmp_path))
