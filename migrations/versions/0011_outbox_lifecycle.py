@@ -1,7 +1,7 @@
 """outbox lifecycle: state, lease/due time, runs; worker marks
 
-Revision ID: 0010
-Revises: 0009_quiz_versions
+Revision ID: 0011
+Revises: 0010_report_programs
 Create Date: 2026-12-05 10:40:00
 
 Messages already dispatched before this revision are taken as done (the broker had them); the
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0010"
-down_revision = "0009_quiz_versions"
+revision = "0011"
+down_revision = "0010_report_programs"
 branch_labels = None
 depends_on = None
 
