@@ -5,12 +5,6 @@ worker and beat: see conftest.py).
 The steps run in file order and share each person's browser context, as one person's session
 would; a step whose earlier step did not pass is skipped, saying which. Every step also fails on
 any console error, script error, failed request or 5xx the browser met.
-
-The certificate comes last: in `make run` today its submit holds SQLite's write lock for two
-minutes (issue 11 #1), which would fail every step after it for the same reason.
-Known defects are marked `xfail(strict=True)` with their issue number: the run stays readable
-while they are open, and the day one is fixed its test passes, which fails the run until the
-marker goes. `pytest --runxfail tests/e2e` shows them as plain failures.
 """
 
 import os
@@ -32,7 +26,6 @@ except ImportError:  # requirements-dev.txt not installed: a clone may skip, CI 
 
 from tests.e2e import course_material as material
 from tests.e2e.browser import t
-from tests.e2e.servers import production_requested
 
 COURSE = material.CITIZEN_COURSE
 COURSE_TITLE = material.course_title(COURSE)
@@ -42,16 +35,6 @@ COMMUNE_TYPED, COMMUNE = "vung tau", "Phường Vũng Tàu"  # the manager's war
 CERTIFICATE_SECONDS = 10.0  # from the passing submit to the PDF on disk
 EXPORT_SECONDS = 15.0  # a background job; its page refreshes itself every 3 s
 INLINE_EXPORT_SECONDS = 10.0  # a small list streamed in the request
-
-# Only the test's own explicit verdicts (pytest.fail) count as the known symptom; anything else the
-# step runs into (a selector, a timeout elsewhere, a crash) is reported as the failure it is.
-EMBEDDED_LOCK_DEFECT = pytest.mark.xfail(
-    not production_requested(), strict=True, raises=pytest.fail.Exception,
-    reason="issue 11 #1: in `make run` the eager task runs in the request that holds SQLite's write lock")
-CSV_STREAM_DEFECT = pytest.mark.xfail(
-    strict=True, raises=pytest.fail.Exception,
-    reason="issue 11 #10: GET …/learners.csv is a 500 (DetachedInstanceError while streaming)")
-
 
 @dataclass
 class Journey:
@@ -177,83 +160,6 @@ def test_the_citizen_enrols_and_marks_every_lesson_done(person, journey):
     journey.passed.add("lessons")
 
 
-def test_a_trainer_edits_a_lesson_in_the_browser_and_the_learner_reads_the_new_text(person, journey):
-    journey.needs("lessons")
-    trainer = person("trainer")
-    page = trainer.page
-    log_in(trainer, "trainer")
-    page.get_by_role("navigation").get_by_role("link", name=t("Course editor")).click()
-    page.get_by_role("link", name=COURSE_TITLE).click()
-    page.get_by_role("link", name=LESSONS[0], exact=True).click()
-    page.wait_for_load_state()  # the editor's live preview listens before the trainer types
-    added = "Mẹo của giảng viên: đặt mã khóa màn hình khác ngày sinh của bạn."
-    body = page.get_by_label(t("Lesson text (Markdown)"))
-    body.fill(body.input_value() + "\n\n" + added + "\n")
-    expect(page.get_by_role("region", name=t("Preview"))).to_contain_text(added)  # the live preview caught up
-    page.get_by_role("button", name=t("Save"), exact=True).click()
-    saved = re.escape(t("Lesson saved (version %(n)d).", n=999)).replace("999", r"\d+")
-    expect(page.get_by_text(re.compile(saved))).to_be_visible()
-    trainer.assert_clean()
-
-    learner = person("learner")
-    open_course(learner.page)
-    learner.page.get_by_role("link", name=LESSONS[0], exact=True).click()
-    expect(learner.page.locator("article.lesson-body")).to_contain_text(added)
-    learner.assert_clean()
-
-
-def _learner_list_downloads(persona):
-    """The manager's report of their ward; returns its "List of learners" download line."""
-    page = persona.page
-    log_in(persona, "manager")
-    page.goto("/")
-    page.get_by_role("navigation").get_by_role("link", name=t("Reports")).click()
-    heading = page.get_by_role("heading", level=1)
-    expect(heading).to_contain_text(t("Reports"))
-    if COMMUNE not in heading.inner_text():  # a list of areas; with one, the report opens at once
-        page.get_by_role("main").get_by_role("link", name=re.compile(COMMUNE)).first.click()
-    expect(heading).to_contain_text(t("Report: %(name)s", name=COMMUNE))
-    return page.get_by_role("listitem").filter(has_text=t("List of learners"))
-
-
-@CSV_STREAM_DEFECT
-def test_a_manager_downloads_the_learner_list_as_csv(person, journey, tmp_path):
-    journey.needs("lessons")
-    manager = person("manager")
-    learners = _learner_list_downloads(manager)
-    file = download(manager, learners.get_by_role("link", name="CSV").click, INLINE_EXPORT_SECONDS)
-    file.save_as(tmp_path / "learners.csv")
-    text = (tmp_path / "learners.csv").read_text(encoding="utf-8-sig")
-    assert journey.name in text and material.course_code(COURSE) in text, text[:2000]
-    manager.assert_clean()
-
-
-@EMBEDDED_LOCK_DEFECT
-def test_a_manager_exports_the_learner_list_as_xlsx_through_the_background_queue(server, person, journey, figure,
-                                                                                 tmp_path):
-    journey.needs("lessons")
-    from openpyxl import load_workbook
-
-    manager = person("manager")
-    page = manager.page
-    _learner_list_downloads(manager).get_by_role("link", name="XLSX").click()
-    asked = time.monotonic()
-    page.get_by_role("button", name=t("Prepare the %(format)s file", format="XLSX")).click()
-    ready = page.get_by_role("link", name=t("Download the %(format)s file", format="XLSX"))
-    try:
-        expect(ready).to_be_visible(timeout=EXPORT_SECONDS * 1000)  # the page refreshes itself while the job runs
-    except AssertionError:
-        pytest.fail(f"the export job was not done {EXPORT_SECONDS:.0f} s after it was asked for; the page says: "
-                    f"{page.locator('main').inner_text()[:300]}", pytrace=False)
-    figure(f"learner list XLSX job ({server.mode})", f"{time.monotonic() - asked:.1f} s from asking to the file ready")
-    file = download(manager, ready.click, EXPORT_SECONDS)
-    file.save_as(tmp_path / "learners.xlsx")
-    sheet = load_workbook(tmp_path / "learners.xlsx", read_only=True).active
-    cells = [str(cell) for row in sheet.iter_rows(values_only=True) for cell in row]
-    assert journey.name in cells and material.course_code(COURSE) in cells, cells[:40]
-    manager.assert_clean()
-
-
 def _answer(page, question: material.Question, options: list[str]) -> None:
     """Tick the options of one question, each change confirmed by the page's autosave."""
     box = page.locator("fieldset.question").filter(has_text=question.text)
@@ -325,7 +231,6 @@ def _submit_and_download_the_certificate(learner, path, deadline: float) -> floa
     return answered
 
 
-@EMBEDDED_LOCK_DEFECT
 def test_the_citizen_passes_after_a_reload_and_gets_the_certificate_pdf_within_10_s(server, person, journey, figure,
                                                                                     tmp_path):
     journey.needs("failed quiz")
@@ -367,3 +272,78 @@ def test_anyone_can_verify_the_certificate_by_its_serial(person, journey):
     for fact in (journey.serial, journey.name, COURSE_TITLE):
         expect(result).to_contain_text(fact)
     public.assert_clean()
+
+
+def test_a_trainer_edits_a_lesson_in_the_browser_and_the_learner_reads_the_new_text(person, journey):
+    journey.needs("lessons")
+    trainer = person("trainer")
+    page = trainer.page
+    log_in(trainer, "trainer")
+    page.get_by_role("navigation").get_by_role("link", name=t("Course editor")).click()
+    page.get_by_role("link", name=COURSE_TITLE).click()
+    page.get_by_role("link", name=LESSONS[0], exact=True).click()
+    page.wait_for_load_state()  # the editor's live preview listens before the trainer types
+    added = "Mẹo của giảng viên: đặt mã khóa màn hình khác ngày sinh của bạn."
+    body = page.get_by_label(t("Lesson text (Markdown)"))
+    body.fill(body.input_value() + "\n\n" + added + "\n")
+    expect(page.get_by_role("region", name=t("Preview"))).to_contain_text(added)  # the live preview caught up
+    page.get_by_role("button", name=t("Save"), exact=True).click()
+    saved = re.escape(t("Lesson saved (version %(n)d).", n=999)).replace("999", r"\d+")
+    expect(page.get_by_text(re.compile(saved))).to_be_visible()
+    trainer.assert_clean()
+
+    learner = person("learner")
+    open_course(learner.page)
+    learner.page.get_by_role("link", name=LESSONS[0], exact=True).click()
+    expect(learner.page.locator("article.lesson-body")).to_contain_text(added)
+    learner.assert_clean()
+
+
+def _learner_list_downloads(persona):
+    """The manager's report of their ward; returns its "List of learners" download line."""
+    page = persona.page
+    log_in(persona, "manager")
+    page.goto("/")
+    page.get_by_role("navigation").get_by_role("link", name=t("Reports")).click()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text(t("Reports"))
+    if COMMUNE not in heading.inner_text():  # a list of areas; with one, the report opens at once
+        page.get_by_role("main").get_by_role("link", name=re.compile(COMMUNE)).first.click()
+    expect(heading).to_contain_text(t("Report: %(name)s", name=COMMUNE))
+    return page.get_by_role("listitem").filter(has_text=t("List of learners"))
+
+
+def test_a_manager_downloads_the_learner_list_as_csv(person, journey, tmp_path):
+    journey.needs("lessons")
+    manager = person("manager")
+    learners = _learner_list_downloads(manager)
+    file = download(manager, learners.get_by_role("link", name="CSV").click, INLINE_EXPORT_SECONDS)
+    file.save_as(tmp_path / "learners.csv")
+    text = (tmp_path / "learners.csv").read_text(encoding="utf-8-sig")
+    assert journey.name in text and material.course_code(COURSE) in text, text[:2000]
+    manager.assert_clean()
+
+
+def test_a_manager_exports_the_learner_list_as_xlsx_through_the_background_queue(server, person, journey, figure,
+                                                                                 tmp_path):
+    journey.needs("lessons")
+    from openpyxl import load_workbook
+
+    manager = person("manager")
+    page = manager.page
+    _learner_list_downloads(manager).get_by_role("link", name="XLSX").click()
+    asked = time.monotonic()
+    page.get_by_role("button", name=t("Prepare the %(format)s file", format="XLSX")).click()
+    ready = page.get_by_role("link", name=t("Download the %(format)s file", format="XLSX"))
+    try:
+        expect(ready).to_be_visible(timeout=EXPORT_SECONDS * 1000)  # the page refreshes itself while the job runs
+    except AssertionError:
+        pytest.fail(f"the export job was not done {EXPORT_SECONDS:.0f} s after it was asked for; the page says: "
+                    f"{page.locator('main').inner_text()[:300]}", pytrace=False)
+    figure(f"learner list XLSX job ({server.mode})", f"{time.monotonic() - asked:.1f} s from asking to the file ready")
+    file = download(manager, ready.click, EXPORT_SECONDS)
+    file.save_as(tmp_path / "learners.xlsx")
+    sheet = load_workbook(tmp_path / "learners.xlsx", read_only=True).active
+    cells = [str(cell) for row in sheet.iter_rows(values_only=True) for cell in row]
+    assert journey.name in cells and material.course_code(COURSE) in cells, cells[:40]
+    manager.assert_clean()
