@@ -1,0 +1,264 @@
+"""The real server, started the way people start it, for the end-to-end suite.
+
+- `start_embedded`: `make run` itself in a throw-away instance (LMS_INSTANCE_PATH, PORT), whatever
+  `make run` starts (gunicorn today, a supervisor of gunicorn and a job runner tomorrow); ready
+  when GET /healthz says so;
+- `start_production`: README's "Production" steps on a scratch PostgreSQL database, then gunicorn,
+  `celery worker` and `celery beat` on their own queue in the test Redis database; the database
+  and the queue's keys are removed at the end.
+
+Every long-lived process runs in its own process group (`start_new_session`) and is stopped by
+its group id, so children (gunicorn workers, celery pool processes) go with it. Output goes to
+log files the suite prints when a test fails.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / ".venv" / "bin"
+READY_TIMEOUT = 240.0
+# What a person's shell would not have: the test run's own settings and the outer `make test`.
+_NOT_A_USERS_SHELL = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "PORT", "DATABASE_URL", "SECRET_KEY",
+                      "PYTEST_CURRENT_TEST", "PYTEST_VERSION")
+
+
+def production_requested() -> bool:
+    """The PostgreSQL + Redis pass of `make test` gives both; then the suite runs production mode."""
+    return bool(os.environ.get("LMS_TEST_DATABASE_URL") and os.environ.get("LMS_TEST_REDIS_URL"))
+
+
+def users_environment() -> dict:
+    """The environment of someone who just cloned the project: none of the app's variables set."""
+    return {name: value for name, value in os.environ.items()
+            if name not in _NOT_A_USERS_SHELL and not name.startswith(("LMS_", "CELERY_", "SMTP_"))}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Service:
+    """One long-lived process group and the log it writes."""
+
+    name: str
+    process: subprocess.Popen
+    log: Path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Ctrl+C to the whole group, as in the terminal (gunicorn then stops without waiting for
+        requests still running); whatever is left after `grace` seconds is killed."""
+        if not self.alive():
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGINT)
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        # A child that ignored the group's signal (or outlived its parent) still goes.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@dataclass
+class Server:
+    mode: str
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    services: list[Service] = field(default_factory=list)
+    cleanups: list = field(default_factory=list)
+    setup_seconds: float = 0.0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def spawn(self, name: str, command: list[str], env: dict) -> Service:
+        log = self.workdir / f"{name}.log"
+        handle = log.open("ab")
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=handle,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        handle.close()
+        service = Service(name, process, log)
+        self.services.append(service)
+        return service
+
+    def run_steps(self, env: dict, *steps: tuple[str, list[str]]) -> None:
+        """Set-up commands that must succeed, started side by side (so: only ones independent of each other).
+
+        Their output goes to setup.log, one command after the other, with the time each took.
+        """
+        running = []
+        for name, command in steps:
+            output = tempfile.TemporaryFile()
+            process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output,
+                                       stderr=subprocess.STDOUT)
+            running.append((name, command, output, time.monotonic(), process))
+        failed = []
+        with (self.workdir / "setup.log").open("ab") as log:
+            for name, command, output, started, process in running:
+                code = process.wait(timeout=300)
+                output.seek(0)
+                log.write(f"$ {' '.join(command)}\n".encode() + output.read()
+                          + f"({name}: exit {code}, {time.monotonic() - started:.1f} s)\n".encode())
+                output.close()
+                if code:
+                    failed.append(name)
+        if failed:
+            raise RuntimeError(f"set-up failed: {', '.join(failed)}\n{self.logs()}")
+
+    def wait_until_healthy(self, timeout: float = READY_TIMEOUT) -> None:
+        """Until GET /healthz answers 200 {"status": "ok"}; fails at once when a process died."""
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            dead = [service.name for service in self.services if not service.alive()]
+            if dead:
+                raise RuntimeError(f"{', '.join(dead)} exited before the server was ready:\n{self.logs()}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=5) as response:
+                    body = json.loads(response.read())
+                    if body.get("status") == "ok":
+                        return
+                    last = str(body)
+            except (OSError, ValueError) as error:
+                last = str(error.read()[:300]) if isinstance(error, urllib.error.HTTPError) else repr(error)
+            time.sleep(0.25)
+        raise RuntimeError(f"the server was not healthy after {timeout:.0f} s (last: {last}):\n{self.logs()}")
+
+    def wait_for_log(self, service: Service, text: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in service.log.read_text(errors="replace"):
+                return
+            if not service.alive():
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"{service.name} did not log {text!r}:\n{self.logs()}")
+
+    def logs(self, tail_lines: int = 120) -> str:
+        parts = []
+        for path in sorted(self.workdir.glob("*.log")):
+            # Static files are noise next to the requests and tracebacks that explain a failure.
+            lines = [line for line in path.read_text(errors="replace").splitlines() if '"GET /static/' not in line]
+            parts.append(f"----- {path.name} (last {min(tail_lines, len(lines))} of {len(lines)} lines) -----")
+            parts.extend(lines[-tail_lines:])
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        for cleanup in self.cleanups:
+            cleanup()
+
+
+def start_embedded(workdir: Path) -> Server:
+    """`make run` exactly as the README says, with its two documented knobs set."""
+    server = Server("embedded", workdir)
+    instance = workdir / "instance"
+    env = users_environment()
+    env.update(LMS_INSTANCE_PATH=str(instance), PORT=str(server.port))
+    started = time.monotonic()
+    server.spawn("make-run", ["make", "run"], env)
+    try:
+        server.wait_until_healthy()
+    except BaseException:
+        server.stop()
+        raise
+    server.setup_seconds = time.monotonic() - started
+    return server
+
+
+def _database_url(server_url: str, name: str) -> str:
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(statement)
+
+
+def _forget_queue(redis_url: str, queue: str) -> None:
+    """Remove this run's queue (and its bindings) from the test Redis database; nothing else."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=3)
+    keys = [key for key in client.scan_iter(match=f"*{queue}*", count=500)]
+    if keys:
+        client.delete(*keys)
+
+
+def _start_services(server: Server, env: dict, queue: str) -> Service:
+    """gunicorn, one `celery worker` and the one `celery beat`, as README "Production" runs them."""
+    server.spawn("gunicorn", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{server.port}", "--workers", "2",
+                              "--access-logfile", "-", "app:app"], env)
+    worker = server.spawn("celery-worker", [str(BIN / "celery"), "-A", "app:celery", "worker", "--loglevel", "INFO",
+                                            "--concurrency", "2", "-n", f"{queue}@%h", "--without-gossip",
+                                            "--without-mingle"], env)
+    # The schedule file goes to the throw-away folder, not the working tree.
+    server.spawn("celery-beat", [str(BIN / "celery"), "-A", "app:celery", "beat", "--loglevel", "INFO",
+                                 "--schedule", str(server.workdir / "celerybeat-schedule")], env)
+    return worker
+
+
+def start_production(workdir: Path, test_database_url: str, redis_url: str) -> Server:
+    """README "Production": scratch database, set-up commands, then gunicorn + worker + beat."""
+    server = Server("production", workdir)
+    tag = uuid.uuid4().hex[:10]
+    database = f"lms_e2e_{tag}"
+    queue = f"lms-e2e-{tag}"
+    signing_key = workdir / "signing_key.pem"
+    (workdir / "instance").mkdir()
+    (workdir / "files").mkdir()
+    env = users_environment()
+    env.update(DATABASE_URL=_database_url(test_database_url, database), SECRET_KEY=uuid.uuid4().hex * 2,
+               CELERY_BROKER_URL=redis_url, CELERY_QUEUE=queue, LMS_BASE_URL=server.base_url, LMS_DEMO="1",
+               LMS_INSTANCE_PATH=str(workdir / "instance"), LMS_FILE_STORE=str(workdir / "files"),
+               LMS_SIGNING_KEY=str(signing_key))
+    started = time.monotonic()
+    _admin(test_database_url, f'CREATE DATABASE "{database}"')
+
+    def drop_database():
+        _admin(test_database_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _forget_queue(redis_url, queue)
+
+    server.cleanups.append(drop_database)
+    try:
+        flask = [str(BIN / "flask"), "--app", "app"]
+        server.run_steps(env, ("db upgrade", flask + ["db", "upgrade"]),
+                         ("generate signing key", flask + ["certificates", "generate-key", str(signing_key)]))
+        server.run_steps(env, ("localities load", flask + ["localities", "load"]))
+        server.run_steps(env, ("courses import", flask + ["courses", "import", "courses/"]))
+        server.run_steps(env, ("programs import", flask + ["programs", "import", "programs/"]))
+        worker = _start_services(server, env, queue)  # they boot while the demo accounts are made
+        server.run_steps(env, ("demo accounts", flask + ["demo", "create"]))
+        server.wait_until_healthy()
+        server.wait_for_log(worker, " ready.")
+    except BaseException:
+        server.stop()
+        raise
+    server.setup_seconds = time.monotonic() - started
+    return server
