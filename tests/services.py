@@ -248,3 +248,10 @@ class PrivateRedis(_Private):
 from tests.app_processes import AppProcesses  # noqa: E402 - re-exported: the harness is one import
 
 __all__ = ["AppProcesses", "PrivatePostgres", "PrivateRedis", "children_of", "free_port", "missing_tools"]
+
+if __name__ == "__main__":  # `python -m tests.services`: exit 0 when private services can run here
+    import sys
+
+    if missing := missing_tools():
+        print(f"private services cannot run here: missing {', '.join(missing)}", file=sys.stderr)
+    sys.exit(1 if missing else 0)
