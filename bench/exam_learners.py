@@ -61,7 +61,8 @@ class Record:
 
 @dataclass
 class Stats:
-    times: dict = field(default_factory=lambda: {k: [] for k in ("start", "page", "autosave", "submit")})
+    # Request kind → [(monotonic time sent, ms until the response)] of every request that got one.
+    timed: dict = field(default_factory=lambda: {k: [] for k in ("start", "page", "autosave", "submit")})
     confirmed: dict = field(default_factory=lambda: {"autosave": [], "submit": []})  # first try → confirmed, ms
     errors: Counter = field(default_factory=Counter)                                 # (request kind, what) → count
     samples: dict = field(default_factory=dict)                                      # (request kind, what) → message
@@ -69,6 +70,19 @@ class Stats:
     ack_times: list = field(default_factory=list)  # monotonic times of confirmed autosaves
     began: float = field(default_factory=time.monotonic)
     restored: float | None = None  # when the database accepted connections again after an outage
+    fault: tuple | None = None     # (monotonic start, end) of the fault, for latency before / during / after
+
+    @property
+    def times(self) -> dict:
+        return {kind: [ms for _sent, ms in pairs] for kind, pairs in self.timed.items()}
+
+    def phases(self, kind: str) -> dict:
+        """Latencies of one request kind sent before, during and after the fault."""
+        start, end = self.fault
+        split = {"before the fault": [], "during it": [], "after it": []}
+        for sent, ms in self.timed[kind]:
+            split["before the fault" if sent < start else "during it" if sent <= end else "after it"].append(ms)
+        return split
 
     def error(self, kind: str, what: str, message: str) -> None:
         self.errors[(kind, what)] += 1
@@ -210,7 +224,7 @@ class Learner:
     async def call(self, kind, method, path, body=b"", headers=None):
         began = time.monotonic()
         status, received, data = await self.conn.request(method, path, body, headers)
-        self.stats.times[kind].append((time.monotonic() - began) * 1000)
+        self.stats.timed[kind].append((began, (time.monotonic() - began) * 1000))
         return status, received, data
 
     async def start(self):

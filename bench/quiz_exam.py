@@ -29,6 +29,7 @@ import http.client
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -193,6 +194,8 @@ def parse_args():
 
 def main():
     args = parse_args()
+    # A plain `kill` of this script must still end the servers it started (the `with` blocks unwind).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.outage:
         if missing := missing_tools():
             sys.exit(f"--outage needs a private PostgreSQL: missing {', '.join(missing)}")
@@ -287,12 +290,14 @@ async def _fault_due(at: float, stats, timeline, finished, what: str) -> bool:
 async def outage(cluster, seconds, at, stats, timeline, finished):
     if not await _fault_due(at, stats, timeline, finished, "PostgreSQL outage"):
         return
-    timeline.append((time.monotonic() - stats.began, "PostgreSQL crashed (immediate stop)"))
+    crashed = time.monotonic()
+    timeline.append((crashed - stats.began, "PostgreSQL crashed (immediate stop)"))
     await asyncio.to_thread(cluster.stop, "immediate")
     await asyncio.sleep(seconds)
     began = time.monotonic()
     await asyncio.to_thread(cluster.start)
     stats.restored = time.monotonic()
+    stats.fault = (crashed, stats.restored)
     timeline.append((stats.restored - stats.began, f"PostgreSQL accepts connections again "
                                                     f"(start and crash recovery {stats.restored - began:.1f} s)"))
 
@@ -300,18 +305,21 @@ async def outage(cluster, seconds, at, stats, timeline, finished):
 async def kill_app(processes, how, at, stats, timeline, finished):
     if not await _fault_due(at, stats, timeline, finished, "gunicorn kill"):
         return
+    killed = time.monotonic()
     if how == "worker":
         victim = processes.kill_web_worker()
-        timeline.append((time.monotonic() - stats.began, f"gunicorn worker {victim} killed (SIGKILL)"))
+        timeline.append((killed - stats.began, f"gunicorn worker {victim} killed (SIGKILL)"))
+        stats.fault = (killed, killed)
         return
-    timeline.append((time.monotonic() - stats.began, "gunicorn killed (SIGKILL to the master and its workers)"))
+    timeline.append((killed - stats.began, "gunicorn killed (SIGKILL to the master and its workers)"))
     processes.kill("web")
     await asyncio.to_thread(processes.start, "web")
-    timeline.append((time.monotonic() - stats.began, "gunicorn started again, /healthz answers 200"))
+    stats.fault = (killed, time.monotonic())
+    timeline.append((stats.fault[1] - stats.began, "gunicorn started again, /healthz answers 200"))
 
 
-def latency_line(name, values) -> str:
-    return (f"  {name:9}: {len(values):6d}  p50 {pct(values, 50):7.1f} ms  p95 {pct(values, 95):7.1f} ms  "
+def latency_line(name, values, width=9) -> str:
+    return (f"  {name:{width}}: {len(values):6d}  p50 {pct(values, 50):7.1f} ms  p95 {pct(values, 95):7.1f} ms  "
             f"p99 {pct(values, 99):7.1f} ms  max {max(values or [0]):8.1f} ms")
 
 
@@ -328,6 +336,12 @@ def print_results(args, cluster, stats, timeline, findings, elapsed) -> int:
     print("requests (each HTTP request that got a response):")
     for kind, values in stats.times.items():
         print(latency_line(kind, values))
+    if stats.fault:
+        print("requests sent before / during / after the fault:")
+        for kind in ("autosave", "submit"):
+            for phase, values in stats.phases(kind).items():
+                if values:
+                    print(latency_line(f"{kind}, {phase}", values, width=26))
     print("until confirmed (first try to the server's confirmation, retries included):")
     for kind, values in stats.confirmed.items():
         print(latency_line(kind, values))

@@ -138,21 +138,24 @@ class AppProcesses:
         return service
 
     def start_web(self, workers: int = 2, threads: int = 1, timeout: float = 60, access_log: bool = True,
-                  extra: tuple = ()) -> Service:
-        """gunicorn `app:app` on this object's port; returns once /healthz answers 200."""
+                  extra: tuple = (), healthy: bool = True) -> Service:
+        """gunicorn `app:app` on this object's port; returns once /healthz answers 200 (or, with
+        `healthy=False`, anything at all: e.g. a 503 while the database is down)."""
         argv = [_executable("gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
                 "--threads", str(threads), "--graceful-timeout", "10", *extra]
         if access_log:
             argv += ["--access-logfile", "-"]
-        return self._start("web", [*argv, "app:app"], self._web_ready, timeout)
+        return self._start("web", [*argv, "app:app"], self._web_ready(healthy), timeout)
 
-    def _web_ready(self, service: Service, since: int, timeout: float) -> None:
-        def healthy():
-            if not service.running:
-                raise RuntimeError(f"gunicorn ended (exit {service.process.returncode}):\n{service.tail()}")
-            status, _ = self.get("/healthz", timeout=5)
-            return status == 200
-        wait_until(healthy, timeout, interval=0.1, what="gunicorn's /healthz to answer 200")
+    def _web_ready(self, healthy: bool):
+        def ready(service: Service, since: int, timeout: float) -> None:
+            def answers():
+                if not service.running:
+                    raise RuntimeError(f"gunicorn ended (exit {service.process.returncode}):\n{service.tail()}")
+                status, _ = self.get("/healthz", timeout=5)
+                return status == 200 if healthy else status != 0
+            wait_until(answers, timeout, interval=0.1, what=f"gunicorn's /healthz to answer{' 200' * healthy}")
+        return ready
 
     def start_worker(self, concurrency: int = 2, timeout: float = 60, extra: tuple = ()) -> Service:
         """`celery -A app:celery worker` on this object's queue; returns once it is ready."""
