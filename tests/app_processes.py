@@ -204,8 +204,8 @@ class AppProcesses:
 
     def kill_web_worker(self) -> int:
         """kill -9 of one gunicorn worker (its master forks a new one); the pid killed."""
+        self.services["web"].members()  # remembers the worker with its start time
         victim = self.web_workers()[0]
-        self.services["web"].pids_seen.add(victim)
         os.kill(victim, signal.SIGKILL)
         return victim
 
