@@ -7,7 +7,7 @@ from lms.core.permissions import login_required, require, wants_json
 from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
 from lms.quizzes import operations, queries, results
-from lms.quizzes.forms import responses_from_form, shown_ids
+from lms.quizzes.forms import responses_from_form, shown_ids, versions_from_form
 from lms.quizzes.models import Attempt, Quiz
 
 
@@ -125,8 +125,18 @@ def attempt(attempt_id):
 
 
 def _save_from_request(attempt, now):
-    questions = operations.answerable_questions(attempt, shown_ids(request.form))
-    return operations.save_answers(attempt, responses_from_form(questions.values(), request.form), now, questions)
+    shown = shown_ids(request.form)
+    questions = operations.answerable_questions(attempt, shown)
+    responses = responses_from_form(questions.values(), request.form)
+    responses.update({qid: None for qid in shown - set(questions)})  # not in this attempt: reported closed
+    return operations.save_answers(attempt, responses, now, questions, versions_from_form(request.form))
+
+
+def _stored_json(result) -> dict:
+    """What the page's script needs to forget its copy of an answer: the version the server holds."""
+    return {"saved": sorted(q for q, stored in result.items() if stored.state == "saved"),
+            "closed": sorted(q for q, stored in result.items() if stored.state == "closed"),
+            "answers": {str(q): stored._asdict() for q, stored in result.items()}}
 
 
 @login_required
@@ -156,9 +166,7 @@ def save(attempt_id):
                            review=url_for("quizzes.attempt", attempt_id=attempt_id)), 409
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
     if wants_json():
-        payload = jsonify(saved=sorted(q for q, state in result.items() if state == "saved"),
-                          closed=sorted(q for q, state in result.items() if state == "closed"),
-                          seconds_left=operations.seconds_left(attempt, now))
+        payload = jsonify(**_stored_json(result), seconds_left=operations.seconds_left(attempt, now))
         db.session.commit()
         return payload
     check = request.form.get("check", "")
@@ -192,6 +200,9 @@ def finish(attempt_id):
             db.session.rollback()
         operations.finish_attempt(attempt, now)
         db.session.commit()
+    elif operations.newer_than_stored(attempt, versions_from_form(request.form)):
+        # Submitted before (another window): say so rather than let the review pass for these answers.
+        flash(_("This attempt had already been submitted; the answers sent now were not counted."), "error")
     if wants_json():
         return jsonify(finished=True, review=url_for("quizzes.attempt", attempt_id=attempt_id))
     return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)

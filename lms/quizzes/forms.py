@@ -32,3 +32,21 @@ def responses_from_form(questions, form) -> dict:
             chosen = [p for p in positions if p[0] < 10_000]
             responses[question.id] = [p[2] for p in sorted(positions)] if chosen else []
     return responses
+
+
+# The page's script numbers each change of an answer (milliseconds, kept increasing); JavaScript's
+# safe integers bound what is accepted. Anything else counts as a plain post (no version).
+_MAX_VERSION = 2**53
+
+
+def versions_from_form(form) -> dict[int, int]:
+    """The page's version of each answer it sends (`v<question id>` fields), keyed by question id."""
+    versions = {}
+    for name, raw in form.items():
+        if name[:1] == "v" and _digits(name[1:]) and _digits(raw) and int(raw) < _MAX_VERSION:
+            versions[int(name[1:])] = int(raw)
+    return versions
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()

@@ -134,7 +134,13 @@ class Attempt(IdMixin, db.Model):
     enrollment = db.relationship("Enrollment")
     answers = db.relationship("AttemptAnswer", back_populates="attempt", cascade="all, delete-orphan")
 
-    __table_args__ = (db.UniqueConstraint("quiz_id", "user_id", "number"),)
+    __table_args__ = (
+        db.UniqueConstraint("quiz_id", "user_id", "number"),
+        # One running attempt per learner and quiz, whatever the requests do at the same instant
+        # (starts are also serialised on the enrolment row: operations.start_attempt).
+        db.Index("uq_attempts_one_running", "quiz_id", "user_id", unique=True,
+                 postgresql_where=db.text("submitted_at IS NULL"), sqlite_where=db.text("submitted_at IS NULL")),
+    )
 
     @property
     def finished(self) -> bool:
@@ -161,6 +167,10 @@ class AttemptAnswer(IdMixin, db.Model):
     response = db.Column(db.JSON, nullable=False, default=list)
     score = db.Column(db.Numeric(6, 3))
     saved_at = db.Column(db.DateTime)
+    # Which change of this answer is stored: the page's per-question version (milliseconds, kept
+    # increasing by the page) or, for a plain form post, one above the stored one. A save carrying
+    # a version not above this one is a replay or a late older change and stores nothing.
+    version = db.Column(db.BigInteger)
     # Immediate feedback: the learner pressed "Check"; the answer is graded and can no longer change.
     checked_at = db.Column(db.DateTime)
     comment = db.Column(db.Text, nullable=False, default="")

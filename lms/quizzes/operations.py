@@ -4,17 +4,20 @@ import datetime as dt
 import functools
 import random
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core.db import dialect_name, upsert, utcnow
 from lms.enrollment import operations as enrollment_ops
+from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.quizzes import grading
+from lms.quizzes.layout import draw_layout, editable_ids, pages
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
 
 
@@ -59,45 +62,29 @@ def grade_question(question: Question, response) -> Decimal | None:
 
 # ---------------------------------------------------------------- starting
 
-def draw_layout(quiz: Quiz, rng: random.Random) -> list[dict]:
-    """The questions and option orders of one attempt: drawn and shuffled once, then stored."""
-    own = quiz.active_questions()
-    pool = own + quiz.bank_questions()
-    questions = own
-    if isinstance(quiz.draw, dict):
-        picked = []
-        for category, count in quiz.draw.items():
-            candidates = [q for q in pool if q.category == category]
-            picked += rng.sample(candidates, min(count, len(candidates)))
-        # The quiz's own questions outside the drawn categories are always asked.
-        questions = [q for q in own if q.category not in quiz.draw] + picked
-    elif isinstance(quiz.draw, int) and 0 < quiz.draw < len(pool):
-        questions = rng.sample(pool, quiz.draw)
-    elif isinstance(quiz.draw, int):
-        questions = pool
-    questions = sorted(questions, key=lambda q: (q.quiz_id != quiz.id, q.quiz_id, q.position))
-    if quiz.shuffle:
-        questions = list(questions)
-        rng.shuffle(questions)
-    layout = []
-    for question in questions:
-        options = [o["id"] for o in question.options]
-        choices = [c["id"] for c in question.choices]
-        # Ordering items always start shuffled: in key order they would give the answer away.
-        if (quiz.shuffle and question.type in ("single", "multiple", "matching")) or question.type == "ordering":
-            rng.shuffle(options)
-        if question.type == "matching":
-            rng.shuffle(choices)
-        if question.type == "ordering" and len(options) > 1 and options == [o["id"] for o in question.options]:
-            options = options[1:] + options[:1]
-        layout.append({"q": question.id, "o": options, "c": choices})
-    return layout
+def lock_enrollment(user, quiz: Quiz) -> Enrollment | None:
+    """The learner's enrolment in the quiz's course, locked until the transaction ends.
+
+    Starts of one learner run one at a time, each seeing what the one before it committed, so
+    the attempt limit and "one running attempt" hold however many requests arrive at once.
+    PostgreSQL: FOR NO KEY UPDATE, which conflicts with itself but not with the foreign-key checks
+    of other writes (progress, attempts). SQLite serialises writing requests anyway (BEGIN IMMEDIATE).
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == quiz.course_id)
+                             .with_for_update(key_share=True).execution_options(populate_existing=True))
 
 
 def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.Random | None = None) -> Attempt:
     """Start an attempt, or return the one already running (reload, second tab, two tabs at once)."""
     now = now or utcnow()
-    enrollment = enrollment_ops.find_enrollment(user, quiz.course)
+    # An overdue attempt is closed before the enrolment is locked: a submission locks the attempt,
+    # then the enrolment (completion); taking them in that same order cannot deadlock.
+    running = open_attempt(quiz, user)
+    if running is not None and is_overdue(running, now):
+        finish_attempt(running, now)
+    enrollment = lock_enrollment(user, quiz)
     if enrollment is None:
         raise QuizError(_l("Enrol in the course before taking its quiz."))
     running = open_attempt(quiz, user)
@@ -117,7 +104,8 @@ def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.
     attempt = Attempt(quiz=quiz, user=user, enrollment=enrollment, number=attempts_used(quiz, user) + 1,
                       started_at=now, deadline=deadline, layout=draw_layout(quiz, rng or random.SystemRandom()))
     try:
-        # Two tabs starting at once collide on (quiz, user, number): the loser resumes the winner's.
+        # The database has the last word: (quiz, user, number) is unique and so is the running
+        # attempt of (quiz, user). A start that slipped past the lock resumes the winner's attempt.
         with db.session.begin_nested():
             db.session.add(attempt)
             db.session.flush()
@@ -162,19 +150,6 @@ def attempt_questions(attempt: Attempt) -> list[Question]:
     return [found[i] for i in ids if i in found]
 
 
-def pages(attempt: Attempt) -> list[list[int]]:
-    ids = [slot["q"] for slot in attempt.slots()]
-    return [[i] for i in ids] if attempt.quiz.layout == "per-page" else [ids]
-
-
-def editable_ids(attempt: Attempt) -> set[int]:
-    """Questions the learner may still change: with sequential navigation, none before the current page."""
-    all_pages = pages(attempt)
-    if attempt.quiz.navigation == "sequential":
-        return {qid for page in all_pages[attempt.page:] for qid in page}
-    return {qid for page in all_pages for qid in page}
-
-
 def go_to_page(attempt: Attempt, page: int) -> int:
     last = len(pages(attempt)) - 1
     page = max(0, min(page, last))
@@ -186,16 +161,40 @@ def go_to_page(attempt: Attempt, page: int) -> int:
     return page
 
 
+class Stored(NamedTuple):
+    """What a save left on the server for one question: "saved" (this change is stored), "kept"
+    (the stored change is this one or newer: a replay, or a late older save), or "closed" (frozen
+    by Check or on a closed page), and the version the server now holds."""
+
+    state: str
+    version: int | None
+
+
+def version_of(moment: dt.datetime) -> int:
+    """The version a plain form post gets (at least): its moment in milliseconds, as the page's are."""
+    return int(moment.replace(tzinfo=dt.UTC).timestamp() * 1000)
+
+
 # Built once per process and database: constructing an upsert (its `excluded` columns) costs
 # more than running it, and autosave runs for every answer of every learner.
 @functools.cache
-def _save_statement(dialect: str):
+def _save_statement(dialect: str, versioned: bool):
+    """The upsert of answers. Versioned (the page's script): stored only when newer than what is
+    there, so a replayed or late older save changes nothing. Plain form posts are the learner's
+    latest word: always stored, one version above what is there."""
     table = AttemptAnswer.__table__
     statement = upsert(table, dialect)
+    sent = statement.excluded
+    where = table.c.checked_at.is_(None)
+    if versioned:
+        version = sent.version
+        where = and_(where, or_(table.c.version.is_(None), table.c.version < sent.version))
+    else:
+        version = case((table.c.version >= sent.version, table.c.version + 1), else_=sent.version)
     return statement.on_conflict_do_update(
         index_elements=[table.c.attempt_id, table.c.question_id],
-        set_={"response": statement.excluded.response, "saved_at": statement.excluded.saved_at},
-        where=table.c.checked_at.is_(None)).returning(table.c.question_id)
+        set_={"response": sent.response, "saved_at": sent.saved_at, "version": version},
+        where=where).returning(table.c.question_id, table.c.version)
 
 
 @functools.cache
@@ -218,12 +217,13 @@ def answerable_questions(attempt: Attempt, ids) -> dict[int, object]:
 
 
 def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = None,
-                 questions: dict | None = None) -> dict[int, str]:
-    """Store answers as they change. `responses` maps question id → raw response. Returns id → "saved"/"closed".
+                 questions: dict | None = None, versions: dict | None = None) -> dict[int, Stored]:
+    """Store answers as they change. `responses` maps question id → raw response, `versions`
+    question id → the page's version of that answer (absent: a plain form post).
 
-    One INSERT … ON CONFLICT DO UPDATE for all of them: two tabs saving the same answer cannot
-    collide, and an answer frozen by "Check" (checked_at set) is left as it is and reported closed.
-    Callers that may race a submission lock the attempt first (see `lock_attempt`).
+    One INSERT … ON CONFLICT DO UPDATE per kind: two tabs saving the same answer cannot collide,
+    an older or replayed version stores nothing, and an answer frozen by "Check" (checked_at set)
+    is left as it is. Callers that may race a submission lock the attempt first (`lock_attempt`).
     """
     now = now or utcnow()
     if attempt.finished:
@@ -231,18 +231,39 @@ def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = No
     if is_overdue(attempt, now):
         raise TimeUp(_l("Time is up: answers sent after the time limit are not counted."))
     allowed = editable_ids(attempt)
+    versions = versions or {}
     if questions is None:
         questions = answerable_questions(attempt, responses)
-    result = {qid: "closed" for qid in responses if qid in questions and qid not in allowed}
+    result = {qid: Stored("closed", None) for qid in responses if qid not in questions or qid not in allowed}
     rows = [{"attempt_id": attempt.id, "question_id": qid, "response": grading.clean_response(questions[qid], raw),
-             "saved_at": now} for qid, raw in responses.items() if qid in questions and qid in allowed]
+             "saved_at": now, "version": versions.get(qid, version_of(now))}
+            for qid, raw in responses.items() if qid in questions and qid in allowed]
     if not rows:
         return result
     db.session.flush()
-    saved = set(db.session.execute(_save_statement(dialect_name()), rows).scalars())
-    result.update({row["question_id"]: "saved" if row["question_id"] in saved else "closed" for row in rows})
+    for versioned in (True, False):
+        batch = [row for row in rows if (row["question_id"] in versions) == versioned]
+        if batch:
+            stored = db.session.execute(_save_statement(dialect_name(), versioned), batch).all()
+            result.update({qid: Stored("saved", version) for qid, version in stored})
+    untouched = [row["question_id"] for row in rows if row["question_id"] not in result]
+    if untouched:
+        held = db.session.execute(select(AttemptAnswer.question_id, AttemptAnswer.version, AttemptAnswer.checked_at)
+                                  .where(AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.question_id.in_(untouched)))
+        result.update({qid: Stored("kept" if checked is None else "closed", version) for qid, version, checked in held})
     _forget_loaded_answers(attempt)
     return result
+
+
+def newer_than_stored(attempt: Attempt, versions: dict) -> int:
+    """How many of the page's `versions` are newer than what the attempt holds (after it finished:
+    changes that came too late to count)."""
+    if not versions:
+        return 0
+    held = dict(db.session.execute(select(AttemptAnswer.question_id, AttemptAnswer.version)
+                                   .where(AttemptAnswer.attempt_id == attempt.id,
+                                          AttemptAnswer.question_id.in_(list(versions)))).all())
+    return sum(1 for qid, version in versions.items() if held.get(qid) is None or held[qid] < version)
 
 
 def check_answer(attempt: Attempt, question_id: int, now: dt.datetime | None = None) -> AttemptAnswer:

@@ -1,6 +1,6 @@
 """Read-only views of quizzes and attempts for the templates. What reaches the browser is built here."""
 
-from lms.quizzes import grading, operations, results
+from lms.quizzes import grading, layout, operations, results
 
 
 def question_count(quiz) -> int:
@@ -44,7 +44,7 @@ def _view(number, question, slot, response):
 
 def attempt_page(attempt, page: int, now) -> dict:
     slots = _slots(attempt)
-    all_pages = operations.pages(attempt)
+    all_pages = layout.pages(attempt)
     shown = set(all_pages[page]) if all_pages else set()
     rows = {a.question_id: a for a in attempt.answers}
     answers = {qid: a.response for qid, a in rows.items()}
@@ -54,6 +54,7 @@ def attempt_page(attempt, page: int, now) -> dict:
         row = rows.get(view["question"].id)
         view["checkable"] = immediate and view["question"].type not in ("essay", "description")
         view["checked"] = None
+        view["version"] = row.version if row is not None else None  # the page's script numbers changes above it
         if row is not None and row.checked_at is not None:
             # Checked with immediate feedback: the grade and feedback of this one answer, no key.
             question = view["question"]
@@ -61,7 +62,7 @@ def attempt_page(attempt, page: int, now) -> dict:
                                + ([question.feedback_html] if question.feedback_html else [])}
     answered = sum(1 for n, q, _ in slots if q.graded and answers.get(q.id))
     graded = sum(1 for n, q, _ in slots if q.graded)
-    editable = operations.editable_ids(attempt) - {qid for qid, a in rows.items() if a.checked_at is not None}
+    editable = layout.editable_ids(attempt) - {qid for qid, a in rows.items() if a.checked_at is not None}
     return {"attempt": attempt, "quiz": attempt.quiz, "views": views, "page": page, "page_count": len(all_pages),
             "seconds_left": operations.seconds_left(attempt, now), "answered": answered, "total": graded,
             "editable": editable, "sequential": attempt.quiz.navigation == "sequential"}

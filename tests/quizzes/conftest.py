@@ -124,3 +124,20 @@ def all_types_course(tmp_path, create_course):
         return create_course(folder)
 
     return make
+
+
+@pytest.fixture()
+def setup(all_types_course, db_session, create_user, login):
+    def make(extra=""):
+        """The all-types quiz (front matter `extra`), a learner enrolled and logged in."""
+        from lms.enrollment import operations as enrollment_ops
+
+        course = all_types_course(extra)
+        quiz = db_session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+        user = create_user("Trần Thị Hoà")
+        enrollment_ops.enrol(user, course)
+        db_session.commit()
+        login(user)
+        return quiz, user
+
+    return make

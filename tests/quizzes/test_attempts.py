@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms.core.db import utcnow
 from lms.quizzes import operations, results
-from lms.quizzes.models import Attempt, Quiz
+from lms.quizzes.models import Attempt
 from tests.conftest import text_of
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -22,22 +22,6 @@ SECRETS = ["Gồm 12 chữ số", "đúng một nửa", "dichvucong.gov.vn", "30
 def assert_no_secret(body: str):
     for secret in SECRETS:
         assert secret not in body, secret
-
-
-@pytest.fixture()
-def setup(all_types_course, db_session, create_user, login):
-    def make(extra=""):
-        from lms.enrollment import operations as enrollment_ops
-
-        course = all_types_course(extra)
-        quiz = db_session.scalar(select(Quiz).where(Quiz.course_id == course.id))
-        user = create_user("Trần Thị Hoà")
-        enrollment_ops.enrol(user, course)
-        db_session.commit()
-        login(user)
-        return quiz, user
-
-    return make
 
 
 def by_type(quiz):

@@ -19,6 +19,7 @@ from lms.extensions import db
 from lms.quizzes import operations
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
 from tests.conftest import FIXTURE_COURSES
+from tests.quizzes.crowd import HeldLock
 
 pytestmark = pytest.mark.skipif(not os.environ.get("LMS_TEST_DATABASE_URL"),
                                 reason="needs PostgreSQL (row locks; the second pass of `make test`)")
@@ -106,22 +107,15 @@ def _attempt_id(response):
 
 def test_two_tabs_starting_at_the_same_instant_get_one_attempt(app, exam, monkeypatch):
     quiz_id, learner = exam
-    # Both requests read "nothing running, 0 used" before either inserts: the race, every time.
-    both_read = threading.Barrier(2)
-    real_used = operations.attempts_used
-
-    def slow_read(quiz, user):
-        used = real_used(quiz, user)
-        both_read.wait(timeout=10)
-        return used
-
-    monkeypatch.setattr(operations, "attempts_used", slow_read)
+    # The first start keeps the enrolment locked until the second is seen waiting for it: they met.
+    held = HeldLock(operations.lock_enrollment, waiters=1)
+    monkeypatch.setattr(operations, "lock_enrollment", held)
     _, email = learner()
     first, second = _tab(app, email), _tab(app, email)
     responses = _together(lambda: first.post(f"/quizzes/{quiz_id}/start"),
                           lambda: second.post(f"/quizzes/{quiz_id}/start"))
-    assert _attempt_id(responses[0]) == _attempt_id(responses[1])
-    monkeypatch.setattr(operations, "attempts_used", real_used)
+    assert _attempt_id(responses[0]) == _attempt_id(responses[1]) and held.seen == 1
+    monkeypatch.undo()
     with app.app_context():
         assert db.session.scalar(select(Attempt.number).where(Attempt.quiz_id == quiz_id,
                                                               Attempt.user_id == _user_id(email))) == 1

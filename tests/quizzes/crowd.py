@@ -1,0 +1,76 @@
+"""Many requests at the same instant on PostgreSQL, each on its own connection, and proof that
+they really met at a lock (not just ran one after another by luck)."""
+
+import threading
+import time
+
+import psycopg
+from sqlalchemy.pool import NullPool
+
+from lms import create_app
+from tests.conftest import _TMP, TEST_DB_URL
+
+# A session waiting for another one's lock on an enrolment row (operations.lock_enrollment).
+_WAITING_FOR_ENROLMENT = """
+    SELECT count(*) FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'
+      AND query LIKE '%FROM enrollments%FOR NO KEY UPDATE%'"""
+
+
+def crowd_app():
+    """The app as gunicorn runs it, but with a connection per session (no pool to queue behind)."""
+    return create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": TEST_DB_URL, "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool},
+        "SECRET_KEY": "test-secret-key", "CELERY_EAGER": True, "CELERY_BROKER_URL": "", "WTF_CSRF_ENABLED": False,
+        "LMS_FILE_STORE": f"{_TMP}/files", "LMS_DEMO": True, "SERVER_NAME": "lms.test",
+    })
+
+
+def together(calls, timeout=60):
+    """Run the calls in threads released by one barrier; their results (or exceptions) in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait(timeout=10)
+        try:
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 — reported by the caller's assertion
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a request never finished"
+    return results
+
+
+class HeldLock:
+    """Wraps `operations.lock_enrollment`: the first request to get the lock keeps it until
+    `waiters` other sessions are seen waiting for it in pg_stat_activity (or `timeout` passes),
+    then lets go. `seen` is the most waiters observed: the proof that the requests met."""
+
+    def __init__(self, real, waiters: int, timeout: float = 15.0):
+        self.real, self.waiters, self.timeout = real, waiters, timeout
+        self.first = threading.Lock()
+        self.held = False
+        self.seen = 0
+
+    def __call__(self, *args, **kwargs):
+        row = self.real(*args, **kwargs)
+        with self.first:
+            mine, self.held = not self.held, True
+        if mine:
+            self._wait_for_waiters()
+        return row
+
+    def _wait_for_waiters(self):
+        deadline = time.monotonic() + self.timeout
+        with psycopg.connect(TEST_DB_URL, autocommit=True) as watcher:
+            while time.monotonic() < deadline:
+                self.seen = max(self.seen, watcher.execute(_WAITING_FOR_ENROLMENT).fetchone()[0])
+                if self.seen >= self.waiters:
+                    return
+                time.sleep(0.005)  # polling a condition, not ordering the race
