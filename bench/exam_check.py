@@ -65,7 +65,7 @@ def check(app, quiz_id: int, keys: dict, records: list) -> Findings:
         for question_id, (index, how) in record.acked.items():
             findings.confirmed_answers += 1
             kind = keys[question_id]["type"]
-            allowed = [_normalised(response, kind) for _fields, response in record.sent[question_id][index:]]
+            allowed = [_normalised(sent.response, kind) for sent in record.sent[question_id][index:]]
             got = _normalised(stored.get(question_id), kind)
             if got not in allowed:
                 findings.missing.append((record.attempt_id, question_id, how, allowed[0], got))

@@ -173,7 +173,6 @@ def parse_args():
     parser.add_argument("--revise", type=float, default=0.0, help="share of answers changed again before submitting")
     parser.add_argument("--patience", type=float, default=180.0,
                         help="seconds of failures in a row after which a learner gives up")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds a learner waits for one response")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--reset", action="store_true", help="required with DATABASE_URL: the database is wiped")
     parser.add_argument("--scratch-db", metavar="URL", help="create this database, run there, drop it afterwards")
@@ -273,7 +272,7 @@ async def exam_with_faults(args, processes, cluster, quiz_id, keys, cookies, sta
         faults.append(kill_app(processes, *args.kill_app, stats, timeline, finished))
     tasks = [asyncio.create_task(fault) for fault in faults]
     await exam(processes.port, quiz_id, keys, cookies, stats, spread=args.spread, think=args.think,
-               patience=args.patience, timeout=args.timeout, revise=args.revise)
+               patience=args.patience, revise=args.revise)
     finished.set()
     await asyncio.gather(*tasks)
 
@@ -342,7 +341,7 @@ def print_results(args, cluster, stats, timeline, findings, elapsed) -> int:
             for phase, values in stats.phases(kind).items():
                 if values:
                     print(latency_line(f"{kind}, {phase}", values, width=26))
-    print("until confirmed (first try to the server's confirmation, retries included):")
+    print("until confirmed (autosave: from the answer's change; submit: from the first press; retries included):")
     for kind, values in stats.confirmed.items():
         print(latency_line(kind, values))
     print(f"errors: {sum(stats.errors.values())}" + (" (by request and kind)" if stats.errors else ""))
