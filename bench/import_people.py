@@ -1,6 +1,10 @@
 """Bulk import of people: 50,000 rows (DESIGN budget: under 60 s on PostgreSQL).
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/lms_bench .venv/bin/python bench/import_people.py [--rows 50000] [--xlsx]
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/lms_bench .venv/bin/python bench/import_people.py \
+        [--rows 50000] [--xlsx] [--names]
+
+`--names`: the commune and the agency by name ("Xã/Phường", "Đơn vị" columns: names of the home
+area's communes, former and current, resolved through the lineage) instead of by code.
 
 Creates the schema in that database if needed (create_all; use a throw-away database), loads
 the localities and one agency, writes a CSV (or XLSX) of ROWS officials with Vietnamese names,
@@ -26,13 +30,14 @@ GIVEN = ["An", "Bình", "Châu", "Dũng", "Giang", "Hà", "Hoà", "Khánh", "Lan
 POSITIONS = ["Chuyên viên", "Trưởng phòng", "Phó trưởng phòng", "Công chức địa chính", "Văn thư"]
 
 
-def make_rows(n: int, communes: list[str], position_suffix: str = "") -> tuple[list[str], list[list[str]]]:
+def make_rows(n: int, communes: list[str], position_suffix: str = "", names: bool = False):
     rng = random.Random(7)
-    headers = ["Họ và tên", "Email", "Số điện thoại", "Mã xã", "Mã cơ quan", "Chức vụ", "Đối tượng"]
+    headers = ["Họ và tên", "Email", "Số điện thoại", "Xã/Phường" if names else "Mã xã",
+               "Đơn vị" if names else "Mã cơ quan", "Chức vụ", "Đối tượng"]
     rows = []
     for i in range(n):
         name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
-        rows.append([name, f"bench{i}@bench.vn", f"09{i:08d}", rng.choice(communes), "BENCH",
+        rows.append([name, f"bench{i}@bench.vn", f"09{i:08d}", rng.choice(communes), "Cơ quan thử tải" if names else "BENCH",
                      rng.choice(POSITIONS) + position_suffix, "Cán bộ công chức"])
     return headers, rows
 
@@ -60,6 +65,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--xlsx", action="store_true")
+    parser.add_argument("--names", action="store_true", help="communes and the agency by name, not by code")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("set DATABASE_URL to a throw-away PostgreSQL database")
@@ -86,11 +92,18 @@ def main():
         db.session.commit()
         communes = list(db.session.scalars(select(Locality.code).where(
             Locality.scheme == "2025-07", Locality.level == "commune").limit(200)))
+        if args.names:
+            from lms.localities.queries import home_area
+
+            area = home_area()
+            former = db.session.scalars(select(Locality).where(Locality.path.startswith(area.path),
+                                                               Locality.level == "commune")).all()
+            communes = sorted({unit.name for unit in former} | {unit.current.name for unit in former if unit.current})
         db.session.execute(delete(User).where(User.email.like("bench%@bench.vn")))
         db.session.commit()
 
         def run(label, suffix=""):
-            headers, rows = make_rows(args.rows, communes, suffix)
+            headers, rows = make_rows(args.rows, communes, suffix, names=args.names)
             data, name = encode(headers, rows, args.xlsx)
             started = time.perf_counter()
             headers, rows = read_table(data, name)

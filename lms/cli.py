@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from lms.core.frontmatter import SourceError
 from lms.core.outbox import dispatch_ready, relay
@@ -51,6 +52,11 @@ def import_courses_command(path, slugs, force):
             db.session.rollback()
             outcome = "failed"
             click.echo(f"error: {error}", err=True)
+        except SQLAlchemyError as error:  # e.g. a unique value taken by a concurrent import
+            db.session.rollback()
+            outcome = "failed"
+            click.echo(f"error: {folder}: the database refused the course (a value that must be unique is already "
+                       f"used, or a value does not fit): {getattr(error, 'orig', error)}", err=True)
         counts[outcome] += 1
         click.echo(f"{outcome:9} {folder.name}")
     from lms.catalog.operations import rerender_stale
@@ -71,7 +77,7 @@ def check_courses_command(path):
     """Check course folders without importing: every error as file:line; exit 1 on error."""
     from lms.catalog.source import check_folders
 
-    results = check_folders(path)
+    results = check_folders(path, taken_by=_code_owner())
     failed = 0
     for _folder, errors in results:
         failed += bool(errors)
@@ -79,6 +85,25 @@ def check_courses_command(path):
             click.echo(f"{error.where}: error: {error.message}")
     click.echo(f"{len(results) - failed} ok, {failed} with errors")
     sys.exit(1 if failed else 0)
+
+
+def _code_owner():
+    """`taken_by` for the checker: the course already using a code in the database, when there is a
+    database with courses to ask (a fresh clone may check before `db upgrade`)."""
+    from lms.catalog.queries import code_taken_by
+
+    try:
+        code_taken_by("", "")
+    except SQLAlchemyError:
+        db.session.rollback()
+        click.echo("note: the database was not asked whether course codes are taken", err=True)
+        return None
+
+    def taken_by(slug, code):
+        other = code_taken_by(slug, code)
+        return (other.slug, other.title) if other is not None else None
+
+    return taken_by
 
 
 @courses_cli.command("export")

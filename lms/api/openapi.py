@@ -3,7 +3,7 @@
 _METRICS = {
     "enrolled": "integer", "active_30_days": "integer", "completed": "integer", "completion_percent": "integer",
     "attempts": "integer", "passed": "integer", "pass_percent": "integer", "certificates": "integer",
-    "overdue_required": "integer", "training_hours": "number",
+    "program_certificates": "integer", "overdue_required": "integer", "training_hours": "number",
 }
 
 

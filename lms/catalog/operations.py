@@ -9,7 +9,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import undefer
 
 from lms.catalog.models import Course, Lesson, LessonRevision, Module
-from lms.catalog.source import CourseSource, strip_prefix
+from lms.catalog.queries import code_taken_by
+from lms.catalog.source import CourseSource, code_taken_error, strip_prefix
 from lms.core.db import utcnow
 from lms.core.files import get_store
 from lms.core.frontmatter import read_text
@@ -60,7 +61,13 @@ def asset_resolver(slug: str, base: str, lessons: dict[tuple[str, str], str] | N
 
 
 def import_course(source: CourseSource, force: bool = False) -> str:
-    """Create or update a course from its source; returns 'created', 'updated' or 'unchanged'."""
+    """Create or update a course from its source; returns 'created', 'updated' or 'unchanged'.
+
+    Raises SourceError, before changing anything, when its code is another course's. Files go to
+    the store last, so a course the database refuses leaves its previous assets in place too."""
+    other = code_taken_by(source.slug, source.meta["code"])
+    if other is not None:
+        raise code_taken_error(source.path, source.meta["code"], other.slug, other.title)
     course = db.session.scalar(select(Course).where(Course.slug == source.slug))
     # A course imported before the round-trip fields existed (empty front_matter) is re-applied once.
     if course is not None and course.source_hash == source.content_hash and not force and course.front_matter:
@@ -95,11 +102,11 @@ def import_course(source: CourseSource, force: bool = False) -> str:
     course.front_matter = _json_safe(source.raw_meta)
     db.session.flush()
 
-    _copy_assets(source)
     modules = _sync_modules(course, source)
     _sync_lessons(course, source, modules)
     _sync_quizzes(course, source, modules)
     db.session.flush()
+    _copy_assets(source)
     return outcome
 
 

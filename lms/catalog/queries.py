@@ -14,3 +14,8 @@ def published_courses(query: str | None = None):
 
 def course_by_slug(slug: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.slug == slug))
+
+
+def code_taken_by(slug: str, code: str) -> Course | None:
+    """The other course (not `slug`) that already uses the course code `code`, if any."""
+    return db.session.scalar(select(Course).where(Course.code == code, Course.slug != slug))

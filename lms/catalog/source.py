@@ -6,13 +6,11 @@ only reports the errors.
 
 import difflib
 import hashlib
-import html
-import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
+from lms.catalog.links import check_links
 from lms.core.frontmatter import SourceError, parse, read_text
 from lms.quizzes.gift import parse_gift_file
 from lms.quizzes.markdown_format import QuizSource, parse_quiz
@@ -89,12 +87,21 @@ def _key_line(path, key) -> int:
     return 2
 
 
-def _check_keys(path, meta: dict, allowed: set[str]) -> None:
+def _key_errors(path, meta: dict, allowed: set[str]) -> list[SourceError]:
+    """Every unknown front-matter key, each with its line and a guess."""
+    errors = []
     for key in meta:
         if key not in allowed:
             guess = difflib.get_close_matches(str(key), sorted(allowed), n=1)
             hint = f" — did you mean `{guess[0]}`?" if guess else ""
-            raise SourceError(path, _key_line(path, key), f"unknown front-matter key `{key}`{hint}")
+            errors.append(SourceError(path, _key_line(path, key), f"unknown front-matter key `{key}`{hint}"))
+    return errors
+
+
+def _check_keys(path, meta: dict, allowed: set[str]) -> None:
+    errors = _key_errors(path, meta, allowed)
+    if errors:
+        raise errors[0]
 
 
 def _number(path, meta, key, *, default=None, integer=True, low=0, high=100_000):
@@ -134,7 +141,7 @@ def read_course(folder: Path, errors: list[SourceError] | None = None) -> Course
     try:
         source = _read_course(Path(folder), collected)
     except SourceError as error:
-        collected.append(error)
+        collected.insert(0, error)  # the first problem found (the others were collected after it)
         source = None
     if errors is None:
         if collected:
@@ -153,30 +160,7 @@ def _read_course(folder: Path, errors: list[SourceError]) -> CourseSource:
         raise SourceError(folder, None, "missing course.md")
     document = parse(course_file)
     meta = document.meta
-    _check_keys(course_file, meta, COURSE_KEYS)
-    if not str(meta.get("title") or "").strip():
-        raise SourceError(course_file, 2, "`title` is required")
-    audience = _list(course_file, meta, "audience")
-    bad = [a for a in audience if a not in AUDIENCES]
-    if bad:
-        guesses = [g for b in bad for g in difflib.get_close_matches(b, sorted(AUDIENCES), n=1)]
-        hint = f" — did you mean `{', '.join(guesses)}`?" if guesses else ""
-        raise SourceError(course_file, _key_line(course_file, "audience"),
-                          f"unknown audience {', '.join(bad)}; use {', '.join(sorted(AUDIENCES))}{hint}")
-    clean = {
-        "title": str(meta["title"]).strip(),
-        "code": str(meta.get("code") or slug.upper())[:40],
-        "program": str(meta["program"]) if meta.get("program") else None,
-        "audience": audience,
-        "language": str(meta.get("language") or "vi"),
-        "hours": _number(course_file, meta, "hours", default=0, integer=False, high=10_000),
-        "passing_score": _number(course_file, meta, "passing_score", default=70, high=100),
-        "certificate": bool(meta.get("certificate", True)),
-        "valid_months": _number(course_file, meta, "valid_months", default=None, low=1, high=600),
-        "tags": _list(course_file, meta, "tags"),
-        "min_score": _number(course_file, meta, "min_score", default=None, high=100),
-        "min_study_minutes": _number(course_file, meta, "min_study_minutes", default=None, low=1, high=100_000),
-    }
+    clean = _course_meta(course_file, meta, slug, errors)
     errors.extend(check_links(folder, course_file, document.body, document.body_line))
     modules = _read_modules(folder, errors)
     banks = _read_banks(folder, errors)
@@ -198,6 +182,45 @@ def _read_course(folder: Path, errors: list[SourceError]) -> CourseSource:
         raise errors.pop(0)
     return CourseSource(slug, folder, clean, document.body.strip(), modules, content_hash(folder), raw_meta=dict(meta),
                         banks=banks)
+
+
+def _course_meta(course_file: Path, meta: dict, slug: str, errors: list[SourceError]) -> dict:
+    """The course's settings from its front matter; each problem is appended to `errors` (in line
+    order) and a harmless stand-in is used, so the rest of the course is still checked."""
+    found = _key_errors(course_file, meta, COURSE_KEYS)
+    if not str(meta.get("title") or "").strip():
+        found.append(SourceError(course_file, 2, "`title` is required"))
+
+    def checked(read, *args, default=None, **kwargs):
+        try:
+            return read(course_file, meta, *args, **kwargs)
+        except SourceError as error:
+            found.append(error)
+            return default
+
+    audience = checked(_list, "audience", default=[])
+    bad = [a for a in audience if a not in AUDIENCES]
+    if bad:
+        guesses = [g for b in bad for g in difflib.get_close_matches(b, sorted(AUDIENCES), n=1)]
+        hint = f" — did you mean `{', '.join(guesses)}`?" if guesses else ""
+        found.append(SourceError(course_file, _key_line(course_file, "audience"),
+                                 f"unknown audience {', '.join(bad)}; use {', '.join(sorted(AUDIENCES))}{hint}"))
+    clean = {
+        "title": str(meta.get("title") or "").strip() or slug,
+        "code": str(meta.get("code") or slug.upper())[:40],
+        "program": str(meta["program"]) if meta.get("program") else None,
+        "audience": [a for a in audience if a in AUDIENCES],
+        "language": str(meta.get("language") or "vi"),
+        "hours": checked(_number, "hours", default=0, integer=False, high=10_000),
+        "passing_score": checked(_number, "passing_score", default=70, high=100),
+        "certificate": bool(meta.get("certificate", True)),
+        "valid_months": checked(_number, "valid_months", default=None, low=1, high=600),
+        "tags": checked(_list, "tags", default=[]),
+        "min_score": checked(_number, "min_score", default=None, high=100),
+        "min_study_minutes": checked(_number, "min_study_minutes", default=None, low=1, high=100_000),
+    }
+    errors.extend(sorted(found, key=lambda error: error.line or 0))
+    return clean
 
 
 def _sorted_by_prefix(paths):
@@ -253,7 +276,7 @@ def _read_modules(folder: Path, errors: list[SourceError]) -> list[ModuleSource]
                 continue
             try:
                 if file.name == "quiz.md" or file.name.endswith(".quiz.md"):
-                    module.quizzes.append(parse_quiz(file))
+                    module.quizzes.append(parse_quiz(file, errors))
                     errors.extend(check_links(folder, file, read_text(file), 1))
                     continue
                 lesson_position += 1
@@ -276,7 +299,7 @@ def default_title(stem: str) -> str:
 
 def _read_lesson(folder: Path, file: Path, module_key: str, position: int, errors: list[SourceError]) -> LessonSource:
     document = parse(file)
-    _check_keys(file, document.meta, LESSON_KEYS)
+    errors.extend(_key_errors(file, document.meta, LESSON_KEYS))
     title = str(document.meta.get("title") or "").strip()
     if not title:
         raise SourceError(file, 1, "a lesson needs a `title` in its front matter")
@@ -287,60 +310,6 @@ def _read_lesson(folder: Path, file: Path, module_key: str, position: int, error
     return LessonSource(key, position, title, minutes, document.body.strip(), file, file_stem=stem)
 
 
-# Markdown links and images `[t](url "title")`, reference definitions `[t]: url` and raw HTML src/href.
-_MD_LINK = re.compile(r"!?\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'(][^)]*)?\)")
-_REF_DEF = re.compile(r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
-_HTML_ATTR = re.compile(r"\b(?:src|href|poster)\s*=\s*[\"']([^\"']+)[\"']", re.I)
-_FENCE = re.compile(r"^\s*(```|~~~)")
-
-
-def check_links(course_dir: Path, file: Path, body: str, first_line: int) -> list[SourceError]:
-    """Relative links and images that point at no file of the course, each with its line."""
-    problems = []
-    in_fence = False
-    for offset, line in enumerate(body.split("\n")):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        targets = [m.group(1) for m in _MD_LINK.finditer(line)] + [html.unescape(m.group(1)) for m in _HTML_ATTR.finditer(line)]
-        reference = _REF_DEF.match(line)
-        if reference:
-            targets.append(reference.group(1))
-        for target in targets:
-            problem = _link_problem(course_dir, file, target)
-            if problem:
-                problems.append(SourceError(file, first_line + offset, problem))
-    return problems
-
-
-def _same_lesson_file(course_dir: Path, resolved: str) -> bool:
-    """A link to `NN-module/NN-lesson.md` matches whatever numbers the files have now."""
-    parts = resolved.split("/")
-    if len(parts) != 2 or not parts[1].endswith(".md"):
-        return False
-    module_stem, lesson_stem = strip_prefix(parts[0])[1], strip_prefix(parts[1][:-3])[1]
-    return any(strip_prefix(d.name)[1] == module_stem and strip_prefix(f.stem)[1] == lesson_stem
-               for d in course_dir.iterdir() if d.is_dir() for f in d.glob("*.md"))
-
-
-def _link_problem(course_dir: Path, file: Path, target: str) -> str | None:
-    parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or target.startswith(("/", "#")) or not parsed.path:
-        return None
-    relative_dir = file.parent.relative_to(course_dir).as_posix()
-    resolved = posixpath.normpath(posixpath.join(relative_dir, unquote(parsed.path)))
-    if resolved.startswith("../") or resolved == "..":
-        return f"the link `{target}` points outside the course folder"
-    if not (course_dir / resolved).exists() and not _same_lesson_file(course_dir, resolved):
-        names = [p.relative_to(course_dir).as_posix() for p in course_dir.rglob("*") if p.is_file()]
-        guess = difflib.get_close_matches(resolved, names, n=1)
-        hint = f" — did you mean `{posixpath.relpath(guess[0], relative_dir)}`?" if guess else ""
-        return f"broken link `{target}`: no file {resolved} in the course{hint}"
-    return None
-
-
 def find_course_folders(path: Path) -> list[Path]:
     """A path is a course folder (has course.md) or a folder of course folders."""
     path = Path(path)
@@ -349,8 +318,19 @@ def find_course_folders(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.is_dir() and not _ignored(Path(p.name)) and (p / "course.md").is_file())
 
 
-def check_folders(path: Path) -> list[tuple[Path, list[SourceError]]]:
-    """Every error of every course under `path`, including clashes between courses (codes, slugs)."""
+def code_taken_error(folder: Path, code: str, other_slug: str, other_title: str) -> SourceError:
+    """The course code is already used by another course (in the database)."""
+    course_file = Path(folder) / "course.md"
+    return SourceError(course_file, _key_line(course_file, "code"),
+                       f"the course code `{code}` is already used by the course `{other_slug}` ({other_title}); "
+                       "give this course another `code`")
+
+
+def check_folders(path: Path, taken_by=None) -> list[tuple[Path, list[SourceError]]]:
+    """Every error of every course under `path`, including clashes between courses (codes, slugs).
+
+    `taken_by(slug, code)` — given when a database is at hand — names the other course that
+    already uses a code as (slug, title), or None; this module itself never touches the database."""
     results = []
     codes: dict[str, Path] = {}
     slugs: dict[str, Path] = {}
@@ -367,6 +347,9 @@ def check_folders(path: Path) -> list[tuple[Path, list[SourceError]]]:
                 errors.append(SourceError(folder / "course.md", _key_line(folder / "course.md", "code"),
                                           f"duplicate course code `{code}` (also used by {codes[code]})"))
             codes.setdefault(code, folder)
+            other = taken_by(folder.name, code) if taken_by else None
+            if other is not None:
+                errors.append(code_taken_error(folder, code, *other))
         results.append((folder, errors))
     return results
 

@@ -9,7 +9,9 @@ FIELDS = {
     "email": _l("E-mail"),
     "phone": _l("Phone number"),
     "locality_code": _l("Commune code"),
+    "locality_name": _l("Commune or ward (name)"),
     "agency_code": _l("Agency code"),
+    "agency_name": _l("Agency (name)"),
     "position": _l("Position"),
     "audience": _l("Audience"),
 }
@@ -19,8 +21,19 @@ SYNONYMS = {
     "full_name": {"ho va ten", "ho ten", "full name", "name", "ten", "họ và tên", "fullname"},
     "email": {"email", "e mail", "thu dien tu", "dia chi email"},
     "phone": {"so dien thoai", "dien thoai", "sdt", "phone", "phone number", "mobile", "so dt"},
-    "locality_code": {"ma xa", "ma phuong xa", "ma xa phuong", "commune code", "locality code", "ma dia ban", "commune"},
-    "agency_code": {"ma co quan", "ma don vi", "agency code", "agency", "co quan"},
+    "locality_code": {"ma xa", "ma phuong xa", "ma xa phuong", "commune code", "locality code", "ma dia ban",
+                      "ward code", "ma don vi hanh chinh"},
+    # HR files name the commune: "Xã/Phường", "Phường/Xã", "Xã, phường, thị trấn", "Địa bàn", …
+    "locality_name": {"xa phuong", "phuong xa", "xa", "phuong", "xa phuong thi tran", "phuong xa thi tran",
+                      "xa phuong dac khu", "phuong xa dac khu", "xa thi tran", "ten xa", "ten phuong xa", "ten xa phuong",
+                      "dia ban", "dia ban xa phuong", "don vi hanh chinh", "xa phuong noi cong tac", "xa phuong cong tac",
+                      "noi cu tru", "xa phuong cu tru", "commune", "ward", "commune ward", "ward commune", "commune name",
+                      "locality"},
+    "agency_code": {"ma co quan", "ma don vi", "agency code", "ma co quan don vi"},
+    # … and the agency by its name: "Đơn vị", "Cơ quan", "Đơn vị công tác", "Cơ quan, đơn vị", …
+    "agency_name": {"don vi", "co quan", "don vi cong tac", "co quan cong tac", "co quan don vi", "don vi co quan",
+                    "ten co quan", "ten don vi", "ten co quan don vi", "noi cong tac", "co quan chu quan",
+                    "agency", "agency name", "organisation", "organization", "department"},
     "position": {"chuc vu", "position", "chuc danh", "title"},
     "audience": {"doi tuong", "audience", "nhom"},
 }

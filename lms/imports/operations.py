@@ -22,7 +22,8 @@ from lms.core.db import utcnow
 from lms.core.text import fold, nfc
 from lms.extensions import db
 from lms.imports.mapping import audience_of
-from lms.localities.models import CURRENT_SCHEME, Locality
+from lms.imports.names import AgencyNames, CommuneNames
+from lms.imports.reader import CutOffRow
 
 BATCH = 2000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -41,17 +42,6 @@ class Plan:
     def counts(self) -> dict:
         return {"created": len(self.creates), "updated": len(self.updates), "unchanged": self.unchanged,
                 "failed": len(self.errors)}
-
-
-def _locality_codes() -> dict:
-    """Code → current unit id: current-scheme units (communes win over provinces) and former communes."""
-    codes = {}
-    rows = db.session.execute(select(Locality.code, Locality.id, Locality.scheme, Locality.level, Locality.current_id))
-    for code, unit_id, scheme, _level, current_id in sorted(rows, key=lambda r: (r[2] == CURRENT_SCHEME, r[3] == "commune")):
-        target = unit_id if scheme == CURRENT_SCHEME else current_id
-        if target is not None:
-            codes[code] = target
-    return codes
 
 
 def _existing(emails: set, phones: set) -> tuple[dict, dict]:
@@ -82,6 +72,18 @@ def _existing(emails: set, phones: set) -> tuple[dict, dict]:
     return by_email, by_phone
 
 
+@dataclass
+class _Lookups:
+    """What rows are checked against, read once per file."""
+
+    by_email: dict
+    by_phone: dict
+    communes: CommuneNames | None
+    agencies: AgencyNames | None
+    agency_codes: dict
+    has_position: bool
+
+
 def plan_import(headers: list[str], rows: list[list[str]], mapping: dict, default_audience: str = "official") -> Plan:
     index = {f: headers.index(column) for f, column in mapping.items() if column in headers}
     plan = Plan()
@@ -90,85 +92,109 @@ def plan_import(headers: list[str], rows: list[list[str]], mapping: dict, defaul
         if not any(cells):
             continue
         plan.total += 1
+        if isinstance(cells, CutOffRow):
+            plan.errors.append((number, cells, _("The file ends in the middle of this row (a cut-off line or an "
+                                                 "unclosed quote), so it was not imported. Check the end of the file.")))
+            continue
         values = {f: nfc(cells[i]) if i < len(cells) else "" for f, i in index.items()}
         parsed.append((number, cells, values))
     emails = {v["email"].lower() for _n, _c, v in parsed if v.get("email")}
     phones = {p for _n, _c, v in parsed if v.get("phone") and (p := normalise_phone(v["phone"]))}
     by_email, by_phone = _existing(emails, phones)
-    localities = _locality_codes() if "locality_code" in index else {}
-    agencies = dict(db.session.execute(select(Agency.code, Agency.id)).all()) if "agency_code" in index else {}
+    lookups = _Lookups(
+        by_email, by_phone,
+        communes=CommuneNames() if {"locality_code", "locality_name"} & set(index) else None,
+        agencies=AgencyNames() if "agency_name" in index else None,
+        agency_codes=dict(db.session.execute(select(Agency.code, Agency.id)).all()) if "agency_code" in index else {},
+        has_position="position" in index)
     seen = {}
-
     for number, cells, values in parsed:
-        def fail(message, number=number, cells=cells):
-            plan.errors.append((number, cells, message))
-
-        name = values.get("full_name", "")
-        email = values.get("email", "").lower() or None
-        raw_phone = values.get("phone", "")
-        phone = normalise_phone(raw_phone) if raw_phone else None
-        if not name:
-            fail(_("The full name is missing."))
-            continue
-        if email and not _EMAIL.match(email):
-            fail(_("“%(value)s” is not a valid e-mail address.", value=email))
-            continue
-        if raw_phone and phone is None:
-            fail(_("“%(value)s” is not a valid mobile number (10 digits starting with 0).", value=raw_phone))
-            continue
-        if not (email or phone):
-            fail(_("An e-mail address or a phone number is required."))
-            continue
-        duplicate = seen.get(("e", email)) if email else None
-        duplicate = duplicate or (seen.get(("p", phone)) if phone else None)
-        if duplicate:
-            fail(_("The same e-mail or phone as row %(row)d.", row=duplicate))
-            continue
-        audience = default_audience
-        if values.get("audience"):
-            audience = audience_of(values["audience"])
-            if audience is None:
-                fail(_("Unknown audience “%(value)s” (use: người dân, cán bộ công chức, CIO).", value=values["audience"]))
-                continue
-        record = {"full_name": name, "full_name_folded": fold(name), "audience": audience}
-        if values.get("locality_code"):
-            record["locality_id"] = localities.get(values["locality_code"])
-            if record["locality_id"] is None:
-                fail(_("Unknown commune code %(code)s.", code=values["locality_code"]))
-                continue
-        if values.get("agency_code"):
-            record["agency_id"] = agencies.get(values["agency_code"].upper())
-            if record["agency_id"] is None:
-                fail(_("Unknown agency code %(code)s.", code=values["agency_code"]))
-                continue
-        if "position" in index:
-            record["position"] = values.get("position") or None
-            record["position_folded"] = fold(values["position"]) if values.get("position") else None
-
-        match = by_email.get(email) if email else None
-        by_phone_match = by_phone.get(phone) if phone else None
-        if match is None:
-            match = by_phone_match
-            if match is not None and email and match["email"] and match["email"] != email:
-                fail(_("The phone number belongs to an account with another e-mail address."))
-                continue
-        elif by_phone_match is not None and by_phone_match["id"] != match["id"]:
-            fail(_("The phone number belongs to another account."))
+        email, phone, problem = _contact(values, seen)
+        record = None
+        if problem is None:
+            record, problem = _record(values, default_audience, lookups)
+        if problem is None:
+            problem = _classify(plan, number, record, email, phone, lookups)
+        if problem is not None:
+            plan.errors.append((number, cells, problem))
             continue
         if email:
-            record["email"] = email
             seen[("e", email)] = number
         if phone:
-            record["phone"] = phone
             seen[("p", phone)] = number
-        if match is None:
-            plan.creates.append((number, record))
-        elif any(record.get(key, match[key]) != match[key] for key in _COMPARED):
-            record["id"] = match["id"]
-            plan.updates.append((number, record))
-        else:
-            plan.unchanged += 1
     return plan
+
+
+def _contact(values: dict, seen: dict) -> tuple[str | None, str | None, str | None]:
+    """(e-mail, phone, problem) of a row: a name and a valid e-mail or phone, not already in the file."""
+    email = values.get("email", "").lower() or None
+    raw_phone = values.get("phone", "")
+    phone = normalise_phone(raw_phone) if raw_phone else None
+    if not values.get("full_name"):
+        return email, phone, _("The full name is missing.")
+    if email and not _EMAIL.match(email):
+        return email, phone, _("“%(value)s” is not a valid e-mail address.", value=email)
+    if raw_phone and phone is None:
+        return email, phone, _("“%(value)s” is not a valid mobile number (10 digits starting with 0).", value=raw_phone)
+    if not (email or phone):
+        return email, phone, _("An e-mail address or a phone number is required.")
+    duplicate = (seen.get(("e", email)) if email else None) or (seen.get(("p", phone)) if phone else None)
+    if duplicate:
+        return email, phone, _("The same e-mail or phone as row %(row)d.", row=duplicate)
+    return email, phone, None
+
+
+def _record(values: dict, default_audience: str, lookups: _Lookups) -> tuple[dict | None, str | None]:
+    """The account's fields from the row, or a problem. Commune and agency problems are reported together."""
+    name = values["full_name"]
+    audience = default_audience
+    if values.get("audience"):
+        audience = audience_of(values["audience"])
+        if audience is None:
+            return None, _("Unknown audience “%(value)s” (use: người dân, cán bộ công chức, CIO).", value=values["audience"])
+    record = {"full_name": name, "full_name_folded": fold(name), "audience": audience}
+    problems = []
+    if values.get("locality_code"):
+        record["locality_id"], problem = lookups.communes.by_code(values["locality_code"])
+        problems += [problem] if problem else []
+    elif values.get("locality_name"):
+        record["locality_id"], problem = lookups.communes.resolve(values["locality_name"])
+        problems += [problem] if problem else []
+    if values.get("agency_code"):
+        record["agency_id"] = lookups.agency_codes.get(values["agency_code"].upper())
+        if record["agency_id"] is None:
+            problems.append(_("Unknown agency code %(code)s.", code=values["agency_code"]))
+    elif values.get("agency_name"):
+        record["agency_id"], problem = lookups.agencies.resolve(values["agency_name"])
+        problems += [problem] if problem else []
+    if lookups.has_position:
+        record["position"] = values.get("position") or None
+        record["position_folded"] = fold(values["position"]) if values.get("position") else None
+    return (None, " ".join(problems)) if problems else (record, None)
+
+
+def _classify(plan: Plan, number: int, record: dict, email, phone, lookups: _Lookups) -> str | None:
+    """Add the row to the plan as a new account, an update or unchanged; or return why it cannot be."""
+    match = lookups.by_email.get(email) if email else None
+    by_phone_match = lookups.by_phone.get(phone) if phone else None
+    if match is None:
+        match = by_phone_match
+        if match is not None and email and match["email"] and match["email"] != email:
+            return _("The phone number belongs to an account with another e-mail address.")
+    elif by_phone_match is not None and by_phone_match["id"] != match["id"]:
+        return _("The phone number belongs to another account.")
+    if email:
+        record["email"] = email
+    if phone:
+        record["phone"] = phone
+    if match is None:
+        plan.creates.append((number, record))
+    elif any(record.get(key, match[key]) != match[key] for key in _COMPARED):
+        record["id"] = match["id"]
+        plan.updates.append((number, record))
+    else:
+        plan.unchanged += 1
+    return None
 
 
 def apply_plan(plan: Plan, progress=None) -> dict:

@@ -12,6 +12,11 @@ class FileFormatError(ValueError):
     """The file cannot be read; the message is shown to the user."""
 
 
+class CutOffRow(list):
+    """The cells of a CSV's last row when the file ends in the middle of it (a truncated upload or
+    copy): the import reports it as a row error instead of importing half a row."""
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -35,7 +40,39 @@ def _read_csv(data: bytes):
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    return _split(rows)
+    headers, rows = _split(rows)
+    if rows and _cut_off(text, delimiter, headers, rows):
+        rows[-1] = CutOffRow(rows[-1])
+    return headers, rows
+
+
+def _cut_off(text: str, delimiter: str, headers: list[str], rows: list[list[str]]) -> bool:
+    """Whether the file ends in the middle of its last row: inside a quoted value (the csv module
+    then silently closes it), or without a line end on a row shorter than the header while the row
+    before it is complete (spreadsheet programs end every row, and write every cell)."""
+    if _ends_inside_quotes(text, delimiter):
+        return True
+    if text.endswith(("\n", "\r")):
+        return False
+    previous = rows[-2] if len(rows) > 1 else headers
+    return len(rows[-1]) < len(headers) <= len(previous)
+
+
+def _ends_inside_quotes(text: str, delimiter: str) -> bool:
+    """Follow the csv module's quoting to the end of the text: a quote opens a value only at the
+    value's start, "" is a quote inside one, any other quote is a plain character."""
+    index = text.find('"')
+    while index != -1:
+        if index and text[index - 1] not in (delimiter, "\n", "\r"):
+            index = text.find('"', index + 1)  # a plain quote inside an unquoted value
+            continue
+        end = text.find('"', index + 1)
+        while end != -1 and text.startswith('"', end + 1):
+            end = text.find('"', end + 2)
+        if end == -1:
+            return True
+        index = text.find('"', end + 1)
+    return False
 
 
 def _read_xlsx(data: bytes):

@@ -1,7 +1,7 @@
 from flask import Blueprint
 
 from lms.programs import controllers
-from lms.programs.forms import audience_label
+from lms.programs.forms import audience_label, audience_nouns
 
 bp = Blueprint("programs", __name__)
 bp.add_url_rule("/programs", view_func=controllers.index)
@@ -13,3 +13,4 @@ bp.add_url_rule("/admin/programs/<int:program_id>/edit", view_func=controllers.e
 bp.add_url_rule("/admin/programs/courses/<slug>/prerequisites", view_func=controllers.course_prerequisites,
                  methods=["GET", "POST"])
 bp.add_app_template_global(audience_label)
+bp.add_app_template_global(audience_nouns)

@@ -6,7 +6,7 @@ from lms.core.permissions import login_required, role_required
 from lms.enrollment.operations import EnrollmentError
 from lms.extensions import db
 from lms.programs import operations, queries
-from lms.programs.forms import CoursePrerequisitesForm, ProgramForm
+from lms.programs.forms import CoursePrerequisitesForm, ProgramForm, audience_label
 from lms.programs.models import Program
 
 
@@ -20,10 +20,12 @@ def show(slug):
         abort(404)
     enrollments = queries.enrollments_in(current_user, program)
     done = current_user.is_authenticated and operations.completion_time(current_user.id, program) is not None
-    missing = (operations.unmet_prerequisites(current_user, program_id=program.id)
-               if current_user.is_authenticated else [])
+    closed = operations.closed_courses(current_user, program)
+    refusal = operations.enrol_refusal(current_user, program, closed) if current_user.is_authenticated else None
+    more = any(link.course_id not in enrollments and link.course_id not in closed for link in program.courses)
     return render_template("programs/show.html", program=program, enrollments=enrollments, done=done,
-                           missing=missing, prerequisites=queries.prerequisites_of(program))
+                           refusal=refusal, closed=closed, can_enrol_more=more,
+                           prerequisites=queries.prerequisites_of(program))
 
 
 @login_required
@@ -32,13 +34,16 @@ def enrol(slug):
     if program is None:
         abort(404)
     try:
-        operations.enrol_in_program(current_user, program)
+        enrolled = operations.enrol_in_program(current_user, program)
     except EnrollmentError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("programs.show", slug=slug), 303)
     db.session.commit()
     flash(_("You are enrolled in the program “%(title)s”.", title=program.title), "success")
+    left_out = [link.course.title for link in program.courses if link.course_id not in {e.course_id for e in enrolled}]
+    if left_out:
+        flash(_("Not included, as they are not open to you (yet): %(titles)s.", titles=", ".join(left_out)), "info")
     return redirect(url_for("programs.show", slug=slug), 303)
 
 
@@ -80,6 +85,9 @@ def edit(program_id=None):
         elif unknown_requires or form.slug.data in requires:
             form.requires.errors.append(_("No course or other program has these short names: %(names)s.",
                                           names=", ".join(unknown_requires or [form.slug.data])))
+        elif gaps := operations.audience_gaps(form.audience.data or [], [courses[s] for s in required],
+                                              [courses[s] for s in optional], form.optional_required.data or 0):
+            form.audience.errors.extend(_audience_gap_message(*gap) for gap in gaps)
         else:
             saved = operations.save_program(
                 program, slug=form.slug.data, title=form.title.data.strip(), hours=form.hours.data or 0,
@@ -96,6 +104,14 @@ def edit(program_id=None):
     return render_template("programs/edit.html", form=form, program=program), status
 
 
+
+
+def _audience_gap_message(who, closed, open_optional) -> str:
+    if closed:
+        return _("%(who)s could never complete it: the required course %(titles)s is not open to them.",
+                 who=audience_label(who), titles=", ".join(course.title for course in closed))
+    return _("%(who)s could never complete it: only %(open)d optional course(s) are open to them.",
+             who=audience_label(who), open=open_optional)
 
 
 @role_required("admin")

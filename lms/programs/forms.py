@@ -6,6 +6,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from lms.accounts.models import AUDIENCES
 
 AUDIENCE_LABELS = {"citizen": _l("Residents"), "official": _l("Civil servants"), "cio": _l("CIOs")}
+# The same audiences inside a sentence ("Only for civil servants").
+AUDIENCE_NOUNS = {"citizen": _l("residents"), "official": _l("civil servants"), "cio": _l("IT leaders (CIO)")}
 
 
 class ProgramForm(FlaskForm):
@@ -40,3 +42,8 @@ class CoursePrerequisitesForm(FlaskForm):
 def audience_label(code: str) -> str:
     """The translated name of an audience code ('official' → 'Civil servants'), for templates."""
     return str(AUDIENCE_LABELS.get(code, code))
+
+
+def audience_nouns(codes) -> str:
+    """Audiences for the middle of a sentence: ['official', 'cio'] → 'civil servants, IT leaders (CIO)'."""
+    return ", ".join(str(AUDIENCE_NOUNS.get(code, code)) for code in codes or [])

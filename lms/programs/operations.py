@@ -11,6 +11,18 @@ from lms.programs.models import Program, ProgramCourse
 from lms.programs.source import ProgramSource
 
 
+def audience_gaps(audience, required, optional, optional_required: int) -> list[tuple[str, list, int]]:
+    """Who the program is meant for but could never complete it: (audience, required courses not
+    open to them, how many optional courses are open to them) for each such audience."""
+    gaps = []
+    for who in audience:
+        closed = [course for course in required if course.audience and who not in course.audience]
+        open_optional = sum(1 for course in optional if not course.audience or who in course.audience)
+        if closed or open_optional < optional_required:
+            gaps.append((who, closed, open_optional))
+    return gaps
+
+
 def import_program(source: ProgramSource) -> str:
     """Create or update a program; 'created', 'updated' or 'unchanged'. Courses must be imported first."""
     slugs = source.required + source.optional
@@ -18,6 +30,14 @@ def import_program(source: ProgramSource) -> str:
     missing = [slug for slug in slugs if slug not in courses]
     if missing:
         raise SourceError(source.path, None, f"unknown course(s) {', '.join(missing)}: import the courses first")
+    gaps = audience_gaps(source.audience, [courses[s] for s in source.required], [courses[s] for s in source.optional],
+                         source.optional_required)
+    if gaps:
+        raise SourceError(source.path, None, "; ".join(
+            f"`{who}` is in `audience` but could never complete the program: "
+            + (f"the required course(s) {', '.join(c.slug for c in closed)} are not open to `{who}`" if closed
+               else f"only {open_optional} optional course(s) are open to `{who}`, {source.optional_required} needed")
+            for who, closed, open_optional in gaps))
     program = db.session.scalar(select(Program).where(Program.slug == source.slug))
     if program is not None and program.source_hash == source.content_hash:
         return "unchanged"
@@ -122,23 +142,77 @@ def set_prerequisites(*, course=None, program=None, courses=(), programs=()) -> 
     db.session.flush()
 
 
-def enrol_in_program(user, program: Program) -> list:
-    """Enrol in every course of the program (idempotent). Prerequisites between courses of the same
-    program do not block: the program's order is the path through them."""
-    from flask_babel import lazy_gettext as _l
+# Why a course of a program is closed to someone: for good, or until other courses are completed.
+MEANT_FOR_OTHERS, NOT_PUBLISHED, PREREQUISITES_FIRST = "audience", "unpublished", "prerequisites"
 
-    from lms.enrollment.operations import EnrollmentError, enrol
+
+def closed_courses(user, program: Program) -> dict[int, str]:
+    """Course id → why `user` cannot take that course of the program now (MEANT_FOR_OTHERS,
+    NOT_PUBLISHED, PREREQUISITES_FIRST); the courses not listed are open to them. A course they are
+    already enrolled in is open, whoever enrolled them."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    from lms.enrollment.operations import find_enrollment
+
+    inside = {link.course_id for link in program.courses}
+    closed = {}
+    for link in program.courses:
+        course = link.course
+        if find_enrollment(user, course) is not None:
+            continue
+        if not course.is_published:
+            closed[course.id] = NOT_PUBLISHED
+        elif not course.can_enrol(user):
+            closed[course.id] = MEANT_FOR_OTHERS
+        elif unmet_prerequisites(user, course_id=course.id, skip_course_ids=inside):
+            closed[course.id] = PREREQUISITES_FIRST
+    return closed
+
+
+def enrol_refusal(user, program: Program, closed: dict[int, str]) -> str | None:
+    """Why `user` may not enrol in the program (a translated message), or None.
+
+    Open to whoever the program's audience admits and who could complete it: every required
+    course open to them, and at least `optional_required` optional ones not meant for others.
+    Optional courses meant for others are simply left out of their enrolment."""
+    from flask_babel import gettext as _
 
     if not program.can_enrol(user):
-        raise EnrollmentError(_l("This program is not open to you."))
+        return _("This program is not open to you.")
     missing = unmet_prerequisites(user, program_id=program.id)
-    if missing:
-        raise EnrollmentError(_l("Complete these first: %(titles)s.", titles=", ".join(missing)))
+    required = [link.course for link in program.courses if link.required]
+    never = [course.title for course in required if closed.get(course.id) in (MEANT_FOR_OTHERS, NOT_PUBLISHED)]
+    if never:
+        return _("You cannot complete this program: the required course %(titles)s is not open to you.",
+                 titles=", ".join(never))
     inside = {link.course_id for link in program.courses}
-    enrolled = []
-    for link in program.courses:
-        enrolled.append(enrol(user, link.course, source="self", skip_prerequisites=inside))
-    return enrolled
+    for course in required:
+        if closed.get(course.id) == PREREQUISITES_FIRST:
+            missing += unmet_prerequisites(user, course_id=course.id, skip_course_ids=inside)
+    if missing:
+        return _("Complete these first: %(titles)s.", titles=", ".join(dict.fromkeys(missing)))
+    available = sum(1 for link in program.courses
+                    if not link.required and closed.get(link.course_id) not in (MEANT_FOR_OTHERS, NOT_PUBLISHED))
+    if available < program.optional_required:
+        return _("You cannot complete this program: it needs %(needed)d optional course(s) and %(open)d are open to you.",
+                 needed=program.optional_required, open=available)
+    return None
+
+
+def enrol_in_program(user, program: Program) -> list:
+    """Enrol in every course of the program that `user` may take (idempotent); returns those
+    enrolments. Optional courses closed to them are left out; a program they could not complete
+    raises EnrollmentError with the reason. Prerequisites between courses of the same program do
+    not block: the program's order is the path through them."""
+    from lms.enrollment.operations import EnrollmentError, enrol
+
+    closed = closed_courses(user, program)
+    refusal = enrol_refusal(user, program, closed)
+    if refusal:
+        raise EnrollmentError(refusal)
+    inside = {link.course_id for link in program.courses}
+    return [enrol(user, link.course, source="self", skip_prerequisites=inside)
+            for link in program.courses if link.course_id not in closed]
 
 
 def save_program(program: Program | None, *, slug: str, title: str, hours, description: str, audience: list,

@@ -159,14 +159,20 @@ def quiz_settings(meta, path) -> dict:
     return settings
 
 
-def parse_quiz(path) -> QuizSource:
+def parse_quiz(path, errors: list[SourceError] | None = None) -> QuizSource:
+    """Parse a quiz file. Without `errors` the first problem raises. With a list (the checker), every
+    broken question is appended there and the others are still read, so all of them are reported at
+    once; the quiz returned then lacks the broken questions (the errors say the file is refused)."""
     document = parse(path)
     settings = quiz_settings(document.meta, path)
     title = str(document.meta.get("title") or "").strip()
     if not title:
         raise SourceError(path, 1, "the quiz needs a `title` in its front matter")
-    questions = _parse_questions(path, document.body, document.body_line)
-    if not questions and not settings["banks"]:
+    broken: list[SourceError] = []
+    questions = _parse_questions(path, document.body, document.body_line, broken if errors is not None else None)
+    if broken:
+        errors.extend(broken)
+    elif not questions and not settings["banks"]:
         raise SourceError(path, document.body_line, "the quiz has no questions (each starts with a `## ` heading)")
     check_unique_keys(path, questions)
     return QuizSource(path=str(path), title=title, explicit_id=str(document.meta["id"]) if document.meta.get("id") else None,
@@ -184,7 +190,7 @@ def question_key(text: str) -> str:
     return "q-" + hashlib.sha1(fold(text).encode()).hexdigest()[:10]
 
 
-def _parse_questions(path, body: str, first_line: int) -> list[QuestionSource]:
+def _parse_questions(path, body: str, first_line: int, errors: list[SourceError] | None = None) -> list[QuestionSource]:
     blocks, current, fence = [], None, False
     for offset, line in enumerate(body.split("\n")):
         if line.lstrip().startswith(("```", "~~~")):
@@ -196,7 +202,15 @@ def _parse_questions(path, body: str, first_line: int) -> list[QuestionSource]:
             current[2].append((first_line + offset, line))
         elif line.strip():
             raise SourceError(path, first_line + offset, "text before the first question; start each question with `## `")
-    return [_parse_question(path, *block) for block in blocks]
+    if errors is None:
+        return [_parse_question(path, *block) for block in blocks]
+    questions = []
+    for block in blocks:
+        try:
+            questions.append(_parse_question(path, *block))
+        except SourceError as error:
+            errors.append(error)
+    return questions
 
 
 def parse_number(text: str) -> float | None:

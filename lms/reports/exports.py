@@ -31,12 +31,12 @@ INLINE_LIMIT = 20_000
 def coverage_table(rows, total, mode: str) -> tuple[list[str], list[list]]:
     header = [_("Unit"), _("Unit code"), _("Enrolled"), _("Active in the last 30 days"), _("Completed"),
               _("Completion (%)"), _("Quiz attempts"), _("Passed (%)"), _("Average score"), _("Certificates"),
-              _("Overdue required training"), _("Training hours")]
+              _("Overdue required training"), _("Training hours"), _("Program certificates")]
 
     def line(label, code, row):
         return [label, code, row.enrolled, row.active, row.completed, row.completion_rate, row.attempts, row.pass_rate,
                 row.average_score if row.average_score is not None else "", row.certificates, row.overdue,
-                float(row.hours)]
+                float(row.hours), row.program_certificates]
 
     body = [line(row.locality.name if row.locality.is_current else f"{row.locality.name} ({_('former unit')})",
                  f"{row.locality.scheme}/{row.locality.code}", row) for row in rows]
@@ -106,8 +106,17 @@ def count_learners(scope: Locality, filters: ReportFilter) -> int:
 
 
 def learner_rows(scope: Locality, filters: ReportFilter):
-    """Rows of the learner list, fetched in batches from a server-side cursor."""
+    """Rows of the learner list, fetched in batches from a server-side cursor.
 
+    The unit is kept by id and loaded again when the first row is pulled: a streamed response
+    pulls its rows after the view returned and the request's session (which loaded `scope`)
+    was closed, so `scope` itself can no longer be read then.
+    """
+    return _learner_rows(scope.id, filters)
+
+
+def _learner_rows(scope_id: int, filters: ReportFilter):
+    scope = db.session.get(Locality, scope_id)
     result = db.session.execute(_learner_query(scope, filters).order_by(Enrollment.id).execution_options(
         yield_per=2000, stream_results=True))
     for name, audience, recorded, current, code, enrolled, completed, seen, deadline in result:

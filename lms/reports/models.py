@@ -2,9 +2,10 @@
 
 `ReportSummary` is an additive fact table: rows are sums over (unit recorded, course,
 audience, agency recorded, month), and several rows may share a key (one per fact stream), so readers always
-SUM. It is rebuilt as a whole by `lms.reports.summary.refresh` (Celery beat, every
-`LMS_REPORT_REFRESH_SECONDS`), which keeps the province dashboard a scan of a few thousand
-rows instead of a million enrolments.
+SUM. Program certificates have no course: their rows carry the program instead (`program_id`,
+`course_id` NULL) and count in `program_certificates` only. It is rebuilt as a whole by
+`lms.reports.summary.refresh` (Celery beat, every `LMS_REPORT_REFRESH_SECONDS`), which keeps the
+province dashboard a scan of a few thousand rows instead of a million enrolments.
 """
 
 from lms.core.db import IdMixin, TimestampMixin, utcnow
@@ -16,7 +17,9 @@ EXPORT_FORMATS = ("csv", "xlsx")
 
 class _SummaryColumns:
     locality_id = db.Column(db.Integer, db.ForeignKey("localities.id", ondelete="CASCADE"), nullable=False)
-    course_id = db.Column(db.Integer, db.ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True)
+    # One subject per row: a course (every course fact) or a program (program certificates).
+    course_id = db.Column(db.Integer, db.ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    program_id = db.Column(db.Integer, db.ForeignKey("programs.id", ondelete="CASCADE"), index=True)
     audience = db.Column(db.String(16), nullable=False)
     # The learner's agency recorded at enrolment (officials; None for most residents).
     agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
@@ -31,13 +34,16 @@ class _SummaryColumns:
     passed = db.Column(db.Integer, nullable=False, default=0)
     score_sum = db.Column(db.Numeric(14, 2), nullable=False, default=0)
     certificates = db.Column(db.Integer, nullable=False, default=0)
+    # Certificates of whole programs (rows with `program_id`), kept apart from the course certificates.
+    program_certificates = db.Column(db.Integer, nullable=False, default=0)
     # Enrolments past their deadline (Asia/Ho_Chi_Minh date at the refresh) and not completed.
     overdue = db.Column(db.Integer, nullable=False, default=0)
 
 
 class ReportSummary(IdMixin, _SummaryColumns, db.Model):
     __tablename__ = "report_summary"
-    __table_args__ = (db.Index("ix_report_summary_locality_course", "locality_id", "course_id"),)
+    __table_args__ = (db.Index("ix_report_summary_locality_course", "locality_id", "course_id"),
+                      db.CheckConstraint("(course_id IS NULL) <> (program_id IS NULL)", name="one_subject"))
 
     # First day of the month of the fact (enrolment month; issue month for certificates).
     period = db.Column(db.Date, nullable=False, index=True)
@@ -47,7 +53,8 @@ class ReportSummaryAllTime(IdMixin, _SummaryColumns, db.Model):
     """The same sums without the month: ten times fewer rows, read when no month is filtered."""
 
     __tablename__ = "report_summary_all_time"
-    __table_args__ = (db.Index("ix_report_summary_all_time_locality_course", "locality_id", "course_id"),)
+    __table_args__ = (db.Index("ix_report_summary_all_time_locality_course", "locality_id", "course_id"),
+                      db.CheckConstraint("(course_id IS NULL) <> (program_id IS NULL)", name="one_subject"))
 
 
 class ReportRefresh(IdMixin, db.Model):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import case, func, select, union
+from sqlalchemy import case, func, or_, select, union
 
 from lms.agencies.models import Agency
 from lms.catalog.models import Course
@@ -27,7 +27,7 @@ from lms.reports.models import LocalityTarget, ReportSummary, ReportSummaryAllTi
 MODES = ("current", "recorded")
 AUDIENCES = ("citizen", "official", "cio")
 METRICS = ("enrolled", "active", "completed", "hours", "attempts", "passed", "score_sum", "certificates",
-           "overdue", "learners", "trained")
+           "program_certificates", "overdue", "learners", "trained")
 
 
 def program_course_ids(program: str):
@@ -70,13 +70,18 @@ class ReportFilter:
         """The summary to read: by month only when a month range asks for it."""
         return ReportSummary if self.month_from or self.month_to else ReportSummaryAllTime
 
-    def narrow(self, query, course_id, audience, agency_id):
+    def narrow(self, query, course_id, audience, agency_id, program_id=None):
         """Course, program, audience and agency conditions on the given columns: the one place
-        these filters are defined, for the summary tables and for live queries alike."""
+        these filters are defined, for the summary tables and for live queries alike. With a
+        `program_id` column (the summary's program certificates) the program filter also keeps
+        the rows of that program itself."""
         if self.course_id:
             query = query.where(course_id == self.course_id)
         if self.program:
-            query = query.where(course_id.in_(program_course_ids(self.program)))
+            in_program = course_id.in_(program_course_ids(self.program))
+            if program_id is not None:
+                in_program = or_(in_program, program_id.in_(select(Program.id).where(Program.slug == self.program)))
+            query = query.where(in_program)
         if self.audience:
             query = query.where(audience == self.audience)
         if self.agency_id:
@@ -85,7 +90,7 @@ class ReportFilter:
 
     def apply(self, query):
         table = self.table
-        query = self.narrow(query, table.course_id, table.audience, table.agency_id)
+        query = self.narrow(query, table.course_id, table.audience, table.agency_id, table.program_id)
         if self.month_from:
             query = query.where(ReportSummary.period >= self.month_from)
         if self.month_to:
@@ -103,7 +108,8 @@ class CoverageRow:
     attempts: int = 0
     passed: int = 0
     score_sum: Decimal = Decimal(0)
-    certificates: int = 0
+    certificates: int = 0  # course certificates (not revoked)
+    program_certificates: int = 0  # certificates of whole programs (not revoked)
     overdue: int = 0  # required training past its deadline and not completed
     learners: int = 0  # residents (citizens) reached: counted at their first enrolment
     trained: int = 0  # officials and CIOs trained: counted at their first completion
@@ -134,7 +140,8 @@ class CoverageRow:
         return {"enrolled": self.enrolled, "active_30_days": self.active, "completed": self.completed,
                 "completion_percent": self.completion_rate, "attempts": self.attempts, "passed": self.passed,
                 "pass_percent": self.pass_rate, "average_score": self.average_score,
-                "certificates": self.certificates, "overdue_required": self.overdue, "training_hours": float(self.hours)}
+                "certificates": self.certificates, "program_certificates": self.program_certificates,
+                "overdue_required": self.overdue, "training_hours": float(self.hours)}
 
 
 class ScopeError(Exception):
@@ -180,7 +187,8 @@ def _grouped(scope: Locality, mode: str, filters: ReportFilter) -> dict[int, Cov
     for unit_id, *sums in db.session.execute(query):
         key = in_scope[unit_id] if mode == "current" else unit_id
         if key is not None:
-            result.setdefault(key, CoverageRow(None)).add(CoverageRow(None, *(value or 0 for value in sums)))
+            counts = CoverageRow(None, **{name: value or 0 for name, value in zip(METRICS, sums, strict=True)})
+            result.setdefault(key, CoverageRow(None)).add(counts)
     return result
 
 

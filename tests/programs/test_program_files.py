@@ -23,7 +23,8 @@ def prerequisites(db_session, program):
 
 def test_audience_and_requires_import_idempotently(tmp_path, db_session, create_course, course_copy):
     a = create_course()
-    b = create_course(course_copy("khoa-b", code="KB-1", title="Khóa B"))
+    # Open to everyone the program is meant for (a program for people who could not take it is refused).
+    b = create_course(course_copy("khoa-b", code="KB-1", title="Khóa B", audience="[official, cio]"))
     base = write(tmp_path, "co-ban", f"title: Cơ bản\nrequired: [{a.slug}]\n")
     advanced = write(tmp_path, "nang-cao", f"title: Nâng cao\naudience: [official, cio]\nrequired: [khoa-b]\n"
                                            f"requires: [co-ban, {a.slug}]\n")
