@@ -76,7 +76,8 @@ class AppProcesses:
             self.env["CELERY_BROKER_URL"] = broker_url
         self.env.update(env or {})
         self.services: dict[str, Service] = {}
-        self._ready = {}  # service name → how to wait until it serves
+        self._ready = {}  # service name → (how to wait until it serves, timeout)
+        self._since = {}  # service name → its log's size when it was last started
 
     # ------------------------------------------------------------ set-up commands
 
@@ -122,30 +123,24 @@ class AppProcesses:
 
     # ------------------------------------------------------------ long-running processes
 
-    def _start(self, name: str, argv: list, ready, timeout: float) -> Service:
+    def _start(self, name: str, argv: list, ready, timeout: float, wait: bool) -> Service:
         self.generate_signing_key()
-        service = self.services.get(name)
-        if service is None:
-            service = self.services[name] = Service(name, argv, self.logs / f"{name}.log", env=self.env, cwd=ROOT)
-            self._ready[name] = (ready, timeout)
-        since = service.log_size()
-        service.start()
-        try:
-            ready(service, since, timeout)
-        except BaseException:
-            service.kill()
-            raise
-        return service
+        if name not in self.services:
+            self.services[name] = Service(name, argv, self.logs / f"{name}.log", env=self.env, cwd=ROOT)
+        self.services[name].argv = [str(a) for a in argv]
+        self._ready[name] = (ready, timeout)
+        return self.start(name, wait)
 
     def start_web(self, workers: int = 2, threads: int = 1, timeout: float = 60, access_log: bool = True,
-                  extra: tuple = (), healthy: bool = True) -> Service:
+                  extra: tuple = (), healthy: bool = True, wait: bool = True) -> Service:
         """gunicorn `app:app` on this object's port; returns once /healthz answers 200 (or, with
-        `healthy=False`, anything at all: e.g. a 503 while the database is down)."""
+        `healthy=False`, anything at all: e.g. a 503 while the database is down). With `wait=False`
+        it returns at once: start several processes, then `wait_ready` each (their boots overlap)."""
         argv = [_executable("gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
                 "--threads", str(threads), "--graceful-timeout", "10", *extra]
         if access_log:
             argv += ["--access-logfile", "-"]
-        return self._start("web", [*argv, "app:app"], self._web_ready(healthy), timeout)
+        return self._start("web", [*argv, "app:app"], self._web_ready(healthy), timeout, wait)
 
     def _web_ready(self, healthy: bool):
         def ready(service: Service, since: int, timeout: float) -> None:
@@ -157,18 +152,18 @@ class AppProcesses:
             wait_until(answers, timeout, interval=0.1, what=f"gunicorn's /healthz to answer{' 200' * healthy}")
         return ready
 
-    def start_worker(self, concurrency: int = 2, timeout: float = 60, extra: tuple = ()) -> Service:
+    def start_worker(self, concurrency: int = 2, timeout: float = 60, extra: tuple = (), wait: bool = True) -> Service:
         """`celery -A app:celery worker` on this object's queue; returns once it is ready."""
         argv = [_executable("celery"), "-A", "app:celery", "worker", "-Q", self.queue, "--concurrency",
                 str(concurrency), "-n", f"{self.queue}@%h", "--without-gossip", "--without-mingle",
                 "--loglevel", "INFO", *extra]
-        return self._start("worker", argv, self._log_ready(" ready."), timeout)
+        return self._start("worker", argv, self._log_ready(" ready."), timeout, wait)
 
-    def start_beat(self, timeout: float = 60) -> Service:
+    def start_beat(self, timeout: float = 60, wait: bool = True) -> Service:
         """`celery -A app:celery beat`, its schedule and pid file in the instance directory."""
         argv = [_executable("celery"), "-A", "app:celery", "beat", "--schedule", self.instance / "celerybeat-schedule",
                 "--pidfile", self.instance / "celerybeat.pid", "--loglevel", "INFO"]
-        return self._start("beat", argv, self._log_ready("beat: Starting..."), timeout)
+        return self._start("beat", argv, self._log_ready("beat: Starting..."), timeout, wait)
 
     @staticmethod
     def _log_ready(needle: str):
@@ -177,13 +172,23 @@ class AppProcesses:
     def __getitem__(self, name: str) -> Service:
         return self.services[name]
 
-    def start(self, name: str) -> Service:
-        """Start a process again with the arguments it was first started with."""
+    def start(self, name: str, wait: bool = True) -> Service:
+        """Start a process (again) with the arguments it was last started with."""
         service = self.services[name]
-        ready, timeout = self._ready[name]
-        since = service.log_size()
+        self._since[name] = service.log_size()
         service.start()
-        ready(service, since, timeout)
+        if wait:
+            self.wait_ready(name)
+        return service
+
+    def wait_ready(self, name: str) -> Service:
+        """Wait until a process started with `wait=False` serves; if it never does, it is killed."""
+        service, (ready, timeout) = self.services[name], self._ready[name]
+        try:
+            ready(service, self._since[name], timeout)
+        except BaseException:
+            service.kill()
+            raise
         return service
 
     def kill(self, name: str) -> None:

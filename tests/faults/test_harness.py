@@ -114,9 +114,12 @@ def _relay_through_worker(processes, broker_url):
 
 def test_app_processes_serve_the_prepared_site_and_come_back_after_kills(app_processes, lms_postgres, private_redis):
     app_processes.env["LMS_REPORT_REFRESH_SECONDS"] = "2"  # so that beat has something to send at once
-    web = app_processes.start_web(workers=1)  # one worker boots fastest; enough to see it replaced
-    worker = app_processes.start_worker(concurrency=1)
-    beat = app_processes.start_beat()
+    # Started together, so that their boots overlap; one gunicorn worker is enough to see it replaced.
+    web = app_processes.start_web(workers=1, wait=False)
+    worker = app_processes.start_worker(concurrency=1, wait=False)
+    beat = app_processes.start_beat(wait=False)
+    for name in ("web", "worker", "beat"):
+        app_processes.wait_ready(name)
 
     status, body = app_processes.get("/healthz")
     assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok", "queue": "ok", "signing": "ok"})
@@ -138,20 +141,20 @@ def test_app_processes_serve_the_prepared_site_and_come_back_after_kills(app_pro
     wait_until(replaced, 30, what="gunicorn to replace its killed worker")
     assert not alive(victim) and set(app_processes.web_workers()) != set(before)
 
-    # kill -9 of the whole Celery worker (its pool too), then a new one on the same queue.
+    # kill -9 of the whole Celery worker (its pool too) and of gunicorn as a whole, then both again.
     pool = worker.members()
     assert len(pool) == 2  # the main process and its one pool child
     app_processes.kill("worker")
     assert not [pid for pid in pool if alive(pid)]
-    app_processes.start("worker")
-    _relay_through_worker(app_processes, private_redis.url())
-
-    # kill -9 of gunicorn as a whole, then started again on the same port.
     web_pids = web.members()
     app_processes.kill("web")
     assert not [pid for pid in web_pids if alive(pid)] and app_processes.get("/healthz")[0] == 0
-    app_processes.start("web")
+    app_processes.start("worker", wait=False)
+    app_processes.start("web", wait=False)
+    app_processes.wait_ready("worker")
+    app_processes.wait_ready("web")
     assert app_processes.get("/healthz")[0] == 200
+    _relay_through_worker(app_processes, private_redis.url())  # the new worker consumes the same queue
     running = web.members() + worker.members()  # the new gunicorn and Celery worker, with their children
     assert len(running) == 4 and not set(running) & set(web_pids + pool)
 
