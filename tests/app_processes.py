@@ -5,6 +5,7 @@ path, file store, signing key, beat schedule, logs), configured the way README's
 does it. Used through `tests.services`.
 """
 
+import atexit
 import os
 import secrets
 import shutil
@@ -76,6 +77,7 @@ class AppProcesses:
             self.env["CELERY_BROKER_URL"] = broker_url
         self.env.update(env or {})
         self.services: dict[str, Service] = {}
+        atexit.register(self.cleanup)  # a safety net when a caller forgets the `with`
         self._ready = {}  # service name → (how to wait until it serves, timeout)
         self._since = {}  # service name → its log's size when it was last started
 
@@ -246,6 +248,7 @@ class AppProcesses:
         self.cleanup()
 
     def cleanup(self) -> None:
+        atexit.unregister(self.cleanup)
         for service in self.services.values():
             service.members()  # remember every pid before they go, for "nothing left" checks
             service.kill()
