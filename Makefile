@@ -37,9 +37,11 @@ setup: install translations
 	-$(FLASK) programs import programs/
 	@if [ -z "$$DATABASE_URL" ] || [ "$$LMS_DEMO" = "1" ]; then $(FLASK) demo create; fi
 
+# gunicorn, and without a broker (the embedded default) the background runner beside it: certificates,
+# imports, exports, e-mail and the schedule (report refresh, reminders, overdue quizzes) — docs/operations.md.
 run: setup
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - app:app
+	PORT=$(PORT) $(FLASK) serve --port $(PORT)
 
 test: install-dev translations
 	@ran=""; \

@@ -3,7 +3,6 @@
 import os
 
 from flask import Flask, session
-from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -36,25 +35,27 @@ def _install_sqlite_hooks() -> None:
     def _begin(connection):
         if connection.dialect.name == "sqlite":
             # A deferred transaction that reads, then writes after another one committed, fails at
-            # once ("database is locked": its snapshot is stale; busy_timeout cannot help). Requests
-            # that change things take the write lock up front and wait their turn instead.
-            from flask import has_request_context, request
+            # once ("database is locked": its snapshot is stale; busy_timeout cannot help). Writers —
+            # requests that change things, tasks, commands — take the write lock up front and wait
+            # their turn instead. Page views read; the few that also write are retried once under the
+            # lock when that happens (lms.core.db.retry_stale_reads).
+            from lms.core.db import sqlite_transaction_writes
 
-            writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_transaction_writes(connection) else "BEGIN")
 
 
 def _select_locale():
+    """The session's language (set at log-in from the account, or by the switch), else Vietnamese.
+
+    Never the database: an error page must render in the person's language while the database is away.
+    """
     from flask import current_app, has_request_context
 
     if not has_request_context():  # CLI commands and tasks speak the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    languages = current_app.config["LMS_LANGUAGES"]
     lang = session.get("lang")
-    if lang in languages:
+    if lang in current_app.config["LMS_LANGUAGES"]:
         return lang
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
-        return current_user.locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -70,6 +71,12 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     _install_sqlite_hooks()
     db.init_app(app)
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    from lms.core.outbox import install_session_hooks
+
+    # Flask-SQLAlchemy's session class (every session of the app derives from it), not SQLAlchemy's global one.
+    install_session_hooks(FlaskSession)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
@@ -116,8 +123,9 @@ def _register_models_and_tasks():
     from lms.certificates import tasks as _certificate_tasks  # noqa: F401
     from lms.classes import models as _classes  # noqa: F401
     from lms.core import models as _core  # noqa: F401
-    from lms.core import outbox as _outbox  # noqa: F401
+    from lms.core import tasks as _core_tasks  # noqa: F401
     from lms.enrollment import models as _enrollment  # noqa: F401
+    from lms.imports import jobs as _import_jobs  # noqa: F401  (listens to background_work_failed)
     from lms.imports import models as _imports  # noqa: F401
     from lms.imports import tasks as _import_tasks  # noqa: F401
     from lms.localities import models as _localities  # noqa: F401
@@ -126,6 +134,7 @@ def _register_models_and_tasks():
     from lms.programs import models as _programs  # noqa: F401
     from lms.quizzes import models as _quizzes  # noqa: F401
     from lms.quizzes import tasks as _quiz_tasks  # noqa: F401
+    from lms.reports import jobs as _report_jobs  # noqa: F401  (listens to background_work_failed)
     from lms.reports import models as _reports  # noqa: F401
     from lms.reports import tasks as _report_tasks  # noqa: F401
 
@@ -136,7 +145,6 @@ def _configure_login():
     from sqlalchemy.orm import joinedload, lazyload
 
     from lms.accounts.models import RoleGrant, User
-    from lms.core.outbox import install_session_hooks
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to continue.")
@@ -154,8 +162,6 @@ def _configure_login():
         if user is None or not user.is_active or str(user.session_version) != version:
             return None
         return user
-
-    install_session_hooks()
 
 
 def _register_blueprints(app):
@@ -180,6 +186,11 @@ def _register_blueprints(app):
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
                       agencies, imports, notifications, classes, api, authoring, programs, assignments, hours):
         app.register_blueprint(blueprint)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from lms.core.db import retry_stale_reads
+
+        for endpoint, view in app.view_functions.items():
+            app.view_functions[endpoint] = retry_stale_reads(view)
 
 
 def _register_cli(app):

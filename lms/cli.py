@@ -10,14 +10,13 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from lms.core.frontmatter import SourceError
-from lms.core.outbox import dispatch_ready, relay
+from lms.core.outbox import dispatch_ready
 from lms.extensions import db
 
 localities_cli = AppGroup("localities", help="Administrative units (both 2025 schemes).")
 courses_cli = AppGroup("courses", help="Import and check Markdown courses.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="Demo accounts for the embedded default.")
-outbox_cli = AppGroup("outbox", help="Background work that must not be lost.")
 agencies_cli = AppGroup("agencies", help="Agencies: departments, people's committees, offices.")
 
 
@@ -311,13 +310,6 @@ def set_password_link_command(login):
     click.echo(operations.set_password_link(user))
 
 
-@outbox_cli.command("relay")
-@click.option("--older-than", default=0, help="Only messages older than this many seconds.")
-def relay_command(older_than):
-    """Send outbox messages that never reached the broker."""
-    click.echo(f"dispatched {relay(older_than)}")
-
-
 @click.command("generate-secret")
 def generate_secret_command():
     """Print a value suitable for SECRET_KEY."""
@@ -328,11 +320,13 @@ def register_cli(app):
     from lms.api.cli import api_cli
     from lms.assignments.cli import assignments_cli
     from lms.certificates.cli import certificates_cli, programs_cli
+    from lms.core.cli import register as register_core_cli
     from lms.notifications.cli import notifications_cli
     from lms.quizzes.cli import quiz_cli
     from lms.reports.cli import reports_cli, synthetic_command
 
-    for group in (localities_cli, courses_cli, users_cli, demo_cli, outbox_cli, agencies_cli, notifications_cli,
+    register_core_cli(app)
+    for group in (localities_cli, courses_cli, users_cli, demo_cli, agencies_cli, notifications_cli,
                   certificates_cli, programs_cli, reports_cli, api_cli, assignments_cli, quiz_cli):
         app.cli.add_command(group)
     app.cli.add_command(synthetic_command)

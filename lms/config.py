@@ -57,7 +57,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
 
     broker_url = overrides.get("CELERY_BROKER_URL", os.environ.get("CELERY_BROKER_URL", ""))
-    eager = overrides.get("CELERY_EAGER", _env_bool("CELERY_EAGER", default=not broker_url))
+    # Background work: a broker means Celery workers; without one the embedded runner (started by
+    # `flask serve`, i.e. `make run`) polls the outbox. Eager (in the caller, after its commit) is for tests.
+    eager = overrides.get("CELERY_EAGER", _env_bool("CELERY_EAGER", default=False))
+    task_mode = "eager" if eager else ("celery" if broker_url else "runner")
 
     secret_key = overrides.get("SECRET_KEY", os.environ.get("SECRET_KEY", ""))
     if secret_key.strip().lower() in PLACEHOLDER_SECRETS:
@@ -69,7 +72,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             )
         secret_key = _embedded_secret(instance) if not overrides.get("TESTING") else "test-secret"
 
-    base_url = os.environ.get("LMS_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Links follow the port `make run` serves on (PORT=8080 make run) unless the public address is given.
+    base_url = os.environ.get("LMS_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or 5000}").rstrip("/")
     config = {
         "LMS_EMBEDDED": embedded,
         "SECRET_KEY": secret_key,
@@ -98,6 +102,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_IFRAME_HOSTS": _env_list("LMS_IFRAME_HOSTS"),
         # Largest file a trainer may upload in the course editor.
         "LMS_UPLOAD_MAX_BYTES": int(os.environ.get("LMS_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
+        "LMS_TASK_MODE": task_mode,
+        # How often the embedded runner looks for new work, in seconds.
+        "LMS_RUNNER_POLL_SECONDS": float(os.environ.get("LMS_RUNNER_POLL_SECONDS", "0.5")),
+        # A background run not finished (or not extended) within this many seconds is presumed dead and
+        # sent again; long tasks extend it as they go. Bounds recovery after a killed worker.
+        "LMS_OUTBOX_LEASE_SECONDS": float(os.environ.get("LMS_OUTBOX_LEASE_SECONDS", "120")),
         "CELERY": {
             "broker_url": broker_url or "memory://",
             "result_backend": None,
@@ -109,13 +119,16 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
             "broker_connection_retry_on_startup": True,
-            "broker_transport_options": {"socket_connect_timeout": 2, "socket_timeout": 5},
+            # A message a killed worker had taken comes back after this many seconds (Redis). The outbox
+            # reconciler resends it sooner (lease of 2 minutes), so this only bounds the broker's own copy.
+            "broker_transport_options": {"socket_connect_timeout": 2, "socket_timeout": 5, "visibility_timeout": 300},
             # A request must not hang on a dead broker: fail fast, the outbox relay retries.
             "task_publish_retry_policy": {
                 "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
             },
             "beat_schedule": {
-                "relay-outbox": {"task": "core.relay_outbox", "schedule": 60.0},
+                "reconcile-outbox": {"task": "core.reconcile_outbox", "schedule": 20.0},
+                "repair-completions": {"task": "certificates.repair", "schedule": 300.0},
                 "refresh-report-summary": {"task": "reports.refresh_summary",
                                            "schedule": float(os.environ.get("LMS_REPORT_REFRESH_SECONDS", "300"))},
                 # Times in UTC: 01:00 UTC is 08:00 in Vietnam, when people read their mail.

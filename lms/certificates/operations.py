@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.certificates.models import Certificate, VerificationLookup
 from lms.certificates.serial import is_well_formed, new_serial, normalise
 from lms.core import audit, outbox
-from lms.core.db import utcnow
+from lms.core.db import lock_for, utcnow
 from lms.core.text import nfc
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
@@ -207,6 +207,8 @@ def allow_lookup(ip: str | None) -> bool:
     limit = current_app.config["LMS_VERIFY_RATE_LIMIT"]
     window = timedelta(seconds=current_app.config["LMS_VERIFY_RATE_WINDOW_SECONDS"])
     now, ip = utcnow(), (ip or "unknown")[:64]
+    # Count and add as one step: a hundred lookups at once must not all read "59 so far".
+    lock_for(f"verify-lookup:{ip}")
     recent = db.session.scalar(select(func.count(VerificationLookup.id)).where(
         VerificationLookup.ip == ip, VerificationLookup.at > now - window))
     if recent >= limit:

@@ -1,4 +1,8 @@
-"""Certificate work for the worker. Every task takes ids, is idempotent and commits itself."""
+"""Certificate work for the worker. Every task takes ids, is idempotent and commits itself.
+
+A failed run is retried by the outbox (lms.core.outbox), with backoff, also when the database was
+away or the worker was killed — so these tasks have no Celery retry policy of their own.
+"""
 
 from celery import shared_task
 
@@ -8,8 +12,6 @@ from lms.certificates.operations import issue_for_enrollment, issue_for_program
 from lms.core.files import get_store
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
-
-RETRY = {"autoretry_for": (Exception,), "retry_backoff": True, "max_retries": 5}
 
 
 def pdf_key(certificate: Certificate) -> str:
@@ -42,7 +44,7 @@ def _issue_then_render(certificate: Certificate | None) -> str | None:
     return certificate.serial
 
 
-@shared_task(name="certificates.issue", **RETRY)
+@shared_task(name="certificates.issue")
 def issue_certificate(enrollment_id: int):
     """Issue (once) and render the certificate for a completed enrollment."""
     enrollment = db.session.get(Enrollment, enrollment_id)
@@ -51,7 +53,7 @@ def issue_certificate(enrollment_id: int):
     return _issue_then_render(issue_for_enrollment(enrollment))
 
 
-@shared_task(name="certificates.issue_program", **RETRY)
+@shared_task(name="certificates.issue_program")
 def issue_program_certificate(user_id: int, program_id: int):
     from lms.accounts.models import User
     from lms.programs.models import Program
@@ -62,7 +64,7 @@ def issue_program_certificate(user_id: int, program_id: int):
     return _issue_then_render(issue_for_program(user, program))
 
 
-@shared_task(name="certificates.render", **RETRY)
+@shared_task(name="certificates.render")
 def render_certificate(certificate_id: int):
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
@@ -70,3 +72,13 @@ def render_certificate(certificate_id: int):
     render_files(certificate)
     db.session.commit()
     return certificate.serial
+
+
+@shared_task(name="certificates.repair")
+def repair_completions():
+    """Queue certificates earned but missing, and files never rendered (every 5 minutes)."""
+    from lms.certificates.repair import sweep
+
+    findings = sweep()
+    db.session.commit()
+    return findings

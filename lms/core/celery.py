@@ -1,26 +1,25 @@
 """Celery bound to the Flask app, after Flask's own Celery example.
 
-Every task runs inside an app context; messages carry ids (JSON), never objects.
+Every task runs inside an app context; messages carry ids (JSON), never objects. A task sent
+from the outbox carries the message id in its Celery task id; the wrapper claims the message
+before running and marks it done after, so the outbox knows what finished (lms.core.outbox).
+Retries are the outbox's, not Celery's: a failed run is tried again with backoff by the
+reconciler, which also covers the cases Celery's own retries cannot (database away, worker killed).
 """
+
+import logging
 
 from celery import Celery, Task
 from flask import Flask
+
+log = logging.getLogger(__name__)
 
 
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
             with app.app_context():
-                result = self.run(*args, **kwargs)
-                # Work the task queued through the outbox (e.g. an e-mail for a notification it made)
-                # goes out now rather than with the next relay run.
-                from lms.core.outbox import dispatch_ready
-
-                try:
-                    dispatch_ready()
-                except Exception:  # noqa: BLE001 - the relay sends it later
-                    app.logger.exception("outbox dispatch after task failed")
-                return result
+                return _run_claimed(self, args, kwargs)
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
@@ -29,3 +28,33 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def _run_claimed(task: Task, args, kwargs):
+    from lms.core import outbox
+    from lms.extensions import db
+
+    message_id = outbox.message_id(task.request.id)
+    if message_id is not None and not outbox.claim(message_id):
+        log.info("%s: outbox message %s is done or running elsewhere; skipped", task.name, message_id)
+        return None
+    try:
+        result = task.run(*args, **kwargs)
+    except Exception as exc:
+        db.session.rollback()
+        if message_id is not None:
+            try:
+                state = outbox.record_failure(message_id, exc)
+                log.warning("%s (outbox %s) failed, now %s: %s", task.name, message_id, state, exc)
+            except Exception:  # noqa: BLE001 - database away: the lease runs out and the reconciler resends it
+                db.session.rollback()
+                log.exception("%s: could not record the failure of outbox message %s", task.name, message_id)
+        raise
+    if message_id is not None:
+        outbox.finish(message_id)
+    # Work the task queued through the outbox (e.g. an e-mail for a notification it made) goes out now.
+    try:
+        outbox.dispatch_ready()
+    except Exception:  # noqa: BLE001 - the reconciler sends it later
+        log.exception("outbox dispatch after task failed")
+    return result

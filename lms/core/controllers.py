@@ -3,7 +3,10 @@ import mimetypes
 from flask import abort, current_app, jsonify, redirect, send_file, url_for
 from sqlalchemy import text
 
+from lms.core import outbox
 from lms.core.files import get_store
+from lms.core.models import WorkerMark
+from lms.core.runner import heartbeat_age_seconds
 from lms.extensions import db
 
 # Files that browsers may show inline; everything else downloads as an attachment.
@@ -22,20 +25,28 @@ def healthz():
     except Exception:  # noqa: BLE001 - any failure means the database does not answer
         db.session.rollback()
         database = "error"
-    queue = _queue_status()
+    queue = queue_status(database == "ok")
     # Without a usable signing key certificates are issued but never rendered: operators must see it here.
     from lms.certificates.signing import key_problem
 
     signing = "error" if key_problem(current_app.config) else "ok"
     healthy = database == "ok" and queue in ("ok", "eager") and signing == "ok"
     body = {"status": "ok" if healthy else "error", "database": database, "queue": queue, "signing": signing}
+    if database == "ok":
+        body["outbox"] = outbox.stats()
+        repair = db.session.get(WorkerMark, "repair.last")
+        body["repair"] = dict(repair.detail, at=repair.at.isoformat() + "Z") if repair else None
     return jsonify(body), 200 if healthy else 503
 
 
-def _queue_status() -> str:
-    celery_app = current_app.extensions["celery"]
-    if celery_app.conf.task_always_eager:
+def queue_status(database_ok: bool) -> str:
+    """'eager' (tests), the embedded runner's heartbeat, or whether the broker answers."""
+    if outbox.mode() == "eager":
         return "eager"
+    if outbox.mode() == "runner":
+        age = heartbeat_age_seconds() if database_ok else None
+        return "ok" if age is not None and age < 60 else "error"
+    celery_app = current_app.extensions["celery"]
     try:
         with celery_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=2)

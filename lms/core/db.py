@@ -30,3 +30,81 @@ def upsert(model, dialect: str | None = None):
     from sqlalchemy.dialects import postgresql, sqlite
 
     return (postgresql if (dialect or dialect_name()) == "postgresql" else sqlite).insert(model)
+
+
+# ---------------------------------------------------------------- SQLite: who takes the write lock
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+READ_OPTION = "lms_read"
+
+
+def sqlite_transaction_writes(connection) -> bool:
+    """Whether a SQLite transaction should begin IMMEDIATE (take the write lock up front).
+
+    Page views read (WAL lets them run beside a writer) unless a first try found they write
+    (`retry_stale_reads`); everything else — forms, tasks, commands — writes. A poller may ask for
+    a read with `begin_read()`.
+    """
+    from flask import g, has_request_context, request
+
+    if connection.get_execution_options().get(READ_OPTION):
+        return False
+    if has_request_context() and request.method in SAFE_METHODS:
+        return bool(g.get("lms_write_lock"))
+    return True
+
+
+def begin_read() -> None:
+    """Start this session's next transaction as a reader (no SQLite write lock); no-op elsewhere."""
+    if db.session().get_transaction() is None:
+        db.session.connection(execution_options={READ_OPTION: True})
+
+
+def _stale_snapshot(error) -> bool:
+    # SQLITE_BUSY (5) or SQLITE_BUSY_SNAPSHOT (517): a reader tried to write after another commit.
+    code = getattr(getattr(error, "orig", None), "sqlite_errorcode", None)
+    return code in (5, 517)
+
+
+def retry_stale_reads(view):
+    """Run a page view (GET) again, once, under the write lock when its read turned into a write that
+    SQLite refused ("database is locked"): a visit recorded, a counter bumped, an overdue attempt
+    finished. Page views that only read never pay for it; writers never see the error."""
+    from functools import wraps
+
+    from flask import g, request
+    from sqlalchemy.exc import OperationalError
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except OperationalError as error:
+            if request.method not in SAFE_METHODS or g.get("lms_write_lock") or not _stale_snapshot(error):
+                raise
+            db.session.rollback()
+            g.lms_write_lock = True
+            return view(*args, **kwargs)
+
+    wrapper.lms_retries_stale_reads = True
+    return wrapper
+
+
+def insert_ignoring_conflict(model, values: dict, conflict: tuple[str, ...]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: create the row unless another request already did.
+
+    Two tabs, a double click or a retried request then meet in the unique key instead of failing
+    with an IntegrityError (which on PostgreSQL also aborts the whole transaction).
+    """
+    table = model.__table__
+    statement = upsert(table).values(**values).on_conflict_do_nothing(index_elements=[table.c[c] for c in conflict])
+    db.session.execute(statement)
+
+
+def lock_for(key: str) -> None:
+    """Serialise transactions on `key` until this one ends (PostgreSQL advisory lock). SQLite needs none:
+    its writers are already one at a time."""
+    if dialect_name() == "postgresql":
+        from sqlalchemy import text
+
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})

@@ -1,16 +1,25 @@
-"""Error pages in the site layout (or JSON for API clients); never a traceback."""
+"""Error pages in the site layout (or JSON for API clients); never a traceback, and never gunicorn's
+bare English "Internal Server Error".
+
+An error page must render when the database is the thing that failed: the language comes from the
+session cookie, the header is drawn for an anonymous visitor, and if even that fails a page without
+the layout is sent.
+"""
 
 import logging
 
-from flask import jsonify, render_template
+from flask import g, jsonify, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from lms.core.permissions import wants_json
-from lms.extensions import db
+from lms.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 30
 
 
 def _messages():
@@ -27,11 +36,33 @@ def _messages():
     }
 
 
-def _respond(code: int, message: str | None = None):
+def _respond(code: int, message: str | None = None, headers: dict | None = None):
     message = message or _messages().get(code, _messages()[500])
     if wants_json():
-        return jsonify(error=code, message=message), code
-    return render_template("errors/error.html", code=code, message=message), code
+        return jsonify(error=code, message=message), code, headers or {}
+    try:
+        return render_template("errors/error.html", code=code, message=message), code, headers or {}
+    except Exception:  # noqa: BLE001 - the layout itself failed (e.g. the database went away mid-render)
+        log.exception("error page could not be rendered in the layout")
+        return render_template("errors/bare.html", code=code, message=message), code, headers or {}
+
+
+def database_unavailable(error) -> bool:
+    """The database did not answer (refused, dropped, pool exhausted) — not a bug in a query."""
+    if isinstance(error, DisconnectionError | PoolTimeout):
+        return True
+    return isinstance(error, DBAPIError) and (error.connection_invalidated or _is_operational(error))
+
+
+def _is_operational(error) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def _forget_the_user():
+    """Draw the page for an anonymous visitor, so rendering it needs no database."""
+    g._login_user = login_manager.anonymous_user()
 
 
 def register_error_handlers(app):
@@ -47,6 +78,15 @@ def register_error_handlers(app):
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone
+            log.warning("rollback after an error failed too", exc_info=True)
+        if database_unavailable(error):
+            log.warning("database unavailable: %s", error)
+            _forget_the_user()
+            return _respond(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         log.exception("unhandled error")
-        db.session.rollback()
+        if "_login_user" not in g:
+            _forget_the_user()
         return _respond(500)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.catalog.models import Course, Lesson
 from lms.core import outbox
-from lms.core.db import utcnow
+from lms.core.db import insert_ignoring_conflict, utcnow
 from lms.enrollment.models import Enrollment, LessonProgress
 from lms.extensions import db
 from lms.quizzes.models import Attempt, Quiz
@@ -41,20 +41,22 @@ def enrol(user, course: Course, source: str = "self", skip_prerequisites=frozens
         missing = unmet_prerequisites(user, course_id=course.id, skip_course_ids=skip_prerequisites)
         if missing:
             raise EnrollmentError(_l("Complete these first: %(titles)s.", titles=", ".join(missing)))
-    enrollment = Enrollment(user=user, course=course, source=source, locality_id=user.locality_id,
-                            agency_id=user.agency_id)
-    db.session.add(enrollment)
-    db.session.flush()
-    return enrollment
+    # A double-clicked "Enrol" or two tabs: both insert, the unique (user, course) keeps one.
+    insert_ignoring_conflict(Enrollment, {
+        "user_id": user.id, "course_id": course.id, "source": source, "locality_id": user.locality_id,
+        "agency_id": user.agency_id, "enrolled_at": utcnow()}, ("user_id", "course_id"))
+    return find_enrollment(user, course)
 
 
 def _progress_row(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
-    row = db.session.scalar(select(LessonProgress).where(
+    _insert_progress(enrollment, lesson)
+    return db.session.scalar(select(LessonProgress).where(
         LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id == lesson.id))
-    if row is None:
-        row = LessonProgress(enrollment=enrollment, lesson=lesson)
-        db.session.add(row)
-    return row
+
+
+def _insert_progress(enrollment: Enrollment, lesson: Lesson) -> None:
+    insert_ignoring_conflict(LessonProgress, {"enrollment_id": enrollment.id, "lesson_id": lesson.id,
+                                              "first_seen_at": utcnow()}, ("enrollment_id", "lesson_id"))
 
 
 VISIT_RESOLUTION = timedelta(minutes=10)
@@ -76,7 +78,7 @@ def record_visit(enrollment: Enrollment, lesson: Lesson, progress: dict[int, obj
     """
     changed = False
     if lesson.id not in progress:
-        db.session.add(LessonProgress(enrollment=enrollment, lesson=lesson))
+        _insert_progress(enrollment, lesson)
         changed = True
     now = utcnow()
     if (enrollment.last_lesson_id != lesson.id or enrollment.last_seen_at is None

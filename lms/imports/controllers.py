@@ -9,7 +9,7 @@ from lms.core.files import get_store
 from lms.core.outbox import enqueue
 from lms.core.permissions import require, role_required
 from lms.extensions import db
-from lms.imports import operations
+from lms.imports import jobs, operations
 from lms.imports.forms import UploadForm, mapping_form
 from lms.imports.mapping import FIELDS, detect
 from lms.imports.models import ImportJob
@@ -86,6 +86,15 @@ def preview(job_id):
 def status(job_id):
     job = _load(job_id)
     return render_template("imports/status.html", job=job)
+
+
+@role_required("admin")
+def retry(job_id):
+    job = _load(job_id)
+    if jobs.retry_import(job):
+        db.session.commit()
+        flash(_("The import was queued again; it goes on from where it stopped."), "info")
+    return redirect(url_for("imports.status", job_id=job.id), 303)
 
 
 @role_required("admin")

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from lms.core import outbox
 from lms.core.db import utcnow
 from lms.extensions import db
 from lms.imports.models import ImportJob
@@ -16,7 +17,10 @@ def run_import(job_id: int):
     job = db.session.get(ImportJob, job_id)
     if job is None or job.status == "done":
         return None
-    job.status, job.started_at, job.processed = "running", utcnow(), 0
+    # A run that died (worker killed) left its committed batches and their counts: this run goes on
+    # from there. The people already written now match as unchanged, so they are not counted twice.
+    created_before, updated_before = job.created, job.updated
+    job.status, job.started_at, job.message = "running", job.started_at or utcnow(), None
     db.session.commit()
     try:
         path = get_store().local_path(job.file_key)
@@ -30,7 +34,11 @@ def run_import(job_id: int):
         db.session.commit()
 
         def progress(done):
+            # The batch just written and the counts that include it commit together.
             job.processed = base + done
+            job.created = created_before + min(done, len(plan.creates))
+            job.updated = updated_before + max(0, done - len(plan.creates))
+            outbox.extend_lease()
             db.session.commit()
 
         counts = operations.apply_plan(plan, progress)
@@ -42,7 +50,8 @@ def run_import(job_id: int):
         if plan.errors:
             job.errors_key = f"imports/{job.id}/errors.csv"
             get_store().put(job.errors_key, operations.error_file(headers, plan.errors))
-        job.created, job.updated, job.failed = counts["created"], counts["updated"], counts["failed"]
+        job.created, job.updated = created_before + counts["created"], updated_before + counts["updated"]
+        job.failed = counts["failed"]
         job.processed, job.status, job.finished_at = job.total, "done", utcnow()
         _tell_the_admin(job)
         db.session.commit()

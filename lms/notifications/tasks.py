@@ -7,7 +7,7 @@ from lms.notifications import mail
 from lms.notifications.models import Notification
 
 
-@shared_task(name="notifications.send_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(name="notifications.send_email")
 def send_email(notification_id: int):
     """Send the e-mail copy of a notification once, however often the message is delivered.
 

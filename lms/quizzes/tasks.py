@@ -17,7 +17,7 @@ def finish_overdue_attempts():
             return total
 
 
-@shared_task(name="quizzes.regrade", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+@shared_task(name="quizzes.regrade")
 def regrade_quiz(quiz_id: int):
     quiz = db.session.get(Quiz, quiz_id)
     if quiz is None:

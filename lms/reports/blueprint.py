@@ -9,5 +9,6 @@ bp.add_url_rule("/reports/localities/<int:locality_id>/coverage.<any(csv, xlsx):
 bp.add_url_rule("/reports/localities/<int:locality_id>/learners.<any(csv, xlsx):fmt>", view_func=controllers.export_learners,
                 methods=("GET", "POST"))
 bp.add_url_rule("/reports/exports/<int:export_id>", view_func=controllers.export_status)
+bp.add_url_rule("/reports/exports/<int:export_id>/retry", view_func=controllers.export_retry, methods=("POST",))
 bp.add_url_rule("/reports/exports/<int:export_id>/download", view_func=controllers.export_download)
 bp.add_url_rule("/reports/localities/<int:locality_id>/targets", view_func=controllers.targets, methods=("GET", "POST"))

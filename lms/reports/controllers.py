@@ -8,7 +8,7 @@ from lms.core.permissions import require, role_required
 from lms.extensions import db
 from lms.localities import queries as locality_queries
 from lms.localities.models import Locality
-from lms.reports import exports, operations, queries, summary
+from lms.reports import exports, jobs, operations, queries, summary
 from lms.reports.forms import ReportInputError, TargetForm, filter_choices, parse_filters
 from lms.reports.models import ReportExport
 
@@ -129,6 +129,14 @@ def export_status(export_id):
     job = _load_export(export_id)
     db.session.refresh(job)
     return render_template("reports/export_status.html", job=job)
+
+
+@role_required("manager")
+def export_retry(export_id):
+    job = _load_export(export_id)
+    if jobs.retry_export(current_user, job):
+        db.session.commit()
+    return redirect(url_for("reports.export_status", export_id=job.id), 303)
 
 
 @role_required("manager")

@@ -26,7 +26,9 @@ def test_an_unusable_key_is_logged_at_start_up_and_fails_the_health_check(bad_ke
     client = app.test_client()
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "database": "ok", "queue": "eager", "signing": "error"}
+    body = response.get_json()
+    assert {k: body[k] for k in ("status", "database", "queue", "signing")} == {
+        "status": "error", "database": "ok", "queue": "eager", "signing": "error"}
     assert str(bad_key) not in response.get_data(as_text=True)  # the public check names no path
     issuer = client.get("/issuer.json")
     assert issuer.status_code == 503 and "Traceback" not in issuer.get_data(as_text=True)

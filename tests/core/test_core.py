@@ -24,7 +24,10 @@ SERVER_ERROR = "Something went wrong on our side. Your saved work is safe; pleas
 def test_healthz_reports_database_and_eager_queue(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.is_json
-    assert response.get_json() == {"status": "ok", "database": "ok", "queue": "eager", "signing": "ok"}
+    body = response.get_json()
+    assert {k: body[k] for k in ("status", "database", "queue", "signing")} == {
+        "status": "ok", "database": "ok", "queue": "eager", "signing": "ok"}
+    assert body["outbox"]["open"] == 0 and body["outbox"]["failed"] == 0
 
 
 def test_healthz_reports_a_dead_database_without_a_traceback(dead_db_app):
@@ -37,8 +40,22 @@ def test_healthz_reports_a_dead_database_without_a_traceback(dead_db_app):
 def test_a_page_needing_a_dead_database_shows_the_error_page(dead_db_app):
     response = dead_db_app.test_client().get("/courses", headers={"Accept-Language": "en"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 500
+    # Unavailable, not broken: 503 with a hint when to come back, in the layout, without the database.
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     assert 'class="site-header"' in page and "Traceback" not in page and "psycopg" not in page
+    assert "Dịch vụ tạm thời" in page or "temporarily unavailable" in page
+
+
+def test_the_error_page_speaks_the_session_language_and_json_without_the_database(dead_db_app):
+    client = dead_db_app.test_client()
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+        session["_user_id"] = "1:0"  # a logged-in person: their account cannot be loaded either
+    page = client.get("/my").get_data(as_text=True)
+    assert "The service is temporarily unavailable" in page and "Log in" in page
+    response = client.post("/attempts/1/save", headers={"Accept": "application/json"}, json={})
+    assert response.status_code == 503 and response.is_json
+    assert response.get_json()["message"] == "The service is temporarily unavailable. Please try again in a moment."
 
 
 # ---------------------------------------------------------------- configuration
@@ -79,10 +96,21 @@ def test_embedded_default_generates_and_keeps_a_private_secret(environment, tmp_
     key_file = tmp_path / "secret_key"
     assert config["LMS_EMBEDDED"] is True and len(config["SECRET_KEY"]) >= 48
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'lms.sqlite3'}"
-    assert config["CELERY"]["task_always_eager"] is True and config["LMS_DEMO"] is True
+    # Background work runs in the embedded runner beside the server, never inside a request (eager).
+    assert config["LMS_TASK_MODE"] == "runner" and config["CELERY"]["task_always_eager"] is False
+    assert config["LMS_DEMO"] is True
     assert key_file.read_text() == config["SECRET_KEY"]
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert load_config(str(tmp_path))["SECRET_KEY"] == config["SECRET_KEY"]
+
+
+def test_links_follow_the_port_make_run_serves_on(environment, tmp_path):
+    environment.delenv("PORT", raising=False)
+    assert load_config(str(tmp_path))["LMS_BASE_URL"] == "http://127.0.0.1:5000"
+    environment.setenv("PORT", "8080")  # PORT=8080 make run
+    assert load_config(str(tmp_path))["LMS_BASE_URL"] == "http://127.0.0.1:8080"
+    environment.setenv("LMS_BASE_URL", "https://hoctap.example.gov.vn")  # a public address wins
+    assert load_config(str(tmp_path))["LMS_BASE_URL"] == "https://hoctap.example.gov.vn"
 
 
 def test_session_cookies_are_http_only_same_site_and_secure_behind_https(environment, tmp_path):

@@ -32,22 +32,25 @@ class LiveServer:
 
     def set_up(self):
         flask = [sys.executable, "-m", "flask", "--app", "app"]
-        for step in (["db", "upgrade"], ["localities", "load"], ["courses", "import", "courses/"], ["demo", "create"]):
+        for step in (["db", "upgrade"], ["localities", "load"], ["courses", "import", "courses/"],
+                     ["programs", "import", "programs/"], ["demo", "create"]):
             subprocess.run(flask + step, cwd=ROOT, env=self.env, check=True, capture_output=True)
 
     def start(self):
-        # As `make run`: two workers of four threads.
-        self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-                                         "--workers", "2", "--threads", "4", "--log-level", "warning", "app:app"],
-                                        cwd=ROOT, env=self.env)
+        # What `make run` ends with: gunicorn (two workers of four threads) and the embedded background runner.
+        self.log = open(self.instance / "serve.log", "a")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port",
+                                         str(self.port)], cwd=ROOT, env=self.env, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
         wait_for(self.port)
 
     def stop(self):
         """Stop the server as an outage would: nothing answers on its port until `start`."""
         if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
+            self.process.terminate()  # `flask serve` stops gunicorn and the runner, then exits
+            self.process.wait(timeout=40)
             self.process = None
+            self.log.close()
 
     def remove(self):
         self.stop()

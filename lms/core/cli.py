@@ -1,0 +1,115 @@
+"""Commands of the background machinery: `flask serve`, `flask jobs run`, `flask outbox …`."""
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from lms.core import outbox
+from lms.core.models import OutboxMessage
+from lms.extensions import db
+
+jobs_cli = AppGroup("jobs", help="The embedded background runner (the default without a broker).")
+backup_cli = AppGroup("backup", help="Back up and restore the database, the file store and the keys.")
+outbox_cli = AppGroup("outbox", help="Background work that must not be lost.")
+
+
+@click.command("serve")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1 or $HOST")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000 or $PORT")
+@click.option("--workers", default=2, show_default=True)
+@click.option("--threads", default=4, show_default=True)
+@with_appcontext
+def serve_command(host, port, workers, threads):
+    """Serve the site with gunicorn; without a broker also run the background runner beside it."""
+    from lms.core.serve import serve
+
+    with_runner = outbox.mode() == "runner"
+    click.echo(f"Serving on http://{host}:{port}" + ("  (with the embedded background runner)" if with_runner else ""))
+    from lms import ROOT
+
+    raise SystemExit(serve(host, port, workers, threads, with_runner, cwd=ROOT))
+
+
+@jobs_cli.command("run")
+@click.option("--threads", default=2, show_default=True)
+@with_appcontext
+def run_jobs_command(threads):
+    """Run queued background work and the schedule until stopped (Ctrl+C)."""
+    import signal
+
+    from lms.core.runner import Runner
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s runner %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    Runner(current_app._get_current_object(), threads=threads).run_forever(stop)
+
+
+@outbox_cli.command("relay")
+@click.option("--older-than", default=0, help="Only queued messages older than this many seconds.")
+def relay_command(older_than):
+    """Send now every message that is not done in time (never sent, lost, or its worker died)."""
+    click.echo(f"dispatched {outbox.relay(older_than)}")
+
+
+@outbox_cli.command("status")
+def status_command():
+    """Counts by state and the oldest open message, as JSON (the same figures as /healthz)."""
+    click.echo(json.dumps(outbox.stats()))
+
+
+@outbox_cli.command("retry")
+@click.argument("message_ids", nargs=-1, type=int)
+@click.option("--all-failed", is_flag=True, help="Every failed message.")
+def retry_command(message_ids, all_failed):
+    """Give failed messages a fresh set of runs."""
+    query = select(OutboxMessage).where(OutboxMessage.state == outbox.FAILED)
+    if not all_failed:
+        query = query.where(OutboxMessage.id.in_(message_ids))
+    messages = db.session.scalars(query).all()
+    for message in messages:
+        outbox.retry(message)
+    db.session.commit()
+    outbox.dispatch_ready()
+    click.echo(f"queued again: {len(messages)}")
+
+
+@backup_cli.command("create")
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+def backup_create_command(destination):
+    """Write a backup into DESTINATION (a new folder): database, files, keys, manifest.json."""
+    from lms.core.backup import BackupError, create
+
+    try:
+        manifest = create(destination)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backup written to {destination}: {json.dumps(manifest)}")
+
+
+@backup_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing SQLite file and keys.")
+def backup_restore_command(source, force):
+    """Restore a backup made by `backup create` into this configuration (stop the server first)."""
+    from lms.core.backup import BackupError, restore
+
+    try:
+        manifest = restore(source, force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored the backup of {manifest['created_at']} (schema {manifest['revision']}); "
+               "run `flask db upgrade` if this version is newer, then start the server")
+
+
+def register(app) -> None:
+    for command in (serve_command, jobs_cli, outbox_cli, backup_cli):
+        app.cli.add_command(command)

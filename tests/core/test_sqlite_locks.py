@@ -1,0 +1,69 @@
+"""SQLite (the embedded default): a page view that turns out to write never fails with "database is locked".
+
+The interleaving is made to happen: between the view's read and its write, another connection
+commits — exactly what a second visitor does — so the view's snapshot is stale when it writes.
+"""
+
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+
+from lms import create_app
+from lms.extensions import db
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture()
+def probe_app(tmp_path):
+    path = tmp_path / "locks.sqlite3"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
+                      "CELERY_EAGER": True, "CELERY_BROKER_URL": ""})
+    tries = []
+
+    @app.route("/probe/visit")
+    def visit():
+        tries.append(db.session.scalar(text("SELECT count(*) FROM visits")))  # the read
+        if len(tries) == 1:
+            with sqlite3.connect(path) as other:  # someone else's request commits in between
+                other.execute("INSERT INTO visits (who) VALUES ('other')")
+        db.session.execute(text("INSERT INTO visits (who) VALUES ('me')"))  # the write
+        db.session.commit()
+        return {"tries": len(tries)}
+
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE visits (id INTEGER PRIMARY KEY, who TEXT)"))
+        db.session.commit()
+        from lms.core.db import retry_stale_reads
+
+        app.view_functions["visit"] = retry_stale_reads(app.view_functions["visit"])
+    yield app, path, tries
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_page_view_whose_snapshot_went_stale_is_run_again_under_the_write_lock(probe_app):
+    app, path, tries = probe_app
+    response = app.test_client().get("/probe/visit")
+    assert response.status_code == 200 and response.get_json() == {"tries": 2}
+    # The first try saw 0 rows and was refused; the second saw the other visitor's row and wrote.
+    assert tries == [0, 1]
+    with sqlite3.connect(path) as connection:
+        assert [row[0] for row in connection.execute("SELECT who FROM visits ORDER BY id")] == ["other", "me"]
+
+
+def test_without_the_retry_the_same_interleaving_fails(probe_app):
+    """The control: proves the test above really makes the snapshot stale."""
+    app, _path, tries = probe_app
+    app.view_functions["visit"] = app.view_functions["visit"].__wrapped__
+    response = app.test_client().get("/probe/visit")
+    assert response.status_code >= 500 and tries == [0]  # the person would have seen an error page
+
+
+def test_every_view_of_an_sqlite_app_has_the_retry(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL has row locks; the retry is for SQLite only")
+    assert len(app.view_functions) > 100
+    assert [e for e, view in app.view_functions.items() if not getattr(view, "lms_retries_stale_reads", False)] == []
