@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bench.exam_check import check, report  # noqa: E402
 from bench.exam_learners import Stats, exam  # noqa: E402
 from bench.exam_steady import steady  # noqa: E402
-from tests.services import AppProcesses, PrivatePostgres, missing_tools  # noqa: E402
+from tests.services import AppProcesses, PrivatePostgres, PrivateRedis, missing_tools  # noqa: E402
 
 QUIZ = """---
 title: Kiểm tra cuối khoá (bench)
@@ -179,6 +179,8 @@ def parse_args():
     parser.add_argument("--outage", metavar="SECONDS[@AT]",
                         help="private PostgreSQL, crashed AT seconds into the exam for SECONDS")
     parser.add_argument("--kill-app", metavar="worker|all[@AT]", help="SIGKILL one gunicorn worker, or all of gunicorn")
+    parser.add_argument("--broker", action="store_true",
+                        help="a private Redis and a Celery worker instead of the embedded runner")
     parser.add_argument("--steady", action="store_true", help="instead: autosave/submit latency with wrk")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections in --steady mode")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration in --steady mode")
@@ -229,29 +231,46 @@ def scratch_database(url: str):
 
 def run(args, database_url: str, cluster: PrivatePostgres | None = None) -> int:
     """Set up, serve with gunicorn (tests/services.AppProcesses), run the exam with its faults, check."""
-    keys_dir = Path(tempfile.mkdtemp(prefix="lms-bench-key-"))
-    try:
-        with AppProcesses(database_url, signing_key=keys_dir / "signing_key.pem") as processes:
-            # This process sets up and checks the database as the served app sees it.
-            for name in ("DATABASE_URL", "SECRET_KEY", "LMS_INSTANCE_PATH", "LMS_SIGNING_KEY", "LMS_FILE_STORE"):
+    with contextlib.ExitStack() as stack:
+        keys_dir = Path(tempfile.mkdtemp(prefix="lms-bench-key-"))
+        stack.callback(shutil.rmtree, keys_dir, ignore_errors=True)
+        broker = stack.enter_context(PrivateRedis()) if args.broker else None
+        processes = stack.enter_context(AppProcesses(database_url, broker.url() if broker else None,
+                                                     signing_key=keys_dir / "signing_key.pem"))
+        # This process sets up and checks the database as the served app sees it.
+        for name in ("DATABASE_URL", "SECRET_KEY", "LMS_INSTANCE_PATH", "LMS_SIGNING_KEY", "LMS_FILE_STORE",
+                     "CELERY_BROKER_URL", "CELERY_QUEUE"):
+            if name in processes.env:
                 os.environ[name] = processes.env[name]
-            from lms.certificates.signing import generate_key
+        from lms.certificates.signing import generate_key
 
-            generate_key(processes.signing_key)
-            app, quiz_id, keys, cookies = setup(args.learners)
-            processes.start_web(workers=args.workers, access_log=False,
-                                extra=("--backlog", "2048", "--log-level", "warning"))
-            warm_up(processes.port, args.workers)
-            if args.steady:
-                return print_steady(args, *steady(processes.port, quiz_id, keys, cookies, args.seconds,
-                                                  args.connections))
-            stats, timeline = Stats(), []
-            asyncio.run(exam_with_faults(args, processes, cluster, quiz_id, keys, cookies, stats, timeline))
-            elapsed = time.monotonic() - stats.began
-            findings = check(app, quiz_id, keys, stats.records)
-            return print_results(args, cluster, stats, timeline, findings, elapsed)
-    finally:
-        shutil.rmtree(keys_dir, ignore_errors=True)
+        generate_key(processes.signing_key)
+        app, quiz_id, keys, cookies = setup(args.learners)
+        # Background work as in production: a Celery worker on the broker, or without one the
+        # embedded runner that `flask serve` starts beside gunicorn (/healthz needs either).
+        background = processes.start_worker(concurrency=1, wait=False) if broker else processes.start_runner(wait=False)
+        processes.start_web(workers=args.workers, access_log=False, wait=False,
+                            extra=("--backlog", "2048", "--log-level", "warning"))
+        processes.wait_ready(background.name)
+        processes.wait_ready("web")
+        warm_up(processes.port, args.workers)
+        return exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies)
+
+
+def exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies) -> int:
+    if args.steady:
+        return print_steady(args, *steady(processes.port, quiz_id, keys, cookies, args.seconds, args.connections))
+    stats, timeline = Stats(), []
+    asyncio.run(exam_with_faults(args, processes, cluster, quiz_id, keys, cookies, stats, timeline))
+    elapsed = time.monotonic() - stats.began
+    findings = check(app, quiz_id, keys, stats.records)
+    code = print_results(args, cluster, stats, timeline, findings, elapsed)
+    background = processes.services.get("worker") or processes.services.get("runner")
+    if not background.running:
+        print(f"the background {background.name} ended during the run (exit {background.process.returncode}):\n"
+              f"{background.tail(20)}")
+        code = 1
+    return code
 
 
 def warm_up(port: int, workers: int) -> None:
@@ -324,8 +343,9 @@ def latency_line(name, values, width=9) -> str:
 
 def print_results(args, cluster, stats, timeline, findings, elapsed) -> int:
     where = f"private PostgreSQL cluster on port {cluster.port}" if cluster else "PostgreSQL"
+    background = "a Celery worker on a private Redis" if args.broker else "the embedded runner"
     print(f"{args.learners} learners starting over {args.spread:.0f}s, think ≤ {args.think}s, revise {args.revise}, "
-          f"gunicorn {args.workers} sync workers, {where}; wall time {elapsed:.1f}s")
+          f"gunicorn {args.workers} sync workers, {background}, {where}; wall time {elapsed:.1f}s")
     for at, what in timeline:
         print(f"  at {at:6.1f} s: {what}")
     if stats.restored:

@@ -138,8 +138,9 @@ class AppProcesses:
         """gunicorn `app:app` on this object's port; returns once /healthz answers 200 (or, with
         `healthy=False`, anything at all: e.g. a 503 while the database is down). With `wait=False`
         it returns at once: start several processes, then `wait_ready` each (their boots overlap)."""
+        # No control socket: its default path is per user, so parallel servers would take it from each other.
         argv = [_executable("gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-                "--threads", str(threads), "--graceful-timeout", "10", *extra]
+                "--threads", str(threads), "--graceful-timeout", "10", "--no-control-socket", *extra]
         if access_log:
             argv += ["--access-logfile", "-"]
         return self._start("web", [*argv, "app:app"], self._web_ready(healthy), timeout, wait)
@@ -166,6 +167,12 @@ class AppProcesses:
         argv = [_executable("celery"), "-A", "app:celery", "beat", "--schedule", self.instance / "celerybeat-schedule",
                 "--pidfile", self.instance / "celerybeat.pid", "--loglevel", "INFO"]
         return self._start("beat", argv, self._log_ready("beat: Starting..."), timeout, wait)
+
+    def start_runner(self, threads: int = 2, timeout: float = 60, wait: bool = True) -> Service:
+        """`flask --app app jobs run`: the embedded background runner, which does the broker's and
+        worker's work when there is no CELERY_BROKER_URL (what `flask serve` starts beside gunicorn)."""
+        argv = [_executable("flask"), "--app", "app", "jobs", "run", "--threads", str(threads)]
+        return self._start("runner", argv, self._log_ready("embedded runner started"), timeout, wait)
 
     @staticmethod
     def _log_ready(needle: str):
