@@ -12,9 +12,10 @@ THE DATABASE IS WIPED: give it a scratch database (--reset), let --scratch-db cr
 server and drop it afterwards (`make bench` does), or let --outage run on a private PostgreSQL
 cluster (tests/services.py) that is crashed (immediate stop) AT seconds into the exam (default: the
 middle), kept down for SECONDS, and started again. --kill-app kills one gunicorn worker (`worker`)
-or all of gunicorn (`all`, then started again) with SIGKILL. Tables come from the models
-(create_all), like the tests. The server is gunicorn (sync workers) of this checkout in production
-mode; the learners are asyncio tasks of this script, sharing the machine's CPUs.
+or all of gunicorn (`all`, then started again) with SIGKILL. Background work runs beside gunicorn
+as in production: the embedded runner, or with --broker a Celery worker on a private Redis. Tables
+come from the models (create_all), like the tests. The server is gunicorn (sync workers) of this
+checkout in production mode; the learners are asyncio tasks of this script, sharing the machine's CPUs.
 
 Prints latency p50/p95/p99 per request and until confirmed (retries included), errors by kind,
 acknowledged-but-missing answers, unfinished and stuck attempts. Exit status 1 when an answer the
