@@ -59,13 +59,18 @@ test: install-dev translations
 	echo "Backends tested: $$ran"
 
 # The budgets of DESIGN.md §7: lesson page (SQLite, always), exam day on PostgreSQL (when reachable;
-# a scratch database is created and dropped). Figures go to docs/performance.md with the command.
+# a scratch database named after this checkout is created and dropped), then the same exam through a
+# 30 s crash of a private PostgreSQL (tests/services.py). Figures go to docs/performance.md with the command.
 BENCH_PG_SERVER ?= postgresql://postgres@127.0.0.1:5432
+BENCH_DB ?= lms_bench_$(shell basename "$(CURDIR)" | tr 'A-Z.-' 'a-z__')
 bench: install-dev
 	$(BIN)/python bench/lesson_page.py
 	@if $(BIN)/python -m tests.backends postgres "$(PG_TEST_URL)"; then \
-		$(BIN)/python bench/quiz_exam.py --scratch-db "$(BENCH_PG_SERVER)/lms_bench_quiz" --learners 1000 --spread 60 --think 20; \
+		$(BIN)/python bench/quiz_exam.py --scratch-db "$(BENCH_PG_SERVER)/$(BENCH_DB)" --learners 1000 --spread 60 --think 20; \
 	else echo "PostgreSQL not reachable: exam-day benchmark skipped"; fi
+	@if $(BIN)/python -m tests.services; then \
+		$(BIN)/python bench/quiz_exam.py --outage 30 --learners 200 --spread 20; \
+	else echo "no private PostgreSQL here: exam-day outage benchmark skipped"; fi
 
 lint: install-dev
 	$(BIN)/ruff check .

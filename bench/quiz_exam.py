@@ -1,15 +1,26 @@
-"""Exam-day benchmark (issue 4): N learners start the same timed quiz within a minute, save every
-answer through the autosave endpoint and submit; then the database is checked for lost answers.
+"""Exam-day benchmark (issues 4 and 11): N learners start the same timed quiz within `--spread`
+seconds, answer every question through the autosave endpoint and submit, as the quiz page does
+(bench/exam_learners.py: unconfirmed answers kept and re-sent, every failure retried with backoff);
+then the database is held to every answer the server confirmed (bench/exam_check.py).
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/SCRATCH_DB \\
-        .venv/bin/python bench/quiz_exam.py --reset [--learners 1000] [--spread 60] [--workers 4]
-    .venv/bin/python bench/quiz_exam.py --scratch-db postgresql://postgres@127.0.0.1:5432/lms_bench_quiz
+    .venv/bin/python bench/quiz_exam.py --scratch-db postgresql://postgres@127.0.0.1:5432/lms_bench_NAME
+    DATABASE_URL=postgresql://…/SCRATCH_DB .venv/bin/python bench/quiz_exam.py --reset [--learners 1000] …
+    .venv/bin/python bench/quiz_exam.py --outage 30[@AT] --learners 200 --spread 20
+    .venv/bin/python bench/quiz_exam.py --outage 30 --kill-app worker@10 …
 
-THE DATABASE IS WIPED (--reset is required): give it a scratch database, or let --scratch-db
-create one (and drop it afterwards; `make bench` does this). Tables come from the
-models (create_all), like the tests. The server is gunicorn (sync workers) on this machine; the
-learners are asyncio tasks of this script (a minimal keep-alive HTTP/1.1 client), so client and server share
-the CPUs. Prints p50/p95/p99 per request kind, errors, and lost answers.
+THE DATABASE IS WIPED: give it a scratch database (--reset), let --scratch-db create one on a
+server and drop it afterwards (`make bench` does), or let --outage run on a private PostgreSQL
+cluster (tests/services.py) that is crashed (immediate stop) AT seconds into the exam (default: the
+middle), kept down for SECONDS, and started again. --kill-app kills one gunicorn worker (`worker`)
+or all of gunicorn (`all`, then started again) with SIGKILL. Background work runs beside gunicorn
+as in production: the embedded runner, or with --broker a Celery worker on a private Redis. Tables
+come from the models (create_all), like the tests. The server is gunicorn (sync workers) of this
+checkout in production mode; the learners are asyncio tasks of this script, sharing the machine's CPUs.
+
+Prints latency p50/p95/p99 per request and until confirmed (retries included), errors by kind,
+acknowledged-but-missing answers, unfinished and stuck attempts. Exit status 1 when an answer the
+server confirmed is missing, an attempt is unfinished or stuck, or (without faults) on any error or a
+p95 over the 30 ms budget.
 """
 
 import argparse
@@ -17,22 +28,21 @@ import asyncio
 import contextlib
 import http.client
 import os
-import random
 import re
-import secrets
 import shutil
 import signal
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from bench.lesson_page import free_port, wait_for  # noqa: E402
+from bench.exam_check import check, report  # noqa: E402
+from bench.exam_learners import Stats, exam  # noqa: E402
+from bench.exam_steady import steady  # noqa: E402
+from tests.services import AppProcesses, PrivatePostgres, PrivateRedis, missing_tools  # noqa: E402
 
 QUIZ = """---
 title: Kiểm tra cuối khoá (bench)
@@ -94,8 +104,8 @@ answer: VNeID
 """
 
 
-def setup(database_url: str, learners: int):
-    os.environ["DATABASE_URL"] = database_url
+def setup(learners: int):
+    """Wipe the database of DATABASE_URL, load the bench course and N enrolled learners; their cookies."""
     from flask import g, session
     from flask_wtf.csrf import generate_csrf
     from sqlalchemy import insert
@@ -115,9 +125,9 @@ def setup(database_url: str, learners: int):
     with app.app_context():
         db.drop_all()
         db.create_all()
-        source = read_course(folder)
-        import_course(source)
+        import_course(read_course(folder))
         db.session.commit()
+        shutil.rmtree(folder.parent, ignore_errors=True)
         quiz = db.session.scalar(db.select(Quiz))
         probe = User(full_name="x", full_name_folded="x", email="probe@bench.vn")
         probe.set_password("bench-password-1")
@@ -138,146 +148,7 @@ def setup(database_url: str, learners: int):
                 session["_user_id"] = f"{user.id}:{user.session_version}"
                 session["_fresh"] = True
                 cookies.append((f"session={serializer.dumps(dict(session))}", token))
-        return app.config["SECRET_KEY"], quiz.id, keys, cookies, folder.parent
-
-
-def answer_for(question: dict, rng: random.Random):
-    """(form fields, the response the server must store)."""
-    kind, options, choices = question["type"], question["options"], question["choices"]
-    if kind in ("single", "true-false"):
-        pick = rng.choice(options)
-        return [("value", pick)], [pick]
-    if kind == "multiple":
-        picks = rng.sample(options, rng.randint(1, len(options)))
-        return [("value", p) for p in picks], sorted(picks)
-    if kind in ("short", "numeric"):
-        text = rng.choice(["dichvucong.gov.vn", "VNeID", "30000", "12", "không biết"])
-        return [("value", text)], [text]
-    if kind == "matching":
-        pairs = {left: rng.choice(choices) for left in options}
-        return [(f"-{left}", right) for left, right in pairs.items()], pairs
-    order = rng.sample(options, len(options))
-    return [(f"-{item}", str(n)) for n, item in enumerate(order, start=1)], order
-
-
-class Stats:
-    def __init__(self):
-        self.times = {"start": [], "page": [], "autosave": [], "submit": []}
-        self.errors = []
-        self.expected = {}  # attempt id → {question id: response}
-
-    def add(self, kind, seconds):
-        self.times[kind].append(seconds * 1000)
-
-    def error(self, text):
-        self.errors.append(text)
-
-
-class Connection:
-    """A minimal keep-alive HTTP/1.1 client on asyncio streams: the Python client must stay cheap,
-    since it shares the machine's two cores with gunicorn and PostgreSQL."""
-
-    def __init__(self, port, cookie):
-        self.port, self.cookie = port, cookie
-        self.reader = self.writer = None
-
-    async def request(self, method, path, body=b"", headers=None):
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Cookie: {self.cookie}",
-                 f"Content-Length: {len(body)}"]
-        if body:
-            lines.append("Content-Type: application/x-www-form-urlencoded")
-        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        status_line = await self.reader.readline()
-        status = int(status_line.split()[1])
-        length, location, close = 0, None, False
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-            elif name.lower() == "location":
-                location = value.strip()
-            elif name.lower() == "connection" and value.strip().lower() == "close":
-                close = True
-        data = await self.reader.readexactly(length) if length else b""
-        if close:  # gunicorn's sync workers close after every response
-            self.close()
-        return status, location, data
-
-    def close(self):
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-
-async def learner(port, quiz_id, keys, cookie, token, delay, think, stats: Stats, seed):
-    rng = random.Random(seed)
-    await asyncio.sleep(delay)
-    conn = Connection(port, cookie)
-
-    async def call(kind, method, path, body=b"", headers=None, expect=(200,)):
-        began = time.monotonic()
-        status, location, data = await conn.request(method, path, body, headers)
-        stats.add(kind, time.monotonic() - began)
-        if status not in expect:
-            raise RuntimeError(f"{kind} {path}: HTTP {status} {data[:200]!r}")
-        return location, data
-
-    try:
-        form = urllib.parse.urlencode({"csrf_token": token}).encode()
-        location, _ = await call("start", "POST", f"/quizzes/{quiz_id}/start", form, expect=(303,))
-        attempt_path = urllib.parse.urlparse(location).path
-        attempt_id = int(attempt_path.rsplit("/", 1)[1])
-        _, page = await call("page", "GET", attempt_path)
-        shown = [int(q) for q in re.findall(rb'name="shown" value="(\d+)"', page)]
-        if sorted(shown) != sorted(keys):
-            raise RuntimeError(f"attempt {attempt_id} shows {len(shown)} questions")
-        expected = {}
-        for question_id in shown:
-            await asyncio.sleep(rng.uniform(0, think))
-            fields, stored = answer_for(keys[question_id], rng)
-            body = [("shown", str(question_id))] + [
-                (f"q{question_id}" + (suffix if suffix.startswith("-") else ""), value) for suffix, value in fields]
-            _, data = await call("autosave", "POST", f"/attempts/{attempt_id}/save", urllib.parse.urlencode(body).encode(),
-                                 {"Accept": "application/json", "X-CSRFToken": token})
-            if str(question_id).encode() not in data:
-                raise RuntimeError(f"save not acknowledged: {data[:200]!r}")
-            expected[question_id] = stored
-        await call("submit", "POST", f"/attempts/{attempt_id}/finish", form, expect=(303,))
-        stats.expected[attempt_id] = expected
-    except Exception as error:  # noqa: BLE001 — every failure is counted and shown
-        stats.error(f"{type(error).__name__}: {error}")
-    finally:
-        conn.close()
-
-
-async def exam(port, quiz_id, keys, cookies, spread, think, stats):
-    await asyncio.gather(*(learner(port, quiz_id, keys, cookie, token, n * spread / len(cookies), think, stats, n)
-                           for n, (cookie, token) in enumerate(cookies)))
-
-
-def verify(app_secret, expected: dict) -> tuple[int, int]:
-    """(attempts not finished, answers not stored exactly as last sent)."""
-    from lms import create_app
-    from lms.extensions import db
-    from lms.quizzes.models import Attempt
-
-    app = create_app({"SECRET_KEY": app_secret})
-    unfinished = lost = 0
-    with app.app_context():
-        for attempt in db.session.scalars(db.select(Attempt)):
-            if attempt.id not in expected:
-                continue
-            unfinished += attempt.submitted_at is None
-            stored = {a.question_id: a.response for a in attempt.answers}
-            for question_id, response in expected[attempt.id].items():
-                got = stored.get(question_id)
-                if isinstance(response, list) and isinstance(got, list) and len(response) > 1 and response == sorted(response):
-                    got = sorted(got)
-                lost += got != response
-    return unfinished, lost
+        return app, quiz.id, keys, cookies
 
 
 def pct(values, p):
@@ -287,112 +158,59 @@ def pct(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-# Each wrk thread walks the learners from its own offset, one learner per request in turn, so
-# concurrent requests do not queue on one learner's rows (one learner's saves are sequential).
-# items: {attempt id, cookie, csrf token, {form bodies}}.
-ROTATION_LUA = """
-local items = {%(items)s}
-local n = 0
-local counter = 0
-setup = function(thread)
-  thread:set("offset", counter)
-  counter = counter + 1
-end
-local function next_item()
-  local item = items[((n * %(threads)d + offset) %% #items) + 1]
-  n = n + 1
-  return item
-end
-"""
-
-SAVE_LUA = ROTATION_LUA + """
-request = function()
-  local item = next_item()
-  local bodies = item[4]
-  local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json",
-                   ["Cookie"] = item[2], ["X-CSRFToken"] = item[3]}
-  return wrk.format("POST", "/attempts/" .. item[1] .. "/save", headers, bodies[(n %% #bodies) + 1])
-end
-"""
-
-FINISH_LUA = ROTATION_LUA + """
-request = function()
-  local item = next_item()
-  local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = item[2]}
-  return wrk.format("POST", "/attempts/" .. item[1] .. "/finish", headers, "csrf_token=" .. item[3])
-end
-"""
+def fault_spec(text: str, pattern: str, option: str) -> tuple[str, float | None]:
+    """"WHAT[@AT]" → (WHAT, AT seconds into the exam, or None for the middle)."""
+    match = re.fullmatch(rf"({pattern})(?:@(\d+(?:\.\d+)?))?", text)
+    if not match:
+        sys.exit(f"{option}: expected {pattern}[@SECONDS], got {text!r}")
+    return match.group(1), float(match.group(2)) if match.group(2) else None
 
 
-def lua_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def wrk_latency(script: str, url: str, seconds: int, connections: int, threads: int = 2) -> dict:
-    import subprocess
-
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
-    output = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", handle.name, url],
-                            capture_output=True, text=True, check=True).stdout
-    os.unlink(handle.name)
-    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.M))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-            "requests": int(re.search(r"(\d+) requests in", output).group(1)),
-            "p50": percentiles.get("50"), "p90": percentiles.get("90"), "p99": percentiles.get("99"),
-            "errors": int(non_2xx.group(1)) if non_2xx else 0, "raw": output}
-
-
-def start_attempt_over_http(port, quiz_id, cookie, token) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("POST", f"/quizzes/{quiz_id}/start", body=urllib.parse.urlencode({"csrf_token": token}),
-                 headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
-    response = conn.getresponse()
-    response.read()
-    conn.close()
-    return int(response.getheader("Location").rsplit("/", 1)[1])
-
-
-def steady(port, quiz_id, keys, cookies, seconds, connections):
-    """Autosave and submit latency at a steady load, measured by wrk (no Python client in the way)."""
-    rng = random.Random(1)
-    save_items, finish_items = [], []
-    for cookie, token in cookies:
-        attempt_id = start_attempt_over_http(port, quiz_id, cookie, token)
-        bodies = []
-        for question_id, question in keys.items():
-            fields, _ = answer_for(question, rng)
-            form = [("shown", str(question_id))] + [
-                (f"q{question_id}" + (suffix if suffix.startswith("-") else ""), value) for suffix, value in fields]
-            bodies.append(lua_string(urllib.parse.urlencode(form)))
-        save_items.append(f"{{{attempt_id}, {lua_string(cookie)}, {lua_string(token)}, {{{', '.join(bodies)}}}}}")
-        finish_items.append(f"{{{attempt_id}, {lua_string(cookie)}, {lua_string(urllib.parse.quote(token))}}}")
-    base = f"http://127.0.0.1:{port}"
-    save = wrk_latency(SAVE_LUA % {"items": ", ".join(save_items), "threads": 2}, base, seconds, connections)
-    finish = wrk_latency(FINISH_LUA % {"items": ", ".join(finish_items), "threads": 2}, base, max(1, seconds // 3),
-                         connections)
-    return save, finish, len(finish_items)
-
-
-def main():
-    parser = argparse.ArgumentParser()
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=1000)
     parser.add_argument("--spread", type=float, default=60.0, help="seconds over which the learners start")
     parser.add_argument("--think", type=float, default=2.0, help="max seconds between two answers")
+    parser.add_argument("--revise", type=float, default=0.0, help="share of answers changed again before submitting")
+    parser.add_argument("--patience", type=float, default=180.0,
+                        help="seconds of failures in a row after which a learner gives up")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--reset", action="store_true", help="required: the database is wiped")
+    parser.add_argument("--reset", action="store_true", help="required with DATABASE_URL: the database is wiped")
+    parser.add_argument("--scratch-db", metavar="URL", help="create this database, run there, drop it afterwards")
+    parser.add_argument("--outage", metavar="SECONDS[@AT]",
+                        help="private PostgreSQL, crashed AT seconds into the exam for SECONDS")
+    parser.add_argument("--kill-app", metavar="worker|all[@AT]", help="SIGKILL one gunicorn worker, or all of gunicorn")
+    parser.add_argument("--broker", action="store_true",
+                        help="a private Redis and a Celery worker instead of the embedded runner")
     parser.add_argument("--steady", action="store_true", help="instead: autosave/submit latency with wrk")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections in --steady mode")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration in --steady mode")
-    parser.add_argument("--scratch-db", metavar="URL", help="create this database, run there, drop it afterwards")
     args = parser.parse_args()
+    args.outage = fault_spec(args.outage, r"\d+(?:\.\d+)?", "--outage") if args.outage else None
+    args.kill_app = fault_spec(args.kill_app, "worker|all", "--kill-app") if args.kill_app else None
+    middle = (args.spread + 5 * args.think) / 2  # a learner's ten answers take about 5 × think
+    args.outage = (float(args.outage[0]), args.outage[1] or middle) if args.outage else None
+    args.kill_app = (args.kill_app[0], args.kill_app[1] or middle) if args.kill_app else None
+    return args
+
+
+def main():
+    args = parse_args()
+    # A plain `kill` of this script must still end the servers it started (the `with` blocks unwind).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.outage:
+        if missing := missing_tools():
+            sys.exit(f"--outage needs a private PostgreSQL: missing {', '.join(missing)}")
+        with PrivatePostgres() as cluster:
+            sys.exit(run(args, cluster.create_database("lms_bench"), cluster))
     if args.scratch_db:
         with scratch_database(args.scratch_db):
-            os.environ["DATABASE_URL"], args.reset = args.scratch_db, True
-            run(args)
-    else:
-        run(args)
+            sys.exit(run(args, args.scratch_db))
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith("postgresql") or not args.reset:
+        sys.exit("set DATABASE_URL to a scratch PostgreSQL database and pass --reset (it is wiped), "
+                 "or use --scratch-db URL or --outage SECONDS")
+    sys.exit(run(args, database_url))
 
 
 @contextlib.contextmanager
@@ -412,64 +230,164 @@ def scratch_database(url: str):
             connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def run(args):
-    database_url = os.environ.get("DATABASE_URL", "")
-    if not database_url.startswith("postgresql") or not args.reset:
-        sys.exit("set DATABASE_URL to a scratch PostgreSQL database and pass --reset (it is wiped)")
-    os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
-    secret, quiz_id, keys, cookies, scratch = setup(database_url, args.learners)
-    port = free_port()
-    env = dict(os.environ, SECRET_KEY=secret, DATABASE_URL=database_url)
-    server = subprocess_gunicorn(port, env, args.workers)
+def run(args, database_url: str, cluster: PrivatePostgres | None = None) -> int:
+    """Set up, serve with gunicorn (tests/services.AppProcesses), run the exam with its faults, check."""
+    with contextlib.ExitStack() as stack:
+        keys_dir = Path(tempfile.mkdtemp(prefix="lms-bench-key-"))
+        stack.callback(shutil.rmtree, keys_dir, ignore_errors=True)
+        broker = stack.enter_context(PrivateRedis()) if args.broker else None
+        processes = stack.enter_context(AppProcesses(database_url, broker.url() if broker else None,
+                                                     signing_key=keys_dir / "signing_key.pem"))
+        # This process sets up and checks the database as the served app sees it.
+        for name in ("DATABASE_URL", "SECRET_KEY", "LMS_INSTANCE_PATH", "LMS_SIGNING_KEY", "LMS_FILE_STORE",
+                     "CELERY_BROKER_URL", "CELERY_QUEUE"):
+            if name in processes.env:
+                os.environ[name] = processes.env[name]
+        from lms.certificates.signing import generate_key
+
+        generate_key(processes.signing_key)
+        app, quiz_id, keys, cookies = setup(args.learners)
+        # Background work as in production: a Celery worker on the broker, or without one the
+        # embedded runner that `flask serve` starts beside gunicorn (/healthz needs either).
+        background = processes.start_worker(concurrency=1, wait=False) if broker else processes.start_runner(wait=False)
+        processes.start_web(workers=args.workers, access_log=False, wait=False,
+                            extra=("--backlog", "2048", "--log-level", "warning"))
+        processes.wait_ready(background.name)
+        processes.wait_ready("web")
+        warm_up(processes.port, args.workers)
+        return exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies)
+
+
+def exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies) -> int:
     if args.steady:
-        try:
-            save, finish, prepared = steady(port, quiz_id, keys, cookies, args.seconds, args.connections)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=20)
-            shutil.rmtree(scratch, ignore_errors=True)
-        print(f"wrk, {args.connections} connections, gunicorn {args.workers} sync workers, PostgreSQL")
-        for name, result in (("autosave", save), ("submit", finish)):
-            print(f"{name:9}: {result['requests']:6d} requests  {result['rps']:7.0f} req/s  p50 {result['p50']}  "
-                  f"p90 {result['p90']}  p99 {result['p99']}  non-2xx/3xx {result['errors']}")
-        print(f"(submit: {prepared} prepared attempts; requests beyond that re-submit finished ones)")
-        return
-    try:
-        stats = Stats()
-        began = time.monotonic()
-        asyncio.run(exam(port, quiz_id, keys, cookies, args.spread, args.think, stats))
-        elapsed = time.monotonic() - began
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
-        shutil.rmtree(scratch, ignore_errors=True)
-    unfinished, lost = verify(secret, stats.expected)
-    print(f"{args.learners} learners starting over {args.spread:.0f}s, think ≤ {args.think}s, gunicorn {args.workers} sync "
-          f"workers, PostgreSQL; wall time {elapsed:.1f}s")
-    for kind, values in stats.times.items():
-        print(f"{kind:9}: {len(values):6d} requests  p50 {pct(values, 50):6.1f} ms  p95 {pct(values, 95):6.1f} ms  "
-              f"p99 {pct(values, 99):6.1f} ms  max {max(values or [0]):6.1f} ms")
-    print(f"errors: {len(stats.errors)}  finished attempts: {len(stats.expected)}  unfinished: {unfinished}  "
-          f"lost answers: {lost}")
-    for error in stats.errors[:10]:
-        print("  ", error)
-    p95_ok = all(pct(stats.times[k], 95) < 30 for k in ("autosave", "submit"))
-    sys.exit(0 if not stats.errors and not lost and not unfinished and p95_ok else 1)
+        return print_steady(args, *steady(processes.port, quiz_id, keys, cookies, args.seconds, args.connections))
+    stats, timeline = Stats(), []
+    asyncio.run(exam_with_faults(args, processes, cluster, quiz_id, keys, cookies, stats, timeline))
+    elapsed = time.monotonic() - stats.began
+    findings = check(app, quiz_id, keys, stats.records)
+    code = print_results(args, cluster, stats, timeline, findings, elapsed)
+    background = processes.services.get("worker") or processes.services.get("runner")
+    if not background.running:
+        print(f"the background {background.name} ended during the run (exit {background.process.returncode}):\n"
+              f"{background.tail(20)}")
+        code = 1
+    return code
 
 
-def subprocess_gunicorn(port, env, workers):
-    import subprocess
-
-    process = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                                "--backlog", "2048", "--log-level", "warning", "app:app"], cwd=ROOT, env=env)
-    wait_for(port)
-    # Every worker loads the app and compiles templates on its first requests: warm up first.
+def warm_up(port: int, workers: int) -> None:
+    """Every worker loads the app and compiles templates on its first requests: warm up first."""
     for _ in range(workers * 10):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", "/healthz")
         conn.getresponse().read()
         conn.close()
-    return process
+
+
+async def exam_with_faults(args, processes, cluster, quiz_id, keys, cookies, stats, timeline):
+    finished = asyncio.Event()
+    faults = []
+    if args.outage:
+        faults.append(outage(cluster, *args.outage, stats, timeline, finished))
+    if args.kill_app:
+        faults.append(kill_app(processes, *args.kill_app, stats, timeline, finished))
+    tasks = [asyncio.create_task(fault) for fault in faults]
+    await exam(processes.port, quiz_id, keys, cookies, stats, spread=args.spread, think=args.think,
+               patience=args.patience, revise=args.revise)
+    finished.set()
+    await asyncio.gather(*tasks)
+
+
+async def _fault_due(at: float, stats, timeline, finished, what: str) -> bool:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(finished.wait(), at)
+    if finished.is_set():
+        timeline.append((time.monotonic() - stats.began, f"{what}: not done, the exam had already ended"))
+        return False
+    return True
+
+
+async def outage(cluster, seconds, at, stats, timeline, finished):
+    if not await _fault_due(at, stats, timeline, finished, "PostgreSQL outage"):
+        return
+    crashed = time.monotonic()
+    timeline.append((crashed - stats.began, "PostgreSQL crashed (immediate stop)"))
+    await asyncio.to_thread(cluster.stop, "immediate")
+    await asyncio.sleep(seconds)
+    began = time.monotonic()
+    await asyncio.to_thread(cluster.start)
+    stats.restored = time.monotonic()
+    stats.fault = (crashed, stats.restored)
+    timeline.append((stats.restored - stats.began, f"PostgreSQL accepts connections again "
+                                                    f"(start and crash recovery {stats.restored - began:.1f} s)"))
+
+
+async def kill_app(processes, how, at, stats, timeline, finished):
+    if not await _fault_due(at, stats, timeline, finished, "gunicorn kill"):
+        return
+    killed = time.monotonic()
+    if how == "worker":
+        victim = processes.kill_web_worker()
+        timeline.append((killed - stats.began, f"gunicorn worker {victim} killed (SIGKILL)"))
+        stats.fault = (killed, killed)
+        return
+    timeline.append((killed - stats.began, "gunicorn killed (SIGKILL to the master and its workers)"))
+    processes.kill("web")
+    await asyncio.to_thread(processes.start, "web")
+    stats.fault = (killed, time.monotonic())
+    timeline.append((stats.fault[1] - stats.began, "gunicorn started again, /healthz answers 200"))
+
+
+def latency_line(name, values, width=9) -> str:
+    return (f"  {name:{width}}: {len(values):6d}  p50 {pct(values, 50):7.1f} ms  p95 {pct(values, 95):7.1f} ms  "
+            f"p99 {pct(values, 99):7.1f} ms  max {max(values or [0]):8.1f} ms")
+
+
+def print_results(args, cluster, stats, timeline, findings, elapsed) -> int:
+    where = f"private PostgreSQL cluster on port {cluster.port}" if cluster else "PostgreSQL"
+    background = "a Celery worker on a private Redis" if args.broker else "the embedded runner"
+    print(f"{args.learners} learners starting over {args.spread:.0f}s, think ≤ {args.think}s, revise {args.revise}, "
+          f"gunicorn {args.workers} sync workers, {background}, {where}; wall time {elapsed:.1f}s")
+    for at, what in timeline:
+        print(f"  at {at:6.1f} s: {what}")
+    if stats.restored:
+        after = [t for t in stats.ack_times if t >= stats.restored]
+        print(f"  first confirmed autosave {min(after) - stats.restored:.1f} s after that" if after
+              else "  no autosave was confirmed after that")
+    print("requests (each HTTP request that got a response):")
+    for kind, values in stats.times.items():
+        print(latency_line(kind, values))
+    if stats.fault:
+        print("requests sent before / during / after the fault:")
+        for kind in ("autosave", "submit"):
+            for phase, values in stats.phases(kind).items():
+                if values:
+                    print(latency_line(f"{kind}, {phase}", values, width=26))
+    print("until confirmed (autosave: from the answer's change; submit: from the first press; retries included):")
+    for kind, values in stats.confirmed.items():
+        print(latency_line(kind, values))
+    print(f"errors: {sum(stats.errors.values())}" + (" (by request and kind)" if stats.errors else ""))
+    for (kind, what), count in stats.errors.most_common():
+        print(f"  {kind:9} {what:45} {count:6d}   e.g. {stats.samples[(kind, what)][:110]}")
+    outcomes = {}
+    for record in stats.records:
+        outcomes[record.outcome] = outcomes.get(record.outcome, 0) + 1
+    print("learners: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
+    for line in report(findings):
+        print(line)
+    broken = findings.missing or findings.stuck or sum(findings.unfinished.values())
+    if args.outage or args.kill_app:
+        return 1 if broken else 0
+    p95_ok = all(pct(stats.times[k], 95) < 30 for k in ("autosave", "submit"))
+    return 1 if broken or stats.errors or not p95_ok else 0
+
+
+def print_steady(args, save, finish, prepared) -> int:
+    print(f"wrk, {args.connections} connections, gunicorn {args.workers} sync workers, PostgreSQL")
+    for name, result in (("autosave", save), ("submit", finish)):
+        print(f"{name:9}: {result['requests']:6d} requests  {result['rps']:7.0f} req/s  p50 {result['p50']}  "
+              f"p90 {result['p90']}  p99 {result['p99']}  non-2xx/3xx {result['errors']}")
+    print(f"(submit: {prepared} prepared attempts; requests beyond that re-submit finished ones)")
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,97 @@
+"""Steady autosave and submit latency under wrk (`bench/quiz_exam.py --steady`): no Python client in the way.
+
+Each request comes from another learner, in a rotation every wrk thread walks from its own offset.
+"""
+
+import http.client
+import os
+import random
+import re
+import subprocess
+import tempfile
+import urllib.parse
+
+from bench.exam_learners import answer_for, form_fields
+
+# Each wrk thread walks the learners from its own offset, one learner per request in turn, so
+# concurrent requests do not queue on one learner's rows (one learner's saves are sequential).
+# items: {attempt id, cookie, csrf token, {form bodies}}.
+ROTATION_LUA = """
+local items = {%(items)s}
+local n = 0
+local counter = 0
+setup = function(thread)
+  thread:set("offset", counter)
+  counter = counter + 1
+end
+local function next_item()
+  local item = items[((n * %(threads)d + offset) %% #items) + 1]
+  n = n + 1
+  return item
+end
+"""
+
+SAVE_LUA = ROTATION_LUA + """
+request = function()
+  local item = next_item()
+  local bodies = item[4]
+  local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json",
+                   ["Cookie"] = item[2], ["X-CSRFToken"] = item[3]}
+  return wrk.format("POST", "/attempts/" .. item[1] .. "/save", headers, bodies[(n %% #bodies) + 1])
+end
+"""
+
+FINISH_LUA = ROTATION_LUA + """
+request = function()
+  local item = next_item()
+  local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = item[2]}
+  return wrk.format("POST", "/attempts/" .. item[1] .. "/finish", headers, "csrf_token=" .. item[3])
+end
+"""
+
+
+def lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def wrk_latency(script: str, url: str, seconds: int, connections: int, threads: int = 2) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    output = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", handle.name, url],
+                            capture_output=True, text=True, check=True).stdout
+    os.unlink(handle.name)
+    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.M))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+            "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+            "p50": percentiles.get("50"), "p90": percentiles.get("90"), "p99": percentiles.get("99"),
+            "errors": int(non_2xx.group(1)) if non_2xx else 0, "raw": output}
+
+
+def start_attempt_over_http(port, quiz_id, cookie, token) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", f"/quizzes/{quiz_id}/start", body=urllib.parse.urlencode({"csrf_token": token}),
+                 headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return int(response.getheader("Location").rsplit("/", 1)[1])
+
+
+def steady(port, quiz_id, keys, cookies, seconds, connections):
+    """Autosave and submit latency at a steady load, measured by wrk (no Python client in the way)."""
+    rng = random.Random(1)
+    save_items, finish_items = [], []
+    for cookie, token in cookies:
+        attempt_id = start_attempt_over_http(port, quiz_id, cookie, token)
+        bodies = []
+        for question_id, question in keys.items():
+            fields, _ = answer_for(question, rng)
+            bodies.append(lua_string(urllib.parse.urlencode(form_fields(question_id, fields))))
+        save_items.append(f"{{{attempt_id}, {lua_string(cookie)}, {lua_string(token)}, {{{', '.join(bodies)}}}}}")
+        finish_items.append(f"{{{attempt_id}, {lua_string(cookie)}, {lua_string(urllib.parse.quote(token))}}}")
+    base = f"http://127.0.0.1:{port}"
+    save = wrk_latency(SAVE_LUA % {"items": ", ".join(save_items), "threads": 2}, base, seconds, connections)
+    finish = wrk_latency(FINISH_LUA % {"items": ", ".join(finish_items), "threads": 2}, base, max(1, seconds // 3),
+                         connections)
+    return save, finish, len(finish_items)
