@@ -19,7 +19,8 @@ from lms.core.permissions import wants_json
 from lms.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
-RETRY_AFTER_SECONDS = 30
+# Short: a database restart takes seconds, and the quiz page waits at least this long before resending.
+RETRY_AFTER_SECONDS = 5
 
 
 def _messages():

@@ -41,7 +41,7 @@ def test_a_page_needing_a_dead_database_shows_the_error_page(dead_db_app):
     response = dead_db_app.test_client().get("/courses", headers={"Accept-Language": "en"})
     page = response.get_data(as_text=True)
     # Unavailable, not broken: 503 with a hint when to come back, in the layout, without the database.
-    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert 'class="site-header"' in page and "Traceback" not in page and "psycopg" not in page
     assert "Dịch vụ tạm thời" in page or "temporarily unavailable" in page
 
