@@ -193,11 +193,15 @@ def finish(attempt_id):
         abort(404)
     now = utcnow()
     if not attempt.finished:
-        try:
-            if request.form.get("shown"):
+        if request.form.get("shown"):
+            # A savepoint, not a rollback: a bad carried answer must not release the submit lock
+            # taken above, or a second submit could finish the attempt at the same time.
+            savepoint = db.session.begin_nested()
+            try:
                 _save_from_request(attempt, now)
-        except operations.QuizError:
-            db.session.rollback()
+                savepoint.commit()
+            except operations.QuizError:
+                savepoint.rollback()
         operations.finish_attempt(attempt, now)
         db.session.commit()
     elif operations.newer_than_stored(attempt, versions_from_form(request.form)):

@@ -171,6 +171,22 @@ def test_timed_attempt_page_shows_remaining_time_and_late_saves_finish_it(client
     assert client.post(f"/quizzes/{quiz.id}/submit", data={}).status_code in (303, 400)
 
 
+def test_a_late_submit_carrying_answers_finishes_without_them(client, setup, db_session):
+    """The carried answers are refused (time is up) inside a savepoint: the submit still finishes the
+    attempt under the lock it took, rather than rolling the lock away first."""
+    quiz, user = setup("time_limit: 10\ngrace: 0")
+    attempt_id = start(client, quiz)
+    attempt = db_session.get(Attempt, attempt_id)
+    attempt.deadline = utcnow() - dt.timedelta(seconds=5)
+    db_session.commit()
+    q = by_type(quiz)
+    response = client.post(f"/attempts/{attempt_id}/finish",
+                           data={"shown": [str(q["single"].id)], f"q{q['single'].id}": "b"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/attempts/{attempt_id}")
+    db_session.refresh(attempt)
+    assert attempt.finished and all(a.response in ([], {}) for a in attempt.answers)
+
+
 def test_a_timed_quiz_cannot_be_submitted_without_starting(client, setup, db_session):
     quiz, _ = setup("time_limit: 5")
     operations_count = len(db_session.scalars(select(Attempt)).all())
