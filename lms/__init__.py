@@ -67,6 +67,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     app.config.update(load_config(app.instance_path, overrides))
+    if not app.testing:  # before anything logs: Flask adds its own handler to a logger tree without one
+        from lms.core.observability import configure_logging
+
+        configure_logging(app.config["LMS_LOG_FORMAT"])
     os.makedirs(app.instance_path, exist_ok=True)
 
     _install_sqlite_hooks()
@@ -97,8 +101,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_error_handlers(app)
     register_template_helpers(app)
+    _register_observability(app)
     _check_signing_key(app)
     return app
+
+
+def _register_observability(app: Flask) -> None:
+    from lms.core.metrics import install_metrics
+    from lms.core.observability import install_request_ids
+
+    install_request_ids(app)
+    install_metrics(app)
 
 
 def _check_signing_key(app: Flask) -> None:

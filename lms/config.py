@@ -103,6 +103,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Largest file a trainer may upload in the course editor.
         "LMS_UPLOAD_MAX_BYTES": int(os.environ.get("LMS_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
         "LMS_TASK_MODE": task_mode,
+        # Observability (docs/operations.md): /metrics answers a bearer token or these networks;
+        # logs as text or one JSON object per line.
+        "LMS_METRICS_TOKEN": os.environ.get("LMS_METRICS_TOKEN", ""),
+        "LMS_METRICS_ALLOW": _env_list("LMS_METRICS_ALLOW") or ("127.0.0.1/32", "::1/128"),
+        "LMS_LOG_FORMAT": os.environ.get("LMS_LOG_FORMAT", "text").strip().lower(),
         # How often the embedded runner looks for new work, in seconds.
         "LMS_RUNNER_POLL_SECONDS": float(os.environ.get("LMS_RUNNER_POLL_SECONDS", "0.5")),
         # A background run not finished (or not extended) within this many seconds is presumed dead and
@@ -118,6 +123,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "task_acks_late": True,
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
+            # The app's log handler (text or JSON, with the request id) stays on the worker's root logger.
+            "worker_hijack_root_logger": False,
             "broker_connection_retry_on_startup": True,
             # A message a killed worker had taken comes back after this many seconds (Redis). The outbox
             # reconciler resends it sooner (lease of 2 minutes), so this only bounds the broker's own copy.
