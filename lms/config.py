@@ -42,6 +42,15 @@ def _embedded_secret(instance_path: Path) -> str:
     return key
 
 
+def _engine_options(database_url: str) -> dict:
+    options = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql") and _env_bool("LMS_PGBOUNCER"):
+        # PgBouncer in transaction mode hands each transaction to any server connection: statements
+        # psycopg would prepare on one are unknown on the next (deploy/README.md).
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config dict; `overrides` (tests) win over the environment."""
     overrides = dict(overrides or {})
@@ -78,7 +87,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_EMBEDDED": embedded,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "LMS_BASE_URL": base_url,
         "LMS_DEMO": _env_bool("LMS_DEMO", default=embedded),
         # The home area of locality pickers: a unit given as "scheme/code". The default is

@@ -78,3 +78,65 @@ class PrivateNginx(_Private):
     def access_log(self) -> str:
         path = self.directory / "access.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+class PrivatePgBouncer(_Private):
+    """PgBouncer (Debian's) in transaction mode in front of a private PostgreSQL, as deploy/ runs it.
+    PgBouncer will not run as root: under root it runs as the `postgres` user."""
+
+    prefix = "lms-pgbouncer-"
+
+    def __init__(self, postgres_port: int, database: str, port: int | None = None):
+        super().__init__()
+        self.port, self.database = port or free_port(), database
+        (self.directory / "userlist.txt").write_text('"postgres" ""\n')
+        conf = self.directory / "pgbouncer.ini"
+        conf.write_text(PGBOUNCER_INI.format(database=database, pg_port=postgres_port, port=self.port,
+                                             dir=self.directory))
+        user = None
+        if os.geteuid() == 0:
+            user = "postgres"
+            shutil.chown(self.directory, user)
+            for path in self.directory.iterdir():
+                shutil.chown(path, user)
+        self.server = Service("pgbouncer", [PGBOUNCER, conf], self.directory / "pgbouncer.log", user=user)
+        self.services.append(self.server)
+
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    def start(self, timeout: float = 15.0) -> "PrivatePgBouncer":
+        import psycopg
+
+        self.server.start()
+
+        def ready():
+            if not self.server.running:
+                raise RuntimeError(f"pgbouncer ended:\n{self.server.tail()}")
+            try:
+                with psycopg.connect(self.url(), connect_timeout=2, prepare_threshold=None) as connection:
+                    return connection.execute("SELECT 1").fetchone() == (1,)
+            except psycopg.Error:
+                return False
+
+        wait_until(ready, timeout, what="private PgBouncer to answer")
+        return self
+
+
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+# The production file is deploy/pgbouncer/pgbouncer.ini; this is it with private paths and ports.
+PGBOUNCER_INI = """[databases]
+{database} = host=127.0.0.1 port={pg_port} dbname={database}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {dir}/userlist.txt
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 20
+server_reset_query =
+ignore_startup_parameters = extra_float_digits,options
+"""

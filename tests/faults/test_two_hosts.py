@@ -1,7 +1,7 @@
 """Two app hosts behind a real nginx (deploy/nginx/lms-proxy.conf), one killed mid-exam.
 
 The hosts are two gunicorns with their own instance directories, sharing what a deployment shares:
-the database (a private PostgreSQL), the broker (a private Redis, one Celery worker on the first
+the database (a private PostgreSQL behind PgBouncer in transaction mode), the broker (a private Redis, one Celery worker on the first
 host), the secret key and signing key. The learners are the exam bench's (bench/exam_learners.py:
 they keep every unconfirmed answer and retry like the quiz page). Half-way, the second host is
 killed with SIGKILL; nginx sends what was in flight on it to the other host (answer saves are
@@ -19,7 +19,7 @@ from bench.exam_check import check, report
 from bench.exam_learners import Stats, exam
 from tests.faults.conftest import PREPARED_DATABASE
 from tests.processes import wait_until
-from tests.proxy import NGINX, PrivateNginx
+from tests.proxy import NGINX, PrivateNginx, PrivatePgBouncer
 from tests.services import AppProcesses
 
 LEARNERS, QUESTIONS = 30, 10
@@ -29,10 +29,12 @@ LEARNERS, QUESTIONS = 30, 10
 def two_hosts(lms_postgres, private_redis, prepared_cluster, tmp_path, monkeypatch):
     if not NGINX or not __import__("os").path.exists(NGINX):
         pytest.skip("nginx (Debian package) is not installed")
+    pooler = PrivatePgBouncer(lms_postgres.port, PREPARED_DATABASE).start()
     shared = {"SECRET_KEY": secrets.token_urlsafe(48), "LMS_FILE_STORE": str(tmp_path / "files")}
     url = lms_postgres.url(PREPARED_DATABASE)
-    hosts = [AppProcesses(url, private_redis.url(), queue="two-hosts", signing_key=prepared_cluster.signing_key,
-                          env=shared) for _ in range(2)]
+    hosts = [AppProcesses(pooler.url(), private_redis.url(), queue="two-hosts",
+                          signing_key=prepared_cluster.signing_key, env={**shared, "LMS_PGBOUNCER": "1"})
+             for _ in range(2)]
     for name, value in [("DATABASE_URL", url), *shared.items(), ("LMS_SIGNING_KEY", str(prepared_cluster.signing_key)),
                         ("LMS_INSTANCE_PATH", str(tmp_path / "instance"))]:
         monkeypatch.setenv(name, value)  # this process sets up and checks the database the hosts serve
@@ -42,6 +44,7 @@ def two_hosts(lms_postgres, private_redis, prepared_cluster, tmp_path, monkeypat
     finally:
         for host in hosts:
             host.cleanup()
+        pooler.cleanup()
 
 
 def _acknowledged(stats) -> int:
