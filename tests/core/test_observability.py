@@ -112,3 +112,18 @@ def test_one_request_id_follows_a_request_into_its_task_in_json_logs(served):
     assert record["request_id"] == "operator-check-0001" and record["level"] == "INFO"
     assert record["message"].startswith("certificates.repair (outbox ") and "finished" in record["message"]
     assert re.search(r'"POST /admin/background/repair HTTP/1.1" 303 .* rid=operator-check-0001', _log(served))
+
+
+def test_the_grafana_dashboard_asks_only_for_figures_the_app_exports(client):
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "deploy/grafana/lms-dashboard.json").read_text())
+    client.get("/healthz")
+    exported = client.get("/metrics").get_data(as_text=True)
+    names = {name for panel in dashboard["panels"] for target in panel["targets"]
+             for name in re.findall(r"\blms_[a-z_]+", target["expr"])}
+    assert len(names) >= 8
+    families = {re.sub(r"_(bucket|count|sum|total)$", "", name) for name in names}
+    missing = sorted(family for family in families
+                     if f"# TYPE {family} " not in exported and f"# TYPE {family}_total " not in exported)
+    assert not missing, missing
