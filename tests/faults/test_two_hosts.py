@@ -3,8 +3,8 @@
 The hosts are two gunicorns with their own instance directories, sharing what a deployment shares:
 the database (a private PostgreSQL behind PgBouncer in transaction mode), the broker (a private
 Redis, one Celery worker on the first host), the secret key and signing key. The learners are the
-exam bench's (bench/exam_learners.py: they keep every unconfirmed answer and retry like the quiz page). Half-way, the second host is
-killed with SIGKILL; nginx sends what was in flight on it to the other host (answer saves are
+exam bench's (bench/exam_learners.py: they keep every unconfirmed answer and retry like the quiz
+page). Half-way, the second host is killed with SIGKILL; nginx sends what was in flight on it to the other host (answer saves are
 versioned, so that is safe for them too) and stops sending it anything.
 """
 
