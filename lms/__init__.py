@@ -92,6 +92,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     celery_init_app(app)
     _register_models_and_tasks()
     _configure_login()
+    _register_observability(app)  # before the blueprints: /metrics gets what every view gets on SQLite
     _register_blueprints(app)
     _register_cli(app)
     _register_request_hooks(app)
@@ -101,7 +102,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_error_handlers(app)
     register_template_helpers(app)
-    _register_observability(app)
     _check_signing_key(app)
     return app
 
