@@ -67,6 +67,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     app.config.update(load_config(app.instance_path, overrides))
+    if not app.testing:  # before anything logs: Flask adds its own handler to a logger tree without one
+        from lms.core.observability import configure_logging
+
+        configure_logging(app.config["LMS_LOG_FORMAT"])
     os.makedirs(app.instance_path, exist_ok=True)
 
     _install_sqlite_hooks()
@@ -88,6 +92,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     celery_init_app(app)
     _register_models_and_tasks()
     _configure_login()
+    _register_observability(app)  # before the blueprints: /metrics gets what every view gets on SQLite
     _register_blueprints(app)
     _register_cli(app)
     _register_request_hooks(app)
@@ -99,6 +104,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_template_helpers(app)
     _check_signing_key(app)
     return app
+
+
+def _register_observability(app: Flask) -> None:
+    from lms.core.metrics import install_metrics
+    from lms.core.observability import install_request_ids
+
+    install_request_ids(app)
+    install_metrics(app)
 
 
 def _check_signing_key(app: Flask) -> None:
