@@ -9,6 +9,7 @@ versioned, so that is safe for them too) and stops sending it anything.
 """
 
 import asyncio
+import os
 import re
 import secrets
 import time
@@ -19,7 +20,7 @@ from bench.exam_check import check, report
 from bench.exam_learners import Stats, exam
 from tests.faults.conftest import PREPARED_DATABASE
 from tests.processes import wait_until
-from tests.proxy import NGINX, PrivateNginx, PrivatePgBouncer
+from tests.proxy import NGINX, PGBOUNCER, PrivateNginx, PrivatePgBouncer
 from tests.services import AppProcesses
 
 LEARNERS, QUESTIONS = 30, 10
@@ -27,8 +28,9 @@ LEARNERS, QUESTIONS = 30, 10
 
 @pytest.fixture()
 def two_hosts(lms_postgres, private_redis, prepared_cluster, tmp_path, monkeypatch):
-    if not NGINX or not __import__("os").path.exists(NGINX):
-        pytest.skip("nginx (Debian package) is not installed")
+    missing = [tool for tool in (NGINX, PGBOUNCER) if not os.path.exists(tool)]
+    if missing:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"not installed (Debian packages): {missing}")
     pooler = PrivatePgBouncer(lms_postgres.port, PREPARED_DATABASE).start()
     shared = {"SECRET_KEY": secrets.token_urlsafe(48), "LMS_FILE_STORE": str(tmp_path / "files")}
     url = lms_postgres.url(PREPARED_DATABASE)
