@@ -106,6 +106,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_VERIFY_RATE_LIMIT": int(os.environ.get("LMS_VERIFY_RATE_LIMIT", "60")),
         "LMS_VERIFY_RATE_WINDOW_SECONDS": int(os.environ.get("LMS_VERIFY_RATE_WINDOW_SECONDS", "600")),
         "LMS_FILE_STORE": os.environ.get("LMS_FILE_STORE", str(instance / "files")),
+        # For LMS_FILE_STORE=s3://bucket/prefix on a store other than AWS (SeaweedFS, MinIO, Ceph).
+        "LMS_S3_ENDPOINT_URL": os.environ.get("LMS_S3_ENDPOINT_URL", ""),
         # Hosts lessons may embed with <iframe> (https only), e.g. "www.youtube-nocookie.com,player.vimeo.com".
         # Empty by default. After changing it run `flask --app app courses rerender --all`.
         "LMS_IFRAME_HOSTS": _env_list("LMS_IFRAME_HOSTS"),

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy.engine import make_url
 
 from lms.core.db import utcnow
+from lms.core.files import LocalFileStore, copy_store, get_store
 from lms.extensions import db
 
 MANIFEST = "manifest.json"
@@ -49,15 +50,14 @@ def create(destination: Path) -> dict:
     else:
         _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(destination / "database.dump"), _libpq_url(url)])
         database = "database.dump"
-    store = Path(current_app.config["LMS_FILE_STORE"])
-    if store.is_dir():
-        shutil.copytree(store, destination / "files")
+    # Any store (a directory or a bucket) is copied file by file into the backup folder.
+    files = copy_store(get_store(), LocalFileStore(str(destination / "files")))
     keys = destination / "keys"
     keys.mkdir()
     for name, path in _key_files().items():
         if path.is_file():
             shutil.copy2(path, keys / name)
-    manifest = {"created_at": utcnow().isoformat() + "Z", "database": database, "files": store.is_dir(),
+    manifest = {"created_at": utcnow().isoformat() + "Z", "database": database, "files": files > 0,
                 "keys": sorted(p.name for p in keys.iterdir()), "revision": _revision()}
     (destination / MANIFEST).write_text(json.dumps(manifest, indent=2))
     return manifest
@@ -81,7 +81,7 @@ def restore(source: Path, force: bool = False) -> dict:
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--dbname", _libpq_url(url),
               str(source / manifest["database"])])
     if manifest["files"]:
-        shutil.copytree(source / "files", current_app.config["LMS_FILE_STORE"], dirs_exist_ok=True)
+        copy_store(LocalFileStore(str(source / "files")), get_store())
     for name, path in _key_files().items():
         saved = source / "keys" / name
         if saved.is_file() and (force or not path.exists()):

@@ -18,6 +18,7 @@ from lms.extensions import db
 jobs_cli = AppGroup("jobs", help="The embedded background runner (the default without a broker).")
 backup_cli = AppGroup("backup", help="Back up and restore the database, the file store and the keys.")
 outbox_cli = AppGroup("outbox", help="Background work that must not be lost.")
+files_cli = AppGroup("files", help="The file store (a directory or an S3-compatible bucket).")
 
 
 @click.command("serve")
@@ -133,6 +134,24 @@ def metrics_exporter_command(host, port):
         time.sleep(3600)
 
 
+@files_cli.command("migrate")
+@click.option("--from", "source", default=None, help="Directory or s3://bucket/prefix (default: LMS_FILE_STORE).")
+@click.option("--to", "target", required=True, help="Directory or s3://bucket/prefix to copy every file into.")
+@with_appcontext
+def files_migrate_command(source, target):
+    """Copy every file of one store into another (local → S3 or back), streaming, memory flat.
+
+    Then set LMS_FILE_STORE to the target on every host, and run it once more from the old store
+    to catch files written in between (copying again is harmless: same keys, same bytes).
+    """
+    from lms.core.files import copy_store, get_store, store_for
+
+    origin = store_for(source) if source else get_store()
+    destination = store_for(target)
+    copied = copy_store(origin, destination)
+    click.echo(f"{copied} files copied from {origin} to {destination}")
+
+
 def register(app) -> None:
-    for command in (serve_command, jobs_cli, outbox_cli, backup_cli, metrics_exporter_command):
+    for command in (serve_command, jobs_cli, outbox_cli, backup_cli, files_cli, metrics_exporter_command):
         app.cli.add_command(command)

@@ -1,8 +1,9 @@
-"""The file store: where uploaded and imported files live.
+"""The file store: where uploaded, imported and generated files live.
 
-A local directory by default (`LMS_FILE_STORE`); for several app hosts point it at shared
-storage (NFS), or add another class with the same three methods and select it in
-`get_store`. Keys are relative POSIX paths such as `courses/<slug>/assets/a.png`.
+`LMS_FILE_STORE` is a local directory (the embedded default, `instance/files`) or an S3-compatible
+bucket, `s3://bucket/prefix` (lms.core.s3_store: AWS S3, MinIO, SeaweedFS, Ceph…), which every app
+host and worker shares. Both offer the same methods; keys are relative POSIX paths such as
+`courses/<slug>/assets/a.png`. `flask files migrate` copies one store into another.
 """
 
 import hashlib
@@ -14,15 +15,19 @@ from pathlib import Path, PurePosixPath
 from flask import current_app
 
 
+def safe_key(key: str) -> PurePosixPath:
+    relative = PurePosixPath(key)
+    if not key or relative.is_absolute() or ".." in relative.parts:
+        raise ValueError(f"unsafe file key: {key}")
+    return relative
+
+
 class LocalFileStore:
     def __init__(self, root: str):
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        relative = PurePosixPath(key)
-        if relative.is_absolute() or ".." in relative.parts:
-            raise ValueError(f"unsafe file key: {key}")
-        return self.root.joinpath(*relative.parts)
+        return self.root.joinpath(*safe_key(key).parts)
 
     def put(self, key: str, data: bytes) -> bool:
         """Write atomically; returns False when the same bytes were already there."""
@@ -56,6 +61,43 @@ class LocalFileStore:
         path = self._path(key)
         return path if path.is_file() else None
 
+    def keys(self):
+        """Every key in the store (for copying it elsewhere)."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.endswith(".part"):
+                yield path.relative_to(self.root).as_posix()
 
-def get_store() -> LocalFileStore:
-    return LocalFileStore(current_app.config["LMS_FILE_STORE"])
+    def __str__(self) -> str:
+        return str(self.root)
+
+
+def store_for(location: str, config=None):
+    """The store at `location`: a directory, or `s3://bucket[/prefix]`."""
+    if location.startswith("s3://"):
+        from lms.core.s3_store import S3FileStore
+
+        return S3FileStore.at(location, (config or current_app.config).get("LMS_S3_ENDPOINT_URL") or None)
+    return LocalFileStore(location)
+
+
+def get_store():
+    return store_for(current_app.config["LMS_FILE_STORE"])
+
+
+def copy_store(source, target, progress=None) -> int:
+    """Copy every file of `source` into `target`, streaming through a temporary file; the count."""
+    copied = 0
+    for key in source.keys():
+        path = source.local_path(key)
+        if path is None:
+            continue
+        with tempfile.NamedTemporaryFile(delete=False) as staging:  # put_file moves it into the target
+            with open(path, "rb") as original:
+                shutil.copyfileobj(original, staging, 1024 * 1024)
+        target.put_file(key, staging.name)
+        copied += 1
+        if progress:
+            progress(key)
+    return copied

@@ -2,7 +2,8 @@
 
 The hosts are two gunicorns with their own instance directories, sharing what a deployment shares:
 the database (a private PostgreSQL behind PgBouncer in transaction mode), the broker (a private
-Redis, one Celery worker on the first host), the secret key and signing key. The learners are the
+Redis, one Celery worker on the first host), the file store (a bucket of a private SeaweedFS), the
+secret key and signing key. The learners are the
 exam bench's (bench/exam_learners.py: they keep every unconfirmed answer and retry like the quiz
 page). Half-way, the second host is killed with SIGKILL; nginx sends what was in flight on it to the other host (answer saves are
 versioned, so that is safe for them too) and stops sending it anything.
@@ -19,6 +20,7 @@ import pytest
 from bench.exam_check import check, report
 from bench.exam_learners import Stats, exam
 from tests.faults.conftest import PREPARED_DATABASE
+from tests.object_store import WEED, PrivateSeaweedFS
 from tests.processes import wait_until
 from tests.proxy import NGINX, PGBOUNCER, PrivateNginx, PrivatePgBouncer
 from tests.services import AppProcesses
@@ -28,11 +30,13 @@ LEARNERS, QUESTIONS = 30, 10
 
 @pytest.fixture()
 def two_hosts(lms_postgres, private_redis, prepared_cluster, tmp_path, monkeypatch):
-    missing = [tool for tool in (NGINX, PGBOUNCER) if not os.path.exists(tool)]
+    missing = [tool for tool in (NGINX, PGBOUNCER, WEED) if not os.path.exists(tool)]
     if missing:
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"not installed (Debian packages): {missing}")
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"not installed: {missing}")
     pooler = PrivatePgBouncer(lms_postgres.port, PREPARED_DATABASE).start()
-    shared = {"SECRET_KEY": secrets.token_urlsafe(48), "LMS_FILE_STORE": str(tmp_path / "files")}
+    objects = PrivateSeaweedFS().start()
+    shared = {"SECRET_KEY": secrets.token_urlsafe(48), "LMS_FILE_STORE": f"s3://{objects.bucket()}/lms",
+              "LMS_S3_ENDPOINT_URL": objects.endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
     url = lms_postgres.url(PREPARED_DATABASE)
     hosts = [AppProcesses(pooler.url(), private_redis.url(), queue="two-hosts",
                           signing_key=prepared_cluster.signing_key, env={**shared, "LMS_PGBOUNCER": "1"})
@@ -47,6 +51,7 @@ def two_hosts(lms_postgres, private_redis, prepared_cluster, tmp_path, monkeypat
         for host in hosts:
             host.cleanup()
         pooler.cleanup()
+        objects.cleanup()
 
 
 def _acknowledged(stats) -> int:
@@ -97,3 +102,54 @@ def test_an_exam_through_nginx_loses_nothing_when_one_of_two_hosts_dies(two_host
     assert sum(stats.errors.values()) <= LEARNERS, summary
     assert not second.services["web"].running
     wait_until(lambda: first.get("/healthz")[0] == 200, 10, what="the surviving host to stay healthy")
+
+
+_COMPLETE_THE_CITIZEN_COURSE = """
+from sqlalchemy import select
+from lms import create_app
+from lms.extensions import db
+from lms.accounts.models import User
+from lms.catalog.models import Course
+from lms.core import outbox
+from lms.core.db import utcnow
+from lms.enrollment.models import Enrollment
+app = create_app()
+app.app_context().push()
+user = db.session.scalar(select(User).where(User.email == "hocvien@demo.vn"))
+course = db.session.scalar(select(Course).where(Course.slug == "ky-nang-so-cong-dan"))
+enrollment = db.session.scalar(select(Enrollment).where(Enrollment.user_id == user.id,
+                                                        Enrollment.course_id == course.id))
+if enrollment is None:
+    enrollment = Enrollment(user_id=user.id, course_id=course.id)
+    db.session.add(enrollment)
+enrollment.completed_at = utcnow()
+db.session.flush()
+outbox.enqueue("certificates.issue", enrollment_id=enrollment.id)
+db.session.commit()
+outbox.dispatch_ready()
+"""
+
+
+def test_a_pdf_rendered_by_the_worker_of_one_host_downloads_through_the_other(two_hosts):
+    """Files live in the shared bucket: nothing a host wrote to its own disk is needed by another."""
+    from tests.webclient import WebClient
+
+    first, second = two_hosts
+    first.start_worker(concurrency=1, wait=False)
+    second.start_web(workers=1, access_log=False, wait=False)
+    first.wait_ready("worker")
+    second.wait_ready("web")
+    first.python(_COMPLETE_THE_CITIZEN_COURSE)  # as a completion on the first host queues it
+
+    learner = WebClient(second.base_url)
+    learner.login("hocvien@demo.vn", "hocvien-demo-2025")
+
+    def pdf_link():
+        found = re.search(r'href="(/my/certificates/\d+/certificate\.pdf)"', learner.get("/my/certificates").text)
+        return found.group(1) if found else None
+
+    link = wait_until(pdf_link, 60, interval=0.5, what="the worker's PDF to be listed on the other host")
+    pdf = learner.get(link)
+    assert pdf.status == 200 and pdf.body.startswith(b"%PDF") and pdf.headers["Content-Type"] == "application/pdf"
+    for host in two_hosts:  # neither host kept it on its own disk: it is in the bucket only
+        assert not list(host.directory.rglob("*.pdf")), list(host.directory.rglob("*.pdf"))
