@@ -63,5 +63,6 @@ class WebClient:
         self.get("/login")
         response = self.post("/login", {"login": login, "password": password})
         if "/login" in response.url:
-            raise AssertionError(f"could not log in as {login}")
+            page = re.sub(r"<[^>]+>|\s+", " ", response.text)[:1500]
+            raise AssertionError(f"could not log in as {login}: {response.status} {response.url}\n{page}")
         return response
