@@ -179,12 +179,13 @@ def _register_blueprints(app):
     from lms.imports.blueprint import bp as imports
     from lms.localities.blueprint import bp as localities
     from lms.notifications.blueprint import bp as notifications
+    from lms.practice.blueprint import bp as practice
     from lms.programs.blueprint import bp as programs
     from lms.quizzes.blueprint import bp as quizzes
     from lms.reports.blueprint import bp as reports
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
-                      agencies, imports, notifications, classes, api, authoring, programs, assignments, hours):
+                      agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, practice):
         app.register_blueprint(blueprint)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from lms.core.db import retry_stale_reads
