@@ -169,7 +169,8 @@ def _sync_lessons(course: Course, source: CourseSource, modules: dict[str, Modul
             lesson.title = lesson_source.title
             lesson.minutes = lesson_source.minutes
             lesson.body_md = lesson_source.body
-            lesson.body_html = render(lesson_source.body, _resolver(source, lesson_source.path))
+            shown = lesson_source.simulation.intro if lesson_source.simulation else lesson_source.body
+            lesson.body_html = render(shown, _resolver(source, lesson_source.path))
             lesson.renderer_version = RENDERER_VERSION
             lesson.file_stem = lesson_source.file_stem
             lesson.kind = lesson_source.kind
@@ -243,12 +244,15 @@ def render_lesson(lesson: Lesson, links: dict | None = None) -> None:
     links = lesson_link_map(lesson.course) if links is None else links
     base = lesson.module.folder_stem or lesson.module.key
     resolve = asset_resolver(lesson.course.slug, base, links)
-    lesson.body_html = render(lesson.body_md or "", resolve)
-    if lesson.is_simulation:
+    if lesson.is_simulation:  # body_md is the whole `*.sim.md` file; the page shows its intro
         from lms.practice.format import parse_simulation
 
-        parsed = parse_simulation(Path(f"{lesson.file_stem or 'simulation'}.sim.md"), text=lesson.source_text or "")
+        parsed = parse_simulation(Path(f"{lesson.file_stem or 'simulation'}.sim.md"), text=lesson.body_md or "")
+        lesson.source_text = lesson.body_md
+        lesson.body_html = render(parsed.intro, resolve)
         lesson.simulation = simulation_data(parsed, resolve)
+    else:
+        lesson.body_html = render(lesson.body_md or "", resolve)
     lesson.renderer_version = RENDERER_VERSION
 
 

@@ -323,7 +323,8 @@ def _read_simulation(folder: Path, file: Path, module_key: str, position: int,
     _, stem = strip_prefix(simulation_stem(file))
     key = simulation.explicit_id or f"{module_key}/{stem}"
     errors.extend(check_links(folder, file, simulation.text, 1))
-    return LessonSource(key, position, simulation.title or stem, simulation.minutes, simulation.intro, file, file_stem=stem,
+    # The body of a simulation lesson is its whole file (so history and revert keep the steps too).
+    return LessonSource(key, position, simulation.title or stem, simulation.minutes, simulation.text, file, file_stem=stem,
                         kind="simulation", simulation=simulation)
 
 

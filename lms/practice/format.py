@@ -243,3 +243,13 @@ def _input_errors(path: Path, step: Step) -> list[SourceError]:
     if not step.label and "label" not in step.lines:
         errors.append(SourceError(path, step.line, f"the `input` step “{step.title}” needs `label:` (the field's name)"))
     return errors
+
+
+def simulation_problems(lesson, text: str) -> tuple[SimulationSource, list[str]]:
+    """Check a simulation edited in the browser: the parsed file and its problems as "line N: …"."""
+    found: list[SourceError] = []
+    try:
+        parsed = parse_simulation(Path(f"{lesson.file_stem or 'simulation'}{SIMULATION_SUFFIX}"), text=text, errors=found)
+    except SourceError as error:  # front matter that is not YAML stops the parse
+        parsed, found = None, [error]
+    return parsed, [f"{error.where.rsplit('/', 1)[-1]}: {error.message}" for error in found]

@@ -99,3 +99,28 @@ def test_the_starter_courses_pass_the_checker():
     root = Path(__file__).resolve().parents[2] / "courses"
     problems = [str(error) for _folder, errors in check_folders(root) for error in errors]
     assert problems == []
+
+
+def test_the_browser_editor_saves_a_simulation_as_its_file_and_refuses_a_broken_one(client, create_user, login,
+                                                                                   practice_course, simulation_lesson,
+                                                                                   db_session, english):
+    from lms.catalog.models import CourseOwner
+
+    trainer = create_user("Giảng Viên", roles=["trainer"])
+    practice_course.owners.append(CourseOwner(user_id=trainer.id))
+    db_session.flush()
+    login(trainer)
+    url = f"/author/courses/{practice_course.slug}/lessons/{simulation_lesson.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "action: input" in page  # the whole file is in the textarea
+    version = simulation_lesson.version
+    broken = SIMULATION.replace("answer: 482913\n", "")
+    response = client.post(url, data={"title": "x", "body": broken, "version": str(version)})
+    assert response.status_code == 400 and "needs `answer:`" in response.get_data(as_text=True)
+    changed = SIMULATION.replace("## Nhập mã OTP", "## Nhập mã xác thực OTP")
+    response = client.post(url, data={"title": "x", "body": changed, "version": str(version)})
+    assert response.status_code == 302
+    db_session.refresh(simulation_lesson)
+    assert simulation_lesson.title == "Kích hoạt tài khoản (luyện tập)"  # from the file, not the title box
+    assert simulation_lesson.simulation["steps"][1]["title"] == "Nhập mã xác thực OTP"
+    assert "## Nhập mã xác thực OTP" in simulation_lesson.source_text
