@@ -173,6 +173,7 @@ def _register_blueprints(app):
     from lms.catalog.blueprint import bp as catalog
     from lms.certificates.blueprint import bp as certificates
     from lms.classes.blueprint import bp as classes
+    from lms.community.blueprint import bp as community
     from lms.core.blueprint import bp as core
     from lms.enrollment.blueprint import bp as enrollment
     from lms.hours.blueprint import bp as hours
@@ -185,7 +186,8 @@ def _register_blueprints(app):
     from lms.reports.blueprint import bp as reports
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
-                      agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, practice):
+                      agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, practice,
+                      community):
         app.register_blueprint(blueprint)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from lms.core.db import retry_stale_reads

@@ -1,4 +1,5 @@
-"""practice simulations: lesson kind and source, practice runs and their steps (issue 15)
+"""practice simulations: lesson kind and source, practice runs and their steps; community digital
+teams: residents registered on their behalf and assisted sessions (issue 15)
 
 Revision ID: 0012_practice
 Revises: 0011
@@ -54,8 +55,51 @@ def upgrade():
     with op.batch_alter_table("practice_steps", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_practice_steps_run_id"), ["run_id"], unique=False)
 
+    op.create_table(
+        "community_residents",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("registered_by_id", sa.Integer(), nullable=True),
+        sa.Column("locality_id", sa.Integer(), nullable=False),
+        sa.Column("hamlet", sa.String(length=120), nullable=True),
+        sa.Column("consent_method", sa.String(length=8), nullable=False),
+        sa.Column("consent_reference", sa.String(length=120), nullable=False),
+        sa.Column("consented_at", sa.DateTime(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["locality_id"], ["localities.id"]),
+        sa.ForeignKeyConstraint(["registered_by_id"], ["users.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("user_id"),
+    )
+    with op.batch_alter_table("community_residents", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_community_residents_locality_id"), ["locality_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_community_residents_registered_by_id"), ["registered_by_id"], unique=False)
+
+    op.create_table(
+        "assisted_sessions",
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("resident_id", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("ended_at", sa.DateTime(), nullable=True),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["member_id"], ["users.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["resident_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("assisted_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_assisted_sessions_member_id"), ["member_id"], unique=False)
+        batch_op.create_index("ix_assisted_sessions_resident_window", ["resident_id", "started_at"], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table("assisted_sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_assisted_sessions_resident_window")
+        batch_op.drop_index(batch_op.f("ix_assisted_sessions_member_id"))
+    op.drop_table("assisted_sessions")
+    with op.batch_alter_table("community_residents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_community_residents_registered_by_id"))
+        batch_op.drop_index(batch_op.f("ix_community_residents_locality_id"))
+    op.drop_table("community_residents")
     with op.batch_alter_table("practice_steps", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_practice_steps_run_id"))
     op.drop_table("practice_steps")
