@@ -126,3 +126,14 @@ def _members(ids: list[int], names: dict[int, str]) -> list[tuple[str, str, int,
                                                 .where(and_(AssistedSession.member_id == member.id))).one()
         result.append((member.full_name, names[locality_id], registered, assisted, sessions))
     return result
+
+
+def assisted_attempts(user_id: int, course_id: int | None) -> int:
+    """The user's submitted quiz attempts in the course that were taken in an assisted session."""
+    from lms.quizzes.models import Attempt, Quiz
+
+    if course_id is None:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Attempt).join(Quiz, Quiz.id == Attempt.quiz_id).where(
+        Attempt.user_id == user_id, Quiz.course_id == course_id, Attempt.submitted_at.is_not(None),
+        _in_session(Attempt.user_id, Attempt.submitted_at))) or 0

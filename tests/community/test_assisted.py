@@ -100,6 +100,16 @@ def test_an_assisted_session_records_for_the_resident_and_the_report_tells_it_ap
     done = db_session.scalar(select(LessonProgress.completed_at).where(LessonProgress.enrollment_id == enrollment.id))
     assert ops.was_assisted(resident.user_id, run.finished_at) and ops.was_assisted(resident.user_id, done)
 
+    from lms.core.db import utcnow
+    from lms.quizzes.models import Attempt, Quiz
+
+    quiz = db_session.scalar(select(Quiz).where(Quiz.course_id == practice_course.id, Quiz.key.not_like("bank/%")))
+    attempt = Attempt(quiz_id=quiz.id, user_id=resident.user_id, enrollment_id=enrollment.id, submitted_at=utcnow(),
+                      score=100, passed=True)
+    db_session.add(attempt)
+    db_session.flush()
+    assert "Taken with help from a community digital team" in text_of(client.get(f"/attempts/{attempt.id}"))
+
     ended = client.post("/community/assist/end")
     assert ended.status_code == 303
     page = text_of(client.get("/community"))
@@ -107,6 +117,10 @@ def test_an_assisted_session_records_for_the_resident_and_the_report_tells_it_ap
     assert db_session.scalar(select(AssistedSession.ended_at)) is not None
     assert not ops.was_assisted(resident.user_id, db_session.scalar(select(AssistedSession.ended_at)).replace(year=2100))
 
+    from lms.community.queries import assisted_attempts
+
+    assert assisted_attempts(resident.user_id, practice_course.id) == 1
+    assert assisted_attempts(self_learner.id, practice_course.id) == 0
     result = report([team["A"]])
     rows = {(row.hamlet): row for row in result.rows}
     assert (rows["Khu phố 3"].registered, rows["Khu phố 3"].assisted, rows["Khu phố 3"].simulations_assisted) == (1, 1, 1)
