@@ -21,6 +21,8 @@ def simulation_context(lesson) -> dict:
     """What the lesson page needs to draw a simulation for the current user (see catalog.controllers.lesson)."""
     steps = operations.steps_of(lesson)
     run = operations.current_run(current_user, lesson) if current_user.is_authenticated else None
+    if run is not None and run.finished_at is None and not operations.is_under_way(run, lesson):
+        run = None  # begun before the steps were edited: start again
     step = steps[run.step] if run is not None and run.finished_at is None and run.step < len(steps) else None
     row = run.step_row(run.step) if step is not None else None
     return {"simulation": lesson.simulation or {}, "steps": steps, "run": run, "step": step, "row": row}

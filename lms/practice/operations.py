@@ -27,6 +27,12 @@ def current_run(user, lesson) -> PracticeRun | None:
                              .order_by(PracticeRun.id.desc()).limit(1))
 
 
+def is_under_way(run: PracticeRun | None, lesson) -> bool:
+    """An unfinished run of the simulation as it is now (a run begun before its steps were edited
+    is left behind: the learner starts again)."""
+    return run is not None and run.finished_at is None and run.step_count == len(steps_of(lesson))
+
+
 def _locked(run: PracticeRun) -> PracticeRun:
     return db.session.scalar(select(PracticeRun).where(PracticeRun.id == run.id).with_for_update()
                              .execution_options(populate_existing=True))
@@ -36,7 +42,7 @@ def start(user, lesson) -> PracticeRun:
     """A new run, unless one is under way (then that one: a double tap starts one run)."""
     lock_for(f"practice-start:{user.id}:{lesson.id}")
     run = current_run(user, lesson)
-    if run is not None and run.finished_at is None:
+    if is_under_way(run, lesson):
         return run
     run = PracticeRun(user_id=user.id, lesson_id=lesson.id, step=0, step_count=len(steps_of(lesson)))
     db.session.add(run)
@@ -70,7 +76,7 @@ def answer(run: PracticeRun, lesson, position: int, choice: int | None = None, t
     button) is refused instead of being counted against the step the learner is on now."""
     run = _locked(run)
     steps = steps_of(lesson)
-    if run.finished_at is not None or position != run.step or run.step >= len(steps):
+    if not is_under_way(run, lesson) or position != run.step or run.step >= len(steps):
         raise PracticeError("stale")
     step = steps[run.step]
     if step["action"] == "tap" and (choice is None or not 0 <= choice < len(step["options"])):
@@ -92,7 +98,7 @@ def take_hint(run: PracticeRun, lesson, position: int) -> int:
     """Show one more hint (only after a wrong try); returns how many are shown now."""
     run = _locked(run)
     steps = steps_of(lesson)
-    if run.finished_at is not None or position != run.step or run.step >= len(steps):
+    if not is_under_way(run, lesson) or position != run.step or run.step >= len(steps):
         raise PracticeError("stale")
     row = _step_row(run, run.step)
     if row.wrong_tries and row.completed_at is None:
@@ -105,7 +111,7 @@ def advance(run: PracticeRun, lesson, position: int, enrollment=None) -> Practic
     """Leave a step done right for the next one; after the last one, finish the run."""
     run = _locked(run)
     row = run.step_row(position)
-    if run.finished_at is not None or position != run.step or row is None or row.completed_at is None:
+    if (not is_under_way(run, lesson) or position != run.step or row is None or row.completed_at is None):
         raise PracticeError("stale")
     run.step += 1
     if run.step >= run.step_count:

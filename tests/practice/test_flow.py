@@ -172,3 +172,23 @@ def test_the_funnel_counts_each_learners_first_run(client, create_user, login, p
     db_session.flush()
     text = text_of(client.get(url(practice_course, lesson, "funnel")))
     assert "Hardest step: Nhập mã OTP — 2 of 2 learners got it wrong at first." in text
+
+
+def test_a_run_begun_before_the_steps_were_edited_starts_again(client, learner, practice_course, simulation_lesson,
+                                                               db_session):
+    course, lesson = practice_course, simulation_lesson
+    post(client, course, lesson, "start")
+    post(client, course, lesson, "answer", step="0", choice="1")
+    data = dict(lesson.simulation)
+    lesson.simulation = {**data, "steps": data["steps"][:2]}  # a trainer removed the last step
+    db_session.flush()
+    assert "Start the practice" in page(client, course, lesson)
+    from lms.practice import operations
+
+    old_run = db_session.scalar(select(PracticeRun).where(PracticeRun.user_id == learner.id))
+    with pytest.raises(operations.PracticeError):
+        operations.advance(old_run, lesson, 0)  # the old run cannot move on
+    post(client, course, lesson, "start")
+    runs = db_session.scalars(select(PracticeRun).where(PracticeRun.user_id == learner.id).order_by(PracticeRun.id)).all()
+    assert [(run.step_count, run.step) for run in runs] == [(3, 0), (2, 0)]
+    assert "Step 1 of 2" in page(client, course, lesson)
