@@ -121,6 +121,20 @@ def test_an_assisted_session_records_for_the_resident_and_the_report_tells_it_ap
 
     assert assisted_attempts(resident.user_id, practice_course.id) == 1
     assert assisted_attempts(self_learner.id, practice_course.id) == 0
+    from lms.certificates.models import Certificate
+    from lms.certificates.serial import new_serial
+
+    certificate = Certificate(serial=new_serial(), user_id=resident.user_id, course_id=practice_course.id, generation=1,
+                              enrollment_id=enrollment.id, holder_name="Nguyễn Thị A", course_title=practice_course.title,
+                              hours=1, issuing_authority="UBND", issued_at=utcnow())
+    db_session.add(certificate)
+    db_session.flush()
+    admin = create_user("Quản Trị", roles=["admin"])
+    client.post("/logout")
+    login(admin)
+    record = text_of(client.get(f"/admin/certificates/{certificate.id}"))
+    assert "1 quiz attempt taken with help from a community digital team" in record
+
     result = report([team["A"]])
     rows = {(row.hamlet): row for row in result.rows}
     assert (rows["Khu phố 3"].registered, rows["Khu phố 3"].assisted, rows["Khu phố 3"].simulations_assisted) == (1, 1, 1)
