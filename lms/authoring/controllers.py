@@ -219,7 +219,12 @@ def add_lesson(slug, module_id):
     if not form.validate_on_submit():
         flash(_("Enter a title."), "error")
         return redirect(url_for("authoring.course", slug=slug))
-    lesson = ops.add_lesson(module, form.title.data, current_user)
+    if request.form.get("kind") == "simulation":  # a practice simulation (lms/practice), edited as its file
+        from lms.practice.authoring import add_simulation
+
+        lesson = add_simulation(module, form.title.data, current_user)
+    else:
+        lesson = ops.add_lesson(module, form.title.data, current_user)
     db.session.commit()
     return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson.id))
 

@@ -7,6 +7,7 @@ from lms.catalog.operations import import_course
 from lms.catalog.source import check_folders, read_course
 from lms.core.frontmatter import SourceError
 from lms.practice.format import parse_simulation
+from tests.conftest import text_of
 from tests.practice.conftest import SIMULATION
 
 
@@ -124,3 +125,26 @@ def test_the_browser_editor_saves_a_simulation_as_its_file_and_refuses_a_broken_
     assert simulation_lesson.title == "Kích hoạt tài khoản (luyện tập)"  # from the file, not the title box
     assert simulation_lesson.simulation["steps"][1]["title"] == "Nhập mã xác thực OTP"
     assert "## Nhập mã xác thực OTP" in simulation_lesson.source_text
+
+
+def test_a_simulation_made_in_the_browser_starts_from_a_valid_example_and_exports_as_sim_md(
+        client, create_user, login, practice_course, db_session, tmp_path, english):
+    from sqlalchemy import select
+
+    from lms.catalog.models import CourseOwner, Lesson
+
+    trainer = create_user("Giảng Viên", roles=["trainer"])
+    practice_course.owners.append(CourseOwner(user_id=trainer.id))
+    db_session.flush()
+    login(trainer)
+    module = practice_course.modules[0]
+    response = client.post(f"/author/courses/{practice_course.slug}/modules/{module.id}/lessons",
+                           data={"title": "Luyện tập: đổi mật khẩu", "kind": "simulation"})
+    assert response.status_code == 302
+    lesson = db_session.scalar(select(Lesson).where(Lesson.title == "Luyện tập: đổi mật khẩu"))
+    assert lesson.is_simulation and [s["title"] for s in lesson.simulation["steps"]] == ["Màn hình đầu tiên"]
+    assert "Start the practice" in text_of(client.get(f"/courses/{practice_course.slug}/lessons/{lesson.id}"))
+    folder = export_course(practice_course, tmp_path / "out")
+    written = next(folder.glob("01-bai-mo-dau/*-doi-mat-khau.sim.md"))
+    assert parse_simulation(written).title == "Luyện tập: đổi mật khẩu"
+    assert read_course(folder) is not None
