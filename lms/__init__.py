@@ -186,18 +186,21 @@ def _register_blueprints(app):
     from lms.catalog.blueprint import bp as catalog
     from lms.certificates.blueprint import bp as certificates
     from lms.classes.blueprint import bp as classes
+    from lms.community.blueprint import bp as community
     from lms.core.blueprint import bp as core
     from lms.enrollment.blueprint import bp as enrollment
     from lms.hours.blueprint import bp as hours
     from lms.imports.blueprint import bp as imports
     from lms.localities.blueprint import bp as localities
     from lms.notifications.blueprint import bp as notifications
+    from lms.practice.blueprint import bp as practice
     from lms.programs.blueprint import bp as programs
     from lms.quizzes.blueprint import bp as quizzes
     from lms.reports.blueprint import bp as reports
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
-                      agencies, imports, notifications, classes, api, authoring, programs, assignments, hours):
+                      agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, practice,
+                      community):
         app.register_blueprint(blueprint)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from lms.core.db import retry_stale_reads

@@ -219,7 +219,12 @@ def add_lesson(slug, module_id):
     if not form.validate_on_submit():
         flash(_("Enter a title."), "error")
         return redirect(url_for("authoring.course", slug=slug))
-    lesson = ops.add_lesson(module, form.title.data, current_user)
+    if request.form.get("kind") == "simulation":  # a practice simulation (lms/practice), edited as its file
+        from lms.practice.authoring import add_simulation
+
+        lesson = add_simulation(module, form.title.data, current_user)
+    else:
+        lesson = ops.add_lesson(module, form.title.data, current_user)
     db.session.commit()
     return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson.id))
 
@@ -265,8 +270,18 @@ def lesson(slug, lesson_id):
         expected = int(form.version.data)
     except (TypeError, ValueError):
         expected = -1
+    title, minutes = form.title.data, form.minutes.data
+    if lesson.is_simulation:  # a practice simulation is edited as its whole file (lms/practice/format.py)
+        from lms.practice.format import simulation_problems
+
+        parsed, problems = simulation_problems(lesson, form.body.data or "")
+        if problems:
+            for problem in problems:
+                flash(problem, "error")
+            return _lesson_page(course, lesson, form), 400
+        title, minutes = parsed.title, parsed.minutes
     try:
-        ops.save_lesson(lesson, title=form.title.data, minutes=form.minutes.data, body_md=form.body.data or "",
+        ops.save_lesson(lesson, title=title, minutes=minutes, body_md=form.body.data or "",
                         expected_version=expected, author=current_user)
     except ops.StaleEdit as error:
         db.session.rollback()

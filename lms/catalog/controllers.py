@@ -61,9 +61,14 @@ def lesson(slug, lesson_id):
     previous_lesson = lessons[index - 1] if index else None
     next_lesson = lessons[index + 1] if index is not None and index + 1 < len(lessons) else None
     is_done = progress.get(lesson.id) is not None
-    return render_template("catalog/lesson.html", course=course, lesson=lesson, enrollment=enrollment,
-                           is_done=is_done, previous_lesson=previous_lesson, next_lesson=next_lesson,
-                           position=(index or 0) + 1, total=len(lessons))
+    context = {"course": course, "lesson": lesson, "enrollment": enrollment, "is_done": is_done,
+               "previous_lesson": previous_lesson, "next_lesson": next_lesson, "position": (index or 0) + 1,
+               "total": len(lessons)}
+    if lesson.is_simulation:  # practice simulations (issue 15) draw their current step instead of a body
+        from lms.practice.controllers import simulation_context
+
+        return render_template("practice/simulation.html", **context, **simulation_context(lesson))
+    return render_template("catalog/lesson.html", **context)
 
 
 def lesson_by_key(slug, key):

@@ -76,7 +76,7 @@ def course_files(course: Course) -> dict[str, bytes]:
     """The course folder as {relative path: bytes}."""
     files = {"course.md": front_matter_document(course_meta(course), course.description_md).encode()}
     lessons = db.session.scalars(select(Lesson).where(Lesson.course_id == course.id, Lesson.archived_at.is_(None))
-                                 .options(undefer(Lesson.body_md))).all()
+                                 .options(undefer(Lesson.body_md), undefer(Lesson.source_text))).all()
     quizzes = db.session.scalars(select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))).all()
     modules = [m for m in course.modules if m.archived_at is None]
     for module_number, module in enumerate(modules, start=1):
@@ -90,6 +90,9 @@ def course_files(course: Course) -> dict[str, bytes]:
                 meta["id"] = module.key
             files[f"{folder}/module.md"] = front_matter_document(meta, module.intro_md).encode()
         for number, lesson in enumerate(module_lessons, start=1):
+            if lesson.is_simulation:  # practice simulations are written back verbatim (lms/practice/format.py)
+                files[f"{folder}/{number:02d}-{lesson_stem(lesson)}.sim.md"] = (lesson.source_text or "").encode()
+                continue
             files[f"{folder}/{number:02d}-{lesson_stem(lesson)}.md"] = lesson_document(lesson).encode()
         for quiz in quizzes:
             if quiz.module_id == module.id and quiz.source_text is not None:

@@ -110,11 +110,20 @@ class Lesson(IdMixin, db.Model):
     # Bumped on every change of title/minutes/body: the editor's stale-save guard.
     version = db.Column(db.Integer, nullable=False, default=1)
     archived_at = db.Column(db.DateTime)
+    # "page" or "simulation" (issue 15, lms/practice): a simulation keeps its `*.sim.md` file verbatim
+    # (export writes it back byte for byte) and its parsed steps with their HTML (`simulation`).
+    kind = db.Column(db.String(16), nullable=False, default="page", server_default="page")
+    source_text = db.deferred(db.Column(db.Text))
+    simulation = db.deferred(db.Column(db.JSON))
 
     course = db.relationship("Course", back_populates="lessons")
     module = db.relationship("Module", back_populates="lessons")
     revisions = db.relationship("LessonRevision", back_populates="lesson", order_by="LessonRevision.id.desc()",
                                 cascade="all, delete-orphan")
+
+    @property
+    def is_simulation(self) -> bool:
+        return self.kind == "simulation"
 
     def can_view(self, user) -> bool:
         if self.archived_at is not None:

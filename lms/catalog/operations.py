@@ -18,6 +18,7 @@ from lms.core.markdown import RENDERER_VERSION, render, render_inline
 from lms.core.text import fold
 from lms.enrollment.models import LessonProgress
 from lms.extensions import db
+from lms.practice.render import simulation_data
 from lms.quizzes.markdown_format import QuizSource
 from lms.quizzes.models import Quiz
 from lms.quizzes.sync import BANK_PREFIX, apply_settings, sync_questions
@@ -157,8 +158,9 @@ def _sync_lessons(course: Course, source: CourseSource, modules: dict[str, Modul
         module = modules[module_source.key]
         for lesson_source in module_source.lessons:
             lesson = existing.pop(lesson_source.key, None)
-            changed = lesson is None or (lesson.title, lesson.minutes, lesson.body_md) != (
-                lesson_source.title, lesson_source.minutes, lesson_source.body)
+            source_text = lesson_source.simulation.text if lesson_source.simulation else None
+            changed = lesson is None or (lesson.title, lesson.minutes, lesson.body_md, lesson.source_text) != (
+                lesson_source.title, lesson_source.minutes, lesson_source.body, source_text)
             if lesson is None:
                 lesson = Lesson(course=course, key=lesson_source.key, version=0)
             lesson.module = module
@@ -167,9 +169,14 @@ def _sync_lessons(course: Course, source: CourseSource, modules: dict[str, Modul
             lesson.title = lesson_source.title
             lesson.minutes = lesson_source.minutes
             lesson.body_md = lesson_source.body
-            lesson.body_html = render(lesson_source.body, _resolver(source, lesson_source.path))
+            shown = lesson_source.simulation.intro if lesson_source.simulation else lesson_source.body
+            lesson.body_html = render(shown, _resolver(source, lesson_source.path))
             lesson.renderer_version = RENDERER_VERSION
             lesson.file_stem = lesson_source.file_stem
+            lesson.kind = lesson_source.kind
+            lesson.source_text = source_text
+            lesson.simulation = (simulation_data(lesson_source.simulation, _resolver(source, lesson_source.path))
+                                 if lesson_source.simulation else None)
             lesson.archived_at = None
             db.session.add(lesson)
             if changed:
@@ -236,7 +243,16 @@ def record_revision(lesson: Lesson, origin: str, author=None) -> LessonRevision:
 def render_lesson(lesson: Lesson, links: dict | None = None) -> None:
     links = lesson_link_map(lesson.course) if links is None else links
     base = lesson.module.folder_stem or lesson.module.key
-    lesson.body_html = render(lesson.body_md or "", asset_resolver(lesson.course.slug, base, links))
+    resolve = asset_resolver(lesson.course.slug, base, links)
+    if lesson.is_simulation:  # body_md is the whole `*.sim.md` file; the page shows its intro
+        from lms.practice.format import parse_simulation
+
+        parsed = parse_simulation(Path(f"{lesson.file_stem or 'simulation'}.sim.md"), text=lesson.body_md or "")
+        lesson.source_text = lesson.body_md
+        lesson.body_html = render(parsed.intro, resolve)
+        lesson.simulation = simulation_data(parsed, resolve)
+    else:
+        lesson.body_html = render(lesson.body_md or "", resolve)
     lesson.renderer_version = RENDERER_VERSION
 
 
@@ -256,7 +272,8 @@ def rerender_course(course: Course) -> int:
     render_course_description(course, links)
     for module in course.modules:
         render_module(module, links)
-    lessons = db.session.scalars(select(Lesson).where(Lesson.course_id == course.id).options(undefer(Lesson.body_md))).all()
+    lessons = db.session.scalars(select(Lesson).where(Lesson.course_id == course.id)
+                                 .options(undefer(Lesson.body_md), undefer(Lesson.source_text))).all()
     for lesson in lessons:
         render_lesson(lesson, links)
     for quiz in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id)):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lms.catalog.links import check_links
 from lms.core.frontmatter import SourceError, parse, read_text
+from lms.practice.format import SimulationSource, is_simulation_file, parse_simulation, simulation_stem
 from lms.quizzes.gift import parse_gift_file
 from lms.quizzes.markdown_format import QuizSource, parse_quiz
 
@@ -33,6 +34,9 @@ class LessonSource:
     body: str
     path: Path
     file_stem: str = ""
+    # "page" (Markdown) or "simulation" (`*.sim.md`, lms/practice/format.py; kept verbatim).
+    kind: str = "page"
+    simulation: SimulationSource | None = None
 
 
 @dataclass
@@ -280,7 +284,8 @@ def _read_modules(folder: Path, errors: list[SourceError]) -> list[ModuleSource]
                     errors.extend(check_links(folder, file, read_text(file), 1))
                     continue
                 lesson_position += 1
-                module.lessons.append(_read_lesson(folder, file, key, lesson_position, errors))
+                read = _read_simulation if is_simulation_file(file) else _read_lesson
+                module.lessons.append(read(folder, file, key, lesson_position, errors))
             except SourceError as error:
                 errors.append(error)
         for gift_file in sorted(p for p in module_dir.iterdir() if p.is_file() and p.suffix == ".gift"
@@ -308,6 +313,19 @@ def _read_lesson(folder: Path, file: Path, module_key: str, position: int, error
     minutes = _number(file, document.meta, "minutes", default=None, high=1000)
     errors.extend(check_links(folder, file, document.body, document.body_line))
     return LessonSource(key, position, title, minutes, document.body.strip(), file, file_stem=stem)
+
+
+def _read_simulation(folder: Path, file: Path, module_key: str, position: int,
+                     errors: list[SourceError]) -> LessonSource:
+    found: list[SourceError] = []
+    simulation = parse_simulation(file, errors=found)
+    errors.extend(found)  # a course with any of these is refused; the lesson below is only for the checker
+    _, stem = strip_prefix(simulation_stem(file))
+    key = simulation.explicit_id or f"{module_key}/{stem}"
+    errors.extend(check_links(folder, file, simulation.text, 1))
+    # The body of a simulation lesson is its whole file (so history and revert keep the steps too).
+    return LessonSource(key, position, simulation.title or stem, simulation.minutes, simulation.text, file, file_stem=stem,
+                        kind="simulation", simulation=simulation)
 
 
 def find_course_folders(path: Path) -> list[Path]:

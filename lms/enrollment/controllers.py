@@ -42,6 +42,10 @@ def set_lesson_done(slug, lesson_id):
     if enrollment is None:
         flash(_("Enrol in the course first to save your progress."), "error")
         return redirect(url_for("catalog.course", slug=slug), 303)
+    if lesson.is_simulation and request.form.get("done", "1") == "1":
+        # A practice simulation is done by doing its steps (lms/practice), not by a button.
+        flash(_("A practice is done when you finish its steps."), "info")
+        return redirect(url_for("catalog.lesson", slug=slug, lesson_id=lesson.id), 303)
     if request.form.get("done", "1") == "1":
         operations.mark_done(enrollment, lesson)
     else:

@@ -74,3 +74,28 @@ def quiz(slug: str) -> Quiz:
         questions.append(Question(lines[0].strip(), kind, [text for mark, text in options if mark == "x"],
                                   [text for mark, text in options if mark == " "]))
     return Quiz(settings["title"], questions)
+
+
+@dataclass
+class SimulationStep:
+    title: str
+    action: str  # "tap" or "input"
+    label: str  # the field's label (input)
+    right: str  # the right button's text, or the value to type
+    wrong: list[str]  # the other buttons (tap)
+    hints: list[str]
+
+
+def simulations(slug: str) -> dict[str, list[SimulationStep]]:
+    """Title → steps of every practice simulation (`*.sim.md`) of the course, as its file says."""
+    from lms.practice.format import parse_simulation
+
+    found = {}
+    for path in sorted((ROOT / "courses" / slug).glob("*/*.sim.md")):
+        source = parse_simulation(path)
+        found[source.title] = [
+            SimulationStep(step.title, step.action, step.label,
+                           next((o.label for o in step.options if o.correct), step.answers[0] if step.answers else ""),
+                           [o.label for o in step.options if not o.correct], step.hints)
+            for step in source.steps]
+    return found

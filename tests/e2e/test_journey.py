@@ -26,10 +26,12 @@ except ImportError:  # requirements-dev.txt not installed: a clone may skip, CI 
 
 from tests.e2e import course_material as material
 from tests.e2e.browser import t
+from tests.e2e.practice import do_simulation
 
 COURSE = material.CITIZEN_COURSE
 COURSE_TITLE = material.course_title(COURSE)
 LESSONS = material.lesson_titles(COURSE)
+SIMULATIONS = material.simulations(COURSE)
 QUIZ = material.quiz(COURSE)
 COMMUNE_TYPED, COMMUNE = "vung tau", "Phường Vũng Tàu"  # the manager's ward (README: all demo accounts live there)
 CERTIFICATE_SECONDS = 10.0  # from the passing submit to the PDF on disk
@@ -149,6 +151,11 @@ def test_the_citizen_enrols_and_marks_every_lesson_done(person, journey):
         expect(page.get_by_role("heading", level=1)).to_have_text(title)
         expect(page.get_by_text(t("Lesson %(n)d of %(total)d", n=number, total=len(LESSONS)))).to_be_visible()
         last = number == len(LESSONS)
+        if title in SIMULATIONS:  # a practice simulation is done by doing its steps (tests/e2e/practice.py)
+            do_simulation(page, SIMULATIONS[title])
+            if not last:
+                page.get_by_role("navigation", name=t("Lessons")).get_by_role("link", name=f"{LESSONS[number]} →").click()
+            continue
         page.get_by_role("button", name=t("Mark as done") if last else t("Mark as done and continue"), exact=True).click()
     expect(page.get_by_text(t("You have finished this lesson"))).to_be_visible()
 

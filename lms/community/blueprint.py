@@ -1,0 +1,21 @@
+from flask import Blueprint
+
+from lms.community import controllers
+
+bp = Blueprint("community", __name__, url_prefix="/community")
+bp.add_url_rule("", view_func=controllers.index)
+bp.add_url_rule("/residents/new", view_func=controllers.new_resident, methods=["GET", "POST"])
+bp.add_url_rule("/residents/<int:user_id>/handoff", view_func=controllers.handoff)
+bp.add_url_rule("/residents/<int:user_id>/assist", view_func=controllers.assist, methods=["POST"])
+bp.add_url_rule("/assist/end", view_func=controllers.end_assist, methods=["POST"])
+bp.add_url_rule("/team", view_func=controllers.team, methods=["GET", "POST"])
+bp.before_app_request(controllers.guard_assisted_session)
+
+
+@bp.app_context_processor
+def _assisted_marks():
+    """For the quiz result and the certificate record: whether work was done in an assisted session."""
+    from lms.community.operations import was_assisted
+    from lms.community.queries import assisted_attempts
+
+    return {"was_assisted": was_assisted, "assisted_attempts": assisted_attempts}

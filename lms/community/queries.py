@@ -1,0 +1,139 @@
+"""Reads for community teams: residents' progress, a manager's communes, and the report that tells
+self-learners from assisted ones (per commune and hamlet, and per team member)."""
+
+from dataclasses import dataclass, field
+
+import segno
+from sqlalchemy import and_, case, exists, func, or_, select
+
+from lms.accounts.models import User
+from lms.community.models import TEAM_ROLE, AssistedSession, CommunityResident
+from lms.enrollment.models import Enrollment
+from lms.extensions import db
+from lms.localities.models import Locality
+from lms.practice.models import PracticeRun
+
+
+def qr_svg(text: str) -> str:
+    return segno.make(text, error="m").svg_inline(scale=4, border=2, dark="#16202b", light="#ffffff", omitsize=True)
+
+
+def progress_of(user_ids: list[int]) -> dict[int, dict]:
+    """{user id: courses enrolled, courses completed, simulations finished}."""
+    if not user_ids:
+        return {}
+    result = {uid: {"enrolled": 0, "completed": 0, "simulations": 0} for uid in user_ids}
+    for uid, enrolled, completed in db.session.execute(
+            select(Enrollment.user_id, func.count(), func.count(Enrollment.completed_at))
+            .where(Enrollment.user_id.in_(user_ids)).group_by(Enrollment.user_id)):
+        result[uid].update(enrolled=enrolled, completed=completed)
+    for uid, finished in db.session.execute(
+            select(PracticeRun.user_id, func.count(func.distinct(PracticeRun.lesson_id)))
+            .where(PracticeRun.user_id.in_(user_ids), PracticeRun.finished_at.is_not(None)).group_by(PracticeRun.user_id)):
+        result[uid]["simulations"] = finished
+    return result
+
+
+def managed_communes(user) -> list[Locality]:
+    """The current communes under the user's manager scopes (an admin: those of the home area)."""
+    if user.is_admin:
+        from lms.localities.queries import home_communes
+
+        return home_communes()
+    communes: dict[int, Locality] = {}
+    for scope in user.manager_scopes():
+        if scope.level == "commune":
+            communes[scope.id] = scope
+            continue
+        for unit in db.session.scalars(select(Locality).where(
+                Locality.path.startswith(scope.path), Locality.level == "commune", Locality.scheme == scope.scheme)):
+            communes[unit.id] = unit
+    return sorted(communes.values(), key=lambda unit: unit.name)
+
+
+def _in_session(user_column, at_column):
+    """Something the user did at that time happened inside one of their assisted sessions."""
+    return exists().where(AssistedSession.resident_id == user_column, AssistedSession.started_at <= at_column,
+                          or_(AssistedSession.ended_at.is_(None), AssistedSession.ended_at >= at_column))
+
+
+@dataclass
+class ReportRow:
+    commune: str
+    hamlet: str
+    registered: int = 0  # residents the team registered
+    assisted: int = 0  # residents helped in at least one assisted session
+    self_learners: int = 0  # residents learning on their own (enrolled, never assisted, not team-registered)
+    simulations_assisted: int = 0
+    simulations_self: int = 0
+
+
+@dataclass
+class Report:
+    rows: list[ReportRow] = field(default_factory=list)
+    members: list[tuple[str, str, int, int, int]] = field(default_factory=list)  # name, commune, registered, assisted, sessions
+
+
+def report(communes: list[Locality]) -> Report:
+    ids = [c.id for c in communes]
+    names = {c.id: c.name for c in communes}
+    if not ids:
+        return Report()
+    rows: dict[tuple[int, str], ReportRow] = {}
+
+    def row(locality_id, hamlet) -> ReportRow:
+        key = (locality_id, hamlet or "")
+        return rows.setdefault(key, ReportRow(names[locality_id], hamlet or ""))
+
+    assisted_ever = exists().where(AssistedSession.resident_id == CommunityResident.user_id)
+    for locality_id, hamlet, registered, assisted in db.session.execute(
+            select(CommunityResident.locality_id, CommunityResident.hamlet, func.count(),
+                   func.sum(case((assisted_ever, 1), else_=0)))
+            .where(CommunityResident.locality_id.in_(ids))
+            .group_by(CommunityResident.locality_id, CommunityResident.hamlet)):
+        item = row(locality_id, hamlet)
+        item.registered, item.assisted = registered, int(assisted or 0)
+    helped = or_(exists().where(CommunityResident.user_id == User.id), exists().where(AssistedSession.resident_id == User.id))
+    for locality_id, learners in db.session.execute(
+            select(User.locality_id, func.count(func.distinct(User.id))).join(Enrollment, Enrollment.user_id == User.id)
+            .where(User.locality_id.in_(ids), ~helped).group_by(User.locality_id)):
+        row(locality_id, "").self_learners = learners
+    hamlet = select(CommunityResident.hamlet).where(CommunityResident.user_id == User.id).scalar_subquery()
+    runs = (select(User.locality_id.label("locality_id"), hamlet.label("hamlet"),
+                   case((_in_session(PracticeRun.user_id, PracticeRun.finished_at), 1), else_=0).label("assisted"))
+            .join(PracticeRun, PracticeRun.user_id == User.id)
+            .where(User.locality_id.in_(ids), PracticeRun.finished_at.is_not(None)).subquery())
+    for locality_id, place, assisted, count in db.session.execute(
+            select(runs.c.locality_id, runs.c.hamlet, runs.c.assisted, func.count())
+            .group_by(runs.c.locality_id, runs.c.hamlet, runs.c.assisted)):
+        item = row(locality_id, place)
+        if assisted:
+            item.simulations_assisted += count
+        else:
+            item.simulations_self += count
+    return Report(sorted(rows.values(), key=lambda r: (r.commune, r.hamlet)), _members(ids, names))
+
+
+def _members(ids: list[int], names: dict[int, str]) -> list[tuple[str, str, int, int, int]]:
+    from lms.accounts.models import RoleGrant
+
+    result = []
+    for member, locality_id in db.session.execute(
+            select(User, RoleGrant.locality_id).join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role == TEAM_ROLE, RoleGrant.locality_id.in_(ids)).order_by(User.full_name)):
+        registered = db.session.scalar(select(func.count()).where(CommunityResident.registered_by_id == member.id))
+        assisted, sessions = db.session.execute(select(func.count(func.distinct(AssistedSession.resident_id)), func.count())
+                                                .where(and_(AssistedSession.member_id == member.id))).one()
+        result.append((member.full_name, names[locality_id], registered, assisted, sessions))
+    return result
+
+
+def assisted_attempts(user_id: int, course_id: int | None) -> int:
+    """The user's submitted quiz attempts in the course that were taken in an assisted session."""
+    from lms.quizzes.models import Attempt, Quiz
+
+    if course_id is None:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Attempt).join(Quiz, Quiz.id == Attempt.quiz_id).where(
+        Attempt.user_id == user_id, Quiz.course_id == course_id, Attempt.submitted_at.is_not(None),
+        _in_session(Attempt.user_id, Attempt.submitted_at))) or 0

@@ -1,0 +1,127 @@
+"""Server-driven step pages of a simulation: every action is a form POST that redirects back to the
+lesson page (so it works without JavaScript; static/js/practice.js only swaps the panel in place)."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import BadRequest
+
+from lms.catalog import queries as catalog_queries
+from lms.catalog.models import Lesson
+from lms.core.permissions import login_required, require
+from lms.enrollment import operations as enrollment_ops
+from lms.extensions import db
+from lms.practice import operations
+from lms.practice.queries import funnel as funnel_of
+
+ANCHOR = "practice"
+
+
+def simulation_context(lesson) -> dict:
+    """What the lesson page needs to draw a simulation for the current user (see catalog.controllers.lesson)."""
+    steps = operations.steps_of(lesson)
+    run = operations.current_run(current_user, lesson) if current_user.is_authenticated else None
+    if run is not None and run.finished_at is None and not operations.is_under_way(run, lesson):
+        run = None  # begun before the steps were edited: start again
+    step = steps[run.step] if run is not None and run.finished_at is None and run.step < len(steps) else None
+    row = run.step_row(run.step) if step is not None else None
+    return {"simulation": lesson.simulation or {}, "steps": steps, "run": run, "step": step, "row": row}
+
+
+def _simulation_or_404(slug, lesson_id):
+    course = catalog_queries.course_by_slug(slug)
+    lesson = db.session.get(Lesson, lesson_id)
+    if course is None or lesson is None or lesson.course_id != course.id or not lesson.is_simulation:
+        abort(404)
+    require(lesson.can_view(current_user) and lesson.archived_at is None)
+    return course, lesson
+
+
+def _back(course, lesson):
+    return redirect(url_for("catalog.lesson", slug=course.slug, lesson_id=lesson.id, _anchor=ANCHOR), 303)
+
+
+def _position() -> int | None:
+    return request.form.get("step", type=int)
+
+
+def _stale(course, lesson):
+    db.session.rollback()
+    flash(_("This step was already answered (in another tab?). Here is where you are now."), "info")
+    return _back(course, lesson)
+
+
+@login_required
+def start(slug, lesson_id):
+    course, lesson = _simulation_or_404(slug, lesson_id)
+    if not operations.steps_of(lesson):
+        abort(404)
+    operations.start(current_user, lesson)
+    db.session.commit()
+    return _back(course, lesson)
+
+
+def _bad_request(message):
+    error = BadRequest(description=message)
+    error.lms_message = True
+    return error
+
+
+@login_required
+def answer(slug, lesson_id):
+    course, lesson = _simulation_or_404(slug, lesson_id)
+    run = operations.current_run(current_user, lesson)
+    position = _position()
+    if run is None or position is None:
+        return _stale(course, lesson)
+    try:
+        operations.answer(run, lesson, position, choice=request.form.get("choice", type=int),
+                          typed=request.form.get("value", ""))
+    except operations.PracticeError as error:
+        if str(error) == "choice":
+            db.session.rollback()
+            raise _bad_request(_("Choose one of the buttons on the screen.")) from None
+        return _stale(course, lesson)
+    db.session.commit()
+    return _back(course, lesson)
+
+
+@login_required
+def hint(slug, lesson_id):
+    course, lesson = _simulation_or_404(slug, lesson_id)
+    run = operations.current_run(current_user, lesson)
+    position = _position()
+    if run is None or position is None:
+        return _stale(course, lesson)
+    try:
+        operations.take_hint(run, lesson, position)
+    except operations.PracticeError:
+        return _stale(course, lesson)
+    db.session.commit()
+    return _back(course, lesson)
+
+
+@login_required
+def next_step(slug, lesson_id):
+    course, lesson = _simulation_or_404(slug, lesson_id)
+    run = operations.current_run(current_user, lesson)
+    position = _position()
+    if run is None or position is None:
+        return _stale(course, lesson)
+    enrollment = enrollment_ops.find_enrollment(current_user, course)
+    try:
+        run = operations.advance(run, lesson, position, enrollment)
+    except operations.PracticeError:
+        return _stale(course, lesson)
+    db.session.commit()
+    if run.finished_at is not None and enrollment is not None:
+        flash(_("Practice finished. It counts as done in your course."), "success")
+    return _back(course, lesson)
+
+
+@login_required
+def funnel(slug, lesson_id):
+    course, lesson = _simulation_or_404(slug, lesson_id)
+    require(course.can_manage(current_user))
+    steps, summary = funnel_of(lesson)
+    return render_template("practice/funnel.html", course=course, lesson=lesson, steps=steps, summary=summary)

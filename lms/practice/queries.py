@@ -1,0 +1,63 @@
+"""What trainers see of a simulation: the funnel of its steps over each learner's first run."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, select
+
+from lms.extensions import db
+from lms.practice.models import PracticeRun, PracticeStep
+
+
+@dataclass
+class FunnelStep:
+    position: int
+    title: str
+    reached: int  # learners whose first run got to this step
+    done: int  # … and did it right (eventually)
+    first_try: int  # … right at the first try
+    failed: int  # … with at least one wrong try
+    wrong_tries: int  # all wrong tries on this step
+    hints: int  # hints shown on this step
+
+    @property
+    def failed_share(self) -> float:
+        return self.failed / self.reached if self.reached else 0.0
+
+
+def first_run_ids(lesson_id: int):
+    """Each learner's first run: "where do people fail" is about first encounters, not practice repeats."""
+    return (select(func.min(PracticeRun.id)).where(PracticeRun.lesson_id == lesson_id)
+            .group_by(PracticeRun.user_id).scalar_subquery())
+
+
+def funnel(lesson) -> tuple[list[FunnelStep], dict]:
+    steps = (lesson.simulation or {}).get("steps", [])
+    runs = first_run_ids(lesson.id)
+    reached_rows = db.session.execute(select(PracticeRun.step, PracticeRun.finished_at.is_not(None), func.count())
+                                      .where(PracticeRun.id.in_(runs)).group_by(PracticeRun.step,
+                                                                                PracticeRun.finished_at.is_not(None))).all()
+    stats = {row.position: row for row in db.session.execute(
+        select(PracticeStep.position,
+               func.count(PracticeStep.completed_at).label("done"),
+               func.sum(case((and_(PracticeStep.completed_at.is_not(None), PracticeStep.wrong_tries == 0), 1),
+                             else_=0)).label("first_try"),
+               func.sum(case((PracticeStep.wrong_tries > 0, 1), else_=0)).label("failed"),
+               func.sum(PracticeStep.wrong_tries).label("wrong_tries"),
+               func.sum(PracticeStep.hints_used).label("hints"))
+        .where(PracticeStep.run_id.in_(runs)).group_by(PracticeStep.position)).all()}
+    result = []
+    for position, step in enumerate(steps):
+        reached = sum(count for at, _finished, count in reached_rows if at >= position)
+        row = stats.get(position)
+        result.append(FunnelStep(position, step["title"], reached, int(row.done) if row else 0,
+                                 int(row.first_try or 0) if row else 0, int(row.failed or 0) if row else 0,
+                                 int(row.wrong_tries or 0) if row else 0, int(row.hints or 0) if row else 0))
+    learners = sum(count for _at, _finished, count in reached_rows)
+    finished = sum(count for _at, done, count in reached_rows if done)
+    scores = db.session.scalar(select(func.avg(PracticeRun.score)).where(PracticeRun.id.in_(runs),
+                                                                         PracticeRun.finished_at.is_not(None)))
+    summary = {"learners": learners, "finished": finished, "average_score": round(float(scores)) if scores is not None else None,
+               "hardest": max(result, key=lambda s: (s.failed_share, s.wrong_tries), default=None)}
+    if summary["hardest"] is not None and summary["hardest"].failed == 0:
+        summary["hardest"] = None
+    return result, summary
