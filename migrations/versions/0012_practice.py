@@ -2,7 +2,7 @@
 teams: residents registered on their behalf and assisted sessions (issue 15)
 
 Revision ID: 0012_practice
-Revises: 0011
+Revises: 0012_scale
 Create Date: 2026-12-05 14:20:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0012_practice"
-down_revision = "0011"
+down_revision = "0012_scale"
 branch_labels = None
 depends_on = None
 
