@@ -1,0 +1,111 @@
+"""Work for the fault scenarios, made the way the app makes it, and what they check afterwards.
+
+The scripts run in a process of their own with the app processes' environment (`AppProcesses.python`),
+through the app's own operations, and end the way a request ends: commit, then `dispatch_ready`
+(what the request teardown does). The checks read the private database directly.
+"""
+
+import time
+from pathlib import Path
+
+from tests.faults.conftest import PREPARED_DATABASE
+from tests.processes import wait_until
+
+# Short bounds, so that a fault is repaired in seconds rather than minutes (each is an app setting).
+FAST_RECOVERY = {
+    "LMS_OUTBOX_LEASE_SECONDS": "8",  # a killed worker's run is presumed dead after 8 s (long tasks extend it)
+    "LMS_OUTBOX_START_SECONDS": "6",  # a message the broker lost is sent again after 6 s
+    "LMS_OUTBOX_RECONCILE_SECONDS": "2",  # beat runs the reconciler every 2 s
+    "LMS_BROKER_VISIBILITY_SECONDS": "60",  # Redis gives a dead worker's messages back after a minute
+}
+COURSE = "ky-nang-so-cong-dan"
+RECOVERY_BOUND = 120.0  # every completion certified, every job done within 2 minutes of recovery
+
+_COMPLETE = """
+import sys
+from sqlalchemy import select
+from app import app
+from lms.accounts.operations import create_user
+from lms.catalog.queries import course_by_slug
+from lms.core import outbox
+from lms.enrollment import operations as enrollment_ops
+from lms.extensions import db
+from lms.quizzes import operations as quiz_ops
+from lms.quizzes.models import Quiz
+
+count, prefix, each = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "each"
+with app.app_context():
+    course = course_by_slug(sys.argv[4])
+    quizzes = db.session.scalars(select(Quiz).where(Quiz.course_id == course.id)).all()
+    for n in range(count):
+        user = create_user(f"Học viên {prefix} {n}", "mat-khau-123", email=f"{prefix}-{n}@faults.vn")
+        enrollment = enrollment_ops.enrol(user, course)
+        for lesson in course.active_lessons():
+            enrollment_ops.mark_done(enrollment, lesson)
+        for quiz in quizzes:
+            quiz_ops.submit_attempt(quiz, user, {q.id: q.answer for q in quiz.active_questions()})
+        db.session.commit()
+        if each:  # as a request does after its commit; otherwise all at once at the end (a burst)
+            outbox.dispatch_ready()
+        print("completed", user.id, enrollment.completed_at is not None, flush=True)
+    print("dispatched", outbox.dispatch_ready(), flush=True)
+"""
+
+
+def complete_courses(processes, count: int, prefix: str, *, burst: bool = True) -> list[int]:
+    """`count` new learners complete the course; their user ids. With `burst`, their certificate
+    messages reach the broker together after the last completion."""
+    output = processes.python(_COMPLETE, str(count), prefix, "burst" if burst else "each", COURSE)
+    done = [line.split() for line in output.splitlines() if line.startswith("completed ")]
+    assert len(done) == count and all(flag == "True" for _, _, flag in done), output[-2000:]
+    return [int(user_id) for _, user_id, _ in done]
+
+
+def rows(pg, statement: str, params=None) -> list[tuple]:
+    return pg.execute(statement, params, dbname=PREPARED_DATABASE)
+
+
+def value(pg, statement: str, params=None):
+    return rows(pg, statement, params)[0][0]
+
+
+def certificates_of(pg, user_ids: list[int]) -> list[tuple]:
+    """(user id, serial, pdf key, has credential) of every course certificate these learners hold."""
+    return rows(pg, "SELECT c.user_id, c.serial, c.pdf_key, c.credential_json IS NOT NULL FROM certificates c "
+                    "JOIN courses k ON k.id = c.course_id WHERE k.slug = %s AND c.user_id = ANY(%s) ORDER BY c.id",
+                (COURSE, user_ids))
+
+
+def open_messages(pg) -> dict:
+    """Outbox messages not finished, by state (failed ones included: given up is not finished)."""
+    return dict(rows(pg, "SELECT state, count(*) FROM outbox_messages WHERE state <> 'done' GROUP BY state"))
+
+
+def all_certified(pg, processes, user_ids: list[int]) -> bool:
+    """Every learner holds exactly one certificate with its PDF in the file store and its credential."""
+    found = certificates_of(pg, user_ids)
+    if sorted(user_id for user_id, *_ in found) != sorted(user_ids):
+        return False
+    return all(pdf_key and has_credential and _pdf(processes, pdf_key) for _, _, pdf_key, has_credential in found)
+
+
+def _pdf(processes, key: str) -> bool:
+    path = Path(processes.env["LMS_FILE_STORE"]) / key
+    return path.exists() and path.read_bytes().startswith(b"%PDF")
+
+
+def assert_certified_once(pg, processes, user_ids: list[int]) -> None:
+    found = certificates_of(pg, user_ids)
+    holders = [user_id for user_id, *_ in found]
+    duplicates = {u for u in holders if holders.count(u) > 1}
+    assert not duplicates, f"duplicate certificates for users {sorted(duplicates)}"
+    assert sorted(holders) == sorted(user_ids), f"{len(user_ids) - len(set(holders))} completions not certified"
+    for user_id, serial, pdf_key, has_credential in found:
+        assert pdf_key and _pdf(processes, pdf_key), f"certificate {serial} of user {user_id} has no PDF"
+        assert has_credential, f"certificate {serial} of user {user_id} has no signed credential"
+
+
+def wait_recovered(condition, since: float, what: str, bound: float = RECOVERY_BOUND) -> float:
+    """Wait (at most `bound` seconds after `since`) until `condition()`; the seconds from `since`."""
+    wait_until(condition, max(1.0, bound - (time.monotonic() - since)), interval=0.2, what=what)
+    return time.monotonic() - since
