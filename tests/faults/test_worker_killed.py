@@ -7,7 +7,9 @@ private Redis and a private PostgreSQL. The bounds are shortened through the app
 (tests/faults/work.FAST_RECOVERY) so that recovery is measured in seconds.
 """
 
+import csv
 import time
+from pathlib import Path
 
 from tests.faults.work import (
     FAST_RECOVERY,
@@ -17,10 +19,13 @@ from tests.faults.work import (
     certificates_of,
     complete_courses,
     open_messages,
+    rows,
+    start_learner_export,
+    start_people_import,
     value,
     wait_recovered,
+    watch,
 )
-from tests.processes import wait_until
 
 LEARNERS = 30
 
@@ -43,7 +48,8 @@ def test_worker_killed_during_certificate_issuance(app_processes, lms_postgres, 
     learners = complete_courses(processes, LEARNERS, "cert-kill")
 
     # Killed as soon as the first certificates exist: the others are in the pool, reserved, or queued.
-    wait_until(lambda: len(certificates_of(pg, learners)) >= 2, 60, what="the first certificates")
+    watch(pg, "SELECT count(*) FROM certificates WHERE user_id = ANY(%s)", (learners,), lambda row: row[0] >= 2, 60,
+          "the first certificates")
     processes.kill("worker")
     killed = time.monotonic()
     issued = certificates_of(pg, learners)
@@ -57,3 +63,82 @@ def test_worker_killed_during_certificate_issuance(app_processes, lms_postgres, 
     assert open_messages(pg) == {}
     figure(f"worker kill -9 during {LEARNERS} certificates ({len(issued)} issued at the kill)",
            f"all certified with PDF {recovery:.1f} s after the kill (bound {RECOVERY_BOUND:.0f} s)")
+
+
+IMPORT_ROWS = 20_000
+
+
+def _import_job(pg, job_id: int) -> dict:
+    names = ("status", "total", "processed", "created", "updated", "failed")
+    found = rows(pg, f"SELECT {', '.join(names)} FROM import_jobs WHERE id = %s", (job_id,))
+    return dict(zip(names, found[0], strict=True))
+
+
+def test_worker_killed_during_a_20k_row_import(app_processes, lms_postgres, figure):
+    pg, processes = lms_postgres, app_processes
+    _start_background(processes)
+    job_id = start_people_import(processes, IMPORT_ROWS)
+
+    # Killed between two committed batches: some people written, not all.
+    watch(pg, "SELECT created FROM import_jobs WHERE id = %s", (job_id,), lambda row: 0 < (row[0] or 0) < IMPORT_ROWS,
+          120, "the import's first committed batch")
+    processes.kill("worker")
+    killed = time.monotonic()
+    at_kill = _import_job(pg, job_id)
+    assert at_kill["status"] == "running" and 0 < at_kill["created"] < IMPORT_ROWS, at_kill
+
+    processes.start("worker")
+    recovery = wait_recovered(lambda: _import_job(pg, job_id)["status"] == "done" and not open_messages(pg), killed,
+                              "the import finished and nothing open in the outbox")
+    job = _import_job(pg, job_id)
+    people = value(pg, "SELECT count(*) FROM users WHERE email LIKE 'canbo%%@faults.gov.vn'")
+    distinct = value(pg, "SELECT count(DISTINCT email) FROM users WHERE email LIKE 'canbo%%@faults.gov.vn'")
+    assert (job["created"], job["updated"], job["failed"], job["processed"], job["total"]) == (
+        IMPORT_ROWS, 0, 0, IMPORT_ROWS, IMPORT_ROWS), job
+    assert people == distinct == IMPORT_ROWS
+    assert open_messages(pg) == {}
+    figure(f"worker kill -9 during a {IMPORT_ROWS}-row import ({at_kill['created']} rows in at the kill)",
+           f"import done, counts right, {recovery:.1f} s after the kill")
+
+
+EXPORT_ROWS = 80_000
+
+
+def _export_job(pg, job_id: int) -> dict:
+    names = ("status", "rows_total", "rows_done", "file_key", "error")
+    found = rows(pg, f"SELECT {', '.join(names)} FROM report_exports WHERE id = %s", (job_id,))
+    return dict(zip(names, found[0], strict=True))
+
+
+def test_worker_killed_during_an_80k_row_export(app_processes, lms_postgres, figure):
+    pg, processes = lms_postgres, app_processes
+    _start_background(processes)
+    job_id = start_learner_export(processes, EXPORT_ROWS)
+
+    # Killed once it has written (and reported) its first rows, before it is done.
+    def progressed(row):
+        assert row[0] in ("queued", "running"), row  # not done or failed before the kill
+        return (row[1] or 0) > 0
+
+    watch(pg, "SELECT status, rows_done FROM report_exports WHERE id = %s", (job_id,), progressed, 120,
+          "the export's first progress")
+    seen = time.monotonic()
+    processes.kill("worker")
+    killed = time.monotonic()
+    print(f"kill took {killed - seen:.2f} s")
+    at_kill = _export_job(pg, job_id)
+    assert at_kill["status"] == "running" and at_kill["rows_done"] < at_kill["rows_total"], at_kill
+
+    processes.start("worker")
+    recovery = wait_recovered(lambda: _export_job(pg, job_id)["status"] == "done" and not open_messages(pg), killed,
+                              "the export finished and nothing open in the outbox")
+    job = _export_job(pg, job_id)
+    assert job["rows_total"] == job["rows_done"] == EXPORT_ROWS, job
+    path = Path(processes.env["LMS_FILE_STORE"]) / job["file_key"]
+    with open(path, encoding="utf-8", newline="") as handle:
+        lines = list(csv.reader(handle))
+    names = sorted(line[0] for line in lines[1:])
+    assert len(lines) == EXPORT_ROWS + 1 and names == [f"Người học {n:05d}" for n in range(EXPORT_ROWS)]
+    assert open_messages(pg) == {}
+    figure(f"worker kill -9 during an {EXPORT_ROWS}-row CSV export ({at_kill['rows_done']} rows at the kill)",
+           f"export file complete {recovery:.1f} s after the kill")

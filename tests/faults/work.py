@@ -8,6 +8,8 @@ through the app's own operations, and end the way a request ends: commit, then `
 import time
 from pathlib import Path
 
+import psycopg
+
 from tests.faults.conftest import PREPARED_DATABASE
 from tests.processes import wait_until
 
@@ -65,6 +67,16 @@ def rows(pg, statement: str, params=None) -> list[tuple]:
     return pg.execute(statement, params, dbname=PREPARED_DATABASE)
 
 
+def watch(pg, statement: str, params, condition, timeout: float, what: str):
+    """Poll one query on a connection kept open (so that a fault can be timed to within milliseconds of
+    the state it waits for) until `condition(first row)` is true; that row."""
+    with psycopg.connect(pg.url(PREPARED_DATABASE), autocommit=True) as connection:
+        def seen():
+            row = connection.execute(statement, params).fetchone()
+            return row if condition(row) else None
+        return wait_until(seen, timeout, interval=0.01, what=what)
+
+
 def value(pg, statement: str, params=None):
     return rows(pg, statement, params)[0][0]
 
@@ -109,3 +121,77 @@ def wait_recovered(condition, since: float, what: str, bound: float = RECOVERY_B
     """Wait (at most `bound` seconds after `since`) until `condition()`; the seconds from `since`."""
     wait_until(condition, max(1.0, bound - (time.monotonic() - since)), interval=0.2, what=what)
     return time.monotonic() - since
+
+
+_IMPORT = """
+import sys
+from app import app
+from lms.core import outbox
+from lms.core.files import get_store
+from lms.extensions import db
+from lms.imports.mapping import detect
+from lms.imports.models import ImportJob
+from lms.imports.reader import read_table
+
+count = int(sys.argv[1])
+lines = ["Họ và tên,Email,Chức vụ"] + [f"Cán Bộ {n:05d},canbo{n:05d}@faults.gov.vn,Chuyên viên" for n in range(count)]
+data = ("\\n".join(lines) + "\\n").encode()
+with app.app_context():
+    get_store().put("imports/faults/people.csv", data)
+    headers, _ = read_table(data, "people.csv")
+    job = ImportJob(filename="people.csv", file_key="imports/faults/people.csv", mapping=detect(headers),
+                    default_audience="official", status="queued")
+    db.session.add(job)
+    db.session.flush()
+    outbox.enqueue("imports.run", job_id=job.id)
+    db.session.commit()
+    outbox.dispatch_ready()
+    print("job", job.id, flush=True)
+"""
+
+
+def start_people_import(processes, count: int) -> int:
+    """An uploaded people file of `count` officials, queued for import as the admin page does; the job id."""
+    output = processes.python(_IMPORT, str(count))
+    return int(next(line.split()[1] for line in output.splitlines() if line.startswith("job ")))
+
+
+_EXPORT = """
+import sys
+from sqlalchemy import insert, select
+from app import app
+from lms.accounts.models import User
+from lms.catalog.queries import course_by_slug
+from lms.core import outbox
+from lms.core.db import utcnow
+from lms.enrollment.models import Enrollment
+from lms.extensions import db
+from lms.localities.models import Locality
+from lms.localities.queries import home_commune_ids
+from lms.reports.operations import start_export
+
+count, chunk = int(sys.argv[1]), 10_000
+with app.app_context():
+    commune = db.session.get(Locality, min(home_commune_ids()))
+    course, now = course_by_slug(sys.argv[2]), utcnow()
+    manager = db.session.scalar(select(User).where(User.email == "quantri@demo.vn"))
+    for start in range(0, count, chunk):
+        numbers = range(start, min(count, start + chunk))
+        users = db.session.execute(insert(User).returning(User.id), [
+            {"full_name": f"Người học {n:05d}", "full_name_folded": f"nguoi hoc {n:05d}", "email": f"xuat{n}@faults.vn",
+             "password_hash": "!", "audience": "citizen", "locality_id": commune.id} for n in numbers]).scalars().all()
+        db.session.execute(insert(Enrollment), [
+            {"user_id": user_id, "course_id": course.id, "locality_id": commune.id, "enrolled_at": now}
+            for user_id in users])
+        db.session.commit()
+    job = start_export(manager, commune, "learners", "csv", {})
+    db.session.commit()
+    outbox.dispatch_ready()
+    print("job", job.id, flush=True)
+"""
+
+
+def start_learner_export(processes, count: int) -> int:
+    """`count` learners enrolled in one commune, and a manager's CSV export of its learner list; the job id."""
+    output = processes.python(_EXPORT, str(count), COURSE)
+    return int(next(line.split()[1] for line in output.splitlines() if line.startswith("job ")))
