@@ -5,6 +5,7 @@ through the app's own operations, and end the way a request ends: commit, then `
 (what the request teardown does). The checks read the private database directly.
 """
 
+import json
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import psycopg
 
 from tests.faults.conftest import PREPARED_DATABASE
 from tests.processes import wait_until
+from tests.webclient import WebClient
 
 # Short bounds, so that a fault is repaired in seconds rather than minutes (each is an app setting).
 FAST_RECOVERY = {
@@ -195,3 +197,47 @@ def start_learner_export(processes, count: int) -> int:
     """`count` learners enrolled in one commune, and a manager's CSV export of its learner list; the job id."""
     output = processes.python(_EXPORT, str(count), COURSE)
     return int(next(line.split()[1] for line in output.splitlines() if line.startswith("job ")))
+
+
+_LEARNERS = """
+import json
+import sys
+from sqlalchemy import select
+from app import app
+from lms.accounts.operations import create_user
+from lms.catalog.queries import course_by_slug
+from lms.enrollment import operations as enrollment_ops
+from lms.extensions import db
+from lms.quizzes.models import Quiz
+
+count, prefix = int(sys.argv[1]), sys.argv[2]
+with app.app_context():
+    course = course_by_slug(sys.argv[3])
+    quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+    answers = {f"q{q.id}": q.answer for q in quiz.active_questions()}
+    for n in range(count):
+        user = create_user(f"Học viên {prefix} {n}", "mat-khau-123", email=f"{prefix}-{n}@faults.vn")
+        enrollment = enrollment_ops.enrol(user, course)
+        for lesson in course.active_lessons():
+            enrollment_ops.mark_done(enrollment, lesson)
+        db.session.commit()
+        print("learner", json.dumps({"id": user.id, "email": user.email}), flush=True)
+    print("quiz", json.dumps({"id": quiz.id, "answers": answers}), flush=True)
+"""
+
+
+def learners_at_the_quiz(processes, count: int, prefix: str) -> tuple[list[dict], dict]:
+    """`count` learners enrolled with every lesson read, the final quiz still to pass: ([{id, email}], quiz)."""
+    output = processes.python(_LEARNERS, str(count), prefix, COURSE)
+    learners = [json.loads(line[len("learner "):]) for line in output.splitlines() if line.startswith("learner ")]
+    quiz = next(json.loads(line[len("quiz "):]) for line in output.splitlines() if line.startswith("quiz "))
+    return learners, quiz
+
+
+def pass_the_quiz(base_url: str, learner: dict, quiz: dict):
+    """The learner logs in and submits the right answers through the real server, as the no-JS quiz page
+    does; the answer to the submit, after its redirect (status, url, text, started, ended)."""
+    client = WebClient(base_url, timeout=30)
+    client.login(learner["email"], "mat-khau-123")
+    client.get(f"/quizzes/{quiz['id']}")
+    return client.post(f"/quizzes/{quiz['id']}/submit", quiz["answers"])
