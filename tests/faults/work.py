@@ -186,16 +186,16 @@ with app.app_context():
             {"user_id": user_id, "course_id": course.id, "locality_id": commune.id, "enrolled_at": now}
             for user_id in users])
         db.session.commit()
-    job = start_export(manager, commune, "learners", "csv", {})
+    job = start_export(manager, commune, "learners", sys.argv[3], {"mode": "current"})
     db.session.commit()
     outbox.dispatch_ready()
     print("job", job.id, flush=True)
 """
 
 
-def start_learner_export(processes, count: int) -> int:
-    """`count` learners enrolled in one commune, and a manager's CSV export of its learner list; the job id."""
-    output = processes.python(_EXPORT, str(count), COURSE)
+def start_learner_export(processes, count: int, fmt: str) -> int:
+    """`count` learners enrolled in one commune, and a manager's export of its learner list; the job id."""
+    output = processes.python(_EXPORT, str(count), COURSE, fmt)
     return int(next(line.split()[1] for line in output.splitlines() if line.startswith("job ")))
 
 
