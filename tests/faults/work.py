@@ -160,32 +160,33 @@ def start_people_import(processes, count: int) -> int:
 
 _EXPORT = """
 import sys
-from sqlalchemy import insert, select
+from sqlalchemy import Integer, String, cast, func, insert, literal, select
 from app import app
 from lms.accounts.models import User
 from lms.catalog.queries import course_by_slug
 from lms.core import outbox
-from lms.core.db import utcnow
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.localities.models import Locality
 from lms.localities.queries import home_commune_ids
 from lms.reports.operations import start_export
 
-count, chunk = int(sys.argv[1]), 10_000
+count = int(sys.argv[1])
 with app.app_context():
     commune = db.session.get(Locality, min(home_commune_ids()))
-    course, now = course_by_slug(sys.argv[2]), utcnow()
+    course = course_by_slug(sys.argv[2])
     manager = db.session.scalar(select(User).where(User.email == "quantri@demo.vn"))
-    for start in range(0, count, chunk):
-        numbers = range(start, min(count, start + chunk))
-        users = db.session.execute(insert(User).returning(User.id), [
-            {"full_name": f"Người học {n:05d}", "full_name_folded": f"nguoi hoc {n:05d}", "email": f"xuat{n}@faults.vn",
-             "password_hash": "!", "audience": "citizen", "locality_id": commune.id} for n in numbers]).scalars().all()
-        db.session.execute(insert(Enrollment), [
-            {"user_id": user_id, "course_id": course.id, "locality_id": commune.id, "enrolled_at": now}
-            for user_id in users])
-        db.session.commit()
+    # Made in the database (INSERT … SELECT over generate_series): seconds instead of a minute of round trips.
+    series = select(func.generate_series(0, count - 1).label("n")).subquery()
+    number = func.lpad(cast(series.c.n, String), 5, "0")
+    db.session.execute(insert(User).from_select(
+        ["full_name", "full_name_folded", "email", "password_hash", "audience", "locality_id"],
+        select(literal("Người học ") + number, literal("nguoi hoc ") + number, literal("xuat") + number + "@faults.vn",
+               literal("!"), literal("citizen"), literal(commune.id, Integer))))
+    db.session.execute(insert(Enrollment).from_select(
+        ["user_id", "course_id", "locality_id"],
+        select(User.id, literal(course.id, Integer), literal(commune.id, Integer)).where(User.email.like("xuat%@faults.vn"))))
+    db.session.commit()
     job = start_export(manager, commune, "learners", sys.argv[3], {"mode": "current"})
     db.session.commit()
     outbox.dispatch_ready()
