@@ -43,6 +43,11 @@ def _running(pg, task: str) -> int:
     return value(pg, "SELECT count(*) FROM outbox_messages WHERE task = %s AND state = 'running'", (task,))
 
 
+def _open(pg, task: str) -> int:
+    return value(pg, "SELECT count(*) FROM outbox_messages WHERE task = %s AND state NOT IN ('done', 'failed')",
+                 (task,))
+
+
 def test_worker_killed_during_certificate_issuance(app_processes, lms_postgres, figure):
     pg, processes = lms_postgres, app_processes
     _start_background(processes)
@@ -55,14 +60,17 @@ def test_worker_killed_during_certificate_issuance(app_processes, lms_postgres, 
     killed = time.monotonic()
     issued = certificates_of(pg, learners)
     assert len(issued) < LEARNERS, "every certificate was issued before the kill: nothing was interrupted"
-    assert _running(pg, "certificates.issue") >= 1, open_messages(pg)
+    # Work left for the next worker; whether a run was inside the pool at that instant is chance
+    # (the pool may be between two tasks), so it is reported, not required.
+    running = _running(pg, "certificates.issue")
+    assert _open(pg, "certificates.issue") >= 1, open_messages(pg)
 
     processes.start("worker")
     recovery = wait_recovered(lambda: all_certified(pg, processes, learners) and not open_messages(pg), killed,
                               "every completion certified with its PDF and nothing open in the outbox")
     assert_certified_once(pg, processes, learners)
     assert open_messages(pg) == {}
-    figure(f"worker kill -9 during {LEARNERS} certificates ({len(issued)} issued at the kill)",
+    figure(f"worker kill -9 during {LEARNERS} certificates ({len(issued)} issued, {running} running at the kill)",
            f"all certified with PDF {recovery:.1f} s after the kill (bound {RECOVERY_BOUND:.0f} s)")
 
 
