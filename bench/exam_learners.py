@@ -167,7 +167,9 @@ def http_failure(status: int, headers: dict, data: bytes) -> Failure:
     else:
         flavour = "a bare server page"  # e.g. gunicorn's own "Internal Server Error"
     asked = headers.get("retry-after", "")
-    return Failure(f"HTTP {status}, {flavour}", f"HTTP {status} {data[:200]!r}", retry=status >= 500 or status == 429,
+    # A 503 must say when to come back (the page waits that long); one without is its own kind of error.
+    unasked = " without Retry-After" if status == 503 and not asked else ""
+    return Failure(f"HTTP {status}{unasked}, {flavour}", f"HTTP {status} {data[:200]!r}", retry=status >= 500 or status == 429,
                    retry_after=float(asked) if asked.isdigit() else 0.0)
 
 

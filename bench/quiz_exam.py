@@ -9,7 +9,7 @@ then the database is held to every answer the server confirmed (bench/exam_check
     .venv/bin/python bench/quiz_exam.py --outage 30 --kill-app worker@10 …
 
 THE DATABASE IS WIPED: give it a scratch database (--reset), let --scratch-db create one on a
-server and drop it afterwards (`make bench` does), or let --outage run on a private PostgreSQL
+server and drop it afterwards (`make bench` does), or let --outage (or --private) run on a private PostgreSQL
 cluster (tests/services.py) that is crashed (immediate stop) AT seconds into the exam (default: the
 middle), kept down for SECONDS, and started again. --kill-app kills one gunicorn worker (`worker`)
 or all of gunicorn (`all`, then started again) with SIGKILL. Background work runs beside gunicorn
@@ -179,6 +179,8 @@ def parse_args():
     parser.add_argument("--scratch-db", metavar="URL", help="create this database, run there, drop it afterwards")
     parser.add_argument("--outage", metavar="SECONDS[@AT]",
                         help="private PostgreSQL, crashed AT seconds into the exam for SECONDS")
+    parser.add_argument("--private", action="store_true",
+                        help="run on a private PostgreSQL cluster (as --outage does) even without an outage")
     parser.add_argument("--kill-app", metavar="worker|all[@AT]", help="SIGKILL one gunicorn worker, or all of gunicorn")
     parser.add_argument("--broker", action="store_true",
                         help="a private Redis and a Celery worker instead of the embedded runner")
@@ -198,9 +200,9 @@ def main():
     args = parse_args()
     # A plain `kill` of this script must still end the servers it started (the `with` blocks unwind).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    if args.outage:
+    if args.outage or args.private:
         if missing := missing_tools():
-            sys.exit(f"--outage needs a private PostgreSQL: missing {', '.join(missing)}")
+            sys.exit(f"--outage and --private need a private PostgreSQL: missing {', '.join(missing)}")
         with PrivatePostgres() as cluster:
             sys.exit(run(args, cluster.create_database("lms_bench"), cluster))
     if args.scratch_db:
@@ -209,7 +211,7 @@ def main():
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgresql") or not args.reset:
         sys.exit("set DATABASE_URL to a scratch PostgreSQL database and pass --reset (it is wiped), "
-                 "or use --scratch-db URL or --outage SECONDS")
+                 "or use --scratch-db URL, --private or --outage SECONDS")
     sys.exit(run(args, database_url))
 
 

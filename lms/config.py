@@ -81,6 +81,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             )
         secret_key = _embedded_secret(instance) if not overrides.get("TESTING") else "test-secret"
 
+    reconcile_seconds = float(os.environ.get("LMS_OUTBOX_RECONCILE_SECONDS", "20"))
     # Links follow the port `make run` serves on (PORT=8080 make run) unless the public address is given.
     base_url = os.environ.get("LMS_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or 5000}").rstrip("/")
     config = {
@@ -124,6 +125,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # A background run not finished (or not extended) within this many seconds is presumed dead and
         # sent again; long tasks extend it as they go. Bounds recovery after a killed worker.
         "LMS_OUTBOX_LEASE_SECONDS": float(os.environ.get("LMS_OUTBOX_LEASE_SECONDS", "120")),
+        # A message handed to the broker that no worker started within this many seconds is presumed lost
+        # with the broker (Redis restarted empty) and sent again.
+        "LMS_OUTBOX_START_SECONDS": float(os.environ.get("LMS_OUTBOX_START_SECONDS", "90")),
+        # How often beat runs the reconciler. With the lease and the start bound it sets how long work
+        # left behind by a fault waits (the fault suite shortens all three to keep its runs short).
+        "LMS_OUTBOX_RECONCILE_SECONDS": reconcile_seconds,
         "CELERY": {
             "broker_url": broker_url or "memory://",
             "result_backend": None,
@@ -139,13 +146,15 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "broker_connection_retry_on_startup": True,
             # A message a killed worker had taken comes back after this many seconds (Redis). The outbox
             # reconciler resends it sooner (lease of 2 minutes), so this only bounds the broker's own copy.
-            "broker_transport_options": {"socket_connect_timeout": 2, "socket_timeout": 5, "visibility_timeout": 300},
+            "broker_transport_options": {"socket_connect_timeout": 2, "socket_timeout": 5,
+                                         "visibility_timeout": int(os.environ.get("LMS_BROKER_VISIBILITY_SECONDS",
+                                                                                  "300"))},
             # A request must not hang on a dead broker: fail fast, the outbox relay retries.
             "task_publish_retry_policy": {
                 "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
             },
             "beat_schedule": {
-                "reconcile-outbox": {"task": "core.reconcile_outbox", "schedule": 20.0},
+                "reconcile-outbox": {"task": "core.reconcile_outbox", "schedule": reconcile_seconds},
                 "repair-completions": {"task": "certificates.repair", "schedule": 300.0},
                 "refresh-report-summary": {"task": "reports.refresh_summary",
                                            "schedule": float(os.environ.get("LMS_REPORT_REFRESH_SECONDS", "300"))},

@@ -121,6 +121,10 @@ def dispatch_ready() -> int:
     ).all())
 
 
+def start_within() -> timedelta:
+    return timedelta(seconds=current_app.config.get("LMS_OUTBOX_START_SECONDS", START_WITHIN.total_seconds()))
+
+
 def task_id_for(message_id: int, attempt: int) -> str:
     # The Celery task id names the message, so the worker can claim it without a change to the task's arguments.
     return f"outbox-{message_id}-{attempt}"
@@ -147,7 +151,7 @@ def _send(messages) -> int:
             else:
                 task.apply_async(kwargs=kwargs, task_id=task_id_for(message_id_, attempt))
                 now = utcnow()
-                _stamp(message_id_, attempts=attempt, state=DISPATCHED, dispatched_at=now, due_at=now + START_WITHIN)
+                _stamp(message_id_, attempts=attempt, state=DISPATCHED, dispatched_at=now, due_at=now + start_within())
         except Exception as exc:  # broker down: the message stays queued for the relay
             db.session.rollback()
             _stamp(message_id_, attempts=attempt, last_error=f"{type(exc).__name__}: {exc}"[:2000])

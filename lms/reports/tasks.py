@@ -43,7 +43,8 @@ def export(export_id: int):
         bind = db.session.get_bind()
         if bind.dialect.name == "sqlite":
             return  # one writer at a time: a second connection would wait for this task's own lock
-        for statement in filter(None, statements):
+        # `is not None`, not truthiness: a SQL statement has no truth value (TypeError).
+        for statement in (s for s in statements if s is not None):
             if isinstance(bind, Engine):
                 with bind.begin() as connection:
                     connection.execute(statement)

@@ -88,7 +88,22 @@ def test_production_config_with_a_real_secret(environment, tmp_path):
     assert config["SECRET_KEY"] == "k" * 48 and config["LMS_EMBEDDED"] is False
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://lms:pw@db:5432/lms"
     assert config["CELERY"]["task_always_eager"] is False and config["CELERY"]["broker_url"] == "redis://redis:6379/0"
+    # The recovery bounds keep their defaults unless set (docs/operations.md).
+    assert (config["LMS_OUTBOX_LEASE_SECONDS"], config["LMS_OUTBOX_START_SECONDS"]) == (120, 90)
+    assert config["CELERY"]["beat_schedule"]["reconcile-outbox"]["schedule"] == 20
+    assert config["CELERY"]["broker_transport_options"]["visibility_timeout"] == 300
     assert config["LMS_DEMO"] is False
+
+
+def test_the_recovery_bounds_are_settings(environment, tmp_path):
+    """The fault suite shortens them; a deployment may trade recovery time against needless re-sends."""
+    environment.setenv("LMS_OUTBOX_START_SECONDS", "6")
+    environment.setenv("LMS_OUTBOX_RECONCILE_SECONDS", "2")
+    environment.setenv("LMS_BROKER_VISIBILITY_SECONDS", "60")
+    config = load_config(str(tmp_path))
+    assert config["LMS_OUTBOX_START_SECONDS"] == 6
+    assert config["CELERY"]["beat_schedule"]["reconcile-outbox"]["schedule"] == 2
+    assert config["CELERY"]["broker_transport_options"]["visibility_timeout"] == 60
 
 
 def test_embedded_default_generates_and_keeps_a_private_secret(environment, tmp_path):

@@ -134,3 +134,17 @@ def test_stats_count_open_and_failed_work(app, db_session):
     after = outbox.stats()
     assert after["open"] == before["open"] + 1 and after["failed"] == before["failed"] + 1
     assert after["oldest_open_seconds"] >= 0
+
+
+def test_a_dispatched_message_is_due_again_after_the_configured_start_bound(app, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "LMS_OUTBOX_START_SECONDS", 6)
+    monkeypatch.setitem(app.config, "LMS_TASK_MODE", "celery")
+    message = _message(db_session, "certificates.render", certificate_id=0)
+    sent = []
+    monkeypatch.setattr(app.extensions["celery"].tasks["certificates.render"], "apply_async",
+                        lambda **kwargs: sent.append(kwargs))
+    before = utcnow()
+    assert outbox._send([message]) == 1
+    row = _state(db_session, message.id)
+    assert row.state == "dispatched" and len(sent) == 1
+    assert timedelta(seconds=5) < row.due_at - before < timedelta(seconds=8)

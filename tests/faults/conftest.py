@@ -120,3 +120,20 @@ def app_processes(request, lms_postgres, private_redis, prepared_cluster):
         if failed(request):
             print(f"\n==== logs of the app processes\n{processes.report()}")
         processes.cleanup()
+
+
+_FIGURES = pytest.StashKey[list]()
+
+
+@pytest.fixture(scope="session")
+def figure(request):
+    """`figure(label, text)`: a measured figure (a recovery time), printed in the run's summary."""
+    figures = request.config.stash.setdefault(_FIGURES, [])
+    return lambda label, text: figures.append(f"{label}: {text}")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if figures := config.stash.get(_FIGURES, []):
+        terminalreporter.section("fault figures")
+        for line in figures:
+            terminalreporter.write_line(line)
