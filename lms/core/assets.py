@@ -110,7 +110,7 @@ def init_app(app, root: str) -> None:
     app.extensions["static_manifest"] = manifest
     # The icon is a few hundred bytes: inline, it saves every first visit a round trip.
     icon = (static_dir / "img" / "favicon.svg").read_text(encoding="utf-8")
-    app.jinja_env.globals["favicon_href"] = "data:image/svg+xml," + urllib.parse.quote(icon, safe=" =:/'")
+    app.jinja_env.globals["favicon_href"] = "data:image/svg+xml," + urllib.parse.quote(icon.strip(), safe="=:/'")
 
     @app.url_defaults
     def _fingerprinted_static(endpoint, values):
