@@ -7,7 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from lms.config import load_config
-from lms.extensions import babel, csrf, db, login_manager, migrate
+from lms.extensions import babel, compress, csrf, db, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -102,6 +102,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_error_handlers(app)
     register_template_helpers(app)
+    _serve_light(app)
     _check_signing_key(app)
     return app
 
@@ -122,6 +123,14 @@ def _check_signing_key(app: Flask) -> None:
     if problem:
         app.logger.error("%s. Certificates will not be rendered or signed until this is fixed; /healthz reports "
                          "\"signing\": \"error\".", problem)
+
+
+def _serve_light(app: Flask) -> None:
+    """Pages compressed (brotli or gzip, as the browser asks), static files fingerprinted and cached for good."""
+    from lms.core import assets
+
+    compress.init_app(app)
+    assets.init_app(app, ROOT)
 
 
 def _register_models_and_tasks():

@@ -187,6 +187,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_DOMAIN": os.environ.get("MAIL_DOMAIN", "lms.local"),
         "LOGIN_THROTTLE_MAX_FAILURES": 5,
         "LOGIN_THROTTLE_WINDOW_MINUTES": 15,
+        # Pages compressed by Flask-Compress (static files come precompressed: lms.core.assets). Streamed
+        # responses (CSV exports) stay streamed; brotli first, gzip for the rest.
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/csv", "text/plain", "application/json",
+                               "application/javascript", "application/manifest+json", "image/svg+xml"],
+        "COMPRESS_STREAMS": False,
+        "COMPRESS_BR_LEVEL": 5,
+        "LMS_STATIC_BUILD_DIR": os.environ.get("LMS_STATIC_BUILD_DIR", ""),
     }
     config.update(overrides)
     return config

@@ -113,6 +113,23 @@ def set_language():
     return redirect(target if is_safe_next(target) else url_for("catalog.index"))
 
 
+TEXT_SIZES = ("normal", "large", "larger")
+TEXT_SIZE_COOKIE = "text_size"
+
+
+def set_text_size():
+    """Larger text for people who need it, kept on this device for a year (a cookie, no account needed)."""
+    size = request.form.get("size", "")
+    target = request.form.get("next")
+    response = redirect(target if is_safe_next(target) else url_for("catalog.index"), 303)
+    if size not in TEXT_SIZES:
+        flash(_("Choose one of the text sizes offered."), "error")
+        return response
+    response.set_cookie(TEXT_SIZE_COOKIE, size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
 @login_required
 def profile():
     form = PositionForm(position=current_user.position)

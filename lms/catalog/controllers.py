@@ -16,6 +16,10 @@ from lms.quizzes.models import Quiz
 def index():
     query = request.args.get("q", "").strip()
     courses = queries.published_courses(query)
+    # A resident should not have to scroll past four courses for officials: the viewer's audience first
+    # (visitors are taken for residents, the programme's largest audience), alphabetical within.
+    viewer = current_user.audience if current_user.is_authenticated else "citizen"
+    courses = sorted(courses, key=lambda course: not (not course.audience or viewer in course.audience))
     # Programs are few (a handful per province): list them above the courses, not when searching.
     programs = [] if query else program_queries.all_programs()
     return render_template("catalog/index.html", courses=courses, query=query, programs=programs)
@@ -37,9 +41,12 @@ def course(slug):
     passed = enrollment_ops.passed_quiz_ids(current_user.id, [q.id for q in quizzes]) if enrollment else set()
     lessons = course.active_lessons()
     next_lesson = enrollment_ops.resume_lesson(enrollment, lessons, done) if enrollment else None
+    if next_lesson is not None and next_lesson.id in done:
+        next_lesson = None  # every lesson read: the next thing to do is the quiz, then the certificate
+    next_quiz = next((quiz for quiz in quizzes if quiz.id not in passed), None)
     return render_template(
         "catalog/course.html", course=course, enrollment=enrollment, done=done, quizzes=quizzes, passed=passed,
-        lessons=lessons, next_lesson=next_lesson,
+        lessons=lessons, next_lesson=next_lesson, next_quiz=next_quiz,
         progress=progress_by_enrollment([enrollment]).get(enrollment.id, 0) if enrollment else 0,
         can_enrol=course.can_enrol(current_user), programs=program_queries.programs_with_course(course.id),
         prerequisites=program_queries.prerequisites_of_course(course),
@@ -61,14 +68,21 @@ def lesson(slug, lesson_id):
     previous_lesson = lessons[index - 1] if index else None
     next_lesson = lessons[index + 1] if index is not None and index + 1 < len(lessons) else None
     is_done = progress.get(lesson.id) is not None
+    # After the last lesson the course's quiz is what comes next: the done button leads there.
+    quiz_after = _first_quiz(course) if enrollment is not None and next_lesson is None else None
     context = {"course": course, "lesson": lesson, "enrollment": enrollment, "is_done": is_done,
-               "previous_lesson": previous_lesson, "next_lesson": next_lesson, "position": (index or 0) + 1,
-               "total": len(lessons)}
+               "previous_lesson": previous_lesson, "next_lesson": next_lesson, "quiz_after": quiz_after,
+               "position": (index or 0) + 1, "total": len(lessons)}
     if lesson.is_simulation:  # practice simulations (issue 15) draw their current step instead of a body
         from lms.practice.controllers import simulation_context
 
         return render_template("practice/simulation.html", **context, **simulation_context(lesson))
     return render_template("catalog/lesson.html", **context)
+
+
+def _first_quiz(course):
+    return db.session.scalar(db.select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))
+                             .order_by(Quiz.id).limit(1))
 
 
 def lesson_by_key(slug, key):

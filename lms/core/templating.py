@@ -35,6 +35,11 @@ def format_number(value, digits: int = 1) -> str:
     return format_decimal(round(float(value), digits), format="#,##0." + "#" * digits)
 
 
+def _text_size() -> str:
+    size = request.cookies.get("text_size", "normal") if request else "normal"
+    return size if size in ("normal", "large", "larger") else "normal"
+
+
 def register_template_helpers(app):
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
@@ -48,4 +53,5 @@ def register_template_helpers(app):
             "languages": current_app.config["LMS_LANGUAGES"],
             "current_language": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
             "current_path": request.full_path.rstrip("?") if request else "/",
+            "text_size": _text_size(),
         }

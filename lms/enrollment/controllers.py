@@ -11,6 +11,7 @@ from lms.core.permissions import login_required, require
 from lms.enrollment import operations
 from lms.enrollment.queries import progress_by_enrollment
 from lms.extensions import db
+from lms.quizzes.models import Quiz
 
 
 @login_required
@@ -52,6 +53,9 @@ def set_lesson_done(slug, lesson_id):
         operations.mark_not_done(enrollment, lesson)
     db.session.commit()
     next_id = request.form.get("next_lesson", type=int)
+    quiz_id = request.form.get("then_quiz", type=int)
+    if quiz_id and (quiz := db.session.get(Quiz, quiz_id)) is not None and quiz.course_id == course.id:
+        return redirect(url_for("quizzes.take", quiz_id=quiz.id), 303)
     if next_id and (nxt := db.session.get(Lesson, next_id)) is not None and nxt.course_id == course.id:
         return redirect(url_for("catalog.lesson", slug=slug, lesson_id=nxt.id), 303)
     return redirect(url_for("catalog.lesson", slug=slug, lesson_id=lesson.id), 303)

@@ -1,8 +1,10 @@
 from flask import Blueprint
 
 from lms.reports import controllers
+from lms.reports.forms import month_choices
 
 bp = Blueprint("reports", __name__)
+bp.add_app_template_global(month_choices)
 bp.add_url_rule("/reports", view_func=controllers.index)
 bp.add_url_rule("/reports/localities/<int:locality_id>", view_func=controllers.locality)
 bp.add_url_rule("/reports/localities/<int:locality_id>/coverage.<any(csv, xlsx):fmt>", view_func=controllers.export_table)

@@ -33,6 +33,24 @@ def _month(value: str | None, name: str) -> date | None:
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
+def month_choices(selected: date | None = None, count: int = 36) -> list[tuple[str, str]]:
+    """(value "2025-07", label "07/2025") for the last `count` months, newest first, plus `selected` if older.
+
+    A list to pick from, not <input type=month>: Chromium shows an empty one as "--------- ----" in Vietnamese.
+    """
+    from lms.assignments.reminders import local_today
+
+    today = local_today()
+    months: list[date] = []
+    year, month = today.year, today.month
+    for _step in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    if selected and selected not in months:
+        months.append(selected)
+    return [(m.strftime("%Y-%m"), m.strftime("%m/%Y")) for m in months]
+
+
 def parse_filters(args) -> tuple[str, ReportFilter]:
     """(mode, filters) from a query string. An unknown mode falls back to current boundaries."""
     mode = args.get("mode", "current")

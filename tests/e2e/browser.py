@@ -78,3 +78,12 @@ class Persona:
 
     def close(self) -> None:
         self.context.close()
+
+
+def menu(page):
+    """The main menu as a person on a phone reaches it: the "Menu" button opens it (a <details>); on a wide
+    screen it is always open. Returns the navigation landmark."""
+    summary = page.locator("details.site-menu > summary")
+    if summary.is_visible() and page.locator("details.site-menu[open]").count() == 0:
+        summary.click()
+    return page.get_by_role("navigation", name=t("Main menu"))
