@@ -114,6 +114,7 @@ def _check_signing_key(app: Flask) -> None:
 def _register_models_and_tasks():
     # Imported for their side effects: model classes on the metadata, tasks on Celery.
     from lms.accounts import models as _accounts  # noqa: F401
+    from lms.accounts import tasks as _account_tasks  # noqa: F401
     from lms.agencies import models as _agencies  # noqa: F401
     from lms.api import models as _api  # noqa: F401
     from lms.assignments import models as _assignments  # noqa: F401

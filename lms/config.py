@@ -158,6 +158,19 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", default=True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "LMS <no-reply@localhost>"),
         "MAIL_DOMAIN": os.environ.get("MAIL_DOMAIN", "lms.local"),
+        # SMS: "mailbox" (default: /dev/mailbox) or "http" (a gateway, see docs/identity.md).
+        "SMS_BACKEND": os.environ.get("SMS_BACKEND", "mailbox"),
+        "SMS_HTTP_URL": os.environ.get("SMS_HTTP_URL", ""),
+        "SMS_HTTP_TOKEN": os.environ.get("SMS_HTTP_TOKEN", ""),
+        "SMS_HTTP_TIMEOUT": float(os.environ.get("SMS_HTTP_TIMEOUT", "10")),
+        "SMS_SENDER": os.environ.get("SMS_SENDER", ""),
+        # Recovery: reset links live an hour, codes 5 minutes with 5 tries; requests per login and per IP.
+        "PASSWORD_RESET_MAX_AGE_SECONDS": 3600,
+        "OTP_LIFETIME_SECONDS": 300,
+        "OTP_MAX_ATTEMPTS": 5,
+        "RECOVERY_MAX_PER_LOGIN": 3,
+        "RECOVERY_MAX_PER_IP": 20,
+        "RECOVERY_WINDOW_MINUTES": 15,
         "LOGIN_THROTTLE_MAX_FAILURES": 5,
         "LOGIN_THROTTLE_WINDOW_MINUTES": 15,
     }

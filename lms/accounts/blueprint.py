@@ -10,3 +10,17 @@ bp.add_url_rule("/language", view_func=controllers.set_language, methods=["POST"
 bp.add_url_rule("/profile", view_func=controllers.profile, methods=["GET", "POST"])
 bp.add_url_rule("/admin/users/<int:user_id>", view_func=controllers.user_admin, methods=["GET", "POST"])
 bp.add_url_rule("/set-password/<token>", view_func=controllers.set_password, methods=["GET", "POST"])
+
+from lms.accounts import recovery_views, self_service  # noqa: E402  (they import controllers)
+
+bp.add_url_rule("/forgot-password", view_func=recovery_views.forgot_password, methods=["GET", "POST"])
+bp.add_url_rule("/forgot-password/code", view_func=recovery_views.reset_with_code, methods=["GET", "POST"])
+bp.add_url_rule("/reset-password/<token>", view_func=recovery_views.reset_password, methods=["GET", "POST"])
+bp.add_url_rule("/profile/password", view_func=self_service.change_password, methods=["GET", "POST"])
+bp.add_url_rule("/profile/edit", view_func=self_service.edit_profile, methods=["GET", "POST"])
+bp.add_url_rule("/profile/email", view_func=self_service.change_email, methods=["GET", "POST"])
+bp.add_url_rule("/profile/email/<token>", view_func=self_service.confirm_email)
+bp.add_url_rule("/profile/phone", view_func=self_service.change_phone, methods=["GET", "POST"])
+bp.add_url_rule("/profile/phone/confirm", view_func=self_service.confirm_phone, methods=["GET", "POST"])
+bp.add_url_rule("/admin/users/<int:user_id>/set-password-link", view_func=self_service.send_set_password_link,
+                methods=["POST"])
