@@ -18,6 +18,7 @@ def end_sessions(user) -> None:
 
 def end_other_sessions(user) -> None:
     """Every session but the current one: the current browser is logged in again under the new version."""
+    user = getattr(user, "_get_current_object", lambda: user)()  # never store the proxy as the user
     end_sessions(user)
     if current_user.is_authenticated and current_user.id == user.id:
         login_user(user)
