@@ -82,6 +82,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=os.path.join(ROOT, "lms", "translations"))
     login_manager.init_app(app)
+    from lms.accounts import sso
+
+    sso.init_app(app)
 
     from lms.core.celery import celery_init_app
 

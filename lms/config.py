@@ -42,6 +42,24 @@ def _embedded_secret(instance_path: Path) -> str:
     return key
 
 
+def _oidc_providers() -> dict:
+    """OpenID providers from OIDC_PROVIDERS=name,name and OIDC_<NAME>_* (docs/identity.md)."""
+    providers = {}
+    for name in _env_list("OIDC_PROVIDERS"):
+        prefix = f"OIDC_{name.upper()}_"
+        issuer = os.environ.get(prefix + "ISSUER", "").rstrip("/")
+        client_id = os.environ.get(prefix + "CLIENT_ID", "")
+        if not issuer or not client_id:
+            raise ConfigError(f"OIDC provider {name!r} needs {prefix}ISSUER and {prefix}CLIENT_ID")
+        providers[name] = {
+            "issuer": issuer, "client_id": client_id,
+            "client_secret": os.environ.get(prefix + "CLIENT_SECRET", ""),
+            "label": os.environ.get(prefix + "LABEL", name),
+            "scope": os.environ.get(prefix + "SCOPE", "openid email phone profile"),
+        }
+    return providers
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config dict; `overrides` (tests) win over the environment."""
     overrides = dict(overrides or {})
@@ -164,6 +182,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SMS_HTTP_TOKEN": os.environ.get("SMS_HTTP_TOKEN", ""),
         "SMS_HTTP_TIMEOUT": float(os.environ.get("SMS_HTTP_TIMEOUT", "10")),
         "SMS_SENDER": os.environ.get("SMS_SENDER", ""),
+        # Single sign-on by OpenID Connect: {name: {issuer, client_id, client_secret, label, scope}}.
+        "OIDC_PROVIDERS": _oidc_providers(),
+        "OIDC_LEEWAY_SECONDS": int(os.environ.get("OIDC_LEEWAY_SECONDS", "60")),
         # Recovery: reset links live an hour, codes 5 minutes with 5 tries; requests per login and per IP.
         "PASSWORD_RESET_MAX_AGE_SECONDS": 3600,
         "OTP_LIFETIME_SECONDS": 300,

@@ -43,9 +43,12 @@ def login():
 
 
 def logout():
+    from lms.accounts.sso_views import provider_logout_redirect
+
+    sso_session = session.pop("sso", None)
     logout_user()
     flash(_("You have logged out."), "info")
-    return redirect(url_for("catalog.index"))
+    return provider_logout_redirect(sso_session) or redirect(url_for("catalog.index"))
 
 
 def _locality_choices(form: RegisterForm) -> tuple[list[tuple[int, str]], int]:

@@ -151,3 +151,13 @@ class PhoneChangeForm(FlaskForm):
 class CodeForm(FlaskForm):
     code = StringField(_l("Code from the SMS"), validators=[DataRequired(_l("Enter the code.")), _six_digits])
     submit = SubmitField(_l("Confirm"))
+
+
+class SsoCompleteForm(ProfileForm):
+    """First sign-in through a provider: only what it did not give (the login box only when it gave no address)."""
+
+    login = StringField(_l("E-mail or phone number"), validators=[Length(max=254)])
+    audience = RadioField(_l("I am"), choices=[("citizen", _l("a resident")),
+                                               ("official", _l("a civil servant or public employee"))],
+                          default="citizen", validators=[DataRequired(_l("Choose one."))])
+    submit = SubmitField(_l("Create account"))

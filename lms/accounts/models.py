@@ -143,3 +143,16 @@ class RecoveryRequest(IdMixin, db.Model):
     key = db.Column(db.String(254), nullable=False, index=True)
     ip = db.Column(db.String(64), index=True)
     at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+
+class ExternalIdentity(IdMixin, db.Model):
+    """An account at an OpenID provider (VNeID, the province's SSO, Google Workspace) linked to a user."""
+
+    __tablename__ = "external_identities"
+    __table_args__ = (db.UniqueConstraint("provider", "subject"),)
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    provider = db.Column(db.String(40), nullable=False)
+    subject = db.Column(db.String(255), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    last_login_at = db.Column(db.DateTime)

@@ -1,4 +1,4 @@
-"""identity: one-time codes, recovery rate limits, direct e-mail/SMS, SMS in the mailbox, invitations
+"""identity: one-time codes, external (OIDC) identities, recovery rate limits, direct e-mail/SMS, SMS in the mailbox, invitations
 
 Revision ID: 0012_identity
 Revises: 0011
@@ -63,6 +63,20 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_direct_messages")),
     )
     op.create_index(op.f("ix_direct_messages_user_id"), "direct_messages", ["user_id"], unique=False)
+    op.create_table(
+        "external_identities",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("provider", sa.String(length=40), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("last_login_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_external_identities_user_id_users"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_external_identities")),
+        sa.UniqueConstraint("provider", "subject", name=op.f("uq_external_identities_provider_subject")),
+    )
+    op.create_index(op.f("ix_external_identities_user_id"), "external_identities", ["user_id"], unique=False)
     with op.batch_alter_table("mailbox_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("channel", sa.String(length=8), server_default="email", nullable=False))
     with op.batch_alter_table("users", schema=None) as batch_op:
@@ -75,6 +89,8 @@ def downgrade():
         batch_op.drop_column("invited_at")
     with op.batch_alter_table("mailbox_messages", schema=None) as batch_op:
         batch_op.drop_column("channel")
+    op.drop_index(op.f("ix_external_identities_user_id"), table_name="external_identities")
+    op.drop_table("external_identities")
     op.drop_index(op.f("ix_direct_messages_user_id"), table_name="direct_messages")
     op.drop_table("direct_messages")
     op.drop_index(op.f("ix_recovery_requests_at"), table_name="recovery_requests")
