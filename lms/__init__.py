@@ -135,6 +135,8 @@ def _register_models_and_tasks():
     from lms.localities import models as _localities  # noqa: F401
     from lms.notifications import models as _notifications  # noqa: F401
     from lms.notifications import tasks as _notification_tasks  # noqa: F401
+    from lms.privacy import models as _privacy  # noqa: F401
+    from lms.privacy import tasks as _privacy_tasks  # noqa: F401
     from lms.programs import models as _programs  # noqa: F401
     from lms.quizzes import models as _quizzes  # noqa: F401
     from lms.quizzes import tasks as _quiz_tasks  # noqa: F401
@@ -183,12 +185,13 @@ def _register_blueprints(app):
     from lms.imports.blueprint import bp as imports
     from lms.localities.blueprint import bp as localities
     from lms.notifications.blueprint import bp as notifications
+    from lms.privacy.blueprint import bp as privacy
     from lms.programs.blueprint import bp as programs
     from lms.quizzes.blueprint import bp as quizzes
     from lms.reports.blueprint import bp as reports
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
-                      agencies, imports, notifications, classes, api, authoring, programs, assignments, hours):
+                      agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, privacy):
         app.register_blueprint(blueprint)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from lms.core.db import retry_stale_reads

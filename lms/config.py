@@ -155,6 +155,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                 "assignments-digest": {"task": "assignments.digest",
                                        "schedule": crontab(minute=15, hour=1, day_of_week="mon")},
                 "finish-overdue-attempts": {"task": "quizzes.finish_overdue", "schedule": 60.0},
+                "privacy-erase-due": {"task": "privacy.erase_due", "schedule": crontab(minute=45, hour=19)},
             },
         },
         "BABEL_DEFAULT_LOCALE": "vi",
@@ -185,6 +186,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Single sign-on by OpenID Connect: {name: {issuer, client_id, client_secret, label, scope}}.
         "OIDC_PROVIDERS": _oidc_providers(),
         "OIDC_LEEWAY_SECONDS": int(os.environ.get("OIDC_LEEWAY_SECONDS", "60")),
+        # Personal data: days between a deletion request and the erasure (the person may cancel meanwhile).
+        "LMS_DELETION_GRACE_DAYS": int(os.environ.get("LMS_DELETION_GRACE_DAYS", "30")),
         # Recovery: reset links live an hour, codes 5 minutes with 5 tries; requests per login and per IP.
         "PASSWORD_RESET_MAX_AGE_SECONDS": 3600,
         "OTP_LIFETIME_SECONDS": 300,

@@ -2,7 +2,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from lms.accounts.operations import normalise_phone, split_login
@@ -62,6 +62,8 @@ class RegisterForm(FlaskForm):
     locality_q = StringField(_l("Find your commune or ward"))
     locality_id = SelectField(_l("Commune or ward where you live or work"), coerce=_id_or_zero, validate_choice=False,
                               validators=[DataRequired(_l("Choose your commune or ward."))])
+    consent = BooleanField(_l("I have read the privacy notice and agree to the processing of my personal data."),
+                           validators=[DataRequired(_l("Your consent is needed to create an account."))])
     search = SubmitField(_l("Search"))
     submit = SubmitField(_l("Create account"))
 
@@ -160,4 +162,6 @@ class SsoCompleteForm(ProfileForm):
     audience = RadioField(_l("I am"), choices=[("citizen", _l("a resident")),
                                                ("official", _l("a civil servant or public employee"))],
                           default="citizen", validators=[DataRequired(_l("Choose one."))])
+    consent = BooleanField(_l("I have read the privacy notice and agree to the processing of my personal data."),
+                           validators=[DataRequired(_l("Your consent is needed to create an account."))])
     submit = SubmitField(_l("Create account"))

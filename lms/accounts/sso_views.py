@@ -16,6 +16,7 @@ from lms.assignments.operations import apply_rules_for_user
 from lms.core.urls import is_safe_next
 from lms.extensions import db
 from lms.localities.models import Locality
+from lms.privacy.operations import record_consent
 
 log = logging.getLogger(__name__)
 _PENDING, _SSO, _NEXT = "sso_pending", "sso", "sso_next"
@@ -112,6 +113,7 @@ def complete():
             form.login.errors.append(str(error))
         else:
             user.locale = session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+            record_consent(user, "sso")
             apply_rules_for_user(user)
             db.session.commit()
             session.pop(_PENDING, None)

@@ -1,4 +1,4 @@
-"""identity: one-time codes, external (OIDC) identities, recovery rate limits, direct e-mail/SMS, SMS in the mailbox, invitations
+"""identity and personal data: privacy notices, consent, data requests, one-time codes, external (OIDC) identities, recovery rate limits, direct e-mail/SMS, SMS in the mailbox, invitations
 
 Revision ID: 0012_identity
 Revises: 0011
@@ -82,9 +82,61 @@ def upgrade():
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("invited_at", sa.DateTime(), nullable=True))
     op.execute("UPDATE users SET invited_at = created_at WHERE password_hash LIKE '!%'")
+    with op.batch_alter_table("certificates", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("holder_erased_at", sa.DateTime(), nullable=True))
+    op.create_table(
+        "privacy_notices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("body_vi", sa.Text(), nullable=False),
+        sa.Column("body_en", sa.Text(), nullable=False),
+        sa.Column("published_at", sa.DateTime(), nullable=False),
+        sa.Column("published_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["published_by_id"], ["users.id"], name=op.f("fk_privacy_notices_published_by_id_users"),
+                                ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_notices")),
+        sa.UniqueConstraint("version", name=op.f("uq_privacy_notices_version")),
+    )
+    op.create_table(
+        "consent_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("notice_version", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(length=12), nullable=False),
+        sa.Column("via", sa.String(length=16), nullable=False),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_consent_records_user_id_users"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_records")),
+    )
+    op.create_index(op.f("ix_consent_records_user_id"), "consent_records", ["user_id"], unique=False)
+    op.create_table(
+        "data_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("requested_at", sa.DateTime(), nullable=False),
+        sa.Column("due_at", sa.DateTime(), nullable=False),
+        sa.Column("completed_at", sa.DateTime(), nullable=True),
+        sa.Column("file_key", sa.String(length=200), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_data_requests_user_id_users"),
+                                ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_data_requests")),
+    )
+    op.create_index(op.f("ix_data_requests_user_id"), "data_requests", ["user_id"], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f("ix_data_requests_user_id"), table_name="data_requests")
+    op.drop_table("data_requests")
+    op.drop_index(op.f("ix_consent_records_user_id"), table_name="consent_records")
+    op.drop_table("consent_records")
+    op.drop_table("privacy_notices")
+    with op.batch_alter_table("certificates", schema=None) as batch_op:
+        batch_op.drop_column("holder_erased_at")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("invited_at")
     with op.batch_alter_table("mailbox_messages", schema=None) as batch_op:

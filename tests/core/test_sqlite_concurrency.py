@@ -77,7 +77,8 @@ def _learner_writes(base: str, number: int, ward: int, log: list, stop: threadin
     client.get("/register")
     client.post("/register", {"full_name": f"Người Học {number}", "login": f"dongthoi{number}@example.vn",
                               "password": "mot-mat-khau-dai-2025", "confirm": "mot-mat-khau-dai-2025",
-                              "audience": "citizen", "locality_id": str(ward), "submit": "1"})
+                              "audience": "citizen", "locality_id": str(ward), "consent": "y",
+                              "submit": "1"})
     course = client.get(f"/courses/{SLUG}")
     log.append(("write", client.post(f"/courses/{SLUG}/enrol")))
     lessons = sorted(set(re.findall(rf'/courses/{SLUG}/lessons/(\d+)"', client.get(f"/courses/{SLUG}").text)), key=int)

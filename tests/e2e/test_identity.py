@@ -88,6 +88,7 @@ def test_a_citizen_registers(person, owner):
         page.get_by_label(t("Find your commune or ward")).fill(COMMUNE_TYPED)
     commune = page.get_by_label(t("Commune or ward where you live or work"))
     commune.select_option(label=commune.locator("option", has_text=COMMUNE).first.inner_text())
+    page.get_by_label(t("I have read the privacy notice and agree to the processing of my personal data.")).check()
     page.get_by_role("button", name=t("Create account")).click()
     expect(page.get_by_text(t("Your account is ready. Welcome, %(name)s!", name=owner.name))).to_be_visible()
     person("owner").assert_clean()

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from lms.accounts import sso
 from lms.accounts.models import ExternalIdentity, User
+from lms.privacy.operations import consent_log
 from tests.conftest import text_of
 from tests.identity import oidc_provider
 
@@ -108,12 +109,15 @@ def test_a_new_person_is_asked_only_what_the_provider_did_not_give(en, db_sessio
     assert response.headers["Location"].endswith("/sso/complete") and who(en) is None
     page = en.get("/sso/complete").get_data(as_text=True)
     assert 'value="Lê Thị Mới"' in page and 'name="login"' not in page and 'name="locality_id"' in page
-    response = en.post("/sso/complete", data={"full_name": "Lê Thị Mới", "audience": "official",
-                                              "locality_id": commune().id, "submit": "1"})
+    data = {"full_name": "Lê Thị Mới", "audience": "official", "locality_id": commune().id, "submit": "1"}
+    refused = en.post("/sso/complete", data=data)
+    assert refused.status_code == 400 and "Your consent is needed" in text_of(refused)
+    response = en.post("/sso/complete", data={**data, "consent": "y"})
     assert response.status_code == 302
     user = db_session.scalar(select(User).where(User.email == "moi.sso@example.vn"))
     assert user.audience == "official" and user.must_set_password and user.invited_at is not None
     assert who(en) == user.get_id()
+    assert [(c.via, c.action, c.notice_version) for c in consent_log(user)] == [("sso", "given", 1)]
 
 
 def test_an_unverified_email_links_nothing_and_is_not_taken_over(en, db_session, vneid, create_user):
