@@ -6,9 +6,11 @@ administrator's /dev/mailbox page (e-mail and SMS side by side).
 The steps run in file order and share each person's browser context.
 """
 
+import json
 import os
 import re
 import time
+import zipfile
 from dataclasses import dataclass, field
 
 import pytest
@@ -197,4 +199,55 @@ def test_a_new_email_address_is_used_after_its_link_is_opened(person, owner):
     link = re.search(r"https?://\S+/profile/email/\S+", mailbox_text(person, "maianh.moi@example.vn")).group(0)
     page.goto(link)
     expect(page.get_by_text(t("Your e-mail address is now %(email)s.", email="maianh.moi@example.vn"))).to_be_visible()
+    person("owner").assert_clean()
+
+
+def test_the_consent_given_at_registration_is_on_the_privacy_page(person, owner):
+    owner.needs("register")
+    page = person("owner").page
+    page.goto("/profile")
+    page.get_by_role("link", name=t("Privacy and my data")).click()
+    expect(page.get_by_text(t("You have given your consent."))).to_be_visible()
+    log = page.get_by_role("table")
+    expect(log.get_by_role("row")).to_have_count(2)  # the header and the registration's consent
+    expect(log.get_by_role("cell", name=t("given"), exact=True)).to_be_visible()
+    person("owner").assert_clean()
+    owner.passed.add("consent")
+
+
+def test_my_data_downloads_as_a_zip_with_every_table(person, owner, tmp_path):
+    owner.needs("consent")
+    page = person("owner").page
+    page.goto("/profile/privacy")
+    page.get_by_role("button", name=t("Prepare my data")).click()
+    expect(page.get_by_text(t("We are preparing your data. The file appears on this page when it is ready."))
+           ).to_be_visible()
+    link = page.get_by_role("link", name=t("Download the ZIP file"))
+    deadline = time.monotonic() + MAIL_SECONDS
+    while not link.count():  # built in the background; the person reloads
+        assert time.monotonic() < deadline, "the ZIP was not ready in time"
+        page.wait_for_timeout(250)
+        page.reload()
+    with page.expect_download() as download:
+        link.first.click()
+    path = tmp_path / "data.zip"
+    download.value.save_as(path)
+    with zipfile.ZipFile(path) as archive:
+        data = json.loads(archive.read("all.json"))
+        names = set(archive.namelist())
+    assert data["users"][0]["full_name"] == owner.name and "password_hash" not in data["users"][0]
+    assert [row["action"] for row in data["consent_records"]] == ["given"]
+    assert {"enrollments.csv", "certificates.csv", "consent_records.csv", "audit_events_about_me.csv"} <= names
+    assert any(row["action"] == "account.password_changed" for row in data["audit_events"])
+    person("owner").assert_clean()
+
+
+def test_deleting_the_account_waits_and_can_be_cancelled(person, owner):
+    owner.needs("consent")
+    page = person("owner").page
+    page.goto("/profile/privacy")
+    page.get_by_role("button", name=t("Delete my account")).click()
+    expect(page.get_by_role("button", name=t("Keep my account"))).to_be_visible()
+    page.get_by_role("button", name=t("Keep my account")).click()
+    expect(page.get_by_text(t("Your account will not be deleted."))).to_be_visible()
     person("owner").assert_clean()

@@ -140,6 +140,8 @@ def test_the_register_lists_requests_with_deadlines_for_admins(db_session, creat
     en.post("/profile/privacy/export")
     assert en.get("/admin/data-requests").status_code == 403
     admin = en.application.test_client()
+    with admin.session_transaction() as session:
+        session["lang"] = "en"
     create_user(roles=("admin",), email="admin.privacy@example.vn")
     admin.post("/login", data={"login": "admin.privacy@example.vn", "password": PASSWORD})
     page = text_of(admin.get("/admin/data-requests"))
