@@ -206,6 +206,16 @@ def _register_cli(app):
     register_cli(app)
 
 
+def _form_action_sources(app) -> str:
+    """'self', and the OpenID providers: logging out (a form) redirects to their end-session endpoint,
+    and browsers hold a form's redirects to form-action too."""
+    from urllib.parse import urlsplit
+
+    origins = {"{0.scheme}://{0.netloc}".format(urlsplit(settings["issuer"]))
+               for settings in app.config.get("OIDC_PROVIDERS", {}).values()}
+    return " ".join(["'self'", *sorted(origins)])
+
+
 def _register_request_hooks(app):
     from lms.core.outbox import dispatch_ready
 
@@ -217,7 +227,7 @@ def _register_request_hooks(app):
         response.headers.setdefault("Content-Security-Policy", (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             f"media-src 'self'; font-src 'self'; object-src 'none'; frame-src {frame_src}; frame-ancestors 'none'; "
-            "base-uri 'self'; form-action 'self'"))
+            f"base-uri 'self'; form-action {_form_action_sources(app)}"))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -44,8 +44,8 @@ class OidcProvider:
 
 
 def start(redirect_uris: list[str], accounts: dict, *, issuer_host: str = "127.0.0.1", clock_skew: int = 0,
-          post_logout_redirect_uris: list[str] = ()) -> OidcProvider:
-    port = free_port()
+          post_logout_redirect_uris: list[str] = (), port: int | None = None) -> OidcProvider:
+    port = port or free_port()
     issuer = f"http://{issuer_host}:{port}"
     config = {"issuer": issuer, "port": port, "accounts": accounts, "clockSkewSeconds": clock_skew,
               "clients": [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": redirect_uris,

@@ -201,6 +201,8 @@ def test_logout_ends_the_local_session_and_the_provider_session(en, vneid, creat
     sign_in(en, "001")
     response = en.post("/logout")
     assert who(en) is None
+    # The logout form redirects to the provider: the CSP's form-action must allow it, or browsers stop there.
+    assert f"form-action 'self' {vneid.issuer}" in response.headers["Content-Security-Policy"]
     location = response.headers["Location"]
     assert location.startswith(vneid.issuer) and "id_token_hint=" in location
     assert "post_logout_redirect_uri=http%3A%2F%2Flms.test%2F" in location
