@@ -82,6 +82,10 @@ def test_a_citizen_registers(person, owner):
     page = person("owner").page
     page.goto("/register")
     page.wait_for_load_state()
+    password = page.get_by_label(t("Password"), exact=True)
+    expect(password).to_have_attribute("type", "password")
+    page.get_by_role("button", name="Hiện").first.click()  # the show-password toggle (static/js/show-password.js)
+    expect(password).to_have_attribute("type", "text")
     page.get_by_label(t("Full name")).fill(owner.name)
     page.get_by_label(t("E-mail or phone number")).fill(owner.email)
     page.get_by_label(t("Password"), exact=True).fill(owner.password)

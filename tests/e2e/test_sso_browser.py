@@ -47,7 +47,7 @@ def sso_site(chromium_present):
     provider = None
     try:
         provider = oidc_provider.start([f"{server.base_url}/sso/vneid/callback"], ACCOUNTS, port=port,
-                                       post_logout_redirect_uris=[f"{server.base_url}/"])
+                                       post_logout_redirect_uris=[f"{server.base_url}/courses"])
         yield server
     finally:
         if provider:
@@ -76,6 +76,7 @@ def test_first_login_asks_only_what_the_provider_did_not_give(citizen):
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Finish creating your account"))
     expect(page.get_by_label(t("Full name"))).to_have_value(NAME)
     expect(page.get_by_label(t("E-mail or phone number"))).to_have_count(0)  # the provider gave a verified e-mail
+    page.wait_for_load_state()  # the commune picker's script is in place before the person types
     with page.expect_response(lambda response: "/localities/search" in response.url):
         page.get_by_label(t("Find your commune or ward")).fill("vung tau")
     commune = page.get_by_label(t("Commune or ward where you live or work"))

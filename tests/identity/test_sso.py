@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(oidc_provider.missing() is not None, reason=str(
 @pytest.fixture(scope="module")
 def provider():
     running = oidc_provider.start([CALLBACK, f"{APP}/sso/skewed/callback"], ACCOUNTS,
-                                  post_logout_redirect_uris=[f"{APP}/"])
+                                  post_logout_redirect_uris=[f"{APP}/courses"])
     yield running
     running.stop()
 
@@ -205,7 +205,7 @@ def test_logout_ends_the_local_session_and_the_provider_session(en, vneid, creat
     assert f"form-action 'self' {vneid.issuer}" in response.headers["Content-Security-Policy"]
     location = response.headers["Location"]
     assert location.startswith(vneid.issuer) and "id_token_hint=" in location
-    assert "post_logout_redirect_uri=http%3A%2F%2Flms.test%2F" in location
+    assert "post_logout_redirect_uri=http%3A%2F%2Flms.test%2Fcourses&" in location + "&"
 
 
 def test_an_unknown_provider_is_a_404(en):
@@ -216,3 +216,13 @@ def test_an_unknown_provider_is_a_404(en):
 def test_completion_without_a_pending_sign_in_goes_to_login(en):
     response = en.get("/sso/complete")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_provider_confirms_the_logout_and_sends_the_person_back(en, vneid, create_user):
+    create_user(email="an.sso@example.vn")
+    browser = requests.Session()
+    callback = at_provider(start_sign_in(en), "001", browser)
+    en.get(callback.removeprefix(APP))
+    end_session = en.post("/logout").headers["Location"]
+    page = browser.get(end_session, allow_redirects=False, timeout=10)
+    assert page.status_code == 200 and 'form="op.logoutForm"' in page.text, page.text[:2000]
