@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app app
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install install-dev setup translations test-sqlite test-postgres bench lint clean
+.PHONY: run test install install-dev setup translations oidc-provider test-sqlite test-postgres bench lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# The OpenID provider the identity tests start (panva's oidc-provider, from npm, pinned by its lock
+# file) into tests/identity/oidc/node_modules (git-ignored). Without node the SSO tests are skipped, except in CI.
+oidc-provider:
+	@if command -v npm >/dev/null; then cd tests/identity/oidc && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the single sign-on tests will be skipped"; fi
 
 # Compiled message catalogues are build output (not in git).
 translations: $(VENV)/.installed

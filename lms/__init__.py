@@ -86,6 +86,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=os.path.join(ROOT, "lms", "translations"))
     login_manager.init_app(app)
+    from lms.accounts import sso
+
+    sso.init_app(app)
 
     from lms.core.celery import celery_init_app
 
@@ -136,6 +139,7 @@ def _serve_light(app: Flask) -> None:
 def _register_models_and_tasks():
     # Imported for their side effects: model classes on the metadata, tasks on Celery.
     from lms.accounts import models as _accounts  # noqa: F401
+    from lms.accounts import tasks as _account_tasks  # noqa: F401
     from lms.agencies import models as _agencies  # noqa: F401
     from lms.api import models as _api  # noqa: F401
     from lms.assignments import models as _assignments  # noqa: F401
@@ -153,6 +157,8 @@ def _register_models_and_tasks():
     from lms.localities import models as _localities  # noqa: F401
     from lms.notifications import models as _notifications  # noqa: F401
     from lms.notifications import tasks as _notification_tasks  # noqa: F401
+    from lms.privacy import models as _privacy  # noqa: F401
+    from lms.privacy import tasks as _privacy_tasks  # noqa: F401
     from lms.programs import models as _programs  # noqa: F401
     from lms.quizzes import models as _quizzes  # noqa: F401
     from lms.quizzes import tasks as _quiz_tasks  # noqa: F401
@@ -203,13 +209,14 @@ def _register_blueprints(app):
     from lms.localities.blueprint import bp as localities
     from lms.notifications.blueprint import bp as notifications
     from lms.practice.blueprint import bp as practice
+    from lms.privacy.blueprint import bp as privacy
     from lms.programs.blueprint import bp as programs
     from lms.quizzes.blueprint import bp as quizzes
     from lms.reports.blueprint import bp as reports
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
                       agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, practice,
-                      community):
+                      community, privacy):
         app.register_blueprint(blueprint)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from lms.core.db import retry_stale_reads
@@ -224,6 +231,16 @@ def _register_cli(app):
     register_cli(app)
 
 
+def _form_action_sources(app) -> str:
+    """'self', and the OpenID providers: logging out (a form) redirects to their end-session endpoint,
+    and browsers hold a form's redirects to form-action too."""
+    from urllib.parse import urlsplit
+
+    origins = {"{0.scheme}://{0.netloc}".format(urlsplit(settings["issuer"]))
+               for settings in app.config.get("OIDC_PROVIDERS", {}).values()}
+    return " ".join(["'self'", *sorted(origins)])
+
+
 def _register_request_hooks(app):
     from lms.core.outbox import dispatch_ready
 
@@ -235,7 +252,7 @@ def _register_request_hooks(app):
         response.headers.setdefault("Content-Security-Policy", (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             f"media-src 'self'; font-src 'self'; object-src 'none'; frame-src {frame_src}; frame-ancestors 'none'; "
-            "base-uri 'self'; form-action 'self'"))
+            f"base-uri 'self'; form-action {_form_action_sources(app)}"))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -322,12 +322,13 @@ def register_cli(app):
     from lms.certificates.cli import certificates_cli, programs_cli
     from lms.core.cli import register as register_core_cli
     from lms.notifications.cli import notifications_cli
+    from lms.privacy.cli import privacy_cli
     from lms.quizzes.cli import quiz_cli
     from lms.reports.cli import reports_cli, synthetic_command
 
     register_core_cli(app)
     for group in (localities_cli, courses_cli, users_cli, demo_cli, agencies_cli, notifications_cli,
-                  certificates_cli, programs_cli, reports_cli, api_cli, assignments_cli, quiz_cli):
+                  certificates_cli, programs_cli, reports_cli, api_cli, assignments_cli, quiz_cli, privacy_cli):
         app.cli.add_command(group)
     app.cli.add_command(synthetic_command)
     app.cli.add_command(generate_secret_command)

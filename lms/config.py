@@ -49,6 +49,22 @@ def _engine_options(database_url: str) -> dict:
         # psycopg would prepare on one are unknown on the next (deploy/README.md).
         options["connect_args"] = {"prepare_threshold": None}
     return options
+def _oidc_providers() -> dict:
+    """OpenID providers from OIDC_PROVIDERS=name,name and OIDC_<NAME>_* (docs/identity.md)."""
+    providers = {}
+    for name in _env_list("OIDC_PROVIDERS"):
+        prefix = f"OIDC_{name.upper()}_"
+        issuer = os.environ.get(prefix + "ISSUER", "").rstrip("/")
+        client_id = os.environ.get(prefix + "CLIENT_ID", "")
+        if not issuer or not client_id:
+            raise ConfigError(f"OIDC provider {name!r} needs {prefix}ISSUER and {prefix}CLIENT_ID")
+        providers[name] = {
+            "issuer": issuer, "client_id": client_id,
+            "client_secret": os.environ.get(prefix + "CLIENT_SECRET", ""),
+            "label": os.environ.get(prefix + "LABEL", name),
+            "scope": os.environ.get(prefix + "SCOPE", "openid email phone profile"),
+        }
+    return providers
 
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
@@ -164,6 +180,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                 "assignments-digest": {"task": "assignments.digest",
                                        "schedule": crontab(minute=15, hour=1, day_of_week="mon")},
                 "finish-overdue-attempts": {"task": "quizzes.finish_overdue", "schedule": 60.0},
+                "privacy-erase-due": {"task": "privacy.erase_due", "schedule": crontab(minute=45, hour=19)},
             },
         },
         "BABEL_DEFAULT_LOCALE": "vi",
@@ -185,6 +202,24 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", default=True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "LMS <no-reply@localhost>"),
         "MAIL_DOMAIN": os.environ.get("MAIL_DOMAIN", "lms.local"),
+        # SMS: "mailbox" (default: /dev/mailbox) or "http" (a gateway, see docs/identity.md).
+        "SMS_BACKEND": os.environ.get("SMS_BACKEND", "mailbox"),
+        "SMS_HTTP_URL": os.environ.get("SMS_HTTP_URL", ""),
+        "SMS_HTTP_TOKEN": os.environ.get("SMS_HTTP_TOKEN", ""),
+        "SMS_HTTP_TIMEOUT": float(os.environ.get("SMS_HTTP_TIMEOUT", "10")),
+        "SMS_SENDER": os.environ.get("SMS_SENDER", ""),
+        # Single sign-on by OpenID Connect: {name: {issuer, client_id, client_secret, label, scope}}.
+        "OIDC_PROVIDERS": _oidc_providers(),
+        "OIDC_LEEWAY_SECONDS": int(os.environ.get("OIDC_LEEWAY_SECONDS", "60")),
+        # Personal data: days between a deletion request and the erasure (the person may cancel meanwhile).
+        "LMS_DELETION_GRACE_DAYS": int(os.environ.get("LMS_DELETION_GRACE_DAYS", "30")),
+        # Recovery: reset links live an hour, codes 5 minutes with 5 tries; requests per login and per IP.
+        "PASSWORD_RESET_MAX_AGE_SECONDS": 3600,
+        "OTP_LIFETIME_SECONDS": 300,
+        "OTP_MAX_ATTEMPTS": 5,
+        "RECOVERY_MAX_PER_LOGIN": 3,
+        "RECOVERY_MAX_PER_IP": 20,
+        "RECOVERY_WINDOW_MINUTES": 15,
         "LOGIN_THROTTLE_MAX_FAILURES": 5,
         "LOGIN_THROTTLE_WINDOW_MINUTES": 15,
         # Pages compressed by Flask-Compress (static files come precompressed: lms.core.assets). Streamed

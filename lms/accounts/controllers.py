@@ -14,6 +14,7 @@ from lms.core.urls import is_safe_next
 from lms.extensions import db
 from lms.localities import queries as locality_queries
 from lms.localities.models import CURRENT_SCHEME, Locality
+from lms.privacy.operations import record_consent
 
 
 def _after_login_target():
@@ -43,9 +44,12 @@ def login():
 
 
 def logout():
+    from lms.accounts.sso_views import provider_logout_redirect
+
+    sso_session = session.pop("sso", None)
     logout_user()
     flash(_("You have logged out."), "info")
-    return redirect(url_for("catalog.index"))
+    return provider_logout_redirect(sso_session) or redirect(url_for("catalog.index"))
 
 
 def _locality_choices(form: RegisterForm) -> tuple[list[tuple[int, str]], int]:
@@ -92,6 +96,7 @@ def register():
             form.login.errors.append(str(error))
         else:
             user.locale = session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+            record_consent(user, "register")
             apply_rules_for_user(user)
             db.session.commit()
             dispatch_ready()

@@ -1,6 +1,8 @@
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from lms.accounts.operations import normalise_phone, split_login
@@ -22,6 +24,17 @@ def _id_or_zero(value) -> int:
         return int(value) if value not in (None, "") else 0
     except (TypeError, ValueError):
         return 0
+
+
+def _password_fields(label):
+    password = PasswordField(label, validators=[
+        DataRequired(_l("Choose a password.")),
+        Length(min=8, max=128, message=_l("The password must have at least %(min)d characters.")),
+    ])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords are not the same."))])
+    return password, confirm
+
 
 
 class LoginForm(FlaskForm):
@@ -49,6 +62,8 @@ class RegisterForm(FlaskForm):
     locality_q = StringField(_l("Find your commune or ward"))
     locality_id = SelectField(_l("Commune or ward where you live or work"), coerce=_id_or_zero, validate_choice=False,
                               validators=[DataRequired(_l("Choose your commune or ward."))])
+    consent = BooleanField(_l("I have read the privacy notice and agree to the processing of my personal data."),
+                           validators=[DataRequired(_l("Your consent is needed to create an account."))])
     search = SubmitField(_l("Search"))
     submit = SubmitField(_l("Create account"))
 
@@ -72,10 +87,81 @@ class UserAdminForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[
-        DataRequired(_l("Choose a password.")),
-        Length(min=8, max=128, message=_l("The password must have at least %(min)d characters.")),
-    ])
-    confirm = PasswordField(_l("Repeat the password"), validators=[
-        DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords are not the same."))])
+    password, confirm = _password_fields(_l("New password"))
     submit = SubmitField(_l("Set password"))
+
+
+def _six_digits(form, field):
+    if not re.fullmatch(r"\d{6}", (field.data or "").strip()):
+        raise ValidationError(_l("The code has 6 digits."))
+
+
+class ForgotPasswordForm(FlaskForm):
+    login = StringField(_l("E-mail or phone number"), validators=[
+        DataRequired(_l("Enter your e-mail or phone number.")), Length(max=254), _valid_login])
+    submit = SubmitField(_l("Send"))
+
+
+class CodeResetForm(FlaskForm):
+    code = StringField(_l("Code from the SMS"), validators=[DataRequired(_l("Enter the code.")), _six_digits])
+    password, confirm = _password_fields(_l("New password"))
+    submit = SubmitField(_l("Set password"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")),
+                                                                Length(max=128)])
+    password, confirm = _password_fields(_l("New password"))
+    submit = SubmitField(_l("Change password"))
+
+
+class ProfileForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[
+        DataRequired(_l("Enter your full name.")),
+        Length(min=2, max=160, message=_l("Your name must be between %(min)d and %(max)d characters.")),
+    ])
+    locality_q = StringField(_l("Find your commune or ward"), validators=[Length(max=100)])
+    locality_id = SelectField(_l("Commune or ward where you live or work"), coerce=_id_or_zero, validate_choice=False,
+                              validators=[DataRequired(_l("Choose your commune or ward."))])
+    search = SubmitField(_l("Search"))
+    submit = SubmitField(_l("Save"))
+
+    def validate_locality_id(self, field):
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose your commune or ward from the list."))
+
+
+class EmailChangeForm(FlaskForm):
+    email = StringField(_l("New e-mail address"), validators=[
+        DataRequired(_l("Enter an e-mail address.")), Length(max=254), _valid_login])
+    submit = SubmitField(_l("Send a confirmation link"))
+
+    def validate_email(self, field):
+        if "@" not in (field.data or ""):
+            raise ValidationError(_l("Enter a valid e-mail address, e.g. ten@example.com."))
+
+
+class PhoneChangeForm(FlaskForm):
+    phone = StringField(_l("New phone number"), validators=[DataRequired(_l("Enter a phone number.")), Length(max=30)])
+    submit = SubmitField(_l("Send a code"))
+
+    def validate_phone(self, field):
+        if not normalise_phone(field.data):
+            raise ValidationError(_l("Enter a 10-digit mobile number starting with 0 (or +84)."))
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code from the SMS"), validators=[DataRequired(_l("Enter the code.")), _six_digits])
+    submit = SubmitField(_l("Confirm"))
+
+
+class SsoCompleteForm(ProfileForm):
+    """First sign-in through a provider: only what it did not give (the login box only when it gave no address)."""
+
+    login = StringField(_l("E-mail or phone number"), validators=[Length(max=254)])
+    audience = RadioField(_l("I am"), choices=[("citizen", _l("a resident")),
+                                               ("official", _l("a civil servant or public employee"))],
+                          default="citizen", validators=[DataRequired(_l("Choose one."))])
+    consent = BooleanField(_l("I have read the privacy notice and agree to the processing of my personal data."),
+                           validators=[DataRequired(_l("Your consent is needed to create an account."))])
+    submit = SubmitField(_l("Create account"))

@@ -30,6 +30,8 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     is_active = db.Column(db.Boolean, nullable=False, default=True)
     # Bumped on password change so other sessions of this user stop working.
     session_version = db.Column(db.Integer, nullable=False, default=1)
+    # When an imported person was sent their set-password link (lms.accounts.tasks.invite_imported).
+    invited_at = db.Column(db.DateTime)
 
     locality = db.relationship("Locality")
     agency = db.relationship("Agency")
@@ -116,3 +118,41 @@ class LoginFailure(IdMixin, db.Model):
     login = db.Column(db.String(254), nullable=False, index=True)
     ip = db.Column(db.String(64))
     at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+
+class OneTimeCode(IdMixin, db.Model):
+    """A 6-digit code sent by SMS (password reset, a new phone number). Only its HMAC is stored."""
+
+    __tablename__ = "one_time_codes"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    purpose = db.Column(db.String(16), nullable=False)  # reset | phone
+    target = db.Column(db.String(254), nullable=False)  # where it was sent (the new number for "phone")
+    code_hash = db.Column(db.String(64), nullable=False)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    expires_at = db.Column(db.DateTime, nullable=False)
+    used_at = db.Column(db.DateTime)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class RecoveryRequest(IdMixin, db.Model):
+    """One request for a reset link/code or a verification message, for rate limiting across hosts."""
+
+    __tablename__ = "recovery_requests"
+
+    key = db.Column(db.String(254), nullable=False, index=True)
+    ip = db.Column(db.String(64), index=True)
+    at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+
+class ExternalIdentity(IdMixin, db.Model):
+    """An account at an OpenID provider (VNeID, the province's SSO, Google Workspace) linked to a user."""
+
+    __tablename__ = "external_identities"
+    __table_args__ = (db.UniqueConstraint("provider", "subject"),)
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    provider = db.Column(db.String(40), nullable=False)
+    subject = db.Column(db.String(255), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    last_login_at = db.Column(db.DateTime)

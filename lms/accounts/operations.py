@@ -159,6 +159,40 @@ def set_password_link(user: User) -> str:
 
 
 def change_password(user: User, password: str) -> None:
+    """A new password ends every session of the account (lms.accounts.sessions)."""
+    from lms.accounts.sessions import end_sessions
+
     user.set_password(password)
-    user.session_version = (user.session_version or 1) + 1
+    end_sessions(user)
+
+
+def clear_login_failures(user: User) -> None:
+    """After a reset the lock-out of 5 wrong passwords ends: the person proved they hold the address."""
+    keys = [key for key in (user.email, user.phone) if key]
+    if keys:
+        db.session.execute(delete(LoginFailure).where(LoginFailure.login.in_(keys)))
+
+
+def change_email(user: User, email: str, actor=None) -> None:
+    email = nfc(email).lower()
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email, User.id != user.id)):
+        raise AccountError(_l("This e-mail address is already registered."))
+    audit.record(actor or user, "account.email_changed", user, old=user.email, new=email)
+    user.email = email
+    db.session.flush()
+
+
+def change_phone(user: User, phone: str, actor=None) -> None:
+    if db.session.scalar(select(User.id).where(User.phone == phone, User.id != user.id)):
+        raise AccountError(_l("This phone number is already registered."))
+    audit.record(actor or user, "account.phone_changed", user, old=user.phone, new=phone)
+    user.phone = phone
+    db.session.flush()
+
+
+def update_profile(user: User, full_name: str, locality) -> None:
+    name = nfc(full_name)
+    if name != user.full_name or locality is not user.locality:
+        audit.record(user, "account.profile_changed", user, full_name=name, locality_id=getattr(locality, "id", None))
+    user.full_name, user.full_name_folded, user.locality = name, fold(name), locality
     db.session.flush()

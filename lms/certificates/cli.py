@@ -124,7 +124,8 @@ def render_missing_command():
     from lms.certificates.models import Certificate
     from lms.core.outbox import enqueue
 
-    ids = db.session.scalars(db.select(Certificate.id).where(Certificate.pdf_key.is_(None))).all()
+    ids = db.session.scalars(db.select(Certificate.id).where(Certificate.pdf_key.is_(None),
+                                                                Certificate.holder_erased_at.is_(None))).all()
     for certificate_id in ids:
         enqueue("certificates.render", certificate_id=certificate_id)
     db.session.commit()

@@ -29,7 +29,9 @@ def public_view(certificate: Certificate) -> dict:
     return {
         "serial": display(certificate.serial),
         "status": certificate.status(),
-        "holder_name": certificate.holder_name,
+        "holder_name": certificate.holder_name or None,
+        # Only for a holder who deleted their account: the name was removed, the certificate is genuine.
+        **({"holder_removed": True} if certificate.holder_erased_at is not None else {}),
         "kind": certificate.kind,
         "course": certificate.course_title,
         "hours": float(certificate.hours),

@@ -28,6 +28,9 @@ class Certificate(IdMixin, db.Model):
     enrollment_id = db.Column(db.Integer, db.ForeignKey("enrollments.id", ondelete="SET NULL"))
     locality_id = db.Column(db.Integer, db.ForeignKey("localities.id"), index=True)
     holder_name = db.Column(db.String(160), nullable=False)
+    # Set when the holder's account was deleted (lms.privacy.erasure): the name, PDF and signed
+    # credential are gone; the serial still verifies.
+    holder_erased_at = db.Column(db.DateTime)
     # The title of what is certified: the course's or the program's, as it was at issue.
     course_title = db.Column(db.String(200), nullable=False)
     hours = db.Column(db.Numeric(6, 2), nullable=False, default=0)

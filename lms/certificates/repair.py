@@ -61,6 +61,7 @@ def uncertified_program_completions(limit: int = BATCH) -> list[tuple[int, int]]
 def unrendered_certificates(cutoff, limit: int = BATCH) -> list[int]:
     return list(db.session.scalars(
         select(Certificate.id).where(Certificate.superseded_by_id.is_(None), Certificate.issued_at <= cutoff,
+                                     Certificate.holder_erased_at.is_(None),
                                      (Certificate.pdf_key.is_(None)) | (Certificate.credential_json.is_(None)))
         .order_by(Certificate.id).limit(limit)))
 

@@ -24,6 +24,8 @@ def render_files(certificate: Certificate) -> bool:
     Both are deterministic for a certificate, so two workers doing it at once write the same bytes.
     """
     store = get_store()
+    if certificate.holder_erased_at is not None:  # the holder's account was deleted: nothing with the name again
+        return False
     if certificate.pdf_key and store.local_path(certificate.pdf_key) and certificate.credential_json:
         return False
     key = pdf_key(certificate)

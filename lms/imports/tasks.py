@@ -54,6 +54,8 @@ def run_import(job_id: int):
         job.failed = counts["failed"]
         job.processed, job.status, job.finished_at = job.total, "done", utcnow()
         _tell_the_admin(job)
+        if counts["created"]:
+            outbox.enqueue("accounts.invite_imported")  # their set-password links, by e-mail or SMS
         db.session.commit()
     except Exception as error:  # noqa: BLE001 - record any failure on the job for the admin to see
         db.session.rollback()

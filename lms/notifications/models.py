@@ -56,12 +56,34 @@ class NotificationPreference(IdMixin, db.Model):
 
 
 class MailboxMessage(IdMixin, db.Model):
-    """Where e-mail goes when no SMTP server is configured (the embedded demo): /dev/mailbox."""
+    """Where e-mail goes when no SMTP server is configured, and SMS when no gateway is (the embedded
+    demo): /dev/mailbox."""
 
     __tablename__ = "mailbox_messages"
+
+    channel = db.Column(db.String(8), nullable=False, default="email", server_default="email")
 
     notification_id = db.Column(db.Integer, db.ForeignKey("notifications.id", ondelete="CASCADE"), unique=True)
     to = db.Column(db.String(254), nullable=False)
     subject = db.Column(db.String(255), nullable=False)
     body = db.Column(db.Text, nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class DirectMessage(IdMixin, db.Model):
+    """An e-mail or SMS to an address rather than to an account's inbox: reset links and codes,
+    verification of a new address or number, set-password links. Sent once through the outbox;
+    the body (which may hold a code or a link) is blanked once it went out."""
+
+    __tablename__ = "direct_messages"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel = db.Column(db.String(8), nullable=False)  # email | sms
+    to = db.Column(db.String(254), nullable=False)
+    subject = db.Column(db.String(255), nullable=False, default="")
+    body = db.Column(db.Text, nullable=False, default="")
+    purpose = db.Column(db.String(32), nullable=False)
+    status = db.Column(db.String(12), nullable=False, default="pending")  # pending | sent
+    error = db.Column(db.Text)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    sent_at = db.Column(db.DateTime)

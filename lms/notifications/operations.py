@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.core.db import utcnow
 from lms.core.outbox import enqueue, enqueue_many
 from lms.extensions import db
-from lms.notifications.models import Notification, NotificationPreference
+from lms.notifications.models import DirectMessage, Notification, NotificationPreference
 
 
 def wants_email(user, kind: str) -> bool:
@@ -93,3 +93,13 @@ def mark_read(user, notification_id: int | None = None) -> int:
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
     return db.session.execute(query.values(read_at=utcnow())).rowcount
+
+
+def send_direct(channel: str, to: str, body: str, *, purpose: str, subject: str = "", user=None) -> DirectMessage:
+    """Queue an e-mail or SMS to an address (sent after the caller commits, retried by the outbox)."""
+    message = DirectMessage(channel=channel, to=to, subject=subject[:255], body=body, purpose=purpose,
+                            user_id=getattr(user, "id", None))
+    db.session.add(message)
+    db.session.flush()
+    enqueue("notifications.deliver", message_id=message.id)
+    return message

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from lms.core.db import utcnow
 from lms.extensions import db
 from lms.notifications import mail
-from lms.notifications.models import Notification
+from lms.notifications.models import DirectMessage, Notification
 
 
 @shared_task(name="notifications.send_email")
@@ -26,5 +26,31 @@ def send_email(notification_id: int):
         db.session.commit()
         raise
     notification.email_status, notification.emailed_at, notification.email_error = "sent", utcnow(), None
+    db.session.commit()
+    return "sent"
+
+
+@shared_task(name="notifications.deliver")
+def deliver(message_id: int):
+    """Send a direct e-mail or SMS once; the row is locked meanwhile, so a duplicate run finds it sent.
+
+    Once sent, the body is blanked: it may hold a one-time code or a link that must not stay around.
+    """
+    from lms.notifications import sms
+
+    message = db.session.scalar(select(DirectMessage).where(DirectMessage.id == message_id).with_for_update())
+    if message is None or message.status != "pending":
+        db.session.rollback()
+        return "skipped"
+    try:
+        if message.channel == "sms":
+            sms.send(message.to, message.body)
+        else:
+            mail.send_direct(message.to, message.subject, message.body, message.id)
+    except OSError as error:
+        message.error = f"{type(error).__name__}: {error}"[:2000]
+        db.session.commit()
+        raise
+    message.status, message.sent_at, message.error, message.body = "sent", utcnow(), None, ""
     db.session.commit()
     return "sent"

@@ -59,7 +59,7 @@ def field_error(response, field_id) -> str:
 
 def registration(locality, **changes) -> dict:
     data = {"full_name": "Trần Thị Hoà", "login": "hoa@example.vn", "password": PASSWORD, "confirm": PASSWORD,
-            "audience": "citizen", "locality_id": locality.id, "submit": "1"}
+            "audience": "citizen", "locality_id": locality.id, "consent": "y", "submit": "1"}
     data.update(changes)
     return data
 

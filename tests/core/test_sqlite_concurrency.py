@@ -68,6 +68,7 @@ def _samples(database: Path) -> dict:
         "certificate_id": one("SELECT id FROM certificates") or 1, "serial": one("SELECT serial FROM certificates") or
         "ABCD-EFGH-JKLM", "attempt_id": one("SELECT id FROM attempts") or 1, "path": "khong-co.png",
         "token": "khong-hop-le", "job_id": 1, "export_id": 1, "class_id": 1, "session_id": 1, "rule_id": 1,
+        "name": "vneid", "request_id": 1,  # an SSO provider (none configured: 404), a data request
     }
 
 
@@ -77,7 +78,8 @@ def _learner_writes(base: str, number: int, ward: int, log: list, stop: threadin
     client.get("/register")
     client.post("/register", {"full_name": f"Người Học {number}", "login": f"dongthoi{number}@example.vn",
                               "password": "mot-mat-khau-dai-2025", "confirm": "mot-mat-khau-dai-2025",
-                              "audience": "citizen", "locality_id": str(ward), "submit": "1"})
+                              "audience": "citizen", "locality_id": str(ward), "consent": "y",
+                              "submit": "1"})
     course = client.get(f"/courses/{SLUG}")
     log.append(("write", client.post(f"/courses/{SLUG}/enrol")))
     lessons = sorted(set(re.findall(rf'/courses/{SLUG}/lessons/(\d+)"', client.get(f"/courses/{SLUG}").text)), key=int)

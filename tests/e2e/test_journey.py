@@ -115,6 +115,7 @@ def test_a_new_citizen_registers_choosing_the_commune_by_typing_without_diacriti
     # The list (the home area's communes at first) now holds just the matches, as the person typed.
     expect(commune.locator("option")).to_have_count(len(found) + 1)
     commune.select_option(label=commune.locator("option", has_text=COMMUNE).inner_text())
+    page.get_by_label(t("I have read the privacy notice and agree to the processing of my personal data.")).check()
     page.get_by_role("button", name=t("Create account")).click()
 
     expect(page.get_by_text(t("Your account is ready. Welcome, %(name)s!", name=journey.name))).to_be_visible()

@@ -17,7 +17,8 @@ def test_register_enrol_learn_pass_and_verify(client, db_session, create_course,
     assert "Phường Vũng Tàu" in text_of(page)
     response = client.post("/register", data={
         "full_name": "  Trần   Thị Hoà ", "login": "0912 345 678", "password": "mat-khau-123",
-        "confirm": "mat-khau-123", "audience": "citizen", "locality_id": vung_tau.id, "submit": "1"})
+        "confirm": "mat-khau-123", "audience": "citizen", "locality_id": vung_tau.id, "consent": "y",
+        "submit": "1"})
     assert response.status_code == 302
 
     # Catalogue search without diacritics.

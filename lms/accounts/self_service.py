@@ -1,0 +1,170 @@
+"""What a person changes about their own account: password, name and commune, e-mail, phone."""
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.accounts import operations, recovery
+from lms.accounts.controllers import _locality_choices
+from lms.accounts.forms import ChangePasswordForm, CodeForm, EmailChangeForm, PhoneChangeForm, ProfileForm
+from lms.accounts.models import User
+from lms.accounts.sessions import end_other_sessions
+from lms.assignments.operations import apply_rules_for_user
+from lms.core import audit
+from lms.core.permissions import login_required
+from lms.extensions import db
+from lms.localities.models import Locality
+
+_NEW_PHONE = "new_phone"
+
+
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if operations.is_throttled(current_user.login_name):
+            flash(_("Too many failed attempts. Please wait 15 minutes and try again."), "error")
+            return render_template("accounts/change_password.html", form=form), 429
+        if operations.authenticate(current_user.login_name, form.current.data, ip=request.remote_addr) is None:
+            db.session.commit()
+            form.current.errors.append(_("This is not your current password."))
+        else:
+            current_user.set_password(form.password.data)
+            end_other_sessions(current_user)
+            audit.record(current_user, "account.password_changed", current_user)
+            db.session.commit()
+            flash(_("Your password was changed. You were logged out everywhere else."), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/change_password.html", form=form), status
+
+
+@login_required
+def edit_profile():
+    form = ProfileForm(obj=None if request.method == "POST" else current_user,
+                       locality_id=current_user.locality_id if request.method == "GET" else None)
+    form.locality_id.choices, match_count = _locality_choices(form)
+    if request.method == "POST" and form.search.data:
+        if not form.locality_q.data:
+            form.locality_q.errors = [_("Type part of the name of your commune or ward.")]
+        elif match_count == 0:
+            form.locality_q.errors = [_("No commune or ward matches “%(q)s”.", q=form.locality_q.data)]
+        return render_template("accounts/edit_profile.html", form=form)
+    if form.validate_on_submit():
+        operations.update_profile(current_user, form.full_name.data, db.session.get(Locality, form.locality_id.data))
+        apply_rules_for_user(current_user)
+        db.session.commit()
+        flash(_("Your details were saved."), "success")
+        return redirect(url_for("accounts.profile"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/edit_profile.html", form=form), status
+
+
+def _taken(column, value) -> bool:
+    from sqlalchemy import func, select
+
+    where = func.lower(User.email) == value if column == "email" else User.phone == value
+    return db.session.scalar(select(User.id).where(where, User.id != current_user.id)) is not None
+
+
+@login_required
+def change_email():
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        email = operations.split_login(form.email.data)[0]
+        if _taken("email", email):
+            form.email.errors.append(_("This e-mail address is already registered."))
+        elif recovery.too_many_requests(f"verify:{current_user.id}", request.remote_addr):
+            db.session.commit()
+            flash(_("Too many requests. Please wait 15 minutes and try again."), "error")
+            return render_template("accounts/change_email.html", form=form), 429
+        else:
+            recovery.send_email_verification(current_user, email)
+            db.session.commit()
+            flash(_("We sent a link to %(email)s. Open it to confirm the new address; until then the old one stays.",
+                    email=email), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/change_email.html", form=form), status
+
+
+def confirm_email(token):
+    found = recovery.email_change_for_token(token)
+    if found is None:
+        return render_template("accounts/link_invalid.html"), 400
+    user, email = found
+    if (user.email or "").lower() != email:
+        try:
+            operations.change_email(user, email)
+        except operations.AccountError as error:
+            flash(str(error), "error")
+            return render_template("accounts/link_invalid.html"), 409
+        db.session.commit()
+    flash(_("Your e-mail address is now %(email)s.", email=email), "success")
+    return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
+
+
+@login_required
+def change_phone():
+    form = PhoneChangeForm()
+    if form.validate_on_submit():
+        phone = operations.normalise_phone(form.phone.data)
+        if _taken("phone", phone):
+            form.phone.errors.append(_("This phone number is already registered."))
+        elif recovery.too_many_requests(f"verify:{current_user.id}", request.remote_addr):
+            db.session.commit()
+            flash(_("Too many requests. Please wait 15 minutes and try again."), "error")
+            return render_template("accounts/change_phone.html", form=form), 429
+        else:
+            recovery.send_phone_verification(current_user, phone)
+            db.session.commit()
+            session[_NEW_PHONE] = phone
+            return redirect(url_for("accounts.confirm_phone"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/change_phone.html", form=form), status
+
+
+@login_required
+def confirm_phone():
+    phone = session.get(_NEW_PHONE)
+    if not phone:
+        return redirect(url_for("accounts.change_phone"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            row = recovery.check_code(current_user, recovery.PHONE, form.code.data)
+            if row.target != phone:
+                raise recovery.CodeProblem(_("This code is not valid any more. Ask for a new one."))
+            operations.change_phone(current_user, phone)
+        except (recovery.CodeProblem, operations.AccountError) as problem:
+            db.session.commit()
+            form.code.errors.append(str(problem))
+        else:
+            db.session.commit()
+            session.pop(_NEW_PHONE, None)
+            flash(_("Your phone number is now %(phone)s.", phone=phone), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/confirm_phone.html", form=form, phone=phone), status
+
+
+@login_required
+def send_set_password_link(user_id):
+    """A manager (of the person's locality or agency) or an administrator resends the set-password link."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not current_user.can_manage_user(user):
+        abort(403)
+    channel = recovery.send_set_password_link(user)
+    if channel is None:
+        flash(_("This account already has a password, or has no e-mail address or phone number."), "error")
+    else:
+        audit.record(current_user, "account.set_password_link_sent", user, channel=channel)
+        db.session.commit()
+        flash(_("The set-password link was sent by e-mail.") if channel == "email"
+              else _("The set-password link was sent by SMS."), "success")
+    target = request.form.get("next")
+    from lms.core.urls import is_safe_next
+
+    return redirect(target if is_safe_next(target) else url_for("accounts.user_admin", user_id=user.id))

@@ -1,0 +1,137 @@
+"""Sign-in through an OpenID provider, first-login completion, and RP-initiated logout."""
+
+import logging
+
+from authlib.common.errors import AuthlibBaseError
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+from joserfc.errors import JoseError
+from requests import RequestException
+
+from lms.accounts import operations, sso
+from lms.accounts.controllers import _locality_choices
+from lms.accounts.forms import SsoCompleteForm
+from lms.assignments.operations import apply_rules_for_user
+from lms.core.urls import is_safe_next
+from lms.extensions import db
+from lms.localities.models import Locality
+from lms.privacy.operations import record_consent
+
+log = logging.getLogger(__name__)
+_PENDING, _SSO, _NEXT = "sso_pending", "sso", "sso_next"
+
+
+def login_with(name):
+    client = sso.client(name)
+    if client is None:
+        abort(404)
+    target = request.args.get("next")
+    session[_NEXT] = target if is_safe_next(target) else None
+    try:
+        sso.check_issuer(name, None)
+        return client.authorize_redirect(url_for("accounts.sso_callback", name=name, _external=True))
+    except sso.SsoError:
+        log.warning("OIDC provider %s refused: its discovery document names another issuer", name)
+        return _failed(name)
+    except (RequestException, ValueError) as error:
+        log.warning("OIDC provider %s unreachable: %s", name, type(error).__name__)
+        return _failed(name, 503)
+
+
+def _failed(name: str, status: int = 400):
+    label = sso.providers().get(name, {}).get("label", name)
+    return render_template("accounts/sso_failed.html", label=label, name=name), status
+
+
+def _claims(name: str) -> tuple[dict, str]:
+    """The verified claims and the ID token, or SsoError/AuthlibBaseError/JoseError when untrustworthy."""
+    client = sso.client(name)
+    metadata = sso.check_issuer(name, request.args.get("iss"))
+    token = client.authorize_access_token(leeway=current_app.config["OIDC_LEEWAY_SECONDS"])
+    claims = dict(token.get("userinfo") or {})
+    if not claims.get("sub"):
+        raise sso.SsoError("no verified ID token")
+    if metadata.get("userinfo_endpoint"):
+        extra = dict(client.userinfo(token=token))
+        if extra.get("sub") == claims["sub"]:
+            claims = {**extra, **claims}
+    return claims, token["id_token"]
+
+
+def callback(name):
+    if sso.client(name) is None:
+        abort(404)
+    try:
+        claims, id_token = _claims(name)
+    except (sso.SsoError, AuthlibBaseError, JoseError, RequestException, KeyError, ValueError) as error:
+        # The reason goes to the log (never a token or code); the person gets a plain message.
+        log.warning("OIDC sign-in with %s refused: %s", name, type(error).__name__)
+        db.session.rollback()
+        return _failed(name)
+    user = sso.find_user(name, claims)
+    if user is None:
+        session[_PENDING] = {"provider": name, "id_token": id_token, **sso.new_account_fields(claims)}
+        db.session.commit()
+        return redirect(url_for("accounts.sso_complete"))
+    if not user.is_active:
+        db.session.rollback()
+        return _failed(name, 403)
+    db.session.commit()
+    return _sign_in(user, name, id_token)
+
+
+def _sign_in(user, name: str, id_token: str):
+    login_user(user)
+    session[_SSO] = {"provider": name, "id_token": id_token}
+    session["lang"] = user.locale or session.get("lang")
+    flash(_("Welcome, %(name)s!", name=user.full_name), "success")
+    return redirect(session.pop(_NEXT, None) or url_for("enrollment.my_learning"))
+
+
+def complete():
+    pending = session.get(_PENDING)
+    if not pending or current_user.is_authenticated:
+        return redirect(url_for("accounts.login"))
+    form = SsoCompleteForm(full_name=pending.get("name") or None)
+    needs_login = not (pending.get("email") or pending.get("phone"))
+    form.locality_id.choices, match_count = _locality_choices(form)
+    context = {"form": form, "pending": pending, "needs_login": needs_login,
+               "label": sso.providers().get(pending["provider"], {}).get("label", pending["provider"])}
+    if request.method == "POST" and form.search.data:
+        if match_count == 0:
+            form.locality_q.errors = [_("No commune or ward matches “%(q)s”.", q=form.locality_q.data or "")]
+        return render_template("accounts/sso_complete.html", **context)
+    if form.validate_on_submit():
+        fields = dict(pending)
+        if needs_login:
+            fields["email"], fields["phone"] = operations.split_login(form.login.data or "")
+        try:
+            user = sso.create_account(pending["provider"], fields, form.full_name.data, form.audience.data,
+                                      db.session.get(Locality, form.locality_id.data))
+        except operations.AccountError as error:
+            form.login.errors.append(str(error))
+        else:
+            user.locale = session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+            record_consent(user, "sso")
+            apply_rules_for_user(user)
+            db.session.commit()
+            session.pop(_PENDING, None)
+            return _sign_in(user, pending["provider"], pending["id_token"])
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/sso_complete.html", **context), status
+
+
+def provider_logout_redirect(sso_session: dict | None):
+    """After the local logout: the provider's end-session endpoint when it has one (RP-initiated logout)."""
+    if not sso_session or sso.client(sso_session.get("provider", "")) is None:
+        return None
+    client = sso.client(sso_session["provider"])
+    try:
+        if not client.load_server_metadata().get("end_session_endpoint"):
+            return None
+        return client.logout_redirect(post_logout_redirect_uri=url_for("catalog.index", _external=True),
+                                      id_token_hint=sso_session.get("id_token"))
+    except (RequestException, AuthlibBaseError, ValueError) as error:
+        log.warning("OIDC logout at %s not possible: %s", sso_session.get("provider"), type(error).__name__)
+        return None

@@ -1,0 +1,34 @@
+from celery import shared_task
+from sqlalchemy import select
+
+from lms.core import outbox
+from lms.core.db import utcnow
+from lms.extensions import db
+
+BATCH = 500
+
+
+@shared_task(name="accounts.invite_imported")
+def invite_imported():
+    """Send every imported person who has no password and no link yet their set-password link.
+
+    Idempotent: each person is marked invited in the batch that queued their message, so a
+    second run (or a run after a crash) sends nobody twice.
+    """
+    from lms.accounts.models import UNUSABLE_PASSWORD_PREFIX, User
+    from lms.accounts.recovery import send_set_password_link
+
+    sent = 0
+    while True:
+        people = db.session.scalars(select(User).where(
+            User.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX), User.invited_at.is_(None),
+            User.is_active.is_(True)).order_by(User.id).limit(BATCH)).all()
+        if not people:
+            return sent
+        for person in people:
+            if send_set_password_link(person):
+                sent += 1
+            person.invited_at = utcnow()
+        outbox.extend_lease()
+        db.session.commit()
+        outbox.dispatch_ready()

@@ -1,0 +1,99 @@
+"""The privacy notice, consent and data requests. Each flushes; the caller commits."""
+
+from datetime import timedelta
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import func, select
+
+from lms.core import audit
+from lms.core.db import utcnow
+from lms.core.outbox import enqueue
+from lms.extensions import db
+from lms.privacy.models import ConsentRecord, DataRequest, PrivacyNotice
+
+# Version 1 is the notice the software ships with (docs/privacy.md); administrators publish 2, 3, ….
+DEFAULT_VERSION = 1
+DEFAULT_VI = (
+    "Trung tâm xử lý dữ liệu cá nhân của bạn (họ tên, thư điện tử hoặc số điện thoại, xã/phường, cơ quan, "
+    "chức vụ, quá trình học, bài kiểm tra và chứng chỉ) để tổ chức đào tạo, cấp và xác minh chứng chỉ, và báo "
+    "cáo kết quả theo Nghị định 13/2023/NĐ-CP. Dữ liệu không được bán hay chuyển cho bên thứ ba ngoài cơ quan "
+    "nhà nước có thẩm quyền. Bạn có quyền xem, tải về, sửa, rút lại sự đồng ý và yêu cầu xoá dữ liệu tại trang "
+    "“Quyền riêng tư” trong tài khoản của mình.")
+DEFAULT_EN = (
+    "The centre processes your personal data (name, e-mail or phone number, commune, agency, position, learning "
+    "record, quiz answers and certificates) to run the training, issue and verify certificates, and report results, "
+    "under Decree 13/2023/NĐ-CP. It is not sold or passed to third parties other than competent state bodies. You "
+    "may see, download and correct your data, withdraw consent and ask for deletion on the “Privacy” page of "
+    "your account.")
+EXPORT_DAYS = 3  # Decree 13, Art. 14: a copy of the data within 72 hours
+
+
+def current_notice() -> dict:
+    notice = db.session.scalar(select(PrivacyNotice).order_by(PrivacyNotice.version.desc()).limit(1))
+    if notice is None:
+        return {"version": DEFAULT_VERSION, "body_vi": DEFAULT_VI, "body_en": DEFAULT_EN, "published_at": None}
+    return {"version": notice.version, "body_vi": notice.body_vi, "body_en": notice.body_en,
+            "published_at": notice.published_at}
+
+
+def publish_notice(body_vi: str, body_en: str, actor) -> PrivacyNotice:
+    latest = db.session.scalar(select(func.max(PrivacyNotice.version))) or DEFAULT_VERSION
+    notice = PrivacyNotice(version=latest + 1, body_vi=body_vi.strip(), body_en=body_en.strip(),
+                           published_by_id=actor.id)
+    db.session.add(notice)
+    audit.record(actor, "privacy.notice_published", notice, version=notice.version)
+    db.session.flush()
+    return notice
+
+
+def record_consent(user, via: str, action: str = "given") -> ConsentRecord:
+    record = ConsentRecord(user_id=user.id, notice_version=current_notice()["version"], action=action, via=via,
+                           ip=request.remote_addr if has_request_context() else None)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def consent_log(user) -> list[ConsentRecord]:
+    return list(db.session.scalars(select(ConsentRecord).where(ConsentRecord.user_id == user.id)
+                                   .order_by(ConsentRecord.id.desc())))
+
+
+def has_consent(user) -> bool:
+    last = consent_log(user)
+    return bool(last) and last[0].action == "given"
+
+
+def open_request(user, kind: str) -> DataRequest | None:
+    return db.session.scalar(select(DataRequest).where(DataRequest.user_id == user.id, DataRequest.kind == kind,
+                                                       DataRequest.status.in_(("pending", "ready"))))
+
+
+def request_export(user) -> DataRequest:
+    data_request = DataRequest(user_id=user.id, kind="export", due_at=utcnow() + timedelta(days=EXPORT_DAYS))
+    db.session.add(data_request)
+    db.session.flush()
+    enqueue("privacy.build_export", request_id=data_request.id)
+    return data_request
+
+
+def request_deletion(user) -> DataRequest:
+    existing = open_request(user, "deletion")
+    if existing is not None:
+        return existing
+    grace = timedelta(days=current_app.config["LMS_DELETION_GRACE_DAYS"])
+    data_request = DataRequest(user_id=user.id, kind="deletion", due_at=utcnow() + grace)
+    db.session.add(data_request)
+    audit.record(user, "privacy.deletion_requested", user, due=data_request.due_at.isoformat())
+    db.session.flush()
+    return data_request
+
+
+def cancel_deletion(user) -> bool:
+    data_request = open_request(user, "deletion")
+    if data_request is None:
+        return False
+    data_request.status, data_request.completed_at = "cancelled", utcnow()
+    audit.record(user, "privacy.deletion_cancelled", user)
+    db.session.flush()
+    return True
