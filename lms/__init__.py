@@ -199,11 +199,17 @@ def _register_cli(app):
     register_cli(app)
 
 
+PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+                      "magnetometer=(), gyroscope=(), accelerometer=()")
+
+
 def _register_request_hooks(app):
     from lms.core.outbox import dispatch_ready
 
     # Lessons may embed iframes only from LMS_IFRAME_HOSTS; the browser enforces it too.
     frame_src = " ".join(["'self'", *(f"https://{host}" for host in app.config.get("LMS_IFRAME_HOSTS", ()))])
+    # Browsers keep to HTTPS for a year once they saw the site over it; only when it is served so.
+    hsts = str(app.config.get("LMS_BASE_URL", "")).lower().startswith("https://")
 
     @app.after_request
     def _security_headers(response):
@@ -214,6 +220,10 @@ def _register_request_hooks(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        # No page needs the camera, microphone, location or payment; embedded lessons get none either.
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
     @app.teardown_request

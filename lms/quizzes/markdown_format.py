@@ -187,7 +187,7 @@ def check_unique_keys(path, questions):
 
 
 def question_key(text: str) -> str:
-    return "q-" + hashlib.sha1(fold(text).encode()).hexdigest()[:10]
+    return "q-" + hashlib.sha1(fold(text).encode(), usedforsecurity=False).hexdigest()[:10]  # an id, not a secret
 
 
 def _parse_questions(path, body: str, first_line: int, errors: list[SourceError] | None = None) -> list[QuestionSource]:
