@@ -1,0 +1,28 @@
+"""security part B: when quiz reviews show the right answers
+
+Revision ID: 0012_secb
+Revises: 0011
+Create Date: 2026-12-05 14:00:00
+
+Existing quizzes take the new default (`when-done`): the review shows the right answers only
+once no attempt is left or the quiz has closed. A trainer chooses `answers: after-submit` to
+show them after every attempt again.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0012_secb"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("quizzes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("answers_shown", sa.String(length=16), server_default="when-done", nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table("quizzes", schema=None) as batch_op:
+        batch_op.drop_column("answers_shown")
