@@ -1,4 +1,4 @@
-"""security part B: when quiz reviews show the right answers
+"""security part B: when quiz reviews show the right answers; import files checked in the worker
 
 Revision ID: 0012_secb
 Revises: 0011
@@ -21,8 +21,16 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("quizzes", schema=None) as batch_op:
         batch_op.add_column(sa.Column("answers_shown", sa.String(length=16), server_default="when-done", nullable=False))
+    with op.batch_alter_table("import_jobs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("kind", sa.String(length=16), server_default="people", nullable=False))
+        batch_op.add_column(sa.Column("headers", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("samples", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("preview", sa.JSON(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("import_jobs", schema=None) as batch_op:
+        for column in ("preview", "samples", "headers", "kind"):
+            batch_op.drop_column(column)
     with op.batch_alter_table("quizzes", schema=None) as batch_op:
         batch_op.drop_column("answers_shown")

@@ -54,8 +54,7 @@ def test_the_key_stays_out_of_a_review_that_hides_it_anyway(client, setup, db_se
 
 
 def test_a_bad_answers_value_is_refused_with_its_line(tmp_path):
-    from lms.quizzes.markdown_format import quiz_settings
-    from lms.quizzes.markdown_format import SourceError
+    from lms.quizzes.markdown_format import SourceError, quiz_settings
 
     with pytest.raises(SourceError, match="answers"):
         quiz_settings({"answers": "always"}, tmp_path / "quiz.md")
