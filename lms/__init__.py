@@ -118,6 +118,8 @@ def _register_models_and_tasks():
     from lms.api import models as _api  # noqa: F401
     from lms.assignments import models as _assignments  # noqa: F401
     from lms.assignments import tasks as _assignment_tasks  # noqa: F401
+    from lms.audit import listeners as _audit_listeners  # noqa: F401  (writes the audit log)
+    from lms.audit import tasks as _audit_tasks  # noqa: F401
     from lms.catalog import models as _catalog  # noqa: F401
     from lms.certificates import models as _certificates  # noqa: F401
     from lms.certificates import tasks as _certificate_tasks  # noqa: F401
@@ -169,6 +171,7 @@ def _register_blueprints(app):
     from lms.agencies.blueprint import bp as agencies
     from lms.api.blueprint import bp as api
     from lms.assignments.blueprint import bp as assignments
+    from lms.audit.blueprint import bp as audit
     from lms.authoring.blueprint import bp as authoring
     from lms.catalog.blueprint import bp as catalog
     from lms.certificates.blueprint import bp as certificates
@@ -184,7 +187,7 @@ def _register_blueprints(app):
     from lms.reports.blueprint import bp as reports
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
-                      agencies, imports, notifications, classes, api, authoring, programs, assignments, hours):
+                      agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, audit):
         app.register_blueprint(blueprint)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from lms.core.db import retry_stale_reads

@@ -101,6 +101,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Empty by default. After changing it run `flask --app app courses rerender --all`.
         "LMS_IFRAME_HOSTS": _env_list("LMS_IFRAME_HOSTS"),
         # Largest file a trainer may upload in the course editor.
+        # Audit events older than this are deleted by the daily purge (docs/security.md, part B).
+        "LMS_AUDIT_RETENTION_DAYS": int(os.environ.get("LMS_AUDIT_RETENTION_DAYS", "730")),
         "LMS_UPLOAD_MAX_BYTES": int(os.environ.get("LMS_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
         "LMS_TASK_MODE": task_mode,
         # How often the embedded runner looks for new work, in seconds.
@@ -137,6 +139,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                 "assignments-digest": {"task": "assignments.digest",
                                        "schedule": crontab(minute=15, hour=1, day_of_week="mon")},
                 "finish-overdue-attempts": {"task": "quizzes.finish_overdue", "schedule": 60.0},
+                "audit-purge": {"task": "audit.purge", "schedule": crontab(minute=40, hour=20)},
             },
         },
         "BABEL_DEFAULT_LOCALE": "vi",

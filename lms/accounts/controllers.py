@@ -8,6 +8,7 @@ from lms.accounts.models import User
 from lms.agencies import queries as agency_queries
 from lms.agencies.operations import set_position, set_user_agency
 from lms.assignments.operations import apply_rules_for_user
+from lms.core import audit
 from lms.core.outbox import dispatch_ready
 from lms.core.permissions import login_required, role_required
 from lms.core.urls import is_safe_next
@@ -145,6 +146,8 @@ def user_admin(user_id):
             return redirect(url_for("accounts.user_admin", user_id=user.id))
     elif request.method == "GET" and request.args.get("link") and user.must_set_password:
         link = operations.set_password_link(user)
+        audit.record(current_user, "user.set_password_link", user)
+        db.session.commit()
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/profile.html", user=user, form=form, admin_view=True, link=link), status
 

@@ -27,6 +27,7 @@ def add_session(training_class: TrainingClass, starts_at, hours=2, topic: str = 
     session = ClassSession(training_class=training_class, starts_at=starts_at, hours=hours, topic=nfc(topic) or None)
     db.session.add(session)
     db.session.flush()
+    audit.record(None, "class.session_add", training_class, session_id=session.id, starts_at=str(starts_at), hours=hours)
     return session
 
 
@@ -57,13 +58,14 @@ def remove_member(training_class: TrainingClass, user_id: int) -> None:
     if member is not None:
         db.session.delete(member)
         db.session.flush()
+        audit.record(None, "class.remove_member", training_class, user_id=user_id)
 
 
 def record_attendance(session: ClassSession, statuses: dict, actor) -> int:
     """statuses: {user_id: "present"|"absent"|"excused"} for roster members; returns rows written."""
     roster = {m.user_id for m in session.training_class.members}
     existing = {a.user_id: a for a in session.attendance}
-    written = 0
+    written, before, after = 0, {}, {}
     for user_id, status in statuses.items():
         if user_id not in roster:
             continue
@@ -74,9 +76,14 @@ def record_attendance(session: ClassSession, statuses: dict, actor) -> int:
             db.session.add(Attendance(session=session, user_id=user_id, status=status,
                                       recorded_by_id=getattr(actor, "id", None)))
         elif record.status != status:
+            before[str(user_id)] = record.status
             record.status, record.recorded_by_id, record.recorded_at = status, getattr(actor, "id", None), utcnow()
         else:
             continue
+        after[str(user_id)] = status
         written += 1
     db.session.flush()
+    if written:
+        audit.record(actor, "class.attendance", session.training_class, before=before, after=after,
+                     session_id=session.id)
     return written

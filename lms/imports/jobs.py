@@ -7,6 +7,7 @@ import io
 
 from flask_babel import gettext as _
 
+from lms.core import audit
 from lms.core.db import utcnow
 from lms.core.files import get_store
 from lms.core.outbox import enqueue
@@ -80,6 +81,7 @@ def retry_import(job: ImportJob) -> bool:
     already written. Flush only."""
     if job.status != "failed":
         return False
+    audit.record(None, f"import.{job.kind}.retry", job)
     if job.kind == "people" and job.headers is None:
         queue_check(job)
         return True

@@ -1,4 +1,5 @@
-"""security part B: when quiz reviews show the right answers; import files checked in the worker
+"""security part B: when quiz reviews show the right answers; import files checked in the worker;
+audit events with before/after and origin
 
 Revision ID: 0012_secb
 Revises: 0011
@@ -28,7 +29,18 @@ def upgrade():
         batch_op.add_column(sa.Column("preview", sa.JSON(), nullable=True))
 
 
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("before", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("after", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("via", sa.String(length=16), server_default="web", nullable=False))
+        batch_op.create_index("ix_audit_events_action_at", ["action", "at"], unique=False)
+
+
 def downgrade():
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_events_action_at")
+        for column in ("via", "after", "before"):
+            batch_op.drop_column(column)
     with op.batch_alter_table("import_jobs", schema=None) as batch_op:
         for column in ("preview", "samples", "headers", "kind"):
             batch_op.drop_column(column)
