@@ -101,6 +101,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Empty by default. After changing it run `flask --app app courses rerender --all`.
         "LMS_IFRAME_HOSTS": _env_list("LMS_IFRAME_HOSTS"),
         # Largest file a trainer may upload in the course editor.
+        # Bounds on reading an import file (lms.imports.reader.LIMITS; 0 = the default there).
+        "LMS_IMPORT_MAX_ROWS": int(os.environ.get("LMS_IMPORT_MAX_ROWS", "0")),
+        "LMS_IMPORT_MAX_CELLS": int(os.environ.get("LMS_IMPORT_MAX_CELLS", "0")),
+        "LMS_IMPORT_MAX_SECONDS": float(os.environ.get("LMS_IMPORT_MAX_SECONDS", "0")),
         # Audit events older than this are deleted by the daily purge (docs/security.md, part B).
         "LMS_AUDIT_RETENTION_DAYS": int(os.environ.get("LMS_AUDIT_RETENTION_DAYS", "730")),
         "LMS_UPLOAD_MAX_BYTES": int(os.environ.get("LMS_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
