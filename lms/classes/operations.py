@@ -23,6 +23,20 @@ def create_class(course, title: str, trainer, locality=None, place: str = "", ac
     return training_class
 
 
+def can_enrol(training_class: TrainingClass, actor, user) -> bool:
+    """May `actor` put `user` on this class's roster? Admins anyone; others only learners within
+    their reach — the class's commune or ward (with its subtree) or the actor's own manager scopes —
+    and never an administrator."""
+    if actor.is_admin:
+        return True
+    if user.is_admin or not user.is_active:
+        return False
+    place = training_class.locality
+    if place is not None and user.locality is not None and place.contains(user.locality):
+        return True
+    return actor.can_manage_user(user)
+
+
 def add_session(training_class: TrainingClass, starts_at, hours=2, topic: str = "") -> ClassSession:
     session = ClassSession(training_class=training_class, starts_at=starts_at, hours=hours, topic=nfc(topic) or None)
     db.session.add(session)
