@@ -1,5 +1,5 @@
 """security part B: when quiz reviews show the right answers; import files checked in the worker;
-audit events with before/after and origin
+audit events with before/after and origin; pending official/CIO requests
 
 Revision ID: 0012_secb
 Revises: 0011
@@ -29,6 +29,9 @@ def upgrade():
         batch_op.add_column(sa.Column("preview", sa.JSON(), nullable=True))
 
 
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("audience_requested", sa.String(length=16), nullable=True))
+        batch_op.create_index("ix_users_audience_requested", ["audience_requested"], unique=False)
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("before", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("after", sa.JSON(), nullable=True))
@@ -37,6 +40,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index("ix_users_audience_requested")
+        batch_op.drop_column("audience_requested")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_events_action_at")
         for column in ("via", "after", "before"):
