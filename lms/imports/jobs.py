@@ -44,6 +44,7 @@ def check_file(job: ImportJob) -> None:
         headers, rows = read_table(file_bytes(job), job.filename)
     except FileFormatError as error:
         job.status, job.message, job.finished_at = "failed", str(error), utcnow()
+        job.preview = {"unreadable": True}  # a retry checks the file again (lms.imports.jobs.retry_import)
         return
     if not job.mapping:
         job.mapping = detect(headers)
@@ -82,7 +83,7 @@ def retry_import(job: ImportJob) -> bool:
     if job.status != "failed":
         return False
     audit.record(None, f"import.{job.kind}.retry", job)
-    if job.kind == "people" and job.headers is None:
+    if job.kind == "people" and (job.preview or {}).get("unreadable"):
         queue_check(job)
         return True
     job.status, job.message, job.finished_at = "queued", None, None
@@ -96,6 +97,8 @@ def _give_up_on_the_job(_sender, task, kwargs, error):
     if task not in JOB_TASKS:
         return
     job = db.session.get(ImportJob, kwargs.get("job_id"))
+    if job is not None and task == "imports.check":
+        job.preview = {"unreadable": True}
     if job is not None and job.status != "done":
         job.status = "failed"
         job.message = _("The import could not be finished (%(error)s). Press Retry to go on from where it stopped.",
