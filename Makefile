@@ -80,6 +80,7 @@ bench: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check .
+	BIN=$(BIN) scripts/security_lint.sh
 
 clean:
 	rm -rf $(VENV) instance

@@ -144,6 +144,8 @@ def _register_models_and_tasks():
     from lms.api import models as _api  # noqa: F401
     from lms.assignments import models as _assignments  # noqa: F401
     from lms.assignments import tasks as _assignment_tasks  # noqa: F401
+    from lms.audit import listeners as _audit_listeners  # noqa: F401  (writes the audit log)
+    from lms.audit import tasks as _audit_tasks  # noqa: F401
     from lms.catalog import models as _catalog  # noqa: F401
     from lms.certificates import models as _certificates  # noqa: F401
     from lms.certificates import tasks as _certificate_tasks  # noqa: F401
@@ -197,6 +199,7 @@ def _register_blueprints(app):
     from lms.agencies.blueprint import bp as agencies
     from lms.api.blueprint import bp as api
     from lms.assignments.blueprint import bp as assignments
+    from lms.audit.blueprint import bp as audit
     from lms.authoring.blueprint import bp as authoring
     from lms.catalog.blueprint import bp as catalog
     from lms.certificates.blueprint import bp as certificates
@@ -216,7 +219,7 @@ def _register_blueprints(app):
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
                       agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, practice,
-                      community, privacy):
+                      community, privacy, audit):
         app.register_blueprint(blueprint)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from lms.core.db import retry_stale_reads
@@ -241,11 +244,17 @@ def _form_action_sources(app) -> str:
     return " ".join(["'self'", *sorted(origins)])
 
 
+PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+                      "magnetometer=(), gyroscope=(), accelerometer=()")
+
+
 def _register_request_hooks(app):
     from lms.core.outbox import dispatch_ready
 
     # Lessons may embed iframes only from LMS_IFRAME_HOSTS; the browser enforces it too.
     frame_src = " ".join(["'self'", *(f"https://{host}" for host in app.config.get("LMS_IFRAME_HOSTS", ()))])
+    # Browsers keep to HTTPS for a year once they saw the site over it; only when it is served so.
+    hsts = str(app.config.get("LMS_BASE_URL", "")).lower().startswith("https://")
 
     @app.after_request
     def _security_headers(response):
@@ -256,6 +265,10 @@ def _register_request_hooks(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        # No page needs the camera, microphone, location or payment; embedded lessons get none either.
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
     @app.teardown_request

@@ -129,6 +129,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Empty by default. After changing it run `flask --app app courses rerender --all`.
         "LMS_IFRAME_HOSTS": _env_list("LMS_IFRAME_HOSTS"),
         # Largest file a trainer may upload in the course editor.
+        # Bounds on reading an import file (lms.imports.reader.LIMITS; 0 = the default there).
+        "LMS_IMPORT_MAX_ROWS": int(os.environ.get("LMS_IMPORT_MAX_ROWS", "0")),
+        "LMS_IMPORT_MAX_CELLS": int(os.environ.get("LMS_IMPORT_MAX_CELLS", "0")),
+        "LMS_IMPORT_MAX_SECONDS": float(os.environ.get("LMS_IMPORT_MAX_SECONDS", "0")),
+        # Audit events older than this are deleted by the daily purge (docs/security.md, part B).
+        "LMS_AUDIT_RETENTION_DAYS": int(os.environ.get("LMS_AUDIT_RETENTION_DAYS", "730")),
         "LMS_UPLOAD_MAX_BYTES": int(os.environ.get("LMS_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
         "LMS_TASK_MODE": task_mode,
         # Observability (docs/operations.md): /metrics answers a bearer token or these networks;
@@ -181,6 +187,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                                        "schedule": crontab(minute=15, hour=1, day_of_week="mon")},
                 "finish-overdue-attempts": {"task": "quizzes.finish_overdue", "schedule": 60.0},
                 "privacy-erase-due": {"task": "privacy.erase_due", "schedule": crontab(minute=45, hour=19)},
+                "audit-purge": {"task": "audit.purge", "schedule": crontab(minute=40, hour=20)},
             },
         },
         "BABEL_DEFAULT_LOCALE": "vi",

@@ -3,11 +3,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from lms.accounts import operations
+from lms.accounts.audiences import request_audience
 from lms.accounts.forms import LoginForm, PositionForm, RegisterForm, SetPasswordForm, UserAdminForm
 from lms.accounts.models import User
 from lms.agencies import queries as agency_queries
 from lms.agencies.operations import set_position, set_user_agency
 from lms.assignments.operations import apply_rules_for_user
+from lms.core import audit
 from lms.core.outbox import dispatch_ready
 from lms.core.permissions import login_required, role_required
 from lms.core.urls import is_safe_next
@@ -90,8 +92,8 @@ def register():
         email, phone = operations.split_login(form.login.data)
         try:
             user = operations.create_user(form.full_name.data, form.password.data, email=email, phone=phone,
-                                          audience=form.audience.data,
                                           locality=db.session.get(Locality, form.locality_id.data))
+            request_audience(user, form.audience.data)  # official/CIO: pending until a manager confirms
         except operations.AccountError as error:
             form.login.errors.append(str(error))
         else:
@@ -102,6 +104,9 @@ def register():
             dispatch_ready()
             login_user(user)
             flash(_("Your account is ready. Welcome, %(name)s!", name=user.full_name), "success")
+            if user.audience_requested:
+                flash(_("A manager of your commune or agency will confirm that you are a civil servant; until then "
+                        "you study as a resident."), "info")
             return redirect(url_for("catalog.index"))
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/register.html", form=form), status
@@ -167,6 +172,8 @@ def user_admin(user_id):
             return redirect(url_for("accounts.user_admin", user_id=user.id))
     elif request.method == "GET" and request.args.get("link") and user.must_set_password:
         link = operations.set_password_link(user)
+        audit.record(current_user, "user.set_password_link", user)
+        db.session.commit()
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/profile.html", user=user, form=form, admin_view=True, link=link), status
 

@@ -21,6 +21,9 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     phone = db.Column(db.String(20), unique=True)
     password_hash = db.Column(db.String(255), nullable=False)
     audience = db.Column(db.String(16), nullable=False, default="citizen")
+    # A self-declared "official" or "cio" waiting for a manager (lms.accounts.audiences): until then
+    # `audience` stays "citizen", so the person neither counts in staff reports nor opens official courses.
+    audience_requested = db.Column(db.String(16), index=True)
     locality_id = db.Column(db.Integer, db.ForeignKey("localities.id"), index=True)
     agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id"), index=True)
     position = db.Column(db.String(160))

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from lms.agencies import operations, queries
 from lms.agencies.forms import AgencyForm, AgencyImportForm
 from lms.agencies.models import Agency
+from lms.core.outbox import enqueue
 from lms.core.permissions import role_required
 from lms.extensions import db
 from lms.localities.models import CURRENT_SCHEME, Locality
@@ -56,19 +57,24 @@ def edit(agency_id=None):
 
 @role_required("admin")
 def import_csv():
+    """Store the CSV and queue its import; the worker reads it (lms.imports.jobs.import_agency_file)."""
+    from lms.imports.controllers import store_upload
+    from lms.imports.reader import FileFormatError, sniff
+
     form = AgencyImportForm()
     if not form.validate_on_submit():
         flash(_("Choose a CSV file."), "error")
         return redirect(url_for("agencies.index")), 303
+    data = form.file.data.read()
+    filename = (form.file.data.filename or "agencies.csv").rsplit("/", 1)[-1][-200:]
     try:
-        counts = operations.import_agencies_csv(form.file.data.read(), actor=current_user)
-    except operations.AgencyError as error:
-        db.session.rollback()
+        sniff(data, filename.rsplit(".", 1)[0] + ".csv")
+        if data[:2] == b"PK":
+            raise FileFormatError(_("Agencies are imported from a CSV file (in Excel: save as “CSV UTF-8”)."))
+    except FileFormatError as error:
         flash(str(error), "error")
         return render_template("agencies/index.html", agencies=queries.tree(), q="", import_form=form), 400
+    job = store_upload(data, filename, "agencies", status="queued")
+    enqueue("imports.agencies", job_id=job.id)
     db.session.commit()
-    flash(_("%(created)d agencies created, %(updated)d updated, %(failed)d rows with errors.",
-            created=counts["created"], updated=counts["updated"], failed=len(counts["errors"])),
-          "success" if not counts["errors"] else "info")
-    return render_template("agencies/index.html", agencies=queries.tree(), q="", import_form=AgencyImportForm(),
-                           errors=counts["errors"])
+    return redirect(url_for("imports.status", job_id=job.id), 303)

@@ -1,8 +1,5 @@
 """State changes for agencies. Each flushes; the caller commits."""
 
-import csv
-import io
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -10,7 +7,7 @@ from lms.agencies.models import AGENCY_KINDS, Agency
 from lms.core import audit
 from lms.core.text import fold, nfc
 from lms.extensions import db
-from lms.localities.models import CURRENT_SCHEME, Locality
+from lms.localities.models import Locality
 
 
 class AgencyError(ValueError):
@@ -57,80 +54,17 @@ def save_agency(agency: Agency | None, *, code: str, name: str, kind: str = "oth
     return agency
 
 
-HEADERS = {
-    "code": ("code", "ma", "ma co quan", "agency code"),
-    "name": ("name", "ten", "ten co quan", "agency name"),
-    "parent_code": ("parent_code", "parent code", "parent", "ma cap tren", "ma co quan cap tren"),
-    "kind": ("kind", "loai", "type"),
-    "locality_code": ("locality_code", "locality code", "commune code", "ma xa", "ma dia ban", "ma tinh"),
-}
-
-
-def _header_map(fieldnames) -> dict:
-    mapping = {}
-    for raw in fieldnames or []:
-        key = fold(raw or "").replace("_", " ")
-        for field, names in HEADERS.items():
-            if key in {n.replace("_", " ") for n in names}:
-                mapping[field] = raw
-    return mapping
-
-
 def import_agencies_csv(data: bytes, actor=None) -> dict:
-    """Create or update agencies from CSV (code, name, parent_code, kind, locality_code); idempotent by code.
+    """Create or update agencies from CSV, set-based (lms.agencies.bulk); one audit event for the file.
+    Returns {"created", "updated", "errors": [(row number, message)]}. Flushes; the caller commits."""
+    from lms.agencies.bulk import AgencyFileError, import_agencies
 
-    Parents may come after their children in the file: rows are applied in passes until
-    no more can be placed. Returns {"created", "updated", "errors": [(row number, message)]}.
-    """
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise AgencyError(_l("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")) from None
-    reader = csv.DictReader(io.StringIO(text))
-    mapping = _header_map(reader.fieldnames)
-    if "code" not in mapping or "name" not in mapping:
-        raise AgencyError(_l("The file needs the columns “code” and “name”."))
-    rows = [(number, {field: nfc(row.get(column) or "") for field, column in mapping.items()})
-            for number, row in enumerate(reader, start=2)]
-    existing = {a.code: a for a in db.session.scalars(select(Agency))}
-    localities = {}
-    counts = {"created": 0, "updated": 0, "errors": []}
-    pending = rows
-    while pending:
-        waiting = []
-        for number, row in pending:
-            code, parent_code = row.get("code", "").upper(), row.get("parent_code", "").upper()
-            if not code or not row.get("name"):
-                counts["errors"].append((number, str(_l("The code and the name are required."))))
-                continue
-            if parent_code and parent_code not in existing:
-                waiting.append((number, row))
-                continue
-            locality = None
-            if row.get("locality_code"):
-                key = row["locality_code"]
-                if key not in localities:
-                    localities[key] = db.session.scalar(select(Locality).where(
-                        Locality.scheme == CURRENT_SCHEME, Locality.code == key).order_by(Locality.level.desc()))
-                locality = localities[key]
-                if locality is None:
-                    counts["errors"].append((number, str(_l("Unknown locality code %(code)s.", code=key))))
-                    continue
-            try:
-                with db.session.begin_nested():
-                    agency = save_agency(existing.get(code), code=code, name=row["name"], kind=row.get("kind") or "other",
-                                         parent=existing.get(parent_code) if parent_code else None,
-                                         locality=locality, actor=actor)
-            except AgencyError as error:
-                counts["errors"].append((number, str(error)))
-                continue
-            counts["updated" if code in existing else "created"] += 1
-            existing[code] = agency
-        if len(waiting) == len(pending):
-            for number, row in waiting:
-                counts["errors"].append((number, str(_l("Unknown parent agency code %(code)s.", code=row["parent_code"]))))
-            break
-        pending = waiting
+        counts = import_agencies(data)
+    except AgencyFileError as error:
+        raise AgencyError(str(error)) from None
+    audit.record(actor, "agency.import", Agency(), created=counts["created"], updated=counts["updated"],
+                 failed=len(counts["errors"]))
     return counts
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from lms.accounts.models import User
 from lms.agencies.models import Agency
 from lms.assignments.models import AssignmentRule
+from lms.core import audit
 from lms.core.db import utcnow
 from lms.core.text import fold, like_pattern
 from lms.enrollment.models import Enrollment
@@ -29,11 +30,16 @@ def save_rule(*, actor, deadline: date, course=None, program=None, audience=None
                           position_contains=fold(position_contains).strip() or None if position_contains else None)
     db.session.add(rule)
     db.session.flush()
+    audit.record(actor, "assignment_rule.create", rule, after={
+        "course_id": getattr(course, "id", None), "program_id": getattr(program, "id", None),
+        "deadline": deadline.isoformat(), "audience": audience or None, "locality_id": getattr(locality, "id", None),
+        "agency_id": getattr(agency, "id", None), "position_contains": rule.position_contains})
     return rule
 
 
 def deactivate(rule: AssignmentRule) -> None:
     """Stop assigning to newcomers; the enrollments already made keep their deadline."""
+    audit.record(None, "assignment_rule.deactivate", rule, before={"active": rule.active}, after={"active": False})
     rule.active = False
     db.session.flush()
 

@@ -110,6 +110,9 @@ class QuizSettingsForm(FlaskForm):
     review = CheckboxesField(_l("The review shows"), choices=[
         ("score", _l("Score")), ("responses", _l("The learner's answers")), ("key", _l("Right answers")),
         ("feedback", _l("Feedback"))])
+    answers = SelectField(_l("When the review shows the right answers"), default="when-done", choices=[
+        ("when-done", _l("When no attempt is left or the quiz has closed (recommended)")),
+        ("after-submit", _l("After every attempt (practice quizzes)"))])
     layout = SelectField(_l("Layout"), choices=[("all", _l("All questions on one page")),
                                                  ("per-page", _l("One question per page"))])
     navigation = SelectField(_l("Navigation"), choices=[("free", _l("Free: go back and forth")),

@@ -22,6 +22,7 @@ from lms.catalog.operations import (
     render_lesson,
     render_module,
 )
+from lms.core import audit
 from lms.core.db import utcnow
 from lms.core.files import get_store
 from lms.core.frontmatter import SourceError
@@ -60,6 +61,7 @@ def create_course(title: str, slug: str, author) -> Course:
     db.session.add(course)
     course.owners.append(CourseOwner(user=author))
     db.session.flush()
+    audit.record(author, "course.create", course, slug=slug)
     return course
 
 
@@ -89,6 +91,7 @@ def set_status(course: Course, status: str) -> None:
         raise EditError(_l("Unknown status."))
     if status == "published" and not course.active_lessons():
         raise EditError(_l("Add at least one lesson before publishing."))
+    audit.record(None, "course.status", course, before={"status": course.status}, after={"status": status})
     course.status = status
     db.session.flush()
 
@@ -101,12 +104,14 @@ def add_owner(course: Course, user) -> None:
         return
     course.owners.append(CourseOwner(user=user))
     db.session.flush()
+    audit.record(None, "course.owner_add", course, user_id=user.id)
 
 
 def remove_owner(course: Course, user_id: int) -> None:
     for owner in list(course.owners):
         if owner.user_id == user_id:
             course.owners.remove(owner)
+            audit.record(None, "course.owner_remove", course, user_id=user_id)
     db.session.flush()
 
 
@@ -281,10 +286,15 @@ def save_quiz_text(quiz: Quiz, text: str) -> None:
             source = parse_gift_file(path) if name.endswith(".gift") else parse_quiz(path)
         except SourceError as error:
             raise EditError(f"{name}:{error.line or 1}: {error.message}") from None
+    settings = ("pass_mark", "max_attempts", "time_limit_minutes", "feedback_timing", "answers_shown", "review")
+    before = {name: getattr(quiz, name) for name in settings}
     apply_settings(quiz, source, quiz.course.passing_score)
     quiz.source_text = text
     sync_questions(quiz, source)
     db.session.flush()
+    after = {name: getattr(quiz, name) for name in settings}
+    changed = [name for name in settings if before[name] != after[name]]
+    audit.record(None, "quiz.edit", quiz, before={n: before[n] for n in changed}, after={n: after[n] for n in changed})
 
 
 # ---------------------------------------------------------------- uploads

@@ -22,7 +22,8 @@ TYPE_LABELS = {"single": _l("Single choice"), "multiple": _l("Multiple choice"),
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 # Front-matter key → the value that means "not set"; such keys are left out of the file.
 DEFAULTS = {"time_limit": 0, "attempts": 0, "shuffle": False, "grace": 30, "grading": "highest",
-            "feedback": "after-submit", "review": list(REVIEW_PARTS), "layout": "all", "navigation": "free",
+            "feedback": "after-submit", "review": list(REVIEW_PARTS), "answers": "when-done", "layout": "all",
+            "navigation": "free",
             "draw": None, "bank": [], "opens": None, "closes": None, "pass": None}
 
 
@@ -47,7 +48,8 @@ def settings_of(quiz: Quiz) -> dict:
             "time_limit": quiz.time_limit_minutes,
             "attempts": quiz.max_attempts, "grace": quiz.grace_seconds, "opens": local_time(quiz.opens_at),
             "closes": local_time(quiz.closes_at), "grading": quiz.grading_method, "feedback": quiz.feedback_timing,
-            "review": list(quiz.review or []), "layout": quiz.layout, "navigation": quiz.navigation,
+            "review": list(quiz.review or []), "answers": quiz.answers_shown, "layout": quiz.layout,
+            "navigation": quiz.navigation,
             "shuffle": quiz.shuffle, "banks": list(quiz.banks or []),
             "draw_mode": "category" if isinstance(draw, dict) else "count" if isinstance(draw, int) else "all",
             "draw_count": draw if isinstance(draw, int) else None,
@@ -65,6 +67,7 @@ def _front_matter(values: dict) -> dict:
             "attempts": values["attempts"] or 0, "grace": 30 if values["grace"] is None else values["grace"],
             "opens": when["opens"], "closes": when["closes"], "grading": values["grading"],
             "feedback": values["feedback"], "review": [p for p in REVIEW_PARTS if p in values["review"]],
+            "answers": values.get("answers") or "when-done",
             "layout": values["layout"], "navigation": values["navigation"], "shuffle": bool(values["shuffle"]),
             "bank": list(values["banks"]), "draw": draw}
 

@@ -25,8 +25,9 @@ def index():
 @role_required("trainer")
 def new():
     form = ClassForm()
-    form.course_id.choices = [(c.id, c.title) for c in db.session.scalars(
-        select(Course).where(Course.status == "published").order_by(Course.title_folded))]
+    # Only the courses this trainer owns or co-edits (admins: all): a class enrols people in its course.
+    courses = db.session.scalars(select(Course).where(Course.status == "published").order_by(Course.title_folded))
+    form.course_id.choices = [(c.id, c.title) for c in courses if c.can_manage(current_user)]
     if form.validate_on_submit():
         trainer = current_user
         if current_user.is_admin and form.trainer_login.data:
@@ -98,8 +99,9 @@ def add_member(class_id):
     form = MemberForm()
     if form.validate_on_submit():
         user = find_by_login(form.login.data)
-        if user is None:
-            form.login.errors.append(_("No account has this e-mail or phone number."))
+        # Someone out of reach gets the same answer as no one: the page never names them.
+        if user is None or not operations.can_enrol(training_class, current_user, user):
+            form.login.errors.append(_("No learner within your area has this e-mail or phone number."))
         else:
             operations.add_member(training_class, user, actor=current_user)
             db.session.commit()

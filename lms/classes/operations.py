@@ -23,10 +23,25 @@ def create_class(course, title: str, trainer, locality=None, place: str = "", ac
     return training_class
 
 
+def can_enrol(training_class: TrainingClass, actor, user) -> bool:
+    """May `actor` put `user` on this class's roster? Admins anyone; others only learners within
+    their reach — the class's commune or ward (with its subtree) or the actor's own manager scopes —
+    and never an administrator."""
+    if actor.is_admin:
+        return True
+    if user.is_admin or not user.is_active:
+        return False
+    place = training_class.locality
+    if place is not None and user.locality is not None and place.contains(user.locality):
+        return True
+    return actor.can_manage_user(user)
+
+
 def add_session(training_class: TrainingClass, starts_at, hours=2, topic: str = "") -> ClassSession:
     session = ClassSession(training_class=training_class, starts_at=starts_at, hours=hours, topic=nfc(topic) or None)
     db.session.add(session)
     db.session.flush()
+    audit.record(None, "class.session_add", training_class, session_id=session.id, starts_at=str(starts_at), hours=hours)
     return session
 
 
@@ -57,13 +72,14 @@ def remove_member(training_class: TrainingClass, user_id: int) -> None:
     if member is not None:
         db.session.delete(member)
         db.session.flush()
+        audit.record(None, "class.remove_member", training_class, user_id=user_id)
 
 
 def record_attendance(session: ClassSession, statuses: dict, actor) -> int:
     """statuses: {user_id: "present"|"absent"|"excused"} for roster members; returns rows written."""
     roster = {m.user_id for m in session.training_class.members}
     existing = {a.user_id: a for a in session.attendance}
-    written = 0
+    written, before, after = 0, {}, {}
     for user_id, status in statuses.items():
         if user_id not in roster:
             continue
@@ -74,9 +90,14 @@ def record_attendance(session: ClassSession, statuses: dict, actor) -> int:
             db.session.add(Attendance(session=session, user_id=user_id, status=status,
                                       recorded_by_id=getattr(actor, "id", None)))
         elif record.status != status:
+            before[str(user_id)] = record.status
             record.status, record.recorded_by_id, record.recorded_at = status, getattr(actor, "id", None), utcnow()
         else:
             continue
+        after[str(user_id)] = status
         written += 1
     db.session.flush()
+    if written:
+        audit.record(actor, "class.attendance", session.training_class, before=before, after=after,
+                     session_id=session.id)
     return written

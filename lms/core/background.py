@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms.core import outbox
+from lms.core import audit, outbox
 from lms.core.controllers import queue_status
 from lms.core.db import utcnow
 from lms.core.models import OutboxMessage, WorkerMark
@@ -40,6 +40,7 @@ def retry():
     messages = db.session.scalars(query.limit(1000)).all()
     for message in messages:
         outbox.retry(message)
+        audit.record(None, "background.retry", message, task=message.task)
     db.session.commit()
     flash(_("%(n)d tasks were queued again.", n=len(messages)), "info")
     return redirect(url_for("core.background"), 303)
@@ -47,7 +48,8 @@ def retry():
 
 @role_required("admin")
 def repair_now():
-    outbox.enqueue("certificates.repair")
+    message = outbox.enqueue("certificates.repair")
+    audit.record(None, "background.repair", message)
     db.session.commit()
     flash(_("The repair sweep was queued; its findings appear here when it has run."), "info")
     return redirect(url_for("core.background"), 303)

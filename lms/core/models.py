@@ -44,10 +44,18 @@ class WorkerMark(db.Model):
 
 class AuditEvent(IdMixin, db.Model):
     __tablename__ = "audit_events"
+    __table_args__ = (db.Index("ix_audit_events_action_at", "action", "at"),)
     actor_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     action = db.Column(db.String(80), nullable=False)
     object_type = db.Column(db.String(40), nullable=False)
     object_id = db.Column(db.String(64))
     summary = db.Column(db.JSON, nullable=False, default=dict)
+    # The changed fields' values before and after (None when the action has no "before", e.g. a create).
+    before = db.Column(db.JSON)
+    after = db.Column(db.JSON)
     ip = db.Column(db.String(64))
+    # "web", "cli", "worker" or "api": where the action came from.
+    via = db.Column(db.String(16), nullable=False, default="web", server_default="web")
     at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+    actor = db.relationship("User", foreign_keys=[actor_id])

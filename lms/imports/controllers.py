@@ -5,15 +5,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.core import audit
 from lms.core.files import get_store
 from lms.core.outbox import enqueue
 from lms.core.permissions import require, role_required
 from lms.extensions import db
-from lms.imports import jobs, operations
+from lms.imports import jobs
 from lms.imports.forms import UploadForm, mapping_form
-from lms.imports.mapping import FIELDS, detect
+from lms.imports.mapping import FIELDS
 from lms.imports.models import ImportJob
-from lms.imports.reader import FileFormatError, read_table
+from lms.imports.reader import FileFormatError, sniff
 
 
 @role_required("admin")
@@ -24,20 +25,28 @@ def index():
         data = upload.read()
         filename = (upload.filename or "import.csv").rsplit("/", 1)[-1][-200:]
         try:
-            headers, _rows = read_table(data, filename)
+            sniff(data, filename)  # size, zip directory, UTF-8: the reading itself is the worker's
         except FileFormatError as error:
             form.file.errors.append(str(error))
         else:
-            key = f"imports/{uuid.uuid4().hex}/{'people.xlsx' if data[:2] == b'PK' else 'people.csv'}"
-            get_store().put(key, data)
-            job = ImportJob(created_by_id=current_user.id, filename=filename, file_key=key, mapping=detect(headers),
-                            default_audience=form.default_audience.data)
-            db.session.add(job)
+            job = store_upload(data, filename, "people", default_audience=form.default_audience.data)
+            jobs.queue_check(job)
             db.session.commit()
             return redirect(url_for("imports.preview", job_id=job.id))
-    jobs = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(20)).all()
+    recent = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(20)).all()
     status = 400 if form.is_submitted() else 200
-    return render_template("imports/index.html", form=form, jobs=jobs), status
+    return render_template("imports/index.html", form=form, jobs=recent), status
+
+
+def store_upload(data: bytes, filename: str, kind: str, **fields) -> ImportJob:
+    """Keep the uploaded file and create its job. Flush only."""
+    key = f"imports/{uuid.uuid4().hex}/{'people.xlsx' if data[:2] == b'PK' else 'people.csv'}"
+    get_store().put(key, data)
+    job = ImportJob(created_by_id=current_user.id, filename=filename, file_key=key, kind=kind, mapping={}, **fields)
+    db.session.add(job)
+    db.session.flush()
+    audit.record(current_user, f"import.{kind}.upload", job, filename=filename, size=len(data))
+    return job
 
 
 def _load(job_id) -> ImportJob:
@@ -48,43 +57,45 @@ def _load(job_id) -> ImportJob:
     return job
 
 
-def _table(job):
-    path = get_store().local_path(job.file_key)
-    if path is None:
-        abort(404)
-    return read_table(path.read_bytes(), job.filename)
-
-
 @role_required("admin")
 def preview(job_id):
     job = _load(job_id)
-    if job.status != "ready":
+    if job.kind != "people" or job.status not in ("ready", "checking"):
         return redirect(url_for("imports.status", job_id=job.id))
-    headers, rows = _table(job)
-    form = mapping_form(headers, job.mapping, FIELDS, formdata=request.form if request.method == "POST" else None)
+    if job.status == "ready" and job.headers is None:  # uploaded before files were checked in the worker
+        jobs.queue_check(job)
+        db.session.commit()
+    if job.status == "checking":
+        return redirect(url_for("imports.status", job_id=job.id))
+    form = mapping_form(job.headers, job.mapping, FIELDS, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         job.mapping = {name: getattr(form, f"map_{name}").data for name in FIELDS if getattr(form, f"map_{name}").data}
-        if form.run.data and ("full_name" in job.mapping and ({"email", "phone"} & set(job.mapping))):
+        complete = "full_name" in job.mapping and ({"email", "phone"} & set(job.mapping))
+        if form.run.data and complete:
             job.status = "queued"
             enqueue("imports.run", job_id=job.id)
+            audit.record(current_user, "import.people.run", job, mapping=job.mapping)
             db.session.commit()
             return redirect(url_for("imports.status", job_id=job.id))
-        db.session.commit()
+        if not form.run.data:
+            jobs.queue_check(job)  # the dry run again, with these columns, in the worker
+            db.session.commit()
+            return redirect(url_for("imports.preview", job_id=job.id), 303)
     missing = []
     if "full_name" not in job.mapping:
         missing.append(_("Choose the column with the full name."))
     if not ({"email", "phone"} & set(job.mapping)):
         missing.append(_("Choose the column with the e-mail address or the phone number."))
-    plan = operations.plan_import(headers, rows, job.mapping, job.default_audience)
-    db.session.rollback()  # the dry run writes nothing
-    return render_template("imports/preview.html", job=db.session.get(ImportJob, job_id), form=form, plan=plan,
-                           missing=missing, headers=headers, fields=FIELDS,
-                           samples=[r for r in rows if any(r)][:5]), 400 if missing and request.method == "POST" else 200
+    return render_template("imports/preview.html", job=job, form=form, plan=job.preview or {}, missing=missing,
+                           headers=job.headers, fields=FIELDS, samples=job.samples or []), \
+        400 if missing and request.method == "POST" else 200
 
 
 @role_required("admin")
 def status(job_id):
     job = _load(job_id)
+    if job.status == "ready" and job.kind == "people":
+        return redirect(url_for("imports.preview", job_id=job.id))
     return render_template("imports/status.html", job=job)
 
 

@@ -3,13 +3,16 @@
 from lms.core.db import IdMixin, TimestampMixin
 from lms.extensions import db
 
-IMPORT_STATUSES = ("ready", "queued", "running", "done", "failed")
+# checking: the worker reads the file and makes the dry run; ready: the preview can be shown.
+IMPORT_STATUSES = ("checking", "ready", "queued", "running", "done", "failed")
+IMPORT_KINDS = ("people", "agencies")
 
 
 class ImportJob(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "import_jobs"
 
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    kind = db.Column(db.String(16), nullable=False, default="people", server_default="people")
     filename = db.Column(db.String(255), nullable=False)
     file_key = db.Column(db.String(255), nullable=False)
     # {field: column header}; see lms.imports.mapping.FIELDS.
@@ -23,6 +26,11 @@ class ImportJob(IdMixin, TimestampMixin, db.Model):
     failed = db.Column(db.Integer, nullable=False, default=0)
     errors_key = db.Column(db.String(255))
     message = db.Column(db.Text)
+    # Written by the worker's check of the file (the request never reads it): the header row, the
+    # first rows, and the dry run {"total", "counts", "errors": [[row, message]…], "error_count"}.
+    headers = db.Column(db.JSON)
+    samples = db.Column(db.JSON)
+    preview = db.Column(db.JSON)
     started_at = db.Column(db.DateTime)
     finished_at = db.Column(db.DateTime)
 

@@ -65,6 +65,37 @@ def run_import(job_id: int):
     return job.status
 
 
+@shared_task(name="imports.check")
+def check_import_file(job_id: int):
+    """Read an uploaded people file and make its dry run (lms.imports.jobs.check_file)."""
+    from lms.imports.jobs import check_file
+
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status != "checking":
+        return None
+    outbox.extend_lease()
+    check_file(job)
+    db.session.commit()
+    return job.status
+
+
+@shared_task(name="imports.agencies")
+def import_agencies_file(job_id: int):
+    """Import an uploaded agencies CSV (lms.imports.jobs.import_agency_file)."""
+    from lms.imports.jobs import import_agency_file
+
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status not in ("queued", "running"):
+        return None
+    job.status, job.started_at = "running", utcnow()
+    db.session.commit()
+    import_agency_file(job)
+    if job.status == "done":
+        _tell_the_admin(job)
+    db.session.commit()
+    return job.status
+
+
 def _tell_the_admin(job: ImportJob) -> None:
     from flask import current_app
     from flask_babel import gettext as _
@@ -74,7 +105,10 @@ def _tell_the_admin(job: ImportJob) -> None:
     if job.created_by is None:
         return
     link = f"{current_app.config['LMS_BASE_URL']}/admin/imports/{job.id}"
-    notify(job.created_by, "import", _("Import of %(file)s finished", file=job.filename),
-           _("%(created)d new accounts, %(updated)d updated, %(failed)d rows with errors.",
-             created=job.created, updated=job.updated, failed=job.failed),
+    summary = _("%(created)d new accounts, %(updated)d updated, %(failed)d rows with errors.",
+                created=job.created, updated=job.updated, failed=job.failed)
+    if job.kind == "agencies":
+        summary = _("%(created)d agencies created, %(updated)d updated, %(failed)d rows with errors.",
+                    created=job.created, updated=job.updated, failed=job.failed)
+    notify(job.created_by, "import", _("Import of %(file)s finished", file=job.filename), summary,
            dedupe_key=f"import:{job.id}:done", link=link)

@@ -2,6 +2,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from lms.core import audit
 from lms.core.permissions import login_required, role_required
 from lms.enrollment.operations import EnrollmentError
 from lms.extensions import db
@@ -97,6 +98,7 @@ def edit(program_id=None):
                 required=[courses[s] for s in required], optional=[courses[s] for s in optional])
             operations.set_prerequisites(program=saved, courses=[courses[s] for s in requires if s in courses],
                                          programs=[programs[s] for s in requires if s not in courses])
+            audit.record(None, "program.save", saved, slug=saved.slug, created=program is None)
             db.session.commit()
             flash(_("Program “%(title)s” saved.", title=saved.title), "success")
             return redirect(url_for("programs.show", slug=saved.slug))

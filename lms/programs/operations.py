@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from lms.catalog.models import Course
-from lms.core import outbox
+from lms.core import audit, outbox
 from lms.core.frontmatter import SourceError
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
@@ -132,7 +132,12 @@ def set_prerequisites(*, course=None, program=None, courses=(), programs=()) -> 
     from lms.programs.models import Prerequisite
 
     where = Prerequisite.course_id == course.id if course is not None else Prerequisite.program_id == program.id
-    for old in db.session.scalars(select(Prerequisite).where(where)):
+    old_rows = db.session.scalars(select(Prerequisite).where(where)).all()
+    audit.record(None, "prerequisites.set", course if course is not None else program,
+                 before={"courses": sorted(p.requires_course_id for p in old_rows if p.requires_course_id),
+                         "programs": sorted(p.requires_program_id for p in old_rows if p.requires_program_id)},
+                 after={"courses": sorted(c.id for c in courses), "programs": sorted(p.id for p in programs)})
+    for old in old_rows:
         db.session.delete(old)
     owner = {"course_id": course.id} if course is not None else {"program_id": program.id}
     for required in courses:

@@ -14,7 +14,11 @@ from lms.core.text import fold
 
 KNOWN_TYPES = ("single", "multiple", "true-false", "short", "numeric", "matching", "ordering", "essay", "description")
 QUIZ_KEYS = {"title", "pass", "time_limit", "attempts", "shuffle", "draw", "id", "opens", "closes", "grace", "grading",
-             "feedback", "review", "layout", "navigation", "bank"}
+             "feedback", "review", "answers", "layout", "navigation", "bank"}
+# When the review may show the right answers: `when-done` (Moodle's default: once no attempt is
+# left or the quiz has closed, so a learner cannot copy the key into the next attempt) or
+# `after-submit` (after every attempt, e.g. for practice quizzes).
+ANSWERS_SHOWN = ("when-done", "after-submit")
 _OPTION = re.compile(r"^[-*] \[( |x|X|-?\d+(?:\.\d+)?%)\] (.+)$")
 _PAIR = re.compile(r"^[-*] (.*?)\s*=\s*(.+)$")
 _ITEM = re.compile(r"^\d+[.)] (.+)$")
@@ -76,6 +80,7 @@ class QuizSource:
     grading_method: str = "highest"
     feedback_timing: str = "after-submit"
     review: list[str] = field(default_factory=lambda: ["score", "responses", "key", "feedback"])
+    answers_shown: str = "when-done"
     layout: str = "all"
     navigation: str = "free"
     banks: list[str] = field(default_factory=list)
@@ -144,7 +149,8 @@ def quiz_settings(meta, path) -> dict:
         "grace_seconds": _int(meta, "grace", path, default=30, high=3600),
         "grading_method": _choice(meta, "grading", path, ("highest", "last", "first", "average"), "highest"),
         "feedback_timing": _choice(meta, "feedback", path, ("immediate", "after-submit", "after-close"), "after-submit"),
-        "review": review, "layout": _choice(meta, "layout", path, ("all", "per-page"), "all"),
+        "review": review, "answers_shown": _choice(meta, "answers", path, ANSWERS_SHOWN, "when-done"),
+        "layout": _choice(meta, "layout", path, ("all", "per-page"), "all"),
         "navigation": _choice(meta, "navigation", path, ("free", "sequential"), "free"),
     }
     banks = meta.get("bank", [])
@@ -187,7 +193,7 @@ def check_unique_keys(path, questions):
 
 
 def question_key(text: str) -> str:
-    return "q-" + hashlib.sha1(fold(text).encode()).hexdigest()[:10]
+    return "q-" + hashlib.sha1(fold(text).encode(), usedforsecurity=False).hexdigest()[:10]  # an id, not a secret
 
 
 def _parse_questions(path, body: str, first_line: int, errors: list[SourceError] | None = None) -> list[QuestionSource]:

@@ -39,6 +39,8 @@ class Quiz(IdMixin, db.Model):
     grading_method = db.Column(db.String(16), nullable=False, default="highest")
     feedback_timing = db.Column(db.String(16), nullable=False, default="after-submit")
     review = db.Column(db.JSON, nullable=False, default=lambda: list(REVIEW_PARTS))
+    # `answers:` in the file (lms.quizzes.markdown_format.ANSWERS_SHOWN).
+    answers_shown = db.Column(db.String(16), nullable=False, default="when-done", server_default="when-done")
     layout = db.Column(db.String(16), nullable=False, default="all")
     navigation = db.Column(db.String(16), nullable=False, default="free")
     # None: every question; int: N at random; {"category": n}: N at random per category.

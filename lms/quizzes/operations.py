@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lms.core import audit
 from lms.core.db import dialect_name, upsert, utcnow
 from lms.enrollment import operations as enrollment_ops
 from lms.enrollment.models import Enrollment
@@ -375,6 +376,8 @@ def submit_attempt(quiz: Quiz, user, responses: dict, now: dt.datetime | None = 
 def grade_essay(answer: AttemptAnswer, fraction: Decimal, comment: str, grader, now=None) -> None:
     if not Decimal(0) <= fraction <= Decimal(1):
         raise QuizError(_l("The mark must be between 0 and the question's points."))
+    audit.record(grader, "quiz.grade_essay", answer, before={"score": None if answer.score is None else str(answer.score)},
+                 after={"score": str(fraction)}, attempt_id=answer.attempt_id, learner_id=answer.attempt.user_id)
     answer.score, answer.comment = fraction, comment
     answer.graded_by_id, answer.graded_at = grader.id, now or utcnow()
     attempt = answer.attempt

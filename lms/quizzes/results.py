@@ -63,4 +63,13 @@ def review_shows(attempt: Attempt, part: str, now: dt.datetime | None = None) ->
         if quiz.closes_at is None:
             return attempts_left(quiz, attempt.user) == 0
         return now >= quiz.closes_at
+    if part == "key" and quiz.answers_shown != "after-submit":
+        return _done_with(quiz, attempt.user, now or utcnow())
     return True
+
+
+def _done_with(quiz, user, now: dt.datetime) -> bool:
+    """No attempt left for the learner, or the quiz has closed (Moodle's default for right answers)."""
+    if quiz.closes_at is not None and now >= quiz.closes_at:
+        return True
+    return attempts_left(quiz, user) == 0

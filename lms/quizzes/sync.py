@@ -37,6 +37,7 @@ def apply_settings(quiz: Quiz, source: QuizSource, default_pass: int) -> None:
     quiz.grading_method = source.grading_method
     quiz.feedback_timing = source.feedback_timing
     quiz.review = list(source.review)
+    quiz.answers_shown = source.answers_shown
     quiz.layout, quiz.navigation = source.layout, source.navigation
     quiz.banks = list(source.banks)
     quiz.archived_at = None

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.catalog.queries import course_by_slug
+from lms.core import audit
 from lms.core.frontmatter import SourceError
 from lms.core.permissions import login_required, require
 from lms.core.templating import to_local
@@ -134,6 +135,7 @@ def grading_queue(quiz_id):
 def regrade(quiz_id):
     quiz = _managed_quiz(quiz_id)
     changed = operations.regrade_quiz(quiz)
+    audit.record(current_user, "quiz.regrade", quiz, changed=changed)
     db.session.commit()
     flash(_("Regraded: %(n)d attempts changed.", n=changed), "info")
     return redirect(url_for("quizzes.overview", quiz_id=quiz.id), 303)

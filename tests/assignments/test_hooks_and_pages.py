@@ -71,13 +71,20 @@ def test_manager_cannot_stop_a_rule_outside_their_area(client, login, db_session
     assert course.title not in text_of(client.get("/admin/assignments/"))
 
 
-def test_registration_gives_a_new_official_the_assigned_course(client, db_session, admin, create_course, commune):
+def test_registration_gives_a_new_official_the_assigned_course(client, db_session, admin, create_course, commune,
+                                                                login):
     course = create_course()
     here = commune("26506")
     operations.save_rule(actor=admin, deadline=date(2026, 12, 31), course=course, audience="official", locality=here)
     response = client.post("/register", data=registration(here, audience="official"))
     assert response.status_code == 302
     user = db_session.scalar(select(User).where(User.email == "hoa@example.vn"))
+    # A self-declared official is a resident until confirmed (issue 12, finding 7): no officials' rule yet.
+    assert assigned(db_session, user, course) is None and user.audience_requested == "official"
+    client.post("/logout")
+    login(admin)
+    client.post(f"/manage/audience-requests/{user.id}", data={"decision": "approve"})
+    client.post("/logout")
     enrollment = assigned(db_session, user, course)
     assert enrollment.source == "assigned" and enrollment.deadline == date(2026, 12, 31)
     # A resident registering there does not match the rule.

@@ -3,6 +3,7 @@ timed exam out, the quiz file still the one source."""
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from sqlalchemy import select
@@ -179,3 +180,19 @@ def test_only_the_courses_editors_reach_settings_and_bank(client, owned, db_sess
     db_session.expire_all()
     assert db_session.scalar(select(Question.id).where(Question.quiz_id == exam.id)) is not None
     assert exam.time_limit_minutes == 0
+
+
+def test_the_editor_chooses_when_the_right_answers_are_shown(client, owned, db_session):
+    """Issue 12, finding 8: the default (no `answers:` line) is Moodle's; the editor can choose otherwise."""
+    exam = _exam(db_session, owned)
+    url = f"/author/courses/{owned.slug}/quizzes/{exam.id}/settings"
+    html = client.get(url).get_data(as_text=True)
+    assert exam.answers_shown == "when-done"
+    assert re.search(r'<option selected value="when-done"|value="when-done" selected', html)
+    assert client.post(url, data=_form(exam, answers="after-submit")).status_code == 302
+    db_session.expire_all()
+    assert exam.answers_shown == "after-submit" and "\nanswers: after-submit\n" in exam.source_text
+    assert client.post(url, data=_form(exam, answers="when-done")).status_code == 302
+    db_session.expire_all()
+    assert exam.answers_shown == "when-done" and "answers:" not in exam.source_text
+    assert client.post(url, data=_form(exam, answers="always")).status_code == 400

@@ -163,8 +163,9 @@ def test_admin_uploads_checks_adjusts_mapping_runs_and_downloads_errors(client, 
     # Running without a name column is refused; nothing is queued.
     response = client.post(preview_url, data={"map_email": "Thư", "run": "1"})
     assert response.status_code == 400 and db_session.scalar(select(func.count(User.id)).where(User.email == "xuan@x.vn")) == 0
+    # The dry run again with these columns: made by the worker (eager here), then shown.
     response = client.post(preview_url, data={"map_full_name": "Tên đầy đủ", "map_email": "Thư",
-                                              "map_phone": "Điện thoại", "check": "1"})
+                                              "map_phone": "Điện thoại", "check": "1"}, follow_redirects=True)
     page = text_of(response)
     assert "New accounts 1" in page and "Rows with errors 1" in page and "not a valid mobile number" in page
     assert db_session.scalar(select(func.count(User.id)).where(User.email == "xuan@x.vn")) == 0  # dry run only

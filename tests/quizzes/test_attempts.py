@@ -57,7 +57,7 @@ def right_answers(quiz):
 
 
 def test_a_whole_attempt_autosaves_resumes_and_is_graded(client, setup, db_session):
-    quiz, user = setup()
+    quiz, user = setup("answers: after-submit")  # the key after this first attempt (default: after the last)
     attempt_id = start(client, quiz)
     page = client.get(f"/attempts/{attempt_id}")
     html = page.get_data(as_text=True)

@@ -235,6 +235,8 @@ def test_a_learner_who_is_not_enrolled_cannot_submit(client, quiz, course, creat
 # ---------------------------------------------------------------- review
 
 def test_review_after_submission_shows_the_right_answers_and_feedback(client, quiz, learner, db_session):
+    quiz.answers_shown = "after-submit"  # the key after this first attempt (default: after the last)
+    db_session.commit()
     response = submit(client, quiz, single=("a",), multiple=("a",))
     review = client.get(response.headers["Location"])
     html, page = review.get_data(as_text=True), text_of(review)
