@@ -17,7 +17,8 @@ def registered(client, commune, db_session):
     ward = commune()
     response = client.post("/register", data={
         "full_name": "Cán Bộ Tự Khai", "login": "tukhai@example.vn", "password": "mot-mat-khau-dai-2025",
-        "confirm": "mot-mat-khau-dai-2025", "audience": "official", "locality_id": str(ward.id), "submit": "1"},
+        "confirm": "mot-mat-khau-dai-2025", "audience": "official", "locality_id": str(ward.id), "consent": "y",
+        "submit": "1"},
         follow_redirects=True)
     assert "A manager of your commune or agency will confirm" in text_of(response)
     client.post("/logout")

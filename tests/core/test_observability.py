@@ -77,6 +77,8 @@ def _wait_for(predicate, what: str, live, timeout: float = 30.0):
 
 def test_metrics_add_up_every_gunicorn_worker_and_the_runner(served):
     web = WebClient(served.base)
+    # /healthz answers 503 until the runner's first heartbeat (a loaded machine may take a while).
+    _wait_for(lambda: web.get("/healthz").status == 200, "/healthz to answer 200", served, timeout=60)
     before = _count(web.get("/metrics").text, "core.healthz")
     for _ in range(40):  # two gunicorn workers of four threads: the requests land on both
         assert web.get("/healthz").status == 200
