@@ -35,6 +35,9 @@ setup: install translations
 	@# A broken course is reported and skipped; the others and the server still start.
 	-$(FLASK) courses import courses/
 	-$(FLASK) programs import programs/
+	-$(FLASK) library import library/
+	@# Rows for content that was there before the search index (cheap on a small install).
+	$(FLASK) search reindex
 	@if [ -z "$$DATABASE_URL" ] || [ "$$LMS_DEMO" = "1" ]; then $(FLASK) demo create; fi
 
 # gunicorn, and without a broker (the embedded default) the background runner beside it: certificates,

@@ -321,9 +321,9 @@ def register_cli(app):
     from lms.assignments.cli import assignments_cli
     from lms.certificates.cli import certificates_cli, programs_cli
     from lms.core.cli import register as register_core_cli
+    from lms.library.cli import library_cli
     from lms.notifications.cli import notifications_cli
     from lms.quizzes.cli import quiz_cli
-    from lms.library.cli import library_cli
     from lms.reports.cli import reports_cli, synthetic_command
     from lms.search.cli import search_cli
 

@@ -12,10 +12,10 @@ from urllib.parse import urlparse
 
 import markdown as md
 import nh3
-from markupsafe import escape
 from flask import current_app, has_app_context
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from markupsafe import escape
 
 # 2: audio/video files written with image syntax become HTML5 players.
 RENDERER_VERSION = 2
