@@ -159,7 +159,7 @@ def _create_user(name, login, password, audience="citizen", roles=(), locality=N
     if user is None:
         user = operations.create_user(name, password, email=email, phone=phone, audience=audience, locality=locality)
     for role in roles:
-        scope = locality if role == "manager" else None
+        scope = locality if role in ("manager", "librarian") else None
         operations.grant_role(user, role, locality=scope)
     return user
 

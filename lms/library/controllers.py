@@ -10,7 +10,7 @@ from lms.core.permissions import login_required, require
 from lms.extensions import db
 from lms.library import operations, queries
 from lms.library.forms import ArchiveForm, ItemForm
-from lms.library.models import ITEM_KINDS, LibraryFile, LibraryItem, can_librarian
+from lms.library.models import ITEM_KINDS, LibraryFile, LibraryItem, can_librarian, is_librarian
 from lms.localities.models import Locality
 from lms.search import queries as search_queries
 
@@ -29,13 +29,13 @@ def index():
         results = search_queries.search(query, current_user, kind="library", audience=audience, page=page)
         return render_template("library/index.html", results=results, query=query, items=None, total=results.total,
                                collections=queries.collections(), filters={}, page=page,
-                               can_add=can_librarian(current_user))
+                               can_add=is_librarian(current_user))
     filters = {"collection": request.args.get("collection") or None, "kind": kind, "audience": audience,
                "locality_id": _int_arg("locality")}
     items, total = queries.browse(page=page, **filters)
     return render_template("library/index.html", items=items, total=total, query="", results=None, page=page,
                            pages=max(1, -(-total // queries.PAGE_SIZE)), collections=queries.collections(),
-                           filters=filters, can_add=can_librarian(current_user))
+                           filters=filters, can_add=is_librarian(current_user))
 
 
 def _item_or_404(slug) -> LibraryItem:
@@ -130,7 +130,7 @@ def _save(form: ItemForm, item: LibraryItem) -> bool:
 
 @login_required
 def new():
-    require(can_librarian(current_user))
+    require(is_librarian(current_user))
     form = ItemForm()
     _locality_choices(form)
     if form.validate_on_submit():

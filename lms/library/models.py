@@ -78,6 +78,11 @@ class LibraryItem(IdMixin, TimestampMixin, db.Model):
         return can_librarian(user, self.locality)
 
 
+def is_librarian(user) -> bool:
+    """May add items at all (for some locality, or province-wide)."""
+    return bool(user and user.is_authenticated and (user.is_admin or user.has_role("librarian")))
+
+
 def can_librarian(user, locality=None) -> bool:
     """Admins always; a librarian with a province-wide grant anywhere; one scoped to a locality
     subtree only for material of that subtree."""
