@@ -159,7 +159,7 @@ def _create_user(name, login, password, audience="citizen", roles=(), locality=N
     if user is None:
         user = operations.create_user(name, password, email=email, phone=phone, audience=audience, locality=locality)
     for role in roles:
-        scope = locality if role in ("manager", "librarian") else None
+        scope = locality if role == "manager" else None
         operations.grant_role(user, role, locality=scope)
     return user
 
@@ -183,7 +183,7 @@ def create_admin_command(name, login, password):
 @users_cli.command("grant")
 @click.argument("login")
 @click.argument("role", type=click.Choice(["trainer", "manager", "librarian", "admin"]))
-@click.option("--locality", help='Scope of a manager, as "scheme/code", e.g. 2025-07/26506 or 2025-07/79.')
+@click.option("--locality", help='Scope of a manager or librarian, as "scheme/code", e.g. 2025-07/26506 or 2025-07/79.')
 @click.option("--agency", help="Scope of a manager as an agency code: the agency and all its offices.")
 def grant_command(login, role, locality, agency):
     """Give an existing account a role (a manager needs --locality or --agency)."""
@@ -214,6 +214,7 @@ DEMO_ACCOUNTS = [
     ("learner", "Nguyễn Thị Lan", "hocvien@demo.vn", "hocvien-demo-2025", "citizen", "26506"),
     ("trainer", "Trần Văn Minh", "giangvien@demo.vn", "giangvien-demo-2025", "official", "26506"),
     ("manager", "Lê Hoàng Phúc", "quanly@demo.vn", "quanly-demo-2025", "official", "26506"),
+    ("librarian", "Võ Thị Thu", "thuvien@demo.vn", "thuvien-demo-2025", "official", "26506"),
     ("admin", "Phạm Quốc Bảo", "quantri@demo.vn", "quantri-demo-2025", "official", "26506"),
 ]
 

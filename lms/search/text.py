@@ -52,12 +52,17 @@ def _folded_same_length(text: str) -> str:
     return "".join(_fold_char(c) for c in text)
 
 
-def _match_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
+def _match_spans(text: str, terms: list[str]) -> list[tuple[int, int, str]]:
+    """(start, end, term) of each match; whole words, except the last term which may be a prefix
+    (the person may still be typing it), as the engines match."""
     if not terms:
         return []
     folded = _folded_same_length(text)
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")\w*")
-    return [m.span() for m in pattern.finditer(folded)]
+    whole = [re.escape(t) for t in terms[:-1]]
+    alternatives = [rf"(?P<p>{re.escape(terms[-1])})\w*"] + [rf"(?:{w})\b" for w in sorted(whole, key=len, reverse=True)]
+    pattern = re.compile(r"\b(?:" + "|".join(alternatives) + ")")
+    return [(m.start(), m.end(), folded[m.start():m.end()] if m.group("p") is None else terms[-1])
+            for m in pattern.finditer(folded)]
 
 
 def highlight(text: str, terms: list[str]) -> Markup:
@@ -72,13 +77,18 @@ def snippet(text: str, terms: list[str], size: int = SNIPPET_CHARS) -> Markup:
     if not spans:
         cut = text[:size]
         return Markup(escape(cut) + ("…" if len(text) > size else ""))
-    best = max(range(len(spans)), key=lambda i: sum(1 for s in spans[i:] if s[0] < spans[i][0] + size))
+    # The window with the most different words of the query, then the most matches.
+    def score(i):
+        inside = [span for span in spans[i:] if span[0] < spans[i][0] + size]
+        return len({span[2] for span in inside}), len(inside)
+
+    best = max(range(len(spans)), key=score)
     start = max(0, spans[best][0] - size // 4)
     if start:
         space = text.find(" ", start)
         start = space + 1 if 0 <= space < spans[best][0] else start
     end = min(len(text), start + size)
-    inside = [s for s in spans if s[0] >= start and s[1] <= end]
+    inside = [span for span in spans if span[0] >= start and span[1] <= end]
     prefix = "…" if start else ""
     suffix = "…" if end < len(text) else ""
     return Markup(prefix) + _marked(text, inside, start, end) + Markup(suffix)
@@ -86,7 +96,7 @@ def snippet(text: str, terms: list[str], size: int = SNIPPET_CHARS) -> Markup:
 
 def _marked(text: str, spans, start: int, end: int) -> Markup:
     out, position = Markup(""), start
-    for span_start, span_end in spans:
+    for span_start, span_end, _term in spans:
         if span_start < position or span_end > end:
             continue
         out += escape(text[position:span_start]) + Markup("<mark>") + escape(text[span_start:span_end]) + Markup("</mark>")
