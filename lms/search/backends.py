@@ -1,9 +1,17 @@
 """The two full-text engines behind one interface: `sync(ids)`, `unsync(ids)`, `match(...)`.
 
-PostgreSQL: a tsvector built with `unaccent` (đ→d and every Vietnamese mark) in a GIN index,
-ranked with ts_rank_cd (title weighted above body); when every word must match and nothing does,
-pg_trgm's word similarity on titles forgives a typo. SQLite: an FTS5 table over the folded text,
-ranked with bm25 (title ×10). Both then try "any word" before giving up.
+Both try, in order, until one gives results: the words as a phrase (Vietnamese meaning lives in
+runs of syllables: "dien thoai" is one word), then every word anywhere, then any word. The last
+word may be unfinished (prefix match).
+
+PostgreSQL: a tsvector built with `unaccent` (đ→d and every Vietnamese mark) in a GIN index, ranked
+with ts_rank_cd (title weighted above body); before "any word", pg_trgm's word similarity on titles
+forgives a typo. SQLite: an FTS5 table over the folded text, ranked with bm25 (title ×10); kind,
+visibility and audience are tokens of its `tags` column, so the filters run inside the full-text
+match and ranking never reads rows it will drop.
+
+Counts stop at COUNT_CAP ("1000+ results"): counting every row of a one-syllable query costs more
+than the page it serves.
 """
 
 from dataclasses import dataclass
@@ -14,27 +22,17 @@ from lms.extensions import db
 
 PG_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
              "setweight(to_tsvector('simple', unaccent(left(body, 400000))), 'B')")
+COUNT_CAP = 1000
 
 
 @dataclass
 class Filters:
     kind: str | None = None
     audience: str | None = None      # the audience the results must be open to (None: any)
-    everything: bool = False         # admins: hidden rows too
 
 
-def _where(filters: Filters, alias: str = "d") -> tuple[str, dict]:
-    clauses, params = [], {}
-    if not filters.everything:
-        clauses.append(f"{alias}.visible = :visible")
-        params["visible"] = True
-    if filters.audience:
-        clauses.append(f"({alias}.audiences = '' OR {alias}.audiences LIKE :audience)")
-        params["audience"] = f"%|{filters.audience}|%"
-    if filters.kind:
-        clauses.append(f"{alias}.kind = :kind")
-        params["kind"] = filters.kind
-    return (" AND " + " AND ".join(clauses)) if clauses else "", params
+def _strategies(terms: list[str]) -> list[str]:
+    return ["phrase", "all", "any"] if len(terms) > 1 else ["all"]
 
 
 class PostgresBackend:
@@ -48,31 +46,52 @@ class PostgresBackend:
     def unsync(self, ids: list[int]) -> None:
         """The rows themselves are deleted by the caller; the vector goes with them."""
 
+    @staticmethod
+    def _where(filters: Filters) -> tuple[str, dict]:
+        clauses, params = ["d.visible"], {}
+        if filters.audience:
+            clauses.append("(d.audiences = '' OR d.audiences LIKE :audience)")
+            params["audience"] = f"%|{filters.audience}|%"
+        if filters.kind:
+            clauses.append("d.kind = :kind")
+            params["kind"] = filters.kind
+        return " AND " + " AND ".join(clauses), params
+
     def match(self, terms: list[str], filters: Filters, limit: int, offset: int) -> tuple[list[int], int]:
-        where, params = _where(filters)
-        for joiner in (" & ", " | "):
-            params["q"] = joiner.join(terms[:-1] + [terms[-1] + ":*"])
+        where, params = self._where(filters)
+        last = terms[-1] + ":*"
+        for strategy in _strategies(terms):
+            joiner = {"phrase": " <-> ", "all": " & ", "any": " | "}[strategy]
+            if strategy == "any":
+                typo = self._ranked("CAST(:phrase AS text)", "query <% d.title_folded",
+                                    "word_similarity(query, d.title_folded)", where,
+                                    dict(params, phrase=" ".join(terms)), limit, offset, threshold=True)
+                if typo[1]:
+                    return typo
+            params["q"] = joiner.join(terms[:-1] + [last])
             found = self._ranked("to_tsquery('simple', unaccent(:q))", "d.vector @@ query",
                                  "ts_rank_cd(d.vector, query)", where, params, limit, offset)
-            if found[1] or joiner == " | ":
+            if found[1]:
                 return found
-            typo = self._ranked("CAST(:phrase AS text)", "query <% d.title_folded",
-                                "word_similarity(query, d.title_folded)", where,
-                                dict(params, phrase=" ".join(terms)), limit, offset, threshold=True)
-            if typo[1]:
-                return typo
         return [], 0
 
     def _ranked(self, query_sql, match_sql, rank_sql, where, params, limit, offset, threshold=False):
         if threshold:
             db.session.execute(text("SET LOCAL pg_trgm.word_similarity_threshold = 0.5"))
         base = f"FROM search_documents d, {query_sql} AS query WHERE {match_sql}{where}"
-        total = db.session.execute(text(f"SELECT count(*) {base}"), params).scalar()
+        total = db.session.execute(text(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {COUNT_CAP + 1}) AS hits"),
+                                   params).scalar()
         if not total:
             return [], 0
         rows = db.session.execute(text(f"SELECT d.id {base} ORDER BY {rank_sql} DESC, d.id LIMIT :limit OFFSET :offset"),
                                   dict(params, limit=limit, offset=offset)).scalars().all()
         return list(rows), total
+
+
+def sqlite_tags(kind: str, visible: bool, audiences: str) -> str:
+    """The filter tokens of one row: kind, visibility, and each audience it is open to ('aall': everyone)."""
+    names = [a for a in audiences.split("|") if a]
+    return " ".join([f"k{kind}", "v1" if visible else "v0", *([f"a{a}" for a in names] or ["aall"])])
 
 
 class SqliteBackend:
@@ -82,24 +101,38 @@ class SqliteBackend:
         if not ids:
             return
         self.unsync(ids)
-        db.session.execute(text("INSERT INTO search_fts(rowid, title, body) SELECT id, title_folded, body_folded "
-                                "FROM search_documents WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)),
-                           {"ids": list(ids)})
+        rows = db.session.execute(text("SELECT id, title_folded, body_folded, kind, visible, audiences "
+                                       "FROM search_documents WHERE id IN :ids")
+                                  .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)}).all()
+        db.session.execute(text("INSERT INTO search_fts(rowid, title, body, tags) VALUES (:id, :title, :body, :tags)"),
+                           [{"id": r.id, "title": r.title_folded, "body": r.body_folded,
+                             "tags": sqlite_tags(r.kind, bool(r.visible), r.audiences)} for r in rows])
 
     def unsync(self, ids: list[int]) -> None:
         if ids:
             db.session.execute(text("DELETE FROM search_fts WHERE rowid IN :ids")
                                .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)})
 
+    @staticmethod
+    def _filter(filters: Filters) -> str:
+        parts = ["tags : v1"]
+        if filters.audience:
+            parts.append(f"(tags : aall OR tags : a{filters.audience})")
+        if filters.kind:
+            parts.append(f"tags : k{filters.kind}")
+        return " AND ".join(parts)
+
     def match(self, terms: list[str], filters: Filters, limit: int, offset: int) -> tuple[list[int], int]:
-        where, params = _where(filters)
-        for joiner in (" ", " OR "):
-            params["q"] = joiner.join([f'"{t}"' for t in terms[:-1]] + [f'"{terms[-1]}"*'])
-            base = f"FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid WHERE search_fts MATCH :q{where}"
-            total = db.session.execute(text(f"SELECT count(*) {base}"), params).scalar()
+        quoted = [f'"{t}"' for t in terms[:-1]] + [f'"{terms[-1]}"*']
+        for strategy in _strategies(terms):
+            words = {"phrase": " + ", "all": " AND ", "any": " OR "}[strategy].join(quoted)
+            params = {"q": f"{{title body}} : ({words}) AND {self._filter(filters)}"}
+            total = db.session.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :q "
+                                            f"LIMIT {COUNT_CAP + 1})"), params).scalar()
             if total:
                 rows = db.session.execute(
-                    text(f"SELECT d.id {base} ORDER BY bm25(search_fts, 10.0, 1.0), d.id LIMIT :limit OFFSET :offset"),
+                    text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
+                         "ORDER BY bm25(search_fts, 10.0, 1.0, 0.0), rowid LIMIT :limit OFFSET :offset"),
                     dict(params, limit=limit, offset=offset)).scalars().all()
                 return list(rows), total
         return [], 0

@@ -51,6 +51,6 @@ event.listen(db.metadata, "before_create",
              DDL("CREATE EXTENSION IF NOT EXISTS unaccent; CREATE EXTENSION IF NOT EXISTS pg_trgm")
              .execute_if(dialect="postgresql"))
 FTS_CREATE = ("CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
-              "title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
+              "title, body, tags, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
 event.listen(SearchDocument.__table__, "after_create", DDL(FTS_CREATE).execute_if(dialect="sqlite"))
 event.listen(SearchDocument.__table__, "after_drop", DDL("DROP TABLE IF EXISTS search_fts").execute_if(dialect="sqlite"))

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from lms.extensions import db
-from lms.search.backends import Filters, backend
+from lms.search.backends import COUNT_CAP, Filters, backend
 from lms.search.models import KINDS, SearchDocument
 from lms.search.text import highlight, query_terms, snippet
 
@@ -38,6 +38,11 @@ class Results:
     page: int = 1
     kind: str | None = None
     audience: str | None = None
+
+    @property
+    def capped(self) -> bool:
+        """More rows matched than were counted (COUNT_CAP)."""
+        return self.total > COUNT_CAP
 
     @property
     def pages(self) -> int:

@@ -48,8 +48,14 @@ def _fold_char(char: str) -> str:
     return base if len(base) == 1 else char
 
 
+# Latin letters with their marks (Vietnamese lives in Latin-1, Latin Extended-A/B and U+1EA0–U+1EF9):
+# one C-level translate per text instead of a Python call per character.
+_FOLD_TABLE = {code: _fold_char(chr(code)) for block in (range(0x41, 0x5B), range(0xC0, 0x250), range(0x1E00, 0x1F00))
+               for code in block if _fold_char(chr(code)) != chr(code)}
+
+
 def _folded_same_length(text: str) -> str:
-    return "".join(_fold_char(c) for c in text)
+    return text.translate(_FOLD_TABLE)
 
 
 def _match_spans(text: str, terms: list[str]) -> list[tuple[int, int, str]]:

@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 FTS_CREATE = ("CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
-              "title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
+              "title, body, tags, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
 
 
 def upgrade():
