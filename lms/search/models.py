@@ -42,6 +42,9 @@ class SearchDocument(IdMixin, db.Model):
     # "|citizen|official|" — empty means everyone; matched with LIKE '%|x|%'.
     audiences = db.Column(db.String(200), nullable=False, default="")
     vector = db.Column(VectorType)
+    # The title and the start of the text only: ranking reads this small (never TOASTed) vector for
+    # every match, while matching uses the whole one through its GIN index.
+    rank_vector = db.Column(VectorType)
     indexed_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 

@@ -126,6 +126,7 @@ def upgrade():
         sa.Column("visible", sa.Boolean(), nullable=False),
         sa.Column("audiences", sa.String(length=200), nullable=False),
         sa.Column("vector", sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql"), nullable=True),
+        sa.Column("rank_vector", sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql"), nullable=True),
         sa.Column("indexed_at", sa.DateTime(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
