@@ -49,7 +49,14 @@ def lessons_using(item: LibraryItem, user):
 
 
 def lookup(slug: str) -> dict | None:
-    """For the Markdown renderer: what an embedded item needs (title, kind, files)."""
+    """For the Markdown renderer: what an embedded item needs (title, kind, files).
+
+    Rendering happens while an import builds a lesson: no autoflush of that half-made lesson."""
+    with db.session.no_autoflush:
+        return _lookup(slug)
+
+
+def _lookup(slug: str) -> dict | None:
     item = item_by_slug(slug)
     if item is None:
         return None
