@@ -4,9 +4,10 @@ Both try, in order, until one gives results: the words as a phrase (Vietnamese m
 runs of syllables: "dien thoai" is one word), then every word anywhere, then any word. The last
 word may be unfinished (prefix match).
 
-PostgreSQL: a tsvector built with `unaccent` (đ→d and every Vietnamese mark) in a GIN index, ranked
-with ts_rank_cd (title weighted above body) over a second, small vector of the title and the first
-1,500 characters — reading every match's whole vector made one-syllable queries take seconds; before "any word", pg_trgm's word similarity on titles
+PostgreSQL: a tsvector built with `unaccent` (đ→d and every Vietnamese mark) in a GIN index,
+ranked with ts_rank_cd (title weighted above body) over a second, small vector of the title and
+the first 1,500 characters (reading every match's whole vector made one-syllable queries take
+seconds); before "any word", pg_trgm's word similarity on titles
 forgives a typo. SQLite: an FTS5 table over the folded text, ranked with bm25 (title ×10); kind,
 visibility and audience are tokens of its `tags` column, so the filters run inside the full-text
 match and ranking never reads rows it will drop.

@@ -68,6 +68,7 @@ def _samples(database: Path) -> dict:
         "certificate_id": one("SELECT id FROM certificates") or 1, "serial": one("SELECT serial FROM certificates") or
         "ABCD-EFGH-JKLM", "attempt_id": one("SELECT id FROM attempts") or 1, "path": "khong-co.png",
         "token": "khong-hop-le", "job_id": 1, "export_id": 1, "class_id": 1, "session_id": 1, "rule_id": 1,
+        "file_id": one("SELECT id FROM library_files") or 1,
     }
 
 
