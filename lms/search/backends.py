@@ -1,13 +1,14 @@
 """The two full-text engines behind one interface: `sync(ids)`, `unsync(ids)`, `match(...)`.
 
-Both try, in order, until one gives results: the words as a phrase (Vietnamese meaning lives in
-runs of syllables: "dien thoai" is one word), then every word anywhere, then any word. The last
+Both try, in order, until one gives results: (SQLite) the words as a phrase — Vietnamese meaning
+lives in runs of syllables, "dien thoai" is one word — then every word anywhere, then any word. The last
 word may be unfinished (prefix match).
 
 PostgreSQL: a tsvector built with `unaccent` (đ→d and every Vietnamese mark) in a GIN index,
-ranked with ts_rank_cd (title weighted above body) over a second, small vector of the title and
-the first 1,500 characters (reading every match's whole vector made one-syllable queries take
-seconds); before "any word", pg_trgm's word similarity on titles
+ranked with ts_rank_cd (cover density: adjacent words first; title weighted above body) over a
+second, small vector of the title and the first 300 characters, kept inline in narrow rows (the
+texts are TOASTed: lms.search.models) — ranking every match's whole vector took seconds on
+one-syllable queries. Before "any word", pg_trgm's word similarity on titles
 forgives a typo. SQLite: an FTS5 table over the folded text, ranked with bm25 (title ×10); kind,
 visibility and audience are tokens of its `tags` column, so the filters run inside the full-text
 match and ranking never reads rows it will drop.
@@ -25,8 +26,9 @@ from lms.extensions import db
 PG_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
              "setweight(to_tsvector('simple', unaccent(left(body, 400000))), 'B')")
 PG_RANK_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
-                  "setweight(to_tsvector('simple', unaccent(left(body, 1500))), 'B')")
+                  "setweight(to_tsvector('simple', unaccent(left(body, 300))), 'B')")
 COUNT_CAP = 1000
+RANK_CAP = 2000  # PostgreSQL ranks at most this many matches (see _ranked)
 
 
 @dataclass
@@ -65,8 +67,10 @@ class PostgresBackend:
     def match(self, terms: list[str], filters: Filters, limit: int, offset: int) -> tuple[list[int], int]:
         where, params = self._where(filters)
         last = terms[-1] + ":*"
-        for strategy in _strategies(terms):
-            joiner = {"phrase": " <-> ", "all": " & ", "any": " | "}[strategy]
+        # No phrase step here: ts_rank_cd already ranks adjacent words first, and a phrase query
+        # rechecks every candidate's whole (TOASTed) vector.
+        for strategy in [s for s in _strategies(terms) if s != "phrase"]:
+            joiner = {"all": " & ", "any": " | "}[strategy]
             if strategy == "any":
                 typo = self._ranked("CAST(:phrase AS text)", "query <% d.title_folded",
                                     "word_similarity(query, d.title_folded)", where,
@@ -88,7 +92,10 @@ class PostgresBackend:
                                    params).scalar()
         if not total:
             return [], 0
-        rows = db.session.execute(text(f"SELECT d.id {base} ORDER BY {rank_sql} DESC, d.id LIMIT :limit OFFSET :offset"),
+        # Ranked among the first RANK_CAP matches only: a one-syllable query matching most rows would
+        # otherwise rank them all (seconds on a busy machine) for a list nobody reads past page 3.
+        rows = db.session.execute(text(f"SELECT id FROM (SELECT d.id, {rank_sql} AS rank {base} LIMIT {RANK_CAP}) AS c "
+                                       "ORDER BY rank DESC, id LIMIT :limit OFFSET :offset"),
                                   dict(params, limit=limit, offset=offset)).scalars().all()
         return list(rows), total
 

@@ -42,7 +42,7 @@ class SearchDocument(IdMixin, db.Model):
     # "|citizen|official|" — empty means everyone; matched with LIKE '%|x|%'.
     audiences = db.Column(db.String(200), nullable=False, default="")
     vector = db.Column(VectorType)
-    # The title and the start of the text only: ranking reads this small (never TOASTed) vector for
+    # The title and the start of the text only: ranking reads this small vector (kept inline) for
     # every match, while matching uses the whole one through its GIN index.
     rank_vector = db.Column(VectorType)
     indexed_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
@@ -56,4 +56,9 @@ event.listen(db.metadata, "before_create",
 FTS_CREATE = ("CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
               "title, body, tags, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
 event.listen(SearchDocument.__table__, "after_create", DDL(FTS_CREATE).execute_if(dialect="sqlite"))
+# PostgreSQL: rows stay narrow (texts and the full vector out of line) so a ranked scan over every
+# match reads little; the small ranking vector stays in the row.
+PG_STORAGE = ("ALTER TABLE search_documents SET (toast_tuple_target = 256); "
+              "ALTER TABLE search_documents ALTER COLUMN rank_vector SET STORAGE MAIN")
+event.listen(SearchDocument.__table__, "after_create", DDL(PG_STORAGE).execute_if(dialect="postgresql"))
 event.listen(SearchDocument.__table__, "after_drop", DDL("DROP TABLE IF EXISTS search_fts").execute_if(dialect="sqlite"))

@@ -139,6 +139,9 @@ def upgrade():
                               postgresql_using="gin", postgresql_ops={"title_folded": "gin_trgm_ops"})
     if dialect == "sqlite":
         op.execute(FTS_CREATE)
+    else:  # narrow rows for ranked scans (lms.search.models)
+        op.execute("ALTER TABLE search_documents SET (toast_tuple_target = 256)")
+        op.execute("ALTER TABLE search_documents ALTER COLUMN rank_vector SET STORAGE MAIN")
     # Courses already in the database are indexed by the worker: one queued message per course.
     course_ids = [row[0] for row in op.get_bind().execute(sa.text("SELECT id FROM courses"))]
     if course_ids:
