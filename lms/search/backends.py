@@ -28,7 +28,6 @@ PG_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
 PG_RANK_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
                   "setweight(to_tsvector('simple', unaccent(left(body, 300))), 'B')")
 COUNT_CAP = 1000
-RANK_CAP = 2000  # PostgreSQL ranks at most this many matches (see _ranked)
 
 
 @dataclass
@@ -88,16 +87,20 @@ class PostgresBackend:
         if threshold:
             db.session.execute(text("SET LOCAL pg_trgm.word_similarity_threshold = 0.5"))
         base = f"FROM search_documents d, {query_sql} AS query WHERE {match_sql}{where}"
+        # One scan for the page and the count: the first COUNT_CAP + 1 matches are ranked (a
+        # one-syllable query matching most rows would otherwise rank them all, seconds on a busy
+        # machine, for a list nobody reads past page 3) and counted.
+        rows = db.session.execute(text(
+            f"SELECT id, total FROM (SELECT id, rank, count(*) OVER () AS total FROM "
+            f"(SELECT d.id, {rank_sql} AS rank {base} LIMIT {COUNT_CAP + 1}) AS candidates) AS counted "
+            "ORDER BY rank DESC, id LIMIT :limit OFFSET :offset"), dict(params, limit=limit, offset=offset)).all()
+        if rows:
+            return [row.id for row in rows], rows[0].total
+        if not offset:
+            return [], 0
         total = db.session.execute(text(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {COUNT_CAP + 1}) AS hits"),
                                    params).scalar()
-        if not total:
-            return [], 0
-        # Ranked among the first RANK_CAP matches only: a one-syllable query matching most rows would
-        # otherwise rank them all (seconds on a busy machine) for a list nobody reads past page 3.
-        rows = db.session.execute(text(f"SELECT id FROM (SELECT d.id, {rank_sql} AS rank {base} LIMIT {RANK_CAP}) AS c "
-                                       "ORDER BY rank DESC, id LIMIT :limit OFFSET :offset"),
-                                  dict(params, limit=limit, offset=offset)).scalars().all()
-        return list(rows), total
+        return [], total
 
 
 def sqlite_tags(kind: str, visible: bool, audiences: str) -> str:
