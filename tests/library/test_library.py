@@ -145,3 +145,20 @@ def test_the_git_folder_imports_every_starter_item(app, db_session):
     assert len(items) >= 15 and all(item.licence for item in items)
     assert "0 failed" in result.output
     assert Path(ROOT / "library").is_dir()
+
+
+def test_a_video_with_captions_plays_them_and_its_words_are_found(client, db_session, create_user, login,
+                                                                  commit_and_index):
+    login(create_user(roles=("librarian",)))
+    data = _form(kind="video", title="Video hướng dẫn VNeID")
+    data["file"] = (io.BytesIO(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64), "huong-dan.mp4")
+    data["captions"] = (io.BytesIO("WEBVTT\n\n00:00.000 --> 00:04.000\nMở ứng dụng và quét mã QR trên căn cước.\n"
+                                   .encode()), "phu-de.vtt")
+    assert client.post("/library/new", data=data, content_type="multipart/form-data").status_code == 303
+    item = db_session.scalar(select(LibraryItem))
+    commit_and_index()
+    page = client.get(f"/library/{item.slug}").get_data(as_text=True)
+    assert "<video" in page and f'src="/library/{item.slug}/captions"' in page
+    captions = client.get(f"/library/{item.slug}/captions")
+    assert captions.status_code == 200 and captions.headers["Content-Type"].startswith("text/vtt")
+    assert [hit.url for hit in search("quet ma qr tren can cuoc").hits] == [f"/library/{item.slug}"]
