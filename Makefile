@@ -39,8 +39,12 @@ setup: install translations
 	$(FLASK) db upgrade
 	$(FLASK) localities load
 	@# A broken course is reported and skipped; the others and the server still start.
+	@# The library first: lessons that embed an item show its title.
+	-$(FLASK) library import library/
 	-$(FLASK) courses import courses/
 	-$(FLASK) programs import programs/
+	@# Rows for content that was there before the search index (cheap on a small install).
+	$(FLASK) search reindex
 	@if [ -z "$$DATABASE_URL" ] || [ "$$LMS_DEMO" = "1" ]; then $(FLASK) demo create; fi
 
 # gunicorn, and without a broker (the embedded default) the background runner beside it: certificates,

@@ -81,6 +81,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     # Flask-SQLAlchemy's session class (every session of the app derives from it), not SQLAlchemy's global one.
     install_session_hooks(FlaskSession)
+    from lms.search.hooks import install as install_search_hooks
+
+    install_search_hooks(FlaskSession)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
@@ -104,6 +107,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from lms.core.templating import register_template_helpers
 
     register_error_handlers(app)
+    from lms.library.queries import lookup as library_lookup
+
+    app.extensions["lms_library_lookup"] = library_lookup  # `![[library:slug]]` in lessons (lms.core.markdown)
     register_template_helpers(app)
     _serve_light(app)
     _check_signing_key(app)
@@ -156,6 +162,9 @@ def _register_models_and_tasks():
     from lms.imports import jobs as _import_jobs  # noqa: F401  (listens to background_work_failed)
     from lms.imports import models as _imports  # noqa: F401
     from lms.imports import tasks as _import_tasks  # noqa: F401
+    from lms.library import models as _library  # noqa: F401
+    from lms.library import search as _library_search  # noqa: F401  (listens to course_indexed)
+    from lms.library import tasks as _library_tasks  # noqa: F401
     from lms.localities import models as _localities  # noqa: F401
     from lms.notifications import models as _notifications  # noqa: F401
     from lms.notifications import tasks as _notification_tasks  # noqa: F401
@@ -167,6 +176,8 @@ def _register_models_and_tasks():
     from lms.reports import jobs as _report_jobs  # noqa: F401  (listens to background_work_failed)
     from lms.reports import models as _reports  # noqa: F401
     from lms.reports import tasks as _report_tasks  # noqa: F401
+    from lms.search import models as _search  # noqa: F401
+    from lms.search import tasks as _search_tasks  # noqa: F401
 
 
 def _configure_login():
@@ -209,6 +220,7 @@ def _register_blueprints(app):
     from lms.enrollment.blueprint import bp as enrollment
     from lms.hours.blueprint import bp as hours
     from lms.imports.blueprint import bp as imports
+    from lms.library.blueprint import bp as library
     from lms.localities.blueprint import bp as localities
     from lms.notifications.blueprint import bp as notifications
     from lms.practice.blueprint import bp as practice
@@ -216,10 +228,12 @@ def _register_blueprints(app):
     from lms.programs.blueprint import bp as programs
     from lms.quizzes.blueprint import bp as quizzes
     from lms.reports.blueprint import bp as reports
+    from lms.search.blueprint import bp as search
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
                       agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, practice,
-                      community, privacy, audit):
+                      community, privacy, audit,
+                      library, search):
         app.register_blueprint(blueprint)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from lms.core.db import retry_stale_reads

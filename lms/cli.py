@@ -182,8 +182,8 @@ def create_admin_command(name, login, password):
 
 @users_cli.command("grant")
 @click.argument("login")
-@click.argument("role", type=click.Choice(["trainer", "manager", "admin"]))
-@click.option("--locality", help='Scope of a manager, as "scheme/code", e.g. 2025-07/26506 or 2025-07/79.')
+@click.argument("role", type=click.Choice(["trainer", "manager", "librarian", "admin"]))
+@click.option("--locality", help='Scope of a manager or librarian, as "scheme/code", e.g. 2025-07/26506 or 2025-07/79.')
 @click.option("--agency", help="Scope of a manager as an agency code: the agency and all its offices.")
 def grant_command(login, role, locality, agency):
     """Give an existing account a role (a manager needs --locality or --agency)."""
@@ -214,6 +214,7 @@ DEMO_ACCOUNTS = [
     ("learner", "Nguyễn Thị Lan", "hocvien@demo.vn", "hocvien-demo-2025", "citizen", "26506"),
     ("trainer", "Trần Văn Minh", "giangvien@demo.vn", "giangvien-demo-2025", "official", "26506"),
     ("manager", "Lê Hoàng Phúc", "quanly@demo.vn", "quanly-demo-2025", "official", "26506"),
+    ("librarian", "Võ Thị Thu", "thuvien@demo.vn", "thuvien-demo-2025", "official", "26506"),
     ("admin", "Phạm Quốc Bảo", "quantri@demo.vn", "quantri-demo-2025", "official", "26506"),
 ]
 
@@ -321,14 +322,17 @@ def register_cli(app):
     from lms.assignments.cli import assignments_cli
     from lms.certificates.cli import certificates_cli, programs_cli
     from lms.core.cli import register as register_core_cli
+    from lms.library.cli import library_cli
     from lms.notifications.cli import notifications_cli
     from lms.privacy.cli import privacy_cli
     from lms.quizzes.cli import quiz_cli
     from lms.reports.cli import reports_cli, synthetic_command
+    from lms.search.cli import search_cli
 
     register_core_cli(app)
     for group in (localities_cli, courses_cli, users_cli, demo_cli, agencies_cli, notifications_cli,
-                  certificates_cli, programs_cli, reports_cli, api_cli, assignments_cli, quiz_cli, privacy_cli):
+                  certificates_cli, programs_cli, reports_cli, api_cli, assignments_cli, quiz_cli, privacy_cli,
+                  library_cli, search_cli):
         app.cli.add_command(group)
     app.cli.add_command(synthetic_command)
     app.cli.add_command(generate_secret_command)

@@ -7,7 +7,7 @@ from lms.core.db import IdMixin, TimestampMixin, utcnow
 from lms.extensions import db
 
 AUDIENCES = ("citizen", "official", "cio")
-ROLES = ("trainer", "manager", "admin", "digital_team")  # digital_team: lms/community (issue 15)
+ROLES = ("trainer", "manager", "librarian", "admin", "digital_team")  # digital_team: lms/community (issue 15)
 # No scrypt hash starts with "!": such a hash never matches any password.
 UNUSABLE_PASSWORD_PREFIX = "!"
 

@@ -15,6 +15,7 @@ import nh3
 from flask import current_app, has_app_context
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from markupsafe import escape
 
 # 2: audio/video files written with image syntax become HTML5 players.
 RENDERER_VERSION = 2
@@ -150,10 +151,58 @@ def render(source: str, resolve_link=None) -> str:
     `resolve_link(relative_url) -> url` maps links such as `../assets/a.png` to served URLs.
     """
     extensions = [*EXTENSIONS, _Media()]
+    source = expand_library_references(source or "")
     if resolve_link is not None:
         extensions.append(_LinkRewriting(resolve_link))
     html = md.markdown(source or "", extensions=extensions, output_format="html")
     return sanitise(html)
+
+
+# Lessons point at e-library items by slug (docs/course-format.md): `[[library:slug]]` or
+# `[[library:slug|label]]` is a link; `![[library:slug]]` alone on a line embeds the item (a player for
+# video/audio with its captions, the picture for an image, a card otherwise).
+_LIBRARY_EMBED = re.compile(r"^!\[\[library:([a-z0-9][a-z0-9-]*)\]\][ \t]*$", re.M)
+_LIBRARY_LINK = re.compile(r"\[\[library:([a-z0-9][a-z0-9-]*)(?:\|([^\]\n]*))?\]\]")
+
+
+def _library_lookup(slug: str) -> dict | None:
+    """The item's title and kind, from the library feature when an app is there (None otherwise)."""
+    if not has_app_context():
+        return None
+    lookup = current_app.extensions.get("lms_library_lookup")
+    return lookup(slug) if lookup else None
+
+
+def _embed_html(slug: str) -> str:
+    item = _library_lookup(slug) or {}
+    href = f"/library/{slug}"
+    title = escape(item.get("title") or slug)
+    caption = f'<figcaption><a href="{href}">{title}</a></figcaption>'
+    kind = item.get("kind")
+    if kind in ("video", "audio"):
+        track = (f'<track kind="captions" src="{href}/captions" srclang="vi" label="Phụ đề" default>'
+                 if item.get("captions") else "")
+        return (f'<figure class="library-embed"><{kind} src="{href}/file" controls preload="metadata">{track}'
+                f'<a href="{href}/file">{title}</a></{kind}>{caption}</figure>')
+    if item.get("image"):
+        return f'<figure class="library-embed"><img src="{href}/file" alt="{title}">{caption}</figure>'
+    summary = f"<p>{escape(item['summary'])}</p>" if item.get("summary") else ""
+    return f'<figure class="library-embed library-card">{caption}{summary}</figure>'
+
+
+def _link_markdown(match) -> str:
+    slug, label = match.group(1), (match.group(2) or "").strip()
+    if not label:
+        label = (_library_lookup(slug) or {}).get("title") or slug
+    label = label.replace("[", "(").replace("]", ")")
+    return f"[{label}](/library/{slug})"
+
+
+def expand_library_references(source: str) -> str:
+    if "[[library:" not in source:
+        return source
+    source = _LIBRARY_EMBED.sub(lambda m: "\n" + _embed_html(m.group(1)) + "\n", source)
+    return _LIBRARY_LINK.sub(_link_markdown, source)
 
 
 def render_inline(source: str) -> str:

@@ -95,6 +95,8 @@ def test_issuing_twice_makes_exactly_one_certificate(db_session, create_course, 
 
 def test_completing_the_course_issues_one_certificate_through_the_outbox(db_session, create_course, create_user):
     course = create_course()
+    db_session.commit()
+    dispatch_ready()  # the new course's search indexing (lms.search.hooks), before the work under test
     user = create_user()
     enrollment = enrollment_ops.enrol(user, course)
     for lesson in course.active_lessons():

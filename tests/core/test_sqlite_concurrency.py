@@ -69,6 +69,7 @@ def _samples(database: Path) -> dict:
         "ABCD-EFGH-JKLM", "attempt_id": one("SELECT id FROM attempts") or 1, "path": "khong-co.png",
         "token": "khong-hop-le", "job_id": 1, "export_id": 1, "class_id": 1, "session_id": 1, "rule_id": 1,
         "name": "vneid", "request_id": 1,  # an SSO provider (none configured: 404), a data request
+        "file_id": one("SELECT id FROM library_files") or 1,
     }
 
 

@@ -251,6 +251,7 @@ def start_production(workdir: Path, test_database_url: str, redis_url: str) -> S
         server.run_steps(env, ("db upgrade", flask + ["db", "upgrade"]),
                          ("generate signing key", flask + ["certificates", "generate-key", str(signing_key)]))
         server.run_steps(env, ("localities load", flask + ["localities", "load"]))
+        server.run_steps(env, ("library import", flask + ["library", "import", "library/"]))
         server.run_steps(env, ("courses import", flask + ["courses", "import", "courses/"]))
         server.run_steps(env, ("programs import", flask + ["programs", "import", "programs/"]))
         worker = _start_services(server, env, queue)  # they boot while the demo accounts are made

@@ -1,0 +1,177 @@
+"""Library pages: browse and read without an account; librarians add, edit, replace files, archive."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import undefer
+
+from lms.core.controllers import send_stored
+from lms.core.permissions import login_required, require
+from lms.extensions import db
+from lms.library import operations, queries
+from lms.library.forms import ArchiveForm, ItemForm
+from lms.library.models import ITEM_KINDS, LibraryFile, LibraryItem, can_librarian, is_librarian
+from lms.localities.models import Locality
+from lms.search import queries as search_queries
+
+
+def _int_arg(name):
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def index():
+    query = request.args.get("q", "").strip()[:200]
+    kind = request.args.get("kind") if request.args.get("kind") in ITEM_KINDS else None
+    audience = request.args.get("audience") if request.args.get("audience") in search_queries.AUDIENCES else None
+    page = _int_arg("page") or 1
+    if query:
+        results = search_queries.search(query, current_user, kind="library", audience=audience, page=page)
+        return render_template("library/index.html", results=results, query=query, items=None, total=results.total,
+                               collections=queries.collections(), filters={}, page=page,
+                               can_add=is_librarian(current_user))
+    filters = {"collection": request.args.get("collection") or None, "kind": kind, "audience": audience,
+               "locality_id": _int_arg("locality")}
+    items, total = queries.browse(page=page, **filters)
+    return render_template("library/index.html", items=items, total=total, query="", results=None, page=page,
+                           pages=max(1, -(-total // queries.PAGE_SIZE)), collections=queries.collections(),
+                           filters=filters, can_add=is_librarian(current_user))
+
+
+def _item_or_404(slug) -> LibraryItem:
+    item = queries.item_by_slug(slug)
+    if item is None:
+        abort(404)
+    require(item.can_view(current_user))
+    return item
+
+
+def show(slug):
+    item = _item_or_404(slug)
+    db.session.get(LibraryItem, item.id, options=[undefer(LibraryItem.body_html)])
+    return render_template("library/item.html", item=item, main=item.current_file(),
+                           captions=item.current_file("captions"), lessons=queries.lessons_using(item, current_user),
+                           can_manage=item.can_manage(current_user), archive_form=ArchiveForm())
+
+
+def download(slug):
+    item = _item_or_404(slug)
+    main = item.current_file()
+    if main is None:
+        if item.kind == "link" and item.url:
+            operations.count_download(item.id)
+            db.session.commit()
+            return redirect(item.url)
+        abort(404)
+    operations.count_download(item.id)
+    db.session.commit()
+    return send_stored(main.key, download_name=main.filename)
+
+
+def captions(slug):
+    item = _item_or_404(slug)
+    track = item.current_file("captions")
+    if track is None:
+        abort(404)
+    response = send_stored(track.key, download_name=track.filename)
+    response.headers["Content-Type"] = "text/vtt; charset=utf-8"
+    return response
+
+
+@login_required
+def old_version(slug, file_id):
+    item = _item_or_404(slug)
+    require(item.can_manage(current_user))
+    file = db.session.get(LibraryFile, file_id)
+    if file is None or file.item_id != item.id:
+        abort(404)
+    return send_stored(file.key, download_name=file.filename)
+
+
+def _locality_choices(form: ItemForm):
+    from lms.localities.queries import home_communes
+
+    form.locality_id.choices = [("", _("Province-wide"))] + [(str(c.id), c.name) for c in home_communes()]
+
+
+def _fields(form: ItemForm) -> dict:
+    return {"title": form.title.data, "kind": form.kind.data, "summary": form.summary.data,
+            "body_md": form.body_md.data, "url": form.url.data, "topic": form.topic.data,
+            "audience": form.audience.data, "agency": form.agency.data, "licence": form.licence.data,
+            "published_on": form.published_on.data, "version": form.version.data, "status": form.status.data,
+            "locality_id": int(form.locality_id.data) if (form.locality_id.data or "").isdigit() else None}
+
+
+def _save(form: ItemForm, item: LibraryItem) -> bool:
+    """Apply the form and any uploaded files; False (with the message on the form) when input is bad."""
+    fields = _fields(form)
+    locality = db.session.get(Locality, fields["locality_id"]) if fields["locality_id"] else None
+    if not can_librarian(current_user, locality):
+        form.locality_id.errors.append(_("You may only add material for the localities you look after."))
+        return False
+    if fields["kind"] == "link" and not fields["url"]:
+        form.url.errors.append(_("An external link needs its address."))
+        return False
+    operations.apply_fields(item, fields)
+    operations.set_collections(item, (form.collections.data or "").split(";"))
+    for field, role in ((form.file, "main"), (form.captions, "captions")):
+        upload = field.data
+        if upload and getattr(upload, "filename", ""):
+            try:
+                operations.attach_file(item, upload.filename, upload.read(), role=role, user=current_user)
+            except operations.LibraryError as error:
+                field.errors.append(str(error))
+                return False
+    if fields["kind"] in ("document", "video", "audio") and item.current_file() is None:
+        form.file.errors.append(_("Choose the file to upload."))
+        return False
+    return True
+
+
+@login_required
+def new():
+    require(is_librarian(current_user))
+    form = ItemForm()
+    _locality_choices(form)
+    if form.validate_on_submit():
+        item = LibraryItem(slug=operations.unique_slug(form.title.data), kind=form.kind.data, title="")
+        db.session.add(item)
+        if _save(form, item):
+            db.session.commit()
+            flash(_("The item was saved."), "success")
+            return redirect(url_for("library.show", slug=item.slug), 303)
+        db.session.rollback()
+    return render_template("library/form.html", form=form, item=None), 400 if form.is_submitted() else 200
+
+
+@login_required
+def edit(slug):
+    item = queries.item_by_slug(slug)
+    if item is None:
+        abort(404)
+    require(item.can_manage(current_user))
+    form = ItemForm(obj=item) if request.method == "GET" else ItemForm()
+    _locality_choices(form)
+    if request.method == "GET":
+        form.collections.data = "; ".join(c.title for c in item.collections)
+        form.locality_id.data = str(item.locality_id or "")
+    if form.validate_on_submit():
+        if _save(form, item):
+            db.session.commit()
+            flash(_("The item was saved."), "success")
+            return redirect(url_for("library.show", slug=item.slug), 303)
+        db.session.rollback()
+    return render_template("library/form.html", form=form, item=item), 400 if form.is_submitted() else 200
+
+
+@login_required
+def archive(slug):
+    item = queries.item_by_slug(slug)
+    if item is None:
+        abort(404)
+    require(item.can_manage(current_user))
+    if ArchiveForm().validate_on_submit():
+        operations.archive(item)
+        db.session.commit()
+        flash(_("The item was archived: it no longer appears in the library or in search."), "info")
+    return redirect(url_for("library.show", slug=item.slug), 303)

@@ -1,0 +1,73 @@
+"""The one search: courses, lessons and library items, whatever the database.
+
+Who sees what: only published content (drafts, archived lessons and items never appear), and only
+what is open to the person's audience — a learner sees rows for everyone or for their own audience
+(citizen / official / cio); a visitor without an account is taken as a citizen; administrators may
+look at any audience.
+"""
+
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+from sqlalchemy import select
+
+from lms.extensions import db
+from lms.search.backends import COUNT_CAP, Filters, backend
+from lms.search.models import KINDS, SearchDocument
+from lms.search.text import highlight, query_terms, snippet
+
+PAGE_SIZE = 20
+AUDIENCES = ("citizen", "official", "cio")
+PUBLIC_AUDIENCE = "citizen"
+
+
+@dataclass
+class Hit:
+    kind: str
+    title: Markup
+    url: str
+    context: str
+    snippet: Markup
+
+
+@dataclass
+class Results:
+    query: str
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    kind: str | None = None
+    audience: str | None = None
+
+    @property
+    def capped(self) -> bool:
+        """More rows matched than were counted (COUNT_CAP)."""
+        return self.total > COUNT_CAP
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def audience_for(user, requested: str | None) -> str | None:
+    """The audience results must be open to: the person's own unless they are an administrator."""
+    if user is not None and user.is_authenticated and user.is_admin:
+        return requested if requested in AUDIENCES else None
+    if user is not None and user.is_authenticated:
+        return user.audience
+    return PUBLIC_AUDIENCE
+
+
+def search(query: str, user=None, kind: str | None = None, audience: str | None = None, page: int = 1) -> Results:
+    kind = kind if kind in KINDS else None
+    audience = audience_for(user, audience)
+    results = Results(query=query, kind=kind, audience=audience, page=max(1, page))
+    terms = query_terms(query)
+    if not terms:
+        return results
+    ids, results.total = backend().match(terms, Filters(kind=kind, audience=audience),
+                                         PAGE_SIZE, (results.page - 1) * PAGE_SIZE)
+    rows = {row.id: row for row in db.session.scalars(select(SearchDocument).where(SearchDocument.id.in_(ids)))}
+    results.hits = [Hit(kind=row.kind, title=highlight(row.title, terms), url=row.url, context=row.context,
+                        snippet=snippet(row.body, terms)) for row in (rows[i] for i in ids if i in rows)]
+    return results

@@ -1,0 +1,114 @@
+"""Text for the index (Markdown → plain words) and highlighted snippets for results.
+
+Snippets are cut from the text as written, with diacritics, and the matched words marked; matching
+is done on a same-length folded copy, so "lua dao" marks "lừa đảo".
+"""
+
+import re
+import unicodedata
+
+from markupsafe import Markup, escape
+
+from lms.core.text import fold
+
+_MARKDOWN_NOISE = [
+    (re.compile(r"```.*?```", re.S), " "),            # code blocks
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), " "),        # images
+    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),     # links: keep the text
+    (re.compile(r"\[\[library:[^\]|]+\|?([^\]]*)\]\]"), r"\1"),  # library links: keep the label
+    (re.compile(r"<[^>]+>"), " "),                     # inline HTML
+    (re.compile(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+\.|!!!|\?\?\?)\s*", re.M), ""),  # block markers
+    (re.compile(r"[*_`~|]+"), " "),                    # emphasis, tables
+]
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+SNIPPET_CHARS = 220
+
+
+def plain_text(markdown: str | None) -> str:
+    text = markdown or ""
+    for pattern, replacement in _MARKDOWN_NOISE:
+        text = pattern.sub(replacement, text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def query_terms(query: str) -> list[str]:
+    """The folded words of a query, in order, without repeats."""
+    seen = []
+    for word in _WORD.findall(fold(query)):
+        if word not in seen:
+            seen.append(word)
+    return seen[:12]
+
+
+def _fold_char(char: str) -> str:
+    if char in "đĐ":
+        return "d"
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)).lower()
+    return base if len(base) == 1 else char
+
+
+# Latin letters with their marks (Vietnamese lives in Latin-1, Latin Extended-A/B and U+1EA0–U+1EF9):
+# one C-level translate per text instead of a Python call per character.
+_FOLD_TABLE = {code: _fold_char(chr(code)) for block in (range(0x41, 0x5B), range(0xC0, 0x250), range(0x1E00, 0x1F00))
+               for code in block if _fold_char(chr(code)) != chr(code)}
+
+
+def _folded_same_length(text: str) -> str:
+    return text.translate(_FOLD_TABLE)
+
+
+def _match_spans(text: str, terms: list[str]) -> list[tuple[int, int, str]]:
+    """(start, end, term) of each match; whole words, except the last term which may be a prefix
+    (the person may still be typing it), as the engines match."""
+    if not terms:
+        return []
+    folded = _folded_same_length(text)
+    whole = [re.escape(t) for t in terms[:-1]]
+    alternatives = [rf"(?P<p>{re.escape(terms[-1])})\w*"] + [rf"(?:{w})\b" for w in sorted(whole, key=len, reverse=True)]
+    pattern = re.compile(r"\b(?:" + "|".join(alternatives) + ")")
+    return [(m.start(), m.end(), folded[m.start():m.end()] if m.group("p") is None else terms[-1])
+            for m in pattern.finditer(folded)]
+
+
+def highlight(text: str, terms: list[str]) -> Markup:
+    """The whole (short) text, HTML-escaped, with the matched words in <mark>."""
+    return _marked(text, _match_spans(text, terms), 0, len(text))
+
+
+def snippet(text: str, terms: list[str], size: int = SNIPPET_CHARS) -> Markup:
+    """A window of the text around its densest run of matches, with them marked."""
+    text = _SPACES.sub(" ", text or "").strip()
+    spans = _match_spans(text, terms)
+    if not spans:
+        cut = text[:size]
+        return Markup(escape(cut) + ("…" if len(text) > size else ""))
+    # The window with the most different words of the query, then the most matches.
+    def score(i):
+        inside = [span for span in spans[i:] if span[0] < spans[i][0] + size]
+        return len({span[2] for span in inside}), len(inside)
+
+    best = max(range(len(spans)), key=score)
+    start = max(0, spans[best][0] - size // 4)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < spans[best][0] else start
+    end = min(len(text), start + size)
+    inside = [span for span in spans if span[0] >= start and span[1] <= end]
+    prefix = "…" if start else ""
+    suffix = "…" if end < len(text) else ""
+    return Markup(prefix) + _marked(text, inside, start, end) + Markup(suffix)
+
+
+def _marked(text: str, spans, start: int, end: int) -> Markup:
+    out, position = Markup(""), start
+    for span_start, span_end, _term in spans:
+        if span_start < position or span_end > end:
+            continue
+        out += escape(text[position:span_start]) + Markup("<mark>") + escape(text[span_start:span_end]) + Markup("</mark>")
+        position = span_end
+    return out + escape(text[position:end])
+
+
+def folded(text: str) -> str:
+    return fold(text)

@@ -1,0 +1,1 @@
+from tests.search.conftest import commit_and_index  # noqa: F401  (the same fixture for library tests)
