@@ -43,6 +43,10 @@ def login():
 
 
 def logout():
+    if current_user.is_authenticated:
+        # Server-side: a copy of the cookie (another device, a stolen one) stops working too.
+        operations.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("catalog.index"))

@@ -81,6 +81,8 @@ def grant_role(user: User, role: str, locality=None, actor=None, agency=None) ->
             return grant
     grant = RoleGrant(role=role, locality=locality, agency=agency)
     user.grants.append(grant)
+    if user.id is not None:
+        end_sessions(user)  # a session opened under the old roles must not carry on under the new ones
     db.session.flush()
     audit.record(actor, "role.grant", user, role=role, locality_id=getattr(locality, "id", None),
                  agency_id=getattr(agency, "id", None))
@@ -158,7 +160,12 @@ def set_password_link(user: User) -> str:
     return f"{current_app.config['LMS_BASE_URL']}/set-password/{set_password_token(user)}"
 
 
-def change_password(user: User, password: str) -> None:
-    user.set_password(password)
+def end_sessions(user: User) -> None:
+    """Every session of this user stops working: the user loader compares the version in the cookie."""
     user.session_version = (user.session_version or 1) + 1
     db.session.flush()
+
+
+def change_password(user: User, password: str) -> None:
+    user.set_password(password)
+    end_sessions(user)
