@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from tests.certificates.conftest import completed_enrollment, issued  # noqa: F401 - fixtures reused here
 from tests.conftest import ROOT
 from tests.journey.live import LiveServer
 
