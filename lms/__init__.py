@@ -88,7 +88,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     celery_init_app(app)
     _register_models_and_tasks()
     _configure_login()
+    from lms.core import inputs
+
+    inputs.install(app)
     _register_blueprints(app)
+    from lms.core import ratelimits
+
+    ratelimits.install(app)
     _register_cli(app)
     _register_request_hooks(app)
 

@@ -158,8 +158,27 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", default=True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "LMS <no-reply@localhost>"),
         "MAIL_DOMAIN": os.environ.get("MAIL_DOMAIN", "lms.local"),
-        "LOGIN_THROTTLE_MAX_FAILURES": 5,
+        # Log-in defences (lms/accounts/throttle.py): growing delays, never a lock-out.
+        "LOGIN_THROTTLE_MAX_FAILURES": int(os.environ.get("LMS_LOGIN_FREE_FAILURES", "5")),
+        "LOGIN_THROTTLE_ACCOUNT_FAILURES": int(os.environ.get("LMS_LOGIN_ACCOUNT_FREE_FAILURES", "20")),
+        "LOGIN_THROTTLE_MAX_DELAY_SECONDS": int(os.environ.get("LMS_LOGIN_MAX_DELAY_SECONDS", "300")),
         "LOGIN_THROTTLE_WINDOW_MINUTES": 15,
+        "LMS_LOGIN_IP_LIMIT": os.environ.get("LMS_LOGIN_IP_LIMIT", "30 per minute;300 per hour"),
+        # Accounts created per address: a classroom registers together, a script does not.
+        "LMS_REGISTER_IP_LIMIT": os.environ.get("LMS_REGISTER_IP_LIMIT", "30 per hour"),
+        "LMS_PASSWORD_MIN_SCORE": int(os.environ.get("LMS_PASSWORD_MIN_SCORE", "2")),
+        # Flask-Limiter: Redis in production (the broker's Redis unless LMS_RATELIMIT_STORAGE_URL says
+        # otherwise), memory in the embedded default (one gunicorn master: see docs/security.md).
+        "RATELIMIT_ENABLED": _env_bool("LMS_RATE_LIMITS", default=not overrides.get("TESTING")),
+        "RATELIMIT_STORAGE_URI": os.environ.get("LMS_RATELIMIT_STORAGE_URL")
+        or (broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"),
+        "RATELIMIT_KEY_PREFIX": "lms-limits",
+        # No X-RateLimit headers on every answer (they would also replace the log-in delay's Retry-After);
+        # a refused request says Retry-After (lms/core/errors.py).
+        "RATELIMIT_HEADERS_ENABLED": False,
+        # Redis away: let requests through (and keep the database-backed delays) rather than refuse everyone.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
     config.update(overrides)
     return config

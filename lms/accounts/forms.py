@@ -4,6 +4,8 @@ from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitF
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from lms.accounts.operations import normalise_phone, split_login
+from lms.accounts.password_policy import password_problems
+from lms.core.inputs import MAX_ID
 
 
 def _valid_login(form, field):
@@ -16,12 +18,19 @@ def _valid_login(form, field):
         raise ValidationError(_l("Enter an e-mail address or a 10-digit mobile number starting with 0."))
 
 
+def _check_password(password, user_inputs) -> None:
+    problems = password_problems(password or "", user_inputs)
+    if problems:
+        raise ValidationError(problems[0])
+
+
 def _id_or_zero(value) -> int:
     """Coerce a posted <select> value; the empty placeholder becomes 0 ("nothing chosen")."""
     try:
-        return int(value) if value not in (None, "") else 0
+        number = int(value) if value not in (None, "") else 0
     except (TypeError, ValueError):
         return 0
+    return number if 0 < number <= MAX_ID else 0
 
 
 class LoginForm(FlaskForm):
@@ -37,10 +46,7 @@ class RegisterForm(FlaskForm):
     ])
     login = StringField(_l("E-mail or phone number"), validators=[
         DataRequired(_l("Enter an e-mail address or a phone number.")), _valid_login])
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Choose a password.")),
-        Length(min=8, max=128, message=_l("The password must have at least %(min)d characters.")),
-    ])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password."))])
     confirm = PasswordField(_l("Repeat the password"), validators=[
         DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords are not the same."))])
     audience = RadioField(_l("I am"), choices=[("citizen", _l("a resident")),
@@ -51,6 +57,9 @@ class RegisterForm(FlaskForm):
                               validators=[DataRequired(_l("Choose your commune or ward."))])
     search = SubmitField(_l("Search"))
     submit = SubmitField(_l("Create account"))
+
+    def validate_password(self, field):
+        _check_password(field.data, (self.full_name.data, self.login.data))
 
     def validate_locality_id(self, field):
         if field.data not in {value for value, _label in field.choices}:
@@ -72,10 +81,12 @@ class UserAdminForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[
-        DataRequired(_l("Choose a password.")),
-        Length(min=8, max=128, message=_l("The password must have at least %(min)d characters.")),
-    ])
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password."))])
     confirm = PasswordField(_l("Repeat the password"), validators=[
         DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords are not the same."))])
     submit = SubmitField(_l("Set password"))
+    # The person's name and login, set by the view: a password made of them is easy to guess.
+    user_inputs: tuple = ()
+
+    def validate_password(self, field):
+        _check_password(field.data, self.user_inputs)

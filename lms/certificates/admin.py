@@ -11,7 +11,7 @@ from lms.certificates import operations, queries
 from lms.certificates.forms import ReasonForm, ReissueForm
 from lms.certificates.models import Certificate
 from lms.certificates.serial import display
-from lms.core import spreadsheets
+from lms.core import inputs, spreadsheets
 from lms.core.permissions import require, role_required
 from lms.core.templating import format_date
 from lms.extensions import db
@@ -39,7 +39,7 @@ def register():
     filters = _filters()
     if request.args.get("format") == "csv":
         return _csv(queries.register(current_user, **filters))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = inputs.page_number()
     rows = db.session.scalars(queries.register(current_user, **filters).limit(PAGE_SIZE + 1)
                               .offset((page - 1) * PAGE_SIZE)).all()
     courses = db.session.scalars(select(Course).order_by(Course.title_folded)).all()

@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from lms.assignments.reminders import local_today
-from lms.core import spreadsheets
+from lms.core import inputs, spreadsheets
 from lms.core.permissions import login_required, role_required
 from lms.hours import queries
 
@@ -29,7 +29,7 @@ def team():
     year = _year()
     fmt = request.args.get("format")
     if fmt not in ("csv", "xlsx"):
-        page = max(request.args.get("page", 1, type=int), 1)
+        page = inputs.page_number()
         rows = queries.team_rows(current_user, year, page=page, per_page=PER_PAGE)
         return render_template("hours/team.html", rows=rows[:PER_PAGE], year=year, page=page,
                                has_more=len(rows) > PER_PAGE)

@@ -43,7 +43,9 @@ def parameter_names() -> list[str]:
     strings are cut at QUERY_LIMIT), then the fields of the templates and forms."""
     read = set()
     for path in (ROOT / "lms").rglob("*.py"):
-        read.update(re.findall(r'request\.(?:args|form|values)\.(?:get|getlist)\(\s*"([^"]+)"', path.read_text()))
+        read.update(re.findall(r'(?:request\.(?:args|form|values)\.(?:get|getlist)|inputs\.form_id|inputs\.page_number)'
+                               r'\(\s*"([^"]+)"', path.read_text()))
+    read.add("page")  # inputs.page_number()
     fields = set(_form_field_names())
     for path in (ROOT / "templates").rglob("*.html"):
         fields.update(re.findall(r'\bname="([\w-]+)"', path.read_text()))

@@ -60,7 +60,8 @@ def _samples(database_url: str) -> dict:
             "user_id": one("SELECT id FROM users WHERE email = 'hocvien@demo.vn'"),
             "agency_id": one("SELECT id FROM agencies") or 1, "program_id": one("SELECT id FROM programs") or 1,
             "certificate_id": one("SELECT id FROM certificates") or 1,
-            "serial": one("SELECT serial FROM certificates") or "ABCD-EFGH-JKLM", "attempt_id": one("SELECT id FROM attempts") or 1,
+            "serial": one("SELECT serial FROM certificates") or "ABCD-EFGH-JKLM",
+            "attempt_id": one("SELECT id FROM attempts") or 1,
             "path": "khong-co.png", "token": "khong-hop-le", "job_id": 1, "export_id": 1, "class_id": 1, "session_id": 1,
             "rule_id": 1,
         }
