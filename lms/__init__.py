@@ -91,6 +91,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from lms.core import inputs
 
     inputs.install(app)
+    _trust_proxies(app)
     _register_blueprints(app)
     from lms.core import ratelimits
 
@@ -105,6 +106,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_template_helpers(app)
     _check_signing_key(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind nginx, the client's address is in X-Forwarded-For; trusted only for as many proxies as
+    configured, since a client can write that header too (rate limits and audit use the address)."""
+    hops = app.config["LMS_TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _check_signing_key(app: Flask) -> None:

@@ -166,6 +166,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_LOGIN_IP_LIMIT": os.environ.get("LMS_LOGIN_IP_LIMIT", "30 per minute;300 per hour"),
         # Accounts created per address: a classroom registers together, a script does not.
         "LMS_REGISTER_IP_LIMIT": os.environ.get("LMS_REGISTER_IP_LIMIT", "30 per hour"),
+        # Export jobs one person may have waiting or running at once.
+        "LMS_EXPORT_JOBS_PER_USER": int(os.environ.get("LMS_EXPORT_JOBS_PER_USER", "3")),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, the
+        # default: the client address is the connection's). See docs/security.md for nginx.
+        "LMS_TRUSTED_PROXIES": int(os.environ.get("LMS_TRUSTED_PROXIES", "0")),
         "LMS_PASSWORD_MIN_SCORE": int(os.environ.get("LMS_PASSWORD_MIN_SCORE", "2")),
         # Flask-Limiter: Redis in production (the broker's Redis unless LMS_RATELIMIT_STORAGE_URL says
         # otherwise), memory in the embedded default (one gunicorn master: see docs/security.md).

@@ -63,10 +63,14 @@ def test_password_is_stored_as_a_scrypt_hash_never_in_plain(en, db_session, comm
     assert user.check_password(PASSWORD) and not user.check_password("mat-khau-124")
 
 
+NEUTRAL_TAKEN = ("An account cannot be created with this e-mail or phone number. "
+                 "If you already have an account, log in instead.")
+
+
 @pytest.mark.parametrize("first, second, message", [
     # Neutral (issue 12): the public form does not confirm that the address has an account.
-    ("hoa@example.vn", "HOA@example.VN", "An account cannot be created with this e-mail or phone number. If you already have an account, log in instead."),
-    ("0912 345 678", "+84912345678", "An account cannot be created with this e-mail or phone number. If you already have an account, log in instead."),
+    ("hoa@example.vn", "HOA@example.VN", NEUTRAL_TAKEN),
+    ("0912 345 678", "+84912345678", NEUTRAL_TAKEN),
 ])
 def test_duplicate_email_or_phone_is_refused_and_nothing_created(en, db_session, commune, first, second, message):
     assert en.post("/register", data=registration(commune(), login=first)).status_code == 302
