@@ -125,3 +125,23 @@ def test_no_bad_input_gets_a_5xx_on_any_route(server):
         failures = [failure for run in runs for failure in run.result()]
     print(f"{len(corpus)} requests per actor × {len(actors)} actors; by kind: {Counter(f[2] for f in failures)}")
     assert failures == [], "\n".join(map(str, failures[:80])) + f"\n({len(failures)} in all)\n" + server.logs(80)
+
+
+def test_a_hundred_simultaneous_verify_lookups_over_http_let_exactly_the_limit_through(server):
+    """Finding 6 through the real server: after the corpus, the lookups are forgotten, then 100 clients ask at once."""
+    import threading
+
+    engine = create_engine(server.database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM verification_lookups"))
+    engine.dispose()
+    start = threading.Barrier(100)
+
+    def lookup(_):
+        client = WebClient(server.base_url)
+        start.wait()
+        return client.get("/verify/ABCD-EFGH-JKLM.json").status  # no such certificate: 400/404 when counted
+
+    with ThreadPoolExecutor(100) as pool:
+        answers = Counter(pool.map(lookup, range(100)))
+    assert answers[429] == 40 and answers[400] + answers[404] == 60 and sum(answers.values()) == 100, answers
