@@ -1,5 +1,6 @@
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from lms.accounts import operations, throttle
@@ -31,7 +32,8 @@ def login():
         trusted = known is not None and throttle.device_user_id() == known.id
         wait = throttle.wait_seconds(key, request.remote_addr, trusted)
         if wait:
-            flash(_("Too many failed attempts from here. Please wait %(n)d seconds and try again.", n=wait), "error")
+            flash(ngettext("Too many failed attempts from here. Please wait %(num)d second and try again.",
+                           "Too many failed attempts from here. Please wait %(num)d seconds and try again.", wait), "error")
             return render_template("accounts/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = operations.authenticate(form.login.data, form.password.data, ip=request.remote_addr)
         db.session.commit()

@@ -229,7 +229,7 @@ def test_five_failures_slow_down_this_address_even_with_the_right_password(en, c
 
     response = en.post("/login", data={"login": user.email, "password": PASSWORD})
     assert response.status_code == 429
-    assert "Too many failed attempts from here. Please wait 1 seconds and try again." in text_of(response)
+    assert "Too many failed attempts from here. Please wait 1 second and try again." in text_of(response)
     assert logged_in_user_id(en) is None
 
 
