@@ -177,7 +177,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": _env_bool("LMS_RATE_LIMITS", default=not overrides.get("TESTING")),
         "RATELIMIT_STORAGE_URI": os.environ.get("LMS_RATELIMIT_STORAGE_URL")
         or (broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"),
-        "RATELIMIT_KEY_PREFIX": "lms-limits",
+        # Named after the queue, so deployments (and test runs) sharing one Redis database keep their own counts.
+        "RATELIMIT_KEY_PREFIX": f"{overrides.get('CELERY_QUEUE', os.environ.get('CELERY_QUEUE', 'lms'))}-limits",
         # No X-RateLimit headers on every answer (they would also replace the log-in delay's Retry-After);
         # a refused request says Retry-After (lms/core/errors.py).
         "RATELIMIT_HEADERS_ENABLED": False,

@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
@@ -110,6 +110,7 @@ def register():
             db.session.commit()
             dispatch_ready()
             login_user(user)
+            g.account_created = True  # counts against this address's registrations (throttle.registered)
             flash(_("Your account is ready. Welcome, %(name)s!", name=user.full_name), "success")
             return redirect(url_for("catalog.index"))
     status = 400 if form.is_submitted() else 200

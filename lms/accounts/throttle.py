@@ -19,7 +19,7 @@ whether an account exists).
 import math
 from datetime import timedelta
 
-from flask import current_app, request
+from flask import current_app, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, func, select
 
@@ -37,8 +37,9 @@ def failed_login(response) -> bool:
 
 
 def registered(response) -> bool:
-    """Flask-Limiter's `deduct_when` for registration: only an account created counts."""
-    return request.method == "POST" and response.status_code == 302
+    """Flask-Limiter's `deduct_when` for registration: only an account created counts (not a logged-in
+    person sent on, nor a form with mistakes)."""
+    return bool(g.get("account_created"))
 
 
 # (endpoint, config key of the limit, what counts): installed by lms.core.ratelimits.
