@@ -166,3 +166,15 @@ def test_password_problems_speak_vietnamese_and_know_the_persons_name(app):
         assert password_problems("NguyenVanAn", user_inputs=("Nguyễn Văn An", "an@example.vn"))
         assert password_problems("ca phe sua da luc 7 gio", user_inputs=("Nguyễn Văn An",)) == []
         assert password_problems("ngắn") and password_problems("x" * 129)
+
+
+def test_only_accounts_created_count_against_the_address(limited, create_user, commune):
+    """A logged-in person posting the form, or a form with mistakes, is not a registration."""
+    client = client_at(limited, "192.0.2.44")
+    for _ in range(4):
+        client.post("/register", data=registration(commune(), login="", password="x", confirm="y"))
+    member = client_at(limited, "192.0.2.44")
+    member.post("/login", data={"login": create_user().email, "password": PASSWORD})
+    for _ in range(4):
+        assert member.post("/register", data=registration(commune())).status_code == 302
+    assert client.post("/register", data=registration(commune(), login="moi@example.vn")).status_code == 302
