@@ -99,7 +99,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_models_and_tasks()
     _configure_login()
     _register_observability(app)  # before the blueprints: /metrics gets what every view gets on SQLite
+    from lms.core import inputs
+
+    inputs.install(app)
+    _trust_proxies(app)
     _register_blueprints(app)
+    from lms.core import ratelimits
+
+    ratelimits.install(app)
     _register_cli(app)
     _register_request_hooks(app)
 
@@ -122,6 +129,16 @@ def _register_observability(app: Flask) -> None:
 
     install_request_ids(app)
     install_metrics(app)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind nginx, the client's address is in X-Forwarded-For; trusted only for as many proxies as
+    configured, since a client can write that header too (rate limits and audit use the address)."""
+    hops = app.config["LMS_TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _check_signing_key(app: Flask) -> None:

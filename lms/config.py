@@ -227,8 +227,6 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RECOVERY_MAX_PER_LOGIN": 3,
         "RECOVERY_MAX_PER_IP": 20,
         "RECOVERY_WINDOW_MINUTES": 15,
-        "LOGIN_THROTTLE_MAX_FAILURES": 5,
-        "LOGIN_THROTTLE_WINDOW_MINUTES": 15,
         # Pages compressed by Flask-Compress (static files come precompressed: lms.core.assets). Streamed
         # responses (CSV exports) stay streamed; brotli first, gzip for the rest.
         "COMPRESS_ALGORITHM": ["br", "gzip"],
@@ -237,6 +235,33 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "COMPRESS_STREAMS": False,
         "COMPRESS_BR_LEVEL": 5,
         "LMS_STATIC_BUILD_DIR": os.environ.get("LMS_STATIC_BUILD_DIR", ""),
+        # Log-in defences (lms/accounts/throttle.py): growing delays, never a lock-out.
+        "LOGIN_THROTTLE_MAX_FAILURES": int(os.environ.get("LMS_LOGIN_FREE_FAILURES", "5")),
+        "LOGIN_THROTTLE_ACCOUNT_FAILURES": int(os.environ.get("LMS_LOGIN_ACCOUNT_FREE_FAILURES", "20")),
+        "LOGIN_THROTTLE_MAX_DELAY_SECONDS": int(os.environ.get("LMS_LOGIN_MAX_DELAY_SECONDS", "300")),
+        "LOGIN_THROTTLE_WINDOW_MINUTES": 15,
+        "LMS_LOGIN_IP_LIMIT": os.environ.get("LMS_LOGIN_IP_LIMIT", "30 per minute;300 per hour"),
+        # Accounts created per address: a classroom registers together, a script does not.
+        "LMS_REGISTER_IP_LIMIT": os.environ.get("LMS_REGISTER_IP_LIMIT", "30 per hour"),
+        # Export jobs one person may have waiting or running at once.
+        "LMS_EXPORT_JOBS_PER_USER": int(os.environ.get("LMS_EXPORT_JOBS_PER_USER", "3")),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, the
+        # default: the client address is the connection's). See docs/security.md for nginx.
+        "LMS_TRUSTED_PROXIES": int(os.environ.get("LMS_TRUSTED_PROXIES", "0")),
+        "LMS_PASSWORD_MIN_SCORE": int(os.environ.get("LMS_PASSWORD_MIN_SCORE", "2")),
+        # Flask-Limiter: Redis in production (the broker's Redis unless LMS_RATELIMIT_STORAGE_URL says
+        # otherwise), memory in the embedded default (one gunicorn master: see docs/security.md).
+        "RATELIMIT_ENABLED": _env_bool("LMS_RATE_LIMITS", default=not overrides.get("TESTING")),
+        "RATELIMIT_STORAGE_URI": os.environ.get("LMS_RATELIMIT_STORAGE_URL")
+        or (broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"),
+        # Named after the queue, so deployments (and test runs) sharing one Redis database keep their own counts.
+        "RATELIMIT_KEY_PREFIX": f"{overrides.get('CELERY_QUEUE', os.environ.get('CELERY_QUEUE', 'lms'))}-limits",
+        # No X-RateLimit headers on every answer (they would also replace the log-in delay's Retry-After);
+        # a refused request says Retry-After (lms/core/errors.py).
+        "RATELIMIT_HEADERS_ENABLED": False,
+        # Redis away: let requests through (and keep the database-backed delays) rather than refuse everyone.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
     config.update(overrides)
     return config

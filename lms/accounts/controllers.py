@@ -1,8 +1,9 @@
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
-from lms.accounts import operations
+from lms.accounts import operations, throttle
 from lms.accounts.audiences import request_audience
 from lms.accounts.forms import LoginForm, PositionForm, RegisterForm, SetPasswordForm, UserAdminForm
 from lms.accounts.models import User
@@ -29,9 +30,14 @@ def login():
         return redirect(_after_login_target())
     form = LoginForm()
     if form.validate_on_submit():
-        if operations.is_throttled(form.login.data):
-            flash(_("Too many failed attempts. Please wait 15 minutes and try again."), "error")
-            return render_template("accounts/login.html", form=form), 429
+        key = operations.throttle_key(form.login.data)
+        known = operations.find_by_login(form.login.data)
+        trusted = known is not None and throttle.device_user_id() == known.id
+        wait = throttle.wait_seconds(key, request.remote_addr, trusted)
+        if wait:
+            flash(ngettext("Too many failed attempts from here. Please wait %(num)d second and try again.",
+                           "Too many failed attempts from here. Please wait %(num)d seconds and try again.", wait), "error")
+            return render_template("accounts/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = operations.authenticate(form.login.data, form.password.data, ip=request.remote_addr)
         db.session.commit()
         if user is None:
@@ -40,7 +46,7 @@ def login():
         login_user(user)
         session["lang"] = user.locale or session.get("lang")
         flash(_("Welcome, %(name)s!", name=user.full_name), "success")
-        return redirect(_after_login_target())
+        return throttle.remember_device(redirect(_after_login_target()), user.id)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/login.html", form=form), status
 
@@ -49,6 +55,10 @@ def logout():
     from lms.accounts.sso_views import provider_logout_redirect
 
     sso_session = session.pop("sso", None)
+    if current_user.is_authenticated:
+        # Server-side: a copy of the cookie (another device, a stolen one) stops working too.
+        operations.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash(_("You have logged out."), "info")
     return provider_logout_redirect(sso_session) or redirect(url_for("catalog.index"))
@@ -94,6 +104,10 @@ def register():
             user = operations.create_user(form.full_name.data, form.password.data, email=email, phone=phone,
                                           locality=db.session.get(Locality, form.locality_id.data))
             request_audience(user, form.audience.data)  # official/CIO: pending until a manager confirms
+        except operations.DuplicateAccount:
+            # Neutral: the public form does not confirm that someone has an account with this address.
+            form.login.errors.append(_("An account cannot be created with this e-mail or phone number. If you "
+                                       "already have an account, log in instead."))
         except operations.AccountError as error:
             form.login.errors.append(str(error))
         else:
@@ -103,6 +117,7 @@ def register():
             db.session.commit()
             dispatch_ready()
             login_user(user)
+            g.account_created = True  # counts against this address's registrations (throttle.registered)
             flash(_("Your account is ready. Welcome, %(name)s!", name=user.full_name), "success")
             if user.audience_requested:
                 flash(_("A manager of your commune or agency will confirm that you are a civil servant; until then "
@@ -183,6 +198,7 @@ def set_password(token):
     if user is None:
         return render_template("accounts/set_password.html", form=None), 400
     form = SetPasswordForm()
+    form.user_inputs = (user.full_name, user.login_name)
     if form.validate_on_submit():
         operations.change_password(user, form.password.data)
         db.session.commit()

@@ -6,6 +6,8 @@ from wtforms import BooleanField, PasswordField, RadioField, SelectField, String
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from lms.accounts.operations import normalise_phone, split_login
+from lms.accounts.password_policy import password_problems
+from lms.core.inputs import MAX_ID
 
 
 def _valid_login(form, field):
@@ -18,23 +20,32 @@ def _valid_login(form, field):
         raise ValidationError(_l("Enter an e-mail address or a 10-digit mobile number starting with 0."))
 
 
+def _check_password(password, user_inputs) -> None:
+    problems = password_problems(password or "", user_inputs)
+    if problems:
+        raise ValidationError(problems[0])
+
+
 def _id_or_zero(value) -> int:
     """Coerce a posted <select> value; the empty placeholder becomes 0 ("nothing chosen")."""
     try:
-        return int(value) if value not in (None, "") else 0
+        number = int(value) if value not in (None, "") else 0
     except (TypeError, ValueError):
         return 0
+    return number if 0 < number <= MAX_ID else 0
+
+
+def _policy(form, field):
+    """The password policy (lms/accounts/password_policy.py); a view may set `form.user_inputs` (the
+    person's name and login) so that a password made of them is refused."""
+    _check_password(field.data, getattr(form, "user_inputs", ()))
 
 
 def _password_fields(label):
-    password = PasswordField(label, validators=[
-        DataRequired(_l("Choose a password.")),
-        Length(min=8, max=128, message=_l("The password must have at least %(min)d characters.")),
-    ])
+    password = PasswordField(label, validators=[DataRequired(_l("Choose a password.")), _policy])
     confirm = PasswordField(_l("Repeat the password"), validators=[
         DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords are not the same."))])
     return password, confirm
-
 
 
 class LoginForm(FlaskForm):
@@ -50,10 +61,7 @@ class RegisterForm(FlaskForm):
     ])
     login = StringField(_l("E-mail or phone number"), validators=[
         DataRequired(_l("Enter an e-mail address or a phone number.")), _valid_login])
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Choose a password.")),
-        Length(min=8, max=128, message=_l("The password must have at least %(min)d characters.")),
-    ])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password."))])
     confirm = PasswordField(_l("Repeat the password"), validators=[
         DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords are not the same."))])
     audience = RadioField(_l("I am"), choices=[("citizen", _l("a resident")),
@@ -66,6 +74,9 @@ class RegisterForm(FlaskForm):
                            validators=[DataRequired(_l("Your consent is needed to create an account."))])
     search = SubmitField(_l("Search"))
     submit = SubmitField(_l("Create account"))
+
+    def validate_password(self, field):
+        _check_password(field.data, (self.full_name.data, self.login.data))
 
     def validate_locality_id(self, field):
         if field.data not in {value for value, _label in field.choices}:

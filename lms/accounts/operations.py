@@ -2,10 +2,12 @@
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts.models import AUDIENCES, ROLES, LoginFailure, RoleGrant, User
 from lms.core import audit
@@ -18,6 +20,10 @@ _PHONE = re.compile(r"^0\d{9}$")
 
 class AccountError(ValueError):
     """A rule about accounts was broken; the message is shown to the user."""
+
+
+class DuplicateAccount(AccountError):
+    """The e-mail or phone is taken: administrators are told, the public registration form is not."""
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -56,9 +62,9 @@ def create_user(full_name: str, password: str, *, email: str | None = None, phon
     if audience not in AUDIENCES:
         raise AccountError(_l("Unknown audience: %(audience)s", audience=audience))
     if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
-        raise AccountError(_l("This e-mail address is already registered."))
+        raise DuplicateAccount(_l("This e-mail address is already registered."))
     if phone and db.session.scalar(select(User.id).where(User.phone == phone)):
-        raise AccountError(_l("This phone number is already registered."))
+        raise DuplicateAccount(_l("This phone number is already registered."))
     name = nfc(full_name)
     user = User(full_name=name, full_name_folded=fold(name), email=email, phone=phone,
                 audience=audience, locality=locality)
@@ -81,33 +87,41 @@ def grant_role(user: User, role: str, locality=None, actor=None, agency=None) ->
             return grant
     grant = RoleGrant(role=role, locality=locality, agency=agency)
     user.grants.append(grant)
+    if user.id is not None:
+        end_sessions(user)  # a session opened under the old roles must not carry on under the new ones
     db.session.flush()
     audit.record(actor, "role.grant", user, role=role, locality_id=getattr(locality, "id", None),
                  agency_id=getattr(agency, "id", None))
     return grant
 
 
-def _throttle_key(login: str) -> str:
+def throttle_key(login: str) -> str:
     """One key per account however it is typed (`0912 345 678` and `+84912345678` are one phone)."""
     email, phone = split_login(login)
     return (email or phone or fold(login))[:254]  # the column's length: a long paste must not break log-in
 
 
-def is_throttled(login: str) -> bool:
-    config = current_app.config
-    since = utcnow() - timedelta(minutes=config["LOGIN_THROTTLE_WINDOW_MINUTES"])
-    failures = db.session.scalar(
-        select(func.count(LoginFailure.id)).where(LoginFailure.login == _throttle_key(login), LoginFailure.at >= since))
-    return failures >= config["LOGIN_THROTTLE_MAX_FAILURES"]
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    """A real scrypt hash of nothing anyone types: checked for unknown accounts, so that they take as
+    long to refuse as known ones (no enumeration by timing)."""
+    import secrets
+
+    return generate_password_hash(secrets.token_urlsafe(24), method="scrypt")
 
 
 def authenticate(login: str, password: str, ip: str | None = None) -> User | None:
-    """The user when the password is right; otherwise records the failure and returns None."""
+    """The user when the password is right; otherwise records the failure and returns None.
+
+    The same work is done whatever the account: one scrypt check, one failure row.
+    """
     user = find_by_login(login)
-    if user is not None and user.is_active and user.check_password(password):
-        db.session.execute(delete(LoginFailure).where(LoginFailure.login == _throttle_key(login)))
+    usable = user is not None and not user.must_set_password
+    matches = check_password_hash(user.password_hash if usable else _decoy_hash(), password or "")
+    if usable and matches and user.is_active:
+        db.session.execute(delete(LoginFailure).where(LoginFailure.login == throttle_key(login), LoginFailure.ip == ip))
         return user
-    db.session.add(LoginFailure(login=_throttle_key(login), ip=ip))
+    db.session.add(LoginFailure(login=throttle_key(login), ip=ip))
     db.session.flush()
     return None
 
@@ -159,9 +173,7 @@ def set_password_link(user: User) -> str:
 
 
 def change_password(user: User, password: str) -> None:
-    """A new password ends every session of the account (lms.accounts.sessions)."""
-    from lms.accounts.sessions import end_sessions
-
+    """A new password ends every session of the account (the caller logs the current browser in again)."""
     user.set_password(password)
     end_sessions(user)
 
@@ -195,4 +207,11 @@ def update_profile(user: User, full_name: str, locality) -> None:
     if name != user.full_name or locality is not user.locality:
         audit.record(user, "account.profile_changed", user, full_name=name, locality_id=getattr(locality, "id", None))
     user.full_name, user.full_name_folded, user.locality = name, fold(name), locality
+
+
+def end_sessions(user: User) -> None:
+    """Every session of this user stops working: the user loader compares the version in the cookie."""
+    user.session_version = (user.session_version or 1) + 1
     db.session.flush()
+
+

@@ -1,18 +1,19 @@
 """Ending a person's sessions on the server side.
 
 A session names the account's `session_version` (User.get_id); the user loader refuses a session
-whose version is not the current one. Ending every session is therefore one increment. This is the
-one place that does it, so another mechanism can replace it without touching the callers.
+whose version is not the current one. Ending every session is therefore one increment
+(`operations.end_sessions`, also used by logout and role changes).
 """
 
 from flask_login import current_user, login_user
 
+from lms.accounts import operations
 from lms.extensions import db
 
 
 def end_sessions(user) -> None:
     """Every session of `user` stops working at its next request (flushes; the caller commits)."""
-    user.session_version = (user.session_version or 1) + 1
+    operations.end_sessions(user)
     db.session.flush()
 
 

@@ -16,6 +16,7 @@ from lms.catalog.operations import asset_resolver, lesson_link_map
 from lms.catalog.queries import course_by_slug
 from lms.core.markdown import render
 from lms.core.permissions import require
+from lms.core.text import nfc
 from lms.extensions import db
 from lms.quizzes.models import Quiz
 
@@ -237,7 +238,12 @@ def add_quiz(slug, module_id):
     if not form.validate_on_submit():
         flash(_("Enter a title."), "error")
         return redirect(url_for("authoring.course", slug=slug))
-    quiz = ops.add_quiz(module, form.title.data.strip())
+    try:
+        quiz = ops.add_quiz(module, nfc(form.title.data))
+    except ops.EditError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("authoring.course", slug=slug))
     db.session.commit()
     flash(_("Quiz created from an example; replace the example question with yours."), "success")
     return redirect(url_for("authoring.quiz", slug=slug, quiz_id=quiz.id))
@@ -341,7 +347,7 @@ def revert(slug, lesson_id, revision_id):
     lesson = course_item(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
     revision = _revision(lesson, revision_id)
     try:
-        ops.revert_lesson(lesson, revision, int(request.form.get("version") or -1), current_user)
+        ops.revert_lesson(lesson, revision, request.form.get("version", -1, type=int), current_user)
     except ops.StaleEdit as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -12,6 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import yaml
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -264,6 +265,17 @@ type: single
 """
 
 
+def _yaml_scalar(text: str) -> str:
+    """The title as written in front matter: plain when YAML reads it back as it is, else quoted
+    (JSON is YAML), so a title like "Bước 1: …" or "[Ôn tập]" cannot break the quiz file."""
+    try:
+        if yaml.safe_load(f"title: {text}") == {"title": text}:
+            return text
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text, ensure_ascii=False)
+
+
 def add_quiz(module: Module, title: str) -> Quiz:
     taken = {name for name in db.session.scalars(select(Quiz.source_name).where(Quiz.module_id == module.id))}
     name = "quiz.md" if "quiz.md" not in taken else _unique(slugify(title) or "kiem-tra", {n[:-8] for n in taken}) + ".quiz.md"
@@ -271,7 +283,7 @@ def add_quiz(module: Module, title: str) -> Quiz:
     quiz = Quiz(course=module.course, module=module, key=key, title=title, source_name=name)
     db.session.add(quiz)
     db.session.flush()
-    save_quiz_text(quiz, QUIZ_TEMPLATE.format(title=title.replace("\n", " ")))
+    save_quiz_text(quiz, QUIZ_TEMPLATE.format(title=_yaml_scalar(title.replace("\n", " "))))
     return quiz
 
 

@@ -1,7 +1,5 @@
 """Administration: the register (admins, and managers for their localities), revoke, restore, reissue."""
 
-import csv
-import io
 
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
@@ -13,6 +11,7 @@ from lms.certificates import operations, queries
 from lms.certificates.forms import ReasonForm, ReissueForm
 from lms.certificates.models import Certificate
 from lms.certificates.serial import display
+from lms.core import inputs, spreadsheets
 from lms.core.permissions import require, role_required
 from lms.core.templating import format_date
 from lms.extensions import db
@@ -40,7 +39,7 @@ def register():
     filters = _filters()
     if request.args.get("format") == "csv":
         return _csv(queries.register(current_user, **filters))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = inputs.page_number()
     rows = db.session.scalars(queries.register(current_user, **filters).limit(PAGE_SIZE + 1)
                               .offset((page - 1) * PAGE_SIZE)).all()
     courses = db.session.scalars(select(Course).order_by(Course.title_folded)).all()
@@ -57,24 +56,16 @@ def _csv(statement):
               "locality", "revoked_reason", "replaced_by"]
 
     def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")  # Excel opens UTF-8 with Vietnamese names correctly only with a BOM
-        writer.writerow(header)
         for certificate in db.session.scalars(statement.execution_options(yield_per=500)):
-            writer.writerow([
+            yield [
                 display(certificate.serial), certificate.holder_name, certificate.kind, certificate.course_title,
                 f"{certificate.hours.normalize():f}", format_date(certificate.issued_at),
                 format_date(certificate.expires_at) if certificate.expires_at else "", certificate.status(),
                 certificate.locality.name if certificate.locality else "", certificate.revoked_reason or "",
                 display(certificate.superseded_by.serial) if certificate.superseded_by_id else "",
-            ])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
+            ]
 
-    return Response(stream_with_context(rows()), mimetype="text/csv",
+    return Response(stream_with_context(spreadsheets.csv_chunks(header, rows(), batch=500)), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=certificates.csv"})
 
 

@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms.core import audit, outbox
+from lms.core import audit, inputs, outbox
 from lms.core.controllers import queue_status
 from lms.core.db import utcnow
 from lms.core.models import OutboxMessage, WorkerMark
@@ -34,9 +34,8 @@ def overview():
 def retry():
     """Retry one failed message (`message_id`) or all of them."""
     query = select(OutboxMessage).where(OutboxMessage.state == outbox.FAILED)
-    message_id = request.form.get("message_id", "")
-    if message_id.isdigit():
-        query = query.where(OutboxMessage.id == int(message_id))
+    if request.form.get("message_id"):  # one message; an id that is no id matches none
+        query = query.where(OutboxMessage.id == (inputs.form_id("message_id") or 0))
     messages = db.session.scalars(query.limit(1000)).all()
     for message in messages:
         outbox.retry(message)

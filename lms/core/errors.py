@@ -75,7 +75,8 @@ def register_error_handlers(app):
     def http_error(error):
         code = error.code or 500
         custom = error.description if getattr(error, "lms_message", False) else None
-        return _respond(code, custom)
+        # Rate limits (Flask-Limiter) count per minute or hour: a minute is an honest first wait.
+        return _respond(code, custom, headers={"Retry-After": "60"} if code == 429 else None)
 
     @app.errorhandler(Exception)
     def unexpected_error(error):

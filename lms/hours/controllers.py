@@ -1,13 +1,10 @@
-import csv
-import io
-
 from flask import Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from lms.assignments.reminders import local_today
+from lms.core import inputs, spreadsheets
 from lms.core.permissions import login_required, role_required
 from lms.hours import queries
 
@@ -32,7 +29,7 @@ def team():
     year = _year()
     fmt = request.args.get("format")
     if fmt not in ("csv", "xlsx"):
-        page = max(request.args.get("page", 1, type=int), 1)
+        page = inputs.page_number()
         rows = queries.team_rows(current_user, year, page=page, per_page=PER_PAGE)
         return render_template("hours/team.html", rows=rows[:PER_PAGE], year=year, page=page,
                                has_more=len(rows) > PER_PAGE)
@@ -41,21 +38,7 @@ def team():
     data = [[u.full_name, u.email or "", u.phone or "", u.agency.name if u.agency else "", u.position or "", float(h)]
             for u, h in rows]
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows(data)
-        # BOM: Excel opens UTF-8 CSV with Vietnamese names correctly only with it.
-        return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+        return Response(spreadsheets.csv_text(header, data), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename=training-hours-{year}.csv"})
-    if fmt == "xlsx":
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(str(year))
-        sheet.append(header)
-        for row in data:
-            sheet.append(row)
-        out = io.BytesIO()
-        book.save(out)
-        return Response(out.getvalue(),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f"attachment; filename=training-hours-{year}.xlsx"})
+    return Response(spreadsheets.xlsx_bytes(header, data, str(year)), mimetype=spreadsheets.XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f"attachment; filename=training-hours-{year}.xlsx"})

@@ -7,8 +7,6 @@ new accounts get an unusable password hash and set their password through a sign
 (lms.accounts.operations.set_password_link), so no initial password is generated or stored.
 """
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +16,7 @@ from sqlalchemy import insert, select, text, update
 from lms.accounts.models import User
 from lms.accounts.operations import normalise_phone, unusable_password_hash
 from lms.agencies.models import Agency
+from lms.core import spreadsheets
 from lms.core.db import utcnow
 from lms.core.text import fold, nfc
 from lms.extensions import db
@@ -231,9 +230,6 @@ def apply_plan(plan: Plan, progress=None) -> dict:
 
 def error_file(headers: list[str], errors: list) -> bytes:
     """CSV (UTF-8 with BOM, so Excel shows Vietnamese right) of the bad rows with their row number and error."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Row"), *headers, _("Error")])
-    for number, cells, message in errors:
-        writer.writerow([number, *(list(cells) + [""] * (len(headers) - len(cells)))[:len(headers)], message])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    rows = ([number, *(list(cells) + [""] * (len(headers) - len(cells)))[:len(headers)], message]
+            for number, cells, message in errors)
+    return spreadsheets.csv_text([_("Row"), *headers, _("Error")], rows).encode("utf-8")

@@ -2,6 +2,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from lms.core import inputs
 from lms.core.db import utcnow
 from lms.core.permissions import login_required, require, wants_json
 from lms.enrollment import operations as enrollment_ops
@@ -99,7 +100,9 @@ def submit(quiz_id):
 
 def _page_number(attempt) -> int:
     raw = request.values.get("page", "")
-    return int(raw) if raw.isdigit() else (attempt.page if attempt.quiz.navigation == "sequential" else 0)
+    if raw.isascii() and raw.isdigit() and int(raw) <= inputs.MAX_ID:
+        return int(raw)
+    return attempt.page if attempt.quiz.navigation == "sequential" else 0
 
 
 @login_required

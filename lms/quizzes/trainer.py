@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.catalog.queries import course_by_slug
-from lms.core import audit
+from lms.core import audit, inputs
 from lms.core.frontmatter import SourceError
 from lms.core.permissions import login_required, require
 from lms.core.templating import to_local
@@ -96,9 +96,9 @@ def _date(value: str):
 def overview(quiz_id):
     quiz = _managed_quiz(quiz_id)
     locality = None
-    raw_locality = request.args.get("locality", "")
-    if raw_locality.isdigit():
-        locality = db.session.get(Locality, int(raw_locality))
+    locality_id = request.args.get("locality", type=int)
+    if locality_id and locality_id > 0:
+        locality = db.session.get(Locality, locality_id)
     since, until = _date(request.args.get("from", "")), _date(request.args.get("to", ""))
     bad = [name for name in ("from", "to") if request.args.get(name) and _date(request.args[name]) is None]
     if bad:
@@ -114,7 +114,8 @@ def overview(quiz_id):
 def grading_queue(quiz_id):
     quiz = _managed_quiz(quiz_id)
     if request.method == "POST":
-        answer = db.session.get(AttemptAnswer, int(request.form.get("answer_id", "0") or 0))
+        answer_id = inputs.form_id("answer_id")
+        answer = db.session.get(AttemptAnswer, answer_id) if answer_id else None
         if answer is None or answer.attempt.quiz_id != quiz.id or answer.question.type != "essay":
             abort(404)
         points = Decimal(answer.question.points) or Decimal(1)

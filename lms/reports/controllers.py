@@ -111,7 +111,14 @@ def export_learners(locality_id, fmt):
                         mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
     if request.method == "GET":
         return render_template("reports/export_start.html", unit=unit, fmt=fmt, params=dict(filters.as_params(), mode=mode))
-    job = operations.start_export(current_user, unit, "learners", fmt, dict(filters.as_params(), mode=mode))
+    try:
+        job = operations.start_export(current_user, unit, "learners", fmt, dict(filters.as_params(), mode=mode))
+    except operations.ExportQuotaExceeded as busy:
+        db.session.rollback()
+        flash(_("You already have %(n)d export jobs waiting or running. When one is ready, try again.",
+                n=busy.args[0]), "error")
+        return render_template("reports/export_start.html", unit=unit, fmt=fmt,
+                               params=dict(filters.as_params(), mode=mode)), 429
     db.session.commit()
     return redirect(url_for("reports.export_status", export_id=job.id))
 

@@ -6,18 +6,13 @@ row by row — CSV to the response or a file, XLSX through XlsxWriter's `constan
 mode — so memory stays flat whatever the size. Big lists run as a Celery job (tasks.py).
 """
 
-import csv
-import io
-import os
-import tempfile
-
-import xlsxwriter
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from lms.accounts.models import User
 from lms.catalog.models import Course
+from lms.core import spreadsheets
 from lms.core.templating import format_date
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
@@ -45,36 +40,15 @@ def coverage_table(rows, total, mode: str) -> tuple[list[str], list[list]]:
 
 
 def csv_chunks(header, rows):
-    """CSV text in chunks, with a BOM so spreadsheet programs read the Vietnamese as UTF-8."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if count % 1000 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return spreadsheets.csv_chunks(header, rows)
 
 
 def write_xlsx(path: str, header, rows) -> None:
-    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "tmpdir": os.path.dirname(path)})
-    sheet = workbook.add_worksheet(_("Report")[:31])
-    bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, header, bold)
-    for number, row in enumerate(rows, start=1):
-        sheet.write_row(number, 0, row)
-    workbook.close()
+    spreadsheets.write_xlsx(path, header, rows, _("Report"))
 
 
 def xlsx_bytes(header, rows) -> bytes:
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "report.xlsx")
-        write_xlsx(path, header, rows)
-        with open(path, "rb") as handle:
-            return handle.read()
+    return spreadsheets.xlsx_bytes(header, rows, _("Report"))
 
 
 def learner_header() -> list[str]:

@@ -89,6 +89,7 @@ class Server:
     services: list[Service] = field(default_factory=list)
     cleanups: list = field(default_factory=list)
     setup_seconds: float = 0.0
+    database_url: str = ""  # what the app serves from, for tests that read real ids
 
     @property
     def base_url(self) -> str:
@@ -179,6 +180,7 @@ def start_embedded(workdir: Path) -> Server:
     instance = workdir / "instance"
     env = users_environment()
     env.update(LMS_INSTANCE_PATH=str(instance), PORT=str(server.port))
+    server.database_url = f"sqlite:///{instance / 'lms.sqlite3'}"
     started = time.monotonic()
     server.spawn("make-run", ["make", "run"], env)
     try:
@@ -238,6 +240,7 @@ def start_production(workdir: Path, test_database_url: str, redis_url: str) -> S
                CELERY_BROKER_URL=redis_url, CELERY_QUEUE=queue, LMS_BASE_URL=server.base_url, LMS_DEMO="1",
                LMS_INSTANCE_PATH=str(workdir / "instance"), LMS_FILE_STORE=str(workdir / "files"),
                LMS_SIGNING_KEY=str(signing_key))
+    server.database_url = env["DATABASE_URL"]
     started = time.monotonic()
     _admin(test_database_url, f'CREATE DATABASE "{database}"')
 

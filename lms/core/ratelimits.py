@@ -1,0 +1,26 @@
+"""Flask-Limiter, one per app (its storage and switches are per instance, and tests build several apps).
+
+Limits are per client address: `request.remote_addr`, which is the real client behind a reverse proxy
+only when LMS_TRUSTED_PROXIES says how many proxies to trust (lms.core.proxies). Storage: Redis in
+production, memory in the embedded default (config.py). Which routes are limited is said by the
+features: (endpoint, config key of the limit, `deduct_when`) in their ROUTE_LIMITS.
+"""
+
+from flask import current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+
+def _limit_from(key: str):
+    return lambda: current_app.config[key]
+
+
+def install(app) -> Limiter:
+    from lms.accounts.throttle import ROUTE_LIMITS as ACCOUNT_LIMITS
+
+    limiter = Limiter(key_func=get_remote_address, app=app)
+    for endpoint, key, deduct_when in ACCOUNT_LIMITS:
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limiter.limit(_limit_from(key), methods=["POST"], deduct_when=deduct_when)(view)
+    app.extensions["lms_limiter"] = limiter
+    return limiter
