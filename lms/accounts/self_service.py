@@ -2,9 +2,10 @@
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
-from lms.accounts import operations, recovery
+from lms.accounts import operations, recovery, throttle
 from lms.accounts.controllers import _locality_choices
 from lms.accounts.forms import ChangePasswordForm, CodeForm, EmailChangeForm, PhoneChangeForm, ProfileForm
 from lms.accounts.models import User
@@ -22,9 +23,13 @@ _NEW_PHONE = "new_phone"
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if operations.is_throttled(current_user.login_name):
-            flash(_("Too many failed attempts. Please wait 15 minutes and try again."), "error")
-            return render_template("accounts/change_password.html", form=form), 429
+        # The log-in's growing delay (lms/accounts/throttle.py): guessing the current password here is no faster.
+        wait = throttle.wait_seconds(operations.throttle_key(current_user.login_name), request.remote_addr, True)
+        if wait:
+            flash(ngettext("Too many failed attempts from here. Please wait %(num)d second and try again.",
+                           "Too many failed attempts from here. Please wait %(num)d seconds and try again.", wait),
+                  "error")
+            return render_template("accounts/change_password.html", form=form), 429, {"Retry-After": str(wait)}
         if operations.authenticate(current_user.login_name, form.current.data, ip=request.remote_addr) is None:
             db.session.commit()
             form.current.errors.append(_("This is not your current password."))
