@@ -119,12 +119,15 @@ def _register_models_and_tasks():
     from lms.assignments import models as _assignments  # noqa: F401
     from lms.assignments import tasks as _assignment_tasks  # noqa: F401
     from lms.catalog import models as _catalog  # noqa: F401
+    from lms.certificates import listeners as _certificate_listeners  # noqa: F401
     from lms.certificates import models as _certificates  # noqa: F401
     from lms.certificates import tasks as _certificate_tasks  # noqa: F401
     from lms.classes import models as _classes  # noqa: F401
+    from lms.completion import operations as _completion  # noqa: F401  (listens to grading and lessons)
     from lms.core import models as _core  # noqa: F401
     from lms.core import tasks as _core_tasks  # noqa: F401
     from lms.enrollment import models as _enrollment  # noqa: F401
+    from lms.enrollment import operations as _enrollment_operations  # noqa: F401  (listens to visits, renewals)
     from lms.imports import jobs as _import_jobs  # noqa: F401  (listens to background_work_failed)
     from lms.imports import models as _imports  # noqa: F401
     from lms.imports import tasks as _import_tasks  # noqa: F401

@@ -4,10 +4,11 @@ from sqlalchemy.orm import undefer
 
 from lms.catalog import queries
 from lms.catalog.models import Lesson
+from lms.completion.rules import passed_quiz_ids
 from lms.core.controllers import send_stored
 from lms.core.permissions import require
-from lms.enrollment import operations as enrollment_ops
-from lms.enrollment.queries import progress_by_enrollment
+from lms.core.signals import lesson_viewed
+from lms.enrollment import queries as enrollment_queries
 from lms.extensions import db
 from lms.programs import queries as program_queries
 from lms.quizzes.models import Quiz
@@ -31,16 +32,16 @@ def _course_or_404(slug):
 
 def course(slug):
     course = _course_or_404(slug)
-    enrollment = enrollment_ops.find_enrollment(current_user, course)
-    done = enrollment_ops.completed_lesson_ids(enrollment)
+    enrollment = enrollment_queries.find_enrollment(current_user, course)
+    done = enrollment_queries.completed_lesson_ids(enrollment)
     quizzes = db.session.scalars(db.select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))).all()
-    passed = enrollment_ops.passed_quiz_ids(current_user.id, [q.id for q in quizzes]) if enrollment else set()
+    passed = passed_quiz_ids(current_user.id, [q.id for q in quizzes]) if enrollment else set()
     lessons = course.active_lessons()
-    next_lesson = enrollment_ops.resume_lesson(enrollment, lessons, done) if enrollment else None
+    next_lesson = enrollment_queries.resume_lesson(enrollment, lessons, done) if enrollment else None
     return render_template(
         "catalog/course.html", course=course, enrollment=enrollment, done=done, quizzes=quizzes, passed=passed,
         lessons=lessons, next_lesson=next_lesson,
-        progress=progress_by_enrollment([enrollment]).get(enrollment.id, 0) if enrollment else 0,
+        progress=enrollment_queries.progress_by_enrollment([enrollment]).get(enrollment.id, 0) if enrollment else 0,
         can_enrol=course.can_enrol(current_user), programs=program_queries.programs_with_course(course.id),
         prerequisites=program_queries.prerequisites_of_course(course),
     )
@@ -52,9 +53,10 @@ def lesson(slug, lesson_id):
     if lesson is None or lesson.course_id != course.id:
         abort(404)
     require(lesson.can_view(current_user))
-    enrollment = enrollment_ops.find_enrollment(current_user, course)
-    progress = enrollment_ops.progress_of(enrollment)
-    if enrollment is not None and enrollment_ops.record_visit(enrollment, lesson, progress):
+    enrollment = enrollment_queries.find_enrollment(current_user, course)
+    progress = enrollment_queries.progress_of(enrollment)
+    if enrollment is not None and any(wrote for _, wrote in lesson_viewed.send(enrollment, lesson=lesson,
+                                                                             progress=progress)):
         db.session.commit()
     lessons = course.active_lessons()
     index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)

@@ -7,6 +7,7 @@ from lms.core import outbox
 from lms.core.files import get_store
 from lms.core.models import WorkerMark
 from lms.core.runner import heartbeat_age_seconds
+from lms.core.signals import health_checked
 from lms.extensions import db
 
 # Files that browsers may show inline; everything else downloads as an attachment.
@@ -26,12 +27,11 @@ def healthz():
         db.session.rollback()
         database = "error"
     queue = queue_status(database == "ok")
-    # Without a usable signing key certificates are issued but never rendered: operators must see it here.
-    from lms.certificates.signing import key_problem
-
-    signing = "error" if key_problem(current_app.config) else "ok"
-    healthy = database == "ok" and queue in ("ok", "eager") and signing == "ok"
-    body = {"status": "ok" if healthy else "error", "database": database, "queue": queue, "signing": signing}
+    # Features report their own parts (certificates: "signing", as without a usable key certificates are
+    # issued but never rendered); operators must see them here.
+    parts = dict(part for _, part in health_checked.send(current_app._get_current_object()))
+    healthy = database == "ok" and queue in ("ok", "eager") and all(state == "ok" for state in parts.values())
+    body = {"status": "ok" if healthy else "error", "database": database, "queue": queue, **parts}
     if database == "ok":
         body["outbox"] = outbox.stats()
         repair = db.session.get(WorkerMark, "repair.last")

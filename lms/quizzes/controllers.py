@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from lms.core.db import utcnow
 from lms.core.permissions import login_required, require, wants_json
-from lms.enrollment import operations as enrollment_ops
+from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
 from lms.quizzes import operations, queries, results
 from lms.quizzes.forms import responses_from_form, shown_ids, versions_from_form
@@ -34,7 +34,7 @@ def _own_attempt_or_404(attempt_id, lock: str | None = None) -> Attempt:
 @login_required
 def take(quiz_id):
     quiz = _quiz_or_404(quiz_id)
-    enrollment = enrollment_ops.find_enrollment(current_user, quiz.course)
+    enrollment = find_enrollment(current_user, quiz.course)
     if enrollment is None:
         flash(_("Enrol in the course before taking its quiz."), "error")
         return redirect(url_for("catalog.course", slug=quiz.course.slug))
