@@ -7,8 +7,9 @@ from lms.agencies import queries as agency_queries
 from lms.assignments import operations
 from lms.assignments.forms import RuleForm
 from lms.assignments.models import AssignmentRule, can_target
-from lms.assignments.reminders import local_today, overdue_counts_for
+from lms.assignments.reminders import overdue_counts_for
 from lms.catalog.models import Course
+from lms.core.dates import local_today
 from lms.core.permissions import require, role_required
 from lms.enrollment.models import Enrollment
 from lms.extensions import db

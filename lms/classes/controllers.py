@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,8 +10,8 @@ from lms.catalog.models import Course
 from lms.classes import operations, queries
 from lms.classes.forms import ClassForm, MemberForm, SessionForm
 from lms.classes.models import ATTENDANCE, ClassSession, TrainingClass
+from lms.core.dates import from_local
 from lms.core.permissions import login_required, require, role_required
-from lms.core.templating import VIETNAM
 from lms.extensions import db
 from lms.localities.models import CURRENT_SCHEME, Locality
 
@@ -84,7 +84,7 @@ def add_session(class_id):
     if not form.validate_on_submit():
         return _render(training_class, session_form=form, status=400)
     local = datetime.strptime(f"{form.day.data.strip()} {form.time.data.strip()}", "%d/%m/%Y %H:%M")
-    starts_at = local.replace(tzinfo=VIETNAM).astimezone(UTC).replace(tzinfo=None)
+    starts_at = from_local(local)
     operations.add_session(training_class, starts_at, form.hours.data, form.topic.data or "")
     db.session.commit()
     flash(_("The session was added."), "success")

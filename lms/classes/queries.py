@@ -1,5 +1,6 @@
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from lms.accounts.scope import Scope
 from lms.classes.models import ClassMember, TrainingClass
 from lms.extensions import db
 from lms.localities.models import Locality
@@ -16,10 +17,10 @@ def classes_for(user) -> dict:
                                              .order_by(TrainingClass.id.desc()))),
         "in_scope": [],
     }
-    scopes = user.manager_scopes()
-    if scopes and not user.is_admin:
+    scope = Scope.of(user)
+    if scope.localities:  # an admin sees every class under "teaching"
         result["in_scope"] = list(db.session.scalars(
             select(TrainingClass).join(Locality, TrainingClass.locality_id == Locality.id)
-            .where(or_(*(Locality.path.startswith(scope.path) for scope in scopes)))
+            .where(scope.locality_clause(Locality))
             .order_by(TrainingClass.id.desc()).limit(200)))
     return result

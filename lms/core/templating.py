@@ -1,21 +1,12 @@
 """Template helpers: dates in Vietnam's time zone as dd/mm/yyyy, language list, sanitised HTML."""
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from flask import current_app, request
 from flask_babel import format_decimal, get_locale
 from markupsafe import Markup
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def to_local(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(VIETNAM)
+from lms.core.dates import to_local
 
 
 def format_date(value) -> str:

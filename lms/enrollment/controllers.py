@@ -3,10 +3,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from lms.assignments.reminders import local_today
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Lesson
 from lms.certificates.models import Certificate
+from lms.core.dates import local_today
 from lms.core.permissions import login_required, require
 from lms.enrollment import operations
 from lms.enrollment.queries import find_enrollment, my_enrollments, progress_by_enrollment

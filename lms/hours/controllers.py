@@ -7,7 +7,7 @@ from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from lms.assignments.reminders import local_today
+from lms.core.dates import local_today
 from lms.core.permissions import login_required, role_required
 from lms.hours import queries
 

@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.catalog.queries import course_by_slug
+from lms.core.dates import from_local, to_local
 from lms.core.frontmatter import SourceError
 from lms.core.permissions import login_required, require
-from lms.core.templating import to_local
 from lms.extensions import db
 from lms.localities.models import Locality
 from lms.quizzes import operations, statistics
@@ -88,7 +88,7 @@ def _date(value: str):
         day = dt.datetime.strptime(value.strip(), "%d/%m/%Y")
     except ValueError:
         return None
-    return day - dt.timedelta(hours=7)
+    return from_local(day)
 
 
 @login_required

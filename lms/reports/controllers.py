@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
+from lms.accounts.scope import Scope
 from lms.core.files import get_store
 from lms.core.permissions import require, role_required
 from lms.extensions import db
@@ -24,18 +25,19 @@ def _bad_request(message):
 def _authorise(user, unit, filters):
     """The filters this user may see the unit with: a locality manager as asked; a manager of
     agencies only the people of their agencies (the agency filter is forced into their subtree)."""
-    if user.can_manage_locality(unit):
+    scope = Scope.of(user)
+    if scope.covers_locality(unit):
         return filters
-    agencies = user.agency_scopes()
-    require(bool(agencies))
+    require(bool(scope.agencies))
     try:
-        return queries.restrict_to_agencies(filters, agencies)
+        return queries.restrict_to_agencies(filters, list(scope.agencies))
     except queries.ScopeError:
         require(False)
 
 
 def _can_view_unit(unit) -> bool:
-    return current_user.can_manage_locality(unit) or bool(current_user.agency_scopes())
+    scope = Scope.of(current_user)
+    return scope.covers_locality(unit) or bool(scope.agencies)
 
 
 def _load_scope(locality_id):
