@@ -4,44 +4,40 @@ import os
 
 from flask import Flask, session
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from lms.config import load_config
+from lms.core.db import sqlite_transaction_writes
 from lms.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-_sqlite_hooks_installed = False
 
+def _install_sqlite_hooks(engine) -> None:
+    """Make pysqlite honour SAVEPOINT/BEGIN (SQLAlchemy's documented recipe) and foreign keys.
 
-def _install_sqlite_hooks() -> None:
-    """Make pysqlite honour SAVEPOINT/BEGIN (SQLAlchemy's documented recipe) and foreign keys."""
-    global _sqlite_hooks_installed
-    if _sqlite_hooks_installed:
+    Bound to this app's engine only, so another engine in the process (a second app in the tests,
+    a script's own) is left as its owner made it.
+    """
+    if engine.dialect.name != "sqlite":
         return
-    _sqlite_hooks_installed = True
 
-    @event.listens_for(Engine, "connect")
+    @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
-        if type(dbapi_connection).__module__.startswith("sqlite3"):
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            cursor.close()
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
 
-    @event.listens_for(Engine, "begin")
+    @event.listens_for(engine, "begin")
     def _begin(connection):
-        if connection.dialect.name == "sqlite":
-            # A deferred transaction that reads, then writes after another one committed, fails at
-            # once ("database is locked": its snapshot is stale; busy_timeout cannot help). Writers —
-            # requests that change things, tasks, commands — take the write lock up front and wait
-            # their turn instead. Page views read; the few that also write are retried once under the
-            # lock when that happens (lms.core.db.retry_stale_reads).
-            from lms.core.db import sqlite_transaction_writes
-
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_transaction_writes(connection) else "BEGIN")
+        # A deferred transaction that reads, then writes after another one committed, fails at
+        # once ("database is locked": its snapshot is stale; busy_timeout cannot help). Writers —
+        # requests that change things, tasks, commands — take the write lock up front and wait
+        # their turn instead. Page views read; the few that also write are retried once under the
+        # lock when that happens (lms.core.db.retry_stale_reads).
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_transaction_writes(connection) else "BEGIN")
 
 
 def _select_locale():
@@ -69,8 +65,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, overrides))
     os.makedirs(app.instance_path, exist_ok=True)
 
-    _install_sqlite_hooks()
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            _install_sqlite_hooks(engine)
     from flask_sqlalchemy.session import Session as FlaskSession
 
     from lms.core.outbox import install_session_hooks

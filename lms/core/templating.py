@@ -7,6 +7,7 @@ from flask_babel import format_decimal, get_locale
 from markupsafe import Markup
 
 from lms.core.dates import to_local
+from lms.core.markdown import sanitise
 
 
 def format_date(value) -> str:
@@ -26,12 +27,17 @@ def format_number(value, digits: int = 1) -> str:
     return format_decimal(round(float(value), digits), format="#,##0." + "#" * digits)
 
 
+def sanitised(html) -> Markup:
+    """HTML cleaned now by the renderer's allowlist, whatever wrote it: stored HTML was cleaned when it was
+    rendered, but a page's safety must not depend on every writer (an import, a migration, a script)."""
+    return Markup(sanitise(str(html))) if html is not None else Markup("")
+
+
 def register_template_helpers(app):
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["number"] = format_number
-    # Stored HTML was sanitised by lms.core.markdown when it was rendered.
-    app.jinja_env.filters["sanitised"] = Markup
+    app.jinja_env.filters["sanitised"] = sanitised
 
     @app.context_processor
     def _globals():

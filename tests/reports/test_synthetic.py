@@ -52,3 +52,13 @@ def test_synthetic_agencies_and_deadlines_add_up(db_session):
     subtree = select(Agency.id).where(Agency.path.startswith(department.path))
     filtered = queries.totals(queries.coverage(area, "recorded", queries.ReportFilter(agency_id=department.id)))
     assert filtered.enrolled == db_session.scalar(in_area.where(Enrollment.agency_id.in_(subtree))) > 0
+
+
+def test_synthetic_refuses_a_database_with_real_accounts(app, db_session, create_user):
+    from lms.reports.cli import synthetic_command
+
+    create_user("Người dùng thật", email="that@tinh.gov.vn")
+    before = db_session.scalar(select(func.count(User.id)))
+    result = app.test_cli_runner().invoke(synthetic_command, ["--users", "3", "--enrollments", "3"])
+    assert result.exit_code == 1 and "real account(s)" in result.output and "--force" in result.output
+    assert db_session.scalar(select(func.count(User.id))) == before
