@@ -82,3 +82,30 @@ def test_the_completion_features_meet_only_through_events(imports):
              if _feature(source) in knot and _feature(target) in knot - {_feature(source)}
              and target.endswith(".operations")}
     assert calls == set()
+
+
+def test_every_view_runs_in_the_request_lifecycle(app):
+    """lms.core.lifecycle.view: one transaction per request, committed once or rolled back."""
+    unwrapped = sorted(rule.endpoint for rule in app.url_map.iter_rules()
+                       if rule.endpoint != "static" and not getattr(app.view_functions[rule.endpoint], "lms_lifecycle", False))
+    assert unwrapped == []
+
+
+# Where roles may be named: the models' permission methods, the role → ability table, the scope rule.
+ROLE_RULES = {"core/permissions.py", "accounts/scope.py"}
+
+
+def test_roles_are_checked_only_on_models_and_in_core_permissions():
+    """Views, queries and templates ask `can(ability)` or a model's `can_*`, never a role by name."""
+    named = []
+    for path in LMS.rglob("*.py"):
+        relative = path.relative_to(LMS).as_posix()
+        if path.name == "models.py" or relative in ROLE_RULES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("is_admin", "has_role"):
+                named.append(f"{relative}:{node.lineno}")
+    templates = LMS.parent / "templates"
+    named += [f"{path.relative_to(templates)}" for path in templates.rglob("*.html")
+              if "is_admin" in path.read_text(encoding="utf-8") or "has_role" in path.read_text(encoding="utf-8")]
+    assert named == []

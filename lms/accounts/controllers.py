@@ -8,6 +8,7 @@ from lms.accounts.models import User
 from lms.agencies import queries as agency_queries
 from lms.agencies.operations import set_position, set_user_agency
 from lms.assignments.operations import apply_rules_for_user
+from lms.core.lifecycle import view
 from lms.core.outbox import dispatch_ready
 from lms.core.permissions import login_required, role_required
 from lms.core.urls import is_safe_next
@@ -21,6 +22,7 @@ def _after_login_target():
     return target if is_safe_next(target) else url_for("enrollment.my_learning")
 
 
+@view
 def login():
     if current_user.is_authenticated:
         return redirect(_after_login_target())
@@ -42,6 +44,7 @@ def login():
     return render_template("accounts/login.html", form=form), status
 
 
+@view
 def logout():
     logout_user()
     flash(_("You have logged out."), "info")
@@ -70,6 +73,7 @@ def _locality_choices(form: RegisterForm) -> tuple[list[tuple[int, str]], int]:
     return choices, len(matches)
 
 
+@view
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("enrollment.my_learning"))
@@ -102,6 +106,7 @@ def register():
     return render_template("accounts/register.html", form=form), status
 
 
+@view
 def set_language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LMS_LANGUAGES"]:
@@ -113,6 +118,7 @@ def set_language():
     return redirect(target if is_safe_next(target) else url_for("catalog.index"))
 
 
+@view
 @login_required
 def profile():
     form = PositionForm(position=current_user.position)
@@ -126,6 +132,7 @@ def profile():
     return render_template("accounts/profile.html", user=current_user, form=form, admin_view=False), status
 
 
+@view
 @role_required("admin")
 def user_admin(user_id):
     user = db.session.get(User, user_id)
@@ -149,6 +156,7 @@ def user_admin(user_id):
     return render_template("accounts/profile.html", user=user, form=form, admin_view=True, link=link), status
 
 
+@view
 def set_password(token):
     user = operations.user_for_set_password_token(token)
     if user is None:

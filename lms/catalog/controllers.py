@@ -6,6 +6,7 @@ from lms.catalog import queries
 from lms.catalog.models import Lesson
 from lms.completion.rules import passed_quiz_ids
 from lms.core.controllers import send_stored
+from lms.core.lifecycle import view
 from lms.core.permissions import require
 from lms.core.signals import lesson_viewed
 from lms.enrollment import queries as enrollment_queries
@@ -14,6 +15,7 @@ from lms.programs import queries as program_queries
 from lms.quizzes.models import Quiz
 
 
+@view
 def index():
     query = request.args.get("q", "").strip()
     courses = queries.published_courses(query)
@@ -30,6 +32,7 @@ def _course_or_404(slug):
     return course
 
 
+@view
 def course(slug):
     course = _course_or_404(slug)
     enrollment = enrollment_queries.find_enrollment(current_user, course)
@@ -47,6 +50,7 @@ def course(slug):
     )
 
 
+@view
 def lesson(slug, lesson_id):
     course = _course_or_404(slug)
     lesson = db.session.get(Lesson, lesson_id, options=[undefer(Lesson.body_html)])
@@ -68,6 +72,7 @@ def lesson(slug, lesson_id):
                            position=(index or 0) + 1, total=len(lessons))
 
 
+@view
 def lesson_by_key(slug, key):
     """Links between lessons are written by file name; they land here and go to the lesson."""
     course = _course_or_404(slug)
@@ -78,6 +83,7 @@ def lesson_by_key(slug, key):
     return redirect(url_for("catalog.lesson", slug=slug, lesson_id=lesson.id))
 
 
+@view
 def asset(slug, path):
     course = _course_or_404(slug)
     return send_stored(f"courses/{course.slug}/assets/{path}")

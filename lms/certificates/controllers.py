@@ -11,11 +11,13 @@ from lms.certificates import badges, operations, queries, signing, vcjwt
 from lms.certificates.models import Certificate
 from lms.certificates.serial import display
 from lms.core.files import get_store
+from lms.core.lifecycle import view
 from lms.core.permissions import login_required, require
 from lms.core.templating import format_date
 from lms.extensions import db
 
 
+@view
 def verify_form():
     serial = request.args.get("serial", "").strip()
     if serial:
@@ -59,6 +61,7 @@ def _rate_limited(as_json: bool):
                            message=message), 429
 
 
+@view
 def verify(serial):
     as_json = serial.endswith(".json")
     if as_json:
@@ -118,22 +121,26 @@ def _jwt_response(certificate: Certificate):
                      download_name=f"credential-{certificate.serial}.jwt", max_age=0)
 
 
+@view
 def public_pdf(serial):
     """The PDF of a certificate, for whoever has its serial (as on the paper it is printed on)."""
     limited = _rate_limited(False)
     return limited or _pdf_response(_found_or_404(serial))
 
 
+@view
 def public_credential(serial):
     limited = _rate_limited(True)
     return limited or _credential_response(_found_or_404(serial))
 
 
+@view
 def public_jwt(serial):
     limited = _rate_limited(True)
     return limited or _jwt_response(_found_or_404(serial))
 
 
+@view
 def public_status(serial):
     """The credential's `credentialStatus` endpoint: its current status, never cached."""
     limited = _rate_limited(True)
@@ -158,15 +165,18 @@ def _deployment_key():
         abort(503)
 
 
+@view
 def issuer_profile():
     return current_app.response_class(json.dumps(badges.issuer_profile(_deployment_key()), ensure_ascii=False),
                                       mimetype="application/ld+json")
 
 
+@view
 def issuer_jwks():
     return jsonify(keys=[signing.jwk(_deployment_key())])
 
 
+@view
 @login_required
 def my_certificates():
     certificates = queries.mine(current_user)
@@ -183,21 +193,25 @@ def _own(certificate_id) -> Certificate:
     return certificate
 
 
+@view
 @login_required
 def my_pdf(certificate_id):
     return _pdf_response(_own(certificate_id))
 
 
+@view
 @login_required
 def my_credential(certificate_id):
     return _credential_response(_own(certificate_id))
 
 
+@view
 @login_required
 def my_jwt(certificate_id):
     return _jwt_response(_own(certificate_id))
 
 
+@view
 @login_required
 def renew(certificate_id):
     """Start the course (or the program's courses) over to renew an expired certificate."""

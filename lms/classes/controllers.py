@@ -11,17 +11,20 @@ from lms.classes import operations, queries
 from lms.classes.forms import ClassForm, MemberForm, SessionForm
 from lms.classes.models import ATTENDANCE, ClassSession, TrainingClass
 from lms.core.dates import from_local
-from lms.core.permissions import login_required, require, role_required
+from lms.core.lifecycle import view
+from lms.core.permissions import can, login_required, require, role_required
 from lms.extensions import db
 from lms.localities.models import CURRENT_SCHEME, Locality
 
 
+@view
 @login_required
 def index():
     return render_template("classes/index.html", **queries.classes_for(current_user),
-                           can_create=current_user.is_admin or current_user.has_role("trainer"))
+                           can_create=can("teach"))
 
 
+@view
 @role_required("trainer")
 def new():
     form = ClassForm()
@@ -29,9 +32,9 @@ def new():
         select(Course).where(Course.status == "published").order_by(Course.title_folded))]
     if form.validate_on_submit():
         trainer = current_user
-        if current_user.is_admin and form.trainer_login.data:
+        if can("administer") and form.trainer_login.data:
             trainer = find_by_login(form.trainer_login.data)
-            if trainer is None or not trainer.has_role("trainer"):
+            if trainer is None or not can("be_assigned_classes", trainer):
                 form.trainer_login.errors.append(_("No trainer has this log-in."))
         locality = None
         if form.locality_code.data:
@@ -71,11 +74,13 @@ def _render(training_class, session_form=None, member_form=None, status=200):
                            member_form=member_form or MemberForm(formdata=None)), status
 
 
+@view
 @login_required
 def detail(class_id):
     return _render(_load(class_id))
 
 
+@view
 @login_required
 def add_session(class_id):
     training_class = _load(class_id)
@@ -91,6 +96,7 @@ def add_session(class_id):
     return redirect(url_for("classes.detail", class_id=class_id))
 
 
+@view
 @login_required
 def add_member(class_id):
     training_class = _load(class_id)
@@ -108,6 +114,7 @@ def add_member(class_id):
     return _render(training_class, member_form=form, status=400)
 
 
+@view
 @login_required
 def remove_member(class_id):
     training_class = _load(class_id)
@@ -117,6 +124,7 @@ def remove_member(class_id):
     return redirect(url_for("classes.detail", class_id=class_id))
 
 
+@view
 @login_required
 def attendance(class_id, session_id):
     training_class = _load(class_id)

@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from lms.core import outbox
 from lms.core.files import get_store
+from lms.core.lifecycle import view
 from lms.core.models import WorkerMark
 from lms.core.runner import heartbeat_age_seconds
 from lms.core.signals import health_checked
@@ -15,10 +16,12 @@ INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg
                 "audio/mpeg", "audio/ogg", "audio/wav", "video/mp4", "video/webm", "text/plain"}
 
 
+@view
 def home():
     return redirect(url_for("catalog.index"))
 
 
+@view
 def healthz():
     database = "ok"
     try:

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from lms.core.dates import to_local
 from lms.core.markdown import sanitise
+from lms.core.permissions import can
 
 
 def format_date(value) -> str:
@@ -38,6 +39,7 @@ def register_template_helpers(app):
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["sanitised"] = sanitised
+    app.jinja_env.globals["can"] = can
 
     @app.context_processor
     def _globals():

@@ -7,6 +7,7 @@ from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Lesson
 from lms.certificates.models import Certificate
 from lms.core.dates import local_today
+from lms.core.lifecycle import view
 from lms.core.permissions import login_required, require
 from lms.enrollment import operations
 from lms.enrollment.queries import find_enrollment, my_enrollments, progress_by_enrollment
@@ -14,6 +15,7 @@ from lms.extensions import db
 from lms.programs import queries as program_queries
 
 
+@view
 @login_required
 def enrol(slug):
     course = catalog_queries.course_by_slug(slug)
@@ -32,6 +34,7 @@ def enrol(slug):
     return redirect(target, 303)
 
 
+@view
 @login_required
 def set_lesson_done(slug, lesson_id):
     course = catalog_queries.course_by_slug(slug)
@@ -54,6 +57,7 @@ def set_lesson_done(slug, lesson_id):
     return redirect(url_for("catalog.lesson", slug=slug, lesson_id=lesson.id), 303)
 
 
+@view
 @login_required
 def my_learning():
     enrollments = my_enrollments(current_user)
@@ -72,6 +76,7 @@ def my_learning():
                            certificate_count=len({(c.course_id, c.program_id) for c in all_certificates}))
 
 
+@view
 @login_required
 def enrol_in_program(slug):
     program = program_queries.by_slug(slug)

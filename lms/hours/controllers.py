@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from lms.core.dates import local_today
+from lms.core.lifecycle import view
 from lms.core.permissions import login_required, role_required
 from lms.hours import queries
 
@@ -19,6 +20,7 @@ def _year() -> int:
     return year if year and 2000 <= year <= 2100 else local_today().year
 
 
+@view
 @login_required
 def mine():
     year = _year()
@@ -27,6 +29,7 @@ def mine():
     return render_template("hours/mine.html", entries=entries, year=year, total=queries.year_total(entries, year))
 
 
+@view
 @role_required("manager")
 def team():
     year = _year()

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from lms.core.files import get_store
+from lms.core.lifecycle import view
 from lms.core.outbox import enqueue
 from lms.core.permissions import require, role_required
 from lms.extensions import db
@@ -16,6 +17,7 @@ from lms.imports.models import ImportJob
 from lms.imports.reader import FileFormatError, read_table
 
 
+@view
 @role_required("admin")
 def index():
     form = UploadForm()
@@ -55,6 +57,7 @@ def _table(job):
     return read_table(path.read_bytes(), job.filename)
 
 
+@view
 @role_required("admin")
 def preview(job_id):
     job = _load(job_id)
@@ -82,12 +85,14 @@ def preview(job_id):
                            samples=[r for r in rows if any(r)][:5]), 400 if missing and request.method == "POST" else 200
 
 
+@view
 @role_required("admin")
 def status(job_id):
     job = _load(job_id)
     return render_template("imports/status.html", job=job)
 
 
+@view
 @role_required("admin")
 def retry(job_id):
     job = _load(job_id)
@@ -97,6 +102,7 @@ def retry(job_id):
     return redirect(url_for("imports.status", job_id=job.id), 303)
 
 
+@view
 @role_required("admin")
 def errors_file(job_id):
     job = _load(job_id)

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.completion.rules import completion_time
+from lms.core.lifecycle import view
 from lms.core.permissions import role_required
 from lms.extensions import db
 from lms.programs import operations, queries
@@ -10,10 +11,12 @@ from lms.programs.forms import CoursePrerequisitesForm, ProgramForm, audience_la
 from lms.programs.models import Program
 
 
+@view
 def index():
     return render_template("programs/index.html", programs=queries.all_programs())
 
 
+@view
 def show(slug):
     program = queries.by_slug(slug)
     if program is None:
@@ -28,6 +31,7 @@ def show(slug):
                            prerequisites=queries.prerequisites_of(program))
 
 
+@view
 @role_required("admin")
 def admin_index():
     return render_template("programs/admin_index.html", programs=queries.all_programs())
@@ -37,6 +41,7 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").replace(",", "\n").splitlines() if line.strip()]
 
 
+@view
 @role_required("admin")
 def edit(program_id=None):
     program = db.session.get(Program, program_id) if program_id else None
@@ -95,6 +100,7 @@ def _audience_gap_message(who, closed, open_optional) -> str:
              who=audience_label(who), open=open_optional)
 
 
+@view
 @role_required("admin")
 def course_prerequisites(slug):
     course = queries.courses_by_slug([slug]).get(slug)

@@ -10,6 +10,7 @@ from flask_login import current_user
 from lms.catalog.queries import course_by_slug
 from lms.core.dates import from_local, to_local
 from lms.core.frontmatter import SourceError
+from lms.core.lifecycle import view
 from lms.core.permissions import login_required, require
 from lms.extensions import db
 from lms.localities.models import Locality
@@ -27,6 +28,7 @@ def _managed_quiz(quiz_id) -> Quiz:
     return quiz
 
 
+@view
 @login_required
 def manage(slug):
     from lms.quizzes.aiken import parse_aiken
@@ -72,6 +74,7 @@ def _quizzes(course):
                               .order_by(Quiz.key)).all()
 
 
+@view
 @login_required
 def export_gift(quiz_id):
     from lms.quizzes.gift import export_gift as to_gift
@@ -91,6 +94,7 @@ def _date(value: str):
     return from_local(day)
 
 
+@view
 @login_required
 def overview(quiz_id):
     quiz = _managed_quiz(quiz_id)
@@ -109,6 +113,7 @@ def overview(quiz_id):
                            to_local=to_local), (400 if bad else 200)
 
 
+@view
 @login_required
 def grading_queue(quiz_id):
     quiz = _managed_quiz(quiz_id)
@@ -130,6 +135,7 @@ def grading_queue(quiz_id):
     return render_template("quizzes/grading.html", quiz=quiz, answers=statistics.essays_to_grade(quiz))
 
 
+@view
 @login_required
 def regrade(quiz_id):
     quiz = _managed_quiz(quiz_id)
@@ -139,6 +145,7 @@ def regrade(quiz_id):
     return redirect(url_for("quizzes.overview", quiz_id=quiz.id), 303)
 
 
+@view
 @login_required
 def statistics_view(quiz_id):
     quiz = _managed_quiz(quiz_id)

@@ -5,6 +5,7 @@ from werkzeug.exceptions import BadRequest
 
 from lms.accounts.scope import Scope
 from lms.core.files import get_store
+from lms.core.lifecycle import view
 from lms.core.permissions import require, role_required
 from lms.extensions import db
 from lms.localities import queries as locality_queries
@@ -56,14 +57,15 @@ def _filename(unit, stem, fmt):
     return f"{stem}-{unit.scheme}-{unit.code}.{fmt}"
 
 
+@view
 @role_required("manager")
 def index():
-    scopes = current_user.manager_scopes()
-    if current_user.is_admin:
+    scope = Scope.of(current_user)
+    scopes = list(scope.localities)
+    if scope.everything:
         home = locality_queries.home_area()
-        scopes = [home] if home else scopes
-    agency_scopes = [] if current_user.is_admin else [
-        (agency, locality_queries.home_area() or agency.locality) for agency in current_user.agency_scopes()]
+        scopes = [home] if home else current_user.manager_scopes()
+    agency_scopes = [(agency, locality_queries.home_area() or agency.locality) for agency in scope.agencies]
     agency_scopes = [(agency, unit) for agency, unit in agency_scopes if unit is not None]
     if len(scopes) == 1 and not agency_scopes:
         return redirect(url_for("reports.locality", locality_id=scopes[0].id))
@@ -73,6 +75,7 @@ def index():
     return render_template("reports/index.html", scopes=scopes, agency_scopes=agency_scopes)
 
 
+@view
 @role_required("manager")
 def locality(locality_id):
     unit, mode, filters = _load_scope(locality_id)
@@ -88,6 +91,7 @@ def locality(locality_id):
                            **filter_choices(current_user))
 
 
+@view
 @role_required("manager")
 def export_table(locality_id, fmt):
     unit, mode, filters = _load_scope(locality_id)
@@ -101,6 +105,7 @@ def export_table(locality_id, fmt):
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
+@view
 @role_required("manager")
 def export_learners(locality_id, fmt):
     """The learner list: streamed in the request when small, otherwise a job with a progress page."""
@@ -126,6 +131,7 @@ def _load_export(export_id):
     return job
 
 
+@view
 @role_required("manager")
 def export_status(export_id):
     job = _load_export(export_id)
@@ -133,6 +139,7 @@ def export_status(export_id):
     return render_template("reports/export_status.html", job=job)
 
 
+@view
 @role_required("manager")
 def export_retry(export_id):
     job = _load_export(export_id)
@@ -141,6 +148,7 @@ def export_retry(export_id):
     return redirect(url_for("reports.export_status", export_id=job.id), 303)
 
 
+@view
 @role_required("manager")
 def export_download(export_id):
     job = _load_export(export_id)
@@ -151,6 +159,7 @@ def export_download(export_id):
                      download_name=_filename(job.locality, "learners", job.format))
 
 
+@view
 @role_required("admin")
 def targets(locality_id):
     unit = db.session.get(Locality, locality_id)

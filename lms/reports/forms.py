@@ -64,8 +64,9 @@ def filter_choices(user=None) -> dict:
     slugs = {slug for slug, _title in programs}
     programs += [(name, name) for name in sorted({c.program for c in courses if c.program} - slugs)]
     query = select(Agency).order_by(Agency.path)
-    if user is not None and not user.is_admin and not user.manager_scopes():
-        query = query.where(Scope.of(user).agency_clause(Agency))
+    scope = Scope.of(user)
+    if user is not None and not scope.everything and not scope.localities:
+        query = query.where(scope.agency_clause(Agency))
     return {"courses": courses, "programs": programs, "agencies": db.session.scalars(query).all()}
 
 
