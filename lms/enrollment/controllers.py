@@ -4,24 +4,24 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from lms.catalog import queries as catalog_queries
-from lms.catalog.models import Lesson
+from lms.catalog.models import Course, Lesson
 from lms.certificates.models import Certificate
 from lms.core.dates import local_today
-from lms.core.lifecycle import view
+from lms.core.lifecycle import allowed, load, view
 from lms.core.permissions import login_required, require
 from lms.enrollment import operations
 from lms.enrollment.queries import find_enrollment, my_enrollments, progress_by_enrollment
 from lms.extensions import db
 from lms.programs import queries as program_queries
+from lms.programs.models import Program
 
 
 @view
 @login_required
-def enrol(slug):
-    course = catalog_queries.course_by_slug(slug)
-    if course is None:
-        abort(404)
-    require(course.can_view(current_user))
+@load(Course, "slug", get=catalog_queries.course_by_slug)
+@allowed("view")
+def enrol(course):
+    slug = course.slug
     try:
         operations.enrol(current_user, course)
     except operations.EnrollmentError as error:
@@ -78,10 +78,9 @@ def my_learning():
 
 @view
 @login_required
-def enrol_in_program(slug):
-    program = program_queries.by_slug(slug)
-    if program is None:
-        abort(404)
+@load(Program, "slug", get=program_queries.by_slug)
+def enrol_in_program(program):
+    slug = program.slug
     try:
         enrolled = operations.enrol_in_program(current_user, program)
     except operations.EnrollmentError as error:
