@@ -7,6 +7,7 @@ from lms.agencies import queries as agency_queries
 from lms.assignments import operations
 from lms.assignments.forms import RuleForm
 from lms.assignments.models import AssignmentRule, can_target
+from lms.assignments.queries import overdue_clause
 from lms.assignments.reminders import overdue_counts_for
 from lms.catalog.models import Course
 from lms.core.dates import local_today
@@ -27,7 +28,7 @@ def index():
     counts = dict(db.session.execute(select(Enrollment.rule_id, func.count(Enrollment.id)).where(
         Enrollment.rule_id.in_([r.id for r in rules])).group_by(Enrollment.rule_id)).all()) if rules else {}
     overdue = dict(db.session.execute(select(Enrollment.rule_id, func.count(Enrollment.id)).where(
-        Enrollment.rule_id.in_([r.id for r in rules]), operations.overdue_clause(today))
+        Enrollment.rule_id.in_([r.id for r in rules]), overdue_clause(today))
         .group_by(Enrollment.rule_id)).all()) if rules else {}
     people_overdue = None if can("administer") else overdue_counts_for(current_user, today)[0]
     return render_template("assignments/index.html", rules=rules, counts=counts, overdue=overdue,

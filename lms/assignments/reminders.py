@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import RoleGrant, User
 from lms.accounts.scope import Scope
-from lms.assignments.operations import overdue_clause
+from lms.assignments.queries import overdue_clause
 from lms.core.dates import local_today
 from lms.core.templating import format_date
 from lms.enrollment.models import Enrollment

@@ -38,7 +38,7 @@ def test_synthetic_province_is_realistic_and_adds_up(db_session):
 
 def test_synthetic_agencies_and_deadlines_add_up(db_session):
     from lms.agencies.models import Agency
-    from lms.assignments.operations import overdue_clause
+    from lms.assignments.queries import overdue_clause
     from lms.core.dates import local_today
 
     generate(users=80, enrollments=400, progress_per_enrollment=5, seed=8, echo=lambda *_: None)
