@@ -38,7 +38,7 @@ class Entry:
 
 
 def _program_completions(program: Program, completed: dict):
-    """(completed_at, counted course ids) or None: the rule of programs.operations.completion_time."""
+    """(completed_at, counted course ids) or None: the rule of lms.completion.rules.completion_time."""
     required = [link.course_id for link in program.courses if link.required]
     if any(course_id not in completed for course_id in required):
         return None
