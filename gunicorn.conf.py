@@ -4,3 +4,17 @@ command, the tests). Settings here apply to every way the site is served."""
 # gunicorn 27's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl): a second
 # server on the same machine (another instance, a test, a second "host") would take it over. Unused here.
 control_socket_disable = True
+
+# Access lines carry the request id the app answered with (X-Request-ID): grep one id across
+# nginx, gunicorn, the app's log and the worker's (lms.core.observability).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms rid=%({x-request-id}o)s'
+
+
+def child_exit(server, worker):
+    """A dead worker's figures leave the multiprocess directory (prometheus_client's documented hook)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

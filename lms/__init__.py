@@ -63,6 +63,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     app.config.update(load_config(app.instance_path, overrides))
+    if not app.testing:  # before anything logs: Flask adds its own handler to a logger tree without one
+        from lms.core.observability import configure_logging
+
+        configure_logging(app.config["LMS_LOG_FORMAT"])
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
@@ -86,6 +90,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     celery_init_app(app)
     _register_models_and_tasks()
     _configure_login()
+    _register_observability(app)  # before the blueprints: /metrics gets what every view gets on SQLite
     _register_blueprints(app)
     _register_cli(app)
     _register_request_hooks(app)
@@ -97,6 +102,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_template_helpers(app)
     _check_signing_key(app)
     return app
+
+
+def _register_observability(app: Flask) -> None:
+    from lms.core.metrics import install_metrics
+    from lms.core.observability import install_request_ids
+
+    install_request_ids(app)
+    install_metrics(app)
 
 
 def _check_signing_key(app: Flask) -> None:
@@ -133,6 +146,7 @@ def _register_models_and_tasks():
     from lms.notifications import models as _notifications  # noqa: F401
     from lms.notifications import tasks as _notification_tasks  # noqa: F401
     from lms.programs import models as _programs  # noqa: F401
+    from lms.quizzes import listeners as _quiz_listeners  # noqa: F401  (/metrics figures)
     from lms.quizzes import models as _quizzes  # noqa: F401
     from lms.quizzes import tasks as _quiz_tasks  # noqa: F401
     from lms.reports import jobs as _report_jobs  # noqa: F401  (listens to background_work_failed)

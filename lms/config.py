@@ -42,6 +42,15 @@ def _embedded_secret(instance_path: Path) -> str:
     return key
 
 
+def _engine_options(database_url: str) -> dict:
+    options = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql") and _env_bool("LMS_PGBOUNCER"):
+        # PgBouncer in transaction mode hands each transaction to any server connection: statements
+        # psycopg would prepare on one are unknown on the next (deploy/README.md).
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config dict; `overrides` (tests) win over the environment."""
     overrides = dict(overrides or {})
@@ -78,7 +87,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_EMBEDDED": embedded,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "LMS_BASE_URL": base_url,
         "LMS_DEMO": _env_bool("LMS_DEMO", default=embedded),
         # The home area of locality pickers: a unit given as "scheme/code". The default is
@@ -103,6 +112,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Largest file a trainer may upload in the course editor.
         "LMS_UPLOAD_MAX_BYTES": int(os.environ.get("LMS_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
         "LMS_TASK_MODE": task_mode,
+        # Observability (docs/operations.md): /metrics answers a bearer token or these networks;
+        # logs as text or one JSON object per line.
+        "LMS_METRICS_TOKEN": os.environ.get("LMS_METRICS_TOKEN", ""),
+        "LMS_METRICS_ALLOW": _env_list("LMS_METRICS_ALLOW") or ("127.0.0.1/32", "::1/128"),
+        "LMS_LOG_FORMAT": os.environ.get("LMS_LOG_FORMAT", "text").strip().lower(),
         # How often the embedded runner looks for new work, in seconds.
         "LMS_RUNNER_POLL_SECONDS": float(os.environ.get("LMS_RUNNER_POLL_SECONDS", "0.5")),
         # A background run not finished (or not extended) within this many seconds is presumed dead and
@@ -118,6 +132,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "task_acks_late": True,
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
+            # The app's log handler (text or JSON, with the request id) stays on the worker's root logger.
+            "worker_hijack_root_logger": False,
             "broker_connection_retry_on_startup": True,
             # A message a killed worker had taken comes back after this many seconds (Redis). The outbox
             # reconciler resends it sooner (lease of 2 minutes), so this only bounds the broker's own copy.

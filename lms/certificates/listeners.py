@@ -4,9 +4,13 @@ Queued through the outbox in the completing transaction, so the certificate exis
 the completion was committed.
 """
 
+from sqlalchemy import func, select
+
+from lms.certificates.models import Certificate
 from lms.certificates.signing import key_problem
 from lms.core import outbox
-from lms.core.signals import course_completed, health_checked, program_completed
+from lms.core.signals import course_completed, health_checked, metrics_collected, program_completed
+from lms.extensions import db
 
 
 @course_completed.connect
@@ -24,3 +28,9 @@ def _issue_for_program(program, user_id: int, **_details) -> None:
 @health_checked.connect
 def _signing_health(app, **_details) -> tuple[str, str]:
     return "signing", "error" if key_problem(app.config) else "ok"
+
+
+@metrics_collected.connect
+def _issued_figure(app, **_details) -> list:
+    return [("counter", "lms_certificates_issued", "Certificates issued (all time)",
+             db.session.scalar(select(func.count()).select_from(Certificate)))]

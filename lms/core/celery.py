@@ -8,9 +8,12 @@ reconciler, which also covers the cases Celery's own retries cannot (database aw
 """
 
 import logging
+import time
 
 from celery import Celery, Task
 from flask import Flask
+
+from lms.core.metrics import record_task
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +34,33 @@ def celery_init_app(app: Flask) -> Celery:
 
 
 def _run_claimed(task: Task, args, kwargs):
+    from flask import g
+
     from lms.core import outbox
-    from lms.extensions import db
+    from lms.core.observability import bind_request_id, unbind_request_id
 
     message_id = outbox.message_id(task.request.id)
     if message_id is not None and not outbox.claim(message_id):
         log.info("%s: outbox message %s is done or running elsewhere; skipped", task.name, message_id)
         return None
+    token = bind_request_id(g.get("lms_request_id"))
+    started, failed = time.perf_counter(), True
+    try:
+        result = _run_and_record(task, args, kwargs, message_id)
+        failed = False
+        return result
+    finally:
+        seconds = time.perf_counter() - started
+        record_task(task.name, seconds, failed)
+        # Logged while the request id of the work is still bound: this line carries it.
+        log.info("%s (outbox %s) %s in %.3f s", task.name, message_id, "failed" if failed else "finished", seconds)
+        unbind_request_id(token)
+
+
+def _run_and_record(task: Task, args, kwargs, message_id: int | None):
+    from lms.core import outbox
+    from lms.extensions import db
+
     try:
         result = task.run(*args, **kwargs)
     except Exception as exc:

@@ -110,6 +110,29 @@ def backup_restore_command(source, force):
                "run `flask db upgrade` if this version is newer, then start the server")
 
 
+@click.command("metrics-exporter")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=9102, show_default=True)
+def metrics_exporter_command(host, port):
+    """Serve this host's task figures for Prometheus on a worker-only host (no gunicorn to ask).
+
+    Reads PROMETHEUS_MULTIPROC_DIR, where the Celery worker's processes write; the database figures
+    (outbox, certificates) come from any web host's /metrics.
+    """
+    import time
+
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        raise click.UsageError("PROMETHEUS_MULTIPROC_DIR is not set: the worker writes no figures to read")
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, addr=host, registry=registry)
+    click.echo(f"metrics of this host on http://{host}:{port}/metrics")
+    while True:
+        time.sleep(3600)
+
+
 def register(app) -> None:
-    for command in (serve_command, jobs_cli, outbox_cli, backup_cli):
+    for command in (serve_command, jobs_cli, outbox_cli, backup_cli, metrics_exporter_command):
         app.cli.add_command(command)

@@ -28,6 +28,8 @@ class OutboxMessage(IdMixin, db.Model):
     attempts = db.Column(db.Integer, nullable=False, default=0)  # times handed to the broker or runner
     runs = db.Column(db.Integer, nullable=False, default=0, server_default="0")  # times a worker started it
     last_error = db.Column(db.Text)
+    # The request that queued it (lms.core.observability): its log lines and the task's share the id.
+    request_id = db.Column(db.String(64))
 
 
 class WorkerMark(db.Model):

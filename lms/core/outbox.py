@@ -27,6 +27,7 @@ from sqlalchemy import func, or_, select, update
 
 from lms.core.db import utcnow
 from lms.core.models import OutboxMessage
+from lms.core.observability import current_request_id
 from lms.core.signals import background_work_failed
 from lms.extensions import db
 
@@ -60,7 +61,7 @@ def work_key(task: str, kwargs: dict) -> str:
 
 def enqueue(task: str, **kwargs) -> OutboxMessage:
     message = OutboxMessage(task=task, kwargs=kwargs, dedupe_key=work_key(task, kwargs), state=QUEUED,
-                            due_at=utcnow())
+                            due_at=utcnow(), request_id=current_request_id())
     db.session.add(message)
     db.session.flush()
     db.session.info.setdefault(_PENDING, []).append(message.id)
@@ -70,7 +71,9 @@ def enqueue(task: str, **kwargs) -> OutboxMessage:
 def enqueue_many(task: str, kwargs_list: list[dict]) -> None:
     """`enqueue` for a batch: one multi-row INSERT instead of a flush per message."""
     now = utcnow()
-    messages = [OutboxMessage(task=task, kwargs=kwargs, dedupe_key=work_key(task, kwargs), state=QUEUED, due_at=now)
+    request_id = current_request_id()
+    messages = [OutboxMessage(task=task, kwargs=kwargs, dedupe_key=work_key(task, kwargs), state=QUEUED, due_at=now,
+                              request_id=request_id)
                 for kwargs in kwargs_list]
     if not messages:
         return
@@ -178,11 +181,12 @@ def claim(message_id: int, lease: timedelta | None = None) -> bool:
         .where(OutboxMessage.id == message_id, OutboxMessage.state.in_(OPEN_STATES),
                or_(OutboxMessage.state != RUNNING, OutboxMessage.due_at <= now))
         .values(state=RUNNING, started_at=now, due_at=now + lease, runs=OutboxMessage.runs + 1)
-        .returning(OutboxMessage.id).execution_options(synchronize_session=False)
+        .returning(OutboxMessage.id, OutboxMessage.request_id).execution_options(synchronize_session=False)
     ).first()
     db.session.commit()
     if claimed is not None:
         g.lms_outbox_id = message_id
+        g.lms_request_id = claimed.request_id
     return claimed is not None
 
 

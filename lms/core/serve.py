@@ -7,6 +7,7 @@ SIGTERM stops both, and the exit of gunicorn ends the whole thing.
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,8 +28,18 @@ def runner_command() -> list[str]:
     return [sys.executable, "-m", "flask", "--app", "app", "jobs", "run"]
 
 
+def _fresh_metrics_directory(cwd: str) -> str:
+    """gunicorn's workers and the runner add their figures up here for /metrics (lms.core.metrics);
+    emptied at each start, as prometheus_client asks, so a previous run's counters do not linger."""
+    directory = os.path.join(os.environ.get("LMS_INSTANCE_PATH", os.path.join(cwd, "instance")), "metrics")
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    return directory
+
+
 def serve(host: str, port: int, workers: int, threads: int, with_runner: bool, cwd: str) -> int:
     env = dict(os.environ, PORT=str(port))
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", _fresh_metrics_directory(cwd))
     stopping = {"flag": False}
 
     def stop(_signum, _frame):

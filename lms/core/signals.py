@@ -28,5 +28,8 @@ course_completed = _signals.signal("course-completed")
 program_completed = _signals.signal("program-completed")
 # sender=Enrollment: the course of an expired certificate starts over, so that completing it renews.
 renewal_started = _signals.signal("renewal-started")
+# sender=Flask app, inside the scrape's app context: /metrics asks; a receiver returns a list of
+# ("counter" | "gauge", name, help, value) read from its own tables.
+metrics_collected = _signals.signal("metrics-collected")
 # sender=Flask app: /healthz asks; a receiver returns (name, "ok" | "error") for its part.
 health_checked = _signals.signal("health-checked")
