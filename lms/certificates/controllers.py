@@ -11,8 +11,8 @@ from lms.certificates import badges, operations, queries, signing, vcjwt
 from lms.certificates.models import Certificate
 from lms.certificates.serial import display
 from lms.core.files import get_store
-from lms.core.lifecycle import view
-from lms.core.permissions import login_required, require
+from lms.core.lifecycle import allowed, load, view
+from lms.core.permissions import login_required
 from lms.core.templating import format_date
 from lms.extensions import db
 
@@ -185,38 +185,37 @@ def my_certificates():
                            base_url=current_app.config["LMS_BASE_URL"])
 
 
-def _own(certificate_id) -> Certificate:
-    certificate = db.session.get(Certificate, certificate_id)
-    if certificate is None:
-        abort(404)
-    require(certificate.can_view(current_user))
-    return certificate
+@view
+@login_required
+@load(Certificate, "certificate_id")
+@allowed("view")
+def my_pdf(certificate):
+    return _pdf_response(certificate)
 
 
 @view
 @login_required
-def my_pdf(certificate_id):
-    return _pdf_response(_own(certificate_id))
+@load(Certificate, "certificate_id")
+@allowed("view")
+def my_credential(certificate):
+    return _credential_response(certificate)
 
 
 @view
 @login_required
-def my_credential(certificate_id):
-    return _credential_response(_own(certificate_id))
+@load(Certificate, "certificate_id")
+@allowed("view")
+def my_jwt(certificate):
+    return _jwt_response(certificate)
 
 
 @view
 @login_required
-def my_jwt(certificate_id):
-    return _jwt_response(_own(certificate_id))
-
-
-@view
-@login_required
-def renew(certificate_id):
+@load(Certificate, "certificate_id")
+@allowed("view")
+@allowed("renew")
+def renew(certificate):
     """Start the course (or the program's courses) over to renew an expired certificate."""
-    certificate = _own(certificate_id)
-    require(certificate.user_id == current_user.id)
     if not operations.start_renewal(certificate):
         flash(_("This certificate cannot be renewed: it has not expired, or its renewal has already started."), "error")
         return redirect(url_for("certificates.my_certificates"), 303)

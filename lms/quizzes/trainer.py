@@ -10,7 +10,7 @@ from flask_login import current_user
 from lms.catalog.queries import course_by_slug
 from lms.core.dates import from_local, to_local
 from lms.core.frontmatter import SourceError
-from lms.core.lifecycle import view
+from lms.core.lifecycle import allowed, load, view
 from lms.core.permissions import login_required, require
 from lms.extensions import db
 from lms.localities.models import Locality
@@ -18,14 +18,6 @@ from lms.quizzes import operations, statistics
 from lms.quizzes.models import AttemptAnswer, Quiz
 
 MAX_UPLOAD = 2 * 1024 * 1024
-
-
-def _managed_quiz(quiz_id) -> Quiz:
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
-    require(quiz.can_manage(current_user))
-    return quiz
 
 
 @view
@@ -76,10 +68,11 @@ def _quizzes(course):
 
 @view
 @login_required
-def export_gift(quiz_id):
+@load(Quiz, "quiz_id")
+@allowed("manage")
+def export_gift(quiz):
     from lms.quizzes.gift import export_gift as to_gift
 
-    quiz = _managed_quiz(quiz_id)
     name = quiz.key.replace("/", "-")
     return Response(to_gift(quiz), mimetype="text/plain; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}.gift"'})
@@ -96,8 +89,9 @@ def _date(value: str):
 
 @view
 @login_required
-def overview(quiz_id):
-    quiz = _managed_quiz(quiz_id)
+@load(Quiz, "quiz_id")
+@allowed("manage")
+def overview(quiz):
     locality = None
     raw_locality = request.args.get("locality", "")
     if raw_locality.isdigit():
@@ -115,8 +109,9 @@ def overview(quiz_id):
 
 @view
 @login_required
-def grading_queue(quiz_id):
-    quiz = _managed_quiz(quiz_id)
+@load(Quiz, "quiz_id")
+@allowed("manage")
+def grading_queue(quiz):
     if request.method == "POST":
         answer = db.session.get(AttemptAnswer, int(request.form.get("answer_id", "0") or 0))
         if answer is None or answer.attempt.quiz_id != quiz.id or answer.question.type != "essay":
@@ -137,8 +132,9 @@ def grading_queue(quiz_id):
 
 @view
 @login_required
-def regrade(quiz_id):
-    quiz = _managed_quiz(quiz_id)
+@load(Quiz, "quiz_id")
+@allowed("manage")
+def regrade(quiz):
     changed = operations.regrade_quiz(quiz)
     db.session.commit()
     flash(_("Regraded: %(n)d attempts changed.", n=changed), "info")
@@ -147,6 +143,7 @@ def regrade(quiz_id):
 
 @view
 @login_required
-def statistics_view(quiz_id):
-    quiz = _managed_quiz(quiz_id)
+@load(Quiz, "quiz_id")
+@allowed("manage")
+def statistics_view(quiz):
     return render_template("quizzes/statistics.html", quiz=quiz, **statistics.item_analysis(quiz))
