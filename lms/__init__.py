@@ -4,44 +4,40 @@ import os
 
 from flask import Flask, session
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from lms.config import load_config
+from lms.core.db import sqlite_transaction_writes
 from lms.extensions import babel, compress, csrf, db, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-_sqlite_hooks_installed = False
 
+def _install_sqlite_hooks(engine) -> None:
+    """Make pysqlite honour SAVEPOINT/BEGIN (SQLAlchemy's documented recipe) and foreign keys.
 
-def _install_sqlite_hooks() -> None:
-    """Make pysqlite honour SAVEPOINT/BEGIN (SQLAlchemy's documented recipe) and foreign keys."""
-    global _sqlite_hooks_installed
-    if _sqlite_hooks_installed:
+    Bound to this app's engine only, so another engine in the process (a second app in the tests,
+    a script's own) is left as its owner made it.
+    """
+    if engine.dialect.name != "sqlite":
         return
-    _sqlite_hooks_installed = True
 
-    @event.listens_for(Engine, "connect")
+    @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
-        if type(dbapi_connection).__module__.startswith("sqlite3"):
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            cursor.close()
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
 
-    @event.listens_for(Engine, "begin")
+    @event.listens_for(engine, "begin")
     def _begin(connection):
-        if connection.dialect.name == "sqlite":
-            # A deferred transaction that reads, then writes after another one committed, fails at
-            # once ("database is locked": its snapshot is stale; busy_timeout cannot help). Writers —
-            # requests that change things, tasks, commands — take the write lock up front and wait
-            # their turn instead. Page views read; the few that also write are retried once under the
-            # lock when that happens (lms.core.db.retry_stale_reads).
-            from lms.core.db import sqlite_transaction_writes
-
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_transaction_writes(connection) else "BEGIN")
+        # A deferred transaction that reads, then writes after another one committed, fails at
+        # once ("database is locked": its snapshot is stale; busy_timeout cannot help). Writers —
+        # requests that change things, tasks, commands — take the write lock up front and wait
+        # their turn instead. Page views read; the few that also write are retried once under the
+        # lock when that happens (lms.core.db.retry_stale_reads).
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_transaction_writes(connection) else "BEGIN")
 
 
 def _select_locale():
@@ -73,8 +69,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         configure_logging(app.config["LMS_LOG_FORMAT"])
     os.makedirs(app.instance_path, exist_ok=True)
 
-    _install_sqlite_hooks()
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            _install_sqlite_hooks(engine)
     from flask_sqlalchemy.session import Session as FlaskSession
 
     from lms.core.outbox import install_session_hooks
@@ -104,9 +102,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     inputs.install(app)
     _trust_proxies(app)
     _register_blueprints(app)
+    from lms.accounts.throttle import ROUTE_LIMITS as ACCOUNT_LIMITS
     from lms.core import ratelimits
 
-    ratelimits.install(app)
+    ratelimits.install(app, ACCOUNT_LIMITS)
     _register_cli(app)
     _register_request_hooks(app)
 
@@ -170,12 +169,15 @@ def _register_models_and_tasks():
     from lms.audit import listeners as _audit_listeners  # noqa: F401  (writes the audit log)
     from lms.audit import tasks as _audit_tasks  # noqa: F401
     from lms.catalog import models as _catalog  # noqa: F401
+    from lms.certificates import listeners as _certificate_listeners  # noqa: F401
     from lms.certificates import models as _certificates  # noqa: F401
     from lms.certificates import tasks as _certificate_tasks  # noqa: F401
     from lms.classes import models as _classes  # noqa: F401
+    from lms.completion import operations as _completion  # noqa: F401  (listens to grading and lessons)
     from lms.core import models as _core  # noqa: F401
     from lms.core import tasks as _core_tasks  # noqa: F401
     from lms.enrollment import models as _enrollment  # noqa: F401
+    from lms.enrollment import operations as _enrollment_operations  # noqa: F401  (listens to visits, renewals)
     from lms.imports import jobs as _import_jobs  # noqa: F401  (listens to background_work_failed)
     from lms.imports import models as _imports  # noqa: F401
     from lms.imports import tasks as _import_tasks  # noqa: F401
@@ -188,6 +190,7 @@ def _register_models_and_tasks():
     from lms.privacy import models as _privacy  # noqa: F401
     from lms.privacy import tasks as _privacy_tasks  # noqa: F401
     from lms.programs import models as _programs  # noqa: F401
+    from lms.quizzes import listeners as _quiz_listeners  # noqa: F401  (/metrics figures)
     from lms.quizzes import models as _quizzes  # noqa: F401
     from lms.quizzes import tasks as _quiz_tasks  # noqa: F401
     from lms.reports import jobs as _report_jobs  # noqa: F401  (listens to background_work_failed)

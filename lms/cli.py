@@ -320,11 +320,12 @@ def generate_secret_command():
 def register_cli(app):
     from lms.api.cli import api_cli
     from lms.assignments.cli import assignments_cli
-    from lms.certificates.cli import certificates_cli, programs_cli
+    from lms.certificates.cli import certificates_cli
     from lms.core.cli import register as register_core_cli
     from lms.library.cli import library_cli
     from lms.notifications.cli import notifications_cli
     from lms.privacy.cli import privacy_cli
+    from lms.programs.cli import programs_cli
     from lms.quizzes.cli import quiz_cli
     from lms.reports.cli import reports_cli, synthetic_command
     from lms.search.cli import search_cli

@@ -6,21 +6,24 @@ from flask_login import current_user
 
 from lms.accounts import audiences
 from lms.accounts.models import User
-from lms.core.permissions import login_required
+from lms.core.lifecycle import view
+from lms.core.permissions import can, login_required
 from lms.extensions import db
 
 
 def _require_manager():
-    if not (current_user.is_admin or current_user.has_role("manager")):
+    if not can("oversee"):
         abort(403)
 
 
+@view
 @login_required
 def requests_page():
     _require_manager()
     return render_template("accounts/audience_requests.html", people=audiences.pending_for(current_user))
 
 
+@view
 @login_required
 def decide(user_id):
     _require_manager()

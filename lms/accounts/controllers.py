@@ -7,10 +7,12 @@ from lms.accounts import operations, throttle
 from lms.accounts.audiences import request_audience
 from lms.accounts.forms import LoginForm, PositionForm, RegisterForm, SetPasswordForm, UserAdminForm
 from lms.accounts.models import User
+from lms.accounts.sso import provider_logout_redirect
 from lms.agencies import queries as agency_queries
 from lms.agencies.operations import set_position, set_user_agency
 from lms.assignments.operations import apply_rules_for_user
 from lms.core import audit
+from lms.core.lifecycle import view
 from lms.core.outbox import dispatch_ready
 from lms.core.permissions import login_required, role_required
 from lms.core.urls import is_safe_next
@@ -25,6 +27,7 @@ def _after_login_target():
     return target if is_safe_next(target) else url_for("enrollment.my_learning")
 
 
+@view
 def login():
     if current_user.is_authenticated:
         return redirect(_after_login_target())
@@ -51,9 +54,8 @@ def login():
     return render_template("accounts/login.html", form=form), status
 
 
+@view
 def logout():
-    from lms.accounts.sso_views import provider_logout_redirect
-
     sso_session = session.pop("sso", None)
     if current_user.is_authenticated:
         # Server-side: a copy of the cookie (another device, a stolen one) stops working too.
@@ -86,6 +88,7 @@ def _locality_choices(form: RegisterForm) -> tuple[list[tuple[int, str]], int]:
     return choices, len(matches)
 
 
+@view
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("enrollment.my_learning"))
@@ -127,6 +130,7 @@ def register():
     return render_template("accounts/register.html", form=form), status
 
 
+@view
 def set_language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LMS_LANGUAGES"]:
@@ -142,6 +146,7 @@ TEXT_SIZES = ("normal", "large", "larger")
 TEXT_SIZE_COOKIE = "text_size"
 
 
+@view
 def set_text_size():
     """Larger text for people who need it, kept on this device for a year (a cookie, no account needed)."""
     size = request.form.get("size", "")
@@ -155,6 +160,7 @@ def set_text_size():
     return response
 
 
+@view
 @login_required
 def profile():
     form = PositionForm(position=current_user.position)
@@ -168,6 +174,7 @@ def profile():
     return render_template("accounts/profile.html", user=current_user, form=form, admin_view=False), status
 
 
+@view
 @role_required("admin")
 def user_admin(user_id):
     user = db.session.get(User, user_id)
@@ -193,6 +200,7 @@ def user_admin(user_id):
     return render_template("accounts/profile.html", user=user, form=form, admin_view=True, link=link), status
 
 
+@view
 def set_password(token):
     user = operations.user_for_set_password_token(token)
     if user is None:

@@ -3,6 +3,7 @@
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from lms.accounts.scope import Scope
 from lms.core.db import IdMixin, TimestampMixin, utcnow
 from lms.extensions import db
 
@@ -72,27 +73,18 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
         return [g.locality for g in self.grants if g.role == "manager" and g.locality is not None]
 
     def can_manage_locality(self, locality) -> bool:
-        if self.is_admin:
-            return True
-        return any(scope.contains(locality) for scope in self.manager_scopes())
+        return Scope.of(self).covers_locality(locality)
 
     def agency_scopes(self) -> list:
         """Agencies whose subtree this user manages."""
         return [g.agency for g in self.grants if g.role == "manager" and g.agency is not None]
 
     def can_manage_agency(self, agency) -> bool:
-        if self.is_admin:
-            return True
-        return agency is not None and any(scope.contains(agency) for scope in self.agency_scopes())
+        return Scope.of(self).covers_agency(agency)
 
     def can_manage_user(self, user) -> bool:
         """Admins everyone; managers the people of their locality or agency subtrees."""
-        if self.is_admin:
-            return True
-        if user is None or not self.has_role("manager"):
-            return False
-        return (any(scope.contains(user.locality) for scope in self.manager_scopes())
-                or any(scope.contains(user.agency) for scope in self.agency_scopes()))
+        return Scope.of(self).covers_person(user)
 
     def can_view(self, user) -> bool:
         return user is not None and (user.id == self.id or user.is_admin)

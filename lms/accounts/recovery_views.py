@@ -6,6 +6,7 @@ from flask_login import logout_user
 
 from lms.accounts import operations, recovery
 from lms.accounts.forms import CodeResetForm, ForgotPasswordForm, SetPasswordForm
+from lms.core.lifecycle import view
 from lms.extensions import db
 
 _RESET_LOGIN = "reset_login"
@@ -17,6 +18,7 @@ def _too_many(template: str, **context):
     return render_template(template, **context), 429
 
 
+@view
 def forgot_password():
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
@@ -51,6 +53,7 @@ def _finish_reset(user, password):
     return redirect(url_for("accounts.login"))
 
 
+@view
 def reset_with_code():
     phone = session.get(_RESET_LOGIN)
     if not phone:
@@ -69,6 +72,7 @@ def reset_with_code():
     return render_template("accounts/reset_code.html", form=form, phone=phone), status
 
 
+@view
 def reset_password(token):
     user = recovery.user_for_reset_token(token)
     if user is None:

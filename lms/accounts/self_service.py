@@ -12,6 +12,7 @@ from lms.accounts.models import User
 from lms.accounts.sessions import end_other_sessions
 from lms.assignments.operations import apply_rules_for_user
 from lms.core import audit
+from lms.core.lifecycle import view
 from lms.core.permissions import login_required
 from lms.extensions import db
 from lms.localities.models import Locality
@@ -19,6 +20,7 @@ from lms.localities.models import Locality
 _NEW_PHONE = "new_phone"
 
 
+@view
 @login_required
 def change_password():
     form = ChangePasswordForm()
@@ -44,6 +46,7 @@ def change_password():
     return render_template("accounts/change_password.html", form=form), status
 
 
+@view
 @login_required
 def edit_profile():
     form = ProfileForm(obj=None if request.method == "POST" else current_user,
@@ -72,6 +75,7 @@ def _taken(column, value) -> bool:
     return db.session.scalar(select(User.id).where(where, User.id != current_user.id)) is not None
 
 
+@view
 @login_required
 def change_email():
     form = EmailChangeForm()
@@ -93,6 +97,7 @@ def change_email():
     return render_template("accounts/change_email.html", form=form), status
 
 
+@view
 def confirm_email(token):
     found = recovery.email_change_for_token(token)
     if found is None:
@@ -109,6 +114,7 @@ def confirm_email(token):
     return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
 
 
+@view
 @login_required
 def change_phone():
     form = PhoneChangeForm()
@@ -129,6 +135,7 @@ def change_phone():
     return render_template("accounts/change_phone.html", form=form), status
 
 
+@view
 @login_required
 def confirm_phone():
     phone = session.get(_NEW_PHONE)
@@ -153,6 +160,7 @@ def confirm_phone():
     return render_template("accounts/confirm_phone.html", form=form, phone=phone), status
 
 
+@view
 @login_required
 def send_set_password_link(user_id):
     """A manager (of the person's locality or agency) or an administrator resends the set-password link."""

@@ -11,8 +11,12 @@ Linking (each flushes; the caller commits): a known (provider, subject) is that 
 otherwise a new account is made once the person gave what the provider did not (commune, audience).
 """
 
+import logging
+
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
-from flask import current_app
+from flask import current_app, url_for
+from requests import RequestException
 from sqlalchemy import func, select
 
 from lms.accounts.models import ExternalIdentity, User
@@ -20,6 +24,8 @@ from lms.accounts.operations import normalise_phone
 from lms.core import audit
 from lms.core.db import utcnow
 from lms.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class SsoError(ValueError):
@@ -122,3 +128,18 @@ def create_account(provider: str, fields: dict, full_name: str, audience: str, l
     user.password_hash, user.invited_at = unusable_password_hash(), utcnow()
     link(user, provider, {"sub": fields["sub"]})
     return user
+
+
+def provider_logout_redirect(sso_session: dict | None):
+    """After the local logout: the provider's end-session endpoint when it has one (RP-initiated logout)."""
+    if not sso_session or client(sso_session.get("provider", "")) is None:
+        return None
+    provider = client(sso_session["provider"])
+    try:
+        if not provider.load_server_metadata().get("end_session_endpoint"):
+            return None
+        return provider.logout_redirect(post_logout_redirect_uri=url_for("catalog.index", _external=True),
+                                      id_token_hint=sso_session.get("id_token"))
+    except (RequestException, AuthlibBaseError, ValueError) as error:
+        log.warning("OIDC logout at %s not possible: %s", sso_session.get("provider"), type(error).__name__)
+        return None

@@ -13,6 +13,7 @@ from lms.accounts import operations, sso
 from lms.accounts.controllers import _locality_choices
 from lms.accounts.forms import SsoCompleteForm
 from lms.assignments.operations import apply_rules_for_user
+from lms.core.lifecycle import view
 from lms.core.urls import is_safe_next
 from lms.extensions import db
 from lms.localities.models import Locality
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 _PENDING, _SSO, _NEXT = "sso_pending", "sso", "sso_next"
 
 
+@view
 def login_with(name):
     client = sso.client(name)
     if client is None:
@@ -59,6 +61,7 @@ def _claims(name: str) -> tuple[dict, str]:
     return claims, token["id_token"]
 
 
+@view
 def callback(name):
     if sso.client(name) is None:
         abort(404)
@@ -89,6 +92,7 @@ def _sign_in(user, name: str, id_token: str):
     return redirect(session.pop(_NEXT, None) or url_for("enrollment.my_learning"))
 
 
+@view
 def complete():
     pending = session.get(_PENDING)
     if not pending or current_user.is_authenticated:
@@ -120,18 +124,3 @@ def complete():
             return _sign_in(user, pending["provider"], pending["id_token"])
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/sso_complete.html", **context), status
-
-
-def provider_logout_redirect(sso_session: dict | None):
-    """After the local logout: the provider's end-session endpoint when it has one (RP-initiated logout)."""
-    if not sso_session or sso.client(sso_session.get("provider", "")) is None:
-        return None
-    client = sso.client(sso_session["provider"])
-    try:
-        if not client.load_server_metadata().get("end_session_endpoint"):
-            return None
-        return client.logout_redirect(post_logout_redirect_uri=url_for("catalog.index", _external=True),
-                                      id_token_hint=sso_session.get("id_token"))
-    except (RequestException, AuthlibBaseError, ValueError) as error:
-        log.warning("OIDC logout at %s not possible: %s", sso_session.get("provider"), type(error).__name__)
-        return None

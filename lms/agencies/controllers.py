@@ -6,12 +6,14 @@ from sqlalchemy import select
 from lms.agencies import operations, queries
 from lms.agencies.forms import AgencyForm, AgencyImportForm
 from lms.agencies.models import Agency
+from lms.core.lifecycle import view
 from lms.core.outbox import enqueue
 from lms.core.permissions import role_required
 from lms.extensions import db
 from lms.localities.models import CURRENT_SCHEME, Locality
 
 
+@view
 @role_required("admin")
 def index():
     q = request.args.get("q", "").strip()
@@ -24,6 +26,7 @@ def _locality(code: str):
                              .order_by(Locality.level.desc())) if code else None
 
 
+@view
 @role_required("admin")
 def edit(agency_id=None):
     agency = db.session.get(Agency, agency_id) if agency_id else None
@@ -55,6 +58,7 @@ def edit(agency_id=None):
     return render_template("agencies/edit.html", form=form, agency=agency), status
 
 
+@view
 @role_required("admin")
 def import_csv():
     """Store the CSV and queue its import; the worker reads it (lms.imports.jobs.import_agency_file)."""

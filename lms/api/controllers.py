@@ -2,6 +2,7 @@ from flask import abort, g, jsonify, request
 
 from lms.api.auth import token_required
 from lms.api.openapi import spec
+from lms.core.lifecycle import view
 from lms.core.permissions import require
 from lms.extensions import db
 from lms.localities.models import Locality
@@ -14,10 +15,12 @@ def _unit(unit: Locality) -> dict:
             "is_current": unit.is_current}
 
 
+@view
 def openapi():
     return jsonify(spec())
 
 
+@view
 @token_required
 def scope():
     agency = g.api_token.agency
@@ -25,6 +28,7 @@ def scope():
                    agency={"id": agency.id, "code": agency.code, "name": agency.name} if agency else None)
 
 
+@view
 @token_required
 def locality(locality_id):
     unit = db.session.get(Locality, locality_id)

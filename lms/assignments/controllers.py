@@ -7,15 +7,19 @@ from lms.agencies import queries as agency_queries
 from lms.assignments import operations
 from lms.assignments.forms import RuleForm
 from lms.assignments.models import AssignmentRule, can_target
-from lms.assignments.reminders import local_today, overdue_counts_for
+from lms.assignments.queries import overdue_clause
+from lms.assignments.reminders import overdue_counts_for
 from lms.catalog.models import Course
-from lms.core.permissions import require, role_required
+from lms.core.dates import local_today
+from lms.core.lifecycle import view
+from lms.core.permissions import can, require, role_required
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.localities.models import CURRENT_SCHEME, Locality
 from lms.programs.models import Program
 
 
+@view
 @role_required("manager")
 def index():
     rules = [r for r in db.session.scalars(select(AssignmentRule).order_by(AssignmentRule.id.desc()))
@@ -24,9 +28,9 @@ def index():
     counts = dict(db.session.execute(select(Enrollment.rule_id, func.count(Enrollment.id)).where(
         Enrollment.rule_id.in_([r.id for r in rules])).group_by(Enrollment.rule_id)).all()) if rules else {}
     overdue = dict(db.session.execute(select(Enrollment.rule_id, func.count(Enrollment.id)).where(
-        Enrollment.rule_id.in_([r.id for r in rules]), operations.overdue_clause(today))
+        Enrollment.rule_id.in_([r.id for r in rules]), overdue_clause(today))
         .group_by(Enrollment.rule_id)).all()) if rules else {}
-    people_overdue = None if current_user.is_admin else overdue_counts_for(current_user, today)[0]
+    people_overdue = None if can("administer") else overdue_counts_for(current_user, today)[0]
     return render_template("assignments/index.html", rules=rules, counts=counts, overdue=overdue,
                            people_overdue=people_overdue)
 
@@ -43,6 +47,7 @@ def _locality(code: str):
                              .order_by(Locality.level.desc())) if code.strip() else None
 
 
+@view
 @role_required("manager")
 def new():
     form = RuleForm()
@@ -74,6 +79,7 @@ def new():
     return render_template("assignments/new.html", form=form), status
 
 
+@view
 @role_required("manager")
 def deactivate(rule_id):
     rule = db.session.get(AssignmentRule, rule_id)

@@ -4,6 +4,7 @@ A rule is applied in one set-based statement when it is saved, again to each per
 to match it later (registration, import, a profile or agency change) and by a nightly job.
 """
 
+from lms.accounts.scope import Scope
 from lms.core.db import IdMixin, TimestampMixin
 from lms.extensions import db
 
@@ -39,14 +40,8 @@ class AssignmentRule(IdMixin, TimestampMixin, db.Model):
 
 def can_target(user, locality, agency) -> bool:
     """Admins may target anyone; a manager only a locality or agency inside one of their scopes."""
-    if not (user and user.is_authenticated):
-        return False
-    if user.is_admin:
-        return True
-    if not user.has_role("manager"):
-        return False
-    return bool((locality is not None and any(s.contains(locality) for s in user.manager_scopes()))
-                or (agency is not None and any(s.contains(agency) for s in user.agency_scopes())))
+    scope = Scope.of(user)
+    return scope.everything or (locality is not None and scope.covers_locality(locality)) or scope.covers_agency(agency)
 
 
 def _register_notification_kind():

@@ -7,7 +7,7 @@ the number of people. Nothing is loaded into the ORM per person.
 
 from datetime import date
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import exists, func, insert, literal, or_, select, update
 
 from lms.accounts.models import User
 from lms.agencies.models import Agency
@@ -118,7 +118,3 @@ def apply_rules_for_user(user) -> int:
 def apply_all_rules() -> int:
     """Every active rule to everyone (the nightly safety net, and after a bulk import)."""
     return sum(apply_rule(rule) for rule in active_rules())
-
-
-def overdue_clause(today: date):
-    return and_(Enrollment.deadline.is_not(None), Enrollment.deadline < today, Enrollment.completed_at.is_(None))

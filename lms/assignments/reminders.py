@@ -11,26 +11,21 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import RoleGrant, User
-from lms.agencies.models import Agency
-from lms.assignments.operations import overdue_clause
-from lms.core.db import utcnow
-from lms.core.templating import format_date, to_local
+from lms.accounts.scope import Scope
+from lms.assignments.queries import overdue_clause
+from lms.core.dates import local_today
+from lms.core.templating import format_date
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
-from lms.localities.models import Locality
 from lms.notifications.models import Notification
 from lms.notifications.operations import notify, notify_many
 
 KIND = "deadline"
 BATCH = 500
-
-
-def local_today(now: datetime | None = None) -> date:
-    return to_local(now or utcnow()).date()
 
 
 def stage_for(deadline: date, today: date) -> str | None:
@@ -91,18 +86,13 @@ def send_deadline_reminders(now: datetime | None = None) -> int:
 
 def overdue_counts_for(manager: User, today: date) -> tuple[int, int]:
     """(people with overdue training, overdue enrollments) among the people this manager oversees."""
-    conditions = []
-    for scope in manager.manager_scopes():
-        unit = db.aliased(Locality)
-        conditions.append(User.locality_id.in_(select(unit.id).where(scope.covers_clause(unit))))
-    for scope in manager.agency_scopes():
-        conditions.append(User.agency_id.in_(select(Agency.id).where(Agency.path.startswith(scope.path))))
-    if not conditions:
+    scope = Scope.of_grants(manager)  # an admin's digest covers what their manager grants name, not everyone
+    if scope.is_empty:
         return 0, 0
     people, rows = db.session.execute(
         select(func.count(func.distinct(Enrollment.user_id)), func.count(Enrollment.id))
         .join(User, User.id == Enrollment.user_id)
-        .where(overdue_clause(today), User.is_active.is_(True), or_(*conditions))).one()
+        .where(overdue_clause(today), User.is_active.is_(True), scope.people_clause(User.locality_id, User.agency_id))).one()
     return people or 0, rows or 0
 
 

@@ -5,6 +5,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.audit import operations, queries
 from lms.core import audit
+from lms.core.lifecycle import view
 from lms.core.models import AuditEvent
 from lms.core.permissions import role_required
 from lms.extensions import db
@@ -17,6 +18,7 @@ def _page() -> int:
     return min(max(int(raw), 1), 100_000) if raw.isdigit() and len(raw) < 7 else 1
 
 
+@view
 @role_required("admin")
 def index():
     filters = queries.Filters.from_args(request.args)
@@ -30,6 +32,7 @@ def index():
                            retention=operations.retention_days())
 
 
+@view
 @role_required("admin")
 def export_csv():
     filters = queries.Filters.from_args(request.args)

@@ -14,21 +14,24 @@ from lms.authoring.forms import CourseForm, LessonForm, ModuleForm, NewCourseFor
 from lms.catalog.models import Course, CourseOwner, Lesson, LessonRevision, Module
 from lms.catalog.operations import asset_resolver, lesson_link_map
 from lms.catalog.queries import course_by_slug
+from lms.core.lifecycle import view
 from lms.core.markdown import render
-from lms.core.permissions import require
+from lms.core.permissions import can, require
 from lms.core.text import nfc
 from lms.extensions import db
 from lms.quizzes.models import Quiz
 
 
+@view
 @author_only
 def index():
     statement = select(Course).order_by(Course.title_folded)
-    if not current_user.is_admin:
+    if not can("administer"):
         statement = statement.join(CourseOwner).where(CourseOwner.user_id == current_user.id)
     return render_template("authoring/index.html", courses=db.session.scalars(statement).all(), form=NewCourseForm())
 
 
+@view
 @author_only
 def create_course():
     form = NewCourseForm()
@@ -47,6 +50,7 @@ def create_course():
     return render_template("authoring/index.html", courses=[], form=form), 400
 
 
+@view
 @author_only
 def preview():
     """Markdown → the same sanitised HTML learners get, for the editor's live preview."""
@@ -63,6 +67,7 @@ def preview():
     return jsonify(html=render(text, resolver))
 
 
+@view
 @author_only
 def course(slug):
     course = managed_course(slug)
@@ -105,6 +110,7 @@ def _course_page(course, form):
                            owner_form=OwnerForm(), can_share=course.can_share(current_user))
 
 
+@view
 @author_only
 def set_status(slug):
     course = managed_course(slug)
@@ -118,6 +124,7 @@ def set_status(slug):
     return redirect(url_for("authoring.course", slug=slug))
 
 
+@view
 @author_only
 def add_owner(slug):
     course = managed_course(slug)
@@ -137,6 +144,7 @@ def add_owner(slug):
     return redirect(url_for("authoring.course", slug=slug))
 
 
+@view
 @author_only
 def remove_owner(slug, user_id):
     course = managed_course(slug)
@@ -147,6 +155,7 @@ def remove_owner(slug, user_id):
     return redirect(url_for("authoring.course", slug=slug))
 
 
+@view
 @author_only
 def upload(slug):
     course = managed_course(slug)
@@ -170,6 +179,7 @@ def _local(url):
     return url if url and url.startswith("/author/") else None
 
 
+@view
 @author_only
 def add_module(slug):
     course = managed_course(slug)
@@ -182,6 +192,7 @@ def add_module(slug):
     return redirect(url_for("authoring.course", slug=slug))
 
 
+@view
 @author_only
 def module(slug, module_id):
     course = managed_course(slug)
@@ -204,6 +215,7 @@ def module(slug, module_id):
     return render_template("authoring/module.html", course=course, module=module, form=form)
 
 
+@view
 @author_only
 def move_module(slug, module_id):
     course = managed_course(slug)
@@ -212,6 +224,7 @@ def move_module(slug, module_id):
     return redirect(url_for("authoring.course", slug=slug) + f"#module-{module_id}")
 
 
+@view
 @author_only
 def add_lesson(slug, module_id):
     course = managed_course(slug)
@@ -230,6 +243,7 @@ def add_lesson(slug, module_id):
     return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson.id))
 
 
+@view
 @author_only
 def add_quiz(slug, module_id):
     course = managed_course(slug)
@@ -249,6 +263,7 @@ def add_quiz(slug, module_id):
     return redirect(url_for("authoring.quiz", slug=slug, quiz_id=quiz.id))
 
 
+@view
 @author_only
 def archive_lesson(slug, lesson_id):
     course = managed_course(slug)
@@ -260,6 +275,7 @@ def archive_lesson(slug, lesson_id):
     return redirect(url_for("authoring.course", slug=slug))
 
 
+@view
 @author_only
 def lesson(slug, lesson_id):
     course = managed_course(slug)
@@ -309,6 +325,7 @@ def _lesson_page(course, lesson, form, preview=False, conflict=False):
                            show_preview=preview, conflict=conflict, assets=ops.course_assets(course))
 
 
+@view
 @author_only
 def move_lesson(slug, lesson_id):
     course = managed_course(slug)
@@ -317,6 +334,7 @@ def move_lesson(slug, lesson_id):
     return redirect(url_for("authoring.course", slug=slug) + f"#lesson-{lesson_id}")
 
 
+@view
 @author_only
 def history(slug, lesson_id):
     course = managed_course(slug)
@@ -331,6 +349,7 @@ def _revision(lesson, revision_id) -> LessonRevision:
     return revision
 
 
+@view
 @author_only
 def revision(slug, lesson_id, revision_id):
     course = managed_course(slug)
@@ -341,6 +360,7 @@ def revision(slug, lesson_id, revision_id):
     return render_template("authoring/revision.html", course=course, lesson=lesson, revision=revision, diff=diff)
 
 
+@view
 @author_only
 def revert(slug, lesson_id, revision_id):
     course = managed_course(slug)
@@ -357,6 +377,7 @@ def revert(slug, lesson_id, revision_id):
     return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson_id))
 
 
+@view
 @author_only
 def quiz(slug, quiz_id):
     course = managed_course(slug)

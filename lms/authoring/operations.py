@@ -28,6 +28,7 @@ from lms.core.db import utcnow
 from lms.core.files import get_store
 from lms.core.frontmatter import SourceError
 from lms.core.markdown import sanitise
+from lms.core.permissions import can
 from lms.core.text import fold, slugify
 from lms.extensions import db
 from lms.quizzes.gift import parse_gift_file
@@ -98,7 +99,7 @@ def set_status(course: Course, status: str) -> None:
 
 
 def add_owner(course: Course, user) -> None:
-    if not (user.has_role("trainer") or user.is_admin):
+    if not can("teach", user):
         raise EditError(_l("%(name)s is not a trainer; an administrator must give them the trainer role first.",
                            name=user.full_name))
     if any(owner.user_id == user.id for owner in course.owners):

@@ -11,6 +11,7 @@ import yaml
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from lms.core.dates import local_wall_clock
 from lms.core.frontmatter import parse
 from lms.core.text import fold
 from lms.extensions import db
@@ -19,7 +20,6 @@ from lms.quizzes.models import REVIEW_PARTS, Question, Quiz
 TYPE_LABELS = {"single": _l("Single choice"), "multiple": _l("Multiple choice"), "true-false": _l("True/false"),
                "short": _l("Short answer"), "numeric": _l("Numeric"), "matching": _l("Matching"), "ordering": _l("Ordering"),
                "essay": _l("Essay"), "description": _l("Description")}
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
 # Front-matter key → the value that means "not set"; such keys are left out of the file.
 DEFAULTS = {"time_limit": 0, "attempts": 0, "shuffle": False, "grace": 30, "grading": "highest",
             "feedback": "after-submit", "review": list(REVIEW_PARTS), "answers": "when-done", "layout": "all",
@@ -34,9 +34,7 @@ def is_markdown_quiz(quiz: Quiz) -> bool:
 
 def local_time(value: dt.datetime | None) -> dt.datetime | None:
     """Stored naive UTC → Vietnam's wall-clock time, as trainers write it in the file."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC).astimezone(VIETNAM).replace(tzinfo=None)
+    return local_wall_clock(value)
 
 
 def settings_of(quiz: Quiz) -> dict:

@@ -9,6 +9,7 @@ from lms.authoring import operations as ops
 from lms.authoring import quiz_settings
 from lms.authoring.access import author_only, course_item, managed_course
 from lms.authoring.forms import QuizSettingsForm
+from lms.core.lifecycle import view
 from lms.extensions import db
 from lms.quizzes.models import Quiz
 
@@ -43,6 +44,7 @@ def _problems(form, per_category, category_errors) -> list[str]:
     return problems
 
 
+@view
 @author_only
 def quiz_settings_view(slug, quiz_id):
     course = managed_course(slug)
@@ -93,6 +95,7 @@ def quiz_settings_view(slug, quiz_id):
                            per_category=per_category), status
 
 
+@view
 @author_only
 def question_bank(slug):
     course = managed_course(slug)

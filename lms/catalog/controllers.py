@@ -4,15 +4,18 @@ from sqlalchemy.orm import undefer
 
 from lms.catalog import queries
 from lms.catalog.models import Lesson
+from lms.completion.rules import passed_quiz_ids
 from lms.core.controllers import send_stored
+from lms.core.lifecycle import view
 from lms.core.permissions import require
-from lms.enrollment import operations as enrollment_ops
-from lms.enrollment.queries import progress_by_enrollment
+from lms.core.signals import lesson_viewed
+from lms.enrollment import queries as enrollment_queries
 from lms.extensions import db
 from lms.programs import queries as program_queries
 from lms.quizzes.models import Quiz
 
 
+@view
 def index():
     query = request.args.get("q", "").strip()
     courses = queries.published_courses(query)
@@ -33,35 +36,38 @@ def _course_or_404(slug):
     return course
 
 
+@view
 def course(slug):
     course = _course_or_404(slug)
-    enrollment = enrollment_ops.find_enrollment(current_user, course)
-    done = enrollment_ops.completed_lesson_ids(enrollment)
+    enrollment = enrollment_queries.find_enrollment(current_user, course)
+    done = enrollment_queries.completed_lesson_ids(enrollment)
     quizzes = db.session.scalars(db.select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))).all()
-    passed = enrollment_ops.passed_quiz_ids(current_user.id, [q.id for q in quizzes]) if enrollment else set()
+    passed = passed_quiz_ids(current_user.id, [q.id for q in quizzes]) if enrollment else set()
     lessons = course.active_lessons()
-    next_lesson = enrollment_ops.resume_lesson(enrollment, lessons, done) if enrollment else None
+    next_lesson = enrollment_queries.resume_lesson(enrollment, lessons, done) if enrollment else None
     if next_lesson is not None and next_lesson.id in done:
         next_lesson = None  # every lesson read: the next thing to do is the quiz, then the certificate
     next_quiz = next((quiz for quiz in quizzes if quiz.id not in passed), None)
     return render_template(
         "catalog/course.html", course=course, enrollment=enrollment, done=done, quizzes=quizzes, passed=passed,
         lessons=lessons, next_lesson=next_lesson, next_quiz=next_quiz,
-        progress=progress_by_enrollment([enrollment]).get(enrollment.id, 0) if enrollment else 0,
+        progress=enrollment_queries.progress_by_enrollment([enrollment]).get(enrollment.id, 0) if enrollment else 0,
         can_enrol=course.can_enrol(current_user), programs=program_queries.programs_with_course(course.id),
         prerequisites=program_queries.prerequisites_of_course(course),
     )
 
 
+@view
 def lesson(slug, lesson_id):
     course = _course_or_404(slug)
     lesson = db.session.get(Lesson, lesson_id, options=[undefer(Lesson.body_html)])
     if lesson is None or lesson.course_id != course.id:
         abort(404)
     require(lesson.can_view(current_user))
-    enrollment = enrollment_ops.find_enrollment(current_user, course)
-    progress = enrollment_ops.progress_of(enrollment)
-    if enrollment is not None and enrollment_ops.record_visit(enrollment, lesson, progress):
+    enrollment = enrollment_queries.find_enrollment(current_user, course)
+    progress = enrollment_queries.progress_of(enrollment)
+    if enrollment is not None and any(wrote for _, wrote in lesson_viewed.send(enrollment, lesson=lesson,
+                                                                             progress=progress)):
         db.session.commit()
     lessons = course.active_lessons()
     index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
@@ -85,6 +91,7 @@ def _first_quiz(course):
                              .order_by(Quiz.id).limit(1))
 
 
+@view
 def lesson_by_key(slug, key):
     """Links between lessons are written by file name; they land here and go to the lesson."""
     course = _course_or_404(slug)
@@ -95,6 +102,7 @@ def lesson_by_key(slug, key):
     return redirect(url_for("catalog.lesson", slug=slug, lesson_id=lesson.id))
 
 
+@view
 def asset(slug, path):
     course = _course_or_404(slug)
     return send_stored(f"courses/{course.slug}/assets/{path}")

@@ -6,12 +6,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.accounts.scope import Scope
 from lms.catalog.models import Course
 from lms.certificates import operations, queries
 from lms.certificates.forms import ReasonForm, ReissueForm
 from lms.certificates.models import Certificate
 from lms.certificates.serial import display
 from lms.core import inputs, spreadsheets
+from lms.core.lifecycle import view
 from lms.core.permissions import require, role_required
 from lms.core.templating import format_date
 from lms.extensions import db
@@ -34,6 +36,7 @@ def _filters():
                 status=status if status in ("revoked", "superseded") else None)
 
 
+@view
 @role_required("manager")
 def register():
     filters = _filters()
@@ -44,7 +47,7 @@ def register():
                               .offset((page - 1) * PAGE_SIZE)).all()
     courses = db.session.scalars(select(Course).order_by(Course.title_folded)).all()
     programs = db.session.scalars(select(Program).order_by(Program.title)).all()
-    scopes = [] if current_user.is_admin else current_user.manager_scopes()
+    scopes = list(Scope.of(current_user).localities)
     return render_template("certificates/register.html", rows=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE,
                            page=page, courses=courses, programs=programs, scopes=scopes, display=display,
                            args={k: v for k, v in request.args.items() if k != "page"}, **filters)
@@ -85,6 +88,7 @@ def _detail(certificate, status=200, revoke_form=None, restore_form=None, reissu
                            can_manage=certificate.can_manage(current_user)), status
 
 
+@view
 @role_required("manager")
 def detail(certificate_id):
     return _detail(_load(certificate_id))
@@ -117,16 +121,19 @@ def _change_status(certificate_id, prefix: str, change, done_message: str):
     return redirect(url_for("certificates.admin_detail", certificate_id=certificate.id), 303)
 
 
+@view
 @role_required("admin")
 def revoke(certificate_id):
     return _change_status(certificate_id, "revoke", operations.revoke, _("Certificate %(serial)s is revoked."))
 
 
+@view
 @role_required("admin")
 def restore(certificate_id):
     return _change_status(certificate_id, "restore", operations.restore, _("Certificate %(serial)s is valid again."))
 
 
+@view
 @role_required("admin")
 def reissue(certificate_id):
     certificate = _load(certificate_id)

@@ -11,11 +11,13 @@ from lms.certificates import badges, operations, queries, signing, vcjwt
 from lms.certificates.models import Certificate
 from lms.certificates.serial import display
 from lms.core.files import get_store
-from lms.core.permissions import login_required, require
+from lms.core.lifecycle import allowed, load, view
+from lms.core.permissions import login_required
 from lms.core.templating import format_date
 from lms.extensions import db
 
 
+@view
 def verify_form():
     serial = request.args.get("serial", "").strip()
     if serial:
@@ -61,6 +63,7 @@ def _rate_limited(as_json: bool):
                            message=message), 429
 
 
+@view
 def verify(serial):
     as_json = serial.endswith(".json")
     if as_json:
@@ -120,22 +123,26 @@ def _jwt_response(certificate: Certificate):
                      download_name=f"credential-{certificate.serial}.jwt", max_age=0)
 
 
+@view
 def public_pdf(serial):
     """The PDF of a certificate, for whoever has its serial (as on the paper it is printed on)."""
     limited = _rate_limited(False)
     return limited or _pdf_response(_found_or_404(serial))
 
 
+@view
 def public_credential(serial):
     limited = _rate_limited(True)
     return limited or _credential_response(_found_or_404(serial))
 
 
+@view
 def public_jwt(serial):
     limited = _rate_limited(True)
     return limited or _jwt_response(_found_or_404(serial))
 
 
+@view
 def public_status(serial):
     """The credential's `credentialStatus` endpoint: its current status, never cached."""
     limited = _rate_limited(True)
@@ -160,15 +167,18 @@ def _deployment_key():
         abort(503)
 
 
+@view
 def issuer_profile():
     return current_app.response_class(json.dumps(badges.issuer_profile(_deployment_key()), ensure_ascii=False),
                                       mimetype="application/ld+json")
 
 
+@view
 def issuer_jwks():
     return jsonify(keys=[signing.jwk(_deployment_key())])
 
 
+@view
 @login_required
 def my_certificates():
     certificates = queries.mine(current_user)
@@ -177,34 +187,37 @@ def my_certificates():
                            base_url=current_app.config["LMS_BASE_URL"])
 
 
-def _own(certificate_id) -> Certificate:
-    certificate = db.session.get(Certificate, certificate_id)
-    if certificate is None:
-        abort(404)
-    require(certificate.can_view(current_user))
-    return certificate
-
-
+@view
 @login_required
-def my_pdf(certificate_id):
-    return _pdf_response(_own(certificate_id))
+@load(Certificate, "certificate_id")
+@allowed("view")
+def my_pdf(certificate):
+    return _pdf_response(certificate)
 
 
+@view
 @login_required
-def my_credential(certificate_id):
-    return _credential_response(_own(certificate_id))
+@load(Certificate, "certificate_id")
+@allowed("view")
+def my_credential(certificate):
+    return _credential_response(certificate)
 
 
+@view
 @login_required
-def my_jwt(certificate_id):
-    return _jwt_response(_own(certificate_id))
+@load(Certificate, "certificate_id")
+@allowed("view")
+def my_jwt(certificate):
+    return _jwt_response(certificate)
 
 
+@view
 @login_required
-def renew(certificate_id):
+@load(Certificate, "certificate_id")
+@allowed("view")
+@allowed("renew")
+def renew(certificate):
     """Start the course (or the program's courses) over to renew an expired certificate."""
-    certificate = _own(certificate_id)
-    require(certificate.user_id == current_user.id)
     if not operations.start_renewal(certificate):
         flash(_("This certificate cannot be renewed: it has not expired, or its renewal has already started."), "error")
         return redirect(url_for("certificates.my_certificates"), 303)

@@ -72,6 +72,10 @@ class Certificate(IdMixin, db.Model):
         """The holder and admins see the private view (downloads by id); anyone sees /verify."""
         return bool(user and user.is_authenticated and (user.id == self.user_id or user.is_admin))
 
+    def can_renew(self, user) -> bool:
+        """Starting the renewal: only the holder (an admin may see the certificate, not renew it for them)."""
+        return bool(user and user.is_authenticated and user.id == self.user_id)
+
     def can_see_in_register(self, user) -> bool:
         if not (user and user.is_authenticated):
             return False

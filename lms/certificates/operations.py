@@ -14,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.certificates.models import Certificate, VerificationLookup
 from lms.certificates.serial import is_well_formed, new_serial, normalise
+from lms.completion.rules import completion_time
 from lms.core import audit, outbox
 from lms.core.db import lock_for, utcnow
+from lms.core.signals import renewal_started
 from lms.core.text import nfc
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
@@ -88,8 +90,6 @@ def issue_for_enrollment(enrollment: Enrollment) -> Certificate | None:
 
 
 def issue_for_program(user, program) -> Certificate | None:
-    from lms.programs.operations import completion_time
-
     if not program.certificate:
         return None
     completed_at = completion_time(user.id, program)
@@ -133,11 +133,9 @@ def start_renewal(certificate: Certificate) -> bool:
     A course: its enrollment restarts. A program: every completed enrollment in its courses restarts,
     so the program is complete again only once its courses are. False when there is nothing to renew.
     """
-    from lms.enrollment.operations import restart_for_renewal
-
     enrollments = renewal_enrollments(certificate)
     for enrollment in enrollments:
-        restart_for_renewal(enrollment)
+        renewal_started.send(enrollment)
     return bool(enrollments)
 
 

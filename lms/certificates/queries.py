@@ -1,8 +1,9 @@
 """Read-only certificate queries: the holder's list and the register (per locality, per course)."""
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms.accounts.scope import Scope
 from lms.certificates.models import Certificate
 from lms.extensions import db
 from lms.localities.models import Locality
@@ -37,9 +38,8 @@ def register(user, locality: Locality | None = None, course_id: int | None = Non
     checks it may be managed.
     """
     statement = select(Certificate).join(Locality, Certificate.locality_id == Locality.id, isouter=True)
-    if not user.is_admin:
-        scopes = user.manager_scopes()
-        statement = statement.where(or_(*[scope.covers_clause(Locality) for scope in scopes]) if scopes else false())
+    # The locality at issue (certificates carry no agency); everything for an admin.
+    statement = statement.where(Scope.of(user).locality_clause(Locality))
     if locality is not None:
         statement = statement.where(locality.covers_clause(Locality))
     if course_id:

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,18 +10,21 @@ from lms.catalog.models import Course
 from lms.classes import operations, queries
 from lms.classes.forms import ClassForm, MemberForm, SessionForm
 from lms.classes.models import ATTENDANCE, ClassSession, TrainingClass
-from lms.core.permissions import login_required, require, role_required
-from lms.core.templating import VIETNAM
+from lms.core.dates import from_local
+from lms.core.lifecycle import view
+from lms.core.permissions import can, login_required, require, role_required
 from lms.extensions import db
 from lms.localities.models import CURRENT_SCHEME, Locality
 
 
+@view
 @login_required
 def index():
     return render_template("classes/index.html", **queries.classes_for(current_user),
-                           can_create=current_user.is_admin or current_user.has_role("trainer"))
+                           can_create=can("teach"))
 
 
+@view
 @role_required("trainer")
 def new():
     form = ClassForm()
@@ -30,9 +33,9 @@ def new():
     form.course_id.choices = [(c.id, c.title) for c in courses if c.can_manage(current_user)]
     if form.validate_on_submit():
         trainer = current_user
-        if current_user.is_admin and form.trainer_login.data:
+        if can("administer") and form.trainer_login.data:
             trainer = find_by_login(form.trainer_login.data)
-            if trainer is None or not trainer.has_role("trainer"):
+            if trainer is None or not can("be_assigned_classes", trainer):
                 form.trainer_login.errors.append(_("No trainer has this log-in."))
         locality = None
         if form.locality_code.data:
@@ -72,11 +75,13 @@ def _render(training_class, session_form=None, member_form=None, status=200):
                            member_form=member_form or MemberForm(formdata=None)), status
 
 
+@view
 @login_required
 def detail(class_id):
     return _render(_load(class_id))
 
 
+@view
 @login_required
 def add_session(class_id):
     training_class = _load(class_id)
@@ -85,13 +90,14 @@ def add_session(class_id):
     if not form.validate_on_submit():
         return _render(training_class, session_form=form, status=400)
     local = datetime.strptime(f"{form.day.data.strip()} {form.time.data.strip()}", "%d/%m/%Y %H:%M")
-    starts_at = local.replace(tzinfo=VIETNAM).astimezone(UTC).replace(tzinfo=None)
+    starts_at = from_local(local)
     operations.add_session(training_class, starts_at, form.hours.data, form.topic.data or "")
     db.session.commit()
     flash(_("The session was added."), "success")
     return redirect(url_for("classes.detail", class_id=class_id))
 
 
+@view
 @login_required
 def add_member(class_id):
     training_class = _load(class_id)
@@ -110,6 +116,7 @@ def add_member(class_id):
     return _render(training_class, member_form=form, status=400)
 
 
+@view
 @login_required
 def remove_member(class_id):
     training_class = _load(class_id)
@@ -119,6 +126,7 @@ def remove_member(class_id):
     return redirect(url_for("classes.detail", class_id=class_id))
 
 
+@view
 @login_required
 def attendance(class_id, session_id):
     training_class = _load(class_id)

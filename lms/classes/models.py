@@ -1,5 +1,6 @@
 """Trainer-led, in-person classes of a course: sessions, a roster and attendance per session."""
 
+from lms.accounts.scope import Scope
 from lms.core.db import IdMixin, TimestampMixin, utcnow
 from lms.extensions import db
 
@@ -34,8 +35,7 @@ class TrainingClass(IdMixin, TimestampMixin, db.Model):
             return False
         if self.can_manage(user) or self.is_member(user):
             return True
-        return user.has_role("manager") and self.locality is not None and any(
-            scope.contains(self.locality) for scope in user.manager_scopes())
+        return self.locality is not None and Scope.of(user).covers_locality(self.locality)
 
 
 class ClassSession(IdMixin, db.Model):

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from lms.classes.models import ATTENDANCE, Attendance, ClassMember, ClassSession, TrainingClass
 from lms.core import audit
 from lms.core.db import utcnow
+from lms.core.permissions import can
 from lms.core.text import nfc
 from lms.extensions import db
 
@@ -27,9 +28,9 @@ def can_enrol(training_class: TrainingClass, actor, user) -> bool:
     """May `actor` put `user` on this class's roster? Admins anyone; others only learners within
     their reach — the class's commune or ward (with its subtree) or the actor's own manager scopes —
     and never an administrator."""
-    if actor.is_admin:
+    if can("administer", actor):
         return True
-    if user.is_admin or not user.is_active:
+    if can("administer", user) or not user.is_active:
         return False
     place = training_class.locality
     if place is not None and user.locality is not None and place.contains(user.locality):

@@ -15,7 +15,8 @@ from lms.accounts.models import User
 from lms.community import operations as ops
 from lms.community import queries
 from lms.community.forms import ResidentForm, TeamMemberForm
-from lms.core.permissions import login_required, require
+from lms.core.lifecycle import view
+from lms.core.permissions import can, login_required, require
 from lms.extensions import db
 from lms.localities.models import Locality
 
@@ -40,6 +41,7 @@ def _communes(user) -> list[Locality]:
     return [scope for scope in ops.team_scopes(user) if scope.level == "commune"]
 
 
+@view
 @login_required
 def index():
     require(bool(ops.team_scopes(current_user)))
@@ -48,6 +50,7 @@ def index():
                            progress=queries.progress_of([r.user_id for r in residents]))
 
 
+@view
 @login_required
 def new_resident():
     communes = _communes(current_user)
@@ -77,6 +80,7 @@ def _resident_or_404(user_id):
     return resident
 
 
+@view
 @login_required
 def handoff(user_id):
     """The resident's own set-password link, as a QR code to scan with their own phone."""
@@ -86,6 +90,7 @@ def handoff(user_id):
                            qr=queries.qr_svg(link) if link else "")
 
 
+@view
 @login_required
 def assist(user_id):
     if assisting():
@@ -106,6 +111,7 @@ def assist(user_id):
     return redirect(url_for("catalog.index"), 303)
 
 
+@view
 def end_assist():
     data = session.pop(ASSIST_KEY, None)
     if not data:
@@ -120,10 +126,11 @@ def end_assist():
     return redirect(url_for("community.index"), 303)
 
 
+@view
 @login_required
 def team():
     """A manager adds team members for the communes they manage, and sees the report."""
-    require(current_user.is_admin or current_user.has_role("manager"))
+    require(can("oversee"))
     form = TeamMemberForm()
     communes = queries.managed_communes(current_user)
     form.commune_id.choices = [(c.id, c.name) for c in communes]

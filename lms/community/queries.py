@@ -8,6 +8,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 
 from lms.accounts.models import User
 from lms.community.models import TEAM_ROLE, AssistedSession, CommunityResident
+from lms.core.permissions import can
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.localities.models import Locality
@@ -36,7 +37,7 @@ def progress_of(user_ids: list[int]) -> dict[int, dict]:
 
 def managed_communes(user) -> list[Locality]:
     """The current communes under the user's manager scopes (an admin: those of the home area)."""
-    if user.is_admin:
+    if can("administer", user):
         from lms.localities.queries import home_communes
 
         return home_communes()

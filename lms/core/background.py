@@ -10,6 +10,7 @@ from sqlalchemy import select
 from lms.core import audit, inputs, outbox
 from lms.core.controllers import queue_status
 from lms.core.db import utcnow
+from lms.core.lifecycle import view
 from lms.core.models import OutboxMessage, WorkerMark
 from lms.core.permissions import role_required
 from lms.extensions import db
@@ -18,6 +19,7 @@ SHOWN = 50
 LATE = timedelta(minutes=2)
 
 
+@view
 @role_required("admin")
 def overview():
     failed = db.session.scalars(select(OutboxMessage).where(OutboxMessage.state == outbox.FAILED)
@@ -30,6 +32,7 @@ def overview():
                            mode=outbox.mode())
 
 
+@view
 @role_required("admin")
 def retry():
     """Retry one failed message (`message_id`) or all of them."""
@@ -45,6 +48,7 @@ def retry():
     return redirect(url_for("core.background"), 303)
 
 
+@view
 @role_required("admin")
 def repair_now():
     message = outbox.enqueue("certificates.repair")

@@ -33,9 +33,9 @@ def serve_command(host, port, workers, threads):
 
     with_runner = outbox.mode() == "runner"
     click.echo(f"Serving on http://{host}:{port}" + ("  (with the embedded background runner)" if with_runner else ""))
-    from lms import ROOT
-
-    raise SystemExit(serve(host, port, workers, threads, with_runner, cwd=ROOT))
+    # The checkout (gunicorn.conf.py lives there): the folder above the application package.
+    root = os.path.dirname(current_app.root_path)
+    raise SystemExit(serve(host, port, workers, threads, with_runner, cwd=root))
 
 
 @jobs_cli.command("run")

@@ -5,8 +5,10 @@ from sqlalchemy import text
 
 from lms.core import outbox
 from lms.core.files import get_store
+from lms.core.lifecycle import view
 from lms.core.models import WorkerMark
 from lms.core.runner import heartbeat_age_seconds
+from lms.core.signals import health_checked
 from lms.extensions import db
 
 # Files that browsers may show inline; everything else downloads as an attachment.
@@ -14,10 +16,12 @@ INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg
                 "audio/mpeg", "audio/ogg", "audio/wav", "video/mp4", "video/webm", "text/plain"}
 
 
+@view
 def home():
     return redirect(url_for("catalog.index"))
 
 
+@view
 def healthz():
     database = "ok"
     try:
@@ -26,12 +30,11 @@ def healthz():
         db.session.rollback()
         database = "error"
     queue = queue_status(database == "ok")
-    # Without a usable signing key certificates are issued but never rendered: operators must see it here.
-    from lms.certificates.signing import key_problem
-
-    signing = "error" if key_problem(current_app.config) else "ok"
-    healthy = database == "ok" and queue in ("ok", "eager") and signing == "ok"
-    body = {"status": "ok" if healthy else "error", "database": database, "queue": queue, "signing": signing}
+    # Features report their own parts (certificates: "signing", as without a usable key certificates are
+    # issued but never rendered); operators must see them here.
+    parts = dict(part for _, part in health_checked.send(current_app._get_current_object()))
+    healthy = database == "ok" and queue in ("ok", "eager") and all(state == "ok" for state in parts.values())
+    body = {"status": "ok" if healthy else "error", "database": database, "queue": queue, **parts}
     if database == "ok":
         body["outbox"] = outbox.stats()
         repair = db.session.get(WorkerMark, "repair.last")

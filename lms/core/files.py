@@ -10,16 +10,11 @@ import hashlib
 import os
 import shutil
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from flask import current_app
 
-
-def safe_key(key: str) -> PurePosixPath:
-    relative = PurePosixPath(key)
-    if not key or relative.is_absolute() or ".." in relative.parts:
-        raise ValueError(f"unsafe file key: {key}")
-    return relative
+from lms.core.file_keys import safe_key
 
 
 class LocalFileStore:

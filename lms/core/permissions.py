@@ -47,6 +47,24 @@ def role_required(*roles):
     return decorator
 
 
+# What a role lets someone do, in one place: views, queries and templates ask `can(ability)`
+# (a template global) instead of naming roles. Rules about one object stay on its model (`can_*`).
+ABILITIES = {
+    "administer": lambda user: user.is_admin,
+    "teach": lambda user: user.is_admin or user.has_role("trainer"),
+    "oversee": lambda user: user.is_admin or user.has_role("manager"),
+    "be_assigned_classes": lambda user: user.has_role("trainer"),  # a class's trainer: the role itself
+    "assist_residents": lambda user: user.has_role("digital_team"),  # community digital teams (lms/community)
+    "curate_library": lambda user: user.is_admin or user.has_role("librarian"),  # lms/library
+}
+
+
+def can(ability: str, user=None) -> bool:
+    """Whether `user` (default: the person of this request) has a role that allows `ability`."""
+    user = current_user if user is None else user
+    return bool(user and user.is_authenticated and ABILITIES[ability](user))
+
+
 def require(allowed: bool) -> None:
     """Abort with 403 unless the model's permission method allowed the action."""
     if not allowed:

@@ -15,11 +15,10 @@ def _limit_from(key: str):
     return lambda: current_app.config[key]
 
 
-def install(app) -> Limiter:
-    from lms.accounts.throttle import ROUTE_LIMITS as ACCOUNT_LIMITS
-
+def install(app, route_limits) -> Limiter:
+    """`route_limits`: the features' (endpoint, config key, deduct_when) — passed in, since core imports no feature."""
     limiter = Limiter(key_func=get_remote_address, app=app)
-    for endpoint, key, deduct_when in ACCOUNT_LIMITS:
+    for endpoint, key, deduct_when in route_limits:
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(_limit_from(key), methods=["POST"], deduct_when=deduct_when)(view)
     app.extensions["lms_limiter"] = limiter

@@ -21,7 +21,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from lms.core.files import safe_key
+from lms.core.file_keys import safe_key
 
 _CLIENTS: dict = {}
 _CACHE = Path(tempfile.gettempdir()) / f"lms-s3-cache-{os.getuid()}"

@@ -1,21 +1,14 @@
 """Template helpers: dates in Vietnam's time zone as dd/mm/yyyy, language list, sanitised HTML."""
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from flask import current_app, request
 from flask_babel import format_decimal, get_locale
 from markupsafe import Markup
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def to_local(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(VIETNAM)
+from lms.core.dates import to_local
+from lms.core.markdown import sanitise
+from lms.core.permissions import can
 
 
 def format_date(value) -> str:
@@ -40,12 +33,18 @@ def _text_size() -> str:
     return size if size in ("normal", "large", "larger") else "normal"
 
 
+def sanitised(html) -> Markup:
+    """HTML cleaned now by the renderer's allowlist, whatever wrote it: stored HTML was cleaned when it was
+    rendered, but a page's safety must not depend on every writer (an import, a migration, a script)."""
+    return Markup(sanitise(str(html))) if html is not None else Markup("")
+
+
 def register_template_helpers(app):
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["number"] = format_number
-    # Stored HTML was sanitised by lms.core.markdown when it was rendered.
-    app.jinja_env.filters["sanitised"] = Markup
+    app.jinja_env.filters["sanitised"] = sanitised
+    app.jinja_env.globals["can"] = can
 
     @app.context_processor
     def _globals():

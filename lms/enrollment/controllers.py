@@ -3,23 +3,26 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from lms.assignments.reminders import local_today
 from lms.catalog import queries as catalog_queries
-from lms.catalog.models import Lesson
+from lms.catalog.models import Course, Lesson
 from lms.certificates.models import Certificate
+from lms.core.dates import local_today
+from lms.core.lifecycle import allowed, load, view
 from lms.core.permissions import login_required, require
 from lms.enrollment import operations
-from lms.enrollment.queries import progress_by_enrollment
+from lms.enrollment.queries import find_enrollment, my_enrollments, progress_by_enrollment
 from lms.extensions import db
+from lms.programs import queries as program_queries
+from lms.programs.models import Program
 from lms.quizzes.models import Quiz
 
 
+@view
 @login_required
-def enrol(slug):
-    course = catalog_queries.course_by_slug(slug)
-    if course is None:
-        abort(404)
-    require(course.can_view(current_user))
+@load(Course, "slug", get=catalog_queries.course_by_slug)
+@allowed("view")
+def enrol(course):
+    slug = course.slug
     try:
         operations.enrol(current_user, course)
     except operations.EnrollmentError as error:
@@ -32,6 +35,7 @@ def enrol(slug):
     return redirect(target, 303)
 
 
+@view
 @login_required
 def set_lesson_done(slug, lesson_id):
     course = catalog_queries.course_by_slug(slug)
@@ -39,7 +43,7 @@ def set_lesson_done(slug, lesson_id):
     if course is None or lesson is None or lesson.course_id != course.id:
         abort(404)
     require(lesson.can_view(current_user))
-    enrollment = operations.find_enrollment(current_user, course)
+    enrollment = find_enrollment(current_user, course)
     if enrollment is None:
         flash(_("Enrol in the course first to save your progress."), "error")
         return redirect(url_for("catalog.course", slug=slug), 303)
@@ -61,9 +65,10 @@ def set_lesson_done(slug, lesson_id):
     return redirect(url_for("catalog.lesson", slug=slug, lesson_id=lesson.id), 303)
 
 
+@view
 @login_required
 def my_learning():
-    enrollments = operations.my_enrollments(current_user)
+    enrollments = my_enrollments(current_user)
     progress = progress_by_enrollment(enrollments)
     all_certificates = list(db.session.scalars(
         db.select(Certificate).where(Certificate.user_id == current_user.id)
@@ -77,3 +82,22 @@ def my_learning():
     return render_template("enrollment/my_learning.html", enrollments=enrollments, required=required, others=others,
                            progress=progress, certificates=certificates, today=today,
                            certificate_count=len({(c.course_id, c.program_id) for c in all_certificates}))
+
+
+@view
+@login_required
+@load(Program, "slug", get=program_queries.by_slug)
+def enrol_in_program(program):
+    slug = program.slug
+    try:
+        enrolled = operations.enrol_in_program(current_user, program)
+    except operations.EnrollmentError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("programs.show", slug=slug), 303)
+    db.session.commit()
+    flash(_("You are enrolled in the program “%(title)s”.", title=program.title), "success")
+    left_out = [link.course.title for link in program.courses if link.course_id not in {e.course_id for e in enrolled}]
+    if left_out:
+        flash(_("Not included, as they are not open to you (yet): %(titles)s.", titles=", ".join(left_out)), "info")
+    return redirect(url_for("programs.show", slug=slug), 303)

@@ -1,6 +1,7 @@
 """Read-only enrollment queries, grouped so a page costs a constant number of queries."""
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from lms.catalog.models import Lesson
 from lms.enrollment.models import Enrollment, LessonProgress
@@ -24,3 +25,51 @@ def progress_by_enrollment(enrollments: list[Enrollment]) -> dict[int, int]:
         .group_by(LessonProgress.enrollment_id)).all())
     return {e.id: round(100 * done.get(e.id, 0) / totals[e.course_id]) if totals.get(e.course_id) else 0
             for e in enrollments}
+
+
+def find_enrollment(user, course) -> Enrollment | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id))
+
+
+def progress_of(enrollment: Enrollment | None) -> dict[int, object]:
+    """Lesson id → completed_at (None when seen but not done) for every lesson the learner opened."""
+    if enrollment is None:
+        return {}
+    return dict(db.session.execute(select(LessonProgress.lesson_id, LessonProgress.completed_at)
+                                   .where(LessonProgress.enrollment_id == enrollment.id)).all())
+
+
+def completed_lesson_ids(enrollment: Enrollment | None) -> set[int]:
+    if enrollment is None:
+        return set()
+    return set(db.session.scalars(select(LessonProgress.lesson_id).where(
+        LessonProgress.enrollment_id == enrollment.id, LessonProgress.completed_at.is_not(None))))
+
+
+def progress_percent(enrollment: Enrollment, lesson_ids: list[int] | None = None) -> int:
+    """Share of the course's active lessons that are done, 0–100."""
+    if lesson_ids is None:
+        lesson_ids = [lesson.id for lesson in enrollment.course.active_lessons()]
+    if not lesson_ids:
+        return 0
+    done = completed_lesson_ids(enrollment) & set(lesson_ids)
+    return round(100 * len(done) / len(lesson_ids))
+
+
+def resume_lesson(enrollment: Enrollment, lessons: list[Lesson], done: set[int]) -> Lesson | None:
+    """Where "continue" leads: the first unfinished lesson from the last one seen, else the first unfinished."""
+    if not lessons:
+        return None
+    start = next((i for i, lesson in enumerate(lessons) if lesson.id == enrollment.last_lesson_id), 0)
+    for lesson in lessons[start:] + lessons[:start]:
+        if lesson.id not in done:
+            return lesson
+    return lessons[start]
+
+
+def my_enrollments(user):
+    return db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id)
+                              .options(selectinload(Enrollment.course), selectinload(Enrollment.last_lesson))
+                              .order_by(func.coalesce(Enrollment.last_seen_at, Enrollment.enrolled_at).desc())).all()

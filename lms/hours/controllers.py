@@ -3,8 +3,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.assignments.reminders import local_today
 from lms.core import inputs, spreadsheets
+from lms.core.dates import local_today
+from lms.core.lifecycle import view
 from lms.core.permissions import login_required, role_required
 from lms.hours import queries
 
@@ -16,6 +17,7 @@ def _year() -> int:
     return year if year and 2000 <= year <= 2100 else local_today().year
 
 
+@view
 @login_required
 def mine():
     year = _year()
@@ -24,6 +26,7 @@ def mine():
     return render_template("hours/mine.html", entries=entries, year=year, total=queries.year_total(entries, year))
 
 
+@view
 @role_required("manager")
 def team():
     year = _year()

@@ -16,17 +16,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
-from lms.agencies.models import Agency
+from lms.accounts.scope import Scope
 from lms.catalog.models import Course
 from lms.classes.models import Attendance, ClassSession, TrainingClass
-from lms.core.templating import to_local
+from lms.core.dates import to_local
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
-from lms.localities.models import Locality
 from lms.programs.models import Program
 
 
@@ -39,7 +38,7 @@ class Entry:
 
 
 def _program_completions(program: Program, completed: dict):
-    """(completed_at, counted course ids) or None: the rule of programs.operations.completion_time."""
+    """(completed_at, counted course ids) or None: the rule of lms.completion.rules.completion_time."""
     required = [link.course_id for link in program.courses if link.required]
     if any(course_id not in completed for course_id in required):
         return None
@@ -94,15 +93,7 @@ def year_total(entries: list[Entry], year: int) -> Decimal:
 def people_in_scope(manager):
     """A SELECT of the ids of the civil servants a manager (or admin) oversees."""
     query = select(User.id).where(User.audience.in_(("official", "cio")))
-    if manager.is_admin:
-        return query
-    conditions = []
-    for scope in manager.manager_scopes():
-        unit = db.aliased(Locality)
-        conditions.append(User.locality_id.in_(select(unit.id).where(scope.covers_clause(unit))))
-    for scope in manager.agency_scopes():
-        conditions.append(User.agency_id.in_(select(Agency.id).where(Agency.path.startswith(scope.path))))
-    return query.where(or_(*conditions)) if conditions else query.where(User.id.is_(None))
+    return query.where(Scope.of(manager).people_clause(User.locality_id, User.agency_id))
 
 
 def team_rows(manager, year: int, page: int | None = None, per_page: int = 100) -> list[tuple[User, Decimal]]:

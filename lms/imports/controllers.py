@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from lms.core import audit
 from lms.core.files import get_store
+from lms.core.lifecycle import view
 from lms.core.outbox import enqueue
 from lms.core.permissions import require, role_required
 from lms.extensions import db
@@ -17,6 +18,7 @@ from lms.imports.models import ImportJob
 from lms.imports.reader import FileFormatError, sniff
 
 
+@view
 @role_required("admin")
 def index():
     form = UploadForm()
@@ -57,6 +59,7 @@ def _load(job_id) -> ImportJob:
     return job
 
 
+@view
 @role_required("admin")
 def preview(job_id):
     job = _load(job_id)
@@ -91,6 +94,7 @@ def preview(job_id):
         400 if missing and request.method == "POST" else 200
 
 
+@view
 @role_required("admin")
 def status(job_id):
     job = _load(job_id)
@@ -99,6 +103,7 @@ def status(job_id):
     return render_template("imports/status.html", job=job)
 
 
+@view
 @role_required("admin")
 def retry(job_id):
     job = _load(job_id)
@@ -108,6 +113,7 @@ def retry(job_id):
     return redirect(url_for("imports.status", job_id=job.id), 303)
 
 
+@view
 @role_required("admin")
 def errors_file(job_id):
     job = _load(job_id)

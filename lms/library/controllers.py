@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy.orm import undefer
 
 from lms.core.controllers import send_stored
+from lms.core.lifecycle import view
 from lms.core.permissions import login_required, require
 from lms.extensions import db
 from lms.library import operations, queries
@@ -20,6 +21,7 @@ def _int_arg(name):
     return int(value) if value.isdigit() else None
 
 
+@view
 def index():
     query = request.args.get("q", "").strip()[:200]
     kind = request.args.get("kind") if request.args.get("kind") in ITEM_KINDS else None
@@ -46,6 +48,7 @@ def _item_or_404(slug) -> LibraryItem:
     return item
 
 
+@view
 def show(slug):
     item = _item_or_404(slug)
     db.session.get(LibraryItem, item.id, options=[undefer(LibraryItem.body_html)])
@@ -54,6 +57,7 @@ def show(slug):
                            can_manage=item.can_manage(current_user), archive_form=ArchiveForm())
 
 
+@view
 def download(slug):
     item = _item_or_404(slug)
     main = item.current_file()
@@ -68,6 +72,7 @@ def download(slug):
     return send_stored(main.key, download_name=main.filename)
 
 
+@view
 def captions(slug):
     item = _item_or_404(slug)
     track = item.current_file("captions")
@@ -78,6 +83,7 @@ def captions(slug):
     return response
 
 
+@view
 @login_required
 def old_version(slug, file_id):
     item = _item_or_404(slug)
@@ -128,6 +134,7 @@ def _save(form: ItemForm, item: LibraryItem) -> bool:
     return True
 
 
+@view
 @login_required
 def new():
     require(is_librarian(current_user))
@@ -144,6 +151,7 @@ def new():
     return render_template("library/form.html", form=form, item=None), 400 if form.is_submitted() else 200
 
 
+@view
 @login_required
 def edit(slug):
     item = queries.item_by_slug(slug)
@@ -164,6 +172,7 @@ def edit(slug):
     return render_template("library/form.html", form=form, item=item), 400 if form.is_submitted() else 200
 
 
+@view
 @login_required
 def archive(slug):
     item = queries.item_by_slug(slug)

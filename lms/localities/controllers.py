@@ -1,8 +1,10 @@
 from flask import jsonify, request
 
+from lms.core.lifecycle import view
 from lms.localities import queries
 
 
+@view
 def search():
     """Commune picker: JSON for the script that enhances the registration form."""
     query = request.args.get("q", "")[:80]

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.core.lifecycle import view
 from lms.core.permissions import login_required, role_required
 from lms.core.urls import is_safe_next
 from lms.extensions import db
@@ -11,11 +12,13 @@ from lms.notifications.forms import preferences_form
 from lms.notifications.models import KINDS, MailboxMessage, NotificationPreference
 
 
+@view
 @login_required
 def index():
     return render_template("notifications/index.html", notifications=queries.recent(current_user.id))
 
 
+@view
 @login_required
 def mark_read():
     notification_id = request.form.get("id", type=int)
@@ -25,6 +28,7 @@ def mark_read():
     return redirect(target if is_safe_next(target) else url_for("notifications.index"))
 
 
+@view
 @login_required
 def preferences():
     current = dict(db.session.execute(select(NotificationPreference.kind, NotificationPreference.email)
@@ -38,6 +42,7 @@ def preferences():
     return render_template("notifications/preferences.html", form=form, kinds=KINDS)
 
 
+@view
 @role_required("admin")
 def mailbox():
     messages = db.session.scalars(select(MailboxMessage).order_by(MailboxMessage.id.desc()).limit(200)).all()

@@ -8,6 +8,7 @@ from werkzeug.exceptions import BadRequest
 
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Lesson
+from lms.core.lifecycle import view
 from lms.core.permissions import login_required, require
 from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
@@ -51,6 +52,7 @@ def _stale(course, lesson):
     return _back(course, lesson)
 
 
+@view
 @login_required
 def start(slug, lesson_id):
     course, lesson = _simulation_or_404(slug, lesson_id)
@@ -67,6 +69,7 @@ def _bad_request(message):
     return error
 
 
+@view
 @login_required
 def answer(slug, lesson_id):
     course, lesson = _simulation_or_404(slug, lesson_id)
@@ -86,6 +89,7 @@ def answer(slug, lesson_id):
     return _back(course, lesson)
 
 
+@view
 @login_required
 def hint(slug, lesson_id):
     course, lesson = _simulation_or_404(slug, lesson_id)
@@ -101,6 +105,7 @@ def hint(slug, lesson_id):
     return _back(course, lesson)
 
 
+@view
 @login_required
 def next_step(slug, lesson_id):
     course, lesson = _simulation_or_404(slug, lesson_id)
@@ -119,6 +124,7 @@ def next_step(slug, lesson_id):
     return _back(course, lesson)
 
 
+@view
 @login_required
 def funnel(slug, lesson_id):
     course, lesson = _simulation_or_404(slug, lesson_id)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from lms.core import audit
 from lms.core.db import utcnow
 from lms.core.files import get_store
+from lms.core.lifecycle import view
 from lms.core.permissions import login_required, role_required
 from lms.extensions import db
 from lms.privacy import operations
@@ -15,10 +16,12 @@ from lms.privacy.forms import NoticeForm
 from lms.privacy.models import DataRequest
 
 
+@view
 def notice():
     return render_template("privacy/notice.html", notice=operations.current_notice())
 
 
+@view
 @login_required
 def my_privacy():
     requests = db.session.scalars(select(DataRequest).where(DataRequest.user_id == current_user.id)
@@ -28,6 +31,7 @@ def my_privacy():
                            requests=requests, deletion=operations.open_request(current_user, "deletion"))
 
 
+@view
 @login_required
 def consent():
     action = request.form.get("action")
@@ -41,6 +45,7 @@ def consent():
     return redirect(url_for("privacy.my_privacy"))
 
 
+@view
 @login_required
 def request_export():
     operations.request_export(current_user)
@@ -49,6 +54,7 @@ def request_export():
     return redirect(url_for("privacy.my_privacy"))
 
 
+@view
 @login_required
 def download_export(request_id):
     data_request = db.session.get(DataRequest, request_id)
@@ -60,6 +66,7 @@ def download_export(request_id):
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name="du-lieu-cua-toi.zip")
 
 
+@view
 @login_required
 def deletion():
     if request.form.get("action") == "cancel":
@@ -74,6 +81,7 @@ def deletion():
     return redirect(url_for("privacy.my_privacy"))
 
 
+@view
 @role_required("admin")
 def admin_notice():
     current = operations.current_notice()
@@ -88,6 +96,7 @@ def admin_notice():
     return render_template("privacy/admin_notice.html", form=form, notice=current), status
 
 
+@view
 @role_required("admin")
 def register():
     requests = db.session.scalars(select(DataRequest).order_by(DataRequest.status != "pending",

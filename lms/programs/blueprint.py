@@ -6,7 +6,6 @@ from lms.programs.forms import audience_label, audience_nouns
 bp = Blueprint("programs", __name__)
 bp.add_url_rule("/programs", view_func=controllers.index)
 bp.add_url_rule("/programs/<slug>", view_func=controllers.show)
-bp.add_url_rule("/programs/<slug>/enrol", view_func=controllers.enrol, methods=["POST"])
 bp.add_url_rule("/admin/programs/", view_func=controllers.admin_index)
 bp.add_url_rule("/admin/programs/new", view_func=controllers.edit, methods=["GET", "POST"])
 bp.add_url_rule("/admin/programs/<int:program_id>/edit", view_func=controllers.edit, methods=["GET", "POST"])

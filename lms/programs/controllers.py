@@ -2,52 +2,37 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from lms.completion.rules import completion_time
 from lms.core import audit
-from lms.core.permissions import login_required, role_required
-from lms.enrollment.operations import EnrollmentError
+from lms.core.lifecycle import view
+from lms.core.permissions import role_required
 from lms.extensions import db
 from lms.programs import operations, queries
 from lms.programs.forms import CoursePrerequisitesForm, ProgramForm, audience_label
 from lms.programs.models import Program
 
 
+@view
 def index():
     return render_template("programs/index.html", programs=queries.all_programs())
 
 
+@view
 def show(slug):
     program = queries.by_slug(slug)
     if program is None:
         abort(404)
     enrollments = queries.enrollments_in(current_user, program)
-    done = current_user.is_authenticated and operations.completion_time(current_user.id, program) is not None
-    closed = operations.closed_courses(current_user, program)
-    refusal = operations.enrol_refusal(current_user, program, closed) if current_user.is_authenticated else None
+    done = current_user.is_authenticated and completion_time(current_user.id, program) is not None
+    closed = queries.closed_courses(current_user, program)
+    refusal = queries.enrol_refusal(current_user, program, closed) if current_user.is_authenticated else None
     more = any(link.course_id not in enrollments and link.course_id not in closed for link in program.courses)
     return render_template("programs/show.html", program=program, enrollments=enrollments, done=done,
                            refusal=refusal, closed=closed, can_enrol_more=more,
                            prerequisites=queries.prerequisites_of(program))
 
 
-@login_required
-def enrol(slug):
-    program = queries.by_slug(slug)
-    if program is None:
-        abort(404)
-    try:
-        enrolled = operations.enrol_in_program(current_user, program)
-    except EnrollmentError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("programs.show", slug=slug), 303)
-    db.session.commit()
-    flash(_("You are enrolled in the program “%(title)s”.", title=program.title), "success")
-    left_out = [link.course.title for link in program.courses if link.course_id not in {e.course_id for e in enrolled}]
-    if left_out:
-        flash(_("Not included, as they are not open to you (yet): %(titles)s.", titles=", ".join(left_out)), "info")
-    return redirect(url_for("programs.show", slug=slug), 303)
-
-
+@view
 @role_required("admin")
 def admin_index():
     return render_template("programs/admin_index.html", programs=queries.all_programs())
@@ -57,6 +42,7 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").replace(",", "\n").splitlines() if line.strip()]
 
 
+@view
 @role_required("admin")
 def edit(program_id=None):
     program = db.session.get(Program, program_id) if program_id else None
@@ -116,6 +102,7 @@ def _audience_gap_message(who, closed, open_optional) -> str:
              who=audience_label(who), open=open_optional)
 
 
+@view
 @role_required("admin")
 def course_prerequisites(slug):
     course = queries.courses_by_slug([slug]).get(slug)

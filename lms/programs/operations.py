@@ -3,11 +3,10 @@
 from sqlalchemy import select
 
 from lms.catalog.models import Course
-from lms.core import audit, outbox
+from lms.core import audit
 from lms.core.frontmatter import SourceError
-from lms.enrollment.models import Enrollment
 from lms.extensions import db
-from lms.programs.models import Program, ProgramCourse
+from lms.programs.models import Prerequisite, Program, ProgramCourse
 from lms.programs.source import ProgramSource
 
 
@@ -75,62 +74,8 @@ def import_program(source: ProgramSource) -> str:
     return outcome
 
 
-def completion_time(user_id: int, program: Program):
-    """When the program was completed (the counted course completions' latest), or None if not yet.
-
-    Required courses all, plus `optional_required` of the optional ones (the earliest finished).
-    """
-    completed = dict(db.session.execute(select(Enrollment.course_id, Enrollment.completed_at).where(
-        Enrollment.user_id == user_id, Enrollment.completed_at.is_not(None),
-        Enrollment.course_id.in_([link.course_id for link in program.courses]))).all())
-    required = [link.course_id for link in program.courses if link.required]
-    if any(course_id not in completed for course_id in required):
-        return None
-    optional = sorted(completed[link.course_id] for link in program.courses
-                      if not link.required and link.course_id in completed)
-    if len(optional) < program.optional_required:
-        return None
-    counted = [completed[course_id] for course_id in required] + optional[:program.optional_required]
-    return max(counted) if counted else None
-
-
-def check_programs_for(user_id: int, course_id: int) -> list[int]:
-    """After a course completion: queue the certificate of every program it completes."""
-    programs = db.session.scalars(select(Program).join(ProgramCourse).where(
-        ProgramCourse.course_id == course_id, Program.certificate.is_(True))).all()
-    queued = []
-    for program in programs:
-        if completion_time(user_id, program) is not None:
-            outbox.enqueue("certificates.issue_program", user_id=user_id, program_id=program.id)
-            queued.append(program.id)
-    return queued
-
-
-def unmet_prerequisites(user, *, course_id: int | None = None, program_id: int | None = None,
-                        skip_course_ids=frozenset()) -> list[str]:
-    """Titles of what `user` must complete before enrolling in the course or program."""
-    from lms.programs.models import Prerequisite
-
-    where = Prerequisite.course_id == course_id if course_id is not None else Prerequisite.program_id == program_id
-    missing = []
-    for prerequisite in db.session.scalars(select(Prerequisite).where(where)):
-        if prerequisite.requires_course_id in skip_course_ids:
-            continue
-        if prerequisite.requires_course_id is not None:
-            done = db.session.scalar(select(Enrollment.id).where(
-                Enrollment.user_id == user.id, Enrollment.course_id == prerequisite.requires_course_id,
-                Enrollment.completed_at.is_not(None)))
-            if done is None:
-                missing.append(prerequisite.requires_course.title)
-        elif completion_time(user.id, prerequisite.requires_program) is None:
-            missing.append(prerequisite.requires_program.title)
-    return missing
-
-
 def set_prerequisites(*, course=None, program=None, courses=(), programs=()) -> None:
     """Replace what the course or program requires."""
-    from lms.programs.models import Prerequisite
-
     where = Prerequisite.course_id == course.id if course is not None else Prerequisite.program_id == program.id
     old_rows = db.session.scalars(select(Prerequisite).where(where)).all()
     audit.record(None, "prerequisites.set", course if course is not None else program,
@@ -145,79 +90,6 @@ def set_prerequisites(*, course=None, program=None, courses=(), programs=()) -> 
     for required in programs:
         db.session.add(Prerequisite(**owner, requires_program_id=required.id))
     db.session.flush()
-
-
-# Why a course of a program is closed to someone: for good, or until other courses are completed.
-MEANT_FOR_OTHERS, NOT_PUBLISHED, PREREQUISITES_FIRST = "audience", "unpublished", "prerequisites"
-
-
-def closed_courses(user, program: Program) -> dict[int, str]:
-    """Course id → why `user` cannot take that course of the program now (MEANT_FOR_OTHERS,
-    NOT_PUBLISHED, PREREQUISITES_FIRST); the courses not listed are open to them. A course they are
-    already enrolled in is open, whoever enrolled them."""
-    if not getattr(user, "is_authenticated", False):
-        return {}
-    from lms.enrollment.operations import find_enrollment
-
-    inside = {link.course_id for link in program.courses}
-    closed = {}
-    for link in program.courses:
-        course = link.course
-        if find_enrollment(user, course) is not None:
-            continue
-        if not course.is_published:
-            closed[course.id] = NOT_PUBLISHED
-        elif not course.can_enrol(user):
-            closed[course.id] = MEANT_FOR_OTHERS
-        elif unmet_prerequisites(user, course_id=course.id, skip_course_ids=inside):
-            closed[course.id] = PREREQUISITES_FIRST
-    return closed
-
-
-def enrol_refusal(user, program: Program, closed: dict[int, str]) -> str | None:
-    """Why `user` may not enrol in the program (a translated message), or None.
-
-    Open to whoever the program's audience admits and who could complete it: every required
-    course open to them, and at least `optional_required` optional ones not meant for others.
-    Optional courses meant for others are simply left out of their enrolment."""
-    from flask_babel import gettext as _
-
-    if not program.can_enrol(user):
-        return _("This program is not open to you.")
-    missing = unmet_prerequisites(user, program_id=program.id)
-    required = [link.course for link in program.courses if link.required]
-    never = [course.title for course in required if closed.get(course.id) in (MEANT_FOR_OTHERS, NOT_PUBLISHED)]
-    if never:
-        return _("You cannot complete this program: the required course %(titles)s is not open to you.",
-                 titles=", ".join(never))
-    inside = {link.course_id for link in program.courses}
-    for course in required:
-        if closed.get(course.id) == PREREQUISITES_FIRST:
-            missing += unmet_prerequisites(user, course_id=course.id, skip_course_ids=inside)
-    if missing:
-        return _("Complete these first: %(titles)s.", titles=", ".join(dict.fromkeys(missing)))
-    available = sum(1 for link in program.courses
-                    if not link.required and closed.get(link.course_id) not in (MEANT_FOR_OTHERS, NOT_PUBLISHED))
-    if available < program.optional_required:
-        return _("You cannot complete this program: it needs %(needed)d optional course(s) and %(open)d are open to you.",
-                 needed=program.optional_required, open=available)
-    return None
-
-
-def enrol_in_program(user, program: Program) -> list:
-    """Enrol in every course of the program that `user` may take (idempotent); returns those
-    enrolments. Optional courses closed to them are left out; a program they could not complete
-    raises EnrollmentError with the reason. Prerequisites between courses of the same program do
-    not block: the program's order is the path through them."""
-    from lms.enrollment.operations import EnrollmentError, enrol
-
-    closed = closed_courses(user, program)
-    refusal = enrol_refusal(user, program, closed)
-    if refusal:
-        raise EnrollmentError(refusal)
-    inside = {link.course_id for link in program.courses}
-    return [enrol(user, link.course, source="self", skip_prerequisites=inside)
-            for link in program.courses if link.course_id not in closed]
 
 
 def save_program(program: Program | None, *, slug: str, title: str, hours, description: str, audience: list,

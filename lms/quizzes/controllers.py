@@ -4,38 +4,26 @@ from flask_login import current_user
 
 from lms.core import inputs
 from lms.core.db import utcnow
-from lms.core.permissions import login_required, require, wants_json
-from lms.enrollment import operations as enrollment_ops
+from lms.core.lifecycle import allowed, load, view
+from lms.core.permissions import login_required, wants_json
+from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
 from lms.quizzes import operations, queries, results
 from lms.quizzes.forms import responses_from_form, shown_ids, versions_from_form
 from lms.quizzes.models import Attempt, Quiz
 
 
-def _quiz_or_404(quiz_id) -> Quiz:
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
-    require(quiz.can_view(current_user))
-    return quiz
+def _locked(for_submission: bool):
+    """Load the attempt under its row lock (operations.lock_attempt): a save shares it, a submission takes it."""
+    return lambda attempt_id: operations.lock_attempt(attempt_id, for_submission=for_submission)
 
 
-def _own_attempt_or_404(attempt_id, lock: str | None = None) -> Attempt:
-    """The attempt, if this user may see it; `lock` "save" or "submit" locks it (operations.lock_attempt)."""
-    if lock is None:
-        attempt = db.session.get(Attempt, attempt_id)
-    else:
-        attempt = operations.lock_attempt(attempt_id, for_submission=lock == "submit")
-    if attempt is None:
-        abort(404)
-    require(attempt.can_view(current_user))
-    return attempt
-
-
+@view
 @login_required
-def take(quiz_id):
-    quiz = _quiz_or_404(quiz_id)
-    enrollment = enrollment_ops.find_enrollment(current_user, quiz.course)
+@load(Quiz, "quiz_id")
+@allowed("view")
+def take(quiz):
+    enrollment = find_enrollment(current_user, quiz.course)
     if enrollment is None:
         flash(_("Enrol in the course before taking its quiz."), "error")
         return redirect(url_for("catalog.course", slug=quiz.course.slug))
@@ -47,9 +35,11 @@ def take(quiz_id):
                            grade=results.quiz_grade(quiz, current_user))
 
 
+@view
 @login_required
-def start(quiz_id):
-    quiz = _quiz_or_404(quiz_id)
+@load(Quiz, "quiz_id")
+@allowed("view")
+def start(quiz):
     try:
         attempt = operations.start_attempt(quiz, current_user)
     except operations.QuizError as error:
@@ -66,10 +56,12 @@ def _sent(raw) -> bool:
     return bool(raw)
 
 
+@view
 @login_required
-def submit(quiz_id):
+@load(Quiz, "quiz_id")
+@allowed("view")
+def submit(quiz):
     """One-shot submission of the whole quiz page (untimed quizzes; kept for old pages and no-JS)."""
-    quiz = _quiz_or_404(quiz_id)
     # Without a running attempt only a plain quiz (untimed, one page, free, no draw) can be sent in one go.
     one_page = not quiz.time_limit_minutes and quiz.layout == "all" and quiz.navigation == "free" and not quiz.draw
     running = operations.open_attempt(quiz, current_user)
@@ -105,12 +97,14 @@ def _page_number(attempt) -> int:
     return attempt.page if attempt.quiz.navigation == "sequential" else 0
 
 
+@view
 @login_required
-def attempt(attempt_id):
-    attempt = _own_attempt_or_404(attempt_id)
-    now = utcnow()
+@load(Attempt, "attempt_id")
+@allowed("review")
+def attempt(attempt):
+    attempt_id, now = attempt.id, utcnow()
     if not attempt.finished:
-        if attempt.user_id != current_user.id:
+        if not attempt.can_answer(current_user):
             abort(404)
         if operations.is_overdue(attempt, now):
             operations.finish_attempt(attempt, now)
@@ -142,13 +136,14 @@ def _stored_json(result) -> dict:
             "answers": {str(q): stored._asdict() for q, stored in result.items()}}
 
 
+@view
 @login_required
-def save(attempt_id):
+@load(Attempt, "attempt_id", get=_locked(for_submission=False))
+@allowed("review")
+@allowed("answer", refuse=404)
+def save(attempt):
     """Autosave (JSON) and the no-JS "save / next / previous" buttons of the attempt page."""
-    attempt = _own_attempt_or_404(attempt_id, lock="save")
-    if attempt.user_id != current_user.id:
-        abort(404)
-    now = utcnow()
+    attempt_id, now = attempt.id, utcnow()
     try:
         result = _save_from_request(attempt, now)
     except operations.TimeUp as error:
@@ -189,12 +184,13 @@ def save(attempt_id):
     return redirect(url_for("quizzes.attempt", attempt_id=attempt_id, page=page), 303)
 
 
+@view
 @login_required
-def finish(attempt_id):
-    attempt = _own_attempt_or_404(attempt_id, lock="submit")
-    if attempt.user_id != current_user.id:
-        abort(404)
-    now = utcnow()
+@load(Attempt, "attempt_id", get=_locked(for_submission=True))
+@allowed("review")
+@allowed("answer", refuse=404)
+def finish(attempt):
+    attempt_id, now = attempt.id, utcnow()
     if not attempt.finished:
         if request.form.get("shown"):
             # A savepoint, not a rollback: a bad carried answer must not release the submit lock

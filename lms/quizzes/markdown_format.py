@@ -9,6 +9,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from lms.core.dates import from_local
 from lms.core.frontmatter import SourceError, parse
 from lms.core.text import fold
 
@@ -116,9 +117,7 @@ def _when(meta, key, path):
             raise SourceError(path, 2, f"`{key}` must be a date and time such as 2026-12-01 08:00") from None
     if not isinstance(value, dt.datetime):
         raise SourceError(path, 2, f"`{key}` must be a date and time such as 2026-12-01 08:00")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return from_local(value)
 
 
 def _draw(meta, path):

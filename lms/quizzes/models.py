@@ -155,8 +155,13 @@ class Attempt(IdMixin, db.Model):
         answered = sorted(self.answers, key=lambda a: (a.question.position, a.question_id))
         return [{"q": a.question_id, "o": [], "c": []} for a in answered]
 
-    def can_view(self, user) -> bool:
-        return bool(user and user.is_authenticated and (user.id == self.user_id or self.quiz.can_manage(user)))
+    def can_answer(self, user) -> bool:
+        """Answering, saving, submitting: only the learner whose attempt it is."""
+        return bool(user and user.is_authenticated and user.id == self.user_id)
+
+    def can_review(self, user) -> bool:
+        """Seeing the attempt and its result: its learner, or whoever manages the quiz (to grade it)."""
+        return self.can_answer(user) or bool(user and user.is_authenticated and self.quiz.can_manage(user))
 
 
 class AttemptAnswer(IdMixin, db.Model):

@@ -14,8 +14,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core import audit
 from lms.core.db import dialect_name, upsert, utcnow
-from lms.enrollment import operations as enrollment_ops
+from lms.core.signals import attempt_graded
 from lms.enrollment.models import Enrollment
+from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
 from lms.quizzes import grading
 from lms.quizzes.layout import draw_layout, editable_ids, pages
@@ -39,7 +40,7 @@ def attempts_since_restart(quiz: Quiz, user) -> int:
 
     A learner who used every attempt before the certificate expired must be able to pass again.
     """
-    enrollment = enrollment_ops.find_enrollment(user, quiz.course)
+    enrollment = find_enrollment(user, quiz.course)
     where = [Attempt.quiz_id == quiz.id, Attempt.user_id == user.id]
     if enrollment is not None and enrollment.restarted_at is not None:
         where.append(Attempt.started_at >= enrollment.restarted_at)
@@ -353,8 +354,7 @@ def finish_attempt(attempt: Attempt, now: dt.datetime | None = None) -> bool:
                        .execution_options(synchronize_session=False))
     for name, value in (("score", score), ("needs_grading", pending), ("passed", passed)):
         set_committed_value(attempt, name, value)
-    if passed:
-        enrollment_ops.check_completion(attempt.enrollment)
+    attempt_graded.send(attempt)
     return True
 
 
@@ -383,8 +383,7 @@ def grade_essay(answer: AttemptAnswer, fraction: Decimal, comment: str, grader, 
     attempt = answer.attempt
     _score(attempt, attempt_questions(attempt))
     db.session.flush()
-    if attempt.passed:
-        enrollment_ops.check_completion(attempt.enrollment)
+    attempt_graded.send(attempt)
 
 
 def regrade_quiz(quiz: Quiz) -> int:
@@ -401,8 +400,7 @@ def regrade_quiz(quiz: Quiz) -> int:
                 answer.score = grading.grade(question, answer.response)
         _score(attempt, questions)
         changed += before != (attempt.score, attempt.passed)
-        if attempt.passed:
-            enrollment_ops.check_completion(attempt.enrollment)
+        attempt_graded.send(attempt)
     db.session.flush()
     return changed
 

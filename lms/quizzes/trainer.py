@@ -9,9 +9,10 @@ from flask_login import current_user
 
 from lms.catalog.queries import course_by_slug
 from lms.core import audit, inputs
+from lms.core.dates import from_local, to_local
 from lms.core.frontmatter import SourceError
+from lms.core.lifecycle import allowed, load, view
 from lms.core.permissions import login_required, require
-from lms.core.templating import to_local
 from lms.extensions import db
 from lms.localities.models import Locality
 from lms.quizzes import operations, statistics
@@ -20,14 +21,7 @@ from lms.quizzes.models import AttemptAnswer, Quiz
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
-def _managed_quiz(quiz_id) -> Quiz:
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
-    require(quiz.can_manage(current_user))
-    return quiz
-
-
+@view
 @login_required
 def manage(slug):
     from lms.quizzes.aiken import parse_aiken
@@ -73,11 +67,13 @@ def _quizzes(course):
                               .order_by(Quiz.key)).all()
 
 
+@view
 @login_required
-def export_gift(quiz_id):
+@load(Quiz, "quiz_id")
+@allowed("manage")
+def export_gift(quiz):
     from lms.quizzes.gift import export_gift as to_gift
 
-    quiz = _managed_quiz(quiz_id)
     name = quiz.key.replace("/", "-")
     return Response(to_gift(quiz), mimetype="text/plain; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}.gift"'})
@@ -89,12 +85,14 @@ def _date(value: str):
         day = dt.datetime.strptime(value.strip(), "%d/%m/%Y")
     except ValueError:
         return None
-    return day - dt.timedelta(hours=7)
+    return from_local(day)
 
 
+@view
 @login_required
-def overview(quiz_id):
-    quiz = _managed_quiz(quiz_id)
+@load(Quiz, "quiz_id")
+@allowed("manage")
+def overview(quiz):
     locality = None
     locality_id = request.args.get("locality", type=int)
     if locality_id and locality_id > 0:
@@ -110,9 +108,11 @@ def overview(quiz_id):
                            to_local=to_local), (400 if bad else 200)
 
 
+@view
 @login_required
-def grading_queue(quiz_id):
-    quiz = _managed_quiz(quiz_id)
+@load(Quiz, "quiz_id")
+@allowed("manage")
+def grading_queue(quiz):
     if request.method == "POST":
         answer_id = inputs.form_id("answer_id")
         answer = db.session.get(AttemptAnswer, answer_id) if answer_id else None
@@ -132,9 +132,11 @@ def grading_queue(quiz_id):
     return render_template("quizzes/grading.html", quiz=quiz, answers=statistics.essays_to_grade(quiz))
 
 
+@view
 @login_required
-def regrade(quiz_id):
-    quiz = _managed_quiz(quiz_id)
+@load(Quiz, "quiz_id")
+@allowed("manage")
+def regrade(quiz):
     changed = operations.regrade_quiz(quiz)
     audit.record(current_user, "quiz.regrade", quiz, changed=changed)
     db.session.commit()
@@ -142,7 +144,9 @@ def regrade(quiz_id):
     return redirect(url_for("quizzes.overview", quiz_id=quiz.id), 303)
 
 
+@view
 @login_required
-def statistics_view(quiz_id):
-    quiz = _managed_quiz(quiz_id)
+@load(Quiz, "quiz_id")
+@allowed("manage")
+def statistics_view(quiz):
     return render_template("quizzes/statistics.html", quiz=quiz, **statistics.item_analysis(quiz))

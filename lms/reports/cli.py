@@ -38,10 +38,16 @@ def import_targets_command(path):
 @click.option("--enrollments", default=10000, show_default=True)
 @click.option("--progress-per-enrollment", default=5, show_default=True, help="Lesson-progress rows per enrolment (mean).")
 @click.option("--seed", default=2025, show_default=True)
-def synthetic_command(users, enrollments, progress_per_enrollment, seed):
+@click.option("--force", is_flag=True, help="Add the synthetic province even beside real accounts.")
+def synthetic_command(users, enrollments, progress_per_enrollment, seed, force):
     """Fill the database with a synthetic province (for demos and benchmarks; never in production)."""
-    from lms.reports.synthetic import generate
+    from lms.reports.synthetic import generate, real_accounts
 
+    real = real_accounts()
+    if real and not force:
+        raise click.ClickException(
+            f"this database has {real} real account(s): synthetic people would be counted in its reports. "
+            "Use an empty database (or demo accounts only), or --force if this really is a test copy.")
     counts = generate(users=users, enrollments=enrollments, progress_per_enrollment=progress_per_enrollment,
                       seed=seed, echo=click.echo)
     click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))

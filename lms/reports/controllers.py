@@ -3,7 +3,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
+from lms.accounts.scope import Scope
 from lms.core.files import get_store
+from lms.core.lifecycle import view
 from lms.core.permissions import require, role_required
 from lms.extensions import db
 from lms.localities import queries as locality_queries
@@ -24,18 +26,19 @@ def _bad_request(message):
 def _authorise(user, unit, filters):
     """The filters this user may see the unit with: a locality manager as asked; a manager of
     agencies only the people of their agencies (the agency filter is forced into their subtree)."""
-    if user.can_manage_locality(unit):
+    scope = Scope.of(user)
+    if scope.covers_locality(unit):
         return filters
-    agencies = user.agency_scopes()
-    require(bool(agencies))
+    require(bool(scope.agencies))
     try:
-        return queries.restrict_to_agencies(filters, agencies)
+        return queries.restrict_to_agencies(filters, list(scope.agencies))
     except queries.ScopeError:
         require(False)
 
 
 def _can_view_unit(unit) -> bool:
-    return current_user.can_manage_locality(unit) or bool(current_user.agency_scopes())
+    scope = Scope.of(current_user)
+    return scope.covers_locality(unit) or bool(scope.agencies)
 
 
 def _load_scope(locality_id):
@@ -54,14 +57,15 @@ def _filename(unit, stem, fmt):
     return f"{stem}-{unit.scheme}-{unit.code}.{fmt}"
 
 
+@view
 @role_required("manager")
 def index():
-    scopes = current_user.manager_scopes()
-    if current_user.is_admin:
+    scope = Scope.of(current_user)
+    scopes = list(scope.localities)
+    if scope.everything:
         home = locality_queries.home_area()
-        scopes = [home] if home else scopes
-    agency_scopes = [] if current_user.is_admin else [
-        (agency, locality_queries.home_area() or agency.locality) for agency in current_user.agency_scopes()]
+        scopes = [home] if home else current_user.manager_scopes()
+    agency_scopes = [(agency, locality_queries.home_area() or agency.locality) for agency in scope.agencies]
     agency_scopes = [(agency, unit) for agency, unit in agency_scopes if unit is not None]
     if len(scopes) == 1 and not agency_scopes:
         return redirect(url_for("reports.locality", locality_id=scopes[0].id))
@@ -71,6 +75,7 @@ def index():
     return render_template("reports/index.html", scopes=scopes, agency_scopes=agency_scopes)
 
 
+@view
 @role_required("manager")
 def locality(locality_id):
     unit, mode, filters = _load_scope(locality_id)
@@ -86,6 +91,7 @@ def locality(locality_id):
                            **filter_choices(current_user))
 
 
+@view
 @role_required("manager")
 def export_table(locality_id, fmt):
     unit, mode, filters = _load_scope(locality_id)
@@ -99,6 +105,7 @@ def export_table(locality_id, fmt):
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
+@view
 @role_required("manager")
 def export_learners(locality_id, fmt):
     """The learner list: streamed in the request when small, otherwise a job with a progress page."""
@@ -131,6 +138,7 @@ def _load_export(export_id):
     return job
 
 
+@view
 @role_required("manager")
 def export_status(export_id):
     job = _load_export(export_id)
@@ -138,6 +146,7 @@ def export_status(export_id):
     return render_template("reports/export_status.html", job=job)
 
 
+@view
 @role_required("manager")
 def export_retry(export_id):
     job = _load_export(export_id)
@@ -146,6 +155,7 @@ def export_retry(export_id):
     return redirect(url_for("reports.export_status", export_id=job.id), 303)
 
 
+@view
 @role_required("manager")
 def export_download(export_id):
     job = _load_export(export_id)
@@ -156,6 +166,7 @@ def export_download(export_id):
                      download_name=_filename(job.locality, "learners", job.format))
 
 
+@view
 @role_required("admin")
 def targets(locality_id):
     unit = db.session.get(Locality, locality_id)

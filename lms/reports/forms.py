@@ -7,10 +7,11 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from wtforms import DateField, IntegerField, SelectField
 from wtforms.validators import DataRequired, NumberRange
 
+from lms.accounts.scope import Scope
 from lms.agencies.models import Agency
 from lms.catalog.models import Course
 from lms.extensions import db
@@ -81,8 +82,9 @@ def filter_choices(user=None) -> dict:
     slugs = {slug for slug, _title in programs}
     programs += [(name, name) for name in sorted({c.program for c in courses if c.program} - slugs)]
     query = select(Agency).order_by(Agency.path)
-    if user is not None and not user.is_admin and not user.manager_scopes():
-        query = query.where(or_(*(Agency.path.startswith(a.path) for a in user.agency_scopes()), False))
+    scope = Scope.of(user)
+    if user is not None and not scope.everything and not scope.localities:
+        query = query.where(scope.agency_clause(Agency))
     return {"courses": courses, "programs": programs, "agencies": db.session.scalars(query).all()}
 
 

@@ -13,10 +13,10 @@ from datetime import timedelta
 from sqlalchemy import Date, case, cast, delete, func, insert, select, text
 
 from lms.accounts.models import User
-from lms.assignments.operations import overdue_clause
-from lms.assignments.reminders import local_today
+from lms.assignments.queries import overdue_clause
 from lms.catalog.models import Course
 from lms.certificates.models import Certificate
+from lms.core.dates import local_today
 from lms.core.db import utcnow
 from lms.enrollment.models import Enrollment
 from lms.extensions import db

@@ -13,7 +13,7 @@ import random
 from datetime import datetime, timedelta
 
 from psycopg.types.json import Json
-from sqlalchemy import JSON, func, select, text
+from sqlalchemy import JSON, and_, func, or_, select, text
 
 from lms.accounts.models import User
 from lms.agencies.models import Agency
@@ -151,6 +151,15 @@ def _agencies(seed) -> list[int]:
                 child = save_agency(None, code=office_code, name=f"Phòng {office} – {agency.name}", kind="office", parent=agency)
             ids.append(child.id)
     return ids
+
+
+SYNTHETIC_EMAIL, DEMO_EMAIL = "%@synthetic.invalid", "%@demo.vn"
+
+
+def real_accounts() -> int:
+    """Accounts that neither this generator nor `flask demo create` made (a phone-only account is real)."""
+    return db.session.scalar(select(func.count(User.id)).where(or_(User.email.is_(None), and_(
+        User.email.not_like(SYNTHETIC_EMAIL), User.email.not_like(DEMO_EMAIL)))))
 
 
 def generate(users=2000, enrollments=10000, progress_per_enrollment=5, seed=2025, echo=print) -> dict:

@@ -1,15 +1,18 @@
 from flask import render_template, request
 from flask_login import current_user
 
+from lms.core.lifecycle import view
+from lms.core.permissions import can
 from lms.search import queries
 
 
+@view
 def search():
     query = request.args.get("q", "").strip()[:200]
     page = request.args.get("page", "1")
     results = queries.search(query, current_user, kind=request.args.get("kind") or None,
                              audience=request.args.get("audience") or None,
                              page=int(page) if page.isdigit() else 1)
-    can_choose_audience = current_user.is_authenticated and current_user.is_admin
+    can_choose_audience = can("administer")
     return render_template("search/results.html", results=results, can_choose_audience=can_choose_audience,
                            audiences=queries.AUDIENCES)

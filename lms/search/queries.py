@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from sqlalchemy import select
 
+from lms.core.permissions import can
 from lms.extensions import db
 from lms.search.backends import COUNT_CAP, Filters, backend
 from lms.search.models import KINDS, SearchDocument
@@ -51,7 +52,7 @@ class Results:
 
 def audience_for(user, requested: str | None) -> str | None:
     """The audience results must be open to: the person's own unless they are an administrator."""
-    if user is not None and user.is_authenticated and user.is_admin:
+    if user is not None and can("administer", user):
         return requested if requested in AUDIENCES else None
     if user is not None and user.is_authenticated:
         return user.audience

@@ -31,8 +31,8 @@ def test_beat_jobs_apply_rules_remind_once_and_send_the_digest(setup, smtp):  # 
     from lms.accounts.operations import create_user, grant_role
     from lms.assignments import operations
     from lms.assignments.models import AssignmentRule
-    from lms.assignments.reminders import local_today
     from lms.catalog.models import Course
+    from lms.core.dates import local_today
     from lms.core.models import OutboxMessage
     from lms.enrollment.models import Enrollment
     from lms.localities.models import Locality

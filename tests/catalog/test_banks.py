@@ -11,7 +11,7 @@ from lms.catalog.models import CourseOwner
 from lms.catalog.operations import import_course
 from lms.catalog.queries import course_by_slug
 from lms.catalog.source import read_course
-from lms.enrollment.operations import completion_quiz_ids
+from lms.completion.rules import completion_quiz_ids
 from lms.quizzes.models import Quiz
 from tests.catalog.test_roundtrip import tree
 from tests.conftest import FIXTURE_COURSES, text_of

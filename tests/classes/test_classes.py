@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from lms.catalog.models import CourseOwner
 from lms.classes.models import Attendance, TrainingClass
-from lms.enrollment.operations import find_enrollment
+from lms.enrollment.queries import find_enrollment
 from lms.notifications.models import Notification
 from tests.conftest import text_of
 

@@ -59,7 +59,8 @@ def test_an_official_enrols_in_both_courses(client, login, db_session, create_us
 
 
 def test_the_citizen_completes_the_program_with_its_required_course_only(db_session, create_user, cong_dan_so):
-    from lms.programs.operations import completion_time, enrol_in_program
+    from lms.completion.rules import completion_time
+    from lms.enrollment.operations import enrol_in_program
 
     citizen = create_user("Phạm Thu Hà", audience="citizen")
     program = db_session.scalar(select(Program).where(Program.slug == "cong-dan-so"))

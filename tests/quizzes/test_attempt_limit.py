@@ -133,7 +133,7 @@ def test_the_database_refuses_a_second_running_attempt_even_past_the_lock(app, t
     """If a start ever ran without the lock, the partial unique index still allows one running attempt."""
     quiz_id, learner = two_attempt_exam
     crowd = crowd_app()
-    monkeypatch.setattr(operations, "lock_enrollment", lambda user, quiz: operations.enrollment_ops.find_enrollment(
+    monkeypatch.setattr(operations, "lock_enrollment", lambda user, quiz: operations.find_enrollment(
         user, quiz.course))
     for _ in range(3):
         user_id, email = learner()

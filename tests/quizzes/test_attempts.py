@@ -312,7 +312,7 @@ def test_the_periodic_task_finishes_abandoned_attempts(setup, db_session):
 @pytest.mark.parametrize("method, grade, passed", [("highest", 100, True), ("last", 0, False), ("first", 100, True),
                                                    ("average", 50, False)])
 def test_grading_method_decides_the_quiz_grade_and_the_pass(setup, db_session, method, grade, passed):
-    from lms.enrollment.operations import passed_quiz_ids
+    from lms.completion.rules import passed_quiz_ids
 
     quiz, user = setup(f"grading: {method}\npass: 60")
     # Only the auto-graded, non-essay questions count here: drop the essay from the quiz.

@@ -153,7 +153,8 @@ def test_a_bank_quiz_is_listed_but_does_not_block_completion(client, course, lea
     db_session.commit()
     page = text_of(client.get(f"/courses/{course.slug}"))
     assert "More quizzes" in page and "Quiz: Luyện tập" in page and "Manage quizzes" not in page
-    from lms.enrollment.operations import check_completion, find_enrollment
+    from lms.completion.operations import check_completion
+    from lms.enrollment.queries import find_enrollment
     from lms.quizzes.models import Question
 
     enrollment = find_enrollment(learner, course)

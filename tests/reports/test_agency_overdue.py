@@ -33,7 +33,7 @@ from lms.accounts.models import User
 from lms.accounts.operations import grant_role
 from lms.agencies.operations import save_agency
 from lms.api.operations import create_token
-from lms.assignments.reminders import local_today
+from lms.core.dates import local_today
 from lms.core.db import utcnow
 from lms.enrollment import operations as enrollment_ops
 from lms.enrollment.models import Enrollment

@@ -38,8 +38,8 @@ def test_synthetic_province_is_realistic_and_adds_up(db_session):
 
 def test_synthetic_agencies_and_deadlines_add_up(db_session):
     from lms.agencies.models import Agency
-    from lms.assignments.operations import overdue_clause
-    from lms.assignments.reminders import local_today
+    from lms.assignments.queries import overdue_clause
+    from lms.core.dates import local_today
 
     generate(users=80, enrollments=400, progress_per_enrollment=5, seed=8, echo=lambda *_: None)
     refresh()
@@ -52,3 +52,13 @@ def test_synthetic_agencies_and_deadlines_add_up(db_session):
     subtree = select(Agency.id).where(Agency.path.startswith(department.path))
     filtered = queries.totals(queries.coverage(area, "recorded", queries.ReportFilter(agency_id=department.id)))
     assert filtered.enrolled == db_session.scalar(in_area.where(Enrollment.agency_id.in_(subtree))) > 0
+
+
+def test_synthetic_refuses_a_database_with_real_accounts(app, db_session, create_user):
+    from lms.reports.cli import synthetic_command
+
+    create_user("Người dùng thật", email="that@tinh.gov.vn")
+    before = db_session.scalar(select(func.count(User.id)))
+    result = app.test_cli_runner().invoke(synthetic_command, ["--users", "3", "--enrollments", "3"])
+    assert result.exit_code == 1 and "real account(s)" in result.output and "--force" in result.output
+    assert db_session.scalar(select(func.count(User.id))) == before
