@@ -14,7 +14,7 @@ except ImportError:  # requirements-dev.txt not installed: a clone may skip, CI 
     pytest.skip("end-to-end suite skipped: Playwright is not installed (requirements-dev.txt)", allow_module_level=True)
 
 from tests.e2e import course_material as material
-from tests.e2e.browser import t
+from tests.e2e.browser import menu, t
 from tests.e2e.practice import do_simulation
 from tests.e2e.test_journey import COMMUNE, log_in, open_course
 
@@ -28,7 +28,7 @@ def test_a_team_member_helps_a_resident_and_the_manager_sees_it_as_assisted(pers
     manager = person("commune manager")
     log_in(manager, "manager")
     page = manager.page
-    page.get_by_role("navigation").get_by_role("link", name=t("Community digital teams")).click()
+    menu(page).get_by_role("link", name=t("Community digital teams")).click()
     page.get_by_label(t("Member's e-mail or phone number")).fill(MEMBER_LOGIN)
     commune = page.get_by_label(t("Commune or ward"))
     commune.select_option(label=commune.locator("option", has_text=COMMUNE).first.inner_text())
@@ -38,7 +38,7 @@ def test_a_team_member_helps_a_resident_and_the_manager_sees_it_as_assisted(pers
     member = person("team member")
     log_in(member, "learner")
     page = member.page
-    page.get_by_role("navigation").get_by_role("link", name=t("Community digital team")).click()
+    menu(page).get_by_role("link", name=t("Community digital team")).click()
     page.get_by_role("link", name=t("Register a resident")).click()
     page.get_by_label(t("Full name")).fill(RESIDENT)
     page.get_by_label(t("The resident's own phone number")).fill(PHONE)

@@ -23,7 +23,7 @@ except ImportError:
     pytest.skip("end-to-end suite skipped: Playwright is not installed", allow_module_level=True)
 
 from tests.e2e import course_material as material
-from tests.e2e.browser import t
+from tests.e2e.browser import menu, t
 
 COMMUNE_TYPED, COMMUNE = "vung tau", "Phường Vũng Tàu"
 MAIL_SECONDS = 15.0
@@ -53,7 +53,7 @@ def log_in(page, login: str, password: str) -> None:
     page.get_by_label(t("E-mail or phone number")).fill(login)
     page.get_by_label(t("Password"), exact=True).fill(password)
     page.get_by_role("button", name=t("Log in")).click()
-    expect(page.get_by_role("navigation").get_by_role("button", name=t("Log out"))).to_be_visible()
+    expect(menu(page).get_by_role("button", name=t("Log out"))).to_be_visible()
 
 
 def mailbox_text(person, to: str, after: str = "") -> str:
@@ -146,7 +146,7 @@ def test_changing_the_password_logs_the_other_device_out(person, owner):
 def test_forgot_password_by_email_link(person, owner):
     owner.needs("register")
     page = person("owner").page
-    page.get_by_role("navigation").get_by_role("button", name=t("Log out")).click()
+    menu(page).get_by_role("button", name=t("Log out")).click()
     page.goto("/login")
     page.get_by_role("link", name=t("Forgot your password?")).click()
     page.get_by_label(t("E-mail or phone number")).fill(owner.email)
@@ -170,7 +170,7 @@ def test_forgot_password_by_email_link(person, owner):
 def test_forgot_password_by_sms_code(person, owner):
     owner.needs("phone")
     page = person("owner").page
-    page.get_by_role("navigation").get_by_role("button", name=t("Log out")).click()
+    menu(page).get_by_role("button", name=t("Log out")).click()
     page.goto("/forgot-password")
     earlier = mailbox_text(person, owner.phone.replace(" ", ""))  # the SMS that confirmed the number
     page.get_by_label(t("E-mail or phone number")).fill(owner.phone)

@@ -15,7 +15,7 @@ except ImportError:  # requirements-dev.txt not installed: a clone may skip, CI 
     pytest.skip("end-to-end suite skipped: Playwright is not installed (requirements-dev.txt)", allow_module_level=True)
 
 from tests.e2e import course_material as material
-from tests.e2e.browser import t
+from tests.e2e.browser import menu, t
 from tests.search.conftest import make_pdf
 
 SCAM_ITEM = "Cảnh báo: cuộc gọi giả danh công an, viện kiểm sát, tòa án"
@@ -25,7 +25,7 @@ EXTRACTION_WITHIN = 60  # seconds: the worker (runner or Celery) picks the file 
 
 
 def _search_library(page, query):
-    page.get_by_role("navigation").get_by_role("link", name=t("Library"), exact=True).click()
+    menu(page).get_by_role("link", name=t("Library"), exact=True).click()
     box = page.get_by_role("searchbox", name=t("Search the library"))
     box.fill(query)
     box.press("Enter")
@@ -56,11 +56,11 @@ def test_a_librarian_uploads_a_pdf_whose_text_becomes_findable(person, server, t
     page.get_by_label(t("E-mail or phone number")).fill(login)
     page.get_by_label(t("Password"), exact=True).fill(password)
     page.get_by_role("button", name=t("Log in")).click()
-    expect(page.get_by_role("navigation").get_by_role("button", name=t("Log out"))).to_be_visible()
+    expect(menu(page).get_by_role("button", name=t("Log out"))).to_be_visible()
 
     pdf = tmp_path / "lich-cap-nuoc.pdf"
     pdf.write_bytes(make_pdf(PDF_LINES, pages=3))
-    page.get_by_role("navigation").get_by_role("link", name=t("Library"), exact=True).click()
+    menu(page).get_by_role("link", name=t("Library"), exact=True).click()
     page.get_by_role("link", name=t("Add an item")).click()
     page.get_by_label(t("Title"), exact=True).fill("Thông báo của Ban quản lý đặc khu")
     page.get_by_label(t("Summary")).fill("Thông báo gửi người dân.")

@@ -20,7 +20,7 @@ except ImportError:
     pytest.skip("end-to-end suite skipped: Playwright is not installed", allow_module_level=True)
 
 from tests.e2e import servers
-from tests.e2e.browser import Persona, t
+from tests.e2e.browser import Persona, menu, t
 from tests.identity import oidc_provider
 
 NAME, SUBJECT = "Lê Thị Mới", "079123456789"
@@ -92,10 +92,10 @@ def test_first_login_asks_only_what_the_provider_did_not_give(citizen):
 def test_logout_ends_the_session_here_and_at_the_provider(citizen, sso_site):
     page = citizen.page
     page.goto("/")
-    page.get_by_role("navigation").get_by_role("button", name=t("Log out")).click()
+    menu(page).get_by_role("button", name=t("Log out")).click()
     page.get_by_role("button", name="Đăng xuất").click()  # the provider asks to confirm (RP-initiated logout)
     page.wait_for_url(f"{sso_site.base_url}/**")
-    expect(page.get_by_role("navigation").get_by_role("link", name=t("Log in"))).to_be_visible()
+    expect(menu(page).get_by_role("link", name=t("Log in"))).to_be_visible()
     citizen.assert_clean()
 
 
@@ -103,5 +103,5 @@ def test_return_login_goes_straight_in(citizen):
     page = citizen.page
     sign_in_at_the_provider(page)  # the provider's session ended, so it asks again
     expect(page.get_by_text(t("Welcome, %(name)s!", name=NAME))).to_be_visible()
-    expect(page.get_by_role("navigation").get_by_role("link", name=NAME)).to_be_visible()
+    expect(menu(page).get_by_role("link", name=NAME)).to_be_visible()
     citizen.assert_clean()
