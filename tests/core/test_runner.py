@@ -67,8 +67,11 @@ class RunnerProcess:
 
     def stop(self):
         if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
+            self.process.terminate()  # it finishes the task in hand first: after a 20k import, the invitations
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
 
 @pytest.fixture()

@@ -170,6 +170,11 @@ def test_the_admin_imports_an_hr_spreadsheet_naming_communes_and_agencies(server
     page.set_input_files("input[type=file]", str(XLSX))
     with page.expect_navigation():
         page.click("form[enctype='multipart/form-data'] [type=submit]")
+    # The worker reads and checks the file (issue 12): the status page says so and turns into the preview.
+    deadline = time.monotonic() + 30
+    while not page.locator("select[name=map_locality_name]").count() and time.monotonic() < deadline:
+        time.sleep(0.5)
+        page.reload()
     assert page.input_value("select[name=map_locality_name]") == "Phường/Xã"
     assert page.input_value("select[name=map_agency_name]") == "Cơ quan"
     facts = page.inner_text("dl.facts")
