@@ -92,9 +92,12 @@ def certificates_of(pg, user_ids: list[int]) -> list[tuple]:
                 (COURSE, user_ids))
 
 
-def open_messages(pg) -> dict:
-    """Outbox messages not finished, by state (failed ones included: given up is not finished)."""
-    return dict(rows(pg, "SELECT state, count(*) FROM outbox_messages WHERE state <> 'done' GROUP BY state"))
+def open_messages(pg, task: str | None = None) -> dict:
+    """Outbox messages not finished, by state (failed ones included: given up is not finished); of one task if given."""
+    if task is None:
+        return dict(rows(pg, "SELECT state, count(*) FROM outbox_messages WHERE state <> 'done' GROUP BY state"))
+    return dict(rows(pg, "SELECT state, count(*) FROM outbox_messages WHERE state <> 'done' AND task = %s "
+                         "GROUP BY state", (task,)))
 
 
 def all_certified(pg, processes, user_ids: list[int]) -> bool:
