@@ -187,6 +187,10 @@ def test_a_runner_killed_mid_import_loses_nothing_and_counts_right(instance_app,
         done = _wait(lambda: db.session.get(ImportJob, job_id).status == "done", 90, "the resumed import", second)
         print(f"import finished {time.monotonic() - killed_at:.1f} s after the kill (lease {LEASE_SECONDS} s)")
         assert done
+        # The job row says done in the task's last batch; its outbox message is marked done just after.
+        _wait(lambda: db.session.scalar(select(outbox.OutboxMessage.state)
+                                        .where(outbox.OutboxMessage.task == "imports.run")) == "done",
+              30, "the import's message done", second)
         # Read as a reader: the runner is now sending the 20,000 set-password invitations (issue 13) and holds
         # SQLite's write lock in turns; this process must not queue for it.
         begin_read()
