@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy.orm import undefer
 
 from lms.core.controllers import send_stored
+from lms.core.inputs import MAX_ID
 from lms.core.lifecycle import view
 from lms.core.permissions import login_required, require
 from lms.extensions import db
@@ -17,8 +18,13 @@ from lms.search import queries as search_queries
 
 
 def _int_arg(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    """An id from the query string, or None (missing, not a number, or beyond any id: lms.core.inputs)."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 1 <= value <= MAX_ID else None
+
+
+def _bounded(text) -> int | None:
+    return int(text) if (text or "").isdigit() and 1 <= int(text) <= MAX_ID else None
 
 
 @view
@@ -105,7 +111,7 @@ def _fields(form: ItemForm) -> dict:
             "body_md": form.body_md.data, "url": form.url.data, "topic": form.topic.data,
             "audience": form.audience.data, "agency": form.agency.data, "licence": form.licence.data,
             "published_on": form.published_on.data, "version": form.version.data, "status": form.status.data,
-            "locality_id": int(form.locality_id.data) if (form.locality_id.data or "").isdigit() else None}
+            "locality_id": _bounded(form.locality_id.data)}
 
 
 def _save(form: ItemForm, item: LibraryItem) -> bool:
