@@ -8,6 +8,7 @@ everything a test writes is rolled back.
 
 import os
 import re
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -22,9 +23,31 @@ from lms.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_COURSES = Path(__file__).parent / "fixtures" / "courses"
-# Outside material to test against: ../shared/acceptance beside the project (CI), or where
-# LMS_ACCEPTANCE_DIR points; conformance tests skip cleanly when it is absent.
-ACCEPTANCE = Path(os.environ.get("LMS_ACCEPTANCE_DIR") or ROOT.parent / "shared" / "acceptance")
+
+
+def _acceptance_kit() -> Path:
+    """Outside material to test against: where LMS_ACCEPTANCE_DIR points, else ../shared/acceptance
+    beside the project — or beside the repository this checkout was cloned from, because CI tests a
+    fresh clone in a temporary directory (`git clone -q . $d`) and the kit stays beside the original.
+    Conformance tests skip cleanly when no kit is found."""
+    if os.environ.get("LMS_ACCEPTANCE_DIR"):
+        return Path(os.environ["LMS_ACCEPTANCE_DIR"])
+    beside = ROOT.parent / "shared" / "acceptance"
+    if beside.is_dir():
+        return beside
+    try:
+        origin = subprocess.run(["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"],
+                                capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        origin = ""
+    if origin and "://" not in origin and Path(origin).is_dir():
+        cloned_from = Path(origin).resolve().parent / "shared" / "acceptance"
+        if cloned_from.is_dir():
+            return cloned_from
+    return beside
+
+
+ACCEPTANCE = _acceptance_kit()
 TEST_DB_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
 _TMP = tempfile.mkdtemp(prefix="lms-tests-")
 

@@ -1,14 +1,21 @@
 """Many requests at the same instant on PostgreSQL, each on its own connection, and proof that
 they really met at a lock (not just ran one after another by luck)."""
 
+import shutil
 import threading
 import time
+import uuid
+from contextlib import contextmanager
 
 import psycopg
+from sqlalchemy import delete, select
 from sqlalchemy.pool import NullPool
 
 from lms import create_app
-from tests.conftest import _TMP, TEST_DB_URL
+from lms.extensions import db
+from tests.conftest import _TMP, FIXTURE_COURSES, TEST_DB_URL
+
+PASSWORD = "mat-khau-123"
 
 # A session waiting for another one's lock on an enrolment row (operations.lock_enrollment).
 _WAITING_FOR_ENROLMENT = """
@@ -74,3 +81,51 @@ class HeldLock:
                 if self.seen >= self.waiters:
                     return
                 time.sleep(0.005)  # polling a condition, not ordering the race
+
+
+@contextmanager
+def committed_exam(app, folder_root, attempts: int, prefix: str):
+    """A committed copy of the fixture course whose quiz allows `attempts` attempts; yields
+    (quiz_id, learner) where `learner()` makes an enrolled user and returns (id, email). Both
+    are deleted afterwards: these tests commit for real, outside the rolled-back transaction."""
+    from lms.accounts.models import User
+    from lms.accounts.operations import create_user
+    from lms.catalog.models import Course
+    from lms.catalog.operations import import_course
+    from lms.catalog.source import read_course
+    from lms.enrollment import operations as enrollment_ops
+    from lms.quizzes.models import Quiz
+
+    slug = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    folder = folder_root / slug
+    shutil.copytree(FIXTURE_COURSES / "mini-course", folder)
+    course_md = folder / "course.md"
+    text = course_md.read_text(encoding="utf-8")
+    assert "code: TEST-101" in text
+    course_md.write_text(text.replace("code: TEST-101", f"code: {slug.upper()}"), encoding="utf-8")
+    quiz_md = folder / "02-kiem-tra" / "quiz.md"
+    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace("attempts: 3", f"attempts: {attempts}"),
+                       encoding="utf-8")
+    users = []
+    with app.app_context():
+        import_course(read_course(folder))
+        course_id = db.session.scalar(select(Course.id).where(Course.slug == slug))
+        assert course_id is not None, "the course slug comes from its folder name"
+        quiz_id = db.session.scalar(select(Quiz.id).where(Quiz.course_id == course_id))
+        db.session.commit()
+
+    def learner():
+        with app.app_context():
+            user = create_user("Học viên Đua", PASSWORD, email=f"{uuid.uuid4().hex[:10]}@{prefix}.vn")
+            enrollment_ops.enrol(user, db.session.get(Course, course_id))
+            db.session.commit()
+            users.append(user.id)
+            return user.id, user.email
+
+    try:
+        yield quiz_id, learner
+    finally:
+        with app.app_context():
+            db.session.execute(delete(User).where(User.id.in_(users)))
+            db.session.execute(delete(Course).where(Course.slug == slug))
+            db.session.commit()

@@ -9,24 +9,21 @@ proves the requests really met.
 
 import os
 import re
-import shutil
 import sqlite3
-import uuid
 
 import flask_migrate
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.core.db import utcnow
 from lms.extensions import db
 from lms.quizzes import operations
 from lms.quizzes.models import Attempt, Quiz
-from tests.conftest import FIXTURE_COURSES, TEST_DB_URL
-from tests.quizzes.crowd import HeldLock, crowd_app, together
+from tests.conftest import TEST_DB_URL
+from tests.quizzes.crowd import PASSWORD, HeldLock, committed_exam, crowd_app, together
 from tests.test_migrations import _app, keep_logging  # noqa: F401 — keep_logging is a fixture
 
-PASSWORD = "mat-khau-123"
 TABS = 20
 ROUNDS = 8
 
@@ -36,41 +33,8 @@ on_postgresql = pytest.mark.skipif(not TEST_DB_URL, reason="needs PostgreSQL (th
 @pytest.fixture()
 def two_attempt_exam(app, tmp_path):
     """A committed course whose quiz allows two attempts; `learner()` makes an enrolled user (email)."""
-    from lms.accounts.models import User
-    from lms.accounts.operations import create_user
-    from lms.catalog.models import Course
-    from lms.catalog.operations import import_course
-    from lms.catalog.source import read_course
-    from lms.enrollment import operations as enrollment_ops
-
-    slug = f"limit-{uuid.uuid4().hex[:8]}"
-    folder = tmp_path / slug
-    shutil.copytree(FIXTURE_COURSES / "mini-course", folder)
-    course_md = folder / "course.md"
-    course_md.write_text(course_md.read_text(encoding="utf-8").replace("code: TEST-101", f"code: {slug.upper()}"),
-                         encoding="utf-8")
-    quiz_md = folder / "02-kiem-tra" / "quiz.md"
-    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace("attempts: 3", "attempts: 2"), encoding="utf-8")
-    users = []
-    with app.app_context():
-        import_course(read_course(folder))
-        course_id = db.session.scalar(select(Course.id).where(Course.slug == slug))
-        quiz_id = db.session.scalar(select(Quiz.id).where(Quiz.course_id == course_id))
-        db.session.commit()
-
-    def learner():
-        with app.app_context():
-            user = create_user("Học viên Đua", PASSWORD, email=f"{uuid.uuid4().hex[:10]}@limit.vn")
-            enrollment_ops.enrol(user, db.session.get(Course, course_id))
-            db.session.commit()
-            users.append(user.id)
-            return user.id, user.email
-
-    yield quiz_id, learner
-    with app.app_context():
-        db.session.execute(delete(User).where(User.id.in_(users)))
-        db.session.execute(delete(Course).where(Course.slug == slug))
-        db.session.commit()
+    with committed_exam(app, tmp_path, attempts=2, prefix="limit") as exam:
+        yield exam
 
 
 def _tabs(app, email, count):

@@ -7,69 +7,27 @@ forces the interleaving that exam day produces by chance.
 """
 
 import os
-import threading
 import time
-import uuid
 from functools import partial
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from lms.extensions import db
 from lms.quizzes import operations
-from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
-from tests.conftest import FIXTURE_COURSES
-from tests.quizzes.crowd import HeldLock
+from lms.quizzes.models import Attempt, AttemptAnswer, Question
+from tests.quizzes.crowd import PASSWORD, HeldLock, committed_exam, together
 
 pytestmark = pytest.mark.skipif(not os.environ.get("LMS_TEST_DATABASE_URL"),
                                 reason="needs PostgreSQL (row locks; the second pass of `make test`)")
 
-PASSWORD = "mat-khau-123"
 
 
 @pytest.fixture()
 def exam(app, tmp_path):
     """A committed course whose quiz allows one attempt, and `learner()` making enrolled users."""
-    import shutil
-
-    from lms.accounts.models import User
-    from lms.accounts.operations import create_user
-    from lms.catalog.models import Course
-    from lms.catalog.operations import import_course
-    from lms.catalog.source import read_course
-    from lms.enrollment import operations as enrollment_ops
-
-    slug = f"race-{uuid.uuid4().hex[:8]}"
-    folder = tmp_path / slug
-    shutil.copytree(FIXTURE_COURSES / "mini-course", folder)
-    course_md = folder / "course.md"
-    text = course_md.read_text(encoding="utf-8")
-    assert "code: TEST-101" in text
-    course_md.write_text(text.replace("code: TEST-101", f"code: {slug.upper()}"), encoding="utf-8")
-    quiz_md = folder / "02-kiem-tra" / "quiz.md"
-    quiz_md.write_text(quiz_md.read_text(encoding="utf-8").replace("attempts: 3", "attempts: 1"), encoding="utf-8")
-    users = []
-    with app.app_context():
-        import_course(read_course(folder))
-        course = db.session.scalar(select(Course).where(Course.slug == slug))
-        assert course is not None, "the course slug comes from its folder name"
-        course_id = course.id
-        quiz_id = db.session.scalar(select(Quiz.id).where(Quiz.course_id == course_id))
-        db.session.commit()
-
-    def learner():
-        with app.app_context():
-            user = create_user("Học viên Đua", PASSWORD, email=f"{uuid.uuid4().hex[:10]}@race.vn")
-            enrollment_ops.enrol(user, db.session.get(Course, course_id))
-            db.session.commit()
-            users.append(user.id)
-            return user.id, user.email
-
-    yield quiz_id, learner
-    with app.app_context():
-        db.session.execute(delete(User).where(User.id.in_(users)))
-        db.session.execute(delete(Course).where(Course.slug == slug))
-        db.session.commit()
+    with committed_exam(app, tmp_path, attempts=1, prefix="race") as made:
+        yield made
 
 
 def _tab(app, email):
@@ -80,22 +38,8 @@ def _tab(app, email):
 
 
 def _together(*calls):
-    """Run the calls in threads released at the same instant; returns their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        barrier.wait(timeout=10)
-        try:
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 — reported by the assertion below
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    """Run the calls in threads released at the same instant; their results in order (none failed)."""
+    results = together(list(calls), timeout=30)
     assert not any(isinstance(r, Exception) for r in results), results
     return results
 
