@@ -57,20 +57,46 @@ def new_resident():
     require(bool(communes))
     form = ResidentForm()
     form.commune_id.choices = [(c.id, c.name) for c in communes]
-    if form.validate_on_submit():
-        try:
-            resident = ops.register_resident(
-                current_user, full_name=form.full_name.data, phone=form.phone.data,
-                commune=db.session.get(Locality, form.commune_id.data), hamlet=form.hamlet.data,
-                consent_method=form.consent_method.data, consent_reference=form.consent_reference.data)
-        except (ops.CommunityError, accounts.AccountError) as error:
-            db.session.rollback()
-            form.consent_reference.errors = [*form.consent_reference.errors, str(error)]
-            return render_template("community/new_resident.html", form=form), 400
-        db.session.commit()
-        flash(_("%(name)s is registered. Give them their own log-in now.", name=resident.user.full_name), "success")
-        return redirect(url_for("community.handoff", user_id=resident.user_id), 303)
-    return render_template("community/new_resident.html", form=form), 400 if form.is_submitted() else 200
+    if not form.validate_on_submit():
+        return render_template("community/new_resident.html", form=form), 400 if form.is_submitted() else 200
+    commune = db.session.get(Locality, form.commune_id.data)
+    if form.send_code.data:
+        return _send_consent_code(form, commune)
+    missing = form.consent_missing()
+    if missing:
+        field = form.consent_code if form.consent_method.data == "sms" else form.consent_reference
+        field.errors = [*field.errors, missing]
+        return render_template("community/new_resident.html", form=form), 400
+    try:
+        resident = ops.register_resident(
+            current_user, full_name=form.full_name.data, phone=form.phone.data, commune=commune,
+            hamlet=form.hamlet.data, consent_method=form.consent_method.data,
+            consent_reference=form.consent_reference.data, consent_code=form.consent_code.data)
+    except ops.ConsentCodeError as error:
+        db.session.commit()  # the wrong try counts: five, then a new code is needed
+        form.consent_code.errors = [*form.consent_code.errors, str(error)]
+        return render_template("community/new_resident.html", form=form), 400
+    except (ops.CommunityError, accounts.AccountError) as error:
+        db.session.rollback()
+        form.consent_reference.errors = [*form.consent_reference.errors, str(error)]
+        return render_template("community/new_resident.html", form=form), 400
+    db.session.commit()
+    flash(_("%(name)s is registered. Give them their own log-in now.", name=resident.user.full_name), "success")
+    return redirect(url_for("community.handoff", user_id=resident.user_id), 303)
+
+
+def _send_consent_code(form, commune):
+    try:
+        number = ops.send_consent_code(current_user, form.phone.data, commune, request.remote_addr)
+    except ops.CommunityError as error:
+        db.session.commit()  # a refused send still counts toward the limit
+        form.phone.errors = [*form.phone.errors, str(error)]
+        return render_template("community/new_resident.html", form=form), 400
+    db.session.commit()
+    form.consent_method.data = "sms"
+    flash(_("A 6-digit code was sent to …%(digits)s. Ask the resident to read it to you, then type it below.",
+            digits=number[-3:]), "success")
+    return render_template("community/new_resident.html", form=form, code_sent=True)
 
 
 def _resident_or_404(user_id):
@@ -83,8 +109,18 @@ def _resident_or_404(user_id):
 @view
 @login_required
 def handoff(user_id):
-    """The resident's own set-password link, as a QR code to scan with their own phone."""
+    """The resident's own set-password link, as a QR code to scan with their own phone, or sent by SMS."""
     resident = _resident_or_404(user_id)
+    if request.method == "POST":
+        try:
+            masked = ops.hand_over_by_sms(resident, request.remote_addr)
+        except ops.CommunityError as error:
+            db.session.commit()  # a refused send still counts toward the limit
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The link to choose a password was sent by SMS to %(number)s.", number=masked), "success")
+        return redirect(url_for("community.handoff", user_id=user_id), 303)
     link = accounts.set_password_link(resident.user) if resident.user.must_set_password else None
     return render_template("community/handoff.html", resident=resident, link=link,
                            qr=queries.qr_svg(link) if link else "")
