@@ -6,7 +6,7 @@ quizzes are the resident's own records) and keeps the member's id in the signed 
 a banner shows whom the member is helping until they end the session.
 """
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
@@ -14,7 +14,7 @@ from lms.accounts import operations as accounts
 from lms.accounts.models import User
 from lms.community import operations as ops
 from lms.community import queries
-from lms.community.forms import ResidentForm, TeamMemberForm
+from lms.community.forms import HamletImportForm, ResidentForm, TargetForm, TeamMemberForm
 from lms.core.lifecycle import view
 from lms.core.permissions import can, login_required, require
 from lms.extensions import db
@@ -57,9 +57,13 @@ def new_resident():
     require(bool(communes))
     form = ResidentForm()
     form.commune_id.choices = [(c.id, c.name) for c in communes]
+    lists = queries.hamlets_of(communes)
+    # The picker lists imported hamlets; typing stays possible while some commune has no list.
+    g.hamlet_lists, g.free_hamlet = [(c, lists[c.id]) for c in communes if c.id in lists], len(lists) < len(communes)
     if not form.validate_on_submit():
         return render_template("community/new_resident.html", form=form), 400 if form.is_submitted() else 200
     commune = db.session.get(Locality, form.commune_id.data)
+    form.hamlet.data = request.form.get("hamlet_pick") or form.hamlet.data
     if form.send_code.data:
         return _send_consent_code(form, commune)
     missing = form.consent_missing()
@@ -162,16 +166,33 @@ def end_assist():
     return redirect(url_for("community.index"), 303)
 
 
+def _team_page(communes, status=200, **forms):
+    """The manager's page: add members, coverage targets, hamlet lists, and the report."""
+    choices = [(c.id, c.name) for c in communes]
+    forms = {"form": TeamMemberForm(formdata=None), "target_form": TargetForm(formdata=None),
+             "hamlet_form": HamletImportForm(formdata=None), **forms}
+    for form in forms.values():
+        form.commune_id.choices = choices
+    return render_template("community/team.html", report=queries.report(communes),
+                           coverage=queries.coverage(communes), **forms), status
+
+
+def _commune_of(form, communes):
+    """The commune the form names, among the manager's (None when not one of them)."""
+    return next((c for c in communes if c.id == form.commune_id.data), None)
+
+
 @view
 @login_required
 def team():
     """A manager adds team members for the communes they manage, and sees the report."""
     require(can("oversee"))
-    form = TeamMemberForm()
     communes = queries.managed_communes(current_user)
+    form = TeamMemberForm()
     form.commune_id.choices = [(c.id, c.name) for c in communes]
-    status = 200
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        return _team_page(communes)
+    if form.validate():
         user = accounts.find_by_login(form.login.data)
         try:
             if user is None:
@@ -180,12 +201,54 @@ def team():
         except ops.CommunityError as error:
             db.session.rollback()
             form.login.errors = [*form.login.errors, str(error)]
-            status = 400
         else:
             db.session.commit()
             flash(_("%(name)s is now a member of the community digital team.", name=user.full_name), "success")
             return redirect(url_for("community.team"), 303)
-    elif form.is_submitted():
-        status = 400
-    report = queries.report(communes)
-    return render_template("community/team.html", form=form, report=report), status
+    return _team_page(communes, 400, form=form)
+
+
+@view
+@login_required
+def targets():
+    """A commune's coverage target, set by a manager whose scope covers it."""
+    require(can("oversee"))
+    communes = queries.managed_communes(current_user)
+    form = TargetForm()
+    form.commune_id.choices = [(c.id, c.name) for c in communes]
+    if form.validate():
+        try:
+            ops.set_target(current_user, _commune_of(form, communes), reached=form.reached.data,
+                           completed=form.completed.data, counts=form.counts.data)
+        except ops.CommunityError as error:
+            db.session.rollback()
+            form.reached.errors = [*form.reached.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(_("Coverage target saved."), "success")
+            return redirect(url_for("community.team", _anchor="coverage"), 303)
+    return _team_page(communes, 400, target_form=form)
+
+
+@view
+@login_required
+def hamlets():
+    """A commune's list of hamlets (thôn, ấp, khu phố) from a CSV file: the picker for registering residents."""
+    require(can("oversee"))
+    communes = queries.managed_communes(current_user)
+    form = HamletImportForm()
+    form.commune_id.choices = [(c.id, c.name) for c in communes]
+    if form.validate():
+        try:
+            text = form.file.data.read(256 * 1024).decode("utf-8-sig")
+            added = ops.import_hamlets(current_user, _commune_of(form, communes), text)
+        except UnicodeDecodeError:
+            form.file.errors = [*form.file.errors, _("Save the file as CSV in UTF-8.")]
+        except ops.CommunityError as error:
+            db.session.rollback()
+            form.file.errors = [*form.file.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(_("%(count)d hamlets added.", count=added), "success")
+            return redirect(url_for("community.team", _anchor="hamlets"), 303)
+    return _team_page(communes, 400, hamlet_form=form)

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from flask_wtf.file import FileField, FileRequired
+from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 _CONSENT_REQUIRED = _l("Record the resident's consent: the number of the signed paper form.")
 _CODE_REQUIRED = _l("Send the code by SMS, then type the 6 digits the resident reads from their phone.")
@@ -35,3 +36,21 @@ class TeamMemberForm(FlaskForm):
     login = StringField(_l("Member's e-mail or phone number"), validators=[DataRequired(_l("Enter an e-mail or phone."))])
     commune_id = SelectField(_l("Commune or ward"), coerce=int, validators=[DataRequired(_l("Choose a commune or ward."))])
     submit = SubmitField(_l("Add to the team"))
+
+
+class TargetForm(FlaskForm):
+    commune_id = SelectField(_l("Commune or ward"), coerce=int, validators=[DataRequired(_l("Choose a commune or ward."))])
+    reached = IntegerField(_l("Residents to reach"), validators=[InputRequired(_l("Enter a whole number.")),
+                                                                 NumberRange(min=0, max=10_000_000)])
+    completed = IntegerField(_l("Residents completing a course"), validators=[InputRequired(_l("Enter a whole number.")),
+                                                                              NumberRange(min=0, max=10_000_000)])
+    counts = SelectField(_l("Who counts"), choices=[("all", _l("Assisted and self-learners")),
+                                                    ("assisted", _l("Assisted residents only")),
+                                                    ("self", _l("Self-learners only"))])
+    submit = SubmitField(_l("Save the target"))
+
+
+class HamletImportForm(FlaskForm):
+    commune_id = SelectField(_l("Commune or ward"), coerce=int, validators=[DataRequired(_l("Choose a commune or ward."))])
+    file = FileField(_l("CSV file: one hamlet per line"), validators=[FileRequired(_l("Choose a CSV file."))])
+    submit = SubmitField(_l("Import the hamlets"))

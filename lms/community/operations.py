@@ -7,7 +7,8 @@ from sqlalchemy import or_, select
 from lms.accounts import operations as accounts
 from lms.accounts import recovery
 from lms.accounts.models import User
-from lms.community.models import CONSENT_METHODS, TEAM_ROLE, AssistedSession, CommunityResident
+from lms.community.models import (CONSENT_METHODS, TARGET_GROUPS, TEAM_ROLE, AssistedSession, CommunityResident,
+                                  CoverageTarget, Hamlet)
 from lms.core.db import utcnow
 from lms.core.text import nfc
 from lms.extensions import db
@@ -78,6 +79,7 @@ def register_resident(member, *, full_name: str, phone: str, commune, hamlet: st
     """Create a resident's account on their behalf, with their consent recorded (paper form or SMS code)."""
     if not serves(member, commune):
         raise CommunityError(_l("You can only register residents of your own commune."))
+    hamlet = check_hamlet(commune, hamlet)
     if consent_method == "sms":
         consent_reference = _sms_consent(member, phone, consent_code)
     consent_reference = nfc(consent_reference or "").strip()
@@ -86,7 +88,7 @@ def register_resident(member, *, full_name: str, phone: str, commune, hamlet: st
     user = accounts.create_user(full_name, "", phone=phone, audience="citizen", locality=commune)
     user.password_hash = accounts.unusable_password_hash()  # they set their own password from the hand-over link
     resident = CommunityResident(user=user, registered_by_id=member.id, locality=commune,
-                                 hamlet=nfc(hamlet or "").strip() or None, consent_method=consent_method,
+                                 hamlet=hamlet, consent_method=consent_method,
                                  consent_reference=consent_reference[:120])
     db.session.add(resident)
     db.session.flush()
@@ -149,3 +151,54 @@ def was_assisted(user_id: int, at) -> bool:
     return bool(db.session.scalar(select(AssistedSession.id).where(
         AssistedSession.resident_id == user_id, AssistedSession.started_at <= at,
         or_(AssistedSession.ended_at.is_(None), AssistedSession.ended_at >= at)).limit(1)))
+
+
+def set_target(manager, commune, *, reached: int, completed: int, counts: str):
+    """A manager whose scope covers the commune sets its coverage target (one per commune)."""
+    if commune is None or commune.level != "commune" or not manager.can_manage_locality(commune):
+        raise CommunityError(_l("You do not manage this commune."))
+    if counts not in TARGET_GROUPS or reached < 0 or completed < 0 or completed > reached:
+        raise CommunityError(_l("Targets are whole numbers; residents completing cannot exceed residents reached."))
+    target = db.session.scalar(select(CoverageTarget).where(CoverageTarget.locality_id == commune.id))
+    if target is None:
+        target = CoverageTarget(locality_id=commune.id)
+        db.session.add(target)
+    target.reached, target.completed, target.counts, target.set_by_id = reached, completed, counts, manager.id
+    db.session.flush()
+    return target
+
+
+MAX_HAMLETS = 500  # a commune has tens; a longer file is a mistake (a whole province's list?)
+
+
+def import_hamlets(manager, commune, text: str) -> int:
+    """Add a commune's hamlets from CSV text (first column; a header row `name`/`tên` is skipped).
+    Existing names stay (residents keep theirs as text anyway); the number of names added."""
+    import csv
+    import io
+
+    if commune is None or commune.level != "commune" or (manager is not None and not manager.can_manage_locality(commune)):
+        raise CommunityError(_l("You do not manage this commune."))
+    names: list[str] = []
+    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        name = nfc(row[0] if row else "").strip()
+        if name and name.lower() not in {"name", "tên", "ten", "thôn, ấp, khu phố"} and name not in names:
+            if len(name) > 120:
+                raise CommunityError(_l("Line %(line)d: a name is longer than 120 characters.", line=line))
+            names.append(name)
+    if not names or len(names) > MAX_HAMLETS:
+        raise CommunityError(_l("The file should list 1 to %(most)d hamlets, one per line.", most=MAX_HAMLETS))
+    known = set(db.session.scalars(select(Hamlet.name).where(Hamlet.locality_id == commune.id)))
+    fresh = [name for name in names if name not in known]
+    db.session.add_all(Hamlet(locality_id=commune.id, name=name) for name in fresh)
+    db.session.flush()
+    return len(fresh)
+
+
+def check_hamlet(commune, hamlet: str) -> str | None:
+    """The hamlet as saved: one of the commune's list when it has one, else the text typed."""
+    hamlet = nfc(hamlet or "").strip() or None
+    listed = set(db.session.scalars(select(Hamlet.name).where(Hamlet.locality_id == commune.id)))
+    if hamlet and listed and hamlet not in listed:
+        raise CommunityError(_l("Choose a hamlet of this commune from the list."))
+    return hamlet

@@ -138,3 +138,56 @@ def assisted_attempts(user_id: int, course_id: int | None) -> int:
     return db.session.scalar(select(func.count()).select_from(Attempt).join(Quiz, Quiz.id == Attempt.quiz_id).where(
         Attempt.user_id == user_id, Quiz.course_id == course_id, Attempt.submitted_at.is_not(None),
         _in_session(Attempt.user_id, Attempt.submitted_at))) or 0
+
+
+@dataclass
+class Coverage:
+    """A commune's residents reached and completed, split assisted / self-learners, against its target."""
+
+    commune: Locality
+    reached: dict = field(default_factory=lambda: {"assisted": 0, "self": 0})
+    completed: dict = field(default_factory=lambda: {"assisted": 0, "self": 0})
+    target: object = None  # CoverageTarget or None
+
+    def counted(self, measure: str) -> int:
+        """What the target counts: assisted, self-learners or both."""
+        values = getattr(self, measure)
+        group = self.target.counts if self.target is not None else "all"
+        return values["assisted"] + values["self"] if group == "all" else values[group]
+
+    def percent(self, measure: str) -> int | None:
+        goal = getattr(self.target, measure, 0) if self.target is not None else 0
+        return round(100 * self.counted(measure) / goal) if goal else None
+
+
+def coverage(communes: list[Locality]) -> list[Coverage]:
+    """Per commune: residents reached (registered or assisted by the team = assisted; enrolled on their own
+    = self) and those of them who completed a course — the same split as the report's rows."""
+    from lms.community.models import CoverageTarget
+
+    result = {c.id: Coverage(c) for c in communes}
+    if not result:
+        return []
+    helped = or_(exists().where(CommunityResident.user_id == User.id), exists().where(AssistedSession.resident_id == User.id))
+    enrolled = exists().where(Enrollment.user_id == User.id)
+    done = exists().where(Enrollment.user_id == User.id, Enrollment.completed_at.is_not(None))
+    group = case((helped, "assisted"), else_="self")
+    for locality_id, kind, reached, completed in db.session.execute(
+            select(User.locality_id, group, func.count(), func.sum(case((done, 1), else_=0)))
+            .where(User.locality_id.in_(result), or_(helped, enrolled)).group_by(User.locality_id, group)):
+        result[locality_id].reached[kind] = reached
+        result[locality_id].completed[kind] = int(completed or 0)
+    for target in db.session.scalars(select(CoverageTarget).where(CoverageTarget.locality_id.in_(result))):
+        result[target.locality_id].target = target
+    return list(result.values())
+
+
+def hamlets_of(communes: list[Locality]) -> dict[int, list[str]]:
+    """{commune id: its imported hamlet names}, for the picker (communes without a list are left out)."""
+    from lms.community.models import Hamlet
+
+    lists: dict[int, list[str]] = {}
+    for locality_id, name in db.session.execute(select(Hamlet.locality_id, Hamlet.name).where(
+            Hamlet.locality_id.in_([c.id for c in communes])).order_by(Hamlet.locality_id, Hamlet.name)):
+        lists.setdefault(locality_id, []).append(name)
+    return lists
