@@ -174,7 +174,8 @@ def _team_page(communes, status=200, **forms):
     for form in forms.values():
         form.commune_id.choices = choices
     return render_template("community/team.html", report=queries.report(communes),
-                           coverage=queries.coverage(communes), **forms), status
+                           coverage=queries.coverage(communes), export_units=queries.export_units(current_user),
+                           **forms), status
 
 
 def _commune_of(form, communes):

@@ -191,3 +191,45 @@ def hamlets_of(communes: list[Locality]) -> dict[int, list[str]]:
             Hamlet.locality_id.in_([c.id for c in communes])).order_by(Hamlet.locality_id, Hamlet.name)):
         lists.setdefault(locality_id, []).append(name)
     return lists
+
+
+def communes_under(unit: Locality) -> list[Locality]:
+    """The current communes in `unit`'s subtree (the unit itself when it is a commune)."""
+    if unit.level == "commune":
+        return [unit]
+    return list(db.session.scalars(select(Locality).where(
+        Locality.path.startswith(unit.path), Locality.level == "commune", Locality.scheme == unit.scheme)
+        .order_by(Locality.name_folded)))
+
+
+def export_table(unit: Locality) -> tuple[list[str], list[list]]:
+    """The community report of the communes under `unit`, as one table for CSV/XLSX (lms.reports exporter):
+    the commune × hamlet rows, then one coverage row per commune (its hamlet column says so)."""
+    from flask_babel import gettext as _
+
+    communes = communes_under(unit)
+    header = [_("Commune or ward"), _("Hamlet or residential group"), _("Registered by the team"), _("Assisted"),
+              _("Learning on their own"), _("Simulations done with help"), _("Simulations done alone"),
+              _("Who counts"), _("Reached: assisted"), _("Reached: self-learners"), _("Target: residents to reach"),
+              _("Reached (%)"), _("Completed: assisted"), _("Completed: self-learners"),
+              _("Target: residents completing a course"), _("Completed (%)")]
+    rows = [[r.commune, r.hamlet or "—", r.registered, r.assisted, r.self_learners, r.simulations_assisted,
+             r.simulations_self, *[""] * 9] for r in report(communes).rows]
+    for item in coverage(communes):
+        target = item.target
+        rows.append([item.commune.name, _("(coverage of the commune)"), *[""] * 5,
+                     target.counts if target else "", item.reached["assisted"], item.reached["self"],
+                     target.reached if target else "", _blank(item.percent("reached")), item.completed["assisted"],
+                     item.completed["self"], target.completed if target else "", _blank(item.percent("completed"))])
+    return header, rows
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def export_units(user) -> list[Locality]:
+    """The units whose community report the user may export: their manager scopes (an admin: the home area)."""
+    if can("administer", user):
+        return sorted({c.parent for c in managed_communes(user) if c.parent is not None}, key=lambda unit: unit.name)
+    return sorted(user.manager_scopes(), key=lambda unit: unit.name)
