@@ -39,7 +39,8 @@ class TeamMemberForm(FlaskForm):
 
 
 class TargetForm(FlaskForm):
-    commune_id = SelectField(_l("Commune or ward"), coerce=int, validators=[DataRequired(_l("Choose a commune or ward."))])
+    commune_id = SelectField(_l("Commune or ward"), coerce=int, validators=[DataRequired(_l("Choose a commune or ward."))],
+                             id="target_commune_id")
     reached = IntegerField(_l("Residents to reach"), validators=[InputRequired(_l("Enter a whole number.")),
                                                                  NumberRange(min=0, max=10_000_000)])
     completed = IntegerField(_l("Residents completing a course"), validators=[InputRequired(_l("Enter a whole number.")),
@@ -51,6 +52,8 @@ class TargetForm(FlaskForm):
 
 
 class HamletImportForm(FlaskForm):
-    commune_id = SelectField(_l("Commune or ward"), coerce=int, validators=[DataRequired(_l("Choose a commune or ward."))])
+    # Ids of their own: three forms with a commune on one page.
+    commune_id = SelectField(_l("Commune or ward"), coerce=int, validators=[DataRequired(_l("Choose a commune or ward."))],
+                             id="hamlet_commune_id")
     file = FileField(_l("CSV file: one hamlet per line"), validators=[FileRequired(_l("Choose a CSV file."))])
     submit = SubmitField(_l("Import the hamlets"))
