@@ -209,47 +209,48 @@ def team():
     return _team_page(communes, 400, form=form)
 
 
+def _manager_form(form_class, name: str, error_field: str, act, anchor: str):
+    """A manager's form on the team page (`name` in its template): `act(form, commune)` saves and returns the message to flash, or
+    raises CommunityError (shown under `error_field`, status 400, nothing saved)."""
+    require(can("oversee"))
+    communes = queries.managed_communes(current_user)
+    form = form_class()
+    form.commune_id.choices = [(c.id, c.name) for c in communes]
+    if form.validate():
+        try:
+            message = act(form, _commune_of(form, communes))
+        except ops.CommunityError as error:
+            db.session.rollback()
+            field = getattr(form, error_field)
+            field.errors = [*field.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("community.team", _anchor=anchor), 303)
+    return _team_page(communes, 400, **{name: form})
+
+
 @view
 @login_required
 def targets():
     """A commune's coverage target, set by a manager whose scope covers it."""
-    require(can("oversee"))
-    communes = queries.managed_communes(current_user)
-    form = TargetForm()
-    form.commune_id.choices = [(c.id, c.name) for c in communes]
-    if form.validate():
-        try:
-            ops.set_target(current_user, _commune_of(form, communes), reached=form.reached.data,
-                           completed=form.completed.data, counts=form.counts.data)
-        except ops.CommunityError as error:
-            db.session.rollback()
-            form.reached.errors = [*form.reached.errors, str(error)]
-        else:
-            db.session.commit()
-            flash(_("Coverage target saved."), "success")
-            return redirect(url_for("community.team", _anchor="coverage"), 303)
-    return _team_page(communes, 400, target_form=form)
+    def act(form, commune):
+        ops.set_target(current_user, commune, reached=form.reached.data, completed=form.completed.data,
+                       counts=form.counts.data)
+        return _("Coverage target saved.")
+
+    return _manager_form(TargetForm, "target_form", "reached", act, "coverage")
 
 
 @view
 @login_required
 def hamlets():
     """A commune's list of hamlets (thôn, ấp, khu phố) from a CSV file: the picker for registering residents."""
-    require(can("oversee"))
-    communes = queries.managed_communes(current_user)
-    form = HamletImportForm()
-    form.commune_id.choices = [(c.id, c.name) for c in communes]
-    if form.validate():
+    def act(form, commune):
         try:
             text = form.file.data.read(256 * 1024).decode("utf-8-sig")
-            added = ops.import_hamlets(current_user, _commune_of(form, communes), text)
         except UnicodeDecodeError:
-            form.file.errors = [*form.file.errors, _("Save the file as CSV in UTF-8.")]
-        except ops.CommunityError as error:
-            db.session.rollback()
-            form.file.errors = [*form.file.errors, str(error)]
-        else:
-            db.session.commit()
-            flash(_("%(count)d hamlets added.", count=added), "success")
-            return redirect(url_for("community.team", _anchor="hamlets"), 303)
-    return _team_page(communes, 400, hamlet_form=form)
+            raise ops.CommunityError(_("Save the file as CSV in UTF-8.")) from None
+        return _("%(count)d hamlets added.", count=ops.import_hamlets(current_user, commune, text))
+
+    return _manager_form(HamletImportForm, "hamlet_form", "file", act, "hamlets")
