@@ -63,7 +63,11 @@ def new_resident():
     if not form.validate_on_submit():
         return render_template("community/new_resident.html", form=form), 400 if form.is_submitted() else 200
     commune = db.session.get(Locality, form.commune_id.data)
-    form.hamlet.data = request.form.get("hamlet_pick") or form.hamlet.data
+    pick = request.form.get("hamlet_pick", "")
+    if pick and pick not in lists.get(commune.id, []):  # a hamlet of another of the member's communes
+        flash(_("Choose a hamlet of this commune from the list."), "error")
+        return render_template("community/new_resident.html", form=form), 400
+    form.hamlet.data = pick or form.hamlet.data
     if form.send_code.data:
         return _send_consent_code(form, commune)
     missing = form.consent_missing()

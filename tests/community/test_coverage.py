@@ -78,6 +78,8 @@ def test_hamlets_imported_by_the_manager_become_the_picker(client, login, team, 
             "consent_method": "paper", "consent_reference": "P-2"}
     refused = client.post("/community/residents/new", data=data)
     assert refused.status_code == 400 and "Choose a hamlet of this commune from the list" in text_of(refused)
+    elsewhere = client.post("/community/residents/new", data={**data, "hamlet_pick": "Ấp 9", "hamlet": "Ấp 2"})
+    assert elsewhere.status_code == 400  # the picked name wins and must be the commune's
     created = client.post("/community/residents/new", data={**data, "hamlet_pick": "Ấp 2"})
     assert created.status_code == 303
     assert db_session.scalar(select(CommunityResident.hamlet).where(CommunityResident.id != old.id)) == "Ấp 2"
