@@ -321,6 +321,7 @@ def register_cli(app):
     from lms.api.cli import api_cli
     from lms.assignments.cli import assignments_cli
     from lms.certificates.cli import certificates_cli
+    from lms.community.cli import community_cli
     from lms.core.cli import register as register_core_cli
     from lms.library.cli import library_cli
     from lms.notifications.cli import notifications_cli
@@ -333,7 +334,7 @@ def register_cli(app):
     register_core_cli(app)
     for group in (localities_cli, courses_cli, users_cli, demo_cli, agencies_cli, notifications_cli,
                   certificates_cli, programs_cli, reports_cli, api_cli, assignments_cli, quiz_cli, privacy_cli,
-                  library_cli, search_cli):
+                  library_cli, search_cli, community_cli):
         app.cli.add_command(group)
     app.cli.add_command(synthetic_command)
     app.cli.add_command(generate_secret_command)

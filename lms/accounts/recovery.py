@@ -163,6 +163,15 @@ def send_phone_verification(user: User, phone: str) -> None:
     send_direct("sms", phone, body, purpose="verify-phone", user=user)
 
 
+def send_code_for(holder: User, purpose: str, number: str, text) -> None:
+    """A code kept under `holder` but texted to someone else's `number` (a resident's consent read back to a
+    community team member). `text(code)` words the message; the code never reaches a log."""
+    code = issue_code(holder, purpose, number)
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        body = text(code)
+    send_direct("sms", number, body, purpose=purpose, user=holder)
+
+
 def send_set_password_link(user: User) -> str | None:
     """An imported person's set-password link, by e-mail or else SMS. The channel used, or None."""
     from lms.accounts.operations import set_password_link

@@ -19,6 +19,7 @@ from lms.core.markdown import render
 from lms.core.permissions import can, require
 from lms.core.text import nfc
 from lms.extensions import db
+from lms.practice.queries import step_changes
 from lms.quizzes.models import Quiz
 
 
@@ -357,7 +358,10 @@ def revision(slug, lesson_id, revision_id):
     revision = _revision(lesson, revision_id)
     diff = ops.diff_html(revision, lesson.title, lesson.body_md or "",
                          (_("Version %(n)d", n=revision.version), _("Current (version %(n)d)", n=lesson.version)))
-    return render_template("authoring/revision.html", course=course, lesson=lesson, revision=revision, diff=diff)
+    # A simulation's file is steps: say which steps changed before the line-by-line text.
+    steps = step_changes(revision.body_md, lesson.body_md or "") if lesson.is_simulation else None
+    return render_template("authoring/revision.html", course=course, lesson=lesson, revision=revision, diff=diff,
+                           steps=steps)
 
 
 @view

@@ -40,6 +40,7 @@ def public_view(certificate: Certificate) -> dict:
         "issued_on": format_date(certificate.issued_at),
         "expires_on": format_date(certificate.expires_at) if certificate.expires_at else None,
         "issuing_authority": certificate.issuing_authority,
+        "assisted": queries.completed_with_help(certificate),
         "revoked_reason": certificate.revoked_reason if certificate.revoked_at else None,
         "replaced_by": display(replaced_by.serial) if replaced_by else None,
         "pdf_url": url_for("certificates.public_pdf", serial=certificate.serial) if certificate.pdf_key else None,

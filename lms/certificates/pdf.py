@@ -19,6 +19,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from lms.certificates.badges import verify_url
+from lms.certificates.queries import ASSISTED_MARK_VI, completed_with_help
 from lms.certificates.serial import display
 from lms.core.templating import format_date, format_number
 
@@ -128,6 +129,9 @@ def render(certificate) -> bytes:
     if certificate.expires_at:
         details += f" · Có giá trị đến: {format_date(certificate.expires_at)}"
     pdf.drawCentredString(center, height - 127 * mm, details)
+    if completed_with_help(certificate):
+        pdf.setFont("DejaVuSans", 11)
+        pdf.drawCentredString(center, height - 135 * mm, ASSISTED_MARK_VI)
 
     # Verification block (left): QR, serial and URL, printed as text too for people without a camera.
     url = verify_url(certificate.serial)

@@ -9,6 +9,20 @@ from lms.extensions import db
 from lms.localities.models import Locality
 
 
+# Printed on the PDF and shown on the public verification page (Vietnamese on the PDF, like its other text).
+ASSISTED_MARK_VI = "Hoàn thành với sự hỗ trợ của Tổ công nghệ số cộng đồng"
+
+
+def completed_with_help(certificate) -> bool:
+    """Some of the course's quiz attempts were taken in an assisted session of a community digital team — the
+    rule of the certificate record (lms.community.queries.assisted_attempts), so PDF, page and record agree."""
+    from lms.community.queries import assisted_attempts
+
+    if not (certificate.user_id and certificate.course_id):
+        return False
+    return assisted_attempts(certificate.user_id, certificate.course_id) > 0
+
+
 def mine(user) -> list[Certificate]:
     return db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)
                               .options(selectinload(Certificate.course), selectinload(Certificate.program))

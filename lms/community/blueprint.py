@@ -5,10 +5,12 @@ from lms.community import controllers
 bp = Blueprint("community", __name__, url_prefix="/community")
 bp.add_url_rule("", view_func=controllers.index)
 bp.add_url_rule("/residents/new", view_func=controllers.new_resident, methods=["GET", "POST"])
-bp.add_url_rule("/residents/<int:user_id>/handoff", view_func=controllers.handoff)
+bp.add_url_rule("/residents/<int:user_id>/handoff", view_func=controllers.handoff, methods=["GET", "POST"])
 bp.add_url_rule("/residents/<int:user_id>/assist", view_func=controllers.assist, methods=["POST"])
 bp.add_url_rule("/assist/end", view_func=controllers.end_assist, methods=["POST"])
 bp.add_url_rule("/team", view_func=controllers.team, methods=["GET", "POST"])
+bp.add_url_rule("/team/targets", view_func=controllers.targets, methods=["POST"])
+bp.add_url_rule("/team/hamlets", view_func=controllers.hamlets, methods=["POST"])
 bp.before_app_request(controllers.guard_assisted_session)
 
 

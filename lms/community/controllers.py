@@ -6,7 +6,7 @@ quizzes are the resident's own records) and keeps the member's id in the signed 
 a banner shows whom the member is helping until they end the session.
 """
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
@@ -14,7 +14,7 @@ from lms.accounts import operations as accounts
 from lms.accounts.models import User
 from lms.community import operations as ops
 from lms.community import queries
-from lms.community.forms import ResidentForm, TeamMemberForm
+from lms.community.forms import HamletImportForm, ResidentForm, TargetForm, TeamMemberForm
 from lms.core.lifecycle import view
 from lms.core.permissions import can, login_required, require
 from lms.extensions import db
@@ -57,20 +57,54 @@ def new_resident():
     require(bool(communes))
     form = ResidentForm()
     form.commune_id.choices = [(c.id, c.name) for c in communes]
-    if form.validate_on_submit():
-        try:
-            resident = ops.register_resident(
-                current_user, full_name=form.full_name.data, phone=form.phone.data,
-                commune=db.session.get(Locality, form.commune_id.data), hamlet=form.hamlet.data,
-                consent_method=form.consent_method.data, consent_reference=form.consent_reference.data)
-        except (ops.CommunityError, accounts.AccountError) as error:
-            db.session.rollback()
-            form.consent_reference.errors = [*form.consent_reference.errors, str(error)]
-            return render_template("community/new_resident.html", form=form), 400
-        db.session.commit()
-        flash(_("%(name)s is registered. Give them their own log-in now.", name=resident.user.full_name), "success")
-        return redirect(url_for("community.handoff", user_id=resident.user_id), 303)
-    return render_template("community/new_resident.html", form=form), 400 if form.is_submitted() else 200
+    lists = queries.hamlets_of(communes)
+    # The picker lists imported hamlets; typing stays possible while some commune has no list.
+    g.hamlet_lists, g.free_hamlet = [(c, lists[c.id]) for c in communes if c.id in lists], len(lists) < len(communes)
+    if not form.validate_on_submit():
+        return render_template("community/new_resident.html", form=form), 400 if form.is_submitted() else 200
+    commune = db.session.get(Locality, form.commune_id.data)
+    pick = request.form.get("hamlet_pick", "")
+    if pick and pick not in lists.get(commune.id, []):  # a hamlet of another of the member's communes
+        flash(_("Choose a hamlet of this commune from the list."), "error")
+        return render_template("community/new_resident.html", form=form), 400
+    form.hamlet.data = pick or form.hamlet.data
+    if form.send_code.data:
+        return _send_consent_code(form, commune)
+    missing = form.consent_missing()
+    if missing:
+        field = form.consent_code if form.consent_method.data == "sms" else form.consent_reference
+        field.errors = [*field.errors, missing]
+        return render_template("community/new_resident.html", form=form), 400
+    try:
+        resident = ops.register_resident(
+            current_user, full_name=form.full_name.data, phone=form.phone.data, commune=commune,
+            hamlet=form.hamlet.data, consent_method=form.consent_method.data,
+            consent_reference=form.consent_reference.data, consent_code=form.consent_code.data)
+    except ops.ConsentCodeError as error:
+        db.session.commit()  # the wrong try counts: five, then a new code is needed
+        form.consent_code.errors = [*form.consent_code.errors, str(error)]
+        return render_template("community/new_resident.html", form=form), 400
+    except (ops.CommunityError, accounts.AccountError) as error:
+        db.session.rollback()
+        form.consent_reference.errors = [*form.consent_reference.errors, str(error)]
+        return render_template("community/new_resident.html", form=form), 400
+    db.session.commit()
+    flash(_("%(name)s is registered. Give them their own log-in now.", name=resident.user.full_name), "success")
+    return redirect(url_for("community.handoff", user_id=resident.user_id), 303)
+
+
+def _send_consent_code(form, commune):
+    try:
+        number = ops.send_consent_code(current_user, form.phone.data, commune, request.remote_addr)
+    except ops.CommunityError as error:
+        db.session.commit()  # a refused send still counts toward the limit
+        form.phone.errors = [*form.phone.errors, str(error)]
+        return render_template("community/new_resident.html", form=form), 400
+    db.session.commit()
+    form.consent_method.data = "sms"
+    flash(_("A 6-digit code was sent to …%(digits)s. Ask the resident to read it to you, then type it below.",
+            digits=number[-3:]), "success")
+    return render_template("community/new_resident.html", form=form, code_sent=True)
 
 
 def _resident_or_404(user_id):
@@ -83,8 +117,18 @@ def _resident_or_404(user_id):
 @view
 @login_required
 def handoff(user_id):
-    """The resident's own set-password link, as a QR code to scan with their own phone."""
+    """The resident's own set-password link, as a QR code to scan with their own phone, or sent by SMS."""
     resident = _resident_or_404(user_id)
+    if request.method == "POST":
+        try:
+            masked = ops.hand_over_by_sms(resident, request.remote_addr)
+        except ops.CommunityError as error:
+            db.session.commit()  # a refused send still counts toward the limit
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The link to choose a password was sent by SMS to %(number)s.", number=masked), "success")
+        return redirect(url_for("community.handoff", user_id=user_id), 303)
     link = accounts.set_password_link(resident.user) if resident.user.must_set_password else None
     return render_template("community/handoff.html", resident=resident, link=link,
                            qr=queries.qr_svg(link) if link else "")
@@ -126,16 +170,34 @@ def end_assist():
     return redirect(url_for("community.index"), 303)
 
 
+def _team_page(communes, status=200, **forms):
+    """The manager's page: add members, coverage targets, hamlet lists, and the report."""
+    choices = [(c.id, c.name) for c in communes]
+    forms = {"form": TeamMemberForm(formdata=None), "target_form": TargetForm(formdata=None),
+             "hamlet_form": HamletImportForm(formdata=None), **forms}
+    for form in forms.values():
+        form.commune_id.choices = choices
+    return render_template("community/team.html", report=queries.report(communes),
+                           coverage=queries.coverage(communes), export_units=queries.export_units(current_user),
+                           **forms), status
+
+
+def _commune_of(form, communes):
+    """The commune the form names, among the manager's (None when not one of them)."""
+    return next((c for c in communes if c.id == form.commune_id.data), None)
+
+
 @view
 @login_required
 def team():
     """A manager adds team members for the communes they manage, and sees the report."""
     require(can("oversee"))
-    form = TeamMemberForm()
     communes = queries.managed_communes(current_user)
+    form = TeamMemberForm()
     form.commune_id.choices = [(c.id, c.name) for c in communes]
-    status = 200
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        return _team_page(communes)
+    if form.validate():
         user = accounts.find_by_login(form.login.data)
         try:
             if user is None:
@@ -144,12 +206,55 @@ def team():
         except ops.CommunityError as error:
             db.session.rollback()
             form.login.errors = [*form.login.errors, str(error)]
-            status = 400
         else:
             db.session.commit()
             flash(_("%(name)s is now a member of the community digital team.", name=user.full_name), "success")
             return redirect(url_for("community.team"), 303)
-    elif form.is_submitted():
-        status = 400
-    report = queries.report(communes)
-    return render_template("community/team.html", form=form, report=report), status
+    return _team_page(communes, 400, form=form)
+
+
+def _manager_form(form_class, name: str, error_field: str, act, anchor: str):
+    """A manager's form on the team page (`name` in its template): `act(form, commune)` saves and returns the message to flash, or
+    raises CommunityError (shown under `error_field`, status 400, nothing saved)."""
+    require(can("oversee"))
+    communes = queries.managed_communes(current_user)
+    form = form_class()
+    form.commune_id.choices = [(c.id, c.name) for c in communes]
+    if form.validate():
+        try:
+            message = act(form, _commune_of(form, communes))
+        except ops.CommunityError as error:
+            db.session.rollback()
+            field = getattr(form, error_field)
+            field.errors = [*field.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("community.team", _anchor=anchor), 303)
+    return _team_page(communes, 400, **{name: form})
+
+
+@view
+@login_required
+def targets():
+    """A commune's coverage target, set by a manager whose scope covers it."""
+    def act(form, commune):
+        ops.set_target(current_user, commune, reached=form.reached.data, completed=form.completed.data,
+                       counts=form.counts.data)
+        return _("Coverage target saved.")
+
+    return _manager_form(TargetForm, "target_form", "reached", act, "coverage")
+
+
+@view
+@login_required
+def hamlets():
+    """A commune's list of hamlets (thôn, ấp, khu phố) from a CSV file: the picker for registering residents."""
+    def act(form, commune):
+        try:
+            text = form.file.data.read(256 * 1024).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ops.CommunityError(_("Save the file as CSV in UTF-8.")) from None
+        return _("%(count)d hamlets added.", count=ops.import_hamlets(current_user, commune, text))
+
+    return _manager_form(HamletImportForm, "hamlet_form", "file", act, "hamlets")

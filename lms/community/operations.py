@@ -1,11 +1,14 @@
 """Team members, residents registered on their behalf, assisted sessions. Flush only; views commit."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from lms.accounts import operations as accounts
+from lms.accounts import recovery
 from lms.accounts.models import User
-from lms.community.models import CONSENT_METHODS, TEAM_ROLE, AssistedSession, CommunityResident
+from lms.community.models import (CONSENT_METHODS, TARGET_GROUPS, TEAM_ROLE, AssistedSession, CommunityResident,
+                                  CoverageTarget, Hamlet)
 from lms.core.db import utcnow
 from lms.core.text import nfc
 from lms.extensions import db
@@ -13,6 +16,15 @@ from lms.extensions import db
 
 class CommunityError(ValueError):
     """A rule of assisted learning was broken; the message is shown to the user."""
+
+
+class ConsentCodeError(CommunityError):
+    """The resident's SMS consent code was wrong or stale; the wrong try is counted (the caller commits)."""
+
+
+# One-time codes are the accounts' own (6 digits, OTP_LIFETIME_SECONDS, OTP_MAX_ATTEMPTS, HMAC only), kept
+# under the member: the resident has no account until the code is confirmed, and the row's target is the phone.
+CONSENT_PURPOSE = "consent"
 
 
 def team_scopes(user) -> list:
@@ -35,25 +47,65 @@ def grant_team_role(manager, user: User, commune) -> None:
     accounts.grant_role(user, TEAM_ROLE, locality=commune, actor=manager)
 
 
-def register_resident(member, *, full_name: str, phone: str, commune, hamlet: str, consent_method: str,
-                      consent_reference: str) -> CommunityResident:
-    """Create a resident's account on their behalf, with their consent recorded."""
+def send_consent_code(member, phone: str, commune, ip: str | None) -> str:
+    """Text a 6-digit consent code to the resident's own phone; the number it went to (normalised)."""
     if not serves(member, commune):
         raise CommunityError(_l("You can only register residents of your own commune."))
+    number = accounts.normalise_phone(phone)
+    if number is None:
+        raise CommunityError(_l("Enter a valid Vietnamese mobile number, e.g. 0912 345 678."))
+    if recovery.too_many_requests(f"consent:{number}", ip):
+        raise CommunityError(_l("Too many codes were sent to this number. Wait 15 minutes, or record a paper form."))
+    recovery.send_code_for(member, CONSENT_PURPOSE, number, lambda code: _(
+        "%(code)s: read this code to the community digital team member only if you agree that they register you "
+        "on the training platform. It works for 5 minutes.", code=code))
+    return number
+
+
+def _sms_consent(member, phone: str, code: str) -> str:
+    """The consent reference for a code the resident read back; never the code itself."""
+    number = accounts.normalise_phone(phone)
+    try:
+        row = recovery.check_code(member, CONSENT_PURPOSE, code)
+    except recovery.CodeProblem as problem:
+        raise ConsentCodeError(str(problem)) from None
+    if row.target != number:
+        raise ConsentCodeError(_("That code was sent to another phone number. Send a new code."))
+    return f"SMS …{number[-3:]} #{row.id}"
+
+
+def register_resident(member, *, full_name: str, phone: str, commune, hamlet: str, consent_method: str,
+                      consent_reference: str = "", consent_code: str = "") -> CommunityResident:
+    """Create a resident's account on their behalf, with their consent recorded (paper form or SMS code)."""
+    if not serves(member, commune):
+        raise CommunityError(_l("You can only register residents of your own commune."))
+    hamlet = check_hamlet(commune, hamlet)
+    if consent_method == "sms":
+        consent_reference = _sms_consent(member, phone, consent_code)
     consent_reference = nfc(consent_reference or "").strip()
     if consent_method not in CONSENT_METHODS or not consent_reference:
         raise CommunityError(_l("Record the resident's consent: the number of the signed paper form."))
-    if consent_method == "sms":
-        # The platform sends no SMS yet; a code typed here could not have come from the resident's phone.
-        raise CommunityError(_l("Consent by SMS code is not available yet; record the signed paper form."))
     user = accounts.create_user(full_name, "", phone=phone, audience="citizen", locality=commune)
     user.password_hash = accounts.unusable_password_hash()  # they set their own password from the hand-over link
     resident = CommunityResident(user=user, registered_by_id=member.id, locality=commune,
-                                 hamlet=nfc(hamlet or "").strip() or None, consent_method=consent_method,
+                                 hamlet=hamlet, consent_method=consent_method,
                                  consent_reference=consent_reference[:120])
     db.session.add(resident)
     db.session.flush()
     return resident
+
+
+def hand_over_by_sms(resident: CommunityResident, ip: str | None) -> str:
+    """Send the resident's own set-password link to their phone; the masked number it went to."""
+    user = resident.user
+    if not user.must_set_password:
+        raise CommunityError(_l("The resident has already chosen their own password."))
+    if not user.phone:
+        raise CommunityError(_l("The resident has no phone number."))
+    if recovery.too_many_requests(f"handoff:{user.id}", ip):
+        raise CommunityError(_l("The link was sent several times already. Wait 15 minutes, or let them scan the QR code."))
+    recovery.send_set_password_link(user)
+    return "…" + user.phone[-3:]
 
 
 def resident_record(user_id: int) -> CommunityResident | None:
@@ -99,3 +151,54 @@ def was_assisted(user_id: int, at) -> bool:
     return bool(db.session.scalar(select(AssistedSession.id).where(
         AssistedSession.resident_id == user_id, AssistedSession.started_at <= at,
         or_(AssistedSession.ended_at.is_(None), AssistedSession.ended_at >= at)).limit(1)))
+
+
+def set_target(manager, commune, *, reached: int, completed: int, counts: str):
+    """A manager whose scope covers the commune sets its coverage target (one per commune)."""
+    if commune is None or commune.level != "commune" or not manager.can_manage_locality(commune):
+        raise CommunityError(_l("You do not manage this commune."))
+    if counts not in TARGET_GROUPS or reached < 0 or completed < 0 or completed > reached:
+        raise CommunityError(_l("Targets are whole numbers; residents completing cannot exceed residents reached."))
+    target = db.session.scalar(select(CoverageTarget).where(CoverageTarget.locality_id == commune.id))
+    if target is None:
+        target = CoverageTarget(locality_id=commune.id)
+        db.session.add(target)
+    target.reached, target.completed, target.counts, target.set_by_id = reached, completed, counts, manager.id
+    db.session.flush()
+    return target
+
+
+MAX_HAMLETS = 500  # a commune has tens; a longer file is a mistake (a whole province's list?)
+
+
+def import_hamlets(manager, commune, text: str) -> int:
+    """Add a commune's hamlets from CSV text (first column; a header row `name`/`tên` is skipped).
+    Existing names stay (residents keep theirs as text anyway); the number of names added."""
+    import csv
+    import io
+
+    if commune is None or commune.level != "commune" or (manager is not None and not manager.can_manage_locality(commune)):
+        raise CommunityError(_l("You do not manage this commune."))
+    names: list[str] = []
+    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        name = nfc(row[0] if row else "").strip()
+        if name and name.lower() not in {"name", "tên", "ten", "thôn, ấp, khu phố"} and name not in names:
+            if len(name) > 120:
+                raise CommunityError(_l("Line %(line)d: a name is longer than 120 characters.", line=line))
+            names.append(name)
+    if not names or len(names) > MAX_HAMLETS:
+        raise CommunityError(_l("The file should list 1 to %(most)d hamlets, one per line.", most=MAX_HAMLETS))
+    known = set(db.session.scalars(select(Hamlet.name).where(Hamlet.locality_id == commune.id)))
+    fresh = [name for name in names if name not in known]
+    db.session.add_all(Hamlet(locality_id=commune.id, name=name) for name in fresh)
+    db.session.flush()
+    return len(fresh)
+
+
+def check_hamlet(commune, hamlet: str) -> str | None:
+    """The hamlet as saved: one of the commune's list when it has one, else the text typed."""
+    hamlet = nfc(hamlet or "").strip() or None
+    listed = set(db.session.scalars(select(Hamlet.name).where(Hamlet.locality_id == commune.id)))
+    if hamlet and listed and hamlet not in listed:
+        raise CommunityError(_l("Choose a hamlet of this commune from the list."))
+    return hamlet

@@ -138,3 +138,98 @@ def assisted_attempts(user_id: int, course_id: int | None) -> int:
     return db.session.scalar(select(func.count()).select_from(Attempt).join(Quiz, Quiz.id == Attempt.quiz_id).where(
         Attempt.user_id == user_id, Quiz.course_id == course_id, Attempt.submitted_at.is_not(None),
         _in_session(Attempt.user_id, Attempt.submitted_at))) or 0
+
+
+@dataclass
+class Coverage:
+    """A commune's residents reached and completed, split assisted / self-learners, against its target."""
+
+    commune: Locality
+    reached: dict = field(default_factory=lambda: {"assisted": 0, "self": 0})
+    completed: dict = field(default_factory=lambda: {"assisted": 0, "self": 0})
+    target: object = None  # CoverageTarget or None
+
+    def counted(self, measure: str) -> int:
+        """What the target counts: assisted, self-learners or both."""
+        values = getattr(self, measure)
+        group = self.target.counts if self.target is not None else "all"
+        return values["assisted"] + values["self"] if group == "all" else values[group]
+
+    def percent(self, measure: str) -> int | None:
+        goal = getattr(self.target, measure, 0) if self.target is not None else 0
+        return round(100 * self.counted(measure) / goal) if goal else None
+
+
+def coverage(communes: list[Locality]) -> list[Coverage]:
+    """Per commune: residents reached (registered or assisted by the team = assisted; enrolled on their own
+    = self) and those of them who completed a course — the same split as the report's rows."""
+    from lms.community.models import CoverageTarget
+
+    result = {c.id: Coverage(c) for c in communes}
+    if not result:
+        return []
+    helped = or_(exists().where(CommunityResident.user_id == User.id), exists().where(AssistedSession.resident_id == User.id))
+    enrolled = exists().where(Enrollment.user_id == User.id)
+    done = exists().where(Enrollment.user_id == User.id, Enrollment.completed_at.is_not(None))
+    group = case((helped, "assisted"), else_="self")
+    for locality_id, kind, reached, completed in db.session.execute(
+            select(User.locality_id, group, func.count(), func.sum(case((done, 1), else_=0)))
+            .where(User.locality_id.in_(result), or_(helped, enrolled)).group_by(User.locality_id, group)):
+        result[locality_id].reached[kind] = reached
+        result[locality_id].completed[kind] = int(completed or 0)
+    for target in db.session.scalars(select(CoverageTarget).where(CoverageTarget.locality_id.in_(result))):
+        result[target.locality_id].target = target
+    return list(result.values())
+
+
+def hamlets_of(communes: list[Locality]) -> dict[int, list[str]]:
+    """{commune id: its imported hamlet names}, for the picker (communes without a list are left out)."""
+    from lms.community.models import Hamlet
+
+    lists: dict[int, list[str]] = {}
+    for locality_id, name in db.session.execute(select(Hamlet.locality_id, Hamlet.name).where(
+            Hamlet.locality_id.in_([c.id for c in communes])).order_by(Hamlet.locality_id, Hamlet.name)):
+        lists.setdefault(locality_id, []).append(name)
+    return lists
+
+
+def communes_under(unit: Locality) -> list[Locality]:
+    """The current communes in `unit`'s subtree (the unit itself when it is a commune)."""
+    if unit.level == "commune":
+        return [unit]
+    return list(db.session.scalars(select(Locality).where(
+        Locality.path.startswith(unit.path), Locality.level == "commune", Locality.scheme == unit.scheme)
+        .order_by(Locality.name_folded)))
+
+
+def export_table(unit: Locality) -> tuple[list[str], list[list]]:
+    """The community report of the communes under `unit`, as one table for CSV/XLSX (lms.reports exporter):
+    the commune × hamlet rows, then one coverage row per commune (its hamlet column says so)."""
+    from flask_babel import gettext as _
+
+    communes = communes_under(unit)
+    header = [_("Commune or ward"), _("Hamlet or residential group"), _("Registered by the team"), _("Assisted"),
+              _("Learning on their own"), _("Simulations done with help"), _("Simulations done alone"),
+              _("Who counts"), _("Reached: assisted"), _("Reached: self-learners"), _("Target: residents to reach"),
+              _("Reached (%)"), _("Completed: assisted"), _("Completed: self-learners"),
+              _("Target: residents completing a course"), _("Completed (%)")]
+    rows = [[r.commune, r.hamlet or "—", r.registered, r.assisted, r.self_learners, r.simulations_assisted,
+             r.simulations_self, *[""] * 9] for r in report(communes).rows]
+    for item in coverage(communes):
+        target = item.target
+        rows.append([item.commune.name, _("(coverage of the commune)"), *[""] * 5,
+                     target.counts if target else "", item.reached["assisted"], item.reached["self"],
+                     target.reached if target else "", _blank(item.percent("reached")), item.completed["assisted"],
+                     item.completed["self"], target.completed if target else "", _blank(item.percent("completed"))])
+    return header, rows
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def export_units(user) -> list[Locality]:
+    """The units whose community report the user may export: their manager scopes (an admin: the home area)."""
+    if can("administer", user):
+        return sorted({c.parent for c in managed_communes(user) if c.parent is not None}, key=lambda unit: unit.name)
+    return sorted(user.manager_scopes(), key=lambda unit: unit.name)

@@ -1,6 +1,8 @@
 """Server-driven step pages of a simulation: every action is a form POST that redirects back to the
 lesson page (so it works without JavaScript; static/js/practice.js only swaps the panel in place)."""
 
+from functools import wraps
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -69,59 +71,55 @@ def _bad_request(message):
     return error
 
 
-@view
-@login_required
-def answer(slug, lesson_id):
-    course, lesson = _simulation_or_404(slug, lesson_id)
-    run = operations.current_run(current_user, lesson)
-    position = _position()
-    if run is None or position is None:
-        return _stale(course, lesson)
-    try:
-        operations.answer(run, lesson, position, choice=request.form.get("choice", type=int),
-                          typed=request.form.get("value", ""))
-    except operations.PracticeError as error:
-        if str(error) == "choice":
-            db.session.rollback()
-            raise _bad_request(_("Choose one of the buttons on the screen.")) from None
-        return _stale(course, lesson)
-    db.session.commit()
-    return _back(course, lesson)
+def in_run(function):
+    """Load the simulation, the user's current run and the step position the form names; a missing run or
+    position, or an answer the run has moved past (PracticeError), sends the user back to where they are.
+    The view is called as `function(course, lesson, run, position)`; the run is committed after it, and the
+    user goes back to the lesson page."""
+
+    @wraps(function)
+    def wrapper(slug, lesson_id):
+        course, lesson = _simulation_or_404(slug, lesson_id)
+        run = operations.current_run(current_user, lesson)
+        position = _position()
+        if run is None or position is None:
+            return _stale(course, lesson)
+        try:
+            function(course, lesson, run, position)
+        except operations.PracticeError as error:
+            if str(error) == "choice":
+                db.session.rollback()
+                raise _bad_request(_("Choose one of the buttons on the screen.")) from None
+            return _stale(course, lesson)
+        db.session.commit()
+        return _back(course, lesson)
+
+    return wrapper
 
 
 @view
 @login_required
-def hint(slug, lesson_id):
-    course, lesson = _simulation_or_404(slug, lesson_id)
-    run = operations.current_run(current_user, lesson)
-    position = _position()
-    if run is None or position is None:
-        return _stale(course, lesson)
-    try:
-        operations.take_hint(run, lesson, position)
-    except operations.PracticeError:
-        return _stale(course, lesson)
-    db.session.commit()
-    return _back(course, lesson)
+@in_run
+def answer(course, lesson, run, position):
+    operations.answer(run, lesson, position, choice=request.form.get("choice", type=int),
+                      typed=request.form.get("value", ""))
 
 
 @view
 @login_required
-def next_step(slug, lesson_id):
-    course, lesson = _simulation_or_404(slug, lesson_id)
-    run = operations.current_run(current_user, lesson)
-    position = _position()
-    if run is None or position is None:
-        return _stale(course, lesson)
+@in_run
+def hint(course, lesson, run, position):
+    operations.take_hint(run, lesson, position)
+
+
+@view
+@login_required
+@in_run
+def next_step(course, lesson, run, position):
     enrollment = enrollment_ops.find_enrollment(current_user, course)
-    try:
-        run = operations.advance(run, lesson, position, enrollment)
-    except operations.PracticeError:
-        return _stale(course, lesson)
-    db.session.commit()
+    run = operations.advance(run, lesson, position, enrollment)
     if run.finished_at is not None and enrollment is not None:
         flash(_("Practice finished. It counts as done in your course."), "success")
-    return _back(course, lesson)
 
 
 @view

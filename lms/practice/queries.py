@@ -61,3 +61,43 @@ def funnel(lesson) -> tuple[list[FunnelStep], dict]:
     if summary["hardest"] is not None and summary["hardest"].failed == 0:
         summary["hardest"] = None
     return result, summary
+
+
+# What a step is made of, in the order a reader checks it (the `*.sim.md` parts, docs/course-format.md §4b).
+STEP_PARTS = ("screen", "message", "qr", "action", "label", "answers", "options", "hints", "why")
+
+
+def _steps(text: str) -> list | None:
+    from lms.practice.format import SourceError, parse_simulation
+
+    found: list = []
+    try:
+        return parse_simulation("revision.sim.md", text=text or "", errors=found).steps
+    except SourceError:  # front matter that is not YAML: no steps to compare
+        return None
+
+
+def step_changes(old_text: str, new_text: str) -> list[dict] | None:
+    """Which steps of a simulation changed between two versions of its file: one entry per step,
+    {"status": same|changed|added|removed, "old"/"new": (number, title) or None, "parts": [changed parts]},
+    steps paired by title (difflib), so an inserted step does not mark every later one changed.
+    None when either version cannot be read as a simulation (the text diff still shows it)."""
+    import difflib
+
+    old, new = _steps(old_text), _steps(new_text)
+    if old is None or new is None:
+        return None
+    changes = []
+    matcher = difflib.SequenceMatcher(a=[s.title for s in old], b=[s.title for s in new], autojunk=False)
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        pairs = list(zip(range(a0, a1), range(b0, b1))) if tag in ("equal", "replace") else []
+        for i, j in pairs:
+            parts = [part for part in STEP_PARTS if getattr(old[i], part) != getattr(new[j], part)]
+            renamed = old[i].title != new[j].title
+            changes.append({"status": "changed" if parts or renamed else "same", "old": (i + 1, old[i].title),
+                            "new": (j + 1, new[j].title), "parts": (["title"] if renamed else []) + parts})
+        changes += [{"status": "removed", "old": (i + 1, old[i].title), "new": None, "parts": []}
+                    for i in range(a0 + len(pairs), a1)]
+        changes += [{"status": "added", "old": None, "new": (j + 1, new[j].title), "parts": []}
+                    for j in range(b0 + len(pairs), b1)]
+    return changes

@@ -10,6 +10,8 @@ bp.add_url_rule("/reports/localities/<int:locality_id>", view_func=controllers.l
 bp.add_url_rule("/reports/localities/<int:locality_id>/coverage.<any(csv, xlsx):fmt>", view_func=controllers.export_table)
 bp.add_url_rule("/reports/localities/<int:locality_id>/learners.<any(csv, xlsx):fmt>", view_func=controllers.export_learners,
                 methods=("GET", "POST"))
+bp.add_url_rule("/reports/localities/<int:locality_id>/community.<any(csv, xlsx):fmt>",
+                view_func=controllers.export_community, methods=("POST",))
 bp.add_url_rule("/reports/exports/<int:export_id>", view_func=controllers.export_status)
 bp.add_url_rule("/reports/exports/<int:export_id>/retry", view_func=controllers.export_retry, methods=("POST",))
 bp.add_url_rule("/reports/exports/<int:export_id>/download", view_func=controllers.export_download)

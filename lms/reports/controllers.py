@@ -130,6 +130,26 @@ def export_learners(locality_id, fmt):
     return redirect(url_for("reports.export_status", export_id=job.id))
 
 
+@view
+@role_required("manager")
+def export_community(locality_id, fmt):
+    """The community digital teams' report (lms.community) of the communes under a unit the manager oversees:
+    a background job like the learner list, so it has the same progress page, audit and quota."""
+    unit = db.session.get(Locality, locality_id)
+    if unit is None:
+        abort(404)
+    require(current_user.can_manage_locality(unit))
+    try:
+        job = operations.start_export(current_user, unit, "community", fmt, {})
+    except operations.ExportQuotaExceeded as busy:
+        db.session.rollback()
+        flash(_("You already have %(n)d export jobs waiting or running. When one is ready, try again.",
+                n=busy.args[0]), "error")
+        return redirect(url_for("community.team"), 303)
+    db.session.commit()
+    return redirect(url_for("reports.export_status", export_id=job.id), 303)
+
+
 def _load_export(export_id):
     job = db.session.get(ReportExport, export_id)
     if job is None:
@@ -163,7 +183,7 @@ def export_download(export_id):
     if path is None:
         abort(404)
     return send_file(path, mimetype=XLSX if job.format == "xlsx" else "text/csv", as_attachment=True,
-                     download_name=_filename(job.locality, "learners", job.format))
+                     download_name=_filename(job.locality, job.kind, job.format))
 
 
 @view

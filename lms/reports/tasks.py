@@ -5,6 +5,7 @@ import tempfile
 from celery import shared_task
 from sqlalchemy.engine import Engine
 
+from lms.community import queries as community_queries
 from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.files import get_store
@@ -30,6 +31,11 @@ def export(export_id: int):
     job = db.session.get(ReportExport, export_id)
     if job is None or job.status == "done":
         return None
+    if job.kind == "community":
+        header, table = community_queries.export_table(job.locality)
+        job.status, job.rows_done, job.rows_total = "running", 0, len(table)
+        db.session.commit()
+        return _write(export_id, job, header, iter(table))
     _, filters = parse_filters(job.params)
     job.status, job.rows_done = "running", 0
     job.rows_total = exports.count_learners(job.locality, filters)
@@ -57,16 +63,20 @@ def export(export_id: int):
                 progress(number)
             yield row
 
-    key = f"exports/{job.user_id}/{job.id}/learners.{job.format}"
+    return _write(export_id, job, exports.learner_header(), counted(exports.learner_rows(job.locality, filters)))
+
+
+def _write(export_id: int, job: ReportExport, header: list, rows) -> str | None:
+    """Write the rows to the file store as the job's CSV or XLSX (formula-safe: lms.core.spreadsheets)."""
+    key = f"exports/{job.user_id}/{job.id}/{job.kind}.{job.format}"
     try:
         with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, f"learners.{job.format}")
-            rows = counted(exports.learner_rows(job.locality, filters))
+            path = os.path.join(folder, f"{job.kind}.{job.format}")
             if job.format == "xlsx":
-                exports.write_xlsx(path, exports.learner_header(), rows)
+                exports.write_xlsx(path, header, rows)
             else:
                 with open(path, "w", encoding="utf-8", newline="") as handle:
-                    for chunk in exports.csv_chunks(exports.learner_header(), rows):
+                    for chunk in exports.csv_chunks(header, rows):
                         handle.write(chunk)
             get_store().put_file(key, path)
     except Exception as error:  # noqa: BLE001 - recorded on the job for the person waiting

@@ -173,6 +173,7 @@ def test_verify_json_has_the_same_public_fields(app, client, certificate):
         "serial": serials.display(certificate.serial), "status": "valid", "holder_name": "Trần Thị Hoà",
         "course": TITLE, "hours": 2.0, "issued_on": "01/04/2025", "expires_on": "01/07/2030",
         "issuing_authority": app.config["LMS_ISSUING_AUTHORITY"], "revoked_reason": None,
+        "assisted": False,  # completed with a community digital team's help (lms.community): shown publicly
         "kind": "course", "replaced_by": None, "pdf_url": None, "credential_url": None,
         "credential_jwt_url": None,
     }

@@ -42,7 +42,7 @@ def test_a_resident_is_registered_only_with_consent_and_only_in_the_members_comm
     login(team["a"])
     refused = register(client, team["A"].id, consent="")
     assert refused.status_code == 400
-    assert "Record the resident's consent" in text_of(refused)
+    assert "Record the resident's consent" in text_of(refused), refused.get_data(as_text=True)[-3000:]
     assert db_session.scalar(select(User).where(User.phone == "0912345678")) is None
     other = register(client, team["B"].id)
     assert other.status_code == 400  # commune B is not one of the choices of a member of A
@@ -134,6 +134,25 @@ def test_an_assisted_session_records_for_the_resident_and_the_report_tells_it_ap
     login(admin)
     record = text_of(client.get(f"/admin/certificates/{certificate.id}"))
     assert "1 quiz attempt taken with help from a community digital team" in record
+    # The same rule puts the respectful mark on the PDF and on the public verification page.
+    import io
+
+    from pypdf import PdfReader
+
+    from lms.certificates.pdf import render
+    from lms.certificates.serial import display
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(render(certificate))).pages)
+    assert "Hoàn thành với sự hỗ trợ của Tổ công nghệ số cộng đồng" in " ".join(text.split())
+    verify = text_of(client.get(f"/verify/{display(certificate.serial)}"))
+    assert "Completed with support from the community digital technology team" in verify
+    alone = Certificate(serial=new_serial(), user_id=self_learner.id, course_id=practice_course.id, generation=1,
+                        holder_name="Tự Học", course_title=practice_course.title, hours=1, issuing_authority="UBND",
+                        issued_at=utcnow())
+    db_session.add(alone)
+    db_session.flush()
+    assert "Hoàn thành với sự hỗ trợ" not in " ".join(PdfReader(io.BytesIO(render(alone))).pages[0].extract_text().split())
+    assert "community digital technology team" not in text_of(client.get(f"/verify/{display(alone.serial)}"))
 
     result = report([team["A"]])
     rows = {(row.hamlet): row for row in result.rows}

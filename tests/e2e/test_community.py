@@ -3,6 +3,7 @@ with her paper consent, helps her through a practice simulation on the member's 
 manager's report counts it as assisted — in Chromium, against the real server of this pass."""
 
 import os
+import re
 
 import pytest
 
@@ -24,16 +25,23 @@ SCAM = next(title for title in SIMULATIONS if "lừa đảo" in title)
 MEMBER_LOGIN = material.demo_account("learner")[0]
 
 
-def test_a_team_member_helps_a_resident_and_the_manager_sees_it_as_assisted(person):
+def add_member(person):
+    """The commune manager makes the demo learner a team member of the ward (again is harmless)."""
     manager = person("commune manager")
     log_in(manager, "manager")
     page = manager.page
     menu(page).get_by_role("link", name=t("Community digital teams")).click()
     page.get_by_label(t("Member's e-mail or phone number")).fill(MEMBER_LOGIN)
-    commune = page.get_by_label(t("Commune or ward"))
+    commune = page.locator("form", has=page.get_by_role("button", name=t("Add to the team"))).get_by_label(
+        t("Commune or ward"))
     commune.select_option(label=commune.locator("option", has_text=COMMUNE).first.inner_text())
     page.get_by_role("button", name=t("Add to the team")).click()
     expect(page.locator(".flash.success")).to_be_visible()
+    return manager
+
+
+def test_a_team_member_helps_a_resident_and_the_manager_sees_it_as_assisted(person):
+    manager = add_member(person)
 
     member = person("team member")
     log_in(member, "learner")
@@ -43,8 +51,7 @@ def test_a_team_member_helps_a_resident_and_the_manager_sees_it_as_assisted(pers
     page.get_by_label(t("Full name")).fill(RESIDENT)
     page.get_by_label(t("The resident's own phone number")).fill(PHONE)
     page.get_by_label(t("Hamlet or residential group (thôn, ấp, khu phố)")).fill(HAMLET)
-    consent = page.get_by_label(t("Number of the signed consent form"))
-    expect(consent).to_have_attribute("required", "")  # no consent, no registration (the server refuses it too)
+    page.get_by_label(t("Signed paper form")).check()  # (no number, no registration: tests/community)
     page.get_by_label(t("Number of the signed consent form")).fill(CONSENT)
     page.get_by_role("button", name=t("Register the resident")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(RESIDENT)
@@ -74,4 +81,73 @@ def test_a_team_member_helps_a_resident_and_the_manager_sees_it_as_assisted(pers
     expect(report.locator("td").nth(3)).to_have_text("1")
     expect(report.locator("td").nth(5)).to_have_text("1")
     expect(report.locator("td").nth(6)).to_have_text("0")
+    manager.assert_clean()
+
+
+SMS_RESIDENT, SMS_PHONE = "Trần Văn Năm", "0912000222"
+
+
+def test_consent_and_log_in_by_sms_and_the_coverage_target(person, tmp_path):
+    """The manager imports the ward's hamlets and sets a target; a member registers a resident whose consent
+    is the SMS code he reads back, hands him the log-in by SMS, he sets his own password on his own phone;
+    the manager sees the coverage against the target."""
+    from tests.e2e.test_identity import mailbox_text
+
+    manager = add_member(person)
+    page = manager.page
+    hamlets = tmp_path / "ap.csv"
+    hamlets.write_text("Ấp Bắc\nẤp Nam\n", encoding="utf-8")
+    upload = page.locator("form#hamlets")
+    upload.get_by_label(t("Commune or ward")).select_option(
+        label=upload.locator("option", has_text=COMMUNE).first.inner_text())
+    upload.get_by_label(t("CSV file: one hamlet per line")).set_input_files(hamlets)
+    upload.get_by_role("button", name=t("Import the hamlets")).click()
+    expect(page.locator(".flash.success")).to_be_visible()
+    target = page.locator("form", has=page.get_by_role("button", name=t("Save the target")))
+    target.get_by_label(t("Commune or ward")).select_option(
+        label=target.locator("option", has_text=COMMUNE).first.inner_text())
+    target.get_by_label(t("Residents to reach")).fill("2")
+    target.get_by_label(t("Residents completing a course")).fill("1")
+    target.get_by_label(t("Who counts")).select_option(label=t("Assisted residents only"))
+    target.get_by_role("button", name=t("Save the target")).click()
+    expect(page.locator(".flash.success")).to_have_text(t("Coverage target saved."))
+
+    member = person("team member")
+    log_in(member, "learner")
+    page = member.page
+    page.goto("/community/residents/new")
+    page.get_by_label(t("Full name")).fill(SMS_RESIDENT)
+    page.get_by_label(t("The resident's own phone number")).fill(SMS_PHONE)
+    page.get_by_label(t("Hamlet or residential group (thôn, ấp, khu phố)")).select_option(label="Ấp Nam")
+    expect(page.get_by_label(t("Code sent by SMS to the resident's phone"))).to_be_checked()
+    page.get_by_role("button", name=t("Send the code by SMS")).click()
+    expect(page.locator(".flash.success")).to_contain_text("…222")
+    code = re.search(r"\b\d{6}\b", mailbox_text(person, SMS_PHONE)).group(0)  # what he reads from his phone
+    page.get_by_label(t("Code the resident reads from their phone")).fill(code)
+    page.get_by_role("button", name=t("Register the resident")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(SMS_RESIDENT)
+    earlier = mailbox_text(person, SMS_PHONE)
+    page.get_by_role("button", name=t("Send the log-in by SMS")).click()
+    expect(page.locator(".flash.success")).to_contain_text("…222")
+    link = re.search(r"https?://\S+(/set-password/\S+)", mailbox_text(person, SMS_PHONE, after=earlier)).group(1)
+    member.assert_clean()
+
+    resident = person("resident with the SMS")
+    page = resident.page
+    page.goto(link)
+    page.get_by_label(t("New password"), exact=True).fill("nam-tu-dat-2025")
+    page.get_by_label(t("Repeat the password")).fill("nam-tu-dat-2025")
+    page.get_by_role("button", name=t("Set password")).click()
+    expect(page.locator(".flash.success")).to_have_text(t("Your password is set. You can log in now."))
+    resident.assert_clean()
+
+    page = manager.page
+    page.reload()
+    row = page.locator("#coverage + .table-scroll").get_by_role("row").filter(has_text=COMMUNE)
+    assisted = int(row.locator("td").nth(2).inner_text())
+    assert assisted >= 1  # he counts as assisted (registered by the team)
+    expect(row.locator("td").nth(1)).to_have_text(t("Assisted residents only"))
+    expect(row.locator("td").nth(4)).to_have_text(f"{assisted} / 2 ({round(100 * assisted / 2)}%)")
+    report = page.get_by_role("row").filter(has_text="Ấp Nam")
+    expect(report.locator("td").nth(2)).to_have_text("1")  # registered by the team, in his hamlet
     manager.assert_clean()
