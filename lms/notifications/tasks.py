@@ -30,6 +30,14 @@ def send_email(notification_id: int):
     return "sent"
 
 
+@shared_task(name="notifications.deliver_many")
+def deliver_many(message_ids: list[int]):
+    """Send a chunk of direct messages (bulk senders queue them so). Each is sent once: a message
+    already sent is skipped, so a rerun after a failure part-way sends only the rest."""
+    results = [deliver.run(message_id) for message_id in message_ids]
+    return results.count("sent")
+
+
 @shared_task(name="notifications.deliver")
 def deliver(message_id: int):
     """Send a direct e-mail or SMS once; the row is locked meanwhile, so a duplicate run finds it sent.
