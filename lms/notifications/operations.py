@@ -7,9 +7,14 @@ from lms.core.db import utcnow
 from lms.core.outbox import enqueue, enqueue_many
 from lms.extensions import db
 from lms.notifications.models import DirectMessage, Notification, NotificationPreference
+from lms.privacy.queries import consent_withdrawn, withdrawn_among
 
 
 def wants_email(user, kind: str) -> bool:
+    """The person's preference for `kind`; never after they withdrew their consent (docs/privacy.md):
+    e-mail is optional processing, the notification itself stays in their account."""
+    if consent_withdrawn(user.id):
+        return False
     preference = db.session.scalar(select(NotificationPreference.email).where(
         NotificationPreference.user_id == user.id, NotificationPreference.kind == kind))
     return preference is None or bool(preference)
@@ -56,10 +61,11 @@ def notify_many(items: list[dict]) -> int:
         NotificationPreference.user_id.in_({item["user"].id for item, _key in fresh}),
         NotificationPreference.email.is_(False))
     opted_out = {tuple(row) for row in db.session.execute(preferences)}
+    withdrawn = withdrawn_among(item["user"].id for item, _key in fresh)
     rows = [Notification(user_id=item["user"].id, kind=item["kind"], subject=item["subject"][:255], body=item["body"],
                          link=item.get("link"), dedupe_key=key,
                          email_status="pending" if item["user"].email and (item["user"].id, item["kind"]) not in opted_out
-                         else "none") for item, key in fresh]
+                         and item["user"].id not in withdrawn else "none") for item, key in fresh]
     try:
         with db.session.begin_nested():
             db.session.add_all(rows)

@@ -5,6 +5,7 @@ from lms.core.db import utcnow
 from lms.extensions import db
 from lms.notifications import mail
 from lms.notifications.models import DirectMessage, Notification
+from lms.privacy.queries import consent_withdrawn
 
 
 @shared_task(name="notifications.send_email")
@@ -18,6 +19,10 @@ def send_email(notification_id: int):
                                      .with_for_update())
     if notification is None or notification.email_status != "pending" or not notification.user.email:
         db.session.rollback()
+        return "skipped"
+    if consent_withdrawn(notification.user_id):  # withdrawn after it was queued: no e-mail after all
+        notification.email_status = "none"
+        db.session.commit()
         return "skipped"
     try:
         mail.send(notification, notification.user.email)
