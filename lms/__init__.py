@@ -189,9 +189,6 @@ def _register_models_and_tasks():
     from lms.notifications import tasks as _notification_tasks  # noqa: F401
     from lms.privacy import models as _privacy  # noqa: F401
     from lms.privacy import tasks as _privacy_tasks  # noqa: F401
-    from lms.sharing import listeners as _sharing_listeners  # noqa: F401  (results to VNeID / personnel records)
-    from lms.sharing import models as _sharing  # noqa: F401
-    from lms.sharing import tasks as _sharing_tasks  # noqa: F401
     from lms.programs import models as _programs  # noqa: F401
     from lms.quizzes import listeners as _quiz_listeners  # noqa: F401  (/metrics figures)
     from lms.quizzes import models as _quizzes  # noqa: F401
@@ -201,6 +198,9 @@ def _register_models_and_tasks():
     from lms.reports import tasks as _report_tasks  # noqa: F401
     from lms.search import models as _search  # noqa: F401
     from lms.search import tasks as _search_tasks  # noqa: F401
+    from lms.sharing import listeners as _sharing_listeners  # noqa: F401  (results to VNeID / personnel records)
+    from lms.sharing import models as _sharing  # noqa: F401
+    from lms.sharing import tasks as _sharing_tasks  # noqa: F401
 
 
 def _configure_login():

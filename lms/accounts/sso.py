@@ -8,7 +8,8 @@ response (RFC 9207) must match it — a mix-up with another provider is refused.
 
 Linking (each flushes; the caller commits): a known (provider, subject) is that user; otherwise a
 *verified* e-mail or phone number from the provider finds the existing account that has it, which is
-linked once the person confirms (and consents to the privacy notice if they never did); otherwise a new account is made once the person gave what the provider did not (commune, audience).
+linked once the person confirms (and consents to the privacy notice if they never did); otherwise
+a new account is made once the person gave what the provider did not (commune, audience).
 """
 
 import logging

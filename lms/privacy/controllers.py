@@ -11,8 +11,8 @@ from lms.core.db import utcnow
 from lms.core.files import get_store
 from lms.core.lifecycle import view
 from lms.core.permissions import login_required, role_required
-from lms.extensions import db
 from lms.core.urls import is_safe_next
+from lms.extensions import db
 from lms.privacy import gate, operations
 from lms.privacy.forms import NoticeForm, ReviewForm
 from lms.privacy.models import DataRequest

@@ -9,14 +9,13 @@ its last run `background_work_failed` marks the delivery failed for an administr
 
 import json
 import logging
-import urllib.error
-import urllib.request
 
 from celery import shared_task
 from flask import current_app
 from sqlalchemy import select
 
 from lms.core.db import utcnow
+from lms.core.http import post_json
 from lms.extensions import db
 from lms.sharing.models import ResultDelivery
 
@@ -48,19 +47,9 @@ def payload(delivery: ResultDelivery) -> dict:
 
 def post(body: dict, delivery_id: str) -> None:
     config = current_app.config
-    request = urllib.request.Request(config["LMS_RESULTS_ENDPOINT"], data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", "Idempotency-Key": delivery_id})
-    if config.get("LMS_RESULTS_TOKEN"):
-        request.add_header("Authorization", f"Bearer {config['LMS_RESULTS_TOKEN']}")
-    try:
-        with urllib.request.urlopen(request, timeout=float(config.get("LMS_RESULTS_TIMEOUT", 10))) as response:
-            status = response.status
-    except urllib.error.HTTPError as error:
-        status = error.code
-    except OSError as error:
-        raise DeliveryError(f"receiver unreachable: {type(error).__name__}") from None
-    if not 200 <= status < 300:
-        raise DeliveryError(f"receiver answered HTTP {status}")
+    post_json(config["LMS_RESULTS_ENDPOINT"], body, token=config.get("LMS_RESULTS_TOKEN", ""),
+              timeout=config.get("LMS_RESULTS_TIMEOUT", 10), headers={"Idempotency-Key": delivery_id},
+              error_class=DeliveryError)
 
 
 @shared_task(name="sharing.deliver")

@@ -22,7 +22,7 @@ except ImportError:
         raise
     pytest.skip("end-to-end suite skipped: Playwright is not installed", allow_module_level=True)
 
-from tests.e2e.browser import menu, t
+from tests.e2e.browser import fill_registration, menu, t
 
 NAME, EMAIL, PASSWORD = "Hồ Thị Xoá Tên", "xoa.ten@example.vn", "mat-khau-xoa-1"
 COMMUNE_TYPED, COMMUNE = "vung tau", "Phường Vũng Tàu"
@@ -75,15 +75,7 @@ def test_a_deleted_learners_certificate_stays_verifiable_without_the_name(server
     learner = person("leaving learner")
     page = learner.page
     page.goto("/register")
-    page.get_by_label(t("Full name")).fill(NAME)
-    page.get_by_label(t("E-mail or phone number")).fill(EMAIL)
-    page.get_by_label(t("Password"), exact=True).fill(PASSWORD)
-    page.get_by_label(t("Repeat the password")).fill(PASSWORD)
-    with page.expect_response(lambda response: "/localities/search" in response.url):
-        page.get_by_label(t("Find your commune or ward")).fill(COMMUNE_TYPED)
-    commune = page.get_by_label(t("Commune or ward where you live or work"))
-    commune.select_option(label=commune.locator("option", has_text=COMMUNE).first.inner_text())
-    page.get_by_label(t("I have read the privacy notice and agree to the processing of my personal data.")).check()
+    fill_registration(page, NAME, EMAIL, PASSWORD, COMMUNE_TYPED, COMMUNE)
     page.get_by_role("button", name=t("Create account")).click()
     expect(page.get_by_text(t("Your account is ready. Welcome, %(name)s!", name=NAME))).to_be_visible()
 
