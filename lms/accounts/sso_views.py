@@ -75,7 +75,11 @@ def callback(name):
         db.session.rollback()
         return _failed(name)
     user = sso.known_user(name, claims)
-    if user is None and (candidate := sso.linkable_user(claims)) is not None and candidate.is_active:
+    candidate = sso.linkable_user(claims) if user is None else None
+    if candidate is not None and not candidate.is_active:
+        db.session.rollback()
+        return _failed(name, 403)
+    if candidate is not None:
         session[_LINK] = {"provider": name, "id_token": id_token, "sub": str(claims["sub"]), "user_id": candidate.id}
         db.session.commit()
         return redirect(url_for("accounts.sso_link"))
@@ -138,7 +142,7 @@ def confirm_link():
     privacy notice, if this account never gave consent); both are recorded."""
     pending = session.get(_LINK)
     user = db.session.get(User, pending["user_id"]) if pending else None
-    if user is None or current_user.is_authenticated:
+    if user is None or not user.is_active or current_user.is_authenticated:
         session.pop(_LINK, None)
         return redirect(url_for("accounts.login"))
     form = SsoLinkForm(needs_consent=not has_consent(user))
