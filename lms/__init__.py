@@ -198,6 +198,9 @@ def _register_models_and_tasks():
     from lms.reports import tasks as _report_tasks  # noqa: F401
     from lms.search import models as _search  # noqa: F401
     from lms.search import tasks as _search_tasks  # noqa: F401
+    from lms.sharing import listeners as _sharing_listeners  # noqa: F401  (results to VNeID / personnel records)
+    from lms.sharing import models as _sharing  # noqa: F401
+    from lms.sharing import tasks as _sharing_tasks  # noqa: F401
 
 
 def _configure_login():
@@ -249,11 +252,12 @@ def _register_blueprints(app):
     from lms.quizzes.blueprint import bp as quizzes
     from lms.reports.blueprint import bp as reports
     from lms.search.blueprint import bp as search
+    from lms.sharing.blueprint import bp as sharing
 
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
                       agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, practice,
                       community, privacy, audit,
-                      library, search):
+                      library, search, sharing):
         app.register_blueprint(blueprint)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from lms.core.db import retry_stale_reads

@@ -219,6 +219,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "OIDC_PROVIDERS": _oidc_providers(),
         "OIDC_LEEWAY_SECONDS": int(os.environ.get("OIDC_LEEWAY_SECONDS", "60")),
         # Personal data: days between a deletion request and the erasure (the person may cancel meanwhile).
+        # Results sharing (lms/sharing, docs/privacy.md): unset endpoint = nothing is sent.
+        "LMS_RESULTS_ENDPOINT": os.environ.get("LMS_RESULTS_ENDPOINT", ""),
+        "LMS_RESULTS_TOKEN": os.environ.get("LMS_RESULTS_TOKEN", ""),
+        "LMS_RESULTS_LABEL": os.environ.get("LMS_RESULTS_LABEL", "VNeID"),
+        "LMS_RESULTS_TIMEOUT": float(os.environ.get("LMS_RESULTS_TIMEOUT", "10")),
         "LMS_DELETION_GRACE_DAYS": int(os.environ.get("LMS_DELETION_GRACE_DAYS", "30")),
         # Recovery: reset links live an hour, codes 5 minutes with 5 tries; requests per login and per IP.
         "PASSWORD_RESET_MAX_AGE_SECONDS": 3600,

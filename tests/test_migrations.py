@@ -103,3 +103,29 @@ def fresh_postgres_database():
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL pass only (LMS_TEST_DATABASE_URL)")
 def test_migrations_build_the_model_schema_on_postgresql(fresh_postgres_database):
     _check_upgrade_and_downgrade(fresh_postgres_database)
+
+
+def test_0013_lists_accounts_without_consent_and_invents_none(tmp_path):
+    """Accounts made before consent existed are listed to be asked at their next login; no consent
+    record is made for them (docs/privacy.md)."""
+    from sqlalchemy import text
+
+    app = _app(f"sqlite:///{tmp_path / 'rights.sqlite3'}")
+    with app.app_context():
+        try:
+            flask_migrate.upgrade(revision="0012_library")
+            with db.engine.begin() as connection:
+                for number in (1, 2):
+                    connection.execute(text(
+                        "INSERT INTO users (id, full_name, full_name_folded, password_hash, audience, is_active, "
+                        "session_version, created_at) VALUES (:id, 'A', 'a', 'x', 'citizen', 1, 1, CURRENT_TIMESTAMP)"),
+                        {"id": number})
+                connection.execute(text("INSERT INTO consent_records (user_id, notice_version, action, via, at) "
+                                        "VALUES (2, 1, 'given', 'register', CURRENT_TIMESTAMP)"))
+            flask_migrate.upgrade()
+            with db.engine.connect() as connection:
+                assert connection.execute(text("SELECT user_id FROM notice_reviews")).scalars().all() == [1]
+                assert connection.execute(text("SELECT user_id, purpose FROM consent_records")).all() == [(2, "account")]
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -27,6 +27,7 @@ bp.add_url_rule("/admin/users/<int:user_id>/set-password-link", view_func=self_s
                 methods=["POST"])
 bp.add_url_rule("/sso/<name>", "sso_login", view_func=sso_views.login_with)
 bp.add_url_rule("/sso/<name>/callback", "sso_callback", view_func=sso_views.callback)
+bp.add_url_rule("/sso/link", "sso_link", view_func=sso_views.confirm_link, methods=["GET", "POST"])
 bp.add_url_rule("/sso/complete", "sso_complete", view_func=sso_views.complete, methods=["GET", "POST"])
 bp.add_url_rule("/manage/audience-requests", view_func=audience_views.requests_page, endpoint="audience_requests")
 bp.add_url_rule("/manage/audience-requests/<int:user_id>", view_func=audience_views.decide, endpoint="audience_decide",

@@ -176,3 +176,18 @@ class SsoCompleteForm(ProfileForm):
     consent = BooleanField(_l("I have read the privacy notice and agree to the processing of my personal data."),
                            validators=[DataRequired(_l("Your consent is needed to create an account."))])
     submit = SubmitField(_l("Create account"))
+
+
+class SsoLinkForm(FlaskForm):
+    """Link an existing account to the provider's sign-in; the consent box only when never given."""
+
+    consent = BooleanField(_l("I have read the privacy notice and agree to the processing of my personal data."))
+    submit = SubmitField(_l("Link and sign in"))
+
+    def __init__(self, *args, needs_consent: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_consent = needs_consent
+
+    def validate_consent(self, field):
+        if self.needs_consent and not field.data:
+            raise ValidationError(_l("Your consent is needed to link your account."))

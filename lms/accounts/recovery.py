@@ -172,8 +172,9 @@ def send_code_for(holder: User, purpose: str, number: str, text) -> None:
     send_direct("sms", number, body, purpose=purpose, user=holder)
 
 
-def send_set_password_link(user: User) -> str | None:
-    """An imported person's set-password link, by e-mail or else SMS. The channel used, or None."""
+def send_set_password_link(user: User, batch: list | None = None) -> str | None:
+    """An imported person's set-password link, by e-mail or else SMS. The channel used, or None.
+    `batch`: see `send_direct` (bulk invitations are queued in chunks)."""
     from lms.accounts.operations import set_password_link
 
     if not user.must_set_password or not (user.email or user.phone):
@@ -184,8 +185,8 @@ def send_set_password_link(user: User) -> str | None:
                      "your password (valid for 30 days):\n\n%(link)s", login=user.login_name,
                      link=set_password_link(user))
             send_direct("email", user.email, body, purpose="set-password", subject=_("Choose your password"),
-                        user=user)
+                        user=user, batch=batch)
             return "email"
         body = _("Your training account is ready. Choose your password: %(link)s", link=set_password_link(user))
-        send_direct("sms", user.phone, body, purpose="set-password", user=user)
+        send_direct("sms", user.phone, body, purpose="set-password", user=user, batch=batch)
         return "sms"

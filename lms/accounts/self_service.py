@@ -75,24 +75,46 @@ def _taken(column, value) -> bool:
     return db.session.scalar(select(User.id).where(where, User.id != current_user.id)) is not None
 
 
+def _start_change(form, column: str, value: str, template: str, send):
+    """The shared steps of changing one's e-mail or phone: refuse one taken by another account, limit
+    the requests, then send the verification (`send`, which answers the response). None when the form
+    must be shown again (its error is on the field)."""
+    field = form.email if column == "email" else form.phone
+    if _taken(column, value):
+        field.errors.append(_("This e-mail address is already registered.") if column == "email"
+                            else _("This phone number is already registered."))
+        return None
+    if recovery.too_many_requests(f"verify:{current_user.id}", request.remote_addr):
+        db.session.commit()
+        flash(_("Too many requests. Please wait 15 minutes and try again."), "error")
+        return render_template(template, form=form), 429
+    return send()
+
+
+def _email_sent(email: str):
+    recovery.send_email_verification(current_user, email)
+    db.session.commit()
+    flash(_("We sent a link to %(email)s. Open it to confirm the new address; until then the old one stays.",
+            email=email), "success")
+    return redirect(url_for("accounts.profile"))
+
+
+def _code_sent(phone: str):
+    recovery.send_phone_verification(current_user, phone)
+    db.session.commit()
+    session[_NEW_PHONE] = phone
+    return redirect(url_for("accounts.confirm_phone"))
+
+
 @view
 @login_required
 def change_email():
     form = EmailChangeForm()
     if form.validate_on_submit():
         email = operations.split_login(form.email.data)[0]
-        if _taken("email", email):
-            form.email.errors.append(_("This e-mail address is already registered."))
-        elif recovery.too_many_requests(f"verify:{current_user.id}", request.remote_addr):
-            db.session.commit()
-            flash(_("Too many requests. Please wait 15 minutes and try again."), "error")
-            return render_template("accounts/change_email.html", form=form), 429
-        else:
-            recovery.send_email_verification(current_user, email)
-            db.session.commit()
-            flash(_("We sent a link to %(email)s. Open it to confirm the new address; until then the old one stays.",
-                    email=email), "success")
-            return redirect(url_for("accounts.profile"))
+        answer = _start_change(form, "email", email, "accounts/change_email.html", lambda: _email_sent(email))
+        if answer is not None:
+            return answer
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/change_email.html", form=form), status
 
@@ -120,17 +142,9 @@ def change_phone():
     form = PhoneChangeForm()
     if form.validate_on_submit():
         phone = operations.normalise_phone(form.phone.data)
-        if _taken("phone", phone):
-            form.phone.errors.append(_("This phone number is already registered."))
-        elif recovery.too_many_requests(f"verify:{current_user.id}", request.remote_addr):
-            db.session.commit()
-            flash(_("Too many requests. Please wait 15 minutes and try again."), "error")
-            return render_template("accounts/change_phone.html", form=form), 429
-        else:
-            recovery.send_phone_verification(current_user, phone)
-            db.session.commit()
-            session[_NEW_PHONE] = phone
-            return redirect(url_for("accounts.confirm_phone"))
+        answer = _start_change(form, "phone", phone, "accounts/change_phone.html", lambda: _code_sent(phone))
+        if answer is not None:
+            return answer
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/change_phone.html", form=form), status
 

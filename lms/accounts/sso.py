@@ -7,8 +7,9 @@ the discovery document must name the configured issuer, and an `iss` in the auth
 response (RFC 9207) must match it — a mix-up with another provider is refused.
 
 Linking (each flushes; the caller commits): a known (provider, subject) is that user; otherwise a
-*verified* e-mail or phone number from the provider links the existing account that has it;
-otherwise a new account is made once the person gave what the provider did not (commune, audience).
+*verified* e-mail or phone number from the provider finds the existing account that has it, which is
+linked once the person confirms (and consents to the privacy notice if they never did); otherwise
+a new account is made once the person gave what the provider did not (commune, audience).
 """
 
 import logging
@@ -83,20 +84,24 @@ def _verified_phone(claims: dict) -> str | None:
     return phone if phone and claims.get("phone_number_verified") is True else None
 
 
-def find_user(provider: str, claims: dict) -> User | None:
-    """The account these claims belong to, linking it on first use; None when a new one is needed."""
+def known_user(provider: str, claims: dict) -> User | None:
+    """The account already linked to this (provider, subject), or None."""
     identity = db.session.scalar(select(ExternalIdentity).where(
         ExternalIdentity.provider == provider, ExternalIdentity.subject == str(claims["sub"])))
-    if identity is not None:
-        identity.last_login_at = utcnow()
-        return db.session.get(User, identity.user_id)
+    if identity is None:
+        return None
+    identity.last_login_at = utcnow()
+    return db.session.get(User, identity.user_id)
+
+
+def linkable_user(claims: dict) -> User | None:
+    """The existing account with the provider's *verified* e-mail or phone. It is linked only once
+    the person confirmed it (and accepted the notice if they never had): `sso_views.confirm_link`."""
     user = None
     if email := _verified_email(claims):
         user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     if user is None and (phone := _verified_phone(claims)):
         user = db.session.scalar(select(User).where(User.phone == phone))
-    if user is not None:
-        link(user, provider, claims)
     return user
 
 

@@ -11,16 +11,18 @@ from requests import RequestException
 
 from lms.accounts import operations, sso
 from lms.accounts.controllers import _locality_choices
-from lms.accounts.forms import SsoCompleteForm
+from lms.accounts.forms import SsoCompleteForm, SsoLinkForm
+from lms.accounts.models import User
 from lms.assignments.operations import apply_rules_for_user
 from lms.core.lifecycle import view
 from lms.core.urls import is_safe_next
 from lms.extensions import db
 from lms.localities.models import Locality
 from lms.privacy.operations import record_consent
+from lms.privacy.queries import has_consent
 
 log = logging.getLogger(__name__)
-_PENDING, _SSO, _NEXT = "sso_pending", "sso", "sso_next"
+_PENDING, _SSO, _NEXT, _LINK = "sso_pending", "sso", "sso_next", "sso_link"
 
 
 @view
@@ -72,7 +74,15 @@ def callback(name):
         log.warning("OIDC sign-in with %s refused: %s", name, type(error).__name__)
         db.session.rollback()
         return _failed(name)
-    user = sso.find_user(name, claims)
+    user = sso.known_user(name, claims)
+    candidate = sso.linkable_user(claims) if user is None else None
+    if candidate is not None and not candidate.is_active:
+        db.session.rollback()
+        return _failed(name, 403)
+    if candidate is not None:
+        session[_LINK] = {"provider": name, "id_token": id_token, "sub": str(claims["sub"]), "user_id": candidate.id}
+        db.session.commit()
+        return redirect(url_for("accounts.sso_link"))
     if user is None:
         session[_PENDING] = {"provider": name, "id_token": id_token, **sso.new_account_fields(claims)}
         db.session.commit()
@@ -124,3 +134,25 @@ def complete():
             return _sign_in(user, pending["provider"], pending["id_token"])
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/sso_complete.html", **context), status
+
+
+@view
+def confirm_link():
+    """First SSO sign-in that matches an existing account: the person agrees to link them (and to the
+    privacy notice, if this account never gave consent); both are recorded."""
+    pending = session.get(_LINK)
+    user = db.session.get(User, pending["user_id"]) if pending else None
+    if user is None or not user.is_active or current_user.is_authenticated:
+        session.pop(_LINK, None)
+        return redirect(url_for("accounts.login"))
+    form = SsoLinkForm(needs_consent=not has_consent(user))
+    label = sso.providers().get(pending["provider"], {}).get("label", pending["provider"])
+    if form.validate_on_submit():
+        sso.link(user, pending["provider"], {"sub": pending["sub"]})
+        if form.needs_consent:
+            record_consent(user, "sso-link")
+        db.session.commit()
+        session.pop(_LINK, None)
+        return _sign_in(user, pending["provider"], pending["id_token"])
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/sso_link.html", form=form, label=label, login=user.login_name), status

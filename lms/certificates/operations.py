@@ -17,7 +17,7 @@ from lms.certificates.serial import is_well_formed, new_serial, normalise
 from lms.completion.rules import completion_time
 from lms.core import audit, outbox
 from lms.core.db import lock_for, utcnow
-from lms.core.signals import renewal_started
+from lms.core.signals import certificate_issued, renewal_started
 from lms.core.text import nfc
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
@@ -52,6 +52,7 @@ def _insert(certificate: Certificate, subject: dict) -> Certificate:
         if winner is None or winner.generation < certificate.generation:
             raise  # not a lost race (a serial collision, say): let the task retry
         return winner
+    certificate_issued.send(certificate)
     return certificate
 
 

@@ -29,6 +29,8 @@ lesson_viewed = _signals.signal("lesson-viewed")
 course_completed = _signals.signal("course-completed")
 # sender=Program, user_id=: the user's completed courses now complete the program.
 program_completed = _signals.signal("program-completed")
+# sender=Certificate, inside the transaction that issued it (a new certificate, not an existing one).
+certificate_issued = _signals.signal("certificate-issued")
 # sender=Enrollment: the course of an expired certificate starts over, so that completing it renews.
 renewal_started = _signals.signal("renewal-started")
 # sender=Flask app, inside the scrape's app context: /metrics asks; a receiver returns a list of

@@ -7,9 +7,14 @@ from lms.core.db import utcnow
 from lms.core.outbox import enqueue, enqueue_many
 from lms.extensions import db
 from lms.notifications.models import DirectMessage, Notification, NotificationPreference
+from lms.privacy.queries import consent_withdrawn, withdrawn_among
 
 
 def wants_email(user, kind: str) -> bool:
+    """The person's preference for `kind`; never after they withdrew their consent (docs/privacy.md):
+    e-mail is optional processing, the notification itself stays in their account."""
+    if consent_withdrawn(user.id):
+        return False
     preference = db.session.scalar(select(NotificationPreference.email).where(
         NotificationPreference.user_id == user.id, NotificationPreference.kind == kind))
     return preference is None or bool(preference)
@@ -56,10 +61,11 @@ def notify_many(items: list[dict]) -> int:
         NotificationPreference.user_id.in_({item["user"].id for item, _key in fresh}),
         NotificationPreference.email.is_(False))
     opted_out = {tuple(row) for row in db.session.execute(preferences)}
+    withdrawn = withdrawn_among(item["user"].id for item, _key in fresh)
     rows = [Notification(user_id=item["user"].id, kind=item["kind"], subject=item["subject"][:255], body=item["body"],
                          link=item.get("link"), dedupe_key=key,
                          email_status="pending" if item["user"].email and (item["user"].id, item["kind"]) not in opted_out
-                         else "none") for item, key in fresh]
+                         and item["user"].id not in withdrawn else "none") for item, key in fresh]
     try:
         with db.session.begin_nested():
             db.session.add_all(rows)
@@ -95,11 +101,30 @@ def mark_read(user, notification_id: int | None = None) -> int:
     return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
-def send_direct(channel: str, to: str, body: str, *, purpose: str, subject: str = "", user=None) -> DirectMessage:
-    """Queue an e-mail or SMS to an address (sent after the caller commits, retried by the outbox)."""
+def send_direct(channel: str, to: str, body: str, *, purpose: str, subject: str = "", user=None,
+                batch: list | None = None) -> DirectMessage:
+    """Queue an e-mail or SMS to an address (sent after the caller commits, retried by the outbox).
+
+    With `batch` (a list), the message id is appended to it instead of getting an outbox message of
+    its own; the caller then queues the list with `deliver_in_chunks` — a bulk sender (the invitations
+    after an HR import of 20,000 people) must not flood the outbox with one message per person.
+    """
     message = DirectMessage(channel=channel, to=to, subject=subject[:255], body=body, purpose=purpose,
                             user_id=getattr(user, "id", None))
     db.session.add(message)
     db.session.flush()
-    enqueue("notifications.deliver", message_id=message.id)
+    if batch is None:
+        enqueue("notifications.deliver", message_id=message.id)
+    else:
+        batch.append(message.id)
     return message
+
+
+DELIVERY_CHUNK = 100  # direct messages per outbox message when sending in bulk
+
+
+def deliver_in_chunks(message_ids: list[int], chunk: int = DELIVERY_CHUNK) -> int:
+    """Queue the sending of these direct messages, `chunk` per outbox message. Returns how many were queued."""
+    chunks = [message_ids[start:start + chunk] for start in range(0, len(message_ids), chunk)]
+    enqueue_many("notifications.deliver_many", [{"message_ids": ids} for ids in chunks])
+    return len(chunks)

@@ -9,13 +9,11 @@ The text of a message may hold a one-time code, so it is never logged: only the 
 digits and the gateway's status are.
 """
 
-import json
 import logging
-import urllib.error
-import urllib.request
 
 from flask import current_app
 
+from lms.core.http import post_json
 from lms.extensions import db
 from lms.notifications.models import MailboxMessage
 
@@ -37,22 +35,13 @@ def send_to_mailbox(to: str, text: str) -> None:
 
 def send_over_http(to: str, text: str) -> None:
     config = current_app.config
-    payload = json.dumps({"to": to, "from": config.get("SMS_SENDER", ""), "text": text}).encode()
-    request = urllib.request.Request(config["SMS_HTTP_URL"], data=payload, method="POST",
-                                     headers={"Content-Type": "application/json"})
-    if config.get("SMS_HTTP_TOKEN"):
-        request.add_header("Authorization", f"Bearer {config['SMS_HTTP_TOKEN']}")
     try:
-        with urllib.request.urlopen(request, timeout=float(config.get("SMS_HTTP_TIMEOUT", 10))) as response:
-            status = response.status
-    except urllib.error.HTTPError as error:
-        status = error.code
-    except OSError as error:
-        log.warning("SMS to %s not sent: %s", _masked(to), type(error).__name__)
-        raise SmsError(f"gateway unreachable: {type(error).__name__}") from None
-    if not 200 <= status < 300:
-        log.warning("SMS to %s refused by the gateway: HTTP %s", _masked(to), status)
-        raise SmsError(f"gateway answered HTTP {status}")
+        post_json(config["SMS_HTTP_URL"], {"to": to, "from": config.get("SMS_SENDER", ""), "text": text},
+                  token=config.get("SMS_HTTP_TOKEN", ""), timeout=config.get("SMS_HTTP_TIMEOUT", 10),
+                  error_class=SmsError)
+    except SmsError as error:
+        log.warning("SMS to %s not sent: %s", _masked(to), error)
+        raise SmsError(f"gateway {error}") from None
     log.info("SMS to %s accepted by the gateway", _masked(to))
 
 

@@ -5,6 +5,7 @@ from lms.core.db import utcnow
 from lms.extensions import db
 from lms.notifications import mail
 from lms.notifications.models import DirectMessage, Notification
+from lms.privacy.queries import consent_withdrawn
 
 
 @shared_task(name="notifications.send_email")
@@ -19,6 +20,10 @@ def send_email(notification_id: int):
     if notification is None or notification.email_status != "pending" or not notification.user.email:
         db.session.rollback()
         return "skipped"
+    if consent_withdrawn(notification.user_id):  # withdrawn after it was queued: no e-mail after all
+        notification.email_status = "none"
+        db.session.commit()
+        return "skipped"
     try:
         mail.send(notification, notification.user.email)
     except OSError as error:
@@ -28,6 +33,14 @@ def send_email(notification_id: int):
     notification.email_status, notification.emailed_at, notification.email_error = "sent", utcnow(), None
     db.session.commit()
     return "sent"
+
+
+@shared_task(name="notifications.deliver_many")
+def deliver_many(message_ids: list[int]):
+    """Send a chunk of direct messages (bulk senders queue them so). Each is sent once: a message
+    already sent is skipped, so a rerun after a failure part-way sends only the rest."""
+    results = [deliver.run(message_id) for message_id in message_ids]
+    return results.count("sent")
 
 
 @shared_task(name="notifications.deliver")

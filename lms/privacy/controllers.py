@@ -1,7 +1,8 @@
 """The privacy notice, a person's privacy page (consent, copy of data, deletion), and the admin side."""
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,9 +11,10 @@ from lms.core.db import utcnow
 from lms.core.files import get_store
 from lms.core.lifecycle import view
 from lms.core.permissions import login_required, role_required
+from lms.core.urls import is_safe_next
 from lms.extensions import db
-from lms.privacy import operations
-from lms.privacy.forms import NoticeForm
+from lms.privacy import gate, operations
+from lms.privacy.forms import NoticeForm, ReviewForm
 from lms.privacy.models import DataRequest
 
 
@@ -23,25 +25,59 @@ def notice():
 
 @view
 @login_required
+def review():
+    """The one page an account made before consent existed sees at its next login (lms/privacy/gate.py)."""
+    target = request.args.get("next")
+    target = target if is_safe_next(target) else url_for("enrollment.my_learning")
+    form = ReviewForm()
+    if form.validate_on_submit():
+        operations.record_consent(current_user, "login")
+        db.session.commit()
+        gate.reviewed()
+        flash(_("Thank you. Your consent was recorded."), "success")
+        return redirect(target)
+    status = 400 if form.is_submitted() else 200
+    return render_template("privacy/review.html", form=form, notice=operations.current_notice()), status
+
+
+@view
+@login_required
 def my_privacy():
     requests = db.session.scalars(select(DataRequest).where(DataRequest.user_id == current_user.id)
                                   .order_by(DataRequest.id.desc())).all()
     return render_template("privacy/mine.html", notice=operations.current_notice(),
                            consents=operations.consent_log(current_user), consented=operations.has_consent(current_user),
+                           shares=operations.has_consent(current_user, "results"),
+                           receiver=current_app.config.get("LMS_RESULTS_ENDPOINT") and
+                           (current_app.config.get("LMS_RESULTS_LABEL") or "VNeID"),
                            requests=requests, deletion=operations.open_request(current_user, "deletion"))
+
+
+WITHDRAWN = {
+    "account": _l("Your consent was withdrawn. From now on you get no e-mail from the platform (notifications and "
+                  "reminders stay in your account only) and no results are sent to other systems. Training that is "
+                  "mandatory for officials continues on the legal basis of the public task (Decree 13/2023, Art. 17); "
+                  "to remove your data, delete your account below."),
+    "results": _l("Your results will no longer be sent to other systems."),
+}
 
 
 @view
 @login_required
 def consent():
-    action = request.form.get("action")
-    if action not in ("given", "withdrawn"):
+    action, purpose = request.form.get("action"), request.form.get("purpose", "account")
+    if action not in ("given", "withdrawn") or purpose not in WITHDRAWN:
         abort(400)
-    operations.record_consent(current_user, "account", action)
+    operations.record_consent(current_user, "account", action, purpose=purpose)
     db.session.commit()
-    flash(_("Your consent was recorded.") if action == "given" else
-          _("Your consent was withdrawn. We keep only what the law requires; to remove your data, delete your "
-            "account below."), "success")
+    if action == "withdrawn":
+        message = str(WITHDRAWN[purpose])
+    elif purpose == "results":
+        message = _("Your new certificates will be sent to %(receiver)s.",
+                    receiver=current_app.config.get("LMS_RESULTS_LABEL") or "VNeID")
+    else:
+        message = _("Your consent was recorded.")
+    flash(message, "success")
     return redirect(url_for("privacy.my_privacy"))
 
 

@@ -24,7 +24,10 @@ class ConsentRecord(IdMixin, db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     notice_version = db.Column(db.Integer, nullable=False)
     action = db.Column(db.String(12), nullable=False)  # given | withdrawn
-    via = db.Column(db.String(16), nullable=False)  # register | sso | account
+    via = db.Column(db.String(16), nullable=False)  # register | sso | sso-link | login | account
+    # account: the privacy notice (processing for the account); results: sending results to VNeID /
+    # personnel records (lms.sharing), optional, given and withdrawn separately.
+    purpose = db.Column(db.String(16), nullable=False, default="account", server_default="account")
     ip = db.Column(db.String(64))
     at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
@@ -42,3 +45,13 @@ class DataRequest(IdMixin, db.Model):
     completed_at = db.Column(db.DateTime)
     file_key = db.Column(db.String(200))
     note = db.Column(db.Text)
+
+
+class NoticeReview(db.Model):
+    """An account that must see and accept the privacy notice at its next login (accounts made
+    before consent existed: listed by migration 0013_rights, which does not invent their consent)."""
+
+    __tablename__ = "notice_reviews"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    since = db.Column(db.DateTime, nullable=False, default=utcnow)

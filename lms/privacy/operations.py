@@ -3,13 +3,14 @@
 from datetime import timedelta
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from lms.core import audit
 from lms.core.db import utcnow
 from lms.core.outbox import enqueue
 from lms.extensions import db
-from lms.privacy.models import ConsentRecord, DataRequest, PrivacyNotice
+from lms.privacy.models import ConsentRecord, DataRequest, NoticeReview, PrivacyNotice
+from lms.privacy.queries import has_consent  # noqa: F401  (callers of operations read it here too)
 
 # Version 1 is the notice the software ships with (docs/privacy.md); administrators publish 2, 3, ….
 DEFAULT_VERSION = 1
@@ -46,10 +47,12 @@ def publish_notice(body_vi: str, body_en: str, actor) -> PrivacyNotice:
     return notice
 
 
-def record_consent(user, via: str, action: str = "given") -> ConsentRecord:
+def record_consent(user, via: str, action: str = "given", purpose: str = "account") -> ConsentRecord:
     record = ConsentRecord(user_id=user.id, notice_version=current_notice()["version"], action=action, via=via,
-                           ip=request.remote_addr if has_request_context() else None)
+                           purpose=purpose, ip=request.remote_addr if has_request_context() else None)
     db.session.add(record)
+    if purpose == "account" and action == "given":  # the notice was seen and accepted: nothing left to ask
+        db.session.execute(delete(NoticeReview).where(NoticeReview.user_id == user.id))
     db.session.flush()
     return record
 
@@ -57,11 +60,6 @@ def record_consent(user, via: str, action: str = "given") -> ConsentRecord:
 def consent_log(user) -> list[ConsentRecord]:
     return list(db.session.scalars(select(ConsentRecord).where(ConsentRecord.user_id == user.id)
                                    .order_by(ConsentRecord.id.desc())))
-
-
-def has_consent(user) -> bool:
-    last = consent_log(user)
-    return bool(last) and last[0].action == "given"
 
 
 def open_request(user, kind: str) -> DataRequest | None:

@@ -87,3 +87,16 @@ def menu(page):
     if summary.is_visible() and page.locator("details.site-menu[open]").count() == 0:
         summary.click()
     return page.get_by_role("navigation", name=t("Main menu"))
+
+
+def fill_registration(page, name: str, login: str, password: str, commune_typed: str, commune: str) -> None:
+    """Fill /register as a citizen does (the commune found by typing), tick consent; not submitted."""
+    page.get_by_label(t("Full name")).fill(name)
+    page.get_by_label(t("E-mail or phone number")).fill(login)
+    page.get_by_label(t("Password"), exact=True).fill(password)
+    page.get_by_label(t("Repeat the password")).fill(password)
+    with page.expect_response(lambda response: "/localities/search" in response.url):
+        page.get_by_label(t("Find your commune or ward")).fill(commune_typed)
+    picker = page.get_by_label(t("Commune or ward where you live or work"))
+    picker.select_option(label=picker.locator("option", has_text=commune).first.inner_text())
+    page.get_by_label(t("I have read the privacy notice and agree to the processing of my personal data.")).check()

@@ -90,6 +90,21 @@ class Server:
     cleanups: list = field(default_factory=list)
     setup_seconds: float = 0.0
     database_url: str = ""  # what the app serves from, for tests that read real ids
+    env: dict = field(default_factory=dict)  # the server's environment, for commands an operator would run
+
+    def run_python(self, code: str) -> str:
+        """Run `code` with the server's environment and configuration (as `flask shell` would); its output."""
+        done = subprocess.run([str(BIN / "python"), "-c", code], cwd=ROOT, env=self.env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
+
+    def flask(self, *args: str) -> str:
+        """A `flask` command as the operator (or cron) runs it against this server's database."""
+        done = subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
 
     @property
     def base_url(self) -> str:
@@ -181,6 +196,7 @@ def start_embedded(workdir: Path) -> Server:
     env = users_environment()
     env.update(LMS_INSTANCE_PATH=str(instance), PORT=str(server.port))
     server.database_url = f"sqlite:///{instance / 'lms.sqlite3'}"
+    server.env = dict(env)
     started = time.monotonic()
     server.spawn("make-run", ["make", "run"], env)
     try:
@@ -241,6 +257,7 @@ def start_production(workdir: Path, test_database_url: str, redis_url: str) -> S
                LMS_INSTANCE_PATH=str(workdir / "instance"), LMS_FILE_STORE=str(workdir / "files"),
                LMS_SIGNING_KEY=str(signing_key))
     server.database_url = env["DATABASE_URL"]
+    server.env = dict(env)
     started = time.monotonic()
     _admin(test_database_url, f'CREATE DATABASE "{database}"')
 

@@ -23,7 +23,7 @@ except ImportError:
     pytest.skip("end-to-end suite skipped: Playwright is not installed", allow_module_level=True)
 
 from tests.e2e import course_material as material
-from tests.e2e.browser import menu, t
+from tests.e2e.browser import fill_registration, menu, t
 
 COMMUNE_TYPED, COMMUNE = "vung tau", "Phường Vũng Tàu"
 MAIL_SECONDS = 15.0
@@ -86,15 +86,7 @@ def test_a_citizen_registers(person, owner):
     expect(password).to_have_attribute("type", "password")
     page.get_by_role("button", name="Hiện").first.click()  # the show-password toggle (static/js/show-password.js)
     expect(password).to_have_attribute("type", "text")
-    page.get_by_label(t("Full name")).fill(owner.name)
-    page.get_by_label(t("E-mail or phone number")).fill(owner.email)
-    page.get_by_label(t("Password"), exact=True).fill(owner.password)
-    page.get_by_label(t("Repeat the password")).fill(owner.password)
-    with page.expect_response(lambda response: "/localities/search" in response.url):
-        page.get_by_label(t("Find your commune or ward")).fill(COMMUNE_TYPED)
-    commune = page.get_by_label(t("Commune or ward where you live or work"))
-    commune.select_option(label=commune.locator("option", has_text=COMMUNE).first.inner_text())
-    page.get_by_label(t("I have read the privacy notice and agree to the processing of my personal data.")).check()
+    fill_registration(page, owner.name, owner.email, owner.password, COMMUNE_TYPED, COMMUNE)
     page.get_by_role("button", name=t("Create account")).click()
     expect(page.get_by_text(t("Your account is ready. Welcome, %(name)s!", name=owner.name))).to_be_visible()
     person("owner").assert_clean()

@@ -200,3 +200,26 @@ def test_http_gateway_gets_the_sms_and_a_refusal_is_retried(app, db_session, gat
     assert gateway.received[-1][0] == "Bearer tok"
     assert message.body == "" and "123456" not in caplog.text
     assert inbox(db_session, "0911222333") == []  # the gateway, not the mailbox
+
+
+def test_a_big_import_queues_its_invitations_in_chunks_and_invites_everyone_once(app, db_session, commune):
+    from lms.accounts.tasks import invite_imported
+    from lms.core.models import OutboxMessage
+    from lms.notifications.operations import DELIVERY_CHUNK
+    from lms.notifications.tasks import deliver_many
+
+    count = DELIVERY_CHUNK * 2 + 37
+    db_session.add_all([User(full_name=f"Người {n}", full_name_folded=f"nguoi {n}", email=f"p{n}@example.vn",
+                             password_hash=unusable_password_hash(), locality=commune()) for n in range(count)])
+    db_session.flush()
+    assert invite_imported.run() == count
+    assert invite_imported.run() == 0
+    chunks = db_session.scalars(select(OutboxMessage).where(OutboxMessage.task == "notifications.deliver_many")).all()
+    assert sorted(len(m.kwargs["message_ids"]) for m in chunks) == [37, DELIVERY_CHUNK, DELIVERY_CHUNK]
+    assert db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.task == "notifications.deliver")) is None
+    ids = [i for m in chunks for i in m.kwargs["message_ids"]]
+    # The tests run background work eagerly after each commit: the chunks were already sent.
+    assert {m.state for m in chunks} == {"done"}
+    assert [deliver_many.run(m.kwargs["message_ids"]) for m in chunks] == [0, 0, 0]  # a rerun sends nobody twice
+    sent = db_session.scalars(select(DirectMessage).where(DirectMessage.id.in_(ids))).all()
+    assert len({m.to for m in sent}) == count and {m.status for m in sent} == {"sent"}

@@ -69,9 +69,14 @@ def start_sign_in(client, name="vneid") -> str:
     return response.headers["Location"]
 
 
-def sign_in(client, login: str, name="vneid"):
+def sign_in(client, login: str, name="vneid", confirm=True):
+    """Sign in at the provider and come back; a first sign-in that matches an existing account is
+    confirmed on /sso/link (with the consent box ticked) unless `confirm` is False."""
     callback = at_provider(start_sign_in(client, name), login)
-    return client.get(callback.removeprefix(APP)), callback
+    response = client.get(callback.removeprefix(APP))
+    if confirm and response.status_code == 302 and response.headers["Location"].endswith("/sso/link"):
+        response = client.post("/sso/link", data={"consent": "y"})
+    return response, callback
 
 
 def who(client) -> str | None:
@@ -93,6 +98,33 @@ def test_first_login_links_by_verified_email_and_return_login_finds_it(en, db_se
     response, _ = sign_in(en, "001")
     assert who(en) == existing.get_id()
     assert db_session.scalar(select(func.count(ExternalIdentity.id))) == 1
+
+
+def test_linking_an_existing_account_asks_to_confirm_and_for_consent_once(en, db_session, vneid, create_user):
+    existing = create_user("Nguyễn Văn An", email="an.sso@example.vn")  # no consent recorded by the fixture
+    response, _ = sign_in(en, "001", confirm=False)
+    assert response.headers["Location"].endswith("/sso/link") and who(en) is None
+    page = en.get("/sso/link").get_data(as_text=True)
+    assert "an.sso@example.vn" in page and 'value="Link and sign in"' in page and "I have read the privacy notice" in page
+    refused = en.post("/sso/link", data={})
+    assert refused.status_code == 400 and "Your consent is needed to link your account." in text_of(refused)
+    assert db_session.scalar(select(func.count(ExternalIdentity.id))) == 0 and who(en) is None
+    response = en.post("/sso/link", data={"consent": "y"})
+    assert response.status_code == 302 and who(en) == existing.get_id()
+    assert [(c.via, c.action, c.notice_version) for c in consent_log(existing)] == [("sso-link", "given", 1)]
+    assert db_session.scalar(select(ExternalIdentity.user_id).where(ExternalIdentity.subject == "001")) == existing.id
+
+
+def test_an_account_that_consented_is_only_asked_to_link(en, db_session, vneid, create_user):
+    from lms.privacy.operations import record_consent
+
+    existing = create_user("Nguyễn Văn An", email="an.sso@example.vn")
+    record_consent(existing, "register")
+    db_session.commit()
+    sign_in(en, "001", confirm=False)
+    assert "I have read the privacy notice" not in text_of(en.get("/sso/link"))
+    assert en.post("/sso/link", data={}).status_code == 302 and who(en) == existing.get_id()
+    assert [c.via for c in consent_log(existing)] == ["register"]
 
 
 def test_first_login_links_by_verified_phone(en, db_session, vneid, commune):
@@ -223,6 +255,7 @@ def test_the_provider_confirms_the_logout_and_sends_the_person_back(en, vneid, c
     browser = requests.Session()
     callback = at_provider(start_sign_in(en), "001", browser)
     en.get(callback.removeprefix(APP))
+    en.post("/sso/link", data={"consent": "y"})  # the first sign-in links the existing account
     end_session = en.post("/logout").headers["Location"]
     page = browser.get(end_session, allow_redirects=False, timeout=10)
     assert page.status_code == 200 and 'form="op.logoutForm"' in page.text, page.text[:2000]
