@@ -188,6 +188,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                 "finish-overdue-attempts": {"task": "quizzes.finish_overdue", "schedule": 60.0},
                 "privacy-erase-due": {"task": "privacy.erase_due", "schedule": crontab(minute=45, hour=19)},
                 "audit-purge": {"task": "audit.purge", "schedule": crontab(minute=40, hour=20)},
+                # Failed log-in rows: only the last 15 minutes matter to the delays (docs/security.md).
+                "prune-login-failures": {"task": "accounts.prune_login_failures", "schedule": crontab(minute=5)},
             },
         },
         "BABEL_DEFAULT_LOCALE": "vi",
@@ -240,6 +242,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_THROTTLE_ACCOUNT_FAILURES": int(os.environ.get("LMS_LOGIN_ACCOUNT_FREE_FAILURES", "20")),
         "LOGIN_THROTTLE_MAX_DELAY_SECONDS": int(os.environ.get("LMS_LOGIN_MAX_DELAY_SECONDS", "300")),
         "LOGIN_THROTTLE_WINDOW_MINUTES": 15,
+        # Verified e-mail addresses in these domains confirm an official (lms/accounts/audiences.py).
+        "LMS_OFFICIAL_EMAIL_DOMAINS": [d.strip().lower() for d in
+                                       os.environ.get("LMS_OFFICIAL_EMAIL_DOMAINS", "*.gov.vn").split(",") if d.strip()],
+        "LMS_LOGIN_FAILURE_KEEP_HOURS": int(os.environ.get("LMS_LOGIN_FAILURE_KEEP_HOURS", "24")),
         "LMS_LOGIN_IP_LIMIT": os.environ.get("LMS_LOGIN_IP_LIMIT", "30 per minute;300 per hour"),
         # Accounts created per address: a classroom registers together, a script does not.
         "LMS_REGISTER_IP_LIMIT": os.environ.get("LMS_REGISTER_IP_LIMIT", "30 per hour"),
