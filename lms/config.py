@@ -256,10 +256,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_TRUSTED_PROXIES": int(os.environ.get("LMS_TRUSTED_PROXIES", "0")),
         "LMS_PASSWORD_MIN_SCORE": int(os.environ.get("LMS_PASSWORD_MIN_SCORE", "2")),
         # Flask-Limiter: Redis in production (the broker's Redis unless LMS_RATELIMIT_STORAGE_URL says
-        # otherwise), memory in the embedded default (one gunicorn master: see docs/security.md).
+        # otherwise); in the embedded default a small SQLite file every gunicorn worker shares
+        # (lms/core/ratelimit_store.py; docs/security.md). In-process test apps count in memory.
         "RATELIMIT_ENABLED": _env_bool("LMS_RATE_LIMITS", default=not overrides.get("TESTING")),
         "RATELIMIT_STORAGE_URI": os.environ.get("LMS_RATELIMIT_STORAGE_URL")
-        or (broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"),
+        or (broker_url if broker_url.startswith(("redis://", "rediss://")) else
+            "memory://" if overrides.get("TESTING") else f"lms-sqlite://{instance / 'ratelimits.sqlite3'}"),
         # Named after the queue, so deployments (and test runs) sharing one Redis database keep their own counts.
         "RATELIMIT_KEY_PREFIX": f"{overrides.get('CELERY_QUEUE', os.environ.get('CELERY_QUEUE', 'lms'))}-limits",
         # No X-RateLimit headers on every answer (they would also replace the log-in delay's Retry-After);
