@@ -247,6 +247,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                                        os.environ.get("LMS_OFFICIAL_EMAIL_DOMAINS", "*.gov.vn").split(",") if d.strip()],
         "LMS_LOGIN_FAILURE_KEEP_HOURS": int(os.environ.get("LMS_LOGIN_FAILURE_KEEP_HOURS", "24")),
         "LMS_LOGIN_IP_LIMIT": os.environ.get("LMS_LOGIN_IP_LIMIT", "30 per minute;300 per hour"),
+        "LMS_PASSWORD_CHECK_LIMIT": os.environ.get("LMS_PASSWORD_CHECK_LIMIT", "60 per minute"),
         # Accounts created per address: a classroom registers together, a script does not.
         "LMS_REGISTER_IP_LIMIT": os.environ.get("LMS_REGISTER_IP_LIMIT", "30 per hour"),
         # Export jobs one person may have waiting or running at once.
