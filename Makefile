@@ -8,19 +8,30 @@ FLASK := $(BIN)/flask --app app
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install install-dev setup translations oidc-provider test-sqlite test-postgres bench lint clean
+.PHONY: run test install install-dev lock setup translations oidc-provider test-sqlite test-postgres bench lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/activate requirements.txt
-	$(BIN)/pip install --quiet -r requirements.txt
+# Installed from the lock files: every package, direct or not, pinned with its sha256 hashes (pip's
+# hash-checking mode refuses anything else). requirements*.txt are the short list people edit; after a
+# change there, `make lock` (tests/secc/test_requirements_lock.py fails until the two agree).
+$(VENV)/.installed: $(BIN)/activate requirements.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
+
+# Re-resolve the locks from requirements*.txt (needs PyPI; pip-tools in a throw-away venv, not in .venv).
+PIP_COMPILE = $(VENV)-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+lock:
+	test -x $(VENV)-tools/bin/pip-compile || ($(PYTHON) -m venv $(VENV)-tools && $(VENV)-tools/bin/pip install --quiet pip-tools==7.7.0)
+	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) --output-file requirements-dev.lock requirements-dev.txt
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -87,4 +98,4 @@ lint: install-dev
 	BIN=$(BIN) scripts/security_lint.sh
 
 clean:
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) $(VENV)-tools instance

@@ -188,6 +188,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                 "finish-overdue-attempts": {"task": "quizzes.finish_overdue", "schedule": 60.0},
                 "privacy-erase-due": {"task": "privacy.erase_due", "schedule": crontab(minute=45, hour=19)},
                 "audit-purge": {"task": "audit.purge", "schedule": crontab(minute=40, hour=20)},
+                # Failed log-in rows: only the last 15 minutes matter to the delays (docs/security.md).
+                "prune-login-failures": {"task": "accounts.prune_login_failures", "schedule": crontab(minute=5)},
             },
         },
         "BABEL_DEFAULT_LOCALE": "vi",
@@ -245,7 +247,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_THROTTLE_ACCOUNT_FAILURES": int(os.environ.get("LMS_LOGIN_ACCOUNT_FREE_FAILURES", "20")),
         "LOGIN_THROTTLE_MAX_DELAY_SECONDS": int(os.environ.get("LMS_LOGIN_MAX_DELAY_SECONDS", "300")),
         "LOGIN_THROTTLE_WINDOW_MINUTES": 15,
+        # Verified e-mail addresses in these domains confirm an official (lms/accounts/audiences.py).
+        "LMS_OFFICIAL_EMAIL_DOMAINS": [d.strip().lower() for d in
+                                       os.environ.get("LMS_OFFICIAL_EMAIL_DOMAINS", "*.gov.vn").split(",") if d.strip()],
+        "LMS_LOGIN_FAILURE_KEEP_HOURS": int(os.environ.get("LMS_LOGIN_FAILURE_KEEP_HOURS", "24")),
         "LMS_LOGIN_IP_LIMIT": os.environ.get("LMS_LOGIN_IP_LIMIT", "30 per minute;300 per hour"),
+        "LMS_PASSWORD_CHECK_LIMIT": os.environ.get("LMS_PASSWORD_CHECK_LIMIT", "60 per minute"),
         # Accounts created per address: a classroom registers together, a script does not.
         "LMS_REGISTER_IP_LIMIT": os.environ.get("LMS_REGISTER_IP_LIMIT", "30 per hour"),
         # Export jobs one person may have waiting or running at once.
@@ -255,10 +262,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_TRUSTED_PROXIES": int(os.environ.get("LMS_TRUSTED_PROXIES", "0")),
         "LMS_PASSWORD_MIN_SCORE": int(os.environ.get("LMS_PASSWORD_MIN_SCORE", "2")),
         # Flask-Limiter: Redis in production (the broker's Redis unless LMS_RATELIMIT_STORAGE_URL says
-        # otherwise), memory in the embedded default (one gunicorn master: see docs/security.md).
+        # otherwise); in the embedded default a small SQLite file every gunicorn worker shares
+        # (lms/core/ratelimit_store.py; docs/security.md). In-process test apps count in memory.
         "RATELIMIT_ENABLED": _env_bool("LMS_RATE_LIMITS", default=not overrides.get("TESTING")),
         "RATELIMIT_STORAGE_URI": os.environ.get("LMS_RATELIMIT_STORAGE_URL")
-        or (broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"),
+        or (broker_url if broker_url.startswith(("redis://", "rediss://")) else
+            "memory://" if overrides.get("TESTING") else f"lms-sqlite://{instance / 'ratelimits.sqlite3'}"),
         # Named after the queue, so deployments (and test runs) sharing one Redis database keep their own counts.
         "RATELIMIT_KEY_PREFIX": f"{overrides.get('CELERY_QUEUE', os.environ.get('CELERY_QUEUE', 'lms'))}-limits",
         # No X-RateLimit headers on every answer (they would also replace the log-in delay's Retry-After);

@@ -12,8 +12,9 @@ bp.add_url_rule("/profile", view_func=controllers.profile, methods=["GET", "POST
 bp.add_url_rule("/admin/users/<int:user_id>", view_func=controllers.user_admin, methods=["GET", "POST"])
 bp.add_url_rule("/set-password/<token>", view_func=controllers.set_password, methods=["GET", "POST"])
 
-from lms.accounts import recovery_views, self_service, sso_views  # noqa: E402  (they import controllers)
+from lms.accounts import recovery_views, self_service, sso_views, strength_views  # noqa: E402  (they import controllers)
 
+bp.add_url_rule("/password/strength", view_func=strength_views.password_strength, methods=["POST"])
 bp.add_url_rule("/forgot-password", view_func=recovery_views.forgot_password, methods=["GET", "POST"])
 bp.add_url_rule("/forgot-password/code", view_func=recovery_views.reset_with_code, methods=["GET", "POST"])
 bp.add_url_rule("/reset-password/<token>", view_func=recovery_views.reset_password, methods=["GET", "POST"])

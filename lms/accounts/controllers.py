@@ -3,8 +3,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
-from lms.accounts import operations, throttle
-from lms.accounts.audiences import request_audience
+from lms.accounts import operations, recovery, throttle
+from lms.accounts.audiences import official_domain, request_audience
 from lms.accounts.forms import LoginForm, PositionForm, RegisterForm, SetPasswordForm, UserAdminForm
 from lms.accounts.models import User
 from lms.accounts.sso import provider_logout_redirect
@@ -117,12 +117,18 @@ def register():
             user.locale = session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
             record_consent(user, "register")
             apply_rules_for_user(user)
+            by_email = user.audience_requested == "official" and official_domain(email)
+            if by_email:  # opening the link confirms them (audiences.confirm_by_verified_email)
+                recovery.send_email_verification(user, email)
             db.session.commit()
             dispatch_ready()
             login_user(user)
             g.account_created = True  # counts against this address's registrations (throttle.registered)
             flash(_("Your account is ready. Welcome, %(name)s!", name=user.full_name), "success")
-            if user.audience_requested:
+            if by_email:
+                flash(_("We sent a link to %(email)s. Open it to confirm your official e-mail address: you are then "
+                        "confirmed as a civil servant at once.", email=email), "info")
+            elif user.audience_requested:
                 flash(_("A manager of your commune or agency will confirm that you are a civil servant; until then "
                         "you study as a resident."), "info")
             return redirect(url_for("catalog.index"))

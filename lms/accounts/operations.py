@@ -126,8 +126,10 @@ def authenticate(login: str, password: str, ip: str | None = None) -> User | Non
     return None
 
 
-def prune_login_failures(older_than_hours: int = 24) -> None:
-    db.session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - timedelta(hours=older_than_hours)))
+def prune_login_failures(older_than_hours: int = 24) -> int:
+    """Delete failure rows older than the given hours (the scheduled accounts.prune_login_failures)."""
+    result = db.session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - timedelta(hours=older_than_hours)))
+    return result.rowcount or 0
 
 
 # ---------------------------------------------------------------- set-password links

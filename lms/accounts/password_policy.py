@@ -49,18 +49,24 @@ def _hints(user_inputs) -> list[str]:
 
 def password_problems(password: str, user_inputs=()) -> list[str]:
     """Why `password` is not acceptable, in the person's language; an empty list when it is."""
+    return strength(password, user_inputs)[1]
+
+
+def strength(password: str, user_inputs=()) -> tuple[int, list[str]]:
+    """(zxcvbn score 0–4, the problems of password_problems): the live meter and the server's check
+    are this one function, so the meter never says "strong" for a password the form then refuses."""
     password = password or ""
     if len(password) < MIN_LENGTH:
-        return [_("The password must have at least %(min)d characters.", min=MIN_LENGTH)]
+        return 0, [_("The password must have at least %(min)d characters.", min=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [_("The password can have at most %(max)d characters.", max=MAX_LENGTH)]
+        return 0, [_("The password can have at most %(max)d characters.", max=MAX_LENGTH)]
     if password.lower() in common_passwords() or fold(password).replace(" ", "") in common_passwords():
-        return [_("This password is one of the most common ones and is tried first by attackers. "
-                  "Choose another.") + " " + _hint()]
-    estimate = zxcvbn(password[:_ESTIMATE_CHARS], user_inputs=_hints(user_inputs))
-    if estimate["score"] < _min_score():
-        return [_("This password is too easy to guess.") + " " + _hint()]
-    return []
+        return 0, [_("This password is one of the most common ones and is tried first by attackers. "
+                     "Choose another.") + " " + _hint()]
+    score = zxcvbn(password[:_ESTIMATE_CHARS], user_inputs=_hints(user_inputs))["score"]
+    if score < _min_score():
+        return score, [_("This password is too easy to guess.") + " " + _hint()]
+    return score, []
 
 
 def _hint() -> str:

@@ -6,6 +6,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from lms.accounts import operations, recovery, throttle
+from lms.accounts.audiences import confirm_by_verified_email
 from lms.accounts.controllers import _locality_choices
 from lms.accounts.forms import ChangePasswordForm, CodeForm, EmailChangeForm, PhoneChangeForm, ProfileForm
 from lms.accounts.models import User
@@ -131,8 +132,11 @@ def confirm_email(token):
         except operations.AccountError as error:
             flash(str(error), "error")
             return render_template("accounts/link_invalid.html"), 409
-        db.session.commit()
+    confirmed = confirm_by_verified_email(user, email)
+    db.session.commit()
     flash(_("Your e-mail address is now %(email)s.", email=email), "success")
+    if confirmed:
+        flash(_("Your e-mail address is an official one: you are now confirmed as a civil servant."), "success")
     return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
 
 

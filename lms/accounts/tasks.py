@@ -36,3 +36,17 @@ def invite_imported():
         outbox.extend_lease()
         db.session.commit()
         outbox.dispatch_ready()
+
+
+@shared_task(name="accounts.prune_login_failures")
+def prune_login_failures():
+    """Hourly: drop failed log-in rows older than LMS_LOGIN_FAILURE_KEEP_HOURS. Delays only look at the
+    last LOGIN_THROTTLE_WINDOW_MINUTES, so older rows are dead weight that an attacker's flood of guesses
+    would otherwise grow without end (every failure is one row, known account or not)."""
+    from flask import current_app
+
+    from lms.accounts.operations import prune_login_failures as prune
+
+    removed = prune(current_app.config["LMS_LOGIN_FAILURE_KEEP_HOURS"])
+    db.session.commit()
+    return removed

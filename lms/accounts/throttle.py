@@ -42,10 +42,16 @@ def registered(response) -> bool:
     return bool(g.get("account_created"))
 
 
+def every_request(response) -> bool:
+    return True
+
+
 # (endpoint, config key of the limit, what counts): installed by lms.core.ratelimits.
 ROUTE_LIMITS = [
     ("accounts.login", "LMS_LOGIN_IP_LIMIT", failed_login),
     ("accounts.register", "LMS_REGISTER_IP_LIMIT", registered),
+    # The strength meter: zxcvbn costs a few ms; a person types a few dozen keys a minute (debounced).
+    ("accounts.password_strength", "LMS_PASSWORD_CHECK_LIMIT", every_request),
 ]
 
 

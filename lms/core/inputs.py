@@ -7,12 +7,19 @@ before any view reads it.
 - query-string and form values lose NUL and the other control characters (tab and line breaks stay:
   text areas need them) — PostgreSQL refuses NUL in text, and nobody types one;
 - `request.args.get(name, type=int)` (and `request.form…`) gives the default for a number out of range,
-  as it already did for one that is not a number; `page_number()` is that for page numbers.
+  as it already did for one that is not a number; `page_number()` is that for page numbers;
+- JSON bodies (`request.get_json()`) with NUL or another control character in any string or key, an
+  integer beyond ±(2**53−1) (JSON's safe integers; no column of ours holds more), or nesting deeper
+  than 20 are refused with 400 and a message saying which — not cleaned silently, because a program
+  sent them and its author should learn. A body that is not JSON at all is a 400 with its own message
+  (with `silent=True` it is None, as in Flask).
 """
 
 import re
 
 from flask import Request, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
 
@@ -21,6 +28,8 @@ MAX_ID = 2**31 - 1
 MAX_PATH_TEXT = 400
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_JSON_INTEGER = 2**53 - 1
+MAX_JSON_DEPTH = 20
 
 
 def clean_text(value):
@@ -49,8 +58,43 @@ class CleanMultiDict(ImmutableMultiDict):
         return value
 
 
+def json_problem(value, depth: int = 0) -> str | None:
+    """What is wrong with a parsed JSON body (a message for its sender), or None when it is fine."""
+    if depth > MAX_JSON_DEPTH:
+        return _("The JSON is nested too deeply (at most %(n)d levels).", n=MAX_JSON_DEPTH)
+    if isinstance(value, str):
+        return _("A text in the JSON contains a control character (such as NUL).") if _CONTROL.search(value) else None
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return None
+    if isinstance(value, int):
+        return None if -MAX_JSON_INTEGER <= value <= MAX_JSON_INTEGER else _(
+            "A number in the JSON is too large (at most %(n)d digits).", n=len(str(MAX_JSON_INTEGER)))
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        problem = json_problem(key, depth + 1) if isinstance(key, str) else None
+        problem = problem or json_problem(item, depth + 1)
+        if problem:
+            return problem
+    return None
+
+
 class CleanRequest(Request):
     parameter_storage_class = CleanMultiDict
+
+    def get_json(self, force=False, silent=False, cache=True):
+        data = super().get_json(force=force, silent=silent, cache=cache)
+        problem = json_problem(data)
+        if problem:
+            error = BadRequest(problem)
+            error.lms_message = True  # lms.core.errors shows this text (JSON for JSON clients)
+            raise error
+        return data
+
+    def on_json_loading_failed(self, e):
+        # Python refuses integers of more than 4,300 digits while parsing (ValueError): same answer.
+        error = BadRequest(_("The request body is not valid JSON."))
+        error.lms_message = True
+        raise error
 
 
 class BoundedIntegerConverter(IntegerConverter):

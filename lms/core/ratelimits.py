@@ -2,13 +2,15 @@
 
 Limits are per client address: `request.remote_addr`, which is the real client behind a reverse proxy
 only when LMS_TRUSTED_PROXIES says how many proxies to trust (lms.core.proxies). Storage: Redis in
-production, memory in the embedded default (config.py). Which routes are limited is said by the
+production, a SQLite file shared by the workers in the embedded default (lms.core.ratelimit_store). Which routes are limited is said by the
 features: (endpoint, config key of the limit, `deduct_when`) in their ROUTE_LIMITS.
 """
 
 from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+from lms.core import ratelimit_store  # noqa: F401 - registers the lms-sqlite:// storage scheme with `limits`
 
 
 def _limit_from(key: str):

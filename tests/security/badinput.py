@@ -6,7 +6,10 @@ For each rule (tests/routes.py fills its arguments with real ids) the corpus goe
 - into the query string: every parameter name the app reads (`request.args.get("page")`…) and
   every field name of its forms and templates, all at once, set to one bad value;
 - into the body of a form post (POST rules), the same way, with a valid CSRF token, so the
-  request gets past CSRF to the code that reads the values.
+  request gets past CSRF to the code that reads the values;
+- into a JSON body (POST rules, `Content-Type: application/json`, the token in `X-CSRFToken`): every
+  name set to a text with NUL, to 2**70, nested 50 deep, a key with a control character, and a body
+  that is not JSON at all.
 
 Parameter names are collected from the source, so a parameter added tomorrow is covered too.
 """
@@ -34,6 +37,8 @@ VALUES = {
 }
 OVERLONG = "x" * 5000
 PATH_VALUES = {"nul": "a%00b", "cr-lf": "a%0D%0Ab", "bad-utf8": "%C3%28%FF", "overlong": "x" * 1000}
+# JSON bodies: `{}` is filled with every parameter name (see _json_bodies).
+JSON_VALUES = {"json-nul": "a\u0000b", "json-beyond-64-bits": 2**70, "json-control-key": None, "json-deep": None}
 # Gunicorn refuses request lines past 4 KB; query strings stay under it, bodies carry the overlong values.
 QUERY_LIMIT = 3800
 
@@ -103,9 +108,26 @@ def requests_for(app, samples: dict) -> list[tuple[str, str, str, str | None]]:
                             "&".join(f"{name}={value}" for name in names)))
         if method == "POST":
             out.append(("form-overlong", "POST", url, "&".join(f"{name}={OVERLONG}" for name in names)))
+            out.extend((kind, "POST", url, body) for kind, body in _json_bodies(names))
         else:
             out.append(("query-overlong", "GET", f"{url}?{_query(['q', 'page', 'next', 'serial'], 'x' * 900)}", None))
     return out
+
+
+def _json_bodies(names: list[str]):
+    import json
+
+    for kind, value in JSON_VALUES.items():
+        if kind == "json-control-key":
+            body = {f"{name}\u0001": "x" for name in names}
+        elif kind == "json-deep":
+            body = {name: "x" for name in names}
+            for _ in range(50):
+                body = {"markdown": body}
+        else:
+            body = {name: value for name in names}
+        yield kind, json.dumps(body)
+    yield "json-not-json", '{"markdown": "a\x00b", '
 
 
 def _path_values(rule):

@@ -81,10 +81,13 @@ def _api_token(server) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def _send(client: WebClient, method: str, url: str, body: str | None, headers: dict):
+def _send(client: WebClient, method: str, url: str, body: str | None, headers: dict, json: bool = False):
     data = body.encode() if body is not None else None
     request = urllib.request.Request(client.base + url, data=data, method=method, headers=dict(headers))
-    if body is not None:
+    if json:
+        request.add_header("Content-Type", "application/json")
+        request.add_header("X-CSRFToken", client.csrf)
+    elif body is not None:
         request.add_header("Content-Type", "application/x-www-form-urlencoded")
     try:
         with client.opener.open(request, timeout=client.timeout) as answer:
@@ -105,9 +108,10 @@ def _attack(base: str, actor: str, account, token: str, corpus) -> list[tuple]:
     for kind, method, url, body in corpus:
         if url.split("?")[0] == "/logout" and account:
             continue  # logging out would end this person's run
-        if body is not None:
+        json = kind.startswith("json-")
+        if body is not None and not json:
             body = f"{body}&csrf_token={client.csrf}"
-        status = _send(client, method, url, body, headers)
+        status = _send(client, method, url, body, headers, json=json)
         if status >= 500:
             failures.append((actor, status, kind, method, url[:160]))
     return failures

@@ -1,0 +1,75 @@
+"""Issue 12 follow-up: in the embedded default the rate limits are counted in one place all gunicorn
+workers see (lms/core/ratelimit_store.py), not in each worker's memory — so a limit of 6 failed
+log-ins per address lets 6 through, not up to 12. Through the real `flask serve` (two workers)."""
+
+import re
+import sqlite3
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bench.lesson_page import wait_for
+from lms.core.ratelimit_store import SQLiteStorage
+from tests.conftest import ROOT
+from tests.journey.live import LiveServer
+from tests.webclient import WebClient
+
+LIMIT = 6
+
+
+class LimitedServer(LiveServer):
+    def set_up(self):
+        self.env.update(LMS_LOGIN_IP_LIMIT=f"{LIMIT} per hour", LMS_RATE_LIMITS="1")
+        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=self.env,
+                       check=True, capture_output=True)
+
+    def start(self):
+        # LiveServer's start, with more patience: gunicorn's import of the app is slow on a busy machine.
+        self.log = open(self.instance / "serve.log", "a")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port",
+                                         str(self.port)], cwd=ROOT, env=self.env, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+        wait_for(self.port, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def server():
+    live = LimitedServer()
+    try:
+        live.set_up()
+        live.start()
+        yield live
+    finally:
+        live.remove()
+
+
+def _wrong_login(base: str, n: int) -> int:
+    client = WebClient(base, timeout=300)
+    client.get("/login")
+    # A different account each time: the per-account delay never starts, only the per-address limit counts.
+    return client.post("/login", {"login": f"khong-co-{n}@example.vn", "password": "sai-mat-khau-roi"}).status
+
+
+def test_two_workers_share_the_failed_login_limit(server):
+    # One after the other (Flask-Limiter checks before the request and counts after it, so requests in
+    # flight together can all pass the check — with Redis as well); each on a fresh connection, which
+    # either worker may accept. With per-worker memory about twice the limit got through.
+    answers = [_wrong_login(server.base, n) for n in range(4 * LIMIT)]
+    assert answers == [400] * LIMIT + [429] * 3 * LIMIT, answers
+    pids = set(re.findall(r"\[(\d+)\] \[INFO\] Booting worker", (server.instance / "serve.log").read_text()))
+    assert len(pids) == 2
+    with sqlite3.connect(server.instance / "ratelimits.sqlite3") as counters:
+        assert counters.execute("SELECT max(count) FROM counters WHERE key LIKE '%login%'").fetchone()[0] == 4 * LIMIT  # refusals count too
+
+
+def test_the_storage_counts_atomically_and_expires(tmp_path):
+    storage = SQLiteStorage(f"lms-sqlite://{tmp_path / 'limits.sqlite3'}")
+    other = SQLiteStorage(f"lms-sqlite://{tmp_path / 'limits.sqlite3'}")  # another worker, same file
+    with ThreadPoolExecutor(8) as pool:
+        counts = sorted(pool.map(lambda _: (storage if _ % 2 else other).incr("k", 60), range(40)))
+    assert counts == list(range(1, 41)) and other.get("k") == 40 and storage.check()
+    assert storage.incr("short", 0.0) == 1 and storage.incr("short", 0.0) == 1  # an expired window starts again
+    storage.clear("k")
+    assert other.get("k") == 0
