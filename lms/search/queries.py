@@ -29,6 +29,8 @@ class Hit:
     url: str
     context: str
     snippet: Markup
+    ref_id: int = 0
+    course_id: int | None = None   # a course or lesson hit: its course (the catalogue lists courses)
 
 
 @dataclass
@@ -70,5 +72,5 @@ def search(query: str, user=None, kind: str | None = None, audience: str | None 
                                          PAGE_SIZE, (results.page - 1) * PAGE_SIZE)
     rows = {row.id: row for row in db.session.scalars(select(SearchDocument).where(SearchDocument.id.in_(ids)))}
     results.hits = [Hit(kind=row.kind, title=highlight(row.title, terms), url=row.url, context=row.context,
-                        snippet=snippet(row.body, terms)) for row in (rows[i] for i in ids if i in rows)]
+                        snippet=snippet(row.body, terms), ref_id=row.ref_id, course_id=row.course_id) for row in (rows[i] for i in ids if i in rows)]
     return results
