@@ -110,5 +110,29 @@ def _marked(text: str, spans, start: int, end: int) -> Markup:
     return out + escape(text[position:end])
 
 
+def edit_distance(a: str, b: str, limit: int = 2) -> int:
+    """Levenshtein distance, giving up (limit + 1) once every path is past `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, start=1):
+        current = [i]
+        for j, other in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def closest(word: str, candidates: list[tuple[str, int]]) -> str | None:
+    """The candidate nearest to `word` (one edit for short words, two from five letters), the most used
+    among equals; None when none is near enough."""
+    limit = 1 if len(word) < 5 else 2
+    scored = [(edit_distance(word, term, limit), -count, term) for term, count in candidates if term != word]
+    scored = [entry for entry in scored if entry[0] <= limit]
+    return min(scored)[2] if scored else None
+
+
 def folded(text: str) -> str:
     return fold(text)
