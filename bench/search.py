@@ -132,7 +132,7 @@ def pdf_indexing(app, pages: int) -> tuple[float, int]:
     lines = [run_of(corpus_words(), random.Random(pages), 8, 14) for _ in range(40)]
     data = make_pdf(lines, pages=pages)
     with app.app_context():
-        item = LibraryItem(slug="bench-200-pages", kind="document", title="")
+        item = LibraryItem(slug=operations.unique_slug("bench 200 pages"), kind="document", title="")
         operations.apply_fields(item, {"title": "Tài liệu 200 trang", "licence": "bench"})
         db.session.add(item)
         file = operations.attach_file(item, "tai-lieu.pdf", data)
