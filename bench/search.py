@@ -132,7 +132,7 @@ def pdf_indexing(app, pages: int) -> tuple[float, int]:
     lines = [run_of(corpus_words(), random.Random(pages), 8, 14) for _ in range(40)]
     data = make_pdf(lines, pages=pages)
     with app.app_context():
-        item = LibraryItem(slug="bench-200-pages", kind="document", title="")
+        item = LibraryItem(slug=operations.unique_slug("bench 200 pages"), kind="document", title="")
         operations.apply_fields(item, {"title": "Tài liệu 200 trang", "licence": "bench"})
         db.session.add(item)
         file = operations.attach_file(item, "tai-lieu.pdf", data)
@@ -153,15 +153,15 @@ def run(args, database_url: str) -> int:
     files = tempfile.mkdtemp(prefix="lms-bench-search-files-")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "CELERY_EAGER": True,
                       "CELERY_BROKER_URL": "", "LMS_FILE_STORE": files, "TESTING": True})
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    rng = random.Random(14)
     words = corpus_words()
-    seconds = load(app, words, rng, args.items, args.lessons)
     backend = database_url.split(":", 1)[0]
-    print(f"{backend}: {args.items} items + {args.lessons} lessons indexed in {seconds:.1f} s")
-    figures = measure(app, queries(words, rng, args.queries + 20))
+    if not args.reuse:
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+        seconds = load(app, words, random.Random(14), args.items, args.lessons)
+        print(f"{backend}: {args.items} items + {args.lessons} lessons indexed in {seconds:.1f} s")
+    figures = measure(app, queries(words, random.Random(15), args.queries + 20))
     print(f"{backend}: {figures['queries']} queries ({figures['found']} with results): "
           f"p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms, max {figures['max']:.1f} ms "
           f"(this process's CPU: p50 {figures['cpu_p50']:.1f} ms, p95 {figures['cpu_p95']:.1f} ms)")
@@ -179,7 +179,14 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--pdf-pages", type=int, default=200)
     parser.add_argument("--scratch-db", metavar="URL", help="create this PostgreSQL database, run there, drop it")
+    parser.add_argument("--sqlite-file", metavar="PATH",
+                        help="keep the SQLite database in this file; run again with --reuse to time queries only")
+    parser.add_argument("--reuse", action="store_true", help="the --sqlite-file is already loaded: skip loading")
     args = parser.parse_args()
+    if args.reuse and not (args.sqlite_file and os.path.exists(args.sqlite_file)):
+        parser.error("--reuse needs an existing --sqlite-file")
+    if args.sqlite_file:
+        sys.exit(run(args, f"sqlite:///{os.path.abspath(args.sqlite_file)}"))
     if args.scratch_db:
         with scratch_database(args.scratch_db):
             sys.exit(run(args, args.scratch_db))

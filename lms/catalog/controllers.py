@@ -13,19 +13,34 @@ from lms.enrollment import queries as enrollment_queries
 from lms.extensions import db
 from lms.programs import queries as program_queries
 from lms.quizzes.models import Quiz
+from lms.search import queries as search_queries
 
 
 @view
 def index():
-    query = request.args.get("q", "").strip()
+    query = request.args.get("q", "").strip()[:200]
     courses = queries.published_courses(query)
+    lessons = None
+    if query:
+        courses, lessons = _searched(query, courses)
     # A resident should not have to scroll past four courses for officials: the viewer's audience first
     # (visitors are taken for residents, the programme's largest audience), alphabetical within.
     viewer = current_user.audience if current_user.is_authenticated else "citizen"
     courses = sorted(courses, key=lambda course: not (not course.audience or viewer in course.audience))
     # Programs are few (a handful per province): list them above the courses, not when searching.
     programs = [] if query else program_queries.all_programs()
-    return render_template("catalog/index.html", courses=courses, query=query, programs=programs)
+    return render_template("catalog/index.html", courses=courses, query=query, programs=programs, lessons=lessons)
+
+
+def _searched(query: str, by_title: list):
+    """The catalogue box uses the one search (lms.search): courses whose title, tags or lessons' text
+    match, best first, then those its code/tag match alone finds; and the matching lessons themselves."""
+    course_hits = search_queries.search(query, current_user, kind="course")
+    lessons = search_queries.search(query, current_user, kind="lesson")
+    ranked = list(dict.fromkeys(hit.course_id for hit in [*course_hits.hits, *lessons.hits] if hit.course_id))
+    found = {course.id: course for course in queries.published_courses_by_id(ranked)}
+    courses = [found[i] for i in ranked if i in found]
+    return courses + [course for course in by_title if course.id not in found], lessons
 
 
 def _course_or_404(slug):

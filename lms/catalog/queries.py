@@ -12,6 +12,12 @@ def published_courses(query: str | None = None):
     return db.session.scalars(statement).all()
 
 
+def published_courses_by_id(ids) -> list[Course]:
+    if not ids:
+        return []
+    return db.session.scalars(select(Course).where(Course.status == "published", Course.id.in_(ids))).all()
+
+
 def course_by_slug(slug: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.slug == slug))
 

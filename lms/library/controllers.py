@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy.orm import undefer
 
 from lms.core.controllers import send_stored
-from lms.core.inputs import MAX_ID
+from lms.core.inputs import page_number, query_id, text_id
 from lms.core.lifecycle import view
 from lms.core.permissions import login_required, require
 from lms.extensions import db
@@ -17,29 +17,19 @@ from lms.localities.models import Locality
 from lms.search import queries as search_queries
 
 
-def _int_arg(name):
-    """An id from the query string, or None (missing, not a number, or beyond any id: lms.core.inputs)."""
-    value = request.args.get(name, type=int)
-    return value if value is not None and 1 <= value <= MAX_ID else None
-
-
-def _bounded(text) -> int | None:
-    return int(text) if (text or "").isdigit() and 1 <= int(text) <= MAX_ID else None
-
-
 @view
 def index():
     query = request.args.get("q", "").strip()[:200]
     kind = request.args.get("kind") if request.args.get("kind") in ITEM_KINDS else None
     audience = request.args.get("audience") if request.args.get("audience") in search_queries.AUDIENCES else None
-    page = _int_arg("page") or 1
+    page = page_number()
     if query:
         results = search_queries.search(query, current_user, kind="library", audience=audience, page=page)
         return render_template("library/index.html", results=results, query=query, items=None, total=results.total,
                                collections=queries.collections(), filters={}, page=page,
                                can_add=is_librarian(current_user))
     filters = {"collection": request.args.get("collection") or None, "kind": kind, "audience": audience,
-               "locality_id": _int_arg("locality")}
+               "locality_id": query_id("locality")}
     items, total = queries.browse(page=page, **filters)
     return render_template("library/index.html", items=items, total=total, query="", results=None, page=page,
                            pages=max(1, -(-total // queries.PAGE_SIZE)), collections=queries.collections(),
@@ -111,7 +101,7 @@ def _fields(form: ItemForm) -> dict:
             "body_md": form.body_md.data, "url": form.url.data, "topic": form.topic.data,
             "audience": form.audience.data, "agency": form.agency.data, "licence": form.licence.data,
             "published_on": form.published_on.data, "version": form.version.data, "status": form.status.data,
-            "locality_id": _bounded(form.locality_id.data)}
+            "locality_id": text_id(form.locality_id.data)}
 
 
 def _save(form: ItemForm, item: LibraryItem) -> bool:
@@ -140,21 +130,30 @@ def _save(form: ItemForm, item: LibraryItem) -> bool:
     return True
 
 
+def _item_form(item: LibraryItem | None):
+    """The add and edit pages: one form, saved into a new item or the given one."""
+    form = ItemForm(obj=item) if item is not None and request.method == "GET" else ItemForm()
+    _locality_choices(form)
+    if item is not None and request.method == "GET":
+        form.collections.data = "; ".join(c.title for c in item.collections)
+        form.locality_id.data = str(item.locality_id or "")
+    if form.validate_on_submit():
+        target = item or LibraryItem(slug=operations.unique_slug(form.title.data), kind=form.kind.data, title="")
+        if item is None:
+            db.session.add(target)
+        if _save(form, target):
+            db.session.commit()
+            flash(_("The item was saved."), "success")
+            return redirect(url_for("library.show", slug=target.slug), 303)
+        db.session.rollback()
+    return render_template("library/form.html", form=form, item=item), 400 if form.is_submitted() else 200
+
+
 @view
 @login_required
 def new():
     require(is_librarian(current_user))
-    form = ItemForm()
-    _locality_choices(form)
-    if form.validate_on_submit():
-        item = LibraryItem(slug=operations.unique_slug(form.title.data), kind=form.kind.data, title="")
-        db.session.add(item)
-        if _save(form, item):
-            db.session.commit()
-            flash(_("The item was saved."), "success")
-            return redirect(url_for("library.show", slug=item.slug), 303)
-        db.session.rollback()
-    return render_template("library/form.html", form=form, item=None), 400 if form.is_submitted() else 200
+    return _item_form(None)
 
 
 @view
@@ -164,18 +163,7 @@ def edit(slug):
     if item is None:
         abort(404)
     require(item.can_manage(current_user))
-    form = ItemForm(obj=item) if request.method == "GET" else ItemForm()
-    _locality_choices(form)
-    if request.method == "GET":
-        form.collections.data = "; ".join(c.title for c in item.collections)
-        form.locality_id.data = str(item.locality_id or "")
-    if form.validate_on_submit():
-        if _save(form, item):
-            db.session.commit()
-            flash(_("The item was saved."), "success")
-            return redirect(url_for("library.show", slug=item.slug), 303)
-        db.session.rollback()
-    return render_template("library/form.html", form=form, item=item), 400 if form.is_submitted() else 200
+    return _item_form(item)
 
 
 @view

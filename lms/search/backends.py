@@ -1,7 +1,9 @@
 """The two full-text engines behind one interface: `sync(ids)`, `unsync(ids)`, `match(...)`.
 
 Both try, in order, until one gives results: (SQLite) the words as a phrase — Vietnamese meaning
-lives in runs of syllables, "dien thoai" is one word — then every word anywhere, then any word. The last
+lives in runs of syllables, "dien thoai" is one word — then every word anywhere; then (lms.search.queries)
+the words with typos corrected from the index's own vocabulary (`known`, `near`), and only then,
+`loose`, any word. The last
 word may be unfinished (prefix match).
 
 PostgreSQL: a tsvector built with `unaccent` (đ→d and every Vietnamese mark) in a GIN index,
@@ -36,8 +38,11 @@ class Filters:
     audience: str | None = None      # the audience the results must be open to (None: any)
 
 
-def _strategies(terms: list[str]) -> list[str]:
-    return ["phrase", "all", "any"] if len(terms) > 1 else ["all"]
+def _strategies(terms: list[str], loose: bool) -> list[str]:
+    """Strict first (the caller corrects typos in between); `loose`: any one of the words."""
+    if loose:
+        return ["any"] if len(terms) > 1 else []
+    return ["phrase", "all"] if len(terms) > 1 else ["all"]
 
 
 class PostgresBackend:
@@ -63,12 +68,13 @@ class PostgresBackend:
             params["kind"] = filters.kind
         return " AND " + " AND ".join(clauses), params
 
-    def match(self, terms: list[str], filters: Filters, limit: int, offset: int) -> tuple[list[int], int]:
+    def match(self, terms: list[str], filters: Filters, limit: int, offset: int,
+              loose: bool = False) -> tuple[list[int], int]:
         where, params = self._where(filters)
         last = terms[-1] + ":*"
         # No phrase step here: ts_rank_cd already ranks adjacent words first, and a phrase query
         # rechecks every candidate's whole (TOASTed) vector.
-        for strategy in [s for s in _strategies(terms) if s != "phrase"]:
+        for strategy in [s for s in _strategies(terms, loose) if s != "phrase"]:
             joiner = {"all": " & ", "any": " | "}[strategy]
             if strategy == "any":
                 typo = self._ranked("CAST(:phrase AS text)", "query <% d.title_folded",
@@ -82,6 +88,21 @@ class PostgresBackend:
             if found[1]:
                 return found
         return [], 0
+
+    def known(self, words: list[str]) -> set[str]:
+        return {word for word in words if db.session.execute(text(
+            "SELECT 1 FROM search_documents WHERE vector @@ to_tsquery('simple', :word) LIMIT 1"),
+            {"word": f"'{word}'"}).first()}
+
+    def near(self, word: str) -> list[tuple[str, int]]:
+        """Words of the titles pg_trgm finds close to `word` (its GIN index), with how often they occur."""
+        db.session.execute(text("SET LOCAL pg_trgm.word_similarity_threshold = 0.4"))
+        rows = db.session.execute(text(
+            "SELECT w AS term, count(*) AS docs FROM (SELECT title_folded FROM search_documents "
+            "WHERE visible AND :word <% title_folded LIMIT 200) AS t, regexp_split_to_table(t.title_folded, '\\W+') AS w "
+            "WHERE length(w) BETWEEN :low AND :high GROUP BY w"),
+            {"word": word, "low": len(word) - 2, "high": len(word) + 2}).all()
+        return [(row.term, row.docs) for row in rows]
 
     def _ranked(self, query_sql, match_sql, rank_sql, where, params, limit, offset, threshold=False):
         if threshold:
@@ -137,20 +158,48 @@ class SqliteBackend:
             parts.append(f"tags : k{filters.kind}")
         return " AND ".join(parts)
 
-    def match(self, terms: list[str], filters: Filters, limit: int, offset: int) -> tuple[list[int], int]:
+    def match(self, terms: list[str], filters: Filters, limit: int, offset: int,
+              loose: bool = False) -> tuple[list[int], int]:
         quoted = [f'"{t}"' for t in terms[:-1]] + [f'"{terms[-1]}"*']
-        for strategy in _strategies(terms):
+        for strategy in _strategies(terms, loose):
             words = {"phrase": " + ", "all": " AND ", "any": " OR "}[strategy].join(quoted)
-            params = {"q": f"{{title body}} : ({words}) AND {self._filter(filters)}"}
-            total = db.session.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :q "
-                                            f"LIMIT {COUNT_CAP + 1})"), params).scalar()
-            if total:
-                rows = db.session.execute(
-                    text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
-                         "ORDER BY bm25(search_fts, 10.0, 1.0, 0.0), rowid LIMIT :limit OFFSET :offset"),
-                    dict(params, limit=limit, offset=offset)).scalars().all()
-                return list(rows), total
+            query = f"{{title body}} : ({words}) AND {self._filter(filters)}"
+            # One pass for the page and the count, ranking only the first COUNT_CAP + 1 matches (rowid
+            # order), as on PostgreSQL: bm25 over every row of a one-syllable query (most of the
+            # 70,000 rows) was the slow path.
+            rows = db.session.execute(text(
+                "SELECT id, total FROM (SELECT id, rank, count(*) OVER () AS total FROM "
+                "(SELECT rowid AS id, bm25(search_fts, 10.0, 1.0, 0.0) AS rank FROM search_fts "
+                f"WHERE search_fts MATCH :q LIMIT {COUNT_CAP + 1})) ORDER BY rank, id LIMIT :limit OFFSET :offset"),
+                {"q": query, "limit": limit, "offset": offset}).all()
+            if rows:
+                return [row.id for row in rows], rows[0].total
+            if offset:
+                total = db.session.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts "
+                                                f"MATCH :q LIMIT {COUNT_CAP + 1})"), {"q": query}).scalar()
+                if total:
+                    return [], total
         return [], 0
+
+    def known(self, words: list[str]) -> set[str]:
+        self._vocabulary()
+        rows = db.session.execute(text("SELECT term FROM temp.search_vocab WHERE term IN :words AND col != 'tags'")
+                                  .bindparams(bindparam("words", expanding=True)), {"words": words}).scalars()
+        return set(rows)
+
+    def near(self, word: str) -> list[tuple[str, int]]:
+        """(term, documents) of the index's words within two letters' length of `word`, starting alike."""
+        self._vocabulary()
+        return [tuple(row) for row in db.session.execute(text(
+            "SELECT term, sum(doc) FROM temp.search_vocab WHERE term >= :first AND term < :after "
+            "AND length(term) BETWEEN :low AND :high AND col != 'tags' GROUP BY term"),
+            {"first": word[0], "after": chr(ord(word[0]) + 1), "low": len(word) - 2, "high": len(word) + 2})]
+
+    @staticmethod
+    def _vocabulary():
+        # FTS5 keeps its own word list; a per-connection view of it needs no schema change.
+        db.session.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab "
+                                "USING fts5vocab(main, search_fts, col)"))
 
 
 def backend():

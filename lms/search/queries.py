@@ -15,7 +15,7 @@ from lms.core.permissions import can
 from lms.extensions import db
 from lms.search.backends import COUNT_CAP, Filters, backend
 from lms.search.models import KINDS, SearchDocument
-from lms.search.text import highlight, query_terms, snippet
+from lms.search.text import closest, highlight, query_terms, snippet
 
 PAGE_SIZE = 20
 AUDIENCES = ("citizen", "official", "cio")
@@ -29,6 +29,8 @@ class Hit:
     url: str
     context: str
     snippet: Markup
+    ref_id: int = 0
+    course_id: int | None = None   # a course or lesson hit: its course (the catalogue lists courses)
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Results:
     page: int = 1
     kind: str | None = None
     audience: str | None = None
+    # The words searched instead when the typed ones found nothing ("lu dao" → "lua dao").
+    corrected: str | None = None
 
     @property
     def capped(self) -> bool:
@@ -59,6 +63,16 @@ def audience_for(user, requested: str | None) -> str | None:
     return PUBLIC_AUDIENCE
 
 
+def _corrected(engine, terms: list[str]) -> list[str] | None:
+    """The query with each word the index does not know replaced by the nearest one it does (same
+    on both engines: SQLite reads FTS5's word list, PostgreSQL the titles pg_trgm finds); None when
+    nothing changes."""
+    known = engine.known(terms)
+    fixed = [term if term in known or term.isdigit() else (closest(term, engine.near(term)) or term)
+             for term in terms]
+    return fixed if fixed != terms else None
+
+
 def search(query: str, user=None, kind: str | None = None, audience: str | None = None, page: int = 1) -> Results:
     kind = kind if kind in KINDS else None
     audience = audience_for(user, audience)
@@ -66,9 +80,17 @@ def search(query: str, user=None, kind: str | None = None, audience: str | None 
     terms = query_terms(query)
     if not terms:
         return results
-    ids, results.total = backend().match(terms, Filters(kind=kind, audience=audience),
-                                         PAGE_SIZE, (results.page - 1) * PAGE_SIZE)
+    engine, filters, offset = backend(), Filters(kind=kind, audience=audience), (results.page - 1) * PAGE_SIZE
+    ids, results.total = engine.match(terms, filters, PAGE_SIZE, offset)
+    if not results.total:
+        corrected = _corrected(engine, terms)
+        if corrected:
+            ids, results.total = engine.match(corrected, filters, PAGE_SIZE, offset)
+            results.corrected = " ".join(corrected) if results.total else None
+            terms = corrected if results.total else terms
+    if not results.total:
+        ids, results.total = engine.match(terms, filters, PAGE_SIZE, offset, loose=True)
     rows = {row.id: row for row in db.session.scalars(select(SearchDocument).where(SearchDocument.id.in_(ids)))}
     results.hits = [Hit(kind=row.kind, title=highlight(row.title, terms), url=row.url, context=row.context,
-                        snippet=snippet(row.body, terms)) for row in (rows[i] for i in ids if i in rows)]
+                        snippet=snippet(row.body, terms), ref_id=row.ref_id, course_id=row.course_id) for row in (rows[i] for i in ids if i in rows)]
     return results

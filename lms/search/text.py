@@ -83,10 +83,17 @@ def snippet(text: str, terms: list[str], size: int = SNIPPET_CHARS) -> Markup:
     if not spans:
         cut = text[:size]
         return Markup(escape(cut) + ("…" if len(text) > size else ""))
-    # The window with the most different words of the query, then the most matches.
+    # The window with the most different words of the query, then the most matches: one pass with
+    # a moving end (the spans are in text order), not a slice per span.
+    scores, end = [], 0
+    for i, (span_start, _end, _term) in enumerate(spans):
+        end = max(end, i)
+        while end < len(spans) and spans[end][0] < span_start + size:
+            end += 1
+        scores.append((len({span[2] for span in spans[i:end]}), end - i))
+
     def score(i):
-        inside = [span for span in spans[i:] if span[0] < spans[i][0] + size]
-        return len({span[2] for span in inside}), len(inside)
+        return scores[i]
 
     best = max(range(len(spans)), key=score)
     start = max(0, spans[best][0] - size // 4)
@@ -101,13 +108,40 @@ def snippet(text: str, terms: list[str], size: int = SNIPPET_CHARS) -> Markup:
 
 
 def _marked(text: str, spans, start: int, end: int) -> Markup:
-    out, position = Markup(""), start
+    # Escaped pieces joined once: adding Markup objects one by one re-escaped and copied the
+    # whole snippet at each step (half of a search's time in the profile).
+    out, position = [], start
     for span_start, span_end, _term in spans:
         if span_start < position or span_end > end:
             continue
-        out += escape(text[position:span_start]) + Markup("<mark>") + escape(text[span_start:span_end]) + Markup("</mark>")
+        out += [escape(text[position:span_start]), "<mark>", escape(text[span_start:span_end]), "</mark>"]
         position = span_end
-    return out + escape(text[position:end])
+    out.append(escape(text[position:end]))
+    return Markup("".join(out))
+
+
+def edit_distance(a: str, b: str, limit: int = 2) -> int:
+    """Levenshtein distance, giving up (limit + 1) once every path is past `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, start=1):
+        current = [i]
+        for j, other in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def closest(word: str, candidates: list[tuple[str, int]]) -> str | None:
+    """The candidate nearest to `word` (one edit for short words, two from five letters), the most used
+    among equals; None when none is near enough."""
+    limit = 1 if len(word) < 5 else 2
+    scored = [(edit_distance(word, term, limit), -count, term) for term, count in candidates if term != word]
+    scored = [entry for entry in scored if entry[0] <= limit]
+    return min(scored)[2] if scored else None
 
 
 def folded(text: str) -> str:

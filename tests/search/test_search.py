@@ -128,3 +128,22 @@ def test_rows_follow_the_content(db_session, create_course, commit_and_index):
     lesson_ids = {lesson.id for lesson in course.active_lessons()}
     rows = set(db_session.scalars(select(SearchDocument.ref_id).where(SearchDocument.kind == "lesson")))
     assert lesson_ids <= rows
+
+
+def test_a_typo_is_corrected_to_a_word_the_index_knows(client, db_session, create_course, commit_and_index):
+    course = create_course()
+    lesson = _lesson_with(course, "Nhận biết thư giả mạo (phishing) để tránh bị đánh cắp tài khoản.")
+    lesson.title = "Cảnh báo lừa đảo qua điện thoại"
+    db_session.add(_item("Lừa đảo phishing qua thư điện tử", summary="Nhận biết thư giả mạo."))
+    commit_and_index()
+
+    exact = search("lua dao")
+    assert exact.total >= 2 and exact.corrected is None
+    for typed, meant in (("lu dao", "lua dao"), ("phising", "phishing"), ("lua daoo", "lua dao")):
+        results = search(typed)
+        assert results.corrected == meant, typed
+        assert {hit.url for hit in results.hits} >= {f"/courses/{course.slug}/lessons/{lesson.id}"}, typed
+    assert "<mark>phishing</mark>" in str(search("phising").hits[0].title) + str(search("phising").hits[0].snippet)
+    assert search("qwxzv").total == 0 and search("qwxzv").corrected is None
+    page = text_of(client.get("/search?q=phising"))
+    assert "phishing" in page and "phising" in page
