@@ -141,7 +141,11 @@ self.addEventListener("fetch", (event) => {
   }
   if (request.method !== "GET") return;
   if (url.pathname.startsWith("/static/")) { event.respondWith(cacheFirst(request)); return; }
-  if (NEVER.some((rule) => rule.test(url.pathname))) return;
+  if (NEVER.some((rule) => rule.test(url.pathname))) {
+    // Not stored, but without a network a page that says why (quizzes: online only) beats the browser's error.
+    if (request.mode === "navigate") event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_URL)));
+    return;
+  }
   // Any page view may be the network coming back: send what was done without it (nothing to send: no request).
   if (request.mode === "navigate") event.waitUntil(sendQueue());
   if (READABLE.some((rule) => rule.test(url.pathname))) { event.respondWith(networkFirst(request)); return; }
