@@ -237,6 +237,7 @@ def _register_blueprints(app):
     from lms.certificates.blueprint import bp as certificates
     from lms.classes.blueprint import bp as classes
     from lms.community.blueprint import bp as community
+    from lms.community.blueprint import home_bp
     from lms.core.blueprint import bp as core
     from lms.enrollment.blueprint import bp as enrollment
     from lms.hours.blueprint import bp as hours
@@ -255,7 +256,7 @@ def _register_blueprints(app):
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
                       agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, practice,
                       community, privacy, audit,
-                      library, search, offline):
+                      library, search, offline, home_bp):
         app.register_blueprint(blueprint)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from lms.core.db import retry_stale_reads

@@ -14,7 +14,7 @@ from lms.accounts import operations as accounts
 from lms.accounts.models import User
 from lms.community import operations as ops
 from lms.community import queries
-from lms.community.forms import ResidentForm, TeamMemberForm
+from lms.community.forms import ContactForm, ResidentForm, TeamMemberForm
 from lms.core.lifecycle import view
 from lms.core.permissions import can, login_required, require
 from lms.extensions import db
@@ -152,4 +152,32 @@ def team():
     elif form.is_submitted():
         status = 400
     report = queries.report(communes)
-    return render_template("community/team.html", form=form, report=report), status
+    return render_template("community/team.html", form=form, report=report, contact_form=_contact_form(communes)), status
+
+
+def _contact_form(communes, formdata=None) -> ContactForm:
+    form = ContactForm(formdata=formdata, prefix="contact")
+    form.commune_id.choices = [(c.id, c.name) for c in communes]
+    return form
+
+
+@view
+@login_required
+def contact():
+    """A manager sets the help contact that their commune's residents see on their home page."""
+    require(can("oversee"))
+    communes = queries.managed_communes(current_user)
+    form = _contact_form(communes, request.form)
+    if form.validate_on_submit():
+        try:
+            ops.set_contact(current_user, db.session.get(Locality, form.commune_id.data), phone=form.phone.data,
+                            place=form.place.data, hours=form.hours.data)
+        except ops.CommunityError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("community.team"), 303)
+        db.session.commit()
+        flash(_("The help contact was saved."), "success")
+        return redirect(url_for("community.team"), 303)
+    flash(" ".join(str(e) for errors in form.errors.values() for e in errors) or _("Check the form."), "error")
+    return redirect(url_for("community.team"), 303)

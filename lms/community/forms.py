@@ -22,3 +22,13 @@ class TeamMemberForm(FlaskForm):
     login = StringField(_l("Member's e-mail or phone number"), validators=[DataRequired(_l("Enter an e-mail or phone."))])
     commune_id = SelectField(_l("Commune or ward"), coerce=int, validators=[DataRequired(_l("Choose a commune or ward."))])
     submit = SubmitField(_l("Add to the team"))
+
+
+class ContactForm(FlaskForm):
+    """The commune's help contact shown on its residents' home page."""
+
+    commune_id = SelectField(_l("Commune or ward"), coerce=int, validators=[DataRequired(_l("Choose a commune or ward."))])
+    phone = StringField(_l("Phone for help"), validators=[Optional(), Length(max=40)])
+    place = StringField(_l("Where to come (address)"), validators=[Optional(), Length(max=200)])
+    hours = StringField(_l("When (days and hours)"), validators=[Optional(), Length(max=120)])
+    save = SubmitField(_l("Save the contact"))

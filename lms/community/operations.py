@@ -1,12 +1,12 @@
 """Team members, residents registered on their behalf, assisted sessions. Flush only; views commit."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from lms.accounts import operations as accounts
 from lms.accounts.models import User
-from lms.community.models import CONSENT_METHODS, TEAM_ROLE, AssistedSession, CommunityResident
-from lms.core.db import utcnow
+from lms.community.models import CONSENT_METHODS, TEAM_ROLE, AssistedSession, CommuneContact, CommunityResident
+from lms.core.db import insert_ignoring_conflict, utcnow
 from lms.core.text import nfc
 from lms.extensions import db
 
@@ -99,3 +99,16 @@ def was_assisted(user_id: int, at) -> bool:
     return bool(db.session.scalar(select(AssistedSession.id).where(
         AssistedSession.resident_id == user_id, AssistedSession.started_at <= at,
         or_(AssistedSession.ended_at.is_(None), AssistedSession.ended_at >= at)).limit(1)))
+
+
+def set_contact(manager, commune, *, phone: str, place: str, hours: str) -> None:
+    """The commune's help contact for its residents' home page; only its manager (or an admin) sets it."""
+    if commune is None or commune.level != "commune":
+        raise CommunityError(_l("Choose a commune or ward."))
+    if not manager.can_manage_locality(commune):
+        raise CommunityError(_l("You do not manage this commune."))
+    values = {"phone": nfc(phone or "").strip(), "place": nfc(place or "").strip(), "hours": nfc(hours or "").strip()}
+    insert_ignoring_conflict(CommuneContact, {"locality_id": commune.id, **values, "updated_at": utcnow()},
+                             ("locality_id",))
+    db.session.execute(update(CommuneContact).where(CommuneContact.locality_id == commune.id)
+                       .values(**values, updated_at=utcnow()))

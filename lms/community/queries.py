@@ -138,3 +138,18 @@ def assisted_attempts(user_id: int, course_id: int | None) -> int:
     return db.session.scalar(select(func.count()).select_from(Attempt).join(Quiz, Quiz.id == Attempt.quiz_id).where(
         Attempt.user_id == user_id, Quiz.course_id == course_id, Attempt.submitted_at.is_not(None),
         _in_session(Attempt.user_id, Attempt.submitted_at))) or 0
+
+
+def help_for(commune) -> dict:
+    """A resident's help in their commune: the contact the manager set (or None) and the team members' names."""
+    from lms.accounts.models import RoleGrant
+    from lms.community.models import CommuneContact
+
+    if commune is None:
+        return {"commune": None, "contact": None, "members": []}
+    contact = db.session.scalar(select(CommuneContact).where(CommuneContact.locality_id == commune.id))
+    members = list(db.session.scalars(select(User.full_name).join(RoleGrant, RoleGrant.user_id == User.id).where(
+        RoleGrant.role == TEAM_ROLE, RoleGrant.locality_id == commune.id, User.is_active.is_(True))
+        .order_by(User.full_name)))
+    has_contact = contact is not None and any((contact.phone, contact.place, contact.hours))
+    return {"commune": commune, "contact": contact if has_contact else None, "members": members}

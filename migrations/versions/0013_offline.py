@@ -1,4 +1,4 @@
-"""offline progress records (issue 16: phones without a network) and the account's text size
+"""offline progress records (issue 16: phones without a network), the account's text size, commune help contacts
 
 Revision ID: 0013_offline
 Revises: 0012_library
@@ -28,9 +28,20 @@ def upgrade():
     op.create_index("ix_offline_progress_records_user_id", "offline_progress_records", ["user_id"])
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("text_size", sa.String(8)))
+    op.create_table(
+        "commune_contacts",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("locality_id", sa.Integer(), sa.ForeignKey("localities.id", ondelete="CASCADE"), nullable=False,
+                  unique=True),
+        sa.Column("phone", sa.String(40), nullable=False),
+        sa.Column("place", sa.String(200), nullable=False),
+        sa.Column("hours", sa.String(120), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+    )
 
 
 def downgrade():
+    op.drop_table("commune_contacts")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("text_size")
     op.drop_index("ix_offline_progress_records_user_id", "offline_progress_records")

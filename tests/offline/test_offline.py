@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from lms.core.db import utcnow
 from lms.enrollment.models import Enrollment, LessonProgress, OfflineProgressRecord
 from tests.catalog.test_pages import enrol, lesson_url
+from tests.conftest import text_of
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -35,7 +36,7 @@ def record(lesson, at, done=True):
 def done_rows(db_session, enrollment_lessons):
     db_session.expire_all()
     return {row.lesson_id: row.completed_at for row in db_session.scalars(
-        select(LessonProgress).where(LessonProgress.lesson_id.in_([l.id for l in enrollment_lessons]),
+        select(LessonProgress).where(LessonProgress.lesson_id.in_([lesson.id for lesson in enrollment_lessons]),
                                      LessonProgress.completed_at.is_not(None)))}
 
 
@@ -133,3 +134,25 @@ def test_the_text_size_follows_the_account_to_another_device(app, client, learne
     other_device = app.test_client()
     other_device.post("/login", data={"login": learner.email, "password": "mat-khau-123"})
     assert 'class="text-larger"' in other_device.get("/courses").get_data(as_text=True)
+
+
+def test_a_resident_home_page_shows_the_commune_help_the_manager_set(client, create_user, login, db_session, commune):
+    place = commune()
+    resident = create_user("Nguyễn Thị Ba", locality=place)
+    manager = create_user("Trần Quản Lý", roles=("manager",), manager_of=place, audience="official")
+    login(resident)
+    html = client.get("/").get_data(as_text=True)
+    assert "Help in your commune" in html and "No contact information yet." in html
+    client.post("/logout")
+    login(manager)
+    assert client.get("/").headers["Location"].endswith("/courses")  # officials: the catalogue, as before
+    saved = client.post("/community/contact", data={
+        "contact-commune_id": place.id, "contact-phone": "0254 3852 111", "contact-place": "Nhà văn hoá khu phố 3",
+        "contact-hours": "T2–T6, 8–17 giờ"})
+    assert saved.status_code == 303 and "The help contact was saved." in text_of(client.get("/community/team"))
+    client.post("/logout")
+    login(resident)
+    html = client.get("/").get_data(as_text=True)
+    assert "0254 3852 111" in html and "Nhà văn hoá khu phố 3" in html and "No contact information yet." not in html
+    client.post("/logout")
+    assert client.get("/").headers["Location"].endswith("/courses")  # visitors: the catalogue, as before
