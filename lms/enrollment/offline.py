@@ -25,12 +25,12 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 def _when(text) -> dt.datetime | None:
     try:
-        moment = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
+        moment = dt.datetime.fromisoformat(str(text)[:40].replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            return None  # the phone sends UTC with its offset; a bare time is ambiguous
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a time, or one outside the calendar once in UTC (year 0)
         return None
-    if moment.tzinfo is None:
-        return None  # the phone sends UTC with its offset; a bare time is ambiguous
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _apply(record) -> tuple[str, str | None]:

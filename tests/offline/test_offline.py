@@ -70,8 +70,9 @@ def test_a_time_in_the_future_is_taken_as_now_and_bad_records_are_refused_with_t
     future = record(first, utcnow() + dt.timedelta(days=30))
     statuses = send(client, future, {"id": "x", "lesson": first.id, "at": "2026-01-01T00:00:00Z"},
                     {"id": str(uuid.uuid4()), "lesson": first.id, "at": "yesterday"},
+                    {"id": str(uuid.uuid4()), "lesson": first.id, "at": "0001-01-01T00:00:00+01:00"},
                     {"id": str(uuid.uuid4()), "lesson": 10**12, "at": "2026-01-01T00:00:00Z"}, "not a record")
-    assert statuses == ["applied", "refused", "refused", "refused", "refused"]
+    assert statuses == ["applied", "refused", "refused", "refused", "refused", "refused"]
     assert done_rows(db_session, [first])[first.id] <= utcnow()
     answer = client.post("/offline/progress", json={"records": "nope"})
     assert answer.status_code == 400 and "at most" in answer.get_json()["error"]
