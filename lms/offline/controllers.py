@@ -10,7 +10,8 @@ from lms.core.lifecycle import view
 from lms.core.permissions import require
 from lms.offline.queries import course_manifest
 
-# Cached at once by the service worker: what every stored page needs to be drawn without a network.
+# Cached at once by the service worker: what every stored page needs to be drawn without a network
+# (practice.js: the simulation lessons of a downloaded course).
 SHELL_STATIC = ("css/app.css", "js/offline.js", "js/practice.js", "img/favicon.svg", "img/icon-192.png",
                 "fonts/be-vietnam-pro-vi-400.woff2", "fonts/be-vietnam-pro-vi-700.woff2")
 

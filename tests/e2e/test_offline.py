@@ -129,4 +129,4 @@ def test_a_resident_downloads_the_course_learns_offline_and_the_progress_arrives
     # Whatever failed while offline was the network being off, nothing else.
     problems = [p for p in resident.problems if "ERR_INTERNET_DISCONNECTED" not in p and "Failed to fetch" not in p]
     resident.problems.clear()
-    assert not problems, problems
+    assert not problems, "\n".join(problems)
