@@ -99,7 +99,8 @@ def insert_ignoring_conflict(model, values: dict, conflict: tuple[str, ...]) -> 
     """
     table = model.__table__
     statement = upsert(table).values(**values).on_conflict_do_nothing(index_elements=[table.c[c] for c in conflict])
-    return db.session.execute(statement).rowcount == 1
+    # RETURNING, not rowcount: psycopg's rowcount for this statement is not the inserted count on every path.
+    return db.session.execute(statement.returning(table.c[conflict[0]])).first() is not None
 
 
 def lock_for(key: str) -> None:
