@@ -27,7 +27,9 @@ class TeamMemberForm(FlaskForm):
 class ContactForm(FlaskForm):
     """The commune's help contact shown on its residents' home page."""
 
-    commune_id = SelectField(_l("Commune or ward"), coerce=int, validators=[DataRequired(_l("Choose a commune or ward."))])
+    # Its own label: the team page also has the member form's "Commune or ward".
+    commune_id = SelectField(_l("Commune or ward of this contact"), coerce=int,
+                             validators=[DataRequired(_l("Choose a commune or ward."))])
     phone = StringField(_l("Phone for help"), validators=[Optional(), Length(max=40)])
     place = StringField(_l("Where to come (address)"), validators=[Optional(), Length(max=200)])
     hours = StringField(_l("When (days and hours)"), validators=[Optional(), Length(max=120)])
