@@ -8,6 +8,7 @@ from sqlalchemy import event
 from lms.config import load_config
 from lms.core.db import sqlite_transaction_writes
 from lms.extensions import babel, compress, csrf, db, login_manager, migrate
+from lms.offline import REGISTRATION_HASH
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -239,6 +240,7 @@ def _register_blueprints(app):
     from lms.certificates.blueprint import bp as certificates
     from lms.classes.blueprint import bp as classes
     from lms.community.blueprint import bp as community
+    from lms.community.blueprint import home_bp
     from lms.core.blueprint import bp as core
     from lms.enrollment.blueprint import bp as enrollment
     from lms.hours.blueprint import bp as hours
@@ -246,6 +248,7 @@ def _register_blueprints(app):
     from lms.library.blueprint import bp as library
     from lms.localities.blueprint import bp as localities
     from lms.notifications.blueprint import bp as notifications
+    from lms.offline.blueprint import bp as offline
     from lms.practice.blueprint import bp as practice
     from lms.privacy.blueprint import bp as privacy
     from lms.programs.blueprint import bp as programs
@@ -257,7 +260,7 @@ def _register_blueprints(app):
     for blueprint in (core, accounts, localities, catalog, enrollment, quizzes, certificates, reports,
                       agencies, imports, notifications, classes, api, authoring, programs, assignments, hours, practice,
                       community, privacy, audit,
-                      library, search, sharing):
+                      library, search, sharing, offline, home_bp):
         app.register_blueprint(blueprint)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from lms.core.db import retry_stale_reads
@@ -297,7 +300,7 @@ def _register_request_hooks(app):
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("Content-Security-Policy", (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"default-src 'self'; script-src 'self' {REGISTRATION_HASH}; style-src 'self'; img-src 'self' data:; "
             f"media-src 'self'; font-src 'self'; object-src 'none'; frame-src {frame_src}; frame-ancestors 'none'; "
             f"base-uri 'self'; form-action {_form_action_sources(app)}"))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -154,7 +154,8 @@ TEXT_SIZE_COOKIE = "text_size"
 
 @view
 def set_text_size():
-    """Larger text for people who need it, kept on this device for a year (a cookie, no account needed)."""
+    """Larger text for people who need it, kept on this device for a year (a cookie, no account needed)
+    and, when logged in, on the account too, so that it follows the person to any device."""
     size = request.form.get("size", "")
     target = request.form.get("next")
     response = redirect(target if is_safe_next(target) else url_for("catalog.index"), 303)
@@ -163,6 +164,9 @@ def set_text_size():
         return response
     response.set_cookie(TEXT_SIZE_COOKIE, size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
+    if current_user.is_authenticated and current_user.text_size != size:
+        current_user.text_size = size
+        db.session.commit()
     return response
 
 

@@ -31,6 +31,8 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     # Folded copy for matching rules ("chuyen vien" finds "Chuyên viên").
     position_folded = db.Column(db.String(160), index=True)
     locale = db.Column(db.String(8))
+    # Larger text chosen while logged in (issue 16): follows the account to every device it logs in on.
+    text_size = db.Column(db.String(8))
     is_active = db.Column(db.Boolean, nullable=False, default=True)
     # Bumped on password change so other sessions of this user stop working.
     session_version = db.Column(db.Integer, nullable=False, default=1)

@@ -81,8 +81,11 @@ def lesson(slug, lesson_id):
     require(lesson.can_view(current_user))
     enrollment = enrollment_queries.find_enrollment(current_user, course)
     progress = enrollment_queries.progress_of(enrollment)
-    if enrollment is not None and any(wrote for _, wrote in lesson_viewed.send(enrollment, lesson=lesson,
-                                                                             progress=progress)):
+    # A course being downloaded for offline reading (lms/offline) fetches every lesson at once: that is not
+    # the learner reading them, so "continue where I left off" must not move to the last one fetched.
+    downloading = request.headers.get("X-Offline-Copy") == "1"
+    if enrollment is not None and not downloading and any(
+            wrote for _, wrote in lesson_viewed.send(enrollment, lesson=lesson, progress=progress)):
         db.session.commit()
     lessons = course.active_lessons()
     index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)

@@ -8,7 +8,6 @@ from lms.certificates.models import Certificate
 from lms.extensions import db
 from lms.localities.models import Locality
 
-
 # Printed on the PDF and shown on the public verification page (Vietnamese on the PDF, like its other text).
 ASSISTED_MARK_VI = "Hoàn thành với sự hỗ trợ của Tổ công nghệ số cộng đồng"
 

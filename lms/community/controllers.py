@@ -14,7 +14,7 @@ from lms.accounts import operations as accounts
 from lms.accounts.models import User
 from lms.community import operations as ops
 from lms.community import queries
-from lms.community.forms import HamletImportForm, ResidentForm, TargetForm, TeamMemberForm
+from lms.community.forms import ContactForm, HamletImportForm, ResidentForm, TargetForm, TeamMemberForm
 from lms.core.lifecycle import view
 from lms.core.permissions import can, login_required, require
 from lms.extensions import db
@@ -174,7 +174,8 @@ def _team_page(communes, status=200, **forms):
     """The manager's page: add members, coverage targets, hamlet lists, and the report."""
     choices = [(c.id, c.name) for c in communes]
     forms = {"form": TeamMemberForm(formdata=None), "target_form": TargetForm(formdata=None),
-             "hamlet_form": HamletImportForm(formdata=None), **forms}
+             "hamlet_form": HamletImportForm(formdata=None), "contact_form": ContactForm(formdata=None, prefix="contact"),
+             **forms}
     for form in forms.values():
         form.commune_id.choices = choices
     return render_template("community/team.html", report=queries.report(communes),
@@ -258,3 +259,31 @@ def hamlets():
         return _("%(count)d hamlets added.", count=ops.import_hamlets(current_user, commune, text))
 
     return _manager_form(HamletImportForm, "hamlet_form", "file", act, "hamlets")
+
+
+def _contact_form(communes, formdata=None) -> ContactForm:
+    form = ContactForm(formdata=formdata, prefix="contact")
+    form.commune_id.choices = [(c.id, c.name) for c in communes]
+    return form
+
+
+@view
+@login_required
+def contact():
+    """A manager sets the help contact that their commune's residents see on their home page."""
+    require(can("oversee"))
+    communes = queries.managed_communes(current_user)
+    form = _contact_form(communes, request.form)
+    if form.validate_on_submit():
+        try:
+            ops.set_contact(current_user, db.session.get(Locality, form.commune_id.data), phone=form.phone.data,
+                            place=form.place.data, hours=form.hours.data)
+        except ops.CommunityError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("community.team"), 303)
+        db.session.commit()
+        flash(_("The help contact was saved."), "success")
+        return redirect(url_for("community.team"), 303)
+    flash(" ".join(str(e) for errors in form.errors.values() for e in errors) or _("Check the form."), "error")
+    return redirect(url_for("community.team"), 303)

@@ -57,3 +57,15 @@ class HamletImportForm(FlaskForm):
                              id="hamlet_commune_id")
     file = FileField(_l("CSV file: one hamlet per line"), validators=[FileRequired(_l("Choose a CSV file."))])
     submit = SubmitField(_l("Import the hamlets"))
+
+
+class ContactForm(FlaskForm):
+    """The commune's help contact shown on its residents' home page."""
+
+    # Its own label: the team page also has the member form's "Commune or ward".
+    commune_id = SelectField(_l("Commune or ward of this contact"), coerce=int,
+                             validators=[DataRequired(_l("Choose a commune or ward."))])
+    phone = StringField(_l("Phone for help"), validators=[Optional(), Length(max=40)])
+    place = StringField(_l("Where to come (address)"), validators=[Optional(), Length(max=200)])
+    hours = StringField(_l("When (days and hours)"), validators=[Optional(), Length(max=120)])
+    save = SubmitField(_l("Save the contact"))

@@ -71,3 +71,15 @@ class Hamlet(IdMixin, db.Model):
 
     locality_id = db.Column(db.Integer, db.ForeignKey("localities.id", ondelete="CASCADE"), nullable=False)
     name = db.Column(db.String(120), nullable=False)
+
+
+class CommuneContact(IdMixin, db.Model):
+    """Where a resident of the commune gets help (issue 16's home page): set by the commune's manager."""
+
+    __tablename__ = "commune_contacts"
+
+    locality_id = db.Column(db.Integer, db.ForeignKey("localities.id", ondelete="CASCADE"), nullable=False, unique=True)
+    phone = db.Column(db.String(40), nullable=False, default="")
+    place = db.Column(db.String(200), nullable=False, default="")
+    hours = db.Column(db.String(120), nullable=False, default="")
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)

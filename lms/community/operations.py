@@ -2,14 +2,22 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from lms.accounts import operations as accounts
 from lms.accounts import recovery
 from lms.accounts.models import User
-from lms.community.models import (CONSENT_METHODS, TARGET_GROUPS, TEAM_ROLE, AssistedSession, CommunityResident,
-                                  CoverageTarget, Hamlet)
-from lms.core.db import utcnow
+from lms.community.models import (
+    CONSENT_METHODS,
+    TARGET_GROUPS,
+    TEAM_ROLE,
+    AssistedSession,
+    CommuneContact,
+    CommunityResident,
+    CoverageTarget,
+    Hamlet,
+)
+from lms.core.db import insert_ignoring_conflict, utcnow
 from lms.core.text import nfc
 from lms.extensions import db
 
@@ -202,3 +210,16 @@ def check_hamlet(commune, hamlet: str) -> str | None:
     if hamlet and listed and hamlet not in listed:
         raise CommunityError(_l("Choose a hamlet of this commune from the list."))
     return hamlet
+
+
+def set_contact(manager, commune, *, phone: str, place: str, hours: str) -> None:
+    """The commune's help contact for its residents' home page; only its manager (or an admin) sets it."""
+    if commune is None or commune.level != "commune":
+        raise CommunityError(_l("Choose a commune or ward."))
+    if not manager.can_manage_locality(commune):
+        raise CommunityError(_l("You do not manage this commune."))
+    values = {"phone": nfc(phone or "").strip(), "place": nfc(place or "").strip(), "hours": nfc(hours or "").strip()}
+    insert_ignoring_conflict(CommuneContact, {"locality_id": commune.id, **values, "updated_at": utcnow()},
+                             ("locality_id",))
+    db.session.execute(update(CommuneContact).where(CommuneContact.locality_id == commune.id)
+                       .values(**values, updated_at=utcnow()))

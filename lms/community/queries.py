@@ -233,3 +233,18 @@ def export_units(user) -> list[Locality]:
     if can("administer", user):
         return sorted({c.parent for c in managed_communes(user) if c.parent is not None}, key=lambda unit: unit.name)
     return sorted(user.manager_scopes(), key=lambda unit: unit.name)
+
+
+def help_for(commune) -> dict:
+    """A resident's help in their commune: the contact the manager set (or None) and the team members' names."""
+    from lms.accounts.models import RoleGrant
+    from lms.community.models import CommuneContact
+
+    if commune is None:
+        return {"commune": None, "contact": None, "members": []}
+    contact = db.session.scalar(select(CommuneContact).where(CommuneContact.locality_id == commune.id))
+    members = list(db.session.scalars(select(User.full_name).join(RoleGrant, RoleGrant.user_id == User.id).where(
+        RoleGrant.role == TEAM_ROLE, RoleGrant.locality_id == commune.id, User.is_active.is_(True))
+        .order_by(User.full_name)))
+    has_contact = contact is not None and any((contact.phone, contact.place, contact.hours))
+    return {"commune": commune, "contact": contact if has_contact else None, "members": members}

@@ -3,7 +3,6 @@ from flask import Blueprint
 from lms.core import background, controllers
 
 bp = Blueprint("core", __name__)
-bp.add_url_rule("/", view_func=controllers.home)
 bp.add_url_rule("/healthz", view_func=controllers.healthz)
 
 bp.add_url_rule("/admin/background", view_func=background.overview, endpoint="background")

@@ -1,6 +1,6 @@
 import mimetypes
 
-from flask import abort, current_app, jsonify, redirect, send_file, url_for
+from flask import abort, current_app, jsonify, send_file
 from sqlalchemy import text
 
 from lms.core import outbox
@@ -14,11 +14,6 @@ from lms.extensions import db
 # Files that browsers may show inline; everything else downloads as an attachment.
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml", "application/pdf",
                 "audio/mpeg", "audio/ogg", "audio/wav", "video/mp4", "video/webm", "text/plain"}
-
-
-@view
-def home():
-    return redirect(url_for("catalog.index"))
 
 
 @view

@@ -90,15 +90,17 @@ def retry_stale_reads(view):
     return wrapper
 
 
-def insert_ignoring_conflict(model, values: dict, conflict: tuple[str, ...]) -> None:
+def insert_ignoring_conflict(model, values: dict, conflict: tuple[str, ...]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING: create the row unless another request already did.
 
     Two tabs, a double click or a retried request then meet in the unique key instead of failing
     with an IntegrityError (which on PostgreSQL also aborts the whole transaction).
+    Returns whether this call inserted it (False: the row was there, or another request won).
     """
     table = model.__table__
     statement = upsert(table).values(**values).on_conflict_do_nothing(index_elements=[table.c[c] for c in conflict])
-    db.session.execute(statement)
+    # RETURNING, not rowcount: psycopg's rowcount for this statement is not the inserted count on every path.
+    return db.session.execute(statement.returning(table.c[conflict[0]])).first() is not None
 
 
 def lock_for(key: str) -> None:

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask import current_app, request
 from flask_babel import format_decimal, get_locale
+from flask_login import current_user
 from markupsafe import Markup
 
 from lms.core.dates import to_local
@@ -29,7 +30,10 @@ def format_number(value, digits: int = 1) -> str:
 
 
 def _text_size() -> str:
-    size = request.cookies.get("text_size", "normal") if request else "normal"
+    """The account's choice when logged in (it follows the person to any device), else this device's cookie."""
+    size = getattr(current_user, "text_size", None) if current_user else None
+    if not size:
+        size = request.cookies.get("text_size", "normal") if request else "normal"
     return size if size in ("normal", "large", "larger") else "normal"
 
 

@@ -46,3 +46,21 @@ class LessonProgress(IdMixin, db.Model):
 
     enrollment = db.relationship("Enrollment", back_populates="progress")
     lesson = db.relationship("Lesson")
+
+
+class OfflineProgressRecord(IdMixin, db.Model):
+    """One "done" (or "not done") a learner made without a network, as the phone sent it later.
+
+    The phone names each record with its own id (a UUID made when the button was pressed) and may
+    send it again (a retry after a cut connection, a second tab, a replayed queue): the unique
+    `client_id` makes the second arrival a no-op, so nothing is counted twice.
+    """
+
+    __tablename__ = "offline_progress_records"
+
+    client_id = db.Column(db.String(64), nullable=False, unique=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    lesson_id = db.Column(db.Integer, db.ForeignKey("lessons.id", ondelete="CASCADE"), nullable=False)
+    done = db.Column(db.Boolean, nullable=False, default=True)
+    done_at = db.Column(db.DateTime, nullable=False)  # when the learner pressed the button (phone's clock, bounded)
+    received_at = db.Column(db.DateTime, nullable=False, default=utcnow)

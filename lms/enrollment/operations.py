@@ -8,7 +8,7 @@ from sqlalchemy import select
 from lms.catalog.models import Course, Lesson
 from lms.core.db import insert_ignoring_conflict, utcnow
 from lms.core.signals import lesson_completed, lesson_viewed, renewal_started
-from lms.enrollment.models import Enrollment, LessonProgress
+from lms.enrollment.models import Enrollment, LessonProgress, OfflineProgressRecord
 from lms.enrollment.queries import completed_lesson_ids, find_enrollment, resume_lesson
 from lms.extensions import db
 from lms.programs.models import Program
@@ -77,9 +77,10 @@ def record_visit(enrollment: Enrollment, lesson: Lesson, progress: dict[int, obj
     return changed
 
 
-def mark_done(enrollment: Enrollment, lesson: Lesson) -> None:
+def mark_done(enrollment: Enrollment, lesson: Lesson, at=None) -> None:
+    """`at`: when it was done, if earlier than now (a record made offline and sent later)."""
     row = _progress_row(enrollment, lesson)
-    row.completed_at = row.completed_at or utcnow()
+    row.completed_at = row.completed_at or at or utcnow()
     enrollment.last_lesson = lesson
     enrollment.last_seen_at = utcnow()
     db.session.flush()
@@ -94,6 +95,24 @@ def mark_not_done(enrollment: Enrollment, lesson: Lesson) -> None:
     row = _progress_row(enrollment, lesson)
     row.completed_at = None
     db.session.flush()
+
+
+def apply_offline_record(user, enrollment: Enrollment, lesson: Lesson, client_id: str, done: bool, done_at) -> bool:
+    """Apply a "done"/"not done" made offline, once: False if this record (by the phone's id) came before.
+
+    The phone's clock is trusted only within bounds: never later than now, never before the enrolment.
+    """
+    done_at = min(max(done_at, enrollment.enrolled_at), utcnow())
+    # The unique id decides: of two arrivals (even at once, from two tabs), only the one that inserts applies it.
+    if not insert_ignoring_conflict(OfflineProgressRecord, {
+            "client_id": client_id, "user_id": user.id, "lesson_id": lesson.id, "done": done, "done_at": done_at,
+            "received_at": utcnow()}, ("client_id",)):
+        return False
+    if done:
+        mark_done(enrollment, lesson, at=done_at)
+    else:
+        mark_not_done(enrollment, lesson)
+    return True
 
 
 @renewal_started.connect

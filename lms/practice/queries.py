@@ -90,7 +90,7 @@ def step_changes(old_text: str, new_text: str) -> list[dict] | None:
     changes = []
     matcher = difflib.SequenceMatcher(a=[s.title for s in old], b=[s.title for s in new], autojunk=False)
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
-        pairs = list(zip(range(a0, a1), range(b0, b1))) if tag in ("equal", "replace") else []
+        pairs = list(zip(range(a0, a1), range(b0, b1), strict=False)) if tag in ("equal", "replace") else []
         for i, j in pairs:
             parts = [part for part in STEP_PARTS if getattr(old[i], part) != getattr(new[j], part)]
             renamed = old[i].title != new[j].title

@@ -92,5 +92,6 @@ def search(query: str, user=None, kind: str | None = None, audience: str | None 
         ids, results.total = engine.match(terms, filters, PAGE_SIZE, offset, loose=True)
     rows = {row.id: row for row in db.session.scalars(select(SearchDocument).where(SearchDocument.id.in_(ids)))}
     results.hits = [Hit(kind=row.kind, title=highlight(row.title, terms), url=row.url, context=row.context,
-                        snippet=snippet(row.body, terms), ref_id=row.ref_id, course_id=row.course_id) for row in (rows[i] for i in ids if i in rows)]
+                        snippet=snippet(row.body, terms), ref_id=row.ref_id, course_id=row.course_id)
+                   for row in (rows[i] for i in ids if i in rows)]
     return results

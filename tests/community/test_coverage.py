@@ -8,8 +8,8 @@ from sqlalchemy import select
 from lms.community import operations as ops
 from lms.community.models import CommunityResident, CoverageTarget, Hamlet
 from lms.community.queries import coverage
-from lms.enrollment.models import Enrollment
 from lms.core.db import utcnow
+from lms.enrollment.models import Enrollment
 from tests.community.test_assisted import team  # noqa: F401 - the team fixture
 from tests.conftest import text_of
 

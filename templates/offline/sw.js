@@ -1,0 +1,155 @@
+/* Service worker (issue 16; docs/phones.md, "Offline"). Hand-written and small: no build step.
+   - /static/ files are fingerprinted and immutable: cache first, kept forever (their name changes).
+   - Pages a person reads (courses, lessons, library, programs, home, My learning): network first;
+     a copy is kept, and it is what answers when there is no network. Without a copy: /offline.
+   - Never stored: anything not GET, author/admin/account pages, quizzes (timed: online only), JSON.
+   - Courses "downloaded for offline" are caches named lms-course-<slug>, written by static/js/offline.js.
+   - "Done" pressed without a network: kept in IndexedDB with its own id and time, answered with the
+     next lesson (from the copies); sent to /offline/progress after the next page that comes over the
+     network. The server counts each id once, so sending twice is harmless.
+   - Log-in and log-out (POST) first send the queue, then empty every stored page: the next person
+     on this phone must not read the last one's. */
+const SHELL = "lms-shell-{{ version }}";
+const PAGES = "lms-pages";
+const STATIC = "lms-static";
+const SHELL_URLS = {{ shell|tojson }};
+const OFFLINE_URL = SHELL_URLS[0];
+const READABLE = [/^\/$/, /^\/courses(\/|$)/, /^\/library(\/|$)/, /^\/programs(\/|$)/, /^\/my$/, /^\/offline$/, /^\/files\//];
+const NEVER = [/\/(new|edit|archive|versions)(\/|$)/, /\/offline\.json$/, /^\/author/, /^\/admin/, /^\/quizzes/, /^\/login/, /^\/logout/, /^\/api\//];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_URLS)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys().then((names) => Promise.all(
+    names.filter((name) => name.startsWith("lms-shell-") && name !== SHELL).map((name) => caches.delete(name))
+  )).then(() => self.clients.claim()));
+});
+
+function clearPages() {
+  return caches.keys().then((names) => Promise.all(
+    names.filter((name) => name === PAGES || name.startsWith("lms-course-")).map((name) => caches.delete(name))));
+}
+
+function queue(mode, work) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open("lms-offline", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("progress", { keyPath: "id" });
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const transaction = open.result.transaction("progress", mode);
+      const request = work(transaction.objectStore("progress"));
+      transaction.oncomplete = () => { open.result.close(); resolve(request && request.result); };
+      transaction.onerror = () => reject(transaction.error);
+    };
+  });
+}
+
+async function sendQueue() {
+  if (sendQueue.busy) return;
+  sendQueue.busy = true;
+  try {
+    const records = await queue("readonly", (store) => store.getAll());
+    if (!records.length) return;
+    const who = await (await fetch("/offline/token", { credentials: "same-origin", cache: "no-store" })).json();
+    const mine = records.filter((record) => record.user === who.user);  // others' wait for their next log-in
+    if (!mine.length) return;
+    const response = await fetch("/offline/progress", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": who.token },
+      body: JSON.stringify({ records: mine.map(({ id, lesson, done, at }) => ({ id, lesson, done, at })) }),
+    });
+    if (!response.ok) return;
+    const answered = (await response.json()).results.map((result) => result.id);  // applied, repeated or refused: final
+    await queue("readwrite", (store) => { answered.forEach((id) => store.delete(id)); });
+  } catch (error) {
+    // Still no network, or logged out: the queue stays for the next page that comes over the network.
+  } finally {
+    sendQueue.busy = false;
+  }
+}
+
+self.addEventListener("message", (event) => {
+  if (event.data === "send") event.waitUntil(sendQueue());
+});
+
+const DONE = /^\/courses\/([^/]+)\/lessons\/(\d+)\/done$/;
+
+async function doneWithoutNetwork(request, match) {
+  const form = await request.clone().formData();
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const done = form.get("done") !== "0";
+    const id = self.crypto.randomUUID();
+    await queue("readwrite", (store) => store.put({
+      id, user: form.get("user") || "", lesson: Number(match[2]), done, at: new Date().toISOString() }));
+    const next = done && form.get("next_lesson") ? form.get("next_lesson") : match[2];
+    return Response.redirect(`/courses/${match[1]}/lessons/${next}#offline-saved`, 303);
+  }
+}
+
+async function leaving(request) {
+  await sendQueue();  // while the session that made them still holds
+  await clearPages();
+  return fetch(request);
+}
+
+async function fromCache(request) {
+  // Pages read online last are newer than a downloaded course's copy: look there first.
+  const options = { ignoreVary: true };
+  return (await caches.match(request, { ...options, cacheName: PAGES })) || (await caches.match(request, options));
+}
+
+async function networkFirst(request) {
+  try {
+    const response = await fetch(request);
+    if (response.ok && !response.redirected && response.type === "basic") {
+      const copy = response.clone();
+      caches.open(PAGES).then((cache) => cache.put(request, copy));
+    }
+    return response;
+  } catch (error) {
+    const cached = await fromCache(request);
+    if (cached) return cached;
+    if (request.mode === "navigate") return (await caches.match(OFFLINE_URL)) || Response.error();
+    throw error;
+  }
+}
+
+async function cacheFirst(request) {
+  const cached = await caches.match(request);
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) {
+    const copy = response.clone();
+    caches.open(STATIC).then((cache) => cache.put(request, copy));
+  }
+  return response;
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.method === "POST") {
+    const done = DONE.exec(url.pathname);
+    if (done) event.respondWith(doneWithoutNetwork(request, done));
+    else if (url.pathname === "/login" || url.pathname === "/logout") event.respondWith(leaving(request));
+    return;
+  }
+  if (request.method !== "GET") return;
+  if (url.pathname.startsWith("/static/")) { event.respondWith(cacheFirst(request)); return; }
+  if (NEVER.some((rule) => rule.test(url.pathname))) {
+    // Not stored, but without a network a page that says why (quizzes: online only) beats the browser's error.
+    if (request.mode === "navigate") event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_URL)));
+    return;
+  }
+  // Any page view may be the network coming back: send what was done without it (nothing to send: no request).
+  if (request.mode === "navigate") event.waitUntil(sendQueue());
+  if (READABLE.some((rule) => rule.test(url.pathname))) { event.respondWith(networkFirst(request)); return; }
+  if (request.mode === "navigate") {
+    event.respondWith(fetch(request).catch(async () => (await caches.match(OFFLINE_URL)) || Response.error()));
+  }
+});
