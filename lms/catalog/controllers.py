@@ -69,7 +69,7 @@ def lesson(slug, lesson_id):
     if enrollment is not None and any(wrote for _, wrote in lesson_viewed.send(enrollment, lesson=lesson,
                                                                              progress=progress)):
         db.session.commit()
-    lessons = course.active_lessons()
+    lessons = queries.lesson_outline(course.id)
     index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
     previous_lesson = lessons[index - 1] if index else None
     next_lesson = lessons[index + 1] if index is not None and index + 1 < len(lessons) else None

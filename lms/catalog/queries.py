@@ -1,6 +1,6 @@
 from sqlalchemy import select
 
-from lms.catalog.models import Course
+from lms.catalog.models import Course, Lesson
 from lms.core.text import like_pattern
 from lms.extensions import db
 
@@ -19,3 +19,12 @@ def course_by_slug(slug: str) -> Course | None:
 def code_taken_by(slug: str, code: str) -> Course | None:
     """The other course (not `slug`) that already uses the course code `code`, if any."""
     return db.session.scalar(select(Course).where(Course.code == code, Course.slug != slug))
+
+
+def lesson_outline(course_id: int):
+    """The course's active lessons in reading order as (id, title) rows: what the pager needs, without
+    loading every lesson as an object on each lesson view."""
+    return db.session.execute(
+        select(Lesson.id, Lesson.title)
+        .where(Lesson.course_id == course_id, Lesson.archived_at.is_(None))
+        .order_by(Lesson.module_position, Lesson.position)).all()
