@@ -1,6 +1,5 @@
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import undefer
 
 from lms.catalog import queries
 from lms.catalog.models import Lesson
@@ -59,13 +58,13 @@ def course(slug):
 
 @view
 def lesson(slug, lesson_id):
-    course = _course_or_404(slug)
-    lesson = db.session.get(Lesson, lesson_id, options=[undefer(Lesson.body_html)])
-    if lesson is None or lesson.course_id != course.id:
+    course, lesson = queries.course_and_lesson(slug, lesson_id)
+    if lesson is None:
+        require(_course_or_404(slug).can_view(current_user))  # the same answer as before for a missing lesson
         abort(404)
+    require(course.can_view(current_user))
     require(lesson.can_view(current_user))
-    enrollment = enrollment_queries.find_enrollment(current_user, course)
-    progress = enrollment_queries.progress_of(enrollment)
+    enrollment, progress = enrollment_queries.enrollment_and_progress(current_user, course)
     if enrollment is not None and any(wrote for _, wrote in lesson_viewed.send(enrollment, lesson=lesson,
                                                                              progress=progress)):
         db.session.commit()

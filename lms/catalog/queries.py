@@ -1,4 +1,5 @@
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from lms.catalog.models import Course, Lesson
 from lms.core.text import like_pattern
@@ -14,6 +15,15 @@ def published_courses(query: str | None = None):
 
 def course_by_slug(slug: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.slug == slug))
+
+
+def course_and_lesson(slug: str, lesson_id: int) -> tuple[Course | None, Lesson | None]:
+    """The lesson page's course and lesson (with its body) in one query; (None, None) when the lesson is
+    not in that course."""
+    row = db.session.execute(select(Course, Lesson).join(Lesson, Lesson.course_id == Course.id)
+                             .where(Course.slug == slug, Lesson.id == lesson_id)
+                             .options(undefer(Lesson.body_html))).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def code_taken_by(slug: str, code: str) -> Course | None:
