@@ -1,34 +1,13 @@
 """The lesson page's cost and its caches: a fixed number of queries, and no cached text outliving an edit."""
 
 import pytest
-from flask import g
-from sqlalchemy import event
 
 from lms.catalog.models import CourseOwner
 from lms.extensions import db
-from tests.catalog.test_pages import enrol, lesson_url, mark
+from tests.catalog.test_pages import enrol, lesson_url, mark, statements_of
 from tests.conftest import text_of
 
 pytestmark = pytest.mark.usefixtures("english")
-
-
-def statements_of(client, url):
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"):
-            statements.append(" ".join(statement.split()))
-
-    # As a new request in production: a fresh identity map and the user loaded again.
-    db.session.expunge_all()
-    g.pop("_login_user", None)
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    assert response.status_code == 200
-    return statements, response
 
 
 def test_a_lesson_view_costs_five_queries_whatever_the_progress(client, create_course, create_user, login):
