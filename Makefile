@@ -88,7 +88,9 @@ bench: install-dev
 	$(BIN)/python bench/lesson_page.py
 	@if $(BIN)/python -m tests.backends postgres "$(PG_TEST_URL)"; then \
 		$(BIN)/python bench/quiz_exam.py --scratch-db "$(BENCH_PG_SERVER)/$(BENCH_DB)" --learners 1000 --spread 60 --think 20; \
-	else echo "PostgreSQL not reachable: exam-day benchmark skipped"; fi
+		$(BIN)/python bench/quiz_exam.py --scratch-db "$(BENCH_PG_SERVER)/$(BENCH_DB)" --learners 5000 --spread 60 --think 20; \
+	else echo "PostgreSQL not reachable: exam-day benchmarks skipped"; fi
+	$(BIN)/python bench/capacity.py
 	@if $(BIN)/python -m tests.services; then \
 		$(BIN)/python bench/quiz_exam.py --outage 30 --learners 200 --spread 20; \
 	else echo "no private PostgreSQL here: exam-day outage benchmark skipped"; fi

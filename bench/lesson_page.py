@@ -9,6 +9,7 @@ when set), imports courses/, logs a demo learner in and measures
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -129,10 +130,22 @@ def main() -> None:
         print(f"lesson page: {lms['rps']:8.0f} req/s  p50 {lms['p50']}  p90 {lms['p90']}  p99 {lms['p99']}  "
               f"non-2xx {lms['errors']}")
         print(f"ratio      : {100 * lms['rps'] / bare['rps']:.0f} % of bare Flask (budget: at least 40 %)")
+        load = os.getloadavg()
+        print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs "
+              "(other work on the machine lowers both figures; compare the ratio within one run)")
+        # bench/capacity.py charges each request the HTTP server's own CPU: 2 busy cores / bare requests per second.
+        out = ROOT / "bench" / "out"
+        out.mkdir(exist_ok=True)
+        (out / "lesson_page.json").write_text(json.dumps({"bare_rps": bare["rps"], "lesson_rps": lms["rps"],
+                                                         "lesson": lms, "bare": bare, "load_average": load}))
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=60)  # a loaded machine stops gunicorn slowly
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         shutil.rmtree(instance, ignore_errors=True)
 
 

@@ -1,6 +1,5 @@
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import undefer
 
 from lms.catalog import queries
 from lms.catalog.models import Lesson
@@ -74,20 +73,20 @@ def course(slug):
 
 @view
 def lesson(slug, lesson_id):
-    course = _course_or_404(slug)
-    lesson = db.session.get(Lesson, lesson_id, options=[undefer(Lesson.body_html)])
-    if lesson is None or lesson.course_id != course.id:
+    course, lesson = queries.course_and_lesson(slug, lesson_id)
+    if lesson is None:
+        require(_course_or_404(slug).can_view(current_user))  # the same answer as before for a missing lesson
         abort(404)
+    require(course.can_view(current_user))
     require(lesson.can_view(current_user))
-    enrollment = enrollment_queries.find_enrollment(current_user, course)
-    progress = enrollment_queries.progress_of(enrollment)
+    enrollment, progress = enrollment_queries.enrollment_and_progress(current_user, course)
     # A course being downloaded for offline reading (lms/offline) fetches every lesson at once: that is not
     # the learner reading them, so "continue where I left off" must not move to the last one fetched.
     downloading = request.headers.get("X-Offline-Copy") == "1"
     if enrollment is not None and not downloading and any(
             wrote for _, wrote in lesson_viewed.send(enrollment, lesson=lesson, progress=progress)):
         db.session.commit()
-    lessons = course.active_lessons()
+    lessons = queries.lesson_outline(course.id)
     index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
     previous_lesson = lessons[index - 1] if index else None
     next_lesson = lessons[index + 1] if index is not None and index + 1 < len(lessons) else None

@@ -1,6 +1,7 @@
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
-from lms.catalog.models import Course
+from lms.catalog.models import Course, Lesson
 from lms.core.text import like_pattern
 from lms.extensions import db
 
@@ -22,6 +23,24 @@ def course_by_slug(slug: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.slug == slug))
 
 
+def course_and_lesson(slug: str, lesson_id: int) -> tuple[Course | None, Lesson | None]:
+    """The lesson page's course and lesson (with its body) in one query; (None, None) when the lesson is
+    not in that course."""
+    row = db.session.execute(select(Course, Lesson).join(Lesson, Lesson.course_id == Course.id)
+                             .where(Course.slug == slug, Lesson.id == lesson_id)
+                             .options(undefer(Lesson.body_html))).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def code_taken_by(slug: str, code: str) -> Course | None:
     """The other course (not `slug`) that already uses the course code `code`, if any."""
     return db.session.scalar(select(Course).where(Course.code == code, Course.slug != slug))
+
+
+def lesson_outline(course_id: int):
+    """The course's active lessons in reading order as (id, title) rows: what the pager needs, without
+    loading every lesson as an object on each lesson view."""
+    return db.session.execute(
+        select(Lesson.id, Lesson.title)
+        .where(Lesson.course_id == course_id, Lesson.archived_at.is_(None))
+        .order_by(Lesson.module_position, Lesson.position)).all()

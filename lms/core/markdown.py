@@ -6,6 +6,7 @@ Bump RENDERER_VERSION whenever the output for the same source can change, so sto
 is re-rendered.
 """
 
+import functools
 import re
 import xml.etree.ElementTree as etree
 from urllib.parse import urlparse
@@ -64,10 +65,10 @@ def _iframe_hosts() -> set[str]:
     return set()
 
 
-def _filter_attribute(element, attribute, value):
+def _filter_attribute(element, attribute, value, hosts=None):
     if element == "iframe" and attribute == "src":
         parsed = urlparse(value)
-        if parsed.scheme != "https" or parsed.hostname not in _iframe_hosts():
+        if parsed.scheme != "https" or parsed.hostname not in (_iframe_hosts() if hosts is None else hosts):
             return None
     return value
 
@@ -77,16 +78,25 @@ _EMPTY_IFRAME = re.compile(r"<iframe\b(?![^>]*\ssrc=)[^>]*>.*?</iframe>", re.S)
 
 
 def sanitise(html: str) -> str:
-    return _EMPTY_IFRAME.sub("", _clean(html))
+    # Pages sanitise stored HTML on every view (lms.core.templating.sanitised); the same lesson body is
+    # cleaned again and again. The result depends only on the text and the allowed iframe hosts, so it is
+    # memoised on exactly those: an edited lesson is a different string, hence a fresh clean (no
+    # invalidation to get wrong, and the same on every host).
+    return _sanitise_memo(html, frozenset(_iframe_hosts()))
 
 
-def _clean(html: str) -> str:
+@functools.lru_cache(maxsize=256)  # lesson bodies are a few KB: a few MB at most
+def _sanitise_memo(html: str, hosts: frozenset) -> str:
+    return _EMPTY_IFRAME.sub("", _clean(html, hosts))
+
+
+def _clean(html: str, hosts: frozenset | None = None) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
-        attribute_filter=_filter_attribute,
+        attribute_filter=functools.partial(_filter_attribute, hosts=hosts),
         link_rel="noopener noreferrer",
     )
 

@@ -41,6 +41,20 @@ def progress_of(enrollment: Enrollment | None) -> dict[int, object]:
                                    .where(LessonProgress.enrollment_id == enrollment.id)).all())
 
 
+def enrollment_and_progress(user, course) -> tuple[Enrollment | None, dict[int, object]]:
+    """find_enrollment and progress_of in one query (the lesson page's): the enrollment row repeated
+    beside each lesson the learner opened, or once with no lesson."""
+    if not getattr(user, "is_authenticated", False):
+        return None, {}
+    rows = db.session.execute(
+        select(Enrollment, LessonProgress.lesson_id, LessonProgress.completed_at)
+        .outerjoin(LessonProgress, LessonProgress.enrollment_id == Enrollment.id)
+        .where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)).all()
+    if not rows:
+        return None, {}
+    return rows[0][0], {lesson_id: done for _, lesson_id, done in rows if lesson_id is not None}
+
+
 def completed_lesson_ids(enrollment: Enrollment | None) -> set[int]:
     if enrollment is None:
         return set()

@@ -1,0 +1,90 @@
+"""The lesson page's cost and its caches: a fixed number of queries, and no cached text outliving an edit."""
+
+import pytest
+
+from lms.catalog.models import CourseOwner
+from lms.extensions import db
+from tests.catalog.test_pages import enrol, lesson_url, mark, statements_of
+from tests.conftest import text_of
+
+pytestmark = pytest.mark.usefixtures("english")
+
+
+def test_a_lesson_view_costs_five_queries_whatever_the_progress(client, create_course, create_user, login):
+    learner = create_user("Trần Thị Hoà")
+    login(learner)
+    course = create_course()
+    lessons = course.active_lessons()
+    urls, title = [lesson_url(course, lesson) for lesson in lessons], lessons[0].title
+    enrol(client, course)
+    client.get(urls[0])  # the visit is written once; later views only read
+    before, response = statements_of(client, urls[0])
+    assert title in text_of(response)
+    for url in urls:
+        client.post(f"{url}/done", data={"done": "1"})
+    client.get(urls[0])
+    after, response = statements_of(client, urls[0])
+
+    # course + lesson, the user (with role grants), enrollment + progress, the pager's outline, the bell.
+    assert len(before) == 5, before
+    assert len(after) == 5, after
+    assert "You have finished this lesson" in text_of(response)
+
+
+def test_an_edited_lesson_shows_its_new_text_at_the_next_view(client, create_course, create_user, login):
+    trainer = create_user("Giảng Viên", roles=("trainer",))
+    course = create_course()
+    course.owners.append(CourseOwner(user=trainer))
+    db.session.commit()
+    lesson = course.active_lessons()[0]
+    learner = create_user("Lê Văn Học")
+    login(learner)
+    enrol(client, course)
+    assert "Nội dung mới" not in text_of(client.get(lesson_url(course, lesson)))
+
+    client.post("/logout")
+    login(trainer)
+    saved = client.post(f"/author/courses/{course.slug}/lessons/{lesson.id}",
+                        data={"title": "Tiêu đề mới", "body": "Nội dung mới <script>x()</script>",
+                              "version": str(lesson.version)})
+    assert saved.status_code == 302
+
+    client.post("/logout")
+    login(learner)
+    page = client.get(lesson_url(course, lesson))
+    assert "Nội dung mới" in text_of(page) and "Tiêu đề mới" in text_of(page)
+    assert "<script>" not in page.get_data(as_text=True)
+
+
+def test_a_reimported_course_shows_the_new_lesson_text(client, create_course, course_copy, create_user, login):
+    folder = course_copy()
+    course = create_course(folder)
+    lesson = course.active_lessons()[0]
+    login(create_user("Phạm Thị Đọc"))
+    enrol(client, course)
+    first = text_of(client.get(lesson_url(course, lesson)))
+    source = next(path for path in sorted(folder.rglob("*.md")) if path.name != "course.md"
+                  and lesson.title in path.read_text(encoding="utf-8"))
+    source.write_text(source.read_text(encoding="utf-8") + "\n\nĐoạn thêm sau khi nhập lại.\n", encoding="utf-8")
+    assert "Đoạn thêm sau khi nhập lại." not in first
+
+    create_course(folder)
+
+    assert "Đoạn thêm sau khi nhập lại." in text_of(client.get(lesson_url(course, lesson)))
+
+
+def test_two_learners_each_see_their_own_progress_and_name(client, create_course, create_user, login):
+    course = create_course()
+    lesson = course.active_lessons()[0]
+    first, second = create_user("Nguyễn Một"), create_user("Trần Hai")
+    login(first)
+    enrol(client, course)
+    mark(client, course, lesson)
+    assert "You have finished this lesson" in text_of(client.get(lesson_url(course, lesson)))
+
+    client.post("/logout")
+    login(second)
+    enrol(client, course)
+    page = text_of(client.get(lesson_url(course, lesson)))
+    assert "Trần Hai" in page and "Nguyễn Một" not in page, page
+    assert "You have finished this lesson" not in page
