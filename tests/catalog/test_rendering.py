@@ -13,6 +13,7 @@ from lms.catalog.queries import course_by_slug
 from lms.catalog.source import read_course
 from lms.core import markdown
 from lms.core.markdown import RENDERER_VERSION, render
+from lms.offline import REGISTRATION
 from lms.quizzes.models import Quiz
 
 XSS = [
@@ -56,17 +57,31 @@ class _Scanner(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.problems = []
+        self._inline_script = None
+
+    def handle_data(self, data):
+        if self._inline_script is not None:
+            self._inline_script += data
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._inline_script is not None:
+            if self._inline_script != REGISTRATION:
+                self.problems.append("inline or foreign <script>")
+            self._inline_script = None
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag in _FORBIDDEN_TAGS:
             self.problems.append(f"<{tag}>")
-        if tag == "script" and not (attributes.get("src") or "").startswith("/static/"):
+        if tag == "script" and not attributes and self._inline_script is None:
+            self._inline_script = ""  # judged by its text: only the layout's service-worker registration may run
+        elif tag == "script" and not (attributes.get("src") or "").startswith("/static/"):
             self.problems.append("inline or foreign <script>")
         href = attributes.get("href") or ""
         # The site's own icon is inlined (lms.core.assets): a data: SVG, not a page's content.
         own_icon = attributes.get("rel") == "icon" and href.startswith("data:image/svg+xml,")
-        if tag == "link" and not (href.startswith("/static/") or own_icon):
+        own_manifest = attributes.get("rel") == "manifest" and href == "/manifest.webmanifest"
+        if tag == "link" and not (href.startswith("/static/") or own_icon or own_manifest):
             self.problems.append("foreign <link>")
         if tag == "meta" and "http-equiv" in attributes:
             self.problems.append("<meta http-equiv>")
@@ -90,6 +105,7 @@ def executable_bits(html: str) -> list[str]:
 def test_the_scanner_catches_what_it_should():
     assert executable_bits("<p onclick=x>") and executable_bits('<a href=" JAVASCRIPT:x">') and executable_bits("<svg>")
     assert executable_bits("<script>x</script>") and not executable_bits('<script src="/static/js/a.js"></script>')
+    assert not executable_bits(f"<script>{REGISTRATION}</script>") and executable_bits(f"<script>{REGISTRATION};x()</script>")
 
 
 @pytest.mark.parametrize("payload", XSS)
