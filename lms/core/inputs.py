@@ -19,8 +19,8 @@ import re
 
 from flask import Request, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import BadRequest
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
 
 # PostgreSQL's `integer`: every id column of the app.

@@ -2,7 +2,8 @@
 
 Limits are per client address: `request.remote_addr`, which is the real client behind a reverse proxy
 only when LMS_TRUSTED_PROXIES says how many proxies to trust (lms.core.proxies). Storage: Redis in
-production, a SQLite file shared by the workers in the embedded default (lms.core.ratelimit_store). Which routes are limited is said by the
+production, a SQLite file shared by the workers in the embedded default
+(lms.core.ratelimit_store). Which routes are limited is said by the
 features: (endpoint, config key of the limit, `deduct_when`) in their ROUTE_LIMITS.
 """
 
