@@ -2,8 +2,9 @@
 
 Limits are per client address: `request.remote_addr`, which is the real client behind a reverse proxy
 only when LMS_TRUSTED_PROXIES says how many proxies to trust (lms.core.proxies). Storage: Redis in
-production, a SQLite file shared by the workers in the embedded default (lms.core.ratelimit_store).
-Which routes are limited is said by the features: (endpoint, config key of the limit, `deduct_when`) in their ROUTE_LIMITS.
+production, a SQLite file shared by the workers in the embedded default
+(lms.core.ratelimit_store). Which routes are limited is said by the
+features: (endpoint, config key of the limit, `deduct_when`) in their ROUTE_LIMITS.
 """
 
 from flask import current_app

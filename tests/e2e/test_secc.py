@@ -82,7 +82,7 @@ def test_the_admin_finds_both_decisions_in_the_audit_log(person):
     if "decided" not in passed:
         pytest.skip("needs the decisions, which did not pass")
     admin = person("admin")
-    log_in(admin, "admin")
+    log_in(admin, "administrator")
     page = admin.page
     page.goto("/admin/audit/")
     page.get_by_label(t("Action")).fill("audience.approve")

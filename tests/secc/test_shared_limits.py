@@ -61,7 +61,7 @@ def test_two_workers_share_the_failed_login_limit(server):
     pids = set(re.findall(r"\[(\d+)\] \[INFO\] Booting worker", (server.instance / "serve.log").read_text()))
     assert len(pids) == 2
     with sqlite3.connect(server.instance / "ratelimits.sqlite3") as counters:
-        # refusals count too
+        # Refusals count too (Flask-Limiter deducts any answer that is not the log-in's redirect).
         assert counters.execute("SELECT max(count) FROM counters WHERE key LIKE '%login%'").fetchone()[0] == 4 * LIMIT
 
 
