@@ -133,3 +133,17 @@ def test_ending_a_session_needs_the_csrf_token(csrf_app, db_session, create_user
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert browser.post(f"/profile/sessions/{second.id}/end", data={"csrf_token": token}).status_code == 302
     assert "/login" in phone.get("/my").headers["Location"]
+
+
+def test_the_record_is_read_in_the_users_own_query(client, db_session, create_user, create_course):
+    """No page pays for the check: the one statement touching session_records is the user loader's."""
+    from tests.catalog.test_pages import statements_of
+
+    user = create_user()
+    course = create_course()
+    _log_in(client, user, FIREFOX)
+    client.post(f"/courses/{course.slug}/enrol")
+    for url in ("/my", f"/courses/{course.slug}/lessons/{course.lessons[0].id}"):
+        statements, _ = statements_of(client, url)
+        touching = [s for s in statements if "session_records" in s]
+        assert len(touching) == 1 and "FROM users" in touching[0], touching
