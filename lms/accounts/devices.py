@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 # Order matters: Edge, Opera, Cốc Cốc and Zalo's in-app browser also say "Chrome"/"Safari".
 _BROWSERS = (("Edg", "Edge"), ("OPR", "Opera"), ("coc_coc_browser", "Cốc Cốc"), ("Zalo", "Zalo"),
              ("SamsungBrowser", "Samsung Internet"), ("Firefox", "Firefox"), ("FxiOS", "Firefox"),
-             ("CriOS", "Chrome"), ("HeadlessChrome", "Chrome"), ("Chromium", "Chromium"), ("Chrome", "Chrome"), ("Safari", "Safari"))
+             ("CriOS", "Chrome"), ("HeadlessChrome", "Chrome"), ("Chromium", "Chromium"), ("Chrome", "Chrome"),
+             ("Safari", "Safari"))
 _SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
             ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
 

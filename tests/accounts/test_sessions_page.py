@@ -147,3 +147,18 @@ def test_the_record_is_read_in_the_users_own_query(client, db_session, create_us
         statements, _ = statements_of(client, url)
         touching = [s for s in statements if "session_records" in s]
         assert len(touching) == 1 and "FROM users" in touching[0], touching
+
+
+def test_devices_are_named_as_people_know_them(app):
+    from lms.accounts.devices import summary
+
+    iphone = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+              "Version/17.5 Mobile/15E148 Safari/604.1")
+    edge = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+            "Safari/537.36 Edg/131.0.0.0")
+    coccoc = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "coc_coc_browser/135.0.180 Chrome/129.0.0.0 Safari/537.36")
+    with app.test_request_context():
+        assert [summary(agent) for agent in (PHONE, FIREFOX, iphone, edge, coccoc, None)] == [
+            "Chrome trên Android", "Firefox trên Windows", "Safari trên iPhone", "Edge trên Windows",
+            "Cốc Cốc trên Windows", "Trình duyệt không rõ"]
