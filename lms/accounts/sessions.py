@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import g, request, session
 from flask_login import current_user, login_user, user_logged_in, user_logged_out
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from lms.accounts import operations
@@ -22,6 +22,8 @@ from lms.core.db import utcnow
 from lms.extensions import db
 
 SESSION_KEY = "sid"
+# Ended sessions (with their address and browser: personal data) are kept this long, then deleted.
+KEEP_ENDED = timedelta(days=30)
 # "Last seen" is written at most this often per session, not on every request.
 TOUCH_EVERY = timedelta(minutes=5)
 _KEEP_RECORD = "lms_keep_session_record"
@@ -105,3 +107,8 @@ def _touch_last_seen(response):
     except SQLAlchemyError:
         db.session.rollback()
     return response
+
+
+def prune_ended() -> int:
+    """Delete records ended more than KEEP_ENDED ago (hourly, with the failed log-ins). Flushes only."""
+    return db.session.execute(delete(SessionRecord).where(SessionRecord.ended_at < utcnow() - KEEP_ENDED)).rowcount

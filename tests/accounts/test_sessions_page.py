@@ -162,3 +162,18 @@ def test_devices_are_named_as_people_know_them(app):
         assert [summary(agent) for agent in (PHONE, FIREFOX, iphone, edge, coccoc, None)] == [
             "Chrome trên Android", "Firefox trên Windows", "Safari trên iPhone", "Edge trên Windows",
             "Cốc Cốc trên Windows", "Trình duyệt không rõ"]
+
+
+def test_the_hourly_sweep_deletes_sessions_ended_over_30_days_ago(app, db_session, create_user):
+    from datetime import timedelta
+
+    from lms.core.db import utcnow
+
+    user = create_user()
+    now = utcnow()
+    db_session.add_all([SessionRecord(key="old", user_id=user.id, ended_at=now - timedelta(days=31)),
+                        SessionRecord(key="recent", user_id=user.id, ended_at=now - timedelta(days=2)),
+                        SessionRecord(key="live", user_id=user.id)])
+    db_session.commit()
+    app.extensions["celery"].tasks["accounts.prune_login_failures"].apply().get()
+    assert [record.key for record in _records(db_session, user)] == ["recent", "live"]
