@@ -44,6 +44,10 @@ def _open_record(_app, user, **_extra) -> None:
     """Every log-in (password, single sign-on, registration) opens a record for this browser."""
     if g.get(_KEEP_RECORD):
         return
+    previous = session.get(SESSION_KEY)
+    if previous:  # a new log-in in this browser (an assisted session starting or ending) replaces the old one
+        db.session.execute(update(SessionRecord).where(SessionRecord.key == previous, SessionRecord.ended_at.is_(None))
+                           .values(ended_at=utcnow()))
     key = secrets.token_urlsafe(32)
     db.session.add(SessionRecord(key=key, user_id=user.id, user_agent=request.user_agent.string[:255] or None,
                                  ip=(request.remote_addr or "")[:45] or None))

@@ -177,3 +177,20 @@ def test_the_hourly_sweep_deletes_sessions_ended_over_30_days_ago(app, db_sessio
     db_session.commit()
     app.extensions["celery"].tasks["accounts.prune_login_failures"].apply().get()
     assert [record.key for record in _records(db_session, user)] == ["recent", "live"]
+
+
+def test_a_new_log_in_in_the_same_browser_replaces_its_old_session(app, client, db_session, create_user):
+    """As when a digital-team member starts an assisted session (lms/community): login_user on a signed-in browser."""
+    from flask import session
+    from flask_login import login_user
+
+    first, second = create_user(), create_user("Trần Văn Bình")
+    _log_in(client, first, FIREFOX)
+    (old,) = _records(db_session, first)
+    with app.test_request_context(headers={"User-Agent": FIREFOX}):
+        session["sid"] = old.key
+        login_user(second)
+        new_key = session["sid"]
+    (new,) = _records(db_session, second)
+    db_session.refresh(old)
+    assert old.ended_at is not None and new.ended_at is None and new.key == new_key != old.key
