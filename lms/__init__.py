@@ -88,6 +88,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=os.path.join(ROOT, "lms", "translations"))
     login_manager.init_app(app)
+    from lms.accounts import sessions as session_records
+
+    session_records.install(app)
     from lms.accounts import sso
 
     sso.init_app(app)
@@ -206,10 +209,11 @@ def _register_models_and_tasks():
 
 def _configure_login():
     from flask_babel import lazy_gettext as _l
-    from sqlalchemy import select
+    from sqlalchemy import and_, select
     from sqlalchemy.orm import joinedload, lazyload
 
-    from lms.accounts.models import RoleGrant, User
+    from lms.accounts import sessions
+    from lms.accounts.models import RoleGrant, SessionRecord, User
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to continue.")
@@ -222,10 +226,21 @@ def _configure_login():
             return None
         # One narrow query for the user and their role grants: this runs on every request. A grant's
         # locality and agency rows load only where a manager's scope is looked at.
-        grants = joinedload(User.grants).options(lazyload(RoleGrant.locality), lazyload(RoleGrant.agency))
-        user = db.session.scalar(select(User).options(grants).where(User.id == int(raw_id)))
-        if user is None or not user.is_active or str(user.session_version) != version:
+        # The browser's session record (lms/accounts/sessions.py) comes in the same query: an ended
+        # one's cookie opens nothing.
+        key = session.get(sessions.SESSION_KEY)
+        if not key:
             return None
+        grants = joinedload(User.grants).options(lazyload(RoleGrant.locality), lazyload(RoleGrant.agency))
+        record = and_(SessionRecord.key == key, SessionRecord.user_id == User.id, SessionRecord.ended_at.is_(None))
+        row = db.session.execute(select(User, SessionRecord.last_seen_at).options(grants)
+                                 .outerjoin(SessionRecord, record).where(User.id == int(raw_id))).unique().first()
+        if row is None or row.last_seen_at is None:
+            return None
+        user = row.User
+        if not user.is_active or str(user.session_version) != version:
+            return None
+        sessions.note_seen(key, row.last_seen_at)
         return user
 
 

@@ -57,10 +57,8 @@ def login():
 @view
 def logout():
     sso_session = session.pop("sso", None)
-    if current_user.is_authenticated:
-        # Server-side: a copy of the cookie (another device, a stolen one) stops working too.
-        operations.end_sessions(current_user)
-        db.session.commit()
+    # Server-side: logout_user ends this browser's session record (lms/accounts/sessions.py), so a
+    # copy of the cookie (a stolen one) stops working too; the person's other devices stay signed in.
     logout_user()
     flash(_("You have logged out."), "info")
     return provider_logout_redirect(sso_session) or redirect(url_for("catalog.index"))

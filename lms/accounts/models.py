@@ -153,3 +153,21 @@ class ExternalIdentity(IdMixin, db.Model):
     subject = db.Column(db.String(255), nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
+
+
+class SessionRecord(IdMixin, db.Model):
+    """One signed-in browser (OWASP ASVS 3.3.4): the person sees and ends their sessions at /profile/sessions.
+
+    `key` is random and travels in the signed session cookie; the user loader finds the live record
+    by it in the same query as the user, so an ended record's cookie opens nothing on any host.
+    """
+
+    __tablename__ = "session_records"
+
+    key = db.Column(db.String(64), nullable=False, unique=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    last_seen_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    user_agent = db.Column(db.String(255))
+    ip = db.Column(db.String(45))
+    ended_at = db.Column(db.DateTime)

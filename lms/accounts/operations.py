@@ -6,10 +6,10 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms.accounts.models import AUDIENCES, ROLES, LoginFailure, RoleGrant, User
+from lms.accounts.models import AUDIENCES, ROLES, LoginFailure, RoleGrant, SessionRecord, User
 from lms.core import audit
 from lms.core.db import utcnow
 from lms.core.text import fold, nfc
@@ -211,9 +211,16 @@ def update_profile(user: User, full_name: str, locality) -> None:
     user.full_name, user.full_name_folded, user.locality = name, fold(name), locality
 
 
-def end_sessions(user: User) -> None:
-    """Every session of this user stops working: the user loader compares the version in the cookie."""
+def end_sessions(user: User, keep: str | None = None) -> None:
+    """Every session of this user (but the one keyed `keep`) stops working.
+
+    Both checks of the user loader agree: the version in the cookie is outdated and the session
+    records are marked ended (so "Your sessions" lists no session that no longer opens a page).
+    """
     user.session_version = (user.session_version or 1) + 1
+    db.session.execute(update(SessionRecord).where(
+        SessionRecord.user_id == user.id, SessionRecord.ended_at.is_(None), SessionRecord.key != (keep or ""),
+    ).values(ended_at=utcnow()))
     db.session.flush()
 
 

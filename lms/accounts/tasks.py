@@ -46,7 +46,9 @@ def prune_login_failures():
     from flask import current_app
 
     from lms.accounts.operations import prune_login_failures as prune
+    from lms.accounts.sessions import prune_ended
 
     removed = prune(current_app.config["LMS_LOGIN_FAILURE_KEEP_HOURS"])
+    prune_ended()  # the same hourly sweep: ended sessions' addresses and browsers are not kept for ever
     db.session.commit()
     return removed

@@ -67,7 +67,7 @@ def _samples(database: Path) -> dict:
         "agency_id": one("SELECT id FROM agencies") or 1, "program_id": one("SELECT id FROM programs") or 1,
         "certificate_id": one("SELECT id FROM certificates") or 1, "serial": one("SELECT serial FROM certificates") or
         "ABCD-EFGH-JKLM", "attempt_id": one("SELECT id FROM attempts") or 1, "path": "khong-co.png",
-        "token": "khong-hop-le", "job_id": 1, "export_id": 1, "class_id": 1, "session_id": 1, "rule_id": 1,
+        "token": "khong-hop-le", "job_id": 1, "export_id": 1, "class_id": 1, "session_id": 1, "record_id": 1, "rule_id": 1,
         "name": "vneid", "request_id": 1,  # an SSO provider (none configured: 404), a data request
         "file_id": one("SELECT id FROM library_files") or 1,
     }

@@ -64,7 +64,7 @@ def _samples(database_url: str) -> dict:
             "attempt_id": one("SELECT id FROM attempts") or 1,
             "path": "khong-co.png", "token": "khong-hop-le", "job_id": 1, "export_id": 1, "class_id": 1, "session_id": 1,
             "rule_id": 1, "name": "vneid", "request_id": 1, "filename": "khong-co.pdf", "fmt": "csv",
-            "file_id": one("SELECT id FROM library_files") or 1, "delivery_id": 1,
+            "file_id": one("SELECT id FROM library_files") or 1, "delivery_id": 1, "record_id": 1,
         }
     engine.dispose()
     return samples

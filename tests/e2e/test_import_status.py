@@ -1,0 +1,120 @@
+"""The import's "Checking the file" page in Chromium against the real server (issue 12): the
+administrator uploads a file while the background worker is busy (paused), sees the status page
+follow the job by itself — no meta refresh, the page is not reloaded — and lands on the preview
+once the worker has checked the file; the run's progress page then reaches "Finished" in place."""
+
+import os
+import re
+import signal
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:
+    if os.environ.get("CI"):
+        raise
+    pytest.skip("end-to-end suite skipped: Playwright is not installed", allow_module_level=True)
+
+from tests.e2e.browser import t
+from tests.e2e.test_journey import log_in
+
+CSV = ("\ufeffHọ và tên,Email,Mã xã\n"
+       "Nguyễn Thị Nhập Thử,nhap.thu.1@example.vn,26506\n"
+       "Trần Văn Nhập Thử,nhap.thu.2@example.vn,26506\n").encode()
+
+
+def _runner_pids(server) -> list[int]:
+    """The embedded runner (`flask jobs run`, a child of `make run`'s process group)."""
+    group = next(service.process.pid for service in server.services if service.name == "make-run")
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and os.getpgid(int(entry.name)) == group:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+                if b"jobs" in command and b"run" in command:
+                    pids.append(int(entry.name))
+        except (OSError, ProcessLookupError):
+            continue
+    assert pids, "no background runner found under make run"
+    return pids
+
+
+def _write_lock_free(server) -> bool:
+    """Whether the paused runner was stopped outside a write (else the site would wait on its lock)."""
+    try:
+        connection = sqlite3.connect(server.database_url.removeprefix("sqlite:///"), timeout=0.5)
+        connection.execute("BEGIN IMMEDIATE")
+        connection.rollback()
+        connection.close()
+        return True
+    except sqlite3.OperationalError:
+        return False
+
+
+@contextmanager
+def worker_paused(server):
+    """The background worker stops taking work (SIGSTOP) until the block ends: a busy worker, made
+    deterministic, so the "checking" state lasts until the test lets it go."""
+    worker = next((service for service in server.services if service.name == "celery-worker"), None)
+    if worker is not None:
+        def send(sig):
+            os.killpg(worker.process.pid, sig)
+    else:
+        pids = _runner_pids(server)
+
+        def send(sig):
+            for pid in pids:
+                os.kill(pid, sig)
+    send(signal.SIGSTOP)
+    try:
+        for _ in range(50):  # embedded: never leave SQLite's write lock held by a stopped process
+            if worker is not None or _write_lock_free(server):
+                break
+            send(signal.SIGCONT)
+            send(signal.SIGSTOP)
+        yield
+    finally:
+        send(signal.SIGCONT)
+
+
+def test_the_check_page_follows_the_worker_then_opens_the_preview(person, server):
+    admin = person("import-admin")
+    log_in(admin, "administrator")
+    page = admin.page
+    page.goto("/admin/imports/")
+    with worker_paused(server):
+        page.get_by_label(t("CSV or Excel (.xlsx) file")).set_input_files(
+            {"name": "nhap-thu.csv", "mimeType": "text/csv", "buffer": CSV})
+        page.get_by_role("button", name=t("Upload and check")).click()
+        page.wait_for_url(re.compile(r"/admin/imports/\d+$"))
+        status_url = page.url
+        card = page.locator("[data-import-status]")
+        expect(card.locator(".badge")).to_have_text(t("Checking the file"))
+        expect(card).to_contain_text(t("The file is being read and checked; the preview opens by itself when it is ready."))
+        assert page.locator('meta[http-equiv="refresh" i]').count() == 0
+        page.evaluate("window.stillThisPage = true")
+        # The page asks the server again by itself, in place: the same document after the answer.
+        with page.expect_response(lambda response: response.url == status_url and response.request.resource_type == "fetch"):
+            pass
+        expect(card.locator(".badge")).to_have_text(t("Checking the file"))
+        assert page.evaluate("window.stillThisPage === true")
+    # The worker checks the file; the page goes to the preview without anyone reloading it.
+    page.wait_for_url(re.compile(r"/admin/imports/\d+/preview$"), timeout=60_000)
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Check the import: %(file)s", file="nhap-thu.csv"))
+    facts = page.locator("dl.facts").first
+    expect(facts).to_contain_text(t("New accounts"))
+    expect(facts.locator("dd").nth(0)).to_have_text("2")  # rows
+    expect(facts.locator("dd").nth(1)).to_have_text("2")  # new accounts
+
+    page.get_by_role("button", name=t("Run the import")).click()
+    page.wait_for_url(re.compile(r"/admin/imports/\d+$"))
+    page.evaluate("window.stillThisPage = true")
+    card = page.locator("[data-import-status]")
+    expect(card.locator(".badge")).to_have_text(t("Finished"), timeout=60_000)
+    expect(card).to_contain_text(t("New accounts"))
+    assert page.evaluate("window.stillThisPage === true")  # reached in place, not by reloading
+    admin.assert_clean()
