@@ -45,6 +45,6 @@ def decide(manager: User, person: User, approve: bool) -> None:
                  after={"audience": person.audience, "requested": None})
     db.session.flush()
     if approve:
-        from lms.assignments.operations import apply_rules_for_user
+        from lms.core.signals import person_placed
 
-        apply_rules_for_user(person)  # rules for officials now reach them
+        person_placed.send(person)  # rules for officials now reach them

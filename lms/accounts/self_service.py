@@ -10,10 +10,10 @@ from lms.accounts.controllers import _locality_choices
 from lms.accounts.forms import ChangePasswordForm, CodeForm, EmailChangeForm, PhoneChangeForm, ProfileForm
 from lms.accounts.models import User
 from lms.accounts.sessions import end_other_sessions
-from lms.assignments.operations import apply_rules_for_user
 from lms.core import audit
-from lms.core.lifecycle import view
+from lms.core.lifecycle import get_or_404, save_now, view
 from lms.core.permissions import login_required
+from lms.core.signals import person_placed
 from lms.extensions import db
 from lms.localities.models import Locality
 
@@ -33,13 +33,12 @@ def change_password():
                   "error")
             return render_template("accounts/change_password.html", form=form), 429, {"Retry-After": str(wait)}
         if operations.authenticate(current_user.login_name, form.current.data, ip=request.remote_addr) is None:
-            db.session.commit()
+            save_now()  # the failed try counts although the form comes back
             form.current.errors.append(_("This is not your current password."))
         else:
             current_user.set_password(form.password.data)
             end_other_sessions(current_user)
             audit.record(current_user, "account.password_changed", current_user)
-            db.session.commit()
             flash(_("Your password was changed. You were logged out everywhere else."), "success")
             return redirect(url_for("accounts.profile"))
     status = 400 if form.is_submitted() else 200
@@ -60,8 +59,7 @@ def edit_profile():
         return render_template("accounts/edit_profile.html", form=form)
     if form.validate_on_submit():
         operations.update_profile(current_user, form.full_name.data, db.session.get(Locality, form.locality_id.data))
-        apply_rules_for_user(current_user)
-        db.session.commit()
+        person_placed.send(current_user)
         flash(_("Your details were saved."), "success")
         return redirect(url_for("accounts.profile"))
     status = 400 if form.is_submitted() else 200
@@ -84,12 +82,11 @@ def change_email():
         if _taken("email", email):
             form.email.errors.append(_("This e-mail address is already registered."))
         elif recovery.too_many_requests(f"verify:{current_user.id}", request.remote_addr):
-            db.session.commit()
+            save_now()  # the request counts although the answer is a 429
             flash(_("Too many requests. Please wait 15 minutes and try again."), "error")
             return render_template("accounts/change_email.html", form=form), 429
         else:
             recovery.send_email_verification(current_user, email)
-            db.session.commit()
             flash(_("We sent a link to %(email)s. Open it to confirm the new address; until then the old one stays.",
                     email=email), "success")
             return redirect(url_for("accounts.profile"))
@@ -109,7 +106,6 @@ def confirm_email(token):
         except operations.AccountError as error:
             flash(str(error), "error")
             return render_template("accounts/link_invalid.html"), 409
-        db.session.commit()
     flash(_("Your e-mail address is now %(email)s.", email=email), "success")
     return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
 
@@ -123,12 +119,11 @@ def change_phone():
         if _taken("phone", phone):
             form.phone.errors.append(_("This phone number is already registered."))
         elif recovery.too_many_requests(f"verify:{current_user.id}", request.remote_addr):
-            db.session.commit()
+            save_now()  # the request counts although the answer is a 429
             flash(_("Too many requests. Please wait 15 minutes and try again."), "error")
             return render_template("accounts/change_phone.html", form=form), 429
         else:
             recovery.send_phone_verification(current_user, phone)
-            db.session.commit()
             session[_NEW_PHONE] = phone
             return redirect(url_for("accounts.confirm_phone"))
     status = 400 if form.is_submitted() else 200
@@ -149,10 +144,9 @@ def confirm_phone():
                 raise recovery.CodeProblem(_("This code is not valid any more. Ask for a new one."))
             operations.change_phone(current_user, phone)
         except (recovery.CodeProblem, operations.AccountError) as problem:
-            db.session.commit()
+            save_now()  # the wrong try counts although the form comes back
             form.code.errors.append(str(problem))
         else:
-            db.session.commit()
             session.pop(_NEW_PHONE, None)
             flash(_("Your phone number is now %(phone)s.", phone=phone), "success")
             return redirect(url_for("accounts.profile"))
@@ -164,9 +158,7 @@ def confirm_phone():
 @login_required
 def send_set_password_link(user_id):
     """A manager (of the person's locality or agency) or an administrator resends the set-password link."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = get_or_404(User, user_id)
     if not current_user.can_manage_user(user):
         abort(403)
     channel = recovery.send_set_password_link(user)
@@ -174,7 +166,6 @@ def send_set_password_link(user_id):
         flash(_("This account already has a password, or has no e-mail address or phone number."), "error")
     else:
         audit.record(current_user, "account.set_password_link_sent", user, channel=channel)
-        db.session.commit()
         flash(_("The set-password link was sent by e-mail.") if channel == "email"
               else _("The set-password link was sent by SMS."), "success")
     target = request.form.get("next")

@@ -1,4 +1,4 @@
-from flask import abort, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import undefer
 
@@ -6,7 +6,7 @@ from lms.catalog import queries
 from lms.catalog.models import Lesson
 from lms.completion.rules import passed_quiz_ids
 from lms.core.controllers import send_stored
-from lms.core.lifecycle import view
+from lms.core.lifecycle import found, get_or_404, view
 from lms.core.permissions import require
 from lms.core.signals import lesson_viewed
 from lms.enrollment import queries as enrollment_queries
@@ -29,9 +29,7 @@ def index():
 
 
 def _course_or_404(slug):
-    course = queries.course_by_slug(slug)
-    if course is None:
-        abort(404)
+    course = found(queries.course_by_slug(slug))
     require(course.can_view(current_user))
     return course
 
@@ -60,15 +58,12 @@ def course(slug):
 @view
 def lesson(slug, lesson_id):
     course = _course_or_404(slug)
-    lesson = db.session.get(Lesson, lesson_id, options=[undefer(Lesson.body_html)])
-    if lesson is None or lesson.course_id != course.id:
-        abort(404)
+    lesson = get_or_404(Lesson, lesson_id, options=[undefer(Lesson.body_html)], course_id=course.id)
     require(lesson.can_view(current_user))
     enrollment = enrollment_queries.find_enrollment(current_user, course)
     progress = enrollment_queries.progress_of(enrollment)
-    if enrollment is not None and any(wrote for _, wrote in lesson_viewed.send(enrollment, lesson=lesson,
-                                                                             progress=progress)):
-        db.session.commit()
+    if enrollment is not None:
+        lesson_viewed.send(enrollment, lesson=lesson, progress=progress)  # a visit; the lifecycle commits it
     lessons = course.active_lessons()
     index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
     previous_lesson = lessons[index - 1] if index else None
@@ -95,9 +90,7 @@ def _first_quiz(course):
 def lesson_by_key(slug, key):
     """Links between lessons are written by file name; they land here and go to the lesson."""
     course = _course_or_404(slug)
-    lesson = db.session.scalar(db.select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key))
-    if lesson is None:
-        abort(404)
+    lesson = found(db.session.scalar(db.select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key)))
     require(lesson.can_view(current_user))
     return redirect(url_for("catalog.lesson", slug=slug, lesson_id=lesson.id))
 

@@ -15,7 +15,7 @@ from lms.accounts.models import User
 from lms.community import operations as ops
 from lms.community import queries
 from lms.community.forms import ResidentForm, TeamMemberForm
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, found, save_now, view
 from lms.core.permissions import can, login_required, require
 from lms.extensions import db
 from lms.localities.models import Locality
@@ -64,10 +64,9 @@ def new_resident():
                 commune=db.session.get(Locality, form.commune_id.data), hamlet=form.hamlet.data,
                 consent_method=form.consent_method.data, consent_reference=form.consent_reference.data)
         except (ops.CommunityError, accounts.AccountError) as error:
-            db.session.rollback()
+            discard()
             form.consent_reference.errors = [*form.consent_reference.errors, str(error)]
             return render_template("community/new_resident.html", form=form), 400
-        db.session.commit()
         flash(_("%(name)s is registered. Give them their own log-in now.", name=resident.user.full_name), "success")
         return redirect(url_for("community.handoff", user_id=resident.user_id), 303)
     return render_template("community/new_resident.html", form=form), 400 if form.is_submitted() else 200
@@ -75,8 +74,7 @@ def new_resident():
 
 def _resident_or_404(user_id):
     resident = ops.resident_record(user_id)
-    if resident is None or not ops.can_see_resident(current_user, user_id):
-        abort(404)
+    found(resident, resident is not None and ops.can_see_resident(current_user, user_id))
     return resident
 
 
@@ -100,11 +98,10 @@ def assist(user_id):
     try:
         started = ops.start_session(current_user, resident)
     except ops.CommunityError as error:
-        db.session.rollback()
+        discard()
         flash(str(error), "error")
         return redirect(url_for("community.index"), 303)
     member_id, name = current_user.id, resident.user.full_name
-    db.session.commit()
     login_user(resident.user)
     session[ASSIST_KEY] = {"session": started.id, "member": member_id, "name": name}
     flash(_("Assisted session started: what you do now is recorded for %(name)s.", name=name), "success")
@@ -117,7 +114,7 @@ def end_assist():
     if not data:
         return redirect(url_for("catalog.index"), 303)
     ops.end_session(data["session"])
-    db.session.commit()
+    save_now()  # the assisted session ends even if the member may not come back (403)
     member = db.session.get(User, data["member"])
     if member is None or not member.is_active:
         abort(403)
@@ -142,11 +139,10 @@ def team():
                 raise ops.CommunityError(_("No account has this e-mail or phone number."))
             ops.grant_team_role(current_user, user, db.session.get(Locality, form.commune_id.data))
         except ops.CommunityError as error:
-            db.session.rollback()
+            discard()
             form.login.errors = [*form.login.errors, str(error)]
             status = 400
         else:
-            db.session.commit()
             flash(_("%(name)s is now a member of the community digital team.", name=user.full_name), "success")
             return redirect(url_for("community.team"), 303)
     elif form.is_submitted():

@@ -1,13 +1,13 @@
 """Library pages: browse and read without an account; librarians add, edit, replace files, archive."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import undefer
 
 from lms.core.controllers import send_stored
 from lms.core.inputs import MAX_ID
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, found, get_or_404, view
 from lms.core.permissions import login_required, require
 from lms.extensions import db
 from lms.library import operations, queries
@@ -47,9 +47,7 @@ def index():
 
 
 def _item_or_404(slug) -> LibraryItem:
-    item = queries.item_by_slug(slug)
-    if item is None:
-        abort(404)
+    item = found(queries.item_by_slug(slug))
     require(item.can_view(current_user))
     return item
 
@@ -67,23 +65,18 @@ def show(slug):
 def download(slug):
     item = _item_or_404(slug)
     main = item.current_file()
-    if main is None:
-        if item.kind == "link" and item.url:
-            operations.count_download(item.id)
-            db.session.commit()
-            return redirect(item.url)
-        abort(404)
+    if main is None and item.kind == "link" and item.url:
+        operations.count_download(item.id)
+        return redirect(item.url)
+    found(main)
     operations.count_download(item.id)
-    db.session.commit()
     return send_stored(main.key, download_name=main.filename)
 
 
 @view
 def captions(slug):
     item = _item_or_404(slug)
-    track = item.current_file("captions")
-    if track is None:
-        abort(404)
+    track = found(item.current_file("captions"))
     response = send_stored(track.key, download_name=track.filename)
     response.headers["Content-Type"] = "text/vtt; charset=utf-8"
     return response
@@ -94,9 +87,7 @@ def captions(slug):
 def old_version(slug, file_id):
     item = _item_or_404(slug)
     require(item.can_manage(current_user))
-    file = db.session.get(LibraryFile, file_id)
-    if file is None or file.item_id != item.id:
-        abort(404)
+    file = get_or_404(LibraryFile, file_id, item_id=item.id)
     return send_stored(file.key, download_name=file.filename)
 
 
@@ -149,20 +140,27 @@ def new():
     if form.validate_on_submit():
         item = LibraryItem(slug=operations.unique_slug(form.title.data), kind=form.kind.data, title="")
         db.session.add(item)
-        if _save(form, item):
-            db.session.commit()
-            flash(_("The item was saved."), "success")
-            return redirect(url_for("library.show", slug=item.slug), 303)
-        db.session.rollback()
-    return render_template("library/form.html", form=form, item=None), 400 if form.is_submitted() else 200
+        return _saved(form, item) or _form_page(form, None)
+    return _form_page(form, None)
+
+
+def _saved(form, item):
+    """The redirect to the saved item, or None (the form shows its errors; the half-made change is dropped)."""
+    if _save(form, item):
+        flash(_("The item was saved."), "success")
+        return redirect(url_for("library.show", slug=item.slug), 303)
+    discard()
+    return None
+
+
+def _form_page(form, item):
+    return render_template("library/form.html", form=form, item=item), 400 if form.is_submitted() else 200
 
 
 @view
 @login_required
 def edit(slug):
-    item = queries.item_by_slug(slug)
-    if item is None:
-        abort(404)
+    item = found(queries.item_by_slug(slug))
     require(item.can_manage(current_user))
     form = ItemForm(obj=item) if request.method == "GET" else ItemForm()
     _locality_choices(form)
@@ -170,23 +168,16 @@ def edit(slug):
         form.collections.data = "; ".join(c.title for c in item.collections)
         form.locality_id.data = str(item.locality_id or "")
     if form.validate_on_submit():
-        if _save(form, item):
-            db.session.commit()
-            flash(_("The item was saved."), "success")
-            return redirect(url_for("library.show", slug=item.slug), 303)
-        db.session.rollback()
-    return render_template("library/form.html", form=form, item=item), 400 if form.is_submitted() else 200
+        return _saved(form, item) or _form_page(form, item)
+    return _form_page(form, item)
 
 
 @view
 @login_required
 def archive(slug):
-    item = queries.item_by_slug(slug)
-    if item is None:
-        abort(404)
+    item = found(queries.item_by_slug(slug))
     require(item.can_manage(current_user))
     if ArchiveForm().validate_on_submit():
         operations.archive(item)
-        db.session.commit()
         flash(_("The item was archived: it no longer appears in the library or in search."), "info")
     return redirect(url_for("library.show", slug=item.slug), 303)

@@ -1,17 +1,16 @@
 """Server-driven step pages of a simulation: every action is a form POST that redirects back to the
 lesson page (so it works without JavaScript; static/js/practice.js only swaps the panel in place)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Lesson
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, found, get_or_404, view
 from lms.core.permissions import login_required, require
-from lms.enrollment import operations as enrollment_ops
-from lms.extensions import db
+from lms.enrollment import queries as enrollment_queries
 from lms.practice import operations
 from lms.practice.queries import funnel as funnel_of
 
@@ -30,10 +29,9 @@ def simulation_context(lesson) -> dict:
 
 
 def _simulation_or_404(slug, lesson_id):
-    course = catalog_queries.course_by_slug(slug)
-    lesson = db.session.get(Lesson, lesson_id)
-    if course is None or lesson is None or lesson.course_id != course.id or not lesson.is_simulation:
-        abort(404)
+    course = found(catalog_queries.course_by_slug(slug))
+    lesson = get_or_404(Lesson, lesson_id, course_id=course.id)
+    found(lesson, lesson.is_simulation)
     require(lesson.can_view(current_user) and lesson.archived_at is None)
     return course, lesson
 
@@ -47,7 +45,7 @@ def _position() -> int | None:
 
 
 def _stale(course, lesson):
-    db.session.rollback()
+    discard()
     flash(_("This step was already answered (in another tab?). Here is where you are now."), "info")
     return _back(course, lesson)
 
@@ -56,10 +54,8 @@ def _stale(course, lesson):
 @login_required
 def start(slug, lesson_id):
     course, lesson = _simulation_or_404(slug, lesson_id)
-    if not operations.steps_of(lesson):
-        abort(404)
+    found(lesson, bool(operations.steps_of(lesson)))
     operations.start(current_user, lesson)
-    db.session.commit()
     return _back(course, lesson)
 
 
@@ -82,10 +78,9 @@ def answer(slug, lesson_id):
                           typed=request.form.get("value", ""))
     except operations.PracticeError as error:
         if str(error) == "choice":
-            db.session.rollback()
+            discard()
             raise _bad_request(_("Choose one of the buttons on the screen.")) from None
         return _stale(course, lesson)
-    db.session.commit()
     return _back(course, lesson)
 
 
@@ -101,7 +96,6 @@ def hint(slug, lesson_id):
         operations.take_hint(run, lesson, position)
     except operations.PracticeError:
         return _stale(course, lesson)
-    db.session.commit()
     return _back(course, lesson)
 
 
@@ -113,12 +107,11 @@ def next_step(slug, lesson_id):
     position = _position()
     if run is None or position is None:
         return _stale(course, lesson)
-    enrollment = enrollment_ops.find_enrollment(current_user, course)
+    enrollment = enrollment_queries.find_enrollment(current_user, course)
     try:
         run = operations.advance(run, lesson, position, enrollment)
     except operations.PracticeError:
         return _stale(course, lesson)
-    db.session.commit()
     if run.finished_at is not None and enrollment is not None:
         flash(_("Practice finished. It counts as done in your course."), "success")
     return _back(course, lesson)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from lms.core import audit
 from lms.core.db import utcnow
 from lms.core.files import get_store
-from lms.core.lifecycle import view
+from lms.core.lifecycle import found, get_or_404, view
 from lms.core.permissions import login_required, role_required
 from lms.extensions import db
 from lms.privacy import operations
@@ -38,7 +38,6 @@ def consent():
     if action not in ("given", "withdrawn"):
         abort(400)
     operations.record_consent(current_user, "account", action)
-    db.session.commit()
     flash(_("Your consent was recorded.") if action == "given" else
           _("Your consent was withdrawn. We keep only what the law requires; to remove your data, delete your "
             "account below."), "success")
@@ -49,7 +48,6 @@ def consent():
 @login_required
 def request_export():
     operations.request_export(current_user)
-    db.session.commit()
     flash(_("We are preparing your data. The file appears on this page when it is ready."), "success")
     return redirect(url_for("privacy.my_privacy"))
 
@@ -57,12 +55,8 @@ def request_export():
 @view
 @login_required
 def download_export(request_id):
-    data_request = db.session.get(DataRequest, request_id)
-    if data_request is None or data_request.user_id != current_user.id or data_request.kind != "export":
-        abort(404)
-    path = get_store().local_path(data_request.file_key) if data_request.file_key else None
-    if path is None:
-        abort(404)
+    data_request = get_or_404(DataRequest, request_id, user_id=current_user.id, kind="export")
+    path = found(get_store().local_path(data_request.file_key) if data_request.file_key else None)
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name="du-lieu-cua-toi.zip")
 
 
@@ -71,11 +65,9 @@ def download_export(request_id):
 def deletion():
     if request.form.get("action") == "cancel":
         operations.cancel_deletion(current_user)
-        db.session.commit()
         flash(_("Your account will not be deleted."), "success")
     else:
         data_request = operations.request_deletion(current_user)
-        db.session.commit()
         flash(_("Your account will be deleted on %(date)s. Until then you can change your mind on this page.",
                 date=data_request.due_at.strftime("%d/%m/%Y")), "success")
     return redirect(url_for("privacy.my_privacy"))
@@ -89,7 +81,6 @@ def admin_notice():
                                                                   "body_en": current["body_en"]})
     if form.validate_on_submit():
         published = operations.publish_notice(form.body_vi.data, form.body_en.data, current_user)
-        db.session.commit()
         flash(_("Version %(version)d of the privacy notice is published.", version=published.version), "success")
         return redirect(url_for("privacy.admin_notice"))
     status = 400 if form.is_submitted() else 200
@@ -102,5 +93,4 @@ def register():
     requests = db.session.scalars(select(DataRequest).order_by(DataRequest.status != "pending",
                                                                DataRequest.due_at).limit(500)).all()
     audit.record(current_user, "privacy.register_viewed", current_user, count=len(requests))
-    db.session.commit()
     return render_template("privacy/register.html", requests=requests, now=utcnow())
