@@ -108,8 +108,10 @@ def _fields(form: ItemForm) -> dict:
 def _save(form: ItemForm, item: LibraryItem) -> bool:
     """Apply the form and any uploaded files; False (with the message on the form) when input is bad."""
     fields = _fields(form)
-    locality = db.session.get(Locality, fields["locality_id"]) if fields["locality_id"] else None
-    if not can_librarian(current_user, locality):
+    with db.session.no_autoflush:  # a new item is still half-made (no title yet): reads must not flush it
+        locality = db.session.get(Locality, fields["locality_id"]) if fields["locality_id"] else None
+        may_add = can_librarian(current_user, locality)
+    if not may_add:
         form.locality_id.errors.append(_("You may only add material for the localities you look after."))
         return False
     if fields["kind"] == "link" and not fields["url"]:
