@@ -62,12 +62,18 @@ class FreshRequestClient(FlaskClient):
     `db_session` keeps an app context pushed and Flask reuses it for the client's requests, so
     per-request state on `g` (Flask-Login's current user, Flask-Babel's locale) would otherwise
     leak from one request into the next.
+
+    What the test set up before the request is committed first (a savepoint released inside the
+    test's transaction, see `db_session`), as it would be in production before anyone could ask for
+    it: the request's lifecycle (lms.core.lifecycle.view) rolls back a refusal, and must roll back
+    only what the request itself wrote.
     """
 
     def open(self, *args, **kwargs):
         if has_app_context():
             for name in list(g):
                 g.pop(name)
+            db.session.commit()
         return super().open(*args, **kwargs)
 
 

@@ -153,3 +153,10 @@ class ExternalIdentity(IdMixin, db.Model):
     subject = db.Column(db.String(255), nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
+
+
+def unusable_password_hash() -> str:
+    """A hash no password matches (imported, erased or SSO-only accounts set theirs by link)."""
+    import secrets
+
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(18)
