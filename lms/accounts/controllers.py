@@ -11,7 +11,6 @@ from lms.accounts.sso import provider_logout_redirect
 from lms.agencies import queries as agency_queries
 from lms.core import audit
 from lms.core.lifecycle import get_or_404, save_now, view
-from lms.core.outbox import dispatch_ready
 from lms.core.permissions import login_required, role_required
 from lms.core.signals import account_created, person_placed
 from lms.core.urls import is_safe_next
@@ -116,7 +115,6 @@ def register():
             by_email = user.audience_requested == "official" and official_domain(email)
             if by_email:  # opening the link confirms them (audiences.confirm_by_verified_email)
                 recovery.send_email_verification(user, email)
-            dispatch_ready()
             login_user(user)
             g.account_created = True  # counts against this address's registrations (throttle.registered)
             flash(_("Your account is ready. Welcome, %(name)s!", name=user.full_name), "success")

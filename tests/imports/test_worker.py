@@ -58,16 +58,32 @@ def setup(app, smtp, tmp_path_factory):
     env = dict(os.environ, DATABASE_URL=_database_url(), CELERY_BROKER_URL=REDIS_URL, CELERY_QUEUE=queue,
                SECRET_KEY="worker-test-secret", LMS_INSTANCE_PATH=str(tmp_path_factory.mktemp("worker")),
                LMS_FILE_STORE=files, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp[0].port), SMTP_STARTTLS="0")
+    node = f"{queue}@{socket.gethostname()}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "app:celery", "worker", "--pool", "solo", "-Q", queue,
+        [sys.executable, "-m", "celery", "-A", "app:celery", "worker", "--pool", "solo", "-Q", queue, "-n", node,
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    _wait_for_worker(process, node)
     yield queue, files
     process.terminate()
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def _wait_for_worker(process, node: str, timeout: float = 300.0) -> None:
+    """Until the worker answers a ping: on a loaded machine its start-up (the whole app imported) took
+    longer than the tests' 30-second waits, which then timed out with the job still queued."""
+    from celery import Celery
+
+    control = Celery(broker=REDIS_URL).control
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the Celery worker exited with {process.returncode}"
+        if control.ping(destination=[node], timeout=1.0):
+            return
+    pytest.fail(f"the Celery worker did not answer within {timeout:.0f} s")
 
 
 def _wait(predicate, timeout=30.0):
