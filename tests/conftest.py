@@ -198,3 +198,20 @@ def text_of(response) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def wait_for_celery_worker(process, node: str, broker: str, timeout: float = 300.0) -> None:
+    """Until the Celery worker `process` (started with `-n node`) answers a ping. On a loaded machine its
+    start-up (the whole app imported) took longer than the worker tests' 30-second waits, which then
+    timed out with the job still queued."""
+    import time
+
+    from celery import Celery
+
+    control = Celery(broker=broker).control
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the Celery worker exited with {process.returncode}"
+        if control.ping(destination=[node], timeout=1.0):
+            return
+    pytest.fail(f"the Celery worker did not answer within {timeout:.0f} s")

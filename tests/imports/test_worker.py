@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 
 from lms import create_app
 from lms.extensions import db
-from tests.conftest import ROOT, _database_url
+from tests.conftest import ROOT, _database_url, wait_for_celery_worker
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "")
 pytestmark = pytest.mark.skipif(
@@ -63,27 +63,13 @@ def setup(app, smtp, tmp_path_factory):
         [sys.executable, "-m", "celery", "-A", "app:celery", "worker", "--pool", "solo", "-Q", queue, "-n", node,
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
-    _wait_for_worker(process, node)
+    wait_for_celery_worker(process, node, REDIS_URL)
     yield queue, files
     process.terminate()
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
-
-
-def _wait_for_worker(process, node: str, timeout: float = 300.0) -> None:
-    """Until the worker answers a ping: on a loaded machine its start-up (the whole app imported) took
-    longer than the tests' 30-second waits, which then timed out with the job still queued."""
-    from celery import Celery
-
-    control = Celery(broker=REDIS_URL).control
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the Celery worker exited with {process.returncode}"
-        if control.ping(destination=[node], timeout=1.0):
-            return
-    pytest.fail(f"the Celery worker did not answer within {timeout:.0f} s")
 
 
 def _wait(predicate, timeout=30.0):
