@@ -168,6 +168,7 @@ def _register_models_and_tasks():
     from lms.accounts import tasks as _account_tasks  # noqa: F401
     from lms.agencies import models as _agencies  # noqa: F401
     from lms.api import models as _api  # noqa: F401
+    from lms.assignments import listeners as _assignment_listeners  # noqa: F401  (people placed, imported)
     from lms.assignments import models as _assignments  # noqa: F401
     from lms.assignments import tasks as _assignment_tasks  # noqa: F401
     from lms.audit import listeners as _audit_listeners  # noqa: F401  (writes the audit log)
@@ -189,8 +190,10 @@ def _register_models_and_tasks():
     from lms.library import search as _library_search  # noqa: F401  (listens to course_indexed)
     from lms.library import tasks as _library_tasks  # noqa: F401
     from lms.localities import models as _localities  # noqa: F401
+    from lms.notifications import listeners as _notification_listeners  # noqa: F401  (notices asked for)
     from lms.notifications import models as _notifications  # noqa: F401
     from lms.notifications import tasks as _notification_tasks  # noqa: F401
+    from lms.privacy import listeners as _privacy_listeners  # noqa: F401  (consent at sign-up)
     from lms.privacy import models as _privacy  # noqa: F401
     from lms.privacy import tasks as _privacy_tasks  # noqa: F401
     from lms.programs import models as _programs  # noqa: F401

@@ -62,12 +62,18 @@ class FreshRequestClient(FlaskClient):
     `db_session` keeps an app context pushed and Flask reuses it for the client's requests, so
     per-request state on `g` (Flask-Login's current user, Flask-Babel's locale) would otherwise
     leak from one request into the next.
+
+    What the test set up before the request is committed first (a savepoint released inside the
+    test's transaction, see `db_session`), as it would be in production before anyone could ask for
+    it: the request's lifecycle (lms.core.lifecycle.view) rolls back a refusal, and must roll back
+    only what the request itself wrote.
     """
 
     def open(self, *args, **kwargs):
         if has_app_context():
             for name in list(g):
                 g.pop(name)
+            db.session.commit()
         return super().open(*args, **kwargs)
 
 
@@ -192,3 +198,20 @@ def text_of(response) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def wait_for_celery_worker(process, node: str, broker: str, timeout: float = 300.0) -> None:
+    """Until the Celery worker `process` (started with `-n node`) answers a ping. On a loaded machine its
+    start-up (the whole app imported) took longer than the worker tests' 30-second waits, which then
+    timed out with the job still queued."""
+    import time
+
+    from celery import Celery
+
+    control = Celery(broker=broker).control
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the Celery worker exited with {process.returncode}"
+        if control.ping(destination=[node], timeout=1.0):
+            return
+    pytest.fail(f"the Celery worker did not answer within {timeout:.0f} s")

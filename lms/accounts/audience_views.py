@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from lms.accounts import audiences
 from lms.accounts.models import User
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, view
 from lms.core.permissions import can, login_required
 from lms.extensions import db
 
@@ -35,10 +35,9 @@ def decide(user_id):
     try:
         audiences.decide(current_user, person, raw == "approve")
     except audiences.AudienceError as error:
-        db.session.rollback()
+        discard()
         flash(str(error), "error")
         return render_template("accounts/audience_requests.html", people=audiences.pending_for(current_user)), status
-    db.session.commit()
     flash(_("%(name)s is now counted as they asked.", name=person.full_name) if raw == "approve"
           else _("The request of %(name)s was refused; the account stays a resident's.", name=person.full_name),
           "success")

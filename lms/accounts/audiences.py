@@ -53,9 +53,9 @@ def _record(actor: User, action: str, person: User, before: dict, reached: bool,
                  after={"audience": person.audience, "requested": person.audience_requested, **extra})
     db.session.flush()
     if reached:
-        from lms.assignments.operations import apply_rules_for_user
+        from lms.core.signals import person_placed
 
-        apply_rules_for_user(person)  # rules for officials now reach them
+        person_placed.send(person)  # rules for officials now reach them
 
 
 def official_domain(email: str | None) -> bool:

@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
@@ -9,17 +9,14 @@ from lms.accounts.forms import LoginForm, PositionForm, RegisterForm, SetPasswor
 from lms.accounts.models import User
 from lms.accounts.sso import provider_logout_redirect
 from lms.agencies import queries as agency_queries
-from lms.agencies.operations import set_position, set_user_agency
-from lms.assignments.operations import apply_rules_for_user
 from lms.core import audit
-from lms.core.lifecycle import view
-from lms.core.outbox import dispatch_ready
+from lms.core.lifecycle import get_or_404, save_now, view
 from lms.core.permissions import login_required, role_required
+from lms.core.signals import account_created, person_placed
 from lms.core.urls import is_safe_next
 from lms.extensions import db
 from lms.localities import queries as locality_queries
 from lms.localities.models import CURRENT_SCHEME, Locality
-from lms.privacy.operations import record_consent
 
 
 def _after_login_target():
@@ -42,7 +39,7 @@ def login():
                            "Too many failed attempts from here. Please wait %(num)d seconds and try again.", wait), "error")
             return render_template("accounts/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = operations.authenticate(form.login.data, form.password.data, ip=request.remote_addr)
-        db.session.commit()
+        save_now()  # a failed log-in counts although the answer is a 400
         if user is None:
             form.password.errors.append(_("The e-mail/phone number or the password is not correct."))
             return render_template("accounts/login.html", form=form), 400
@@ -113,13 +110,10 @@ def register():
             form.login.errors.append(str(error))
         else:
             user.locale = session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
-            record_consent(user, "register")
-            apply_rules_for_user(user)
+            account_created.send(user, via="register")  # privacy records the consent, assignments apply
             by_email = user.audience_requested == "official" and official_domain(email)
             if by_email:  # opening the link confirms them (audiences.confirm_by_verified_email)
                 recovery.send_email_verification(user, email)
-            db.session.commit()
-            dispatch_ready()
             login_user(user)
             g.account_created = True  # counts against this address's registrations (throttle.registered)
             flash(_("Your account is ready. Welcome, %(name)s!", name=user.full_name), "success")
@@ -141,7 +135,6 @@ def set_language():
         session["lang"] = lang
         if current_user.is_authenticated:
             current_user.locale = lang
-            db.session.commit()
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("catalog.index"))
 
@@ -163,8 +156,7 @@ def set_text_size():
     response.set_cookie(TEXT_SIZE_COOKIE, size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
     if current_user.is_authenticated and current_user.text_size != size:
-        current_user.text_size = size
-        db.session.commit()
+        current_user.text_size = size  # the lifecycle commits it with the redirect
     return response
 
 
@@ -173,9 +165,8 @@ def set_text_size():
 def profile():
     form = PositionForm(position=current_user.position)
     if form.validate_on_submit():
-        set_position(current_user, form.position.data)
-        apply_rules_for_user(current_user)
-        db.session.commit()
+        operations.set_position(current_user, form.position.data)
+        person_placed.send(current_user)
         flash(_("Your position was saved."), "success")
         return redirect(url_for("accounts.profile"))
     status = 400 if form.is_submitted() else 200
@@ -185,9 +176,7 @@ def profile():
 @view
 @role_required("admin")
 def user_admin(user_id):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = get_or_404(User, user_id)
     form = UserAdminForm(agency_code=user.agency.code if user.agency else "", position=user.position)
     link = None
     if form.validate_on_submit():
@@ -195,15 +184,13 @@ def user_admin(user_id):
         if form.agency_code.data.strip() and agency is None:
             form.agency_code.errors.append(_("No agency has this code."))
         else:
-            set_user_agency(user, agency, form.position.data, actor=current_user)
-            apply_rules_for_user(user)
-            db.session.commit()
+            operations.set_user_agency(user, agency, form.position.data, actor=current_user)
+            person_placed.send(user)
             flash(_("The account was saved."), "success")
             return redirect(url_for("accounts.user_admin", user_id=user.id))
     elif request.method == "GET" and request.args.get("link") and user.must_set_password:
         link = operations.set_password_link(user)
         audit.record(current_user, "user.set_password_link", user)
-        db.session.commit()
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/profile.html", user=user, form=form, admin_view=True, link=link), status
 
@@ -217,7 +204,6 @@ def set_password(token):
     form.user_inputs = (user.full_name, user.login_name)
     if form.validate_on_submit():
         operations.change_password(user, form.password.data)
-        db.session.commit()
         logout_user()
         flash(_("Your password is set. You can log in now."), "success")
         return redirect(url_for("accounts.login"))

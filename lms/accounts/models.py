@@ -171,3 +171,10 @@ class SessionRecord(IdMixin, db.Model):
     user_agent = db.Column(db.String(255))
     ip = db.Column(db.String(45))
     ended_at = db.Column(db.DateTime)
+
+
+def unusable_password_hash() -> str:
+    """A hash no password matches (imported, erased or SSO-only accounts set theirs by link)."""
+    import secrets
+
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(18)

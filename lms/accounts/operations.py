@@ -1,6 +1,5 @@
 """State changes for accounts. Each flushes; the caller commits."""
 
-import re
 from datetime import timedelta
 from functools import lru_cache
 
@@ -9,13 +8,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms.accounts.models import AUDIENCES, ROLES, LoginFailure, RoleGrant, SessionRecord, User
+from lms.accounts.models import AUDIENCES, ROLES, LoginFailure, RoleGrant, SessionRecord, User, unusable_password_hash  # noqa: F401
+
+# Reads moved to queries.py (other features read them there); accounts' own callers keep these names.
+from lms.accounts.queries import find_by_login, normalise_phone, split_login  # noqa: F401
 from lms.core import audit
 from lms.core.db import utcnow
 from lms.core.text import fold, nfc
 from lms.extensions import db
-
-_PHONE = re.compile(r"^0\d{9}$")
 
 
 class AccountError(ValueError):
@@ -24,33 +24,6 @@ class AccountError(ValueError):
 
 class DuplicateAccount(AccountError):
     """The e-mail or phone is taken: administrators are told, the public registration form is not."""
-
-
-def normalise_phone(raw: str) -> str | None:
-    """Vietnamese mobile numbers as 10 digits starting with 0 (+84 / 84 prefixes accepted)."""
-    digits = re.sub(r"[\s.\-()]", "", raw or "")
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) == 11:
-        digits = "0" + digits[2:]
-    return digits if _PHONE.match(digits) else None
-
-
-def split_login(login: str) -> tuple[str | None, str | None]:
-    """Return (email, phone) for what a person typed in the login box."""
-    login = nfc(login)
-    if "@" in login:
-        return login.lower(), None
-    return None, normalise_phone(login)
-
-
-def find_by_login(login: str) -> User | None:
-    email, phone = split_login(login)
-    if email:
-        return db.session.scalar(select(User).where(func.lower(User.email) == email))
-    if phone:
-        return db.session.scalar(select(User).where(User.phone == phone))
-    return None
 
 
 def create_user(full_name: str, password: str, *, email: str | None = None, phone: str | None = None,
@@ -139,14 +112,6 @@ def prune_login_failures(older_than_hours: int = 24) -> int:
 SET_PASSWORD_MAX_AGE = 30 * 24 * 3600
 
 
-def unusable_password_hash() -> str:
-    import secrets
-
-    from lms.accounts.models import UNUSABLE_PASSWORD_PREFIX
-
-    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(18)
-
-
 def _serializer():
     from itsdangerous import URLSafeTimedSerializer
 
@@ -224,3 +189,15 @@ def end_sessions(user: User, keep: str | None = None) -> None:
     db.session.flush()
 
 
+# A person's agency and position (they decide assignment rules; the caller announces person_placed).
+def set_user_agency(user, agency, position: str | None = None, actor=None) -> None:
+    user.agency = agency
+    if position is not None:
+        set_position(user, position)
+    audit.record(actor, "user.agency", user, agency_id=getattr(agency, "id", None))
+    db.session.flush()
+
+
+def set_position(user, position: str) -> None:
+    value = nfc(position)[:160] or None
+    user.position, user.position_folded = value, fold(value) if value else None

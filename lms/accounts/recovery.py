@@ -19,8 +19,8 @@ from sqlalchemy import func, select, update
 
 from lms.accounts.models import OneTimeCode, RecoveryRequest, User
 from lms.core.db import utcnow
+from lms.core.notices import send_direct
 from lms.extensions import db
-from lms.notifications.operations import send_direct
 
 RESET, PHONE = "reset", "phone"
 

@@ -6,14 +6,13 @@ from flask_login import logout_user
 
 from lms.accounts import operations, recovery
 from lms.accounts.forms import CodeResetForm, ForgotPasswordForm, SetPasswordForm
-from lms.core.lifecycle import view
-from lms.extensions import db
+from lms.core.lifecycle import save_now, view
 
 _RESET_LOGIN = "reset_login"
 
 
 def _too_many(template: str, **context):
-    db.session.commit()
+    save_now()  # the request counts although the answer is a 429
     flash(_("Too many requests. Please wait 15 minutes and try again."), "error")
     return render_template(template, **context), 429
 
@@ -31,11 +30,9 @@ def forgot_password():
     if email:
         if usable:
             recovery.send_reset_link(user)
-        db.session.commit()
         return render_template("accounts/forgot_password_sent.html", login=email)
     if usable and user.phone == phone:
         recovery.send_reset_code(user)
-    db.session.commit()
     session[_RESET_LOGIN] = phone
     return redirect(url_for("accounts.reset_with_code"))
 
@@ -46,7 +43,6 @@ def _finish_reset(user, password):
     from lms.core import audit
 
     audit.record(user, "account.password_reset", user)
-    db.session.commit()
     logout_user()
     session.pop(_RESET_LOGIN, None)
     flash(_("Your new password is set. You can log in now."), "success")
@@ -64,7 +60,7 @@ def reset_with_code():
         try:
             recovery.check_code(user if user is not None and user.is_active else None, recovery.RESET, form.code.data)
         except recovery.CodeProblem as problem:
-            db.session.commit()  # the wrong try counts
+            save_now()  # the wrong try counts although the form comes back
             form.code.errors.append(str(problem))
         else:
             return _finish_reset(user, form.password.data)

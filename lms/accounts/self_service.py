@@ -11,10 +11,10 @@ from lms.accounts.controllers import _locality_choices
 from lms.accounts.forms import ChangePasswordForm, CodeForm, EmailChangeForm, PhoneChangeForm, ProfileForm
 from lms.accounts.models import User
 from lms.accounts.sessions import end_other_sessions
-from lms.assignments.operations import apply_rules_for_user
 from lms.core import audit
-from lms.core.lifecycle import view
+from lms.core.lifecycle import get_or_404, save_now, view
 from lms.core.permissions import login_required
+from lms.core.signals import person_placed
 from lms.extensions import db
 from lms.localities.models import Locality
 
@@ -34,13 +34,12 @@ def change_password():
                   "error")
             return render_template("accounts/change_password.html", form=form), 429, {"Retry-After": str(wait)}
         if operations.authenticate(current_user.login_name, form.current.data, ip=request.remote_addr) is None:
-            db.session.commit()
+            save_now()  # the failed try counts although the form comes back
             form.current.errors.append(_("This is not your current password."))
         else:
             current_user.set_password(form.password.data)
             end_other_sessions(current_user)
             audit.record(current_user, "account.password_changed", current_user)
-            db.session.commit()
             flash(_("Your password was changed. You were logged out everywhere else."), "success")
             return redirect(url_for("accounts.profile"))
     status = 400 if form.is_submitted() else 200
@@ -61,8 +60,7 @@ def edit_profile():
         return render_template("accounts/edit_profile.html", form=form)
     if form.validate_on_submit():
         operations.update_profile(current_user, form.full_name.data, db.session.get(Locality, form.locality_id.data))
-        apply_rules_for_user(current_user)
-        db.session.commit()
+        person_placed.send(current_user)
         flash(_("Your details were saved."), "success")
         return redirect(url_for("accounts.profile"))
     status = 400 if form.is_submitted() else 200
@@ -86,7 +84,7 @@ def _start_change(form, column: str, value: str, template: str, send):
                             else _("This phone number is already registered."))
         return None
     if recovery.too_many_requests(f"verify:{current_user.id}", request.remote_addr):
-        db.session.commit()
+        save_now()  # the request counts although the answer is a 429
         flash(_("Too many requests. Please wait 15 minutes and try again."), "error")
         return render_template(template, form=form), 429
     return send()
@@ -94,7 +92,6 @@ def _start_change(form, column: str, value: str, template: str, send):
 
 def _email_sent(email: str):
     recovery.send_email_verification(current_user, email)
-    db.session.commit()
     flash(_("We sent a link to %(email)s. Open it to confirm the new address; until then the old one stays.",
             email=email), "success")
     return redirect(url_for("accounts.profile"))
@@ -102,7 +99,6 @@ def _email_sent(email: str):
 
 def _code_sent(phone: str):
     recovery.send_phone_verification(current_user, phone)
-    db.session.commit()
     session[_NEW_PHONE] = phone
     return redirect(url_for("accounts.confirm_phone"))
 
@@ -133,7 +129,6 @@ def confirm_email(token):
             flash(str(error), "error")
             return render_template("accounts/link_invalid.html"), 409
     confirmed = confirm_by_verified_email(user, email)
-    db.session.commit()
     flash(_("Your e-mail address is now %(email)s.", email=email), "success")
     if confirmed:
         flash(_("Your e-mail address is an official one: you are now confirmed as a civil servant."), "success")
@@ -167,10 +162,9 @@ def confirm_phone():
                 raise recovery.CodeProblem(_("This code is not valid any more. Ask for a new one."))
             operations.change_phone(current_user, phone)
         except (recovery.CodeProblem, operations.AccountError) as problem:
-            db.session.commit()
+            save_now()  # the wrong try counts although the form comes back
             form.code.errors.append(str(problem))
         else:
-            db.session.commit()
             session.pop(_NEW_PHONE, None)
             flash(_("Your phone number is now %(phone)s.", phone=phone), "success")
             return redirect(url_for("accounts.profile"))
@@ -182,9 +176,7 @@ def confirm_phone():
 @login_required
 def send_set_password_link(user_id):
     """A manager (of the person's locality or agency) or an administrator resends the set-password link."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = get_or_404(User, user_id)
     if not current_user.can_manage_user(user):
         abort(403)
     channel = recovery.send_set_password_link(user)
@@ -192,7 +184,6 @@ def send_set_password_link(user_id):
         flash(_("This account already has a password, or has no e-mail address or phone number."), "error")
     else:
         audit.record(current_user, "account.set_password_link_sent", user, channel=channel)
-        db.session.commit()
         flash(_("The set-password link was sent by e-mail.") if channel == "email"
               else _("The set-password link was sent by SMS."), "success")
     target = request.form.get("next")

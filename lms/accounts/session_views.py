@@ -1,14 +1,13 @@
 """Your sessions (OWASP ASVS 3.3.4): see where you are signed in, end one or all the others."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.accounts import sessions
 from lms.accounts.devices import summary
-from lms.core.lifecycle import view
+from lms.core.lifecycle import found, view
 from lms.core.permissions import login_required
-from lms.extensions import db
 
 
 @view
@@ -25,8 +24,7 @@ def my_sessions():
 @login_required
 def end_session(record_id: int):
     """End one session of mine; another person's (or an ended one) is not found."""
-    if not sessions.end(current_user.id, record_id=record_id):
-        abort(404)
+    found(sessions.end(current_user.id, record_id=record_id) or None)
     return _done(_("The session was ended: that device must log in again."))
 
 
@@ -38,6 +36,5 @@ def end_other_sessions():
 
 
 def _done(message: str):
-    db.session.commit()  # the one commit of these views (lms.core.lifecycle.view will take it over)
     flash(message, "success")
     return redirect(url_for("accounts.my_sessions"))

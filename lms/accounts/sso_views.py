@@ -3,7 +3,7 @@
 import logging
 
 from authlib.common.errors import AuthlibBaseError
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from joserfc.errors import JoseError
@@ -13,12 +13,11 @@ from lms.accounts import operations, sso
 from lms.accounts.controllers import _locality_choices
 from lms.accounts.forms import SsoCompleteForm, SsoLinkForm
 from lms.accounts.models import User
-from lms.assignments.operations import apply_rules_for_user
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, found, view
+from lms.core.signals import account_created, consent_accepted
 from lms.core.urls import is_safe_next
 from lms.extensions import db
 from lms.localities.models import Locality
-from lms.privacy.operations import record_consent
 from lms.privacy.queries import has_consent
 
 log = logging.getLogger(__name__)
@@ -27,9 +26,7 @@ _PENDING, _SSO, _NEXT, _LINK = "sso_pending", "sso", "sso_next", "sso_link"
 
 @view
 def login_with(name):
-    client = sso.client(name)
-    if client is None:
-        abort(404)
+    client = found(sso.client(name))
     target = request.args.get("next")
     session[_NEXT] = target if is_safe_next(target) else None
     try:
@@ -65,32 +62,28 @@ def _claims(name: str) -> tuple[dict, str]:
 
 @view
 def callback(name):
-    if sso.client(name) is None:
-        abort(404)
+    found(sso.client(name))
     try:
         claims, id_token = _claims(name)
     except (sso.SsoError, AuthlibBaseError, JoseError, RequestException, KeyError, ValueError) as error:
         # The reason goes to the log (never a token or code); the person gets a plain message.
         log.warning("OIDC sign-in with %s refused: %s", name, type(error).__name__)
-        db.session.rollback()
+        discard()
         return _failed(name)
     user = sso.known_user(name, claims)
     candidate = sso.linkable_user(claims) if user is None else None
     if candidate is not None and not candidate.is_active:
-        db.session.rollback()
+        discard()
         return _failed(name, 403)
     if candidate is not None:
         session[_LINK] = {"provider": name, "id_token": id_token, "sub": str(claims["sub"]), "user_id": candidate.id}
-        db.session.commit()
         return redirect(url_for("accounts.sso_link"))
     if user is None:
         session[_PENDING] = {"provider": name, "id_token": id_token, **sso.new_account_fields(claims)}
-        db.session.commit()
         return redirect(url_for("accounts.sso_complete"))
     if not user.is_active:
-        db.session.rollback()
+        discard()
         return _failed(name, 403)
-    db.session.commit()
     return _sign_in(user, name, id_token)
 
 
@@ -127,9 +120,7 @@ def complete():
             form.login.errors.append(str(error))
         else:
             user.locale = session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
-            record_consent(user, "sso")
-            apply_rules_for_user(user)
-            db.session.commit()
+            account_created.send(user, via="sso")  # privacy records the consent, assignments apply
             session.pop(_PENDING, None)
             return _sign_in(user, pending["provider"], pending["id_token"])
     status = 400 if form.is_submitted() else 200
@@ -150,8 +141,7 @@ def confirm_link():
     if form.validate_on_submit():
         sso.link(user, pending["provider"], {"sub": pending["sub"]})
         if form.needs_consent:
-            record_consent(user, "sso-link")
-        db.session.commit()
+            consent_accepted.send(user, via="sso-link")  # privacy records it
         session.pop(_LINK, None)
         return _sign_in(user, pending["provider"], pending["id_token"])
     status = 400 if form.is_submitted() else 200

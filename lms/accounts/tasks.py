@@ -18,7 +18,7 @@ def invite_imported():
     """
     from lms.accounts.models import UNUSABLE_PASSWORD_PREFIX, User
     from lms.accounts.recovery import send_set_password_link
-    from lms.notifications.operations import deliver_in_chunks
+    from lms.core.notices import deliver_in_chunks
 
     sent = 0
     while True:

@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -6,7 +6,7 @@ from sqlalchemy import select
 from lms.agencies import operations, queries
 from lms.agencies.forms import AgencyForm, AgencyImportForm
 from lms.agencies.models import Agency
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, get_or_404, view
 from lms.core.outbox import enqueue
 from lms.core.permissions import role_required
 from lms.extensions import db
@@ -29,9 +29,7 @@ def _locality(code: str):
 @view
 @role_required("admin")
 def edit(agency_id=None):
-    agency = db.session.get(Agency, agency_id) if agency_id else None
-    if agency_id and agency is None:
-        abort(404)
+    agency = get_or_404(Agency, agency_id) if agency_id else None
     form = AgencyForm(obj=agency) if agency else AgencyForm()
     if agency and request.method == "GET":
         form.parent_code.data = agency.parent.code if agency.parent else ""
@@ -48,10 +46,9 @@ def edit(agency_id=None):
                 saved = operations.save_agency(agency, code=form.code.data, name=form.name.data, kind=form.kind.data,
                                                parent=parent, locality=locality, actor=current_user)
             except operations.AgencyError as error:
-                db.session.rollback()
+                discard()
                 form.code.errors.append(str(error))
             else:
-                db.session.commit()
                 flash(_("Agency “%(name)s” saved.", name=saved.name), "success")
                 return redirect(url_for("agencies.index"))
     status = 400 if form.is_submitted() else 200
@@ -80,5 +77,4 @@ def import_csv():
         return render_template("agencies/index.html", agencies=queries.tree(), q="", import_form=form), 400
     job = store_upload(data, filename, "agencies", status="queued")
     enqueue("imports.agencies", job_id=job.id)
-    db.session.commit()
     return redirect(url_for("imports.status", job_id=job.id), 303)

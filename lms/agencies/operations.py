@@ -68,17 +68,4 @@ def import_agencies_csv(data: bytes, actor=None) -> dict:
     return counts
 
 
-def set_user_agency(user, agency: Agency | None, position: str | None = None, actor=None) -> None:
-    user.agency = agency
-    if position is not None:
-        set_position(user, position)
-    audit.record(actor, "user.agency", user, agency_id=getattr(agency, "id", None))
-    db.session.flush()
-
-
-def set_position(user, position: str) -> None:
-    value = nfc(position)[:160] or None
-    user.position, user.position_folded = value, fold(value) if value else None
-
-
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from lms.api.models import ApiToken, hash_token
 from lms.core.db import utcnow
+from lms.core.lifecycle import save_now
 from lms.extensions import db
 
 
@@ -27,7 +28,7 @@ def token_required(view):
         now = utcnow()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
             token.last_used_at = now  # coarse, so polling does not write on every call
-            db.session.commit()
+            save_now()  # the token's use is kept whatever the call answers
         g.api_token = token
         return view(*args, **kwargs)
 

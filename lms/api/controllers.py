@@ -1,10 +1,9 @@
-from flask import abort, g, jsonify, request
+from flask import g, jsonify, request
 
 from lms.api.auth import token_required
 from lms.api.openapi import spec
-from lms.core.lifecycle import view
+from lms.core.lifecycle import get_or_404, view
 from lms.core.permissions import require
-from lms.extensions import db
 from lms.localities.models import Locality
 from lms.reports import queries, summary
 from lms.reports.forms import ReportInputError, parse_filters
@@ -31,9 +30,7 @@ def scope():
 @view
 @token_required
 def locality(locality_id):
-    unit = db.session.get(Locality, locality_id)
-    if unit is None:
-        abort(404)
+    unit = get_or_404(Locality, locality_id)
     require(g.api_token.can_view_locality(unit))
     try:
         mode, filters = parse_filters(request.args)

@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from lms.assignments.queries import overdue_clause
 from lms.assignments.reminders import overdue_counts_for
 from lms.catalog.models import Course
 from lms.core.dates import local_today
-from lms.core.lifecycle import view
+from lms.core.lifecycle import get_or_404, view
 from lms.core.permissions import can, require, role_required
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
@@ -71,7 +71,6 @@ def new():
                 program=target if kind == "program" else None, audience=form.audience.data or None,
                 locality=locality, agency=agency, position_contains=form.position_contains.data)
             created = operations.apply_rule(rule)
-            db.session.commit()
             flash(_("Assigned “%(title)s”: %(n)d people enrolled now; people who match later are enrolled "
                     "automatically.", title=rule.target_title, n=created), "success")
             return redirect(url_for("assignments.index"))
@@ -82,11 +81,8 @@ def new():
 @view
 @role_required("manager")
 def deactivate(rule_id):
-    rule = db.session.get(AssignmentRule, rule_id)
-    if rule is None:
-        abort(404)
+    rule = get_or_404(AssignmentRule, rule_id)
     require(rule.can_manage(current_user))
     operations.deactivate(rule)
-    db.session.commit()
     flash(_("The rule no longer assigns the training to newcomers."), "info")
     return redirect(url_for("assignments.index"), 303)

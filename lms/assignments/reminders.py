@@ -18,11 +18,11 @@ from lms.accounts.models import RoleGrant, User
 from lms.accounts.scope import Scope
 from lms.assignments.queries import overdue_clause
 from lms.core.dates import local_today
+from lms.core.notices import notify, notify_many
 from lms.core.templating import format_date
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.notifications.models import Notification
-from lms.notifications.operations import notify, notify_many
 
 KIND = "deadline"
 BATCH = 500

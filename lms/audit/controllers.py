@@ -37,7 +37,6 @@ def index():
 def export_csv():
     filters = queries.Filters.from_args(request.args)
     audit.record(current_user, "audit.export", AuditEvent(), filters=filters.as_args())
-    db.session.commit()
     statement = queries.events(filters).options(joinedload(AuditEvent.actor))
     lines = operations.csv_lines(_pages(statement))
     return Response(stream_with_context(lines), mimetype="text/csv",

@@ -1,13 +1,12 @@
 """Who reaches the editor: every view needs a trainer or admin, every course view
 `course.can_manage(current_user)` (its owners and admins). Used by all /author views."""
 
-from flask import abort
 from flask_login import current_user
 
 from lms.catalog.models import Course
 from lms.catalog.queries import course_by_slug
+from lms.core.lifecycle import found, get_or_404
 from lms.core.permissions import login_required, require, role_required
-from lms.extensions import db
 
 
 def author_only(view):
@@ -15,16 +14,11 @@ def author_only(view):
 
 
 def managed_course(slug) -> Course:
-    course = course_by_slug(slug)
-    if course is None:
-        abort(404)
+    course = found(course_by_slug(slug))
     require(course.can_manage(current_user))
     return course
 
 
 def course_item(model, item_id, course, **options):
     """A module, lesson or quiz of `course` by id, or 404 (ids of other courses included)."""
-    item = db.session.get(model, item_id, **options)
-    if item is None or item.course_id != course.id:
-        abort(404)
-    return item
+    return get_or_404(model, item_id, **options, course_id=course.id)

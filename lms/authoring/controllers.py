@@ -7,14 +7,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
-from lms.accounts.operations import find_by_login
+from lms.accounts.queries import find_by_login
 from lms.authoring import operations as ops
 from lms.authoring.access import author_only, course_item, managed_course
 from lms.authoring.forms import CourseForm, LessonForm, ModuleForm, NewCourseForm, OwnerForm, QuizForm, TitleForm
 from lms.catalog.models import Course, CourseOwner, Lesson, LessonRevision, Module
-from lms.catalog.operations import asset_resolver, lesson_link_map
 from lms.catalog.queries import course_by_slug
-from lms.core.lifecycle import view
+from lms.catalog.rendering import asset_resolver, lesson_link_map
+from lms.core.lifecycle import discard, get_or_404, view
 from lms.core.markdown import render
 from lms.core.permissions import can, require
 from lms.core.text import nfc
@@ -42,7 +42,6 @@ def create_course():
         except ops.EditError as error:
             flash(str(error), "error")
         else:
-            db.session.commit()
             flash(_("Course created as a draft. Add modules and lessons, then publish it."), "success")
             return redirect(url_for("authoring.course", slug=course.slug))
     else:
@@ -85,9 +84,8 @@ def course(slug):
             return _course_page(course, form), 409
         except ops.EditError as error:
             flash(str(error), "error")
-            db.session.rollback()
+            discard()
             return _course_page(course, form), 400
-        db.session.commit()
         flash(_("Course saved."), "success")
         return redirect(url_for("authoring.course", slug=course.slug))
     return _course_page(course, form), 400 if request.method == "POST" else 200
@@ -120,7 +118,6 @@ def set_status(slug):
     except ops.EditError as error:
         flash(str(error), "error")
     else:
-        db.session.commit()
         flash(_("The course is published.") if course.is_published else _("The course is a draft again."), "success")
     return redirect(url_for("authoring.course", slug=slug))
 
@@ -140,7 +137,6 @@ def add_owner(slug):
         except ops.EditError as error:
             flash(str(error), "error")
         else:
-            db.session.commit()
             flash(_("%(name)s can now edit this course.", name=user.full_name), "success")
     return redirect(url_for("authoring.course", slug=slug))
 
@@ -151,7 +147,6 @@ def remove_owner(slug, user_id):
     course = managed_course(slug)
     require(course.can_share(current_user))
     ops.remove_owner(course, user_id)
-    db.session.commit()
     flash(_("Access removed."), "success")
     return redirect(url_for("authoring.course", slug=slug))
 
@@ -189,7 +184,6 @@ def add_module(slug):
         flash(_("Enter a title."), "error")
         return redirect(url_for("authoring.course", slug=slug))
     ops.add_module(course, form.title.data.strip())
-    db.session.commit()
     return redirect(url_for("authoring.course", slug=slug))
 
 
@@ -209,7 +203,6 @@ def module(slug, module_id):
                 form.opened.data = ops.fingerprint(module)
                 return render_template("authoring/module.html", course=course, module=module, form=form), 409
             ops.update_module(module, form.title.data, form.intro.data)
-            db.session.commit()
             flash(_("Module saved."), "success")
             return redirect(url_for("authoring.course", slug=slug))
         return render_template("authoring/module.html", course=course, module=module, form=form), 400
@@ -221,7 +214,6 @@ def module(slug, module_id):
 def move_module(slug, module_id):
     course = managed_course(slug)
     ops.move(course_item(Module, module_id, course), request.form.get("direction", ""))
-    db.session.commit()
     return redirect(url_for("authoring.course", slug=slug) + f"#module-{module_id}")
 
 
@@ -240,7 +232,6 @@ def add_lesson(slug, module_id):
         lesson = add_simulation(module, form.title.data, current_user)
     else:
         lesson = ops.add_lesson(module, form.title.data, current_user)
-    db.session.commit()
     return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson.id))
 
 
@@ -256,10 +247,9 @@ def add_quiz(slug, module_id):
     try:
         quiz = ops.add_quiz(module, nfc(form.title.data))
     except ops.EditError as error:
-        db.session.rollback()
+        discard()
         flash(str(error), "error")
         return redirect(url_for("authoring.course", slug=slug))
-    db.session.commit()
     flash(_("Quiz created from an example; replace the example question with yours."), "success")
     return redirect(url_for("authoring.quiz", slug=slug, quiz_id=quiz.id))
 
@@ -271,7 +261,6 @@ def archive_lesson(slug, lesson_id):
     lesson = course_item(Lesson, lesson_id, course)
     title = lesson.title
     ops.archive_lesson(lesson)
-    db.session.commit()
     flash(_("Lesson “%(title)s” removed from the course.", title=title), "success")
     return redirect(url_for("authoring.course", slug=slug))
 
@@ -307,14 +296,13 @@ def lesson(slug, lesson_id):
         ops.save_lesson(lesson, title=title, minutes=minutes, body_md=form.body.data or "",
                         expected_version=expected, author=current_user)
     except ops.StaleEdit as error:
-        db.session.rollback()
+        discard()
         lesson = course_item(Lesson, lesson_id, course, options=[undefer(Lesson.body_md)])
         flash(str(error), "error")
         # The trainer's text stays in the form; the version moves on so saving again is a
         # deliberate overwrite of what they have now seen.
         form.version.data = str(lesson.version)
         return _lesson_page(course, lesson, form, conflict=True), 409
-    db.session.commit()
     flash(_("Lesson saved (version %(n)d).", n=lesson.version), "success")
     return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson.id))
 
@@ -331,7 +319,6 @@ def _lesson_page(course, lesson, form, preview=False, conflict=False):
 def move_lesson(slug, lesson_id):
     course = managed_course(slug)
     ops.move(course_item(Lesson, lesson_id, course), request.form.get("direction", ""))
-    db.session.commit()
     return redirect(url_for("authoring.course", slug=slug) + f"#lesson-{lesson_id}")
 
 
@@ -344,10 +331,7 @@ def history(slug, lesson_id):
 
 
 def _revision(lesson, revision_id) -> LessonRevision:
-    revision = db.session.get(LessonRevision, revision_id)
-    if revision is None or revision.lesson_id != lesson.id:
-        abort(404)
-    return revision
+    return get_or_404(LessonRevision, revision_id, lesson_id=lesson.id)
 
 
 @view
@@ -373,10 +357,9 @@ def revert(slug, lesson_id, revision_id):
     try:
         ops.revert_lesson(lesson, revision, request.form.get("version", -1, type=int), current_user)
     except ops.StaleEdit as error:
-        db.session.rollback()
+        discard()
         flash(str(error), "error")
         return redirect(url_for("authoring.history", slug=slug, lesson_id=lesson_id))
-    db.session.commit()
     flash(_("Lesson reverted to version %(old)d (saved as version %(n)d).", old=revision.version, n=lesson.version), "success")
     return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson_id))
 
@@ -397,10 +380,9 @@ def quiz(slug, quiz_id):
                 form.opened.data = ops.fingerprint(quiz)
                 return render_template("authoring/quiz.html", course=course, quiz=quiz, form=form), 409
             except ops.EditError as error:
-                db.session.rollback()
+                discard()
                 flash(str(error), "error")
                 return render_template("authoring/quiz.html", course=course, quiz=quiz, form=form), 400
-            db.session.commit()
             flash(_("Quiz saved."), "success")
             return redirect(url_for("authoring.course", slug=slug))
         return render_template("authoring/quiz.html", course=course, quiz=quiz, form=form), 400

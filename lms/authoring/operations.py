@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from lms.catalog.models import Course, CourseOwner, Lesson, LessonRevision, Module
-from lms.catalog.operations import (
+from lms.catalog.rendering import (
     record_revision,
     render_course_description,
     render_lesson,

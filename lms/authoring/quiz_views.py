@@ -9,7 +9,7 @@ from lms.authoring import operations as ops
 from lms.authoring import quiz_settings
 from lms.authoring.access import author_only, course_item, managed_course
 from lms.authoring.forms import QuizSettingsForm
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, view
 from lms.extensions import db
 from lms.quizzes.models import Quiz
 
@@ -82,11 +82,10 @@ def quiz_settings_view(slug, quiz_id):
                 form.opened.data = ops.fingerprint(quiz)
                 status = 409
             except ops.EditError as error:
-                db.session.rollback()
+                discard()
                 flash(str(error), "error")
                 status = 400
             else:
-                db.session.commit()
                 flash(_("Quiz settings saved."), "success")
                 return redirect(url_for("authoring.course", slug=slug))
         else:

@@ -1,11 +1,11 @@
-from flask import abort, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms.catalog import queries
 from lms.catalog.models import Lesson
 from lms.completion.rules import passed_quiz_ids
 from lms.core.controllers import send_stored
-from lms.core.lifecycle import view
+from lms.core.lifecycle import found, view
 from lms.core.permissions import require
 from lms.core.signals import lesson_viewed
 from lms.enrollment import queries as enrollment_queries
@@ -43,9 +43,7 @@ def _searched(query: str, by_title: list):
 
 
 def _course_or_404(slug):
-    course = queries.course_by_slug(slug)
-    if course is None:
-        abort(404)
+    course = found(queries.course_by_slug(slug))
     require(course.can_view(current_user))
     return course
 
@@ -75,17 +73,16 @@ def course(slug):
 def lesson(slug, lesson_id):
     course, lesson = queries.course_and_lesson(slug, lesson_id)
     if lesson is None:
-        require(_course_or_404(slug).can_view(current_user))  # the same answer as before for a missing lesson
-        abort(404)
+        _course_or_404(slug)  # the same answer as before for a missing lesson (a hidden course: 403)
+    found(lesson)
     require(course.can_view(current_user))
     require(lesson.can_view(current_user))
     enrollment, progress = enrollment_queries.enrollment_and_progress(current_user, course)
     # A course being downloaded for offline reading (lms/offline) fetches every lesson at once: that is not
     # the learner reading them, so "continue where I left off" must not move to the last one fetched.
     downloading = request.headers.get("X-Offline-Copy") == "1"
-    if enrollment is not None and not downloading and any(
-            wrote for _, wrote in lesson_viewed.send(enrollment, lesson=lesson, progress=progress)):
-        db.session.commit()
+    if enrollment is not None and not downloading:
+        lesson_viewed.send(enrollment, lesson=lesson, progress=progress)  # a visit; the lifecycle commits it
     lessons = queries.lesson_outline(course.id)
     index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
     previous_lesson = lessons[index - 1] if index else None
@@ -112,9 +109,7 @@ def _first_quiz(course):
 def lesson_by_key(slug, key):
     """Links between lessons are written by file name; they land here and go to the lesson."""
     course = _course_or_404(slug)
-    lesson = db.session.scalar(db.select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key))
-    if lesson is None:
-        abort(404)
+    lesson = found(db.session.scalar(db.select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key)))
     require(lesson.can_view(current_user))
     return redirect(url_for("catalog.lesson", slug=slug, lesson_id=lesson.id))
 

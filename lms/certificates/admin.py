@@ -1,7 +1,7 @@
 """Administration: the register (admins, and managers for their localities), revoke, restore, reissue."""
 
 
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from lms.certificates.forms import ReasonForm, ReissueForm
 from lms.certificates.models import Certificate
 from lms.certificates.serial import display
 from lms.core import inputs, spreadsheets
-from lms.core.lifecycle import view
+from lms.core.lifecycle import get_or_404, view
 from lms.core.permissions import require, role_required
 from lms.core.templating import format_date
 from lms.extensions import db
@@ -26,9 +26,7 @@ PAGE_SIZE = 100
 def _filters():
     locality = None
     if locality_id := request.args.get("locality", type=int):
-        locality = db.session.get(Locality, locality_id)
-        if locality is None:
-            abort(404)
+        locality = get_or_404(Locality, locality_id)
         require(current_user.can_manage_locality(locality))
     status = request.args.get("status")
     return dict(locality=locality, course_id=request.args.get("course", type=int),
@@ -73,9 +71,7 @@ def _csv(statement):
 
 
 def _load(certificate_id) -> Certificate:
-    certificate = db.session.get(Certificate, certificate_id)
-    if certificate is None:
-        abort(404)
+    certificate = get_or_404(Certificate, certificate_id)
     require(certificate.can_see_in_register(current_user))
     return certificate
 
@@ -116,7 +112,6 @@ def _change_status(certificate_id, prefix: str, change, done_message: str):
     except operations.CertificateError as error:
         flash(_errors()[str(error)], "error")
         return _detail(certificate, 400, **{f"{prefix}_form": form})
-    db.session.commit()
     flash(done_message % {"serial": display(certificate.serial)}, "success")
     return redirect(url_for("certificates.admin_detail", certificate_id=certificate.id), 303)
 
@@ -146,6 +141,5 @@ def reissue(certificate_id):
     except operations.CertificateError as error:
         flash(_errors()[str(error)], "error")
         return _detail(certificate, 400, reissue_form=form)
-    db.session.commit()
     flash(_("Reissued as %(serial)s; the old serial now points to it.", serial=display(new.serial)), "success")
     return redirect(url_for("certificates.admin_detail", certificate_id=new.id), 303)

@@ -11,10 +11,9 @@ from lms.certificates import badges, operations, queries, signing, vcjwt
 from lms.certificates.models import Certificate
 from lms.certificates.serial import display
 from lms.core.files import get_store
-from lms.core.lifecycle import allowed, load, view
+from lms.core.lifecycle import allowed, found, load, save_now, view
 from lms.core.permissions import login_required
 from lms.core.templating import format_date
-from lms.extensions import db
 
 
 @view
@@ -54,7 +53,7 @@ def public_view(certificate: Certificate) -> dict:
 def _rate_limited(as_json: bool):
     """Count the lookup; a 429 response when this IP has made too many."""
     allowed = operations.allow_lookup(request.remote_addr)
-    db.session.commit()
+    save_now()  # the lookup counts, also when it is refused with a 429
     if allowed:
         return None
     message = _("Too many lookups from your connection. Please wait a few minutes and try again.")
@@ -92,8 +91,7 @@ def verify(serial):
 
 def _found_or_404(serial) -> Certificate:
     outcome, certificate = operations.lookup(serial)
-    if certificate is None:
-        abort(404)
+    found(certificate)
     return certificate
 
 
@@ -222,7 +220,6 @@ def renew(certificate):
     if not operations.start_renewal(certificate):
         flash(_("This certificate cannot be renewed: it has not expired, or its renewal has already started."), "error")
         return redirect(url_for("certificates.my_certificates"), 303)
-    db.session.commit()
     if certificate.program_id:
         flash(_("Complete the program's courses again to receive a renewed certificate."), "success")
         return redirect(url_for("programs.show", slug=certificate.program.slug), 303)

@@ -1,17 +1,17 @@
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.accounts.operations import find_by_login
+from lms.accounts.queries import find_by_login
 from lms.catalog.models import Course
 from lms.classes import operations, queries
 from lms.classes.forms import ClassForm, MemberForm, SessionForm
 from lms.classes.models import ATTENDANCE, ClassSession, TrainingClass
 from lms.core.dates import from_local
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, get_or_404, view
 from lms.core.permissions import can, login_required, require, role_required
 from lms.extensions import db
 from lms.localities.models import CURRENT_SCHEME, Locality
@@ -48,7 +48,6 @@ def new():
             training_class = operations.create_class(db.session.get(Course, form.course_id.data), form.title.data,
                                                      trainer, locality=locality or current_user.locality,
                                                      place=form.place.data or "", actor=current_user)
-            db.session.commit()
             flash(_("The class was created."), "success")
             return redirect(url_for("classes.detail", class_id=training_class.id))
     status = 400 if form.is_submitted() else 200
@@ -56,9 +55,7 @@ def new():
 
 
 def _load(class_id) -> TrainingClass:
-    training_class = db.session.get(TrainingClass, class_id)
-    if training_class is None:
-        abort(404)
+    training_class = get_or_404(TrainingClass, class_id)
     require(training_class.can_view(current_user))
     return training_class
 
@@ -92,7 +89,6 @@ def add_session(class_id):
     local = datetime.strptime(f"{form.day.data.strip()} {form.time.data.strip()}", "%d/%m/%Y %H:%M")
     starts_at = from_local(local)
     operations.add_session(training_class, starts_at, form.hours.data, form.topic.data or "")
-    db.session.commit()
     flash(_("The session was added."), "success")
     return redirect(url_for("classes.detail", class_id=class_id))
 
@@ -110,7 +106,6 @@ def add_member(class_id):
             form.login.errors.append(_("No learner within your area has this e-mail or phone number."))
         else:
             operations.add_member(training_class, user, actor=current_user)
-            db.session.commit()
             flash(_("%(name)s is on the roster.", name=user.full_name), "success")
             return redirect(url_for("classes.detail", class_id=class_id))
     return _render(training_class, member_form=form, status=400)
@@ -122,7 +117,6 @@ def remove_member(class_id):
     training_class = _load(class_id)
     require(training_class.can_manage(current_user))
     operations.remove_member(training_class, request.form.get("user_id", type=int))
-    db.session.commit()
     return redirect(url_for("classes.detail", class_id=class_id))
 
 
@@ -131,9 +125,7 @@ def remove_member(class_id):
 def attendance(class_id, session_id):
     training_class = _load(class_id)
     require(training_class.can_manage(current_user))
-    session = db.session.get(ClassSession, session_id)
-    if session is None or session.class_id != training_class.id:
-        abort(404)
+    session = get_or_404(ClassSession, session_id, class_id=training_class.id)
     if request.method == "POST":
         statuses = {}
         for member in training_class.members:
@@ -143,10 +135,9 @@ def attendance(class_id, session_id):
         try:
             operations.record_attendance(session, statuses, current_user)
         except operations.ClassError as error:
-            db.session.rollback()
+            discard()
             flash(str(error), "error")
             return redirect(url_for("classes.attendance", class_id=class_id, session_id=session_id)), 303
-        db.session.commit()
         flash(_("Attendance saved."), "success")
         return redirect(url_for("classes.detail", class_id=class_id))
     return render_template("classes/attendance.html", training_class=training_class, session=session,

@@ -6,7 +6,9 @@ from sqlalchemy import select
 from lms.classes.models import ATTENDANCE, Attendance, ClassMember, ClassSession, TrainingClass
 from lms.core import audit
 from lms.core.db import utcnow
+from lms.core.notices import notify
 from lms.core.permissions import can
+from lms.core.signals import course_assigned
 from lms.core.text import nfc
 from lms.extensions import db
 
@@ -48,16 +50,13 @@ def add_session(training_class: TrainingClass, starts_at, hours=2, topic: str = 
 
 def add_member(training_class: TrainingClass, user, actor=None) -> ClassMember:
     """Put a learner on the roster (idempotent), enrol them in the course and tell them."""
-    from lms.enrollment.operations import enrol
-    from lms.notifications.operations import notify
-
     member = db.session.scalar(select(ClassMember).where(ClassMember.class_id == training_class.id,
                                                          ClassMember.user_id == user.id))
     if member is not None:
         return member
     member = ClassMember(training_class=training_class, user=user)
     db.session.add(member)
-    enrol(user, training_class.course, source="assigned")
+    course_assigned.send(user, course=training_class.course, source="assigned")  # enrollment enrols
     db.session.flush()
     notify(user, "class", str(_l("You were added to the class “%(title)s”", title=training_class.title)),
            str(_l("Course: %(course)s. Place: %(place)s.", course=training_class.course.title,

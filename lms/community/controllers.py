@@ -15,7 +15,7 @@ from lms.accounts.models import User
 from lms.community import operations as ops
 from lms.community import queries
 from lms.community.forms import ContactForm, HamletImportForm, ResidentForm, TargetForm, TeamMemberForm
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, found, save_now, view
 from lms.core.permissions import can, login_required, require
 from lms.extensions import db
 from lms.localities.models import Locality
@@ -81,14 +81,13 @@ def new_resident():
             hamlet=form.hamlet.data, consent_method=form.consent_method.data,
             consent_reference=form.consent_reference.data, consent_code=form.consent_code.data)
     except ops.ConsentCodeError as error:
-        db.session.commit()  # the wrong try counts: five, then a new code is needed
+        save_now()  # the wrong try counts: five, then a new code is needed
         form.consent_code.errors = [*form.consent_code.errors, str(error)]
         return render_template("community/new_resident.html", form=form), 400
     except (ops.CommunityError, accounts.AccountError) as error:
-        db.session.rollback()
+        discard()
         form.consent_reference.errors = [*form.consent_reference.errors, str(error)]
         return render_template("community/new_resident.html", form=form), 400
-    db.session.commit()
     flash(_("%(name)s is registered. Give them their own log-in now.", name=resident.user.full_name), "success")
     return redirect(url_for("community.handoff", user_id=resident.user_id), 303)
 
@@ -97,10 +96,9 @@ def _send_consent_code(form, commune):
     try:
         number = ops.send_consent_code(current_user, form.phone.data, commune, request.remote_addr)
     except ops.CommunityError as error:
-        db.session.commit()  # a refused send still counts toward the limit
+        save_now()  # a refused send still counts toward the limit
         form.phone.errors = [*form.phone.errors, str(error)]
         return render_template("community/new_resident.html", form=form), 400
-    db.session.commit()
     form.consent_method.data = "sms"
     flash(_("A 6-digit code was sent to …%(digits)s. Ask the resident to read it to you, then type it below.",
             digits=number[-3:]), "success")
@@ -109,8 +107,7 @@ def _send_consent_code(form, commune):
 
 def _resident_or_404(user_id):
     resident = ops.resident_record(user_id)
-    if resident is None or not ops.can_see_resident(current_user, user_id):
-        abort(404)
+    found(resident, resident is not None and ops.can_see_resident(current_user, user_id))
     return resident
 
 
@@ -123,10 +120,9 @@ def handoff(user_id):
         try:
             masked = ops.hand_over_by_sms(resident, request.remote_addr)
         except ops.CommunityError as error:
-            db.session.commit()  # a refused send still counts toward the limit
+            save_now()  # a refused send still counts toward the limit
             flash(str(error), "error")
         else:
-            db.session.commit()
             flash(_("The link to choose a password was sent by SMS to %(number)s.", number=masked), "success")
         return redirect(url_for("community.handoff", user_id=user_id), 303)
     link = accounts.set_password_link(resident.user) if resident.user.must_set_password else None
@@ -144,11 +140,10 @@ def assist(user_id):
     try:
         started = ops.start_session(current_user, resident)
     except ops.CommunityError as error:
-        db.session.rollback()
+        discard()
         flash(str(error), "error")
         return redirect(url_for("community.index"), 303)
     member_id, name = current_user.id, resident.user.full_name
-    db.session.commit()
     login_user(resident.user)
     session[ASSIST_KEY] = {"session": started.id, "member": member_id, "name": name}
     flash(_("Assisted session started: what you do now is recorded for %(name)s.", name=name), "success")
@@ -161,7 +156,7 @@ def end_assist():
     if not data:
         return redirect(url_for("catalog.index"), 303)
     ops.end_session(data["session"])
-    db.session.commit()
+    save_now()  # the assisted session ends even if the member may not come back (403)
     member = db.session.get(User, data["member"])
     if member is None or not member.is_active:
         abort(403)
@@ -205,10 +200,9 @@ def team():
                 raise ops.CommunityError(_("No account has this e-mail or phone number."))
             ops.grant_team_role(current_user, user, db.session.get(Locality, form.commune_id.data))
         except ops.CommunityError as error:
-            db.session.rollback()
+            discard()
             form.login.errors = [*form.login.errors, str(error)]
         else:
-            db.session.commit()
             flash(_("%(name)s is now a member of the community digital team.", name=user.full_name), "success")
             return redirect(url_for("community.team"), 303)
     return _team_page(communes, 400, form=form)
@@ -225,11 +219,10 @@ def _manager_form(form_class, name: str, error_field: str, act, anchor: str):
         try:
             message = act(form, _commune_of(form, communes))
         except ops.CommunityError as error:
-            db.session.rollback()
+            discard()
             field = getattr(form, error_field)
             field.errors = [*field.errors, str(error)]
         else:
-            db.session.commit()
             flash(message, "success")
             return redirect(url_for("community.team", _anchor=anchor), 303)
     return _team_page(communes, 400, **{name: form})
@@ -279,10 +272,9 @@ def contact():
             ops.set_contact(current_user, db.session.get(Locality, form.commune_id.data), phone=form.phone.data,
                             place=form.place.data, hours=form.hours.data)
         except ops.CommunityError as error:
-            db.session.rollback()
+            discard()
             flash(str(error), "error")
             return redirect(url_for("community.team"), 303)
-        db.session.commit()
         flash(_("The help contact was saved."), "success")
         return redirect(url_for("community.team"), 303)
     flash(" ".join(str(e) for errors in form.errors.values() for e in errors) or _("Check the form."), "error")

@@ -43,7 +43,6 @@ def retry():
     for message in messages:
         outbox.retry(message)
         audit.record(None, "background.retry", message, task=message.task)
-    db.session.commit()
     flash(_("%(n)d tasks were queued again.", n=len(messages)), "info")
     return redirect(url_for("core.background"), 303)
 
@@ -53,6 +52,5 @@ def retry():
 def repair_now():
     message = outbox.enqueue("certificates.repair")
     audit.record(None, "background.repair", message)
-    db.session.commit()
     flash(_("The repair sweep was queued; its findings appear here when it has run."), "info")
     return redirect(url_for("core.background"), 303)

@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from lms.core import outbox
 from lms.core.files import get_store
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, found, view
 from lms.core.models import WorkerMark
 from lms.core.runner import heartbeat_age_seconds
 from lms.core.signals import health_checked
@@ -22,7 +22,7 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means the database does not answer
-        db.session.rollback()
+        discard()
         database = "error"
     queue = queue_status(database == "ok")
     # Features report their own parts (certificates: "signing", as without a usable key certificates are
@@ -56,10 +56,8 @@ def queue_status(database_ok: bool) -> str:
 def send_stored(key: str, download_name: str | None = None):
     """Serve a file from the store; sandboxed so an uploaded SVG or HTML can never run script here."""
     try:
-        path = get_store().local_path(key)
-    except ValueError:
-        abort(404)
-    if path is None:
+        path = found(get_store().local_path(key))
+    except ValueError:  # a key that cannot name a stored file
         abort(404)
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     response = send_file(path, mimetype=mimetype, as_attachment=mimetype not in INLINE_TYPES,

@@ -6,13 +6,15 @@
     @allowed("view")               # quiz.can_view(current_user), or 403
     def take(quiz): ...
 
-`view` is the transaction boundary. A view commits once, on its success path, after the operations
-it called flushed; a refusal (an HTTP error, a form sent back) commits nothing, and Flask-SQLAlchemy
-discards what was not committed when the request ends; any other exception rolls back at once, so
-the error page never meets a broken transaction (PostgreSQL refuses every statement after a failed
-one). Page views (GET, HEAD) only read; the few that also write (a visit, a counter) commit what
-they wrote and are retried under the write lock on SQLite (lms.core.db.retry_stale_reads, applied
-on top of this).
+`view` is the transaction boundary, so views never commit: it commits once when the view returns a
+success (2xx, 3xx), after the operations the view called flushed; a refusal (an HTTP error raised,
+a form sent back with 4xx) and any other exception roll back at once, so the error page never meets
+a broken transaction (PostgreSQL refuses every statement after a failed one). Two named helpers
+cover the exceptions: `save_now()` (a refusal that must keep what it wrote, like a failed log-in
+that counts, or a commit before something irreversible) and `discard()` (an operation refused half
+way and the view still answers with success). Page views (GET, HEAD) mostly read; the few that also write (a visit, a
+counter) are retried under the write lock on SQLite (lms.core.db.retry_stale_reads, applied on top
+of this).
 Errors are answered by lms.core.errors, as HTML or JSON by `Accept` (lms.core.permissions.wants_json).
 `tests/test_architecture.py` walks the url_map and checks every view is wrapped.
 """
@@ -21,27 +23,73 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
 
 from lms.extensions import db
 
 
 def view(function):
-    """The transaction boundary of one request: nothing survives a refusal, an error rolls back at once."""
+    """The transaction boundary of one request: commit once when the view answers with success
+    (2xx, 3xx); roll back a refusal (an HTTP error raised, or a 4xx/5xx answer such as a form sent
+    back) and every other exception, at once, before the error page."""
 
     @wraps(function)
     def wrapper(*args, **kwargs):
         try:
             response = function(*args, **kwargs)
-        except HTTPException:
-            raise  # a refusal (404, 403…): nothing is committed
         except BaseException:
             db.session.rollback()
             raise
+        if _status(response) < 400:
+            try:
+                db.session.commit()
+            except BaseException:
+                db.session.rollback()
+                raise
+        else:
+            db.session.rollback()
         return response
 
     wrapper.lms_lifecycle = True
     return wrapper
+
+
+def _status(response) -> int:
+    """The status of whatever a view returned: a Response, a string, or a (body, status[, headers]) tuple."""
+    if isinstance(response, tuple):
+        if len(response) > 1 and isinstance(response[1], int):
+            return response[1]
+        if len(response) > 1 and isinstance(response[1], str) and response[1][:3].isdigit():
+            return int(response[1][:3])
+        response = response[0]
+    return getattr(response, "status_code", 200)
+
+
+def save_now() -> None:
+    """Commit what the request wrote so far, before the view refuses (a failed log-in or a wrong code
+    must count although the answer is a 4xx) or does something that cannot be undone (hands work
+    to a queue, streams a file). The one place a view commits by itself; say why beside the call."""
+    db.session.commit()
+
+
+def discard() -> None:
+    """Forget what the request wrote so far: an operation refused half way and the view goes on
+    with a success answer (a message and a redirect), which would otherwise commit the half."""
+    db.session.rollback()
+
+
+def found(row, visible: bool = True):
+    """`row`, or 404 when the query found none or the row is not `visible` here (another course's
+    lesson, someone else's request: its existence is private)."""
+    if row is None or not visible:
+        abort(404)
+    return row
+
+
+def get_or_404(model, key, *, options=(), **owner):
+    """The `model` row with primary key `key` whose attributes equal `owner` (`course_id=course.id`:
+    an id of another course is "not found"), or 404. For views that cannot take `@load`."""
+    row = db.session.get(model, key, options=options) if key is not None else None
+    return found(row, row is not None and all(getattr(row, name) == value for name, value in owner.items()))
 
 
 def load(model, parameter: str, *, name: str | None = None, get=None):
@@ -53,9 +101,7 @@ def load(model, parameter: str, *, name: str | None = None, get=None):
     def decorator(function):
         @wraps(function)
         def wrapper(*args, **kwargs):
-            row = (get or (lambda key: db.session.get(model, key)))(kwargs.pop(parameter))
-            if row is None:
-                abort(404)
+            row = found((get or (lambda key: db.session.get(model, key)))(kwargs.pop(parameter)))
             return function(*args, **{argument: row}, **kwargs)
 
         return wrapper

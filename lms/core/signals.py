@@ -23,8 +23,11 @@ attempt_graded = _signals.signal("attempt-graded")
 # sender=Enrollment, lesson=Lesson: the learner marked the lesson done.
 lesson_completed = _signals.signal("lesson-completed")
 # sender=Enrollment, lesson=, progress= (lesson id → completed_at): a learner opened a lesson page;
-# a receiver returns True when it wrote something (the view then commits).
+# what a receiver writes is committed by the view's lifecycle.
 lesson_viewed = _signals.signal("lesson-viewed")
+# sender=Enrollment, lesson=: the learner finished a practice simulation, which counts as the lesson
+# done; enrollment marks it (and so sends lesson_completed).
+practice_finished = _signals.signal("practice-finished")
 # sender=Enrollment, once its completed_at is set (lms.completion decides when).
 course_completed = _signals.signal("course-completed")
 # sender=Program, user_id=: the user's completed courses now complete the program.
@@ -38,3 +41,31 @@ renewal_started = _signals.signal("renewal-started")
 metrics_collected = _signals.signal("metrics-collected")
 # sender=Flask app: /healthz asks; a receiver returns (name, "ok" | "error") for its part.
 health_checked = _signals.signal("health-checked")
+
+# --- people (issue 18: accounts, imports, classes and notifications meet here, not in each other's code)
+# sender=User, via= ("register", "sso"): an account was just made by its owner, who accepted the
+# privacy notice. privacy records the consent; assignments gives the new person their rules.
+account_created = _signals.signal("account-created")
+# sender=User, via= ("sso-link"): an existing account's owner accepted the privacy notice (linking a
+# single sign-on to an account that never gave consent). privacy records the consent.
+consent_accepted = _signals.signal("consent-accepted")
+# sender=User: what decides a person's assignments changed (locality, agency, position, audience).
+# assignments applies its rules to the person.
+person_placed = _signals.signal("person-placed")
+# sender=ImportJob: a people import created or updated accounts; assignments applies every rule
+# once for the whole file (set-based), not once per person.
+people_imported = _signals.signal("people-imported")
+# sender=User (the learner), course=, source=: another feature (a class roster) puts the person on
+# a course; enrollment enrols them (idempotent).
+course_assigned = _signals.signal("course-assigned")
+# sender=User, kind=, subject=, body=, dedupe_key=, link=: tell the person something (in the app
+# and, if they want it, by e-mail). notifications makes the notification, idempotent by dedupe_key.
+notification_requested = _signals.signal("notification-requested")
+# sender=None, items= (dicts as above): the same for a batch; the receiver returns how many were new.
+notifications_requested = _signals.signal("notifications-requested")
+# sender=User | None, channel= ("email" | "sms"), to=, body=, purpose=, subject=: a message to an
+# address that is not (yet) the account's own — a reset link, a code. notifications queues it.
+direct_message_requested = _signals.signal("direct-message-requested")
+# sender=None, message_ids=: direct messages made with `batch=` (bulk invitations); notifications
+# queues their sending, a chunk per outbox message. The receiver returns how many were queued.
+direct_messages_batched = _signals.signal("direct-messages-batched")

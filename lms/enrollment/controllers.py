@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -7,7 +7,7 @@ from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course, Lesson
 from lms.certificates.models import Certificate
 from lms.core.dates import local_today
-from lms.core.lifecycle import allowed, load, view
+from lms.core.lifecycle import allowed, discard, found, get_or_404, load, view
 from lms.core.permissions import login_required, require
 from lms.enrollment import operations
 from lms.enrollment.queries import find_enrollment, my_enrollments, progress_by_enrollment
@@ -28,7 +28,6 @@ def enrol(course):
     except operations.EnrollmentError as error:
         flash(str(error), "error")
         return redirect(url_for("catalog.course", slug=slug)), 303
-    db.session.commit()
     flash(_("You are enrolled in “%(title)s”. Good luck!", title=course.title), "success")
     lessons = course.active_lessons()
     target = url_for("catalog.lesson", slug=slug, lesson_id=lessons[0].id) if lessons else url_for("catalog.course", slug=slug)
@@ -38,10 +37,8 @@ def enrol(course):
 @view
 @login_required
 def set_lesson_done(slug, lesson_id):
-    course = catalog_queries.course_by_slug(slug)
-    lesson = db.session.get(Lesson, lesson_id)
-    if course is None or lesson is None or lesson.course_id != course.id:
-        abort(404)
+    course = found(catalog_queries.course_by_slug(slug))
+    lesson = get_or_404(Lesson, lesson_id, course_id=course.id)
     require(lesson.can_view(current_user))
     enrollment = find_enrollment(current_user, course)
     if enrollment is None:
@@ -55,7 +52,6 @@ def set_lesson_done(slug, lesson_id):
         operations.mark_done(enrollment, lesson)
     else:
         operations.mark_not_done(enrollment, lesson)
-    db.session.commit()
     next_id = request.form.get("next_lesson", type=int)
     quiz_id = request.form.get("then_quiz", type=int)
     if quiz_id and (quiz := db.session.get(Quiz, quiz_id)) is not None and quiz.course_id == course.id:
@@ -92,10 +88,9 @@ def enrol_in_program(program):
     try:
         enrolled = operations.enrol_in_program(current_user, program)
     except operations.EnrollmentError as error:
-        db.session.rollback()
+        discard()
         flash(str(error), "error")
         return redirect(url_for("programs.show", slug=slug), 303)
-    db.session.commit()
     flash(_("You are enrolled in the program “%(title)s”.", title=program.title), "success")
     left_out = [link.course.title for link in program.courses if link.course_id not in {e.course_id for e in enrolled}]
     if left_out:

@@ -64,8 +64,7 @@ def sync_progress():
         return jsonify(error=_("Send a list of at most %(n)d progress records.", n=MAX_RECORDS)), 400
     results = []
     for record in records:
-        status, reason = _apply(record)
-        db.session.commit()  # one record at a time: a refused one never undoes the others
+        status, reason = _apply(record)  # a refused record writes nothing, so it never undoes the others
         results.append({"id": record.get("id") if isinstance(record, dict) else None, "status": status,
                         **({"reason": reason} if reason else {})})
     return jsonify(results=results)

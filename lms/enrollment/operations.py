@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lms.catalog.models import Course, Lesson
 from lms.core.db import insert_ignoring_conflict, utcnow
-from lms.core.signals import lesson_completed, lesson_viewed, renewal_started
+from lms.core.signals import course_assigned, lesson_completed, lesson_viewed, practice_finished, renewal_started
 from lms.enrollment.models import Enrollment, LessonProgress, OfflineProgressRecord
 from lms.enrollment.queries import completed_lesson_ids, find_enrollment, resume_lesson
 from lms.extensions import db
@@ -52,6 +52,12 @@ def _insert_progress(enrollment: Enrollment, lesson: Lesson) -> None:
                                               "first_seen_at": utcnow()}, ("enrollment_id", "lesson_id"))
 
 
+@course_assigned.connect
+def _enrol_assigned(user, *, course, source: str = "assigned", **_):
+    """Another feature (a class roster) put the person on the course."""
+    enrol(user, course, source=source)
+
+
 VISIT_RESOLUTION = timedelta(minutes=10)
 
 
@@ -89,6 +95,11 @@ def mark_done(enrollment: Enrollment, lesson: Lesson, at=None) -> None:
     enrollment.last_lesson = resume_lesson(enrollment, enrollment.course.active_lessons(), done) or lesson
     db.session.flush()
     lesson_completed.send(enrollment, lesson=lesson)
+
+
+@practice_finished.connect
+def _practice_done(enrollment: Enrollment, *, lesson: Lesson, **_) -> None:
+    mark_done(enrollment, lesson)
 
 
 def mark_not_done(enrollment: Enrollment, lesson: Lesson) -> None:

@@ -1,13 +1,13 @@
 import uuid
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from lms.core import audit
 from lms.core.files import get_store
-from lms.core.lifecycle import view
+from lms.core.lifecycle import get_or_404, view
 from lms.core.outbox import enqueue
 from lms.core.permissions import require, role_required
 from lms.extensions import db
@@ -33,7 +33,6 @@ def index():
         else:
             job = store_upload(data, filename, "people", default_audience=form.default_audience.data)
             jobs.queue_check(job)
-            db.session.commit()
             return redirect(url_for("imports.preview", job_id=job.id))
     recent = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(20)).all()
     status = 400 if form.is_submitted() else 200
@@ -52,9 +51,7 @@ def store_upload(data: bytes, filename: str, kind: str, **fields) -> ImportJob:
 
 
 def _load(job_id) -> ImportJob:
-    job = db.session.get(ImportJob, job_id)
-    if job is None:
-        abort(404)
+    job = get_or_404(ImportJob, job_id)
     require(job.can_view(current_user))
     return job
 
@@ -67,7 +64,6 @@ def preview(job_id):
         return redirect(url_for("imports.status", job_id=job.id))
     if job.status == "ready" and job.headers is None:  # uploaded before files were checked in the worker
         jobs.queue_check(job)
-        db.session.commit()
     if job.status == "checking":
         return redirect(url_for("imports.status", job_id=job.id))
     form = mapping_form(job.headers, job.mapping, FIELDS, formdata=request.form if request.method == "POST" else None)
@@ -78,11 +74,9 @@ def preview(job_id):
             job.status = "queued"
             enqueue("imports.run", job_id=job.id)
             audit.record(current_user, "import.people.run", job, mapping=job.mapping)
-            db.session.commit()
             return redirect(url_for("imports.status", job_id=job.id))
         if not form.run.data:
             jobs.queue_check(job)  # the dry run again, with these columns, in the worker
-            db.session.commit()
             return redirect(url_for("imports.preview", job_id=job.id), 303)
     missing = []
     if "full_name" not in job.mapping:
@@ -108,7 +102,6 @@ def status(job_id):
 def retry(job_id):
     job = _load(job_id)
     if jobs.retry_import(job):
-        db.session.commit()
         flash(_("The import was queued again; it goes on from where it stopped."), "info")
     return redirect(url_for("imports.status", job_id=job.id), 303)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, text, update
 
-from lms.accounts.models import User
-from lms.accounts.operations import normalise_phone, unusable_password_hash
+from lms.accounts.models import User, unusable_password_hash
+from lms.accounts.queries import normalise_phone
 from lms.agencies.models import Agency
 from lms.core import spreadsheets
 from lms.core.db import utcnow

@@ -43,10 +43,9 @@ def run_import(job_id: int):
 
         counts = operations.apply_plan(plan, progress)
         if counts["created"] or counts["updated"]:
-            from lms.assignments.operations import apply_all_rules
+            from lms.core.signals import people_imported
 
-            # Set-based, once for the whole file rather than once per imported person.
-            apply_all_rules()
+            people_imported.send(job)  # assignments apply every rule once, set-based
         if plan.errors:
             job.errors_key = f"imports/{job.id}/errors.csv"
             get_store().put(job.errors_key, operations.error_file(headers, plan.errors))
@@ -100,7 +99,7 @@ def _tell_the_admin(job: ImportJob) -> None:
     from flask import current_app
     from flask_babel import gettext as _
 
-    from lms.notifications.operations import notify
+    from lms.core.notices import notify
 
     if job.created_by is None:
         return

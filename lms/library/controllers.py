@@ -1,13 +1,13 @@
 """Library pages: browse and read without an account; librarians add, edit, replace files, archive."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import undefer
 
 from lms.core.controllers import send_stored
 from lms.core.inputs import page_number, query_id, text_id
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, found, get_or_404, view
 from lms.core.permissions import login_required, require
 from lms.extensions import db
 from lms.library import operations, queries
@@ -37,9 +37,7 @@ def index():
 
 
 def _item_or_404(slug) -> LibraryItem:
-    item = queries.item_by_slug(slug)
-    if item is None:
-        abort(404)
+    item = found(queries.item_by_slug(slug))
     require(item.can_view(current_user))
     return item
 
@@ -57,23 +55,18 @@ def show(slug):
 def download(slug):
     item = _item_or_404(slug)
     main = item.current_file()
-    if main is None:
-        if item.kind == "link" and item.url:
-            operations.count_download(item.id)
-            db.session.commit()
-            return redirect(item.url)
-        abort(404)
+    if main is None and item.kind == "link" and item.url:
+        operations.count_download(item.id)
+        return redirect(item.url)
+    found(main)
     operations.count_download(item.id)
-    db.session.commit()
     return send_stored(main.key, download_name=main.filename)
 
 
 @view
 def captions(slug):
     item = _item_or_404(slug)
-    track = item.current_file("captions")
-    if track is None:
-        abort(404)
+    track = found(item.current_file("captions"))
     response = send_stored(track.key, download_name=track.filename)
     response.headers["Content-Type"] = "text/vtt; charset=utf-8"
     return response
@@ -84,9 +77,7 @@ def captions(slug):
 def old_version(slug, file_id):
     item = _item_or_404(slug)
     require(item.can_manage(current_user))
-    file = db.session.get(LibraryFile, file_id)
-    if file is None or file.item_id != item.id:
-        abort(404)
+    file = get_or_404(LibraryFile, file_id, item_id=item.id)
     return send_stored(file.key, download_name=file.filename)
 
 
@@ -107,8 +98,10 @@ def _fields(form: ItemForm) -> dict:
 def _save(form: ItemForm, item: LibraryItem) -> bool:
     """Apply the form and any uploaded files; False (with the message on the form) when input is bad."""
     fields = _fields(form)
-    locality = db.session.get(Locality, fields["locality_id"]) if fields["locality_id"] else None
-    if not can_librarian(current_user, locality):
+    with db.session.no_autoflush:  # a new item is still half-made (no title yet): reads must not flush it
+        locality = db.session.get(Locality, fields["locality_id"]) if fields["locality_id"] else None
+        may_add = can_librarian(current_user, locality)
+    if not may_add:
         form.locality_id.errors.append(_("You may only add material for the localities you look after."))
         return False
     if fields["kind"] == "link" and not fields["url"]:
@@ -142,10 +135,9 @@ def _item_form(item: LibraryItem | None):
         if item is None:
             db.session.add(target)
         if _save(form, target):
-            db.session.commit()
             flash(_("The item was saved."), "success")
             return redirect(url_for("library.show", slug=target.slug), 303)
-        db.session.rollback()
+        discard()  # the half-made change goes before the form is shown again
     return render_template("library/form.html", form=form, item=item), 400 if form.is_submitted() else 200
 
 
@@ -159,9 +151,7 @@ def new():
 @view
 @login_required
 def edit(slug):
-    item = queries.item_by_slug(slug)
-    if item is None:
-        abort(404)
+    item = found(queries.item_by_slug(slug))
     require(item.can_manage(current_user))
     return _item_form(item)
 
@@ -169,12 +159,9 @@ def edit(slug):
 @view
 @login_required
 def archive(slug):
-    item = queries.item_by_slug(slug)
-    if item is None:
-        abort(404)
+    item = found(queries.item_by_slug(slug))
     require(item.can_manage(current_user))
     if ArchiveForm().validate_on_submit():
         operations.archive(item)
-        db.session.commit()
         flash(_("The item was archived: it no longer appears in the library or in search."), "info")
     return redirect(url_for("library.show", slug=item.slug), 303)

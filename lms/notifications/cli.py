@@ -15,7 +15,7 @@ def send_command(login, subject, body):
     """Send a notification to one account (to test the e-mail settings)."""
     import uuid
 
-    from lms.accounts.operations import find_by_login
+    from lms.accounts.queries import find_by_login
     from lms.notifications.operations import notify
 
     user = find_by_login(login)

@@ -23,7 +23,6 @@ def index():
 def mark_read():
     notification_id = request.form.get("id", type=int)
     operations.mark_read(current_user, notification_id)
-    db.session.commit()
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("notifications.index"))
 
@@ -36,7 +35,6 @@ def preferences():
     form = preferences_form(KINDS, current, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         operations.set_preferences(current_user, {kind: getattr(form, f"email_{kind}").data for kind in KINDS})
-        db.session.commit()
         flash(_("Your notification settings were saved."), "success")
         return redirect(url_for("notifications.preferences"))
     return render_template("notifications/preferences.html", form=form, kinds=KINDS)

@@ -1,12 +1,12 @@
 import hashlib
 
-from flask import abort, jsonify, make_response, render_template, url_for
+from flask import jsonify, make_response, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from lms.catalog import queries as catalog_queries
-from lms.core.lifecycle import view
+from lms.core.lifecycle import found, view
 from lms.core.permissions import require
 from lms.offline.queries import course_manifest
 
@@ -56,9 +56,7 @@ def page():
 
 @view
 def course(slug):
-    course = catalog_queries.course_by_slug(slug)
-    if course is None:
-        abort(404)
+    course = found(catalog_queries.course_by_slug(slug))
     require(course.can_view(current_user))
     manifest = course_manifest(course, course.active_lessons(), current_user)
     response = jsonify(manifest)

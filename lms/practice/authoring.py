@@ -3,7 +3,7 @@ to replace (the editor then edits it as its `.sim.md` file)."""
 
 import json
 
-from lms.catalog.operations import record_revision, render_lesson
+from lms.catalog.rendering import record_revision, render_lesson
 
 EXAMPLE = """---
 title: {title}

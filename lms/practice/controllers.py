@@ -3,17 +3,16 @@ lesson page (so it works without JavaScript; static/js/practice.js only swaps th
 
 from functools import wraps
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Lesson
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, found, get_or_404, view
 from lms.core.permissions import login_required, require
-from lms.enrollment import operations as enrollment_ops
-from lms.extensions import db
+from lms.enrollment import queries as enrollment_queries
 from lms.practice import operations
 from lms.practice.queries import funnel as funnel_of
 
@@ -32,10 +31,9 @@ def simulation_context(lesson) -> dict:
 
 
 def _simulation_or_404(slug, lesson_id):
-    course = catalog_queries.course_by_slug(slug)
-    lesson = db.session.get(Lesson, lesson_id)
-    if course is None or lesson is None or lesson.course_id != course.id or not lesson.is_simulation:
-        abort(404)
+    course = found(catalog_queries.course_by_slug(slug))
+    lesson = get_or_404(Lesson, lesson_id, course_id=course.id)
+    found(lesson, lesson.is_simulation)
     require(lesson.can_view(current_user) and lesson.archived_at is None)
     return course, lesson
 
@@ -49,7 +47,7 @@ def _position() -> int | None:
 
 
 def _stale(course, lesson):
-    db.session.rollback()
+    discard()
     flash(_("This step was already answered (in another tab?). Here is where you are now."), "info")
     return _back(course, lesson)
 
@@ -58,10 +56,8 @@ def _stale(course, lesson):
 @login_required
 def start(slug, lesson_id):
     course, lesson = _simulation_or_404(slug, lesson_id)
-    if not operations.steps_of(lesson):
-        abort(404)
+    found(lesson, bool(operations.steps_of(lesson)))
     operations.start(current_user, lesson)
-    db.session.commit()
     return _back(course, lesson)
 
 
@@ -74,8 +70,8 @@ def _bad_request(message):
 def in_run(function):
     """Load the simulation, the user's current run and the step position the form names; a missing run or
     position, or an answer the run has moved past (PracticeError), sends the user back to where they are.
-    The view is called as `function(course, lesson, run, position)`; the run is committed after it, and the
-    user goes back to the lesson page."""
+    The view is called as `function(course, lesson, run, position)`; the user then goes back to the lesson
+    page (the lifecycle commits the run)."""
 
     @wraps(function)
     def wrapper(slug, lesson_id):
@@ -88,10 +84,9 @@ def in_run(function):
             function(course, lesson, run, position)
         except operations.PracticeError as error:
             if str(error) == "choice":
-                db.session.rollback()
+                discard()
                 raise _bad_request(_("Choose one of the buttons on the screen.")) from None
             return _stale(course, lesson)
-        db.session.commit()
         return _back(course, lesson)
 
     return wrapper
@@ -116,7 +111,7 @@ def hint(course, lesson, run, position):
 @login_required
 @in_run
 def next_step(course, lesson, run, position):
-    enrollment = enrollment_ops.find_enrollment(current_user, course)
+    enrollment = enrollment_queries.find_enrollment(current_user, course)
     run = operations.advance(run, lesson, position, enrollment)
     if run.finished_at is not None and enrollment is not None:
         flash(_("Practice finished. It counts as done in your course."), "success")

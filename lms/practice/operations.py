@@ -125,12 +125,9 @@ def _finish(run: PracticeRun, lesson, enrollment) -> None:
     db.session.refresh(run)
     run.finished_at = utcnow()
     run.score = round(sum(row.points for row in run.steps) / max(run.step_count, 1))
-    # --- completion hook (issue 15) --------------------------------------------------------------
-    # A finished simulation counts toward the course exactly like a lesson marked done: the same
-    # call, so the course's completion rules and certificate follow. Adapt here if completion
-    # moves to events (lms/completion).
+    # A finished simulation counts toward the course exactly like a lesson marked done: enrollment
+    # listens and marks it, so the course's completion rules and certificate follow.
     if enrollment is not None:
-        from lms.enrollment.operations import mark_done
+        from lms.core.signals import practice_finished
 
-        mark_done(enrollment, lesson)
-    # ---------------------------------------------------------------------------------------------
+        practice_finished.send(enrollment, lesson=lesson)

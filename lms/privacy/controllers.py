@@ -9,7 +9,7 @@ from sqlalchemy import select
 from lms.core import audit
 from lms.core.db import utcnow
 from lms.core.files import get_store
-from lms.core.lifecycle import view
+from lms.core.lifecycle import found, get_or_404, view
 from lms.core.permissions import login_required, role_required
 from lms.core.urls import is_safe_next
 from lms.extensions import db
@@ -32,7 +32,6 @@ def review():
     form = ReviewForm()
     if form.validate_on_submit():
         operations.record_consent(current_user, "login")
-        db.session.commit()
         gate.reviewed()
         flash(_("Thank you. Your consent was recorded."), "success")
         return redirect(target)
@@ -69,7 +68,6 @@ def consent():
     if action not in ("given", "withdrawn") or purpose not in WITHDRAWN:
         abort(400)
     operations.record_consent(current_user, "account", action, purpose=purpose)
-    db.session.commit()
     if action == "withdrawn":
         message = str(WITHDRAWN[purpose])
     elif purpose == "results":
@@ -85,7 +83,6 @@ def consent():
 @login_required
 def request_export():
     operations.request_export(current_user)
-    db.session.commit()
     flash(_("We are preparing your data. The file appears on this page when it is ready."), "success")
     return redirect(url_for("privacy.my_privacy"))
 
@@ -93,12 +90,8 @@ def request_export():
 @view
 @login_required
 def download_export(request_id):
-    data_request = db.session.get(DataRequest, request_id)
-    if data_request is None or data_request.user_id != current_user.id or data_request.kind != "export":
-        abort(404)
-    path = get_store().local_path(data_request.file_key) if data_request.file_key else None
-    if path is None:
-        abort(404)
+    data_request = get_or_404(DataRequest, request_id, user_id=current_user.id, kind="export")
+    path = found(get_store().local_path(data_request.file_key) if data_request.file_key else None)
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name="du-lieu-cua-toi.zip")
 
 
@@ -107,11 +100,9 @@ def download_export(request_id):
 def deletion():
     if request.form.get("action") == "cancel":
         operations.cancel_deletion(current_user)
-        db.session.commit()
         flash(_("Your account will not be deleted."), "success")
     else:
         data_request = operations.request_deletion(current_user)
-        db.session.commit()
         flash(_("Your account will be deleted on %(date)s. Until then you can change your mind on this page.",
                 date=data_request.due_at.strftime("%d/%m/%Y")), "success")
     return redirect(url_for("privacy.my_privacy"))
@@ -125,7 +116,6 @@ def admin_notice():
                                                                   "body_en": current["body_en"]})
     if form.validate_on_submit():
         published = operations.publish_notice(form.body_vi.data, form.body_en.data, current_user)
-        db.session.commit()
         flash(_("Version %(version)d of the privacy notice is published.", version=published.version), "success")
         return redirect(url_for("privacy.admin_notice"))
     status = 400 if form.is_submitted() else 200
@@ -138,5 +128,4 @@ def register():
     requests = db.session.scalars(select(DataRequest).order_by(DataRequest.status != "pending",
                                                                DataRequest.due_at).limit(500)).all()
     audit.record(current_user, "privacy.register_viewed", current_user, count=len(requests))
-    db.session.commit()
     return render_template("privacy/register.html", requests=requests, now=utcnow())

@@ -9,8 +9,7 @@ which carry the name, are deleted.
 
 from sqlalchemy import delete, select
 
-from lms.accounts.models import ExternalIdentity, OneTimeCode, RoleGrant, User
-from lms.accounts.operations import unusable_password_hash
+from lms.accounts.models import ExternalIdentity, OneTimeCode, RoleGrant, User, unusable_password_hash
 from lms.accounts.sessions import end_sessions
 from lms.core import audit
 from lms.core.db import utcnow

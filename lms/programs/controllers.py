@@ -1,12 +1,11 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.completion.rules import completion_time
 from lms.core import audit
-from lms.core.lifecycle import view
+from lms.core.lifecycle import found, get_or_404, view
 from lms.core.permissions import role_required
-from lms.extensions import db
 from lms.programs import operations, queries
 from lms.programs.forms import CoursePrerequisitesForm, ProgramForm, audience_label
 from lms.programs.models import Program
@@ -19,9 +18,7 @@ def index():
 
 @view
 def show(slug):
-    program = queries.by_slug(slug)
-    if program is None:
-        abort(404)
+    program = found(queries.by_slug(slug))
     enrollments = queries.enrollments_in(current_user, program)
     done = current_user.is_authenticated and completion_time(current_user.id, program) is not None
     closed = queries.closed_courses(current_user, program)
@@ -45,9 +42,7 @@ def _lines(text: str) -> list[str]:
 @view
 @role_required("admin")
 def edit(program_id=None):
-    program = db.session.get(Program, program_id) if program_id else None
-    if program_id and program is None:
-        abort(404)
+    program = get_or_404(Program, program_id) if program_id else None
     form = ProgramForm(obj=program)
     if program is not None and not form.is_submitted():
         form.required.data = "\n".join(link.course.slug for link in program.courses if link.required)
@@ -85,7 +80,6 @@ def edit(program_id=None):
             operations.set_prerequisites(program=saved, courses=[courses[s] for s in requires if s in courses],
                                          programs=[programs[s] for s in requires if s not in courses])
             audit.record(None, "program.save", saved, slug=saved.slug, created=program is None)
-            db.session.commit()
             flash(_("Program “%(title)s” saved.", title=saved.title), "success")
             return redirect(url_for("programs.show", slug=saved.slug))
     status = 400 if form.is_submitted() else 200
@@ -105,9 +99,7 @@ def _audience_gap_message(who, closed, open_optional) -> str:
 @view
 @role_required("admin")
 def course_prerequisites(slug):
-    course = queries.courses_by_slug([slug]).get(slug)
-    if course is None:
-        abort(404)
+    course = found(queries.courses_by_slug([slug]).get(slug))
     form = CoursePrerequisitesForm()
     if not form.is_submitted():
         form.requires.data = "\n".join(p.requires_course.slug if p.requires_course else p.requires_program.slug
@@ -122,7 +114,6 @@ def course_prerequisites(slug):
         else:
             operations.set_prerequisites(course=course, courses=[courses[s] for s in requires if s in courses],
                                          programs=[programs[s] for s in requires if s not in courses])
-            db.session.commit()
             flash(_("Prerequisites of “%(title)s” saved.", title=course.title), "success")
             return redirect(url_for("catalog.course", slug=slug))
     status = 400 if form.is_submitted() else 200

@@ -54,21 +54,7 @@ def import_program(source: ProgramSource) -> str:
     program.certificate, program.optional_required = source.certificate, source.optional_required
     program.audience = list(source.audience)
     program.source_hash = source.content_hash
-    existing = {link.course_id: link for link in program.courses}
-    wanted = [(slug, True) for slug in source.required] + [(slug, False) for slug in source.optional]
-    keep = set()
-    for position, (slug, required) in enumerate(wanted, start=1):
-        course = courses[slug]
-        link = existing.get(course.id)
-        if link is None:
-            link = ProgramCourse(course=course)
-            program.courses.append(link)
-        link.required, link.position = required, position
-        keep.add(course.id)
-    for course_id, link in existing.items():
-        if course_id not in keep:
-            program.courses.remove(link)
-    db.session.flush()
+    _link_courses(program, [courses[slug] for slug in source.required], [courses[slug] for slug in source.optional])
     set_prerequisites(program=program, courses=[required_courses[s] for s in source.requires if s in required_courses],
                       programs=[required_programs[s] for s in source.requires if s in required_programs])
     return outcome
@@ -103,6 +89,12 @@ def save_program(program: Program | None, *, slug: str, title: str, hours, descr
     program.certificate, program.valid_months = certificate, valid_months
     program.optional_required = min(optional_required, len(optional))
     program.source_hash = None
+    _link_courses(program, required, optional)
+    return program
+
+
+def _link_courses(program: Program, required: list, optional: list) -> None:
+    """The program's courses become `required` then `optional`, in that order (links kept where they exist)."""
     existing = {link.course_id: link for link in program.courses}
     keep = set()
     for position, (course, is_required) in enumerate([(c, True) for c in required] + [(c, False) for c in optional], 1):
@@ -116,4 +108,3 @@ def save_program(program: Program | None, *, slug: str, title: str, hours, descr
         if course_id not in keep:
             program.courses.remove(link)
     db.session.flush()
-    return program

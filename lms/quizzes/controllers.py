@@ -1,10 +1,10 @@
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.core import inputs
 from lms.core.db import utcnow
-from lms.core.lifecycle import allowed, load, view
+from lms.core.lifecycle import allowed, discard, found, load, save_now, view
 from lms.core.permissions import login_required, wants_json
 from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
@@ -43,10 +43,9 @@ def start(quiz):
     try:
         attempt = operations.start_attempt(quiz, current_user)
     except operations.QuizError as error:
-        db.session.rollback()
+        discard()
         flash(str(error), "error")
         return redirect(url_for("quizzes.take", quiz_id=quiz.id), 303)
-    db.session.commit()
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
 
 
@@ -83,10 +82,9 @@ def submit(quiz):
     try:
         attempt = operations.submit_attempt(quiz, current_user, responses)
     except operations.QuizError as error:
-        db.session.rollback()
+        discard()
         flash(str(error), "error")
         return redirect(url_for("quizzes.take", quiz_id=quiz.id), 303)
-    db.session.commit()
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
 
 
@@ -104,11 +102,9 @@ def _page_number(attempt) -> int:
 def attempt(attempt):
     attempt_id, now = attempt.id, utcnow()
     if not attempt.finished:
-        if not attempt.can_answer(current_user):
-            abort(404)
+        found(attempt, attempt.can_answer(current_user))  # another's unfinished attempt: not there
         if operations.is_overdue(attempt, now):
             operations.finish_attempt(attempt, now)
-            db.session.commit()
             flash(_("Time is up: your attempt was submitted with the answers saved in time."), "info")
             return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
         try:
@@ -116,7 +112,6 @@ def attempt(attempt):
         except operations.QuizError as error:
             flash(str(error), "error")
             return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
-        db.session.commit()
         return render_template("quizzes/attempt_form.html", **queries.attempt_page(attempt, page, now))
     return render_template("quizzes/attempt.html", **queries.review(attempt, current_user, now))
 
@@ -147,16 +142,16 @@ def save(attempt):
     try:
         result = _save_from_request(attempt, now)
     except operations.TimeUp as error:
-        db.session.rollback()
+        discard()
         operations.finish_attempt(attempt, now)
-        db.session.commit()
+        save_now()  # the attempt is finished also when the script is told 409
         flash(str(error), "error")  # shown on the review page the script moves to
         if wants_json():
             return jsonify(error="time_up", message=str(error), finished=True,
                            review=url_for("quizzes.attempt", attempt_id=attempt_id)), 409
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
     except operations.QuizError as error:
-        db.session.rollback()
+        discard()
         flash(str(error), "error")
         if wants_json():
             # Submitted meanwhile (another tab, or Finish while this save waited): go to the review.
@@ -165,17 +160,14 @@ def save(attempt):
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
     if wants_json():
         payload = jsonify(**_stored_json(result), seconds_left=operations.seconds_left(attempt, now))
-        db.session.commit()
         return payload
     check = request.form.get("check", "")
     if check.isdigit():
         try:
             operations.check_answer(attempt, int(check), now)
         except operations.QuizError as error:
-            db.session.commit()  # the answers themselves are saved
             flash(str(error), "error")
             return redirect(url_for("quizzes.attempt", attempt_id=attempt_id, page=_page_number(attempt)), 303)
-    db.session.commit()
     if "finish" in request.form:
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id, page=_page_number(attempt), confirm=1), 303)
     target = request.form.get("go", "")
@@ -202,7 +194,6 @@ def finish(attempt):
             except operations.QuizError:
                 savepoint.rollback()
         operations.finish_attempt(attempt, now)
-        db.session.commit()
     elif operations.newer_than_stored(attempt, versions_from_form(request.form)):
         # Submitted before (another window): say so rather than let the review pass for these answers.
         flash(_("This attempt had already been submitted; the answers sent now were not counted."), "error")

@@ -239,13 +239,19 @@ def _read_shortanswer(record, answer_text):
         raise GiftError("a short-answer question needs an answer")
     record["answers"] = []
     for answer in answers:
-        answer = answer.strip()
-        fraction = 1.0
-        if _WEIGHT.match(answer):
-            fraction, answer = _weight(answer)
-        text, feedback = _comment(answer, record["questiontextformat"])
+        fraction, text, feedback = _weighted(answer, record)
         record["answers"].append({"answer": text["text"], "fraction": fraction, "feedback": feedback})
     return record
+
+
+def _weighted(answer: str, record):
+    """One `=answer` of a list: its fraction (an optional `%50%` weight, else 1), text and feedback."""
+    answer = answer.strip()
+    fraction = 1.0
+    if _WEIGHT.match(answer):
+        fraction, answer = _weight(answer)
+    text, feedback = _comment(answer, record["questiontextformat"])
+    return fraction, text, feedback
 
 
 def _number(text: str):
@@ -266,11 +272,7 @@ def _read_numerical(record, answer_text):
         raise GiftError("a numerical question needs an answer")
     record["answers"] = []
     for answer in answers:
-        answer = answer.strip()
-        fraction = 1.0
-        if _WEIGHT.match(answer):
-            fraction, answer = _weight(answer)
-        text, feedback = _comment(answer, record["questiontextformat"])
+        fraction, text, feedback = _weighted(answer, record)
         value = text["text"]
         if value.find("..") > 0:
             low, high = _number(value[:value.find("..")].strip()), _number(value[value.find("..") + 2:].strip())

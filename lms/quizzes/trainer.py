@@ -3,7 +3,7 @@
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,7 +11,7 @@ from lms.catalog.queries import course_by_slug
 from lms.core import audit, inputs
 from lms.core.dates import from_local, to_local
 from lms.core.frontmatter import SourceError
-from lms.core.lifecycle import allowed, load, view
+from lms.core.lifecycle import allowed, discard, found, get_or_404, load, view
 from lms.core.permissions import login_required, require
 from lms.extensions import db
 from lms.localities.models import Locality
@@ -28,9 +28,7 @@ def manage(slug):
     from lms.quizzes.gift import GiftError, decode, parse_gift
     from lms.quizzes.sync import import_bank
 
-    course = course_by_slug(slug)
-    if course is None:
-        abort(404)
+    course = found(course_by_slug(slug))
     require(course.can_manage(current_user))
     if request.method == "POST":
         upload = request.files.get("file")
@@ -56,7 +54,6 @@ def manage(slug):
             flash(error, "error")
             return render_template("quizzes/manage.html", course=course, quizzes=_quizzes(course)), 400
         quiz = import_bank(course, source, gift_text=text if kind != "aiken" else None)
-        db.session.commit()
         flash(_("Imported %(n)d questions into “%(t)s”.", n=len(source.questions), t=quiz.title), "info")
         return redirect(url_for("quizzes.manage", slug=course.slug), 303)
     return render_template("quizzes/manage.html", course=course, quizzes=_quizzes(course))
@@ -115,18 +112,16 @@ def overview(quiz):
 def grading_queue(quiz):
     if request.method == "POST":
         answer_id = inputs.form_id("answer_id")
-        answer = db.session.get(AttemptAnswer, answer_id) if answer_id else None
-        if answer is None or answer.attempt.quiz_id != quiz.id or answer.question.type != "essay":
-            abort(404)
+        answer = get_or_404(AttemptAnswer, answer_id or None)
+        found(answer, answer.attempt.quiz_id == quiz.id and answer.question.type == "essay")
         points = Decimal(answer.question.points) or Decimal(1)
         try:
             mark = Decimal(request.form.get("mark", "").replace(",", "."))
             operations.grade_essay(answer, mark / points, request.form.get("comment", "").strip()[:5000], current_user)
         except (InvalidOperation, operations.QuizError):
-            db.session.rollback()
+            discard()
             flash(_("The mark must be a number between 0 and %(p)s.", p=points.normalize()), "error")
             return render_template("quizzes/grading.html", quiz=quiz, answers=statistics.essays_to_grade(quiz)), 400
-        db.session.commit()
         flash(_("Mark saved."), "info")
         return redirect(url_for("quizzes.grading_queue", quiz_id=quiz.id), 303)
     return render_template("quizzes/grading.html", quiz=quiz, answers=statistics.essays_to_grade(quiz))
@@ -139,7 +134,6 @@ def grading_queue(quiz):
 def regrade(quiz):
     changed = operations.regrade_quiz(quiz)
     audit.record(current_user, "quiz.regrade", quiz, changed=changed)
-    db.session.commit()
     flash(_("Regraded: %(n)d attempts changed.", n=changed), "info")
     return redirect(url_for("quizzes.overview", quiz_id=quiz.id), 303)
 

@@ -1,11 +1,11 @@
-from flask import Response, abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask import Response, flash, redirect, render_template, request, send_file, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
 from lms.accounts.scope import Scope
 from lms.core.files import get_store
-from lms.core.lifecycle import view
+from lms.core.lifecycle import discard, found, get_or_404, view
 from lms.core.permissions import require, role_required
 from lms.extensions import db
 from lms.localities import queries as locality_queries
@@ -42,9 +42,7 @@ def _can_view_unit(unit) -> bool:
 
 
 def _load_scope(locality_id):
-    unit = db.session.get(Locality, locality_id)
-    if unit is None:
-        abort(404)
+    unit = get_or_404(Locality, locality_id)
     require(_can_view_unit(unit))
     try:
         mode, filters = parse_filters(request.args)
@@ -113,7 +111,6 @@ def export_learners(locality_id, fmt):
     name = _filename(unit, "learners", fmt)
     if request.method == "GET" and fmt == "csv" and exports.count_learners(unit, filters) <= exports.INLINE_LIMIT:
         operations.log_download(current_user, unit, "learners", dict(filters.as_params(), mode=mode))
-        db.session.commit()
         return Response(stream_with_context(exports.csv_chunks(exports.learner_header(), exports.learner_rows(unit, filters))),
                         mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
     if request.method == "GET":
@@ -121,12 +118,11 @@ def export_learners(locality_id, fmt):
     try:
         job = operations.start_export(current_user, unit, "learners", fmt, dict(filters.as_params(), mode=mode))
     except operations.ExportQuotaExceeded as busy:
-        db.session.rollback()
+        discard()
         flash(_("You already have %(n)d export jobs waiting or running. When one is ready, try again.",
                 n=busy.args[0]), "error")
         return render_template("reports/export_start.html", unit=unit, fmt=fmt,
                                params=dict(filters.as_params(), mode=mode)), 429
-    db.session.commit()
     return redirect(url_for("reports.export_status", export_id=job.id))
 
 
@@ -135,25 +131,20 @@ def export_learners(locality_id, fmt):
 def export_community(locality_id, fmt):
     """The community digital teams' report (lms.community) of the communes under a unit the manager oversees:
     a background job like the learner list, so it has the same progress page, audit and quota."""
-    unit = db.session.get(Locality, locality_id)
-    if unit is None:
-        abort(404)
+    unit = get_or_404(Locality, locality_id)
     require(current_user.can_manage_locality(unit))
     try:
         job = operations.start_export(current_user, unit, "community", fmt, {})
     except operations.ExportQuotaExceeded as busy:
-        db.session.rollback()
+        discard()
         flash(_("You already have %(n)d export jobs waiting or running. When one is ready, try again.",
                 n=busy.args[0]), "error")
         return redirect(url_for("community.team"), 303)
-    db.session.commit()
     return redirect(url_for("reports.export_status", export_id=job.id), 303)
 
 
 def _load_export(export_id):
-    job = db.session.get(ReportExport, export_id)
-    if job is None:
-        abort(404)
+    job = get_or_404(ReportExport, export_id)
     require(job.can_view(current_user))
     return job
 
@@ -170,8 +161,7 @@ def export_status(export_id):
 @role_required("manager")
 def export_retry(export_id):
     job = _load_export(export_id)
-    if jobs.retry_export(current_user, job):
-        db.session.commit()
+    jobs.retry_export(current_user, job)
     return redirect(url_for("reports.export_status", export_id=job.id), 303)
 
 
@@ -179,9 +169,7 @@ def export_retry(export_id):
 @role_required("manager")
 def export_download(export_id):
     job = _load_export(export_id)
-    path = get_store().local_path(job.file_key) if job.status == "done" and job.file_key else None
-    if path is None:
-        abort(404)
+    path = found(get_store().local_path(job.file_key) if job.status == "done" and job.file_key else None)
     return send_file(path, mimetype=XLSX if job.format == "xlsx" else "text/csv", as_attachment=True,
                      download_name=_filename(job.locality, job.kind, job.format))
 
@@ -189,14 +177,11 @@ def export_download(export_id):
 @view
 @role_required("admin")
 def targets(locality_id):
-    unit = db.session.get(Locality, locality_id)
-    if unit is None:
-        abort(404)
+    unit = get_or_404(Locality, locality_id)
     form = TargetForm()
     if form.validate_on_submit():
         operations.set_target(unit, form.audience.data, form.population.data, form.target_percent.data,
                               form.due_on.data, actor=current_user)
-        db.session.commit()
         flash(_("Target saved."), "success")
         return redirect(url_for("reports.locality", locality_id=unit.id))
     status = 400 if form.is_submitted() else 200

@@ -39,6 +39,5 @@ def retry(delivery):
         flash(_("Only a failed delivery can be sent again."), "error")
         return redirect(url_for("sharing.admin_list")), 303
     operations.retry(delivery, current_user)
-    db.session.commit()
     flash(_("The delivery will be sent again."), "success")
     return redirect(url_for("sharing.admin_list"))

@@ -6,6 +6,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from lms.accounts.operations import set_user_agency
 from lms.agencies import operations, queries
 from lms.agencies.models import Agency
 from tests.conftest import text_of
@@ -87,7 +88,7 @@ def test_cli_import(app, db_session, tmp_path):
 def test_profile_shows_agency_and_the_user_edits_their_position(client, english, create_user, login, db_session):
     operations.import_agencies_csv(CSV)
     user = create_user()
-    operations.set_user_agency(user, queries.by_code("PVH-VT"))
+    set_user_agency(user, queries.by_code("PVH-VT"))
     login(user)
     response = client.post("/profile", data={"position": "  Chuyên viên  "})
     assert response.status_code == 302
@@ -117,8 +118,8 @@ def test_manager_scoped_to_an_agency_subtree(db_session, create_user, commune):
     manager = create_user("Quản lý")
     grant_role(manager, "manager", agency=queries.by_code("UBND-VT"))
     inside, outside = create_user("Trong"), create_user("Ngoài")
-    operations.set_user_agency(inside, queries.by_code("PVH-VT"))
-    operations.set_user_agency(outside, queries.by_code("VP-STTTT"))
+    set_user_agency(inside, queries.by_code("PVH-VT"))
+    set_user_agency(outside, queries.by_code("VP-STTTT"))
     assert manager.can_manage_agency(queries.by_code("PVH-VT"))
     assert not manager.can_manage_agency(queries.by_code("STTTT"))
     assert manager.can_manage_user(inside) and not manager.can_manage_user(outside)

@@ -6,6 +6,7 @@ transaction), so they clean up what they made.
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from sqlalchemy import delete, func, select
 
 from lms import create_app
 from lms.extensions import db
-from tests.conftest import FIXTURE_COURSES, ROOT, _database_url
+from tests.conftest import FIXTURE_COURSES, ROOT, _database_url, wait_for_celery_worker
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "")
 pytestmark = pytest.mark.skipif(
@@ -48,10 +49,13 @@ def _start_worker(queue, instance, signing_key):
     env = dict(os.environ, DATABASE_URL=_database_url(), CELERY_BROKER_URL=REDIS_URL, CELERY_QUEUE=queue,
                SECRET_KEY="worker-test-secret", LMS_INSTANCE_PATH=str(instance), LMS_SIGNING_KEY=str(signing_key),
                LMS_FILE_STORE=str(FILE_STORE))
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "app:celery", "worker", "--pool", "solo", "-Q", queue,
+    node = f"{queue}-{instance.name}@{socket.gethostname()}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "app:celery", "worker", "--pool", "solo", "-Q", queue, "-n", node,
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wait_for_celery_worker(process, node, REDIS_URL)
+    return process
 
 
 def _stop(process):

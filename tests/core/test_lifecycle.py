@@ -4,7 +4,7 @@ import pytest
 from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.accounts.models import User
-from lms.core.lifecycle import allowed, load, view
+from lms.core.lifecycle import allowed, discard, found, get_or_404, load, save_now, view
 from lms.extensions import db
 
 
@@ -56,3 +56,46 @@ def test_load_gives_the_row_or_404_and_allowed_asks_the_model(app, person):
                 rename(user_id=person.id)
     finally:
         del User.can_rename
+
+
+def test_a_successful_view_commits_once_by_itself(app, person):
+    @view
+    def rename():
+        person.full_name = "Tên mới"  # the view never commits: the lifecycle does, on success
+        return "", 303
+
+    with app.test_request_context(method="POST"):
+        rename()
+    db.session.rollback()  # nothing left to drop: it was committed
+    assert _name(person) == "Tên mới"
+
+
+def test_save_now_keeps_what_a_refusal_wrote_and_discard_drops_a_half_done_change(app, person):
+    @view
+    def failed_login():
+        person.full_name = "Đếm lần sai"
+        save_now()  # a failed try counts although the answer is a 400
+        return "wrong password", 400
+
+    @view
+    def half_done():
+        person.full_name = "Nửa chừng"
+        db.session.flush()
+        discard()  # the operation refused half way; the view still answers with a redirect
+        return "", 303
+
+    with app.test_request_context(method="POST"):
+        failed_login()
+        assert _name(person) == "Đếm lần sai"
+        half_done()
+    assert _name(person) == "Đếm lần sai"
+
+
+def test_get_or_404_and_found_answer_404_for_missing_or_foreign_rows(app, person):
+    with app.test_request_context():
+        assert get_or_404(User, person.id, full_name=person.full_name) is person
+        for missing in (lambda: get_or_404(User, 10**9), lambda: get_or_404(User, None),
+                        lambda: get_or_404(User, person.id, full_name="someone else"),
+                        lambda: found(None), lambda: found(person, False)):
+            with pytest.raises(NotFound):
+                missing()

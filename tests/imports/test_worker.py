@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 
 from lms import create_app
 from lms.extensions import db
-from tests.conftest import ROOT, _database_url
+from tests.conftest import ROOT, _database_url, wait_for_celery_worker
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "")
 pytestmark = pytest.mark.skipif(
@@ -58,10 +58,12 @@ def setup(app, smtp, tmp_path_factory):
     env = dict(os.environ, DATABASE_URL=_database_url(), CELERY_BROKER_URL=REDIS_URL, CELERY_QUEUE=queue,
                SECRET_KEY="worker-test-secret", LMS_INSTANCE_PATH=str(tmp_path_factory.mktemp("worker")),
                LMS_FILE_STORE=files, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp[0].port), SMTP_STARTTLS="0")
+    node = f"{queue}@{socket.gethostname()}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "app:celery", "worker", "--pool", "solo", "-Q", queue,
+        [sys.executable, "-m", "celery", "-A", "app:celery", "worker", "--pool", "solo", "-Q", queue, "-n", node,
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    wait_for_celery_worker(process, node, REDIS_URL)
     yield queue, files
     process.terminate()
     try:

@@ -5,6 +5,7 @@ Commits for real (the worker is another process) and cleans up after itself.
 
 import csv
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from sqlalchemy import delete
 
 from lms import create_app
 from lms.extensions import db
-from tests.conftest import ROOT, _database_url
+from tests.conftest import ROOT, _database_url, wait_for_celery_worker
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "")
 pytestmark = pytest.mark.skipif(
@@ -35,10 +36,12 @@ def worker(app, store, tmp_path_factory):
     env = dict(os.environ, DATABASE_URL=_database_url(), CELERY_BROKER_URL=REDIS_URL, CELERY_QUEUE=queue,
                SECRET_KEY="worker-test-secret", LMS_FILE_STORE=str(store),
                LMS_INSTANCE_PATH=str(tmp_path_factory.mktemp("export-worker")))
+    node = f"{queue}@{socket.gethostname()}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "app:celery", "worker", "--pool", "solo", "-Q", queue,
+        [sys.executable, "-m", "celery", "-A", "app:celery", "worker", "--pool", "solo", "-Q", queue, "-n", node,
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    wait_for_celery_worker(process, node, REDIS_URL)
     yield queue, process
     process.terminate()
     try:
