@@ -2,7 +2,7 @@
    - /static/ files are fingerprinted and immutable: cache first, kept forever (their name changes).
    - Pages a person reads (courses, lessons, library, programs, home, My learning): network first;
      a copy is kept, and it is what answers when there is no network. Without a copy: /offline.
-   - Never stored: anything not GET, author/admin/account pages, quizzes (timed: online only), JSON.
+   - Never stored: anything not GET, author/admin/account pages, quizzes and attempts (online only: a stale copy of an attempt would show answers the server no longer holds), JSON.
    - Courses "downloaded for offline" are caches named lms-course-<slug>, written by static/js/offline.js.
    - "Done" pressed without a network: kept in IndexedDB with its own id and time, answered with the
      next lesson (from the copies); sent to /offline/progress after the next page that comes over the
@@ -15,7 +15,7 @@ const STATIC = "lms-static";
 const SHELL_URLS = {{ shell|tojson }};
 const OFFLINE_URL = SHELL_URLS[0];
 const READABLE = [/^\/$/, /^\/courses(\/|$)/, /^\/library(\/|$)/, /^\/programs(\/|$)/, /^\/my$/, /^\/offline$/, /^\/files\//];
-const NEVER = [/\/(new|edit|archive|versions)(\/|$)/, /\/offline\.json$/, /^\/author/, /^\/admin/, /^\/quizzes/, /^\/login/, /^\/logout/, /^\/api\//];
+const NEVER = [/\/(new|edit|archive|versions)(\/|$)/, /\/offline\.json$/, /^\/author/, /^\/admin/, /^\/quizzes/, /^\/attempts/, /^\/login/, /^\/logout/, /^\/api\//];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_URLS)).then(() => self.skipWaiting()));

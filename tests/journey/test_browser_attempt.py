@@ -52,7 +52,10 @@ def server():
 def learner_page(server):
     with playwright.sync_playwright() as driver:
         browser = launch(driver)
-        context = browser.new_context(viewport={"width": 390, "height": 844})
+        # No service worker: these tests are about the quiz script against a failing server, and the
+        # worker would answer a navigation the server cannot with its "needs a network" page
+        # (tests/e2e/test_offline.py covers that page for quizzes).
+        context = browser.new_context(viewport={"width": 390, "height": 844}, service_workers="block")
         page = context.new_page()
         errors = []
         # Refused requests are this test's doing; a script error or a CSP violation is not.
