@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, literal, select
 
 from lms.core import audit
 from lms.core.db import utcnow
@@ -55,6 +55,21 @@ def record_consent(user, via: str, action: str = "given", purpose: str = "accoun
         db.session.execute(delete(NoticeReview).where(NoticeReview.user_id == user.id))
     db.session.flush()
     return record
+
+
+def ask_accounts_without_consent() -> None:
+    """List the accounts still waiting for their first password that never accepted the notice (people
+    made by an HR import, who neither register nor sign in by SSO first) to see it at their first
+    login — set-based, once per import."""
+    from lms.accounts.models import UNUSABLE_PASSWORD_PREFIX, User
+
+    never_consented = ~select(ConsentRecord.id).where(ConsentRecord.user_id == User.id,
+                                                       ConsentRecord.purpose == "account").exists()
+    not_listed = ~select(NoticeReview.user_id).where(NoticeReview.user_id == User.id).exists()
+    db.session.execute(insert(NoticeReview).from_select(
+        ["user_id", "since"], select(User.id, literal(utcnow())).where(
+        User.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX, autoescape=True), never_consented, not_listed)))
+    db.session.flush()
 
 
 def consent_log(user) -> list[ConsentRecord]:

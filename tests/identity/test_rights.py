@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlalchemy import select, update
 
+from lms.accounts.models import unusable_password_hash
 from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.models import OutboxMessage
@@ -239,3 +240,24 @@ def test_the_privacy_page_offers_sharing_when_a_receiver_is_configured(en, db_se
     assert "Your new certificates will be sent to VNeID." in text_of(response)
     assert db_session.scalar(select(ConsentRecord.purpose).where(ConsentRecord.user_id == user.id)
                              .order_by(ConsentRecord.id.desc())) == "results"
+
+
+def test_imported_people_accept_the_notice_at_their_first_login(en, db_session, create_user):
+    from lms.core.signals import people_imported
+
+    imported = create_user("Trần Văn Nhập", email="nhap@example.vn")
+    imported.password_hash = unusable_password_hash()  # as an HR import makes them: a link, no consent yet
+    already = create_user("Có Đồng Ý", email="codongy@example.vn")
+    already.password_hash = unusable_password_hash()
+    db_session.add(ConsentRecord(user_id=already.id, notice_version=1, action="given", via="register"))
+    member = create_user("Đã Có Mật Khẩu", email="matkhau@example.vn")  # has a password: not this import's
+    db_session.flush()
+    people_imported.send(None)
+    people_imported.send(None)  # a second import lists nobody twice
+    listed = set(db_session.scalars(select(NoticeReview.user_id)))
+    assert imported.id in listed and already.id not in listed and member.id not in listed
+    imported.set_password(PASSWORD)  # the person chose a password through the link
+    db_session.flush()
+    en.post("/login", data={"login": "nhap@example.vn", "password": PASSWORD})
+    asked = en.get("/profile")
+    assert asked.status_code == 302 and "/privacy/review" in asked.headers["Location"]
