@@ -52,6 +52,7 @@ def test_the_error_page_speaks_the_session_language_and_json_without_the_databas
     with client.session_transaction() as session:
         session["lang"] = "en"
         session["_user_id"] = "1:0"  # a logged-in person: their account cannot be loaded either
+        session["sid"] = "a-session-record-key"  # (lms/accounts/sessions.py: without one, no lookup at all)
     page = client.get("/my").get_data(as_text=True)
     assert "The service is temporarily unavailable" in page and "Log in" in page
     response = client.post("/attempts/1/save", headers={"Accept": "application/json"}, json={})
