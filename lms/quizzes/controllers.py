@@ -8,7 +8,7 @@ from lms.core.lifecycle import allowed, discard, found, load, save_now, view
 from lms.core.permissions import login_required, wants_json
 from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
-from lms.quizzes import operations, queries, results
+from lms.quizzes import autosave, operations, queries, results
 from lms.quizzes.forms import responses_from_form, shown_ids, versions_from_form
 from lms.quizzes.models import Attempt, Quiz
 
@@ -124,20 +124,25 @@ def _save_from_request(attempt, now):
     return operations.save_answers(attempt, responses, now, questions, versions_from_form(request.form))
 
 
-def _stored_json(result) -> dict:
-    """What the page's script needs to forget its copy of an answer: the version the server holds."""
-    return {"saved": sorted(q for q, stored in result.items() if stored.state == "saved"),
-            "closed": sorted(q for q, stored in result.items() if stored.state == "closed"),
-            "answers": {str(q): stored._asdict() for q, stored in result.items()}}
-
-
 @view
+def save(attempt_id):
+    """Autosave (JSON) and the no-JS "save / next / previous" buttons of the attempt page.
+
+    Autosave takes the light path (lms/quizzes/autosave.py) when the learner's own open attempt is
+    saved; everything else (and every refusal) is answered by the full view."""
+    if wants_json():
+        answer = autosave.save_json(attempt_id)
+        if answer is not None:
+            return answer
+        discard()  # the light path's share lock: the full view takes it again
+    return _save(attempt_id=attempt_id)
+
+
 @login_required
 @load(Attempt, "attempt_id", get=_locked(for_submission=False))
 @allowed("review")
 @allowed("answer", refuse=404)
-def save(attempt):
-    """Autosave (JSON) and the no-JS "save / next / previous" buttons of the attempt page."""
+def _save(attempt):
     attempt_id, now = attempt.id, utcnow()
     try:
         result = _save_from_request(attempt, now)
@@ -159,7 +164,7 @@ def save(attempt):
                            review=url_for("quizzes.attempt", attempt_id=attempt_id)), 409
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
     if wants_json():
-        payload = jsonify(**_stored_json(result), seconds_left=operations.seconds_left(attempt, now))
+        payload = jsonify(**autosave.stored_json(result), seconds_left=operations.seconds_left(attempt, now))
         return payload
     check = request.form.get("check", "")
     if check.isdigit():

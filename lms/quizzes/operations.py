@@ -232,28 +232,33 @@ def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = No
         raise QuizError(_l("This attempt is finished; its answers can no longer change."))
     if is_overdue(attempt, now):
         raise TimeUp(_l("Time is up: answers sent after the time limit are not counted."))
-    allowed = editable_ids(attempt)
-    versions = versions or {}
     if questions is None:
         questions = answerable_questions(attempt, responses)
+    db.session.flush()
+    result = store_answers(db.session.connection(), attempt.id, responses, now, questions,
+                           editable_ids(attempt), versions or {})
+    _forget_loaded_answers(attempt)
+    return result
+
+
+def store_answers(connection, attempt_id: int, responses: dict, now: dt.datetime, questions: dict,
+                  allowed: set[int], versions: dict) -> dict[int, Stored]:
+    """The statements of `save_answers` (checks done by the caller), as Core statements on
+    `connection`: the autosave path (lms/quizzes/autosave.py) has no ORM objects to flush."""
     result = {qid: Stored("closed", None) for qid in responses if qid not in questions or qid not in allowed}
-    rows = [{"attempt_id": attempt.id, "question_id": qid, "response": grading.clean_response(questions[qid], raw),
+    rows = [{"attempt_id": attempt_id, "question_id": qid, "response": grading.clean_response(questions[qid], raw),
              "saved_at": now, "version": versions.get(qid, version_of(now))}
             for qid, raw in responses.items() if qid in questions and qid in allowed]
-    if not rows:
-        return result
-    db.session.flush()
     for versioned in (True, False):
         batch = [row for row in rows if (row["question_id"] in versions) == versioned]
         if batch:
-            stored = db.session.execute(_save_statement(dialect_name(), versioned), batch).all()
+            stored = connection.execute(_save_statement(connection.dialect.name, versioned), batch).all()
             result.update({qid: Stored("saved", version) for qid, version in stored})
     untouched = [row["question_id"] for row in rows if row["question_id"] not in result]
     if untouched:
-        held = db.session.execute(select(AttemptAnswer.question_id, AttemptAnswer.version, AttemptAnswer.checked_at)
-                                  .where(AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.question_id.in_(untouched)))
+        held = connection.execute(select(AttemptAnswer.question_id, AttemptAnswer.version, AttemptAnswer.checked_at)
+                                  .where(AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.question_id.in_(untouched)))
         result.update({qid: Stored("kept" if checked is None else "closed", version) for qid, version, checked in held})
-    _forget_loaded_answers(attempt)
     return result
 
 

@@ -1,0 +1,96 @@
+"""CPU per autosave and per submit, in-process, with a cProfile summary (issue 17 item 2).
+
+    .venv/bin/python bench/profile_exam.py [--repeat 300] [--profile autosave|submit]
+    DATABASE_URL=postgresql://…/SCRATCH .venv/bin/python bench/profile_exam.py   # on PostgreSQL (wiped!)
+
+The throw-away instance of bench/profile_lesson.py, its demo learner, the Flask test client (the
+app's whole request path). CPU = this process's time.process_time per request (with SQLite the
+database's CPU is in it too); the gunicorn/socket cost is not.
+"""
+
+import argparse
+import cProfile
+import pstats
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from capacity import _token  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--profile", choices=("autosave", "submit", "full-autosave"))
+    args = parser.parse_args()
+    from profile_lesson import logged_in_client, prepare
+
+    prepare()
+    from app import app
+
+    client, lesson = logged_in_client(app)
+    token = _token(client.get(lesson).get_data(as_text=True))
+    course = client.get(f"/courses/{lesson.split('/')[2]}").get_data(as_text=True)
+    quiz_id = int(re.search(r'href="/quizzes/(\d+)"', course).group(1))
+    ajax = {"Accept": "application/json", "X-CSRFToken": token}
+
+    def new_attempt():
+        response = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
+        return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+
+    attempt = new_attempt()
+    page = client.get(f"/attempts/{attempt}").get_data(as_text=True)
+    question, option = re.search(r'type="radio" name="q(\d+)" value="([^"]+)"', page).groups()
+    versions = iter(range(1, 10**7))
+
+    def autosave():
+        response = client.post(f"/attempts/{attempt}/save", headers=ajax, data={
+            "csrf_token": token, "shown": question, f"v{question}": str(next(versions)), f"q{question}": option})
+        assert response.status_code == 200 and question in response.get_json()["saved"].__str__(), response.data
+        return response
+
+    attempts = []
+
+    def submit():
+        response = client.post(f"/attempts/{attempts.pop()}/finish", headers=ajax, data={"csrf_token": token})
+        assert response.status_code == 200, response.data
+        return response
+
+    def full_autosave():  # the full view, as before the light path (lms/quizzes/autosave.py)
+        from lms.quizzes import autosave as light
+
+        light_path, light.save_json = light.save_json, lambda attempt_id: None
+        try:
+            return autosave()
+        finally:
+            light.save_json = light_path
+
+    for kind, call in (("autosave", autosave), ("full-autosave", full_autosave), ("submit", submit)):
+        n = max(20, args.repeat // 5) if kind == "submit" else args.repeat
+        if kind == "submit":
+            attempts.extend(new_attempt() for _ in range(n + 1))
+        call()
+        profiler = cProfile.Profile() if args.profile == kind else None
+        cpu = []
+        for _ in range(n):
+            began = time.process_time()
+            if profiler:
+                profiler.enable()
+            call()
+            if profiler:
+                profiler.disable()
+            cpu.append(time.process_time() - began)
+        print(f"{kind}: {n} requests, CPU median {1000 * statistics.median(cpu):.2f} ms, "
+              f"mean {1000 * statistics.mean(cpu):.2f} ms")
+        if profiler:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+
+
+if __name__ == "__main__":
+    main()

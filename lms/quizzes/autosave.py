@@ -1,0 +1,102 @@
+"""The light path of autosave (issue 17: 5,000 learners in one exam on two cores).
+
+The quiz page's script saves every changed answer (JSON, `Accept: application/json`): the one
+request that every learner sends every few seconds. The full view loads the user with their role
+grants, the attempt and its quiz as ORM objects, and flushes the session; here the same checks run
+as two narrow Core reads and the answers are stored with the same upsert
+(`operations.store_answers`), committed by `@view` before the 200 leaves.
+
+Who: the user of the session cookie, as the user loader accepts them (lms/__init__.py: an active
+user of that session version whose session record for this browser is live). What: their own
+attempt, locked FOR SHARE as `operations.lock_attempt` does (a submission waits for this save), not
+finished, not past its deadline and grace. Anything else — signed out, another's attempt, an
+attempt from before layouts were stored, finished, time up — returns None and the full view
+answers it (401, 404, 409 and finishing the attempt at time-up stay in one place).
+"""
+
+import functools
+from types import SimpleNamespace
+
+from flask import jsonify, request, session
+from sqlalchemy import and_, bindparam, select
+
+from lms.accounts import sessions
+from lms.accounts.models import SessionRecord, User
+from lms.core.db import utcnow
+from lms.extensions import db
+from lms.quizzes import operations
+from lms.quizzes.forms import responses_from_form, shown_ids, versions_from_form
+from lms.quizzes.layout import editable_ids
+from lms.quizzes.models import Attempt, Question, Quiz
+
+
+def _who() -> tuple[int, int, str] | None:
+    """(user id, session version, session record key) of the cookie, or None."""
+    raw_id, _, version = str(session.get("_user_id") or "").partition(":")
+    key = session.get(sessions.SESSION_KEY)
+    if not (key and raw_id.isascii() and raw_id.isdigit() and version.isascii() and version.isdigit()):
+        return None
+    return int(raw_id), int(version), key
+
+
+# Built once per process: constructing a statement costs more than running it, and this runs for
+# every answer of every learner (the values go in as bound parameters).
+@functools.cache
+def _attempt_statement():
+    """The attempt if it is this signed-in user's, locked FOR SHARE; with what the checks need."""
+    record = and_(SessionRecord.key == bindparam("key"), SessionRecord.user_id == User.id,
+                  SessionRecord.ended_at.is_(None))
+    return (select(Attempt.id, Attempt.submitted_at, Attempt.deadline, Attempt.layout, Attempt.page,
+                   Quiz.grace_seconds, Quiz.layout.label("quiz_layout"), Quiz.navigation, SessionRecord.last_seen_at)
+            .join(Quiz, Quiz.id == Attempt.quiz_id)
+            .join(User, User.id == Attempt.user_id)
+            .join(SessionRecord, record)
+            .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"),
+                   User.is_active.is_(True), User.session_version == bindparam("version"))
+            .with_for_update(of=Attempt.__table__, read=True))
+
+
+@functools.cache
+def _questions_statement():
+    return (select(Question.id, Question.type, Question.options, Question.choices)
+            .where(Question.id.in_(bindparam("ids", expanding=True))))
+
+
+def _questions(connection, ids: set[int]) -> dict[int, object]:
+    if not ids:
+        return {}
+    return {row.id: row for row in connection.execute(_questions_statement(), {"ids": sorted(ids)})}
+
+
+def save_json(attempt_id: int):
+    """The autosave answer (200 with what the server holds), or None: the full view answers."""
+    who = _who()
+    if who is None:
+        return None
+    connection = db.session.connection()
+    row = connection.execute(_attempt_statement(), {"attempt_id": attempt_id, "user_id": who[0],
+                                                    "version": who[1], "key": who[2]}).first()
+    if row is None or row.submitted_at is not None or not row.layout:
+        return None
+    # The attempt as operations and lms/quizzes/layout.py read it.
+    attempt = SimpleNamespace(slots=lambda: row.layout, page=row.page, deadline=row.deadline,
+                              quiz=SimpleNamespace(layout=row.quiz_layout, navigation=row.navigation,
+                                                   grace_seconds=row.grace_seconds))
+    now = utcnow()
+    if operations.is_overdue(attempt, now):
+        return None
+    shown = shown_ids(request.form)
+    questions = _questions(connection, {slot["q"] for slot in row.layout} & shown)
+    responses = responses_from_form(questions.values(), request.form)
+    responses.update({qid: None for qid in shown - set(questions)})  # not in this attempt: reported closed
+    result = operations.store_answers(connection, row.id, responses, now, questions, editable_ids(attempt),
+                                      versions_from_form(request.form))
+    sessions.note_seen(who[2], row.last_seen_at)
+    return jsonify(**stored_json(result), seconds_left=operations.seconds_left(attempt, now))
+
+
+def stored_json(result) -> dict:
+    """What the page's script needs to forget its copy of an answer: the version the server holds."""
+    return {"saved": sorted(q for q, stored in result.items() if stored.state == "saved"),
+            "closed": sorted(q for q, stored in result.items() if stored.state == "closed"),
+            "answers": {str(q): stored._asdict() for q, stored in result.items()}}
