@@ -184,6 +184,10 @@ def parse_args():
     parser.add_argument("--patience", type=float, default=180.0,
                         help="seconds of failures in a row after which a learner gives up")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker: above 1 the gthread worker (keep-alive connections)")
+    parser.add_argument("--backlog", type=int, default=2048, help="gunicorn's listen backlog")
+    parser.add_argument("--port", type=int, help="gunicorn's port (default: a free one the kernel picks)")
     parser.add_argument("--reset", action="store_true", help="required with DATABASE_URL: the database is wiped")
     parser.add_argument("--scratch-db", metavar="URL", help="create this database, run there, drop it afterwards")
     parser.add_argument("--outage", metavar="SECONDS[@AT]",
@@ -248,7 +252,7 @@ def run(args, database_url: str, cluster: PrivatePostgres | None = None) -> int:
         stack.callback(shutil.rmtree, keys_dir, ignore_errors=True)
         broker = stack.enter_context(PrivateRedis()) if args.broker else None
         processes = stack.enter_context(AppProcesses(database_url, broker.url() if broker else None,
-                                                     signing_key=keys_dir / "signing_key.pem"))
+                                                     signing_key=keys_dir / "signing_key.pem", port=args.port))
         # This process sets up and checks the database as the served app sees it.
         for name in ("DATABASE_URL", "SECRET_KEY", "LMS_INSTANCE_PATH", "LMS_SIGNING_KEY", "LMS_FILE_STORE",
                      "CELERY_BROKER_URL", "CELERY_QUEUE"):
@@ -261,8 +265,11 @@ def run(args, database_url: str, cluster: PrivatePostgres | None = None) -> int:
         # Background work as in production: a Celery worker on the broker, or without one the
         # embedded runner that `flask serve` starts beside gunicorn (/healthz needs either).
         background = processes.start_worker(concurrency=1, wait=False) if broker else processes.start_runner(wait=False)
-        processes.start_web(workers=args.workers, access_log=False, wait=False,
-                            extra=("--backlog", "2048", "--log-level", "warning"))
+        # gthread keeps each learner's connection open (up to --worker-connections per worker):
+        # no new TCP connection per request, as sync workers need.
+        connections = ("--worker-connections", str(2 * args.learners // args.workers + 100)) if args.threads > 1 else ()
+        processes.start_web(workers=args.workers, threads=args.threads, access_log=False, wait=False,
+                            extra=("--backlog", str(args.backlog), "--log-level", "warning", *connections))
         processes.wait_ready(background.name)
         processes.wait_ready("web")
         warm_up(processes.port, args.workers)
@@ -273,8 +280,12 @@ def exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies) -> int
     if args.steady:
         return print_steady(args, *steady(processes.port, quiz_id, keys, cookies, args.seconds, args.connections))
     stats, timeline = Stats(), []
+    cpu_before = time.process_time()
     asyncio.run(exam_with_faults(args, processes, cluster, quiz_id, keys, cookies, stats, timeline))
     elapsed = time.monotonic() - stats.began
+    # The load generator shares the cores: its own CPU says whether it, not the server, was the limit.
+    print(f"load generator CPU {time.process_time() - cpu_before:.1f} s over {elapsed:.1f} s wall; "
+          f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     findings = check(app, quiz_id, keys, stats.records)
     code = print_results(args, cluster, stats, timeline, findings, elapsed)
     background = processes.services.get("worker") or processes.services.get("runner")
@@ -357,7 +368,7 @@ def print_results(args, cluster, stats, timeline, findings, elapsed) -> int:
     where = f"private PostgreSQL cluster on port {cluster.port}" if cluster else "PostgreSQL"
     background = "a Celery worker on a private Redis" if args.broker else "the embedded runner"
     print(f"{args.learners} learners starting over {args.spread:.0f}s, think ≤ {args.think}s, revise {args.revise}, "
-          f"gunicorn {args.workers} sync workers, {background}, {where}; wall time {elapsed:.1f}s")
+          f"gunicorn {args.workers} {'sync workers' if args.threads == 1 else f'gthread workers × {args.threads} threads'}, {background}, {where}; wall time {elapsed:.1f}s")
     for at, what in timeline:
         print(f"  at {at:6.1f} s: {what}")
     if stats.restored:
