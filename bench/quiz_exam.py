@@ -136,7 +136,8 @@ def setup(learners: int):
         rows = [{"full_name": f"Học viên {n}", "full_name_folded": f"hoc vien {n}", "email": f"hv{n}@bench.vn",
                  "audience": "official", "password_hash": probe.password_hash} for n in range(learners)]
         db.session.execute(insert(User), rows)
-        users = db.session.scalars(db.select(User).order_by(User.id)).all()
+        # Plain rows, not ORM objects: after the commit each object would reload itself, one query a learner.
+        users = db.session.execute(db.select(User.id, User.session_version).order_by(User.id)).all()
         db.session.execute(insert(Enrollment), [{"user_id": u.id, "course_id": quiz.course_id} for u in users])
         db.session.commit()
         keys = {q.id: {"type": q.type, "options": [o["id"] for o in q.options], "choices": [c["id"] for c in q.choices]}
