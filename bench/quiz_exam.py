@@ -14,7 +14,7 @@ cluster (tests/services.py) that is crashed (immediate stop) AT seconds into the
 middle), kept down for SECONDS, and started again. --kill-app kills one gunicorn worker (`worker`)
 or all of gunicorn (`all`, then started again) with SIGKILL. Background work runs beside gunicorn
 as in production: the embedded runner, or with --broker a Celery worker on a private Redis. Tables
-come from the models (create_all), like the tests. The server is gunicorn (sync workers) of this
+come from the models (create_all), like the tests. The server is gunicorn (sync workers; gthread with --threads) of this
 checkout in production mode; the learners are asyncio tasks of this script, sharing the machine's CPUs.
 
 Prints latency p50/p95/p99 per request and until confirmed (retries included), errors by kind,
@@ -368,8 +368,9 @@ def latency_line(name, values, width=9) -> str:
 def print_results(args, cluster, stats, timeline, findings, elapsed) -> int:
     where = f"private PostgreSQL cluster on port {cluster.port}" if cluster else "PostgreSQL"
     background = "a Celery worker on a private Redis" if args.broker else "the embedded runner"
+    workers = "sync workers" if args.threads == 1 else f"gthread workers × {args.threads} threads"
     print(f"{args.learners} learners starting over {args.spread:.0f}s, think ≤ {args.think}s, revise {args.revise}, "
-          f"gunicorn {args.workers} {'sync workers' if args.threads == 1 else f'gthread workers × {args.threads} threads'}, {background}, {where}; wall time {elapsed:.1f}s")
+          f"gunicorn {args.workers} {workers}, {background}, {where}; wall time {elapsed:.1f}s")
     for at, what in timeline:
         print(f"  at {at:6.1f} s: {what}")
     if stats.restored:
