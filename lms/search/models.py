@@ -14,6 +14,7 @@ from lms.core.db import IdMixin, utcnow
 from lms.extensions import db
 
 KINDS = ("course", "lesson", "library")
+WORD_MAX = 40  # longer "words" (URLs, file names) are never typo targets
 # A tsvector on PostgreSQL; on SQLite the column exists but stays empty (FTS5 holds the index).
 VectorType = Text().with_variant(postgresql.TSVECTOR(), "postgresql")
 
@@ -46,6 +47,22 @@ class SearchDocument(IdMixin, db.Model):
     # every match, while matching uses the whole one through its GIN index.
     rank_vector = db.Column(VectorType)
     indexed_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class SearchWord(db.Model):
+    """PostgreSQL's typo vocabulary: every word of the indexed text (titles, lesson and item bodies, file
+    text) with the number of rows holding it, kept by `PostgresBackend.sync` from the rows' own
+    tsvectors; a trigram GiST index finds the words nearest a typo. (SQLite reads FTS5's own word list;
+    there the table stays empty.)"""
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        db.Index("ix_search_words_trgm", "word", postgresql_using="gist",
+                 postgresql_ops={"word": "gist_trgm_ops"}),
+    )
+
+    word = db.Column(db.String(WORD_MAX), primary_key=True)
+    docs = db.Column(db.Integer, nullable=False, default=0)
 
 
 # The schema pieces that are not tables of the model: extensions and the FTS5 table. The migration

@@ -1,0 +1,39 @@
+"""search typo vocabulary: every indexed word with its row count, for PostgreSQL's typo correction
+
+Revision ID: 0015_search
+Revises: 0014_sessions
+Create Date: 2026-12-05 21:00:00
+
+PostgreSQL only fills it (from the rows' tsvectors, here and then by the indexer); a trigram GiST
+index finds the words nearest a typo. On SQLite the table stays empty (FTS5 keeps its own word list).
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0015_search"
+down_revision = "0014_sessions"
+branch_labels = None
+depends_on = None
+
+# The statement of lms.search.backends.VOCABULARY_FILL, as of this revision.
+FILL = ("INSERT INTO search_words (word, docs) SELECT word, count(*) FROM search_documents d, "
+        "unnest(tsvector_to_array(d.vector)) AS word WHERE length(word) <= 40 GROUP BY word")
+
+
+def upgrade():
+    op.create_table(
+        "search_words",
+        sa.Column("word", sa.String(40), primary_key=True),
+        sa.Column("docs", sa.Integer(), nullable=False),
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index("ix_search_words_trgm", "search_words", ["word"], postgresql_using="gist",
+                        postgresql_ops={"word": "gist_trgm_ops"})
+        op.execute(FILL)
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_search_words_trgm", table_name="search_words", postgresql_using="gist")
+    op.drop_table("search_words")
