@@ -2,7 +2,9 @@
 
 Both try, in order, until one gives results: (SQLite) the words as a phrase — Vietnamese meaning
 lives in runs of syllables, "dien thoai" is one word — then every word anywhere; then (lms.search.queries)
-the words with typos corrected from the index's own vocabulary (`known`, `near`), and only then,
+the words with typos corrected from the index's own vocabulary (`known`, `near`: FTS5's word list
+on SQLite; on PostgreSQL the `search_words` table of every indexed word, kept by `sync`/`unsync`,
+with a trigram GiST index), and only then,
 `loose`, any word. The last
 word may be unfinished (prefix match).
 

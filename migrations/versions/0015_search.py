@@ -27,13 +27,13 @@ def upgrade():
         sa.Column("word", sa.String(40), primary_key=True),
         sa.Column("docs", sa.Integer(), nullable=False),
     )
+    # A trigram GiST index on PostgreSQL; on SQLite a plain index, as the model declares it there.
+    op.create_index("ix_search_words_trgm", "search_words", ["word"], postgresql_using="gist",
+                    postgresql_ops={"word": "gist_trgm_ops"})
     if op.get_bind().dialect.name == "postgresql":
-        op.create_index("ix_search_words_trgm", "search_words", ["word"], postgresql_using="gist",
-                        postgresql_ops={"word": "gist_trgm_ops"})
         op.execute(FILL)
 
 
 def downgrade():
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_index("ix_search_words_trgm", table_name="search_words", postgresql_using="gist")
+    op.drop_index("ix_search_words_trgm", table_name="search_words", postgresql_using="gist")
     op.drop_table("search_words")
