@@ -4,7 +4,7 @@ Both try, in order, until one gives results: (SQLite) the words as a phrase — 
 lives in runs of syllables, "dien thoai" is one word — then every word anywhere; then (lms.search.queries)
 the words with typos corrected from the index's own vocabulary (`known`, `near`: FTS5's word list
 on SQLite; on PostgreSQL the `search_words` table of every indexed word, kept by `sync`/`unsync`,
-with a trigram GiST index), and only then,
+with a trigram GIN index), and only then,
 `loose`, any word. The last
 word may be unfinished (prefix match).
 
@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, text
 
 from lms.extensions import db
 from lms.search.models import WORD_MAX
+from lms.search.text import one_edit
 
 PG_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
              "setweight(to_tsvector('simple', unaccent(left(body, 400000))), 'B')")
@@ -140,12 +141,16 @@ class PostgresBackend:
                                       {"words": words}))
 
     def near(self, word: str) -> list[tuple[str, int]]:
-        """The vocabulary's words nearest `word` by trigrams (a GiST index scan in distance order, so the
-        cost does not grow with the text indexed), within two letters' length, with their row counts."""
+        """The vocabulary's words near `word`, with their row counts: those one edit away (looked up by
+        key: trigrams miss a changed letter in a short word, "cia" for "cua") and the nearest by
+        trigrams (`%`, pg_trgm's default similarity 0.3, through the GIN index: the cost does not grow
+        with the text indexed), within two letters' length."""
         rows = db.session.execute(text(
-            "SELECT word, docs FROM search_words WHERE length(word) BETWEEN :low AND :high "
-            "ORDER BY word <-> :word LIMIT :candidates"),
-            {"word": word, "low": len(word) - 2, "high": len(word) + 2, "candidates": NEAR_CANDIDATES}).all()
+            "SELECT word, docs FROM search_words WHERE word = ANY(CAST(:edits AS text[])) UNION "
+            "(SELECT word, docs FROM search_words WHERE word % :word AND length(word) BETWEEN :low AND :high "
+            "ORDER BY word <-> :word LIMIT :candidates)"),
+            {"word": word, "edits": one_edit(word), "low": len(word) - 2, "high": len(word) + 2,
+             "candidates": NEAR_CANDIDATES}).all()
         return [(row.word, row.docs) for row in rows]
 
     def _ranked(self, query_sql, match_sql, rank_sql, where, params, limit, offset, threshold=False):

@@ -52,13 +52,13 @@ class SearchDocument(IdMixin, db.Model):
 class SearchWord(db.Model):
     """PostgreSQL's typo vocabulary: every word of the indexed text (titles, lesson and item bodies, file
     text) with the number of rows holding it, kept by `PostgresBackend.sync` from the rows' own
-    tsvectors; a trigram GiST index finds the words nearest a typo. (SQLite reads FTS5's own word list;
+    tsvectors; a trigram GIN index finds the words nearest a typo. (SQLite reads FTS5's own word list;
     there the table stays empty.)"""
 
     __tablename__ = "search_words"
     __table_args__ = (
-        db.Index("ix_search_words_trgm", "word", postgresql_using="gist",
-                 postgresql_ops={"word": "gist_trgm_ops"}),
+        db.Index("ix_search_words_trgm", "word", postgresql_using="gin",
+                 postgresql_ops={"word": "gin_trgm_ops"}),
     )
 
     word = db.Column(db.String(WORD_MAX), primary_key=True)

@@ -4,7 +4,7 @@ Revision ID: 0015_search
 Revises: 0014_sessions
 Create Date: 2026-12-05 21:00:00
 
-PostgreSQL only fills it (from the rows' tsvectors, here and then by the indexer); a trigram GiST
+PostgreSQL only fills it (from the rows' tsvectors, here and then by the indexer); a trigram GIN
 index finds the words nearest a typo. On SQLite the table stays empty (FTS5 keeps its own word list).
 """
 from alembic import op
@@ -27,13 +27,13 @@ def upgrade():
         sa.Column("word", sa.String(40), primary_key=True),
         sa.Column("docs", sa.Integer(), nullable=False),
     )
-    # A trigram GiST index on PostgreSQL; on SQLite a plain index, as the model declares it there.
-    op.create_index("ix_search_words_trgm", "search_words", ["word"], postgresql_using="gist",
-                    postgresql_ops={"word": "gist_trgm_ops"})
+    # A trigram GIN index on PostgreSQL; on SQLite a plain index, as the model declares it there.
+    op.create_index("ix_search_words_trgm", "search_words", ["word"], postgresql_using="gin",
+                    postgresql_ops={"word": "gin_trgm_ops"})
     if op.get_bind().dialect.name == "postgresql":
         op.execute(FILL)
 
 
 def downgrade():
-    op.drop_index("ix_search_words_trgm", table_name="search_words", postgresql_using="gist")
+    op.drop_index("ix_search_words_trgm", table_name="search_words", postgresql_using="gin")
     op.drop_table("search_words")

@@ -44,6 +44,17 @@ def test_a_typo_of_a_word_only_in_a_library_item_body_is_corrected(db_session, c
     assert results.corrected == "vnpay" and results.total == 1 and results.hits[0].kind == "library"
 
 
+def test_a_changed_letter_in_a_short_body_word_is_corrected(db_session, create_course, commit_and_index):
+    """"zaio" shares too few trigrams with "zalo" for pg_trgm: one-edit variants find it on PostgreSQL."""
+    course = create_course()
+    lesson = _lesson_with(course, "Kẻ gian nhắn tin qua Zalo, giả danh nhân viên ngân hàng.")
+    commit_and_index()
+
+    results = search("zaio")
+    assert results.corrected == "zalo"
+    assert f"/courses/{course.slug}/lessons/{lesson.id}" in {hit.url for hit in results.hits}
+
+
 @pytest.fixture()
 def postgresql_only(db_session):
     if db.session.get_bind().dialect.name != "postgresql":
