@@ -141,8 +141,9 @@ class PostgresBackend:
                                       {"words": words}))
 
     def near(self, word: str) -> list[tuple[str, int]]:
-        """The vocabulary's words near `word`, with their row counts: those one edit away (looked up by
-        key: trigrams miss a changed letter in a short word, "cia" for "cua") and the nearest by
+        """The vocabulary's words near `word`, with their row counts: those one edit or one swap away
+        (looked up by key: trigrams miss a changed letter in a short word, "cia" for "cua", or two
+        swapped, "chnih" for "chinh") and the nearest by
         trigrams (`%`, pg_trgm's default similarity 0.3, through the GIN index: the cost does not grow
         with the text indexed), within two letters' length."""
         rows = db.session.execute(text(

@@ -140,13 +140,15 @@ FOLDED_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def one_edit(word: str) -> list[str]:
-    """Every string one letter deleted, changed or added away from `word` (words up to 12 letters)."""
+    """Every string one letter deleted, changed or added away from `word`, or with two neighbours swapped
+    (words up to 12 letters)."""
     if len(word) > 12:
         return []
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     variants = {left + right[1:] for left, right in splits if right}
     variants |= {left + letter + right[1:] for left, right in splits if right for letter in FOLDED_LETTERS}
     variants |= {left + letter + right for left, right in splits for letter in FOLDED_LETTERS}
+    variants |= {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
     variants.discard(word)
     return sorted(variants)
 
