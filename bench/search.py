@@ -10,7 +10,12 @@ one audience only. Queries are 1-3 consecutive words of the same text typed with
 as a visitor (audience filter on), a tenth with a kind filter and a tenth with a typo. Each query
 is timed through `lms.search.queries.search` — the ranked match, the count and the highlighted
 snippets, as the page gets them — in this process, after 20 warm-up queries: wall time, and this
-process's CPU time (on SQLite that is the whole cost, whatever else the machine is running).
+process's CPU time (on SQLite that is the whole cost, whatever else the machine is running), and on a
+PostgreSQL server on this machine, the server's CPU per query (its backend's /proc/PID/schedstat).
+
+    --slowest N              the N slowest queries with their kind (typo, kind filter, one word, multiword)
+    --database URL [--reuse] an existing PostgreSQL database, kept (--reuse: already loaded, time only)
+    --pdf-pages 0            skip the PDF step
 """
 
 import argparse

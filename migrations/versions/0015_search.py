@@ -7,9 +7,8 @@ Create Date: 2026-12-05 21:00:00
 PostgreSQL only fills it (from the rows' tsvectors, here and then by the indexer); a trigram GIN
 index finds the words nearest a typo. On SQLite the table stays empty (FTS5 keeps its own word list).
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0015_search"
 down_revision = "0014_sessions"
