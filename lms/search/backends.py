@@ -35,7 +35,7 @@ PG_RANK_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
                   "setweight(to_tsvector('simple', unaccent(left(body, 300))), 'B')")
 COUNT_CAP = 1000
 VOCABULARY_FILL = ("INSERT INTO search_words (word, docs) SELECT word, count(*) FROM search_documents d, "
-                   f"unnest(tsvector_to_array(d.vector)) AS word WHERE length(word) <= {WORD_MAX} GROUP BY word")
+                   "unnest(tsvector_to_array(d.vector)) AS word WHERE length(word) <= :longest GROUP BY word")
 # Words of the vocabulary offered to the edit-distance check for one typo, nearest trigrams first.
 NEAR_CANDIDATES = 40
 
@@ -78,15 +78,15 @@ class PostgresBackend:
     def rebuild_vocabulary() -> None:
         """The vocabulary from every row's vector (`flask search reindex`, the migration that adds it)."""
         db.session.execute(text("DELETE FROM search_words"))
-        db.session.execute(text(VOCABULARY_FILL))
+        db.session.execute(text(VOCABULARY_FILL), {"longest": WORD_MAX})
 
     @staticmethod
     def _words(ids: list[int]) -> dict[str, int]:
         """{word: rows holding it} over the rows' current vectors."""
         return dict(db.session.execute(text(
             "SELECT word, count(*) FROM search_documents d, unnest(tsvector_to_array(d.vector)) AS word "
-            f"WHERE d.id IN :ids AND length(word) <= {WORD_MAX} GROUP BY word")
-            .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)}).all())
+            "WHERE d.id IN :ids AND length(word) <= :longest GROUP BY word")
+            .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids), "longest": WORD_MAX}).all())
 
     @staticmethod
     def _count(changes: dict[str, int]) -> None:
