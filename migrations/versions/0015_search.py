@@ -28,7 +28,7 @@ def upgrade():
     )
     # A trigram GIN index on PostgreSQL; on SQLite a plain index, as the model declares it there.
     op.create_index("ix_search_words_trgm", "search_words", ["word"], postgresql_using="gin",
-                    postgresql_ops={"word": "gin_trgm_ops"})
+                    postgresql_ops={"word": "gin_trgm_ops"}, postgresql_with={"fastupdate": "off"})
     if op.get_bind().dialect.name == "postgresql":
         op.execute(FILL)
 
