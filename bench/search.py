@@ -10,7 +10,12 @@ one audience only. Queries are 1-3 consecutive words of the same text typed with
 as a visitor (audience filter on), a tenth with a kind filter and a tenth with a typo. Each query
 is timed through `lms.search.queries.search` — the ranked match, the count and the highlighted
 snippets, as the page gets them — in this process, after 20 warm-up queries: wall time, and this
-process's CPU time (on SQLite that is the whole cost, whatever else the machine is running).
+process's CPU time (on SQLite that is the whole cost, whatever else the machine is running), and on a
+PostgreSQL server on this machine, the server's CPU per query (its backend's /proc/PID/schedstat).
+
+    --slowest N              the N slowest queries with their kind (typo, kind filter, one word, multiword)
+    --database URL [--reuse] an existing PostgreSQL database, kept (--reuse: already loaded, time only)
+    --pdf-pages 0            skip the PDF step
 """
 
 import argparse
@@ -96,28 +101,69 @@ def queries(words, rng, count):
         if number % 10 == 5 and len(text) > 5:  # a typo: two letters swapped
             i = rng.randrange(1, len(text) - 2)
             text = text[:i] + text[i + 1] + text[i] + text[i + 2:]
-        out.append((text, kind))
+        out.append((text, kind, "typo" if number % 10 == 5 and len(text) > 5 else None))
     return out
+
+
+def query_kind(text: str, kind: str | None, typo: str | None) -> str:
+    """What a query stands for in the tail listing: typo / kind filter / one word / multiword."""
+    if typo:
+        return typo
+    if kind:
+        return f"kind filter ({kind})"
+    return "one word" if len(text.split()) == 1 else "multiword"
+
+
+def server_cpu_ns():
+    """CPU time so far of the PostgreSQL backend serving this session (/proc/PID/schedstat, in ns, when
+    the server runs on this machine; None elsewhere or on SQLite): the server's own cost of a query,
+    whatever else the machine is running."""
+    from lms.extensions import db
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    pid = db.session.execute(db.text("SELECT pg_backend_pid()")).scalar()
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def measure(app, planned) -> dict:
     from lms.search.queries import search
 
-    timings, cpu, found = [], [], 0
+    timings, cpu, server, found, each = [], [], [], 0, []
     with app.app_context():
-        for text, kind in planned[:20]:
+        for text, kind, _typo in planned[:20]:
             search(text, None, kind=kind)
-        for text, kind in planned[20:]:
+        for text, kind, typo in planned[20:]:
+            server_before = server_cpu_ns()
             started, started_cpu = time.perf_counter(), time.process_time()
             results = search(text, None, kind=kind)
             timings.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - started_cpu) * 1000)
+            server_after = server_cpu_ns()
+            if server_before is not None and server_after is not None:
+                server.append((server_after - server_before) / 1e6)
             found += bool(results.total)
+            each.append((timings[-1], cpu[-1], server[-1] if server else 0.0, query_kind(text, kind, typo), text,
+                         results.total, results.corrected))
+    each.sort(reverse=True)
+    server.sort()
     timings.sort()
     cpu.sort()
     return {"queries": len(timings), "found": found, "p50": statistics.median(timings),
             "p95": timings[int(len(timings) * 0.95) - 1], "max": timings[-1],
-            "cpu_p50": statistics.median(cpu), "cpu_p95": cpu[int(len(cpu) * 0.95) - 1]}
+            "cpu_p50": statistics.median(cpu), "cpu_p95": cpu[int(len(cpu) * 0.95) - 1], "each": each,
+            "server_p50": statistics.median(server) if server else None,
+            "server_p95": server[int(len(server) * 0.95) - 1] if server else None}
+
+
+def print_slowest(figures: dict, count: int) -> None:
+    print(f"slowest {count} queries (wall ms, this process's CPU ms, server CPU ms, kind, query, results, "
+          "corrected to):")
+    for wall, cpu, server, kind, text, total, corrected in figures["each"][:count]:
+        print(f"  {wall:7.1f} {cpu:6.1f} {server:6.1f}  {kind:<22} {text!r:<32} {total:>5}  {corrected or ''}")
 
 
 def pdf_indexing(app, pages: int) -> tuple[float, int]:
@@ -165,7 +211,14 @@ def run(args, database_url: str) -> int:
     print(f"{backend}: {figures['queries']} queries ({figures['found']} with results): "
           f"p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms, max {figures['max']:.1f} ms "
           f"(this process's CPU: p50 {figures['cpu_p50']:.1f} ms, p95 {figures['cpu_p95']:.1f} ms)")
+    if figures["server_p50"] is not None:
+        print(f"{backend}: the server's CPU per query (its backend's /proc schedstat): p50 {figures['server_p50']:.1f} ms, "
+              f"p95 {figures['server_p95']:.1f} ms")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if args.slowest:
+        print_slowest(figures, args.slowest)
+    if not args.pdf_pages:
+        return 0 if figures["p95"] < (50 if backend.startswith("postgresql") else 100) else 1
     elapsed, size = pdf_indexing(app, args.pdf_pages)
     print(f"{backend}: a {args.pdf_pages}-page PDF extracted and indexed in {elapsed:.1f} s ({size} characters)")
     budget = 50 if backend.startswith("postgresql") else 100
@@ -181,10 +234,17 @@ def main() -> None:
     parser.add_argument("--scratch-db", metavar="URL", help="create this PostgreSQL database, run there, drop it")
     parser.add_argument("--sqlite-file", metavar="PATH",
                         help="keep the SQLite database in this file; run again with --reuse to time queries only")
-    parser.add_argument("--reuse", action="store_true", help="the --sqlite-file is already loaded: skip loading")
+    parser.add_argument("--database", metavar="URL",
+                        help="run in this existing PostgreSQL database and keep it (with --reuse: already loaded)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="the --sqlite-file or --database is already loaded: skip loading")
+    parser.add_argument("--slowest", type=int, default=0, metavar="N",
+                        help="print the N slowest queries with their kind (typo, kind filter, one word, multiword)")
     args = parser.parse_args()
-    if args.reuse and not (args.sqlite_file and os.path.exists(args.sqlite_file)):
-        parser.error("--reuse needs an existing --sqlite-file")
+    if args.reuse and not (args.database or (args.sqlite_file and os.path.exists(args.sqlite_file))):
+        parser.error("--reuse needs an existing --sqlite-file or a --database")
+    if args.database:
+        sys.exit(run(args, args.database))
     if args.sqlite_file:
         sys.exit(run(args, f"sqlite:///{os.path.abspath(args.sqlite_file)}"))
     if args.scratch_db:

@@ -2,7 +2,9 @@
 
 Both try, in order, until one gives results: (SQLite) the words as a phrase — Vietnamese meaning
 lives in runs of syllables, "dien thoai" is one word — then every word anywhere; then (lms.search.queries)
-the words with typos corrected from the index's own vocabulary (`known`, `near`), and only then,
+the words with typos corrected from the index's own vocabulary (`known`, `near`: FTS5's word list
+on SQLite; on PostgreSQL the `search_words` table of every indexed word, kept by `sync`/`unsync`,
+with a trigram GIN index), and only then,
 `loose`, any word. The last
 word may be unfinished (prefix match).
 
@@ -24,12 +26,18 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, text
 
 from lms.extensions import db
+from lms.search.models import WORD_MAX
+from lms.search.text import one_edit
 
 PG_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
              "setweight(to_tsvector('simple', unaccent(left(body, 400000))), 'B')")
 PG_RANK_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
                   "setweight(to_tsvector('simple', unaccent(left(body, 300))), 'B')")
 COUNT_CAP = 1000
+VOCABULARY_FILL = ("INSERT INTO search_words (word, docs) SELECT word, count(*) FROM search_documents d, "
+                   "unnest(tsvector_to_array(d.vector)) AS word WHERE length(word) <= :longest GROUP BY word")
+# Words of the vocabulary offered to the edit-distance check for one typo, nearest trigrams first.
+NEAR_CANDIDATES = 40
 
 
 @dataclass
@@ -49,13 +57,52 @@ class PostgresBackend:
     name = "postgresql"
 
     def sync(self, ids: list[int]) -> None:
-        if ids:
-            db.session.execute(text(f"UPDATE search_documents SET vector = {PG_VECTOR}, rank_vector = {PG_RANK_VECTOR} "
-                                    "WHERE id IN :ids")
-                               .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)})
+        """Rebuild the rows' vectors (their texts are already written) and move the vocabulary by the
+        difference between the words of their old vectors and of their new ones."""
+        if not ids:
+            return
+        before = self._words(ids)
+        db.session.execute(text(f"UPDATE search_documents SET vector = {PG_VECTOR}, rank_vector = {PG_RANK_VECTOR} "
+                                "WHERE id IN :ids")
+                           .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)})
+        after = self._words(ids)
+        self._count({word: after.get(word, 0) - before.get(word, 0) for word in before.keys() | after.keys()})
 
     def unsync(self, ids: list[int]) -> None:
-        """The rows themselves are deleted by the caller; the vector goes with them."""
+        """The rows themselves are deleted by the caller (the vector goes with them); their words leave
+        the vocabulary."""
+        if ids:
+            self._count({word: -docs for word, docs in self._words(ids).items()})
+
+    @staticmethod
+    def rebuild_vocabulary() -> None:
+        """The vocabulary from every row's vector (`flask search reindex`, the migration that adds it)."""
+        db.session.execute(text("DELETE FROM search_words"))
+        db.session.execute(text(VOCABULARY_FILL), {"longest": WORD_MAX})
+
+    @staticmethod
+    def _words(ids: list[int]) -> dict[str, int]:
+        """{word: rows holding it} over the rows' current vectors."""
+        return dict(db.session.execute(text(
+            "SELECT word, count(*) FROM search_documents d, unnest(tsvector_to_array(d.vector)) AS word "
+            "WHERE d.id IN :ids AND length(word) <= :longest GROUP BY word")
+            .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids), "longest": WORD_MAX}).all())
+
+    @staticmethod
+    def _count(changes: dict[str, int]) -> None:
+        """Add each change to its word's count (in word order: two workers lock rows alike); words no
+        row holds any more are dropped."""
+        changes = {word: change for word, change in sorted(changes.items()) if change}
+        if not changes:
+            return
+        db.session.execute(text(
+            "INSERT INTO search_words (word, docs) SELECT * FROM unnest(CAST(:words AS text[]), "
+            "CAST(:changes AS int[])) ORDER BY 1 ON CONFLICT (word) DO UPDATE SET docs = search_words.docs + "
+            "excluded.docs"), {"words": list(changes), "changes": list(changes.values())})
+        fewer = [word for word, change in changes.items() if change < 0]
+        if fewer:
+            db.session.execute(text("DELETE FROM search_words WHERE word = ANY(CAST(:words AS text[])) AND docs <= 0"),
+                               {"words": fewer})
 
     @staticmethod
     def _where(filters: Filters) -> tuple[str, dict]:
@@ -90,19 +137,22 @@ class PostgresBackend:
         return [], 0
 
     def known(self, words: list[str]) -> set[str]:
-        return {word for word in words if db.session.execute(text(
-            "SELECT 1 FROM search_documents WHERE vector @@ to_tsquery('simple', :word) LIMIT 1"),
-            {"word": f"'{word}'"}).first()}
+        return set(db.session.scalars(text("SELECT word FROM search_words WHERE word = ANY(CAST(:words AS text[]))"),
+                                      {"words": words}))
 
     def near(self, word: str) -> list[tuple[str, int]]:
-        """Words of the titles pg_trgm finds close to `word` (its GIN index), with how often they occur."""
-        db.session.execute(text("SET LOCAL pg_trgm.word_similarity_threshold = 0.4"))
+        """The vocabulary's words near `word`, with their row counts: those one edit or one swap away
+        (looked up by key: trigrams miss a changed letter in a short word, "cia" for "cua", or two
+        swapped, "chnih" for "chinh") and the nearest by
+        trigrams (`%`, pg_trgm's default similarity 0.3, through the GIN index: the cost does not grow
+        with the text indexed), within two letters' length."""
         rows = db.session.execute(text(
-            "SELECT w AS term, count(*) AS docs FROM (SELECT title_folded FROM search_documents "
-            "WHERE visible AND :word <% title_folded LIMIT 200) AS t, regexp_split_to_table(t.title_folded, '\\W+') AS w "
-            "WHERE length(w) BETWEEN :low AND :high GROUP BY w"),
-            {"word": word, "low": len(word) - 2, "high": len(word) + 2}).all()
-        return [(row.term, row.docs) for row in rows]
+            "SELECT word, docs FROM search_words WHERE word = ANY(CAST(:edits AS text[])) UNION "
+            "(SELECT word, docs FROM search_words WHERE word % :word AND length(word) BETWEEN :low AND :high "
+            "ORDER BY word <-> :word LIMIT :candidates)"),
+            {"word": word, "edits": one_edit(word), "low": len(word) - 2, "high": len(word) + 2,
+             "candidates": NEAR_CANDIDATES}).all()
+        return [(row.word, row.docs) for row in rows]
 
     def _ranked(self, query_sql, match_sql, rank_sql, where, params, limit, offset, threshold=False):
         if threshold:
@@ -143,6 +193,10 @@ class SqliteBackend:
         db.session.execute(text("INSERT INTO search_fts(rowid, title, body, tags) VALUES (:id, :title, :body, :tags)"),
                            [{"id": r.id, "title": r.title_folded, "body": r.body_folded,
                              "tags": sqlite_tags(r.kind, bool(r.visible), r.audiences)} for r in rows])
+
+    @staticmethod
+    def rebuild_vocabulary() -> None:
+        """FTS5 keeps its word list itself."""
 
     def unsync(self, ids: list[int]) -> None:
         if ids:

@@ -97,4 +97,5 @@ def reindex_everything() -> dict:
     for item_id in db.session.scalars(select(LibraryItem.id)).all():
         index_library_item(item_id)
         counts["library"] += 1
+    backend().rebuild_vocabulary()  # rows restored from a backup bring vectors the vocabulary never saw
     return counts

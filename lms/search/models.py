@@ -14,6 +14,7 @@ from lms.core.db import IdMixin, utcnow
 from lms.extensions import db
 
 KINDS = ("course", "lesson", "library")
+WORD_MAX = 40  # longer "words" (URLs, file names) are never typo targets
 # A tsvector on PostgreSQL; on SQLite the column exists but stays empty (FTS5 holds the index).
 VectorType = Text().with_variant(postgresql.TSVECTOR(), "postgresql")
 
@@ -46,6 +47,25 @@ class SearchDocument(IdMixin, db.Model):
     # every match, while matching uses the whole one through its GIN index.
     rank_vector = db.Column(VectorType)
     indexed_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class SearchWord(db.Model):
+    """PostgreSQL's typo vocabulary: every word of the indexed text (titles, lesson and item bodies, file
+    text) with the number of rows holding it, kept by `PostgresBackend.sync` from the rows' own
+    tsvectors; a trigram GIN index finds the words nearest a typo. (SQLite reads FTS5's own word list;
+    there the table stays empty.)"""
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        # No pending list (fastupdate off): the counts change on every re-index, and a search would
+        # read the whole list for each word it looks up (12.8 s for one typo over a freshly loaded
+        # vocabulary, where the planner chose this index for the one-edit lookups).
+        db.Index("ix_search_words_trgm", "word", postgresql_using="gin",
+                 postgresql_ops={"word": "gin_trgm_ops"}, postgresql_with={"fastupdate": "off"}),
+    )
+
+    word = db.Column(db.String(WORD_MAX), primary_key=True)
+    docs = db.Column(db.Integer, nullable=False, default=0)
 
 
 # The schema pieces that are not tables of the model: extensions and the FTS5 table. The migration

@@ -135,6 +135,24 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
     return previous[-1]
 
 
+# The letters of folded text (lms.core.text.fold): what a one-letter slip can produce.
+FOLDED_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def one_edit(word: str) -> list[str]:
+    """Every string one letter deleted, changed or added away from `word`, or with two neighbours swapped
+    (words up to 12 letters)."""
+    if len(word) > 12:
+        return []
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    variants = {left + right[1:] for left, right in splits if right}
+    variants |= {left + letter + right[1:] for left, right in splits if right for letter in FOLDED_LETTERS}
+    variants |= {left + letter + right for left, right in splits for letter in FOLDED_LETTERS}
+    variants |= {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
+    variants.discard(word)
+    return sorted(variants)
+
+
 def closest(word: str, candidates: list[tuple[str, int]]) -> str | None:
     """The candidate nearest to `word` (one edit for short words, two from five letters), the most used
     among equals; None when none is near enough."""
