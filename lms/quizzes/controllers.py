@@ -131,6 +131,20 @@ def _stored_json(result) -> dict:
             "answers": {str(q): stored._asdict() for q, stored in result.items()}}
 
 
+def _replayed() -> bool:
+    """A save the service worker kept while there was no network and sends now (templates/offline/sw.js)."""
+    return request.headers.get("X-Offline-Replay") == "1"
+
+
+def _refused_replay(attempt):
+    """Answers made offline that arrive after the attempt closed: refused, and the learner is told which
+    quiz (the worker shows `message` on the page being read; the copy on the phone is dropped)."""
+    message = _("Your answers to “%(quiz)s” made without a network arrived after the attempt was submitted or "
+                "its time was up; they were not counted.", quiz=attempt.quiz.title)
+    return jsonify(error="finished", message=message, finished=True,
+                   review=url_for("quizzes.attempt", attempt_id=attempt.id)), 409
+
+
 @view
 @login_required
 @load(Attempt, "attempt_id", get=_locked(for_submission=False))
@@ -145,6 +159,8 @@ def save(attempt):
         discard()
         operations.finish_attempt(attempt, now)
         save_now()  # the attempt is finished also when the script is told 409
+        if _replayed():
+            return _refused_replay(attempt)
         flash(str(error), "error")  # shown on the review page the script moves to
         if wants_json():
             return jsonify(error="time_up", message=str(error), finished=True,
@@ -152,6 +168,8 @@ def save(attempt):
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
     except operations.QuizError as error:
         discard()
+        if _replayed():
+            return _refused_replay(attempt)
         flash(str(error), "error")
         if wants_json():
             # Submitted meanwhile (another tab, or Finish while this save waited): go to the review.
