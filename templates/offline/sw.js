@@ -1,7 +1,8 @@
 /* Service worker (issue 16; docs/phones.md, "Offline"). Hand-written and small: no build step.
    - /static/ files are fingerprinted and immutable: cache first, kept forever (their name changes).
-   - Pages a person reads (courses, lessons, library, programs, home, My learning): network first;
-     a copy is kept, and it is what answers when there is no network. Without a copy: /offline.
+   - Pages a person reads (courses, library, programs, home, My learning): network first; a copy is
+     kept, and it is what answers when there is no network. Without a copy: /offline.
+   - Lessons already stored: stale-while-revalidate (the copy at once, refreshed in the background).
    - Never stored: anything not GET, author/admin/account pages, quizzes and attempts (online only: a stale copy of an attempt would show answers the server no longer holds), JSON.
    - Courses "downloaded for offline" are caches named lms-course-<slug>, written by static/js/offline.js.
    - Saves of UNTIMED quiz attempts that find no network: kept in IndexedDB (one per attempt) and sent
@@ -131,10 +132,16 @@ self.addEventListener("message", (event) => {
 
 const DONE = /^\/courses\/([^/]+)\/lessons\/(\d+)\/done$/;
 
-async function doneWithoutNetwork(request, match) {
+async function doneWithoutNetwork(event, request, match) {
   const form = await request.clone().formData();
   try {
-    return await fetch(request);
+    const response = await fetch(request);
+    // The lesson's copies show the old state ("mark done"): the next visit goes to the network first,
+    // and meanwhile they are refreshed (not counted as a visit: X-Offline-Copy).
+    const lesson = `/courses/${match[1]}/lessons/${match[2]}`;
+    changed.add(lesson);
+    event.waitUntil(refreshCopies(lesson));
+    return response;
   } catch (error) {
     const done = form.get("done") !== "0";
     const id = self.crypto.randomUUID();
@@ -190,6 +197,49 @@ async function networkFirst(request) {
   }
 }
 
+// Lessons already on the phone open at once from the copy (a lesson on "Slow 3G" otherwise waits seconds
+// for the network) and the copy is refreshed in the background for the next time: stale-while-revalidate.
+// A lesson gone or closed on the server (404, 403, 410) loses its copy; a redirect (e.g. to log in) keeps it.
+const LESSON = /^\/courses\/[^/]+\/lessons\/\d+$/;
+
+async function revalidate(request) {
+  try {
+    const response = await fetch(request);
+    const cache = await caches.open(PAGES);
+    if (response.ok && !response.redirected && response.type === "basic") await cache.put(request, response);
+    else if ([403, 404, 410].includes(response.status)) await cache.delete(request, { ignoreVary: true });
+  } catch (error) {
+    // no network: the copy stays as it is
+  }
+}
+
+const changed = new Set();  // lessons whose copies are being refreshed after a change made here
+
+async function refreshCopies(path) {
+  try {
+    const response = await fetch(path, { credentials: "same-origin", headers: { "X-Offline-Copy": "1" } });
+    if (response.ok && !response.redirected) {
+      const names = (await caches.keys()).filter((name) => name === PAGES || name.startsWith("lms-course-"));
+      for (const name of names) {
+        const cache = await caches.open(name);
+        if (name === PAGES || await cache.match(path, { ignoreVary: true })) await cache.put(path, response.clone());
+      }
+    }
+  } catch (error) {
+    // no network: the next visit goes to the network first anyway
+  } finally {
+    changed.delete(path);
+  }
+}
+
+async function staleWhileRevalidate(event, request) {
+  const path = new URL(request.url).pathname;
+  const cached = changed.has(path) ? null : await fromCache(request);
+  if (!cached) return networkFirst(request);
+  event.waitUntil(revalidate(request));
+  return cached;
+}
+
 async function cacheFirst(request) {
   const cached = await caches.match(request);
   if (cached) return cached;
@@ -208,7 +258,7 @@ self.addEventListener("fetch", (event) => {
   if (request.method === "POST") {
     const done = DONE.exec(url.pathname);
     const save = SAVE.exec(url.pathname);
-    if (done) event.respondWith(doneWithoutNetwork(request, done));
+    if (done) event.respondWith(doneWithoutNetwork(event, request, done));
     else if (save && request.headers.get("X-Offline-Queue")) event.respondWith(saveWithoutNetwork(request, save));
     else if (url.pathname === "/login" || url.pathname === "/logout") event.respondWith(leaving(request));
     return;
@@ -222,6 +272,7 @@ self.addEventListener("fetch", (event) => {
   }
   // Any page view may be the network coming back: send what was done without it (nothing to send: no request).
   if (request.mode === "navigate") event.waitUntil(sendQueue());
+  if (LESSON.test(url.pathname)) { event.respondWith(staleWhileRevalidate(event, request)); return; }
   if (READABLE.some((rule) => rule.test(url.pathname))) { event.respondWith(networkFirst(request)); return; }
   if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(async () => (await caches.match(OFFLINE_URL)) || Response.error()));
