@@ -22,9 +22,12 @@ from tests.e2e.test_journey import log_in
 
 COURSE = material.CITIZEN_COURSE
 QUEUE_JS = """(STORE = "progress") => new Promise((resolve, reject) => {
-  const open = indexedDB.open("lms-offline");  // the worker made it (version 2: progress, answers, notices)
-  open.onerror = () => reject(open.error);
-  open.onsuccess = () => { const all = open.result.transaction(STORE).objectStore(STORE).getAll();
+  const open = indexedDB.open("lms-offline");  // the worker makes it (version 2: progress, answers, notices)
+  open.onupgradeneeded = () => open.transaction.abort();  // not made yet: nothing queued (and no empty database)
+  open.onerror = () => resolve([]);
+  open.onsuccess = () => {
+    if (!open.result.objectStoreNames.contains(STORE)) { open.result.close(); resolve([]); return; }
+    const all = open.result.transaction(STORE).objectStore(STORE).getAll();
                            all.onsuccess = () => { open.result.close(); resolve(all.result); }; };
 })"""
 REPLAY_JS = """async (records) => {

@@ -44,7 +44,7 @@ def open_attempt(page) -> tuple[str, str]:
     page.locator("a[href^='/quizzes/']").first.click()
     page.locator("main form[action$='/start'] button[type=submit]").click()
     page.wait_for_url(re.compile(r"/attempts/\d+$"))
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for(lambda: page.evaluate("() => navigator.serviceWorker.controller !== null"), 30, "the worker controls the page")
     return page.url, page.get_by_role("heading", level=1).inner_text()
 
 
@@ -81,7 +81,7 @@ def test_an_untimed_quiz_answered_offline_reaches_the_server_and_a_late_one_is_r
 
     # Offline again, another answer; meanwhile the attempt is submitted from another device.
     page.goto(attempt_url)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for(lambda: page.evaluate("() => navigator.serviceWorker.controller !== null"), 30, "the worker controls the page")
     stored = answer_in_database(server.database_url, attempt_id, question_id)
     resident.context.set_offline(True)
     try:

@@ -50,7 +50,8 @@ def slow_3g(page):
 def open_readable(page, url) -> dict:
     page.goto(url)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    page.wait_for_function("performance.getEntriesByName('first-contentful-paint').length > 0")
+    wait_for(lambda: page.evaluate("() => performance.getEntriesByName('first-contentful-paint').length > 0"), 15,
+             "the first paint")
     return page.evaluate(READABLE_MS)
 
 
@@ -71,7 +72,8 @@ def test_a_stored_lesson_is_readable_in_under_a_second_on_slow_3g_and_refreshed_
 
     warm = person("slow 3g visitor, returning").page
     warm.goto(url)  # the service worker is installed and this visit stores the lesson
-    warm.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    wait_for(lambda: warm.evaluate("() => navigator.serviceWorker.controller !== null"), 30,
+             "the service worker controls the page")  # (a string predicate would be eval: the CSP forbids it)
     warm.goto(url)
     wait_for(lambda: warm.evaluate(STORED, url), 10, "the lesson is stored on the phone")
     server.run_python(EDIT)  # the lesson changes on the server
