@@ -103,7 +103,9 @@ def test_a_resident_downloads_the_course_learns_offline_and_the_progress_arrives
         # that quizzes need a network.
         page.goto(quiz_url)
         expect(page.get_by_role("heading", level=1)).to_have_text(t("Without a network"))
-        expect(page.locator("main")).to_contain_text(t("Quizzes are opened with a network. In a quiz without a time limit, answers given after the network drops are kept on this phone and sent when it is back; timed quizzes are done online only."))
+        expect(page.locator("main")).to_contain_text(t(
+            "Quizzes are opened with a network. In a quiz without a time limit, answers given after the network "
+            "drops are kept on this phone and sent when it is back; timed quizzes are done online only."))
         expect(page.locator("#offline-list")).to_contain_text(stored["title"])
 
         for lesson in to_mark:

@@ -2,15 +2,12 @@
 the library items they link and those items' files (a PDF). The size shown first is compared with
 the bytes the download really costs over the network (pages compressed as the server sends them)."""
 
-import io
-
 import pytest
 from sqlalchemy import select
 
 from lms.core.markdown import render
 from lms.library.models import LibraryItem
 from tests.library.test_library import _upload
-from tests.search.conftest import make_pdf
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from lms.quizzes.models import AttemptAnswer
 from tests.conftest import text_of
-from tests.quizzes.conftest import all_types_course, setup  # noqa: F401  (the quizzes' fixtures)
 from tests.quizzes.test_attempts import by_type, start
 
 pytestmark = pytest.mark.usefixtures("english")
