@@ -133,9 +133,10 @@ def test_the_export_status_page_updates_in_place_and_axe_finds_nothing(person, s
     admin = person("import-admin")
     log_in(admin, "administrator")
     page = admin.page
-    page.goto("/reports")
-    hrefs = page.eval_on_selector_all("a[href^='/reports/localities/']", "links => links.map((a) => a.getAttribute('href'))")
-    page.goto(next(href for href in hrefs if re.match(r"^/reports/localities/\d+(\?|$)", href)))
+    page.goto("/reports")  # one unit in scope: its page at once; several: a list of them
+    if page.locator("a[href*='/learners.xlsx']").count() == 0:
+        hrefs = page.eval_on_selector_all("a[href*='/reports/localities/']", "all => all.map((a) => a.href)")
+        page.goto(next(href for href in hrefs if re.search(r"/reports/localities/\d+(\?|$)", href)))
     page.locator("a[href*='/learners.xlsx']").first.click()
     with worker_paused(server):
         page.get_by_role("button", name=t("Prepare the %(format)s file", format="XLSX")).click()

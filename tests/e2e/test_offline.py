@@ -114,7 +114,7 @@ def test_a_resident_downloads_the_course_learns_offline_and_the_progress_arrives
             expect(page.locator("#offline-saved")).to_be_visible()
         queued = page.evaluate(QUEUE_JS)
         marked_ids = [int(lesson["url"].rsplit("/", 1)[1]) for lesson in to_mark]
-        assert sorted(record["lesson"] for record in queued) == sorted(marked_ids)
+        assert sorted(record["lesson"] for record in queued) == sorted(marked_ids), progress(server.database_url, login, ids)
         # Nothing reached the server while offline.
         assert progress(server.database_url, login, ids) == before
     finally:
