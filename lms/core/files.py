@@ -56,6 +56,10 @@ class LocalFileStore:
         path = self._path(key)
         return path if path.is_file() else None
 
+    def size(self, key: str) -> int | None:
+        path = self.local_path(key)
+        return path.stat().st_size if path else None
+
     def keys(self):
         """Every key in the store (for copying it elsewhere)."""
         if not self.root.is_dir():

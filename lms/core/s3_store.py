@@ -73,6 +73,15 @@ class S3FileStore:
                 return None
             raise
 
+    def size(self, key: str) -> int | None:
+        """Bytes of the object (one HEAD request), None if it is missing."""
+        try:
+            return int(self.client.head_object(Bucket=self.bucket, Key=self._object(key))["ContentLength"])
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise
+
     def put(self, key: str, data: bytes) -> bool:
         """Store `data`; False when the same bytes were already there (single-part ETag is the MD5)."""
         if self._etag(key) == hashlib.md5(data, usedforsecurity=False).hexdigest():

@@ -68,3 +68,17 @@ def _lookup(slug: str) -> dict | None:
 
 def count_items() -> int:
     return db.session.scalar(select(func.count(LibraryItem.id))) or 0
+
+
+def offline_weights(slugs, user) -> dict[str, dict]:
+    """For a course's offline copy (lms/offline): per item `user` may read, the bytes of its page text and
+    of its current file and captions (None when it has none: a link, an article)."""
+    items = db.session.scalars(select(LibraryItem).where(LibraryItem.slug.in_(list(slugs)))).all() if slugs else []
+    weights = {}
+    for item in items:
+        if not item.can_view(user):
+            continue
+        main, captions = item.current_file(), item.current_file("captions")
+        weights[item.slug] = {"page": len((item.body_html or "").encode()) + len(item.summary.encode()),
+                              "file": main.size if main else None, "captions": captions.size if captions else None}
+    return weights

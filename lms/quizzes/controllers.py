@@ -124,6 +124,20 @@ def _save_from_request(attempt, now):
     return operations.save_answers(attempt, responses, now, questions, versions_from_form(request.form))
 
 
+def _replayed() -> bool:
+    """A save the service worker kept while there was no network and sends now (templates/offline/sw.js)."""
+    return request.headers.get("X-Offline-Replay") == "1"
+
+
+def _refused_replay(attempt):
+    """Answers made offline that arrive after the attempt closed: refused, and the learner is told which
+    quiz (the worker shows `message` on the page being read; the copy on the phone is dropped)."""
+    message = _("Your answers to “%(quiz)s” made without a network arrived after the attempt was submitted or "
+                "its time was up; they were not counted.", quiz=attempt.quiz.title)
+    return jsonify(error="finished", message=message, finished=True,
+                   review=url_for("quizzes.attempt", attempt_id=attempt.id)), 409
+
+
 @view
 def save(attempt_id):
     """Autosave (JSON) and the no-JS "save / next / previous" buttons of the attempt page.
@@ -150,6 +164,8 @@ def _save(attempt):
         discard()
         operations.finish_attempt(attempt, now)
         save_now()  # the attempt is finished also when the script is told 409
+        if _replayed():
+            return _refused_replay(attempt)
         flash(str(error), "error")  # shown on the review page the script moves to
         if wants_json():
             return jsonify(error="time_up", message=str(error), finished=True,
@@ -157,6 +173,8 @@ def _save(attempt):
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
     except operations.QuizError as error:
         discard()
+        if _replayed():
+            return _refused_replay(attempt)
         flash(str(error), "error")
         if wants_json():
             # Submitted meanwhile (another tab, or Finish while this save waited): go to the review.

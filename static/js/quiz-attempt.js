@@ -22,6 +22,10 @@
   var finishButton = finishForm && finishForm.querySelector("button[type=submit]");
   var finishNote = finishForm && finishForm.querySelector(".finish-status");
   var key = "lms-attempt:" + url;
+  // Untimed quizzes only: a save that finds no network is also queued by the service worker
+  // (templates/offline/sw.js), which sends it after any later page view, even if this page is closed.
+  var queueAs = form.getAttribute("data-offline-queue");
+  var timed = !!document.querySelector("[data-seconds-left]");
   var BASE_DELAY = 1000, MAX_DELAY = 30000, SAVE_TIMEOUT = 15000, SUBMIT_TIMEOUT = 30000;
 
   var memory = {};        // the copy, when this browser cannot store it (private mode, full)
@@ -144,7 +148,8 @@
   }
 
   function reason(result) {
-    if (!result) return text.offline;
+    if (!result) return timed ? text.timedOffline : text.offline;
+    if (result.status === 202 && result.data && result.data.queued) return text.queued;
     if (result.status === 401) return text.login;
     if (result.status === 429 || result.status === 503) return text.busy;
     if (result.status >= 500) return fill(text.server, result.status);
@@ -155,11 +160,13 @@
   // ---------------------------------------------------------------- talking to the server
 
   function post(target, body, timeout) {
+    var headers = { "Accept": "application/json", "X-CSRFToken": token };
+    if (queueAs && target === url) headers["X-Offline-Queue"] = queueAs;
     var controller = window.AbortController ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, timeout) : null;
     return fetch(target, {
       method: "POST", body: body, credentials: "same-origin", signal: controller ? controller.signal : undefined,
-      headers: { "Accept": "application/json", "X-CSRFToken": token }
+      headers: headers
     }).then(function (response) {
       return response.text().then(function (raw) {
         var data = null;

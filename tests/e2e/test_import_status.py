@@ -21,6 +21,7 @@ except ImportError:
 
 from tests.e2e.browser import t
 from tests.e2e.test_journey import log_in
+from tests.journey.test_conformance import kit  # noqa: F401  (axe-core from the acceptance kit)
 
 CSV = ("\ufeffHọ và tên,Email,Mã xã\n"
        "Nguyễn Thị Nhập Thử,nhap.thu.1@example.vn,26506\n"
@@ -92,7 +93,7 @@ def test_the_check_page_follows_the_worker_then_opens_the_preview(person, server
         page.get_by_role("button", name=t("Upload and check")).click()
         page.wait_for_url(re.compile(r"/admin/imports/\d+$"))
         status_url = page.url
-        card = page.locator("[data-import-status]")
+        card = page.locator("[data-job-status]")
         expect(card.locator(".badge")).to_have_text(t("Checking the file"))
         expect(card).to_contain_text(t("The file is being read and checked; the preview opens by itself when it is ready."))
         assert page.locator('meta[http-equiv="refresh" i]').count() == 0
@@ -113,8 +114,44 @@ def test_the_check_page_follows_the_worker_then_opens_the_preview(person, server
     page.get_by_role("button", name=t("Run the import")).click()
     page.wait_for_url(re.compile(r"/admin/imports/\d+$"))
     page.evaluate("window.stillThisPage = true")
-    card = page.locator("[data-import-status]")
+    card = page.locator("[data-job-status]")
     expect(card.locator(".badge")).to_have_text(t("Finished"), timeout=60_000)
     expect(card).to_contain_text(t("New accounts"))
     assert page.evaluate("window.stillThisPage === true")  # reached in place, not by reloading
+    admin.assert_clean()
+
+
+def test_the_export_status_page_updates_in_place_and_axe_finds_nothing(person, server, request):
+    """The reports export's status page (issue 16): no meta refresh (axe's `meta-refresh` rule, WCAG
+    2.2.1), the same in-place script as the import pages (static/js/job-status.js), axe 0 violations
+    while the job waits and once the file is ready — reached without reloading the page."""
+    from tests.conftest import ACCEPTANCE
+    if not ACCEPTANCE.is_dir():
+        pytest.skip(f"no acceptance kit at {ACCEPTANCE}")
+    from tests.journey.test_conformance import axe_violations
+    axe = request.getfixturevalue("kit")
+    admin = person("import-admin")
+    log_in(admin, "administrator")
+    page = admin.page
+    page.goto("/reports")  # one unit in scope: its page at once; several: a list of them
+    if page.locator("a[href*='/learners.xlsx']").count() == 0:
+        hrefs = page.eval_on_selector_all("a[href*='/reports/localities/']", "all => all.map((a) => a.href)")
+        page.goto(next(href for href in hrefs if re.search(r"/reports/localities/\d+(\?|$)", href)))
+    page.locator("a[href*='/learners.xlsx']").first.click()
+    with worker_paused(server):
+        page.get_by_role("button", name=t("Prepare the %(format)s file", format="XLSX")).click()
+        page.wait_for_url(re.compile(r"/reports/exports/\d+$"))
+        status_url = page.url
+        card = page.locator("[data-job-status]")
+        expect(card.locator("progress")).to_be_visible()
+        assert page.locator('meta[http-equiv="refresh" i]').count() == 0
+        assert page.locator("script[src*='/js/job-status.']").count() == 1
+        assert axe_violations(page, axe) == []
+        page.evaluate("window.stillThisPage = true")
+        with page.expect_response(lambda response: response.url == status_url and response.request.resource_type == "fetch"):
+            pass
+        expect(card.locator("progress")).to_be_visible()
+    expect(card.get_by_role("link", name=t("Download the %(format)s file", format="XLSX"))).to_be_visible(timeout=60_000)
+    assert page.evaluate("window.stillThisPage === true")  # reached in place, not by reloading
+    assert axe_violations(page, axe) == []
     admin.assert_clean()

@@ -1,14 +1,15 @@
-// The import's status page follows its job by itself, without a meta refresh (which reloads the
-// whole page, moves the reader back to the top and cannot stop at the end): every 2 s the page is
-// fetched again and the card replaced; when the server answers with another page (the file was
-// checked: the preview), the browser goes there. Without this file the "Reload" link does the same.
+// Status pages of background jobs (people/agency imports, report exports) follow their job by
+// themselves, without a meta refresh (which reloads the whole page, moves the reader back to the
+// top, cannot stop at the end and fails WCAG 2.2.1): every 2 s the page is fetched again and the
+// card marked data-job-status replaced; when the server answers with another page (an import's
+// preview), the browser goes there. Without this file the "Reload" link does the same.
 (function () {
   "use strict";
-  var card = document.querySelector("[data-import-status]");
+  var card = document.querySelector("[data-job-status]");
   if (!card || card.hasAttribute("data-finished")) {
     return;
   }
-  var here = new URL(card.getAttribute("data-import-status"), window.location.href);
+  var here = new URL(card.getAttribute("data-job-status"), window.location.href);
 
   function later(ms) {
     window.setTimeout(poll, ms);
@@ -30,7 +31,7 @@
         if (html === null) {
           return;
         }
-        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-import-status]");
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-job-status]");
         if (!fresh) {
           return;
         }
