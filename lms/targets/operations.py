@@ -23,9 +23,9 @@ def set_target(unit: Locality, audience: str, population: int, target_percent: i
                actor=None, *, counts: str = "all", completed: int | None = None) -> LocalityTarget:
     """Create or replace the unit's target for (audience, counts)."""
     if audience not in TARGET_AUDIENCES:
-        raise TargetError(_l("Unknown audience %(value)r: use citizen or official.", value=audience))
+        raise TargetError(_l("Unknown audience “%(value)s”: use citizen or official.", value=audience))
     if counts not in TARGET_GROUPS:
-        raise TargetError(_l("Unknown group %(value)r: use all, assisted or self.", value=counts))
+        raise TargetError(_l("Unknown group “%(value)s”: use all, assisted or self.", value=counts))
     if audience != "citizen" and counts != "all":
         raise TargetError(_l("Only residents' targets can count assisted or self-learners apart."))
     if population < 1 or not 1 <= target_percent <= 100:
