@@ -25,6 +25,12 @@ NOT_YET_EVENTS = {
     ("practice", "authoring"),
     # `flask reports synthetic` (test data for the load figures) makes agencies with save_agency.
     ("reports", "agencies"),
+    # The one target model (issue 15) is set from two pages: the reports' target form and CSV import
+    # (`flask reports import-targets`, the documented entry point) and the community team page. Both call
+    # its only writer, lms.targets.operations.set_target, and show its errors in their form (a service
+    # asked for an answer, not a reaction to an event).
+    ("reports", "targets"),
+    ("community", "targets"),
 }
 
 

@@ -84,8 +84,12 @@ def spec() -> dict:
                 "Target": {"type": "object", "properties": {
                     "audience": {"type": "string", "enum": ["citizen", "official"]}, "population": {"type": "integer"},
                     "target_percent": {"type": "integer"}, "target_count": {"type": "integer"},
-                    "due_on": {"type": "string", "format": "date"}, "reached": {"type": "integer"},
-                    "reached_percent_of_population": {"type": "integer"}, "progress_percent": {"type": "integer"}}},
+                    "counts": {"type": "string", "enum": ["all", "assisted", "self"],
+                               "description": "Whom the target counts: everyone, assisted residents or self-learners"},
+                    "due_on": {"type": ["string", "null"], "format": "date"}, "reached": {"type": "integer"},
+                    "reached_percent_of_population": {"type": "integer"}, "progress_percent": {"type": "integer"},
+                    "completed_target": {"type": ["integer", "null"]}, "completed": {"type": ["integer", "null"]},
+                    "split": {"type": ["object", "null"], "description": "Residents reached / completed, assisted and self"}}},
                 "Coverage": {"type": "object", "required": ["locality", "mode", "rows", "total", "targets"], "properties": {
                     "locality": {"$ref": "#/components/schemas/Locality"},
                     "mode": {"type": "string", "enum": ["current", "recorded"]},

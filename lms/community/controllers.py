@@ -234,7 +234,7 @@ def targets():
     """A commune's coverage target, set by a manager whose scope covers it."""
     def act(form, commune):
         ops.set_target(current_user, commune, reached=form.reached.data, completed=form.completed.data,
-                       counts=form.counts.data)
+                       counts=form.counts.data, due_on=form.due_on.data)
         return _("Coverage target saved.")
 
     return _manager_form(TargetForm, "target_form", "reached", act, "coverage")

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 _CONSENT_REQUIRED = _l("Record the resident's consent: the number of the signed paper form.")
@@ -42,12 +42,13 @@ class TargetForm(FlaskForm):
     commune_id = SelectField(_l("Commune or ward"), coerce=int, validators=[DataRequired(_l("Choose a commune or ward."))],
                              id="target_commune_id")
     reached = IntegerField(_l("Residents to reach"), validators=[InputRequired(_l("Enter a whole number.")),
-                                                                 NumberRange(min=0, max=10_000_000)])
+                                                                 NumberRange(min=1, max=10_000_000)])
     completed = IntegerField(_l("Residents completing a course"), validators=[InputRequired(_l("Enter a whole number.")),
                                                                               NumberRange(min=0, max=10_000_000)])
     counts = SelectField(_l("Who counts"), choices=[("all", _l("Assisted and self-learners")),
                                                     ("assisted", _l("Assisted residents only")),
                                                     ("self", _l("Self-learners only"))])
+    due_on = DateField(_l("By (date, optional)"), validators=[Optional()], id="target_due_on")
     submit = SubmitField(_l("Save the target"))
 
 

@@ -43,25 +43,6 @@ class AssistedSession(IdMixin, db.Model):
     resident = db.relationship("User", foreign_keys=[resident_id])
 
 
-TARGET_GROUPS = ("all", "assisted", "self")  # whom a commune's coverage target counts
-
-
-class CoverageTarget(IdMixin, db.Model):
-    """How many residents of a commune the programme means to reach and see complete a course, set by a
-    manager whose scope covers the commune; `counts` says whether assisted, self-learners or both count."""
-
-    __tablename__ = "community_targets"
-
-    locality_id = db.Column(db.Integer, db.ForeignKey("localities.id", ondelete="CASCADE"), nullable=False, unique=True)
-    reached = db.Column(db.Integer, nullable=False, default=0)
-    completed = db.Column(db.Integer, nullable=False, default=0)
-    counts = db.Column(db.String(8), nullable=False, default="all")
-    set_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
-    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
-
-    locality = db.relationship("Locality")
-
-
 class Hamlet(IdMixin, db.Model):
     """An imported thôn, ấp or khu phố of a commune: the picker when registering a resident. Residents keep
     their hamlet as text, so a hamlet dropped from a later list (or typed before lists) stays in reports."""

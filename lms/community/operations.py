@@ -9,12 +9,10 @@ from lms.accounts import recovery
 from lms.accounts.models import User
 from lms.community.models import (
     CONSENT_METHODS,
-    TARGET_GROUPS,
     TEAM_ROLE,
     AssistedSession,
     CommuneContact,
     CommunityResident,
-    CoverageTarget,
     Hamlet,
 )
 from lms.core.db import insert_ignoring_conflict, utcnow
@@ -161,19 +159,22 @@ def was_assisted(user_id: int, at) -> bool:
         or_(AssistedSession.ended_at.is_(None), AssistedSession.ended_at >= at)).limit(1)))
 
 
-def set_target(manager, commune, *, reached: int, completed: int, counts: str):
-    """A manager whose scope covers the commune sets its coverage target (one per commune)."""
+def set_target(manager, commune, *, reached: int, completed: int, counts: str, due_on=None):
+    """A manager whose scope covers the commune sets its coverage target for a group (all, assisted or self):
+    `reached` residents (a population at 100 %) and `completed` of them completing a course — one row of the
+    platform's target model (lms.targets), the same the reports show."""
+    from lms.targets.models import TARGET_GROUPS
+    from lms.targets.operations import TargetError
+    from lms.targets.operations import set_target as save_target
+
     if commune is None or commune.level != "commune" or not manager.can_manage_locality(commune):
         raise CommunityError(_l("You do not manage this commune."))
-    if counts not in TARGET_GROUPS or reached < 0 or completed < 0 or completed > reached:
+    if counts not in TARGET_GROUPS or reached < 1 or completed < 0 or completed > reached:
         raise CommunityError(_l("Targets are whole numbers; residents completing cannot exceed residents reached."))
-    target = db.session.scalar(select(CoverageTarget).where(CoverageTarget.locality_id == commune.id))
-    if target is None:
-        target = CoverageTarget(locality_id=commune.id)
-        db.session.add(target)
-    target.reached, target.completed, target.counts, target.set_by_id = reached, completed, counts, manager.id
-    db.session.flush()
-    return target
+    try:
+        return save_target(commune, "citizen", reached, 100, due_on, manager, counts=counts, completed=completed)
+    except TargetError as error:
+        raise CommunityError(str(error)) from None
 
 
 MAX_HAMLETS = 500  # a commune has tens; a longer file is a mistake (a whole province's list?)

@@ -140,30 +140,56 @@ def assisted_attempts(user_id: int, course_id: int | None) -> int:
         _in_session(Attempt.user_id, Attempt.submitted_at))) or 0
 
 
+def assisted_attempt_ids(user_id: int, quiz_ids) -> set[int]:
+    """The user's submitted attempts at these quizzes that were taken in an assisted session."""
+    from lms.quizzes.models import Attempt
+
+    return set(db.session.scalars(select(Attempt.id).where(
+        Attempt.user_id == user_id, Attempt.quiz_id.in_(list(quiz_ids)), Attempt.submitted_at.is_not(None),
+        _in_session(Attempt.user_id, Attempt.submitted_at))))
+
+
 @dataclass
 class Coverage:
-    """A commune's residents reached and completed, split assisted / self-learners, against its target."""
+    """A commune's residents reached and completed, split assisted / self-learners, against its targets
+    (lms.targets: residents' targets of the commune, at most one per group all / assisted / self)."""
 
     commune: Locality
     reached: dict = field(default_factory=lambda: {"assisted": 0, "self": 0})
     completed: dict = field(default_factory=lambda: {"assisted": 0, "self": 0})
-    target: object = None  # CoverageTarget or None
+    targets: list = field(default_factory=list)
 
-    def counted(self, measure: str) -> int:
-        """What the target counts: assisted, self-learners or both."""
+    @property
+    def target(self):
+        """The first target (all, then assisted, then self), or None."""
+        return self.targets[0] if self.targets else None
+
+    def counted(self, measure: str, group: str | None = None) -> int:
+        """What a target of `group` counts: assisted, self-learners or both (default: the first target's group)."""
         values = getattr(self, measure)
-        group = self.target.counts if self.target is not None else "all"
+        group = group or (self.target.counts if self.target is not None else "all")
         return values["assisted"] + values["self"] if group == "all" else values[group]
 
-    def percent(self, measure: str) -> int | None:
-        goal = getattr(self.target, measure, 0) if self.target is not None else 0
-        return round(100 * self.counted(measure) / goal) if goal else None
+    def percent(self, measure: str, target=None) -> int | None:
+        target = target if target is not None else self.target
+        goal = goal_of(target, measure)
+        return round(100 * self.counted(measure, target.counts) / goal) if goal else None
+
+
+def goal_of(target, measure: str) -> int | None:
+    """A target's number of people to reach ("reached") or to complete a course ("completed")."""
+    if target is None:
+        return None
+    return target.target_count if measure == "reached" else target.completed_target
+
+
+_GROUP_ORDER = {"all": 0, "assisted": 1, "self": 2}
 
 
 def coverage(communes: list[Locality]) -> list[Coverage]:
     """Per commune: residents reached (registered or assisted by the team = assisted; enrolled on their own
     = self) and those of them who completed a course — the same split as the report's rows."""
-    from lms.community.models import CoverageTarget
+    from lms.targets.models import LocalityTarget
 
     result = {c.id: Coverage(c) for c in communes}
     if not result:
@@ -177,9 +203,23 @@ def coverage(communes: list[Locality]) -> list[Coverage]:
             .where(User.locality_id.in_(result), or_(helped, enrolled)).group_by(User.locality_id, group)):
         result[locality_id].reached[kind] = reached
         result[locality_id].completed[kind] = int(completed or 0)
-    for target in db.session.scalars(select(CoverageTarget).where(CoverageTarget.locality_id.in_(result))):
-        result[target.locality_id].target = target
+    for target in db.session.scalars(select(LocalityTarget).where(LocalityTarget.locality_id.in_(result),
+                                                                  LocalityTarget.audience == "citizen")):
+        result[target.locality_id].targets.append(target)
+    for item in result.values():
+        item.targets.sort(key=lambda target: _GROUP_ORDER.get(target.counts, 9))
     return list(result.values())
+
+
+def split_under(unit: Locality) -> dict:
+    """Residents of the communes under `unit` reached and completed, split assisted / self (the coverage rule):
+    {"reached": {"assisted": n, "self": n}, "completed": {...}} — for the reports' targets of a group."""
+    total = {"reached": {"assisted": 0, "self": 0}, "completed": {"assisted": 0, "self": 0}}
+    for item in coverage(communes_under(unit)):
+        for measure in total:
+            for group in ("assisted", "self"):
+                total[measure][group] += getattr(item, measure)[group]
+    return total
 
 
 def hamlets_of(communes: list[Locality]) -> dict[int, list[str]]:
@@ -216,11 +256,12 @@ def export_table(unit: Locality) -> tuple[list[str], list[list]]:
     rows = [[r.commune, r.hamlet or "—", r.registered, r.assisted, r.self_learners, r.simulations_assisted,
              r.simulations_self, *[""] * 9] for r in report(communes).rows]
     for item in coverage(communes):
-        target = item.target
-        rows.append([item.commune.name, _("(coverage of the commune)"), *[""] * 5,
-                     target.counts if target else "", item.reached["assisted"], item.reached["self"],
-                     target.reached if target else "", _blank(item.percent("reached")), item.completed["assisted"],
-                     item.completed["self"], target.completed if target else "", _blank(item.percent("completed"))])
+        for target in item.targets or [None]:
+            rows.append([item.commune.name, _("(coverage of the commune)"), *[""] * 5,
+                         target.counts if target else "", item.reached["assisted"], item.reached["self"],
+                         _blank(goal_of(target, "reached")), _blank(item.percent("reached", target) if target else None),
+                         item.completed["assisted"], item.completed["self"], _blank(goal_of(target, "completed")),
+                         _blank(item.percent("completed", target) if target else None)])
     return header, rows
 
 

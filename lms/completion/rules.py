@@ -2,12 +2,12 @@
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from lms.enrollment.models import Enrollment, LessonProgress
 from lms.enrollment.queries import completed_lesson_ids
 from lms.extensions import db
-from lms.programs.models import Program
+from lms.programs.models import Program, ProgramCourse
 from lms.quizzes.models import Attempt, Quiz
 from lms.quizzes.results import passed_quiz_ids as by_grading_method
 
@@ -20,20 +20,43 @@ def _attempts_since(enrollment: Enrollment):
     return where
 
 
+def assisted_attempts_count(course_id: int) -> bool:
+    """Whether quiz attempts taken in an assisted session count for this course: no when a program holding the
+    course says so (`Program.assisted_attempts_count`), yes otherwise."""
+    refused = select(ProgramCourse.id).join(Program, Program.id == ProgramCourse.program_id).where(
+        ProgramCourse.course_id == course_id, Program.assisted_attempts_count.is_(False))
+    return db.session.scalar(select(~exists(refused))) is not False
+
+
+def uncounted_attempt_ids(user_id: int, course_id: int, quiz_ids) -> set[int]:
+    """The attempts that do not count toward completing the course: assisted ones, when its program says so."""
+    if not quiz_ids or assisted_attempts_count(course_id):
+        return set()
+    from lms.community.queries import assisted_attempt_ids
+
+    return assisted_attempt_ids(user_id, quiz_ids)
+
+
 def passed_quiz_ids(user_id: int, quiz_ids, enrollment: Enrollment | None = None) -> set[int]:
     if not quiz_ids:
         return set()
     # The quiz's grading method (highest, last, first, average) decides; it lives with the quizzes.
-    # After a restart (renewal) only the attempts of the new round count.
-    return by_grading_method(user_id, quiz_ids, since=enrollment.restarted_at if enrollment is not None else None)
+    # After a restart (renewal) only the attempts of the new round count; assisted ones only if the program lets them.
+    excluding = uncounted_attempt_ids(user_id, enrollment.course_id, quiz_ids) if enrollment is not None else set()
+    return by_grading_method(user_id, quiz_ids, since=enrollment.restarted_at if enrollment is not None else None,
+                             excluding=excluding)
 
 
 def average_best_score(enrollment: Enrollment, quiz_ids) -> float | None:
     """The mean over the course's quizzes of the learner's best score (0–100); None without quizzes."""
     if not quiz_ids:
         return None
-    best = dict(db.session.execute(select(Attempt.quiz_id, func.max(Attempt.score)).where(
-        *_attempts_since(enrollment), Attempt.quiz_id.in_(quiz_ids)).group_by(Attempt.quiz_id)).all())
+    where = [*_attempts_since(enrollment), Attempt.quiz_id.in_(quiz_ids)]
+    excluding = uncounted_attempt_ids(enrollment.user_id, enrollment.course_id, quiz_ids)
+    if excluding:
+        where.append(Attempt.id.not_in(excluding))
+    best = dict(db.session.execute(select(Attempt.quiz_id, func.max(Attempt.score)).where(*where)
+                                   .group_by(Attempt.quiz_id)).all())
     return sum(float(best.get(quiz_id) or 0) for quiz_id in quiz_ids) / len(quiz_ids)
 
 

@@ -1,5 +1,6 @@
 from flask import Blueprint
 
+from lms.completion.rules import assisted_attempts_count
 from lms.programs import controllers
 from lms.programs.forms import audience_label, audience_nouns
 
@@ -13,3 +14,4 @@ bp.add_url_rule("/admin/programs/courses/<slug>/prerequisites", view_func=contro
                  methods=["GET", "POST"])
 bp.add_app_template_global(audience_label)
 bp.add_app_template_global(audience_nouns)
+bp.add_app_template_global(assisted_attempts_count)  # the quiz result tells a learner when an assisted pass does not count

@@ -45,6 +45,8 @@ def edit(program_id=None):
     program = get_or_404(Program, program_id) if program_id else None
     form = ProgramForm(obj=program)
     if program is not None and not form.is_submitted():
+        form.assisted_attempts_count.data = "yes" if program.assisted_attempts_count else "no"
+    if program is not None and not form.is_submitted():
         form.required.data = "\n".join(link.course.slug for link in program.courses if link.required)
         form.optional.data = "\n".join(link.course.slug for link in program.courses if not link.required)
         form.requires.data = "\n".join(p.requires_course.slug if p.requires_course else p.requires_program.slug
@@ -76,6 +78,7 @@ def edit(program_id=None):
                 description=form.description.data or "", audience=form.audience.data or [],
                 certificate=form.certificate.data, valid_months=form.valid_months.data,
                 optional_required=form.optional_required.data or 0,
+                assisted_attempts_count=form.assisted_attempts_count.data != "no",
                 required=[courses[s] for s in required], optional=[courses[s] for s in optional])
             operations.set_prerequisites(program=saved, courses=[courses[s] for s in requires if s in courses],
                                          programs=[programs[s] for s in requires if s not in courses])

@@ -1,6 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, IntegerField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from lms.accounts.models import AUDIENCES
@@ -28,6 +37,11 @@ class ProgramForm(FlaskForm):
     requires = TextAreaField(_l("Prerequisites: courses or programs to complete first (one per line)"),
                              validators=[Optional()])
     certificate = BooleanField(_l("Issue a program certificate"), default=True)
+    # A choice, not a checkbox: a form posted without it (an older page) keeps the default, yes.
+    assisted_attempts_count = RadioField(
+        _l("Quiz attempts taken with help from a community digital team count toward completion and certificates"),
+        choices=[("yes", _l("Yes")), ("no", _l("No: the learner must pass the quiz on their own"))], default="yes",
+        validators=[Optional()])
     valid_months = IntegerField(_l("Certificate valid for (months, empty: no expiry)"),
                                 validators=[Optional(), NumberRange(min=1, max=600)])
     submit = SubmitField(_l("Save"))

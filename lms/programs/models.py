@@ -16,6 +16,9 @@ class Program(IdMixin, db.Model):
     description = db.Column(db.Text, nullable=False, default="")
     # Audiences the program is meant for (empty: everyone), like Course.audience.
     audience = db.Column(db.JSON, nullable=False, default=list)
+    # Whether quiz attempts taken in a community team's assisted session (lms.community) count toward completing
+    # the program's courses (and so their certificates). False: the learner must pass the quiz on their own.
+    assisted_attempts_count = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     source_hash = db.Column(db.String(64))
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 

@@ -79,7 +79,8 @@ def set_prerequisites(*, course=None, program=None, courses=(), programs=()) -> 
 
 
 def save_program(program: Program | None, *, slug: str, title: str, hours, description: str, audience: list,
-                 certificate: bool, valid_months, optional_required: int, required: list, optional: list) -> Program:
+                 certificate: bool, valid_months, optional_required: int, required: list, optional: list,
+                 assisted_attempts_count: bool = True) -> Program:
     """Create or edit a program in the browser. Clearing source_hash makes the next file import
     (if a file with this slug exists) apply the file again."""
     if program is None:
@@ -87,6 +88,7 @@ def save_program(program: Program | None, *, slug: str, title: str, hours, descr
         db.session.add(program)
     program.title, program.hours, program.description, program.audience = title, hours, description, audience
     program.certificate, program.valid_months = certificate, valid_months
+    program.assisted_attempts_count = assisted_attempts_count
     program.optional_required = min(optional_required, len(optional))
     program.source_hash = None
     _link_courses(program, required, optional)

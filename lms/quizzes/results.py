@@ -34,11 +34,13 @@ def _by_method(scores: list[Decimal], method: str) -> Decimal:
     return max(scores)
 
 
-def passed_quiz_ids(user_id: int, quiz_ids, since: dt.datetime | None = None) -> set[int]:
+def passed_quiz_ids(user_id: int, quiz_ids, since: dt.datetime | None = None, excluding=()) -> set[int]:
     """Quizzes whose grade (by each quiz's grading method over graded attempts submitted since
-    `since`, when given) reaches the pass mark."""
+    `since`, when given, and not among the attempt ids `excluding`) reaches the pass mark."""
     where = [Attempt.user_id == user_id, Attempt.quiz_id.in_(list(quiz_ids)), Attempt.submitted_at.is_not(None),
              Attempt.needs_grading.is_(False), Attempt.score.is_not(None)]
+    if excluding:
+        where.append(Attempt.id.not_in(list(excluding)))
     if since is not None:
         where.append(Attempt.submitted_at >= since)
     rows = db.session.execute(

@@ -180,10 +180,16 @@ def targets(locality_id):
     unit = get_or_404(Locality, locality_id)
     form = TargetForm()
     if form.validate_on_submit():
-        operations.set_target(unit, form.audience.data, form.population.data, form.target_percent.data,
-                              form.due_on.data, actor=current_user)
-        flash(_("Target saved."), "success")
-        return redirect(url_for("reports.locality", locality_id=unit.id))
+        try:
+            operations.set_target(unit, form.audience.data, form.population.data, form.target_percent.data,
+                                  form.due_on.data, actor=current_user, counts=form.counts.data,
+                                  completed=form.completed.data)
+        except operations.TargetError as error:
+            discard()
+            form.completed.errors = [*form.completed.errors, str(error)]
+        else:
+            flash(_("Target saved."), "success")
+            return redirect(url_for("reports.locality", locality_id=unit.id))
     status = 400 if form.is_submitted() else 200
     return render_template("reports/targets.html", unit=unit, form=form,
                            progress=queries.target_progress(unit)), status

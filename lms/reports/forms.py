@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, IntegerField, SelectField
-from wtforms.validators import DataRequired, NumberRange
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 from lms.accounts.scope import Scope
 from lms.agencies.models import Agency
@@ -93,4 +93,9 @@ class TargetForm(FlaskForm):
                                                ("official", _l("Officials trained (completed at least one course)"))])
     population = IntegerField(_l("Reference population"), validators=[DataRequired(), NumberRange(min=1, max=50_000_000)])
     target_percent = IntegerField(_l("Target share (%)"), validators=[DataRequired(), NumberRange(min=1, max=100)])
+    counts = SelectField(_l("Who counts"), choices=[("all", _l("Assisted and self-learners")),
+                                                    ("assisted", _l("Assisted residents only")),
+                                                    ("self", _l("Self-learners only"))], default="all")
+    completed = IntegerField(_l("People completing a course (optional)"),
+                             validators=[Optional(), NumberRange(min=0, max=50_000_000)])
     due_on = DateField(_l("By (date)"), validators=[DataRequired()])

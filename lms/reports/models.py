@@ -10,8 +10,8 @@ province dashboard a scan of a few thousand rows instead of a million enrolments
 
 from lms.core.db import IdMixin, TimestampMixin, utcnow
 from lms.extensions import db
+from lms.targets.models import TARGET_AUDIENCES, LocalityTarget  # noqa: F401  (the one target model, lms.targets)
 
-TARGET_AUDIENCES = ("citizen", "official")
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
@@ -65,32 +65,6 @@ class ReportRefresh(IdMixin, db.Model):
     finished_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
     rows = db.Column(db.Integer, nullable=False, default=0)
     seconds = db.Column(db.Float, nullable=False, default=0)
-
-
-class LocalityTarget(IdMixin, TimestampMixin, db.Model):
-    """What a unit should reach by a date: a share of its reference population.
-
-    audience "citizen" → residents reached (enrolled at least once); "official" → officials
-    trained (completed at least one course). `population` is the reference figure the
-    administrator entered (census, staff list).
-    """
-
-    __tablename__ = "locality_targets"
-    __table_args__ = (db.UniqueConstraint("locality_id", "audience"),)
-
-    locality_id = db.Column(db.Integer, db.ForeignKey("localities.id", ondelete="CASCADE"), nullable=False, index=True)
-    audience = db.Column(db.String(16), nullable=False)
-    population = db.Column(db.Integer, nullable=False)
-    target_percent = db.Column(db.Integer, nullable=False)
-    due_on = db.Column(db.Date, nullable=False)
-    updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
-    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
-
-    locality = db.relationship("Locality")
-
-    @property
-    def target_count(self) -> int:
-        return -(-self.population * self.target_percent // 100)  # ceiling: 33 % of 10 is 4 people
 
 
 class ReportExport(IdMixin, TimestampMixin, db.Model):

@@ -132,9 +132,13 @@ class CoverageRow:
         return round(float(self.score_sum) / self.attempts, 1) if self.attempts else None
 
     def target_progress(self) -> list["TargetProgress"]:
-        """Progress of this row's unit against its targets (with the page's filters applied)."""
-        return [TargetProgress(target, self.learners if audience == "citizen" else self.trained)
-                for audience, target in sorted(self.targets.items())]
+        """Progress of this row's unit against its targets: everyone with the page's filters applied; a target of
+        the assisted or the self-learners by the community coverage rule (unfiltered)."""
+        ordered = sorted(self.targets.values(), key=_target_order)
+        # The split costs live queries: only rows with a target of the assisted or the self-learners pay for it.
+        split = _split(self.locality) if any(t.audience == "citizen" and t.counts != "all" for t in ordered) else None
+        return [_progress(target, self.learners if target.audience == "citizen" else self.trained, split)
+                for target in ordered]
 
     def as_dict(self) -> dict:
         return {"enrolled": self.enrolled, "active_30_days": self.active, "completed": self.completed,
@@ -216,7 +220,7 @@ def coverage(scope: Locality, mode: str = "current", filters: ReportFilter | Non
         row.locality = units[row_id]
     if with_targets:
         for target in db.session.scalars(select(LocalityTarget).where(LocalityTarget.locality_id.in_(rows))):
-            rows[target.locality_id].targets[target.audience] = target
+            rows[target.locality_id].targets[(target.audience, target.counts)] = target
     return sorted(rows.values(), key=lambda row: row.locality.name_folded)
 
 
@@ -227,10 +231,29 @@ def totals(rows: list[CoverageRow]) -> CoverageRow:
     return total
 
 
+_GROUPS = {"all": 0, "assisted": 1, "self": 2}
+
+
+def _target_order(target) -> tuple:
+    return target.audience, _GROUPS.get(target.counts, 9)
+
+
+def _split(unit: Locality) -> dict:
+    """Residents reached and completed in the unit, assisted / self (lms.community's coverage rule)."""
+    from lms.community.queries import split_under
+
+    return split_under(unit)
+
+
 @dataclass
 class TargetProgress:
+    """A target with the people counted for it. For residents' targets `split` holds the unit's residents
+    reached and completed, assisted / self, and `completed` those of the target's group who completed a course."""
+
     target: LocalityTarget
     reached: int
+    split: dict | None = None
+    completed: int | None = None
 
     @property
     def percent_of_population(self) -> int:
@@ -241,18 +264,36 @@ class TargetProgress:
         goal = self.target.target_count
         return min(100, round(100 * self.reached / goal)) if goal else 100
 
+    @property
+    def percent_completed(self) -> int | None:
+        goal = self.target.completed_target
+        if not goal or self.completed is None:
+            return None
+        return min(100, round(100 * self.completed / goal))
+
     def as_dict(self) -> dict:
-        return {"audience": self.target.audience, "population": self.target.population,
-                "target_percent": self.target.target_percent, "target_count": self.target.target_count,
-                "due_on": self.target.due_on.isoformat(), "reached": self.reached,
+        target = self.target
+        return {"audience": target.audience, "counts": target.counts, "population": target.population,
+                "target_percent": target.target_percent, "target_count": target.target_count,
+                "due_on": target.due_on.isoformat() if target.due_on else None, "reached": self.reached,
                 "reached_percent_of_population": self.percent_of_population,
-                "progress_percent": self.percent_of_target}
+                "progress_percent": self.percent_of_target, "completed_target": target.completed_target,
+                "completed": self.completed, "split": self.split}
+
+
+def _progress(target: LocalityTarget, everyone: int, split: dict | None) -> TargetProgress:
+    """Everyone's count for a target of all; the group's own count (coverage rule) for assisted / self."""
+    if target.audience != "citizen" or split is None:
+        return TargetProgress(target, int(everyone))
+    groups = ("assisted", "self") if target.counts == "all" else (target.counts,)
+    reached = everyone if target.counts == "all" else split["reached"][target.counts]
+    return TargetProgress(target, int(reached), split, sum(split["completed"][g] for g in groups))
 
 
 def target_progress(unit: Locality) -> list[TargetProgress]:
     """Targets of the unit with people reached (residents) / trained (officials), unfiltered."""
-    targets = db.session.scalars(select(LocalityTarget).where(LocalityTarget.locality_id == unit.id)
-                                 .order_by(LocalityTarget.audience)).all()
+    targets = sorted(db.session.scalars(select(LocalityTarget).where(LocalityTarget.locality_id == unit.id)),
+                     key=_target_order)
     if not targets:
         return []
     table = ReportSummaryAllTime
@@ -260,11 +301,12 @@ def target_progress(unit: Locality) -> list[TargetProgress]:
         select(table.audience, func.sum(table.learners), func.sum(table.trained))
         .where(table.locality_id.in_(scope_unit_ids(unit)))
         .group_by(table.audience))}
+    split = _split(unit) if any(t.audience == "citizen" for t in targets) else None
     result = []
     for target in targets:
         if target.audience == "citizen":
             reached = people.get("citizen", (0, 0))[0]
         else:  # officials and CIOs are both civil servants
             reached = sum(people.get(a, (0, 0))[1] for a in ("official", "cio"))
-        result.append(TargetProgress(target, int(reached)))
+        result.append(_progress(target, reached, split))
     return result

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from lms.community import operations as ops
-from lms.community.models import CommunityResident, CoverageTarget, Hamlet
+from lms.community.models import CommunityResident, Hamlet
 from lms.community.queries import coverage
 from lms.core.db import utcnow
 from lms.enrollment.models import Enrollment
+from lms.targets.models import LocalityTarget
 from tests.community.test_assisted import team  # noqa: F401 - the team fixture
 from tests.conftest import text_of
 
@@ -41,18 +42,57 @@ def test_coverage_counts_assisted_and_self_learners_against_the_communes_target(
 
     login(team["manager_a"])
     saved = client.post("/community/team/targets", data={"commune_id": team["A"].id, "reached": "4",
-                                                          "completed": "2", "counts": "all"})
+                                                          "completed": "2", "counts": "all", "due_on": "2026-12-31"})
     assert saved.status_code == 303
     page = text_of(client.get("/community/team"))
+    # One row per target: everyone (5 reached of 4, 2 completed of 2) and the assisted (3 of 10, 1 of 4).
     assert "5 / 4 (125%)" in page and "2 / 2 (100%)" in page and "Assisted and self-learners" in page
+    assert "3 / 10 (30%)" in page and "1 / 4 (25%)" in page and "Assisted residents only" in page
     bad = client.post("/community/team/targets", data={"commune_id": team["A"].id, "reached": "-1",
                                                         "completed": "x", "counts": "all"})
     assert bad.status_code == 400
-    assert db_session.scalar(select(CoverageTarget)).reached == 4
+    everyone = db_session.scalar(select(LocalityTarget).where(LocalityTarget.counts == "all"))
+    assert (everyone.audience, everyone.target_count, everyone.completed_target, everyone.due_on.isoformat()) == (
+        "citizen", 4, 2, "2026-12-31")
     other = client.post("/community/team/targets", data={"commune_id": team["B"].id, "reached": "4",
                                                           "completed": "2", "counts": "all"})
-    assert other.status_code == 400 and db_session.scalar(select(CoverageTarget.reached).where(
-        CoverageTarget.locality_id == team["B"].id)) is None
+    assert other.status_code == 400 and db_session.scalar(select(LocalityTarget.id).where(
+        LocalityTarget.locality_id == team["B"].id)) is None
+
+
+def test_the_reports_show_the_same_targets_per_split_and_the_import_sets_them(
+        app, client, login, team, db_session, create_user, practice_course, tmp_path):  # noqa: F811
+    """One target model: what the community page sets, the reports dashboard shows (and the reports' CSV import
+    sets what the community page shows), each target counting its own group."""
+    helped = [resident(team["a"], team["A"], f"Người {i}", f"091234567{i}") for i in range(2)]
+    learner = create_user("Tự Học", locality=team["A"])
+    for person in (helped[0].user, learner):
+        db_session.add(Enrollment(user_id=person.id, course_id=practice_course.id, completed_at=utcnow()))
+    db_session.flush()
+    ops.set_target(team["manager_a"], team["A"], reached=4, completed=2, counts="assisted")
+    path = tmp_path / "targets.csv"
+    path.write_text("locality,audience,population,target_percent,due_on,counts,completed\n"
+                    f"2025-07/{team['A'].code},citizen,10,50,2026-12-31,self,1\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["reports", "import-targets", str(path)])
+    assert result.exit_code == 0 and "1 saved" in result.output, result.output
+    assert db_session.scalar(select(LocalityTarget.id).where(LocalityTarget.counts == "assisted")) is not None
+
+    login(team["manager_a"])
+    report = text_of(client.get(f"/reports/localities/{team['A'].id}"))
+    assert "Residents reached (Assisted residents only): 2 / 4" in report
+    assert "Residents reached (Self-learners only): 1 / 5" in report
+    assert "Reached: 2 assisted, 1 on their own. Completed a course: 1 assisted, 1 on their own." in report
+    assert "Completing a course: 1 / 2 (50%)" in report and "Completing a course: 1 / 1 (100%)" in report
+    page = text_of(client.get("/community/team"))
+    assert "2 / 4 (50%)" in page and "1 / 5 (20%)" in page and "Self-learners only" in page
+    refused = client.get(f"/reports/localities/{team['B'].id}")
+    assert refused.status_code == 403  # another commune's targets and people: not manager A's area
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("locality,audience,population,target_percent,counts\n"
+                   f"2025-07/{team['A'].code},official,10,50,assisted\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["reports", "import-targets", str(bad)])
+    assert result.exit_code == 1 and "line 2" in result.output
 
 
 def test_hamlets_imported_by_the_manager_become_the_picker(client, login, team, db_session):  # noqa: F811

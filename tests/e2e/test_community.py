@@ -151,3 +151,60 @@ def test_consent_and_log_in_by_sms_and_the_coverage_target(person, tmp_path):
     report = page.get_by_role("row").filter(has_text="Ấp Nam")
     expect(report.locator("td").nth(2)).to_have_text("1")  # registered by the team, in his hamlet
     manager.assert_clean()
+
+
+def _page_table(page, selector: str) -> list[list[str]]:
+    """The body cells of a table on the page, as text."""
+    return [[cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+            for row in page.locator(f"{selector} tbody tr").all()]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_manager_exports_the_community_report_and_the_file_holds_their_area_with_assisted_and_self(
+        person, tmp_path, fmt):
+    """The export buttons under the coverage table: the job runs in the background, its page shows the download,
+    and the file has the manager's ward only, with the same assisted / self numbers as the page."""
+    from openpyxl import load_workbook
+
+    from tests.e2e.test_journey import EXPORT_SECONDS, download
+
+    manager = person("commune manager")
+    log_in(manager, "manager")
+    page = manager.page
+    menu(page).get_by_role("link", name=t("Community digital teams")).click()
+    coverage = {row[0]: row for row in _page_table(page, "#coverage + .table-scroll")}
+    hamlets = [row for row in _page_table(page, "#hamlet-report + .table-scroll") if row and row[0] == COMMUNE]
+    exports = page.locator(".card.actions")
+    expect(exports).to_have_count(1)  # the manager oversees one ward: one unit to export
+    expect(exports).to_contain_text(COMMUNE)
+    exports.get_by_role("button", name=fmt.upper()).click()
+    ready = page.get_by_role("link", name=t("Download the %(format)s file", format=fmt.upper()))
+    expect(ready).to_be_visible(timeout=EXPORT_SECONDS * 1000)  # the status page reloads itself while the job runs
+    file = download(manager, ready.click, EXPORT_SECONDS)
+    path = tmp_path / f"community.{fmt}"
+    file.save_as(path)
+    if fmt == "csv":
+        import csv
+
+        table = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    else:
+        table = [["" if cell is None else str(cell) for cell in row]
+                 for row in load_workbook(path, read_only=True).active.iter_rows(values_only=True)]
+    header, rows = table[0], table[1:]
+    for column in ("Assisted", "Learning on their own", "Reached: assisted", "Reached: self-learners",
+                   "Completed: assisted", "Completed: self-learners", "Who counts"):
+        assert t(column) in header, (column, header)
+    assert rows and {row[0] for row in rows} == {COMMUNE}, rows  # the manager's ward, and nothing else
+    cover = [row for row in rows if row[1] == t("(coverage of the commune)")]
+    assert cover, rows
+    col = header.index
+    page_row = coverage[COMMUNE]  # commune, who counts, reached assisted, reached self, …, completed assisted, self
+    assert (cover[0][col(t("Reached: assisted"))], cover[0][col(t("Reached: self-learners"))]) == (
+        page_row[2], page_row[3])
+    assert (cover[0][col(t("Completed: assisted"))], cover[0][col(t("Completed: self-learners"))]) == (
+        page_row[5], page_row[6])
+    # The commune × hamlet rows: registered by the team, assisted, self-learners as on the page.
+    file_hamlets = {row[1]: row[2:5] for row in rows if row not in cover}
+    for row in hamlets:
+        assert file_hamlets[row[1]] == row[2:5], (row, file_hamlets)
+    manager.assert_clean()

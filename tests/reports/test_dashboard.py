@@ -16,7 +16,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.accounts.models import User
 from lms.core.db import utcnow
@@ -159,6 +159,33 @@ def test_target_form_rejects_bad_input_without_saving(client, units, more, admin
     assert response.status_code == 400
     assert db_session.scalar(select(LocalityTarget)) is None
     assert "Number must be" in text_of(response)
+
+
+def test_target_form_sets_a_group_and_refuses_a_wrong_one_in_vietnamese(client, units, more, admin, db_session):
+    """The admin form writes the one target model with a group (assisted / self) and a completion number;
+    bad combinations answer 400 with the reason, in the user's language, and save nothing."""
+    url = f"/reports/localities/{units.A.id}/targets"
+    saved = client.post(url, data={"audience": "citizen", "counts": "self", "population": "10", "target_percent": "50",
+                                   "completed": "3", "due_on": "2026-12-31"})
+    assert saved.status_code == 302
+    target = db_session.scalar(select(LocalityTarget).where(LocalityTarget.locality_id == units.A.id))
+    assert (target.counts, target.target_count, target.completed_target) == ("self", 5, 3)
+    page = text_of(report(client, units.A))
+    # The group is counted by the coverage rule: residents living in the ward now (4 of the 5 who enrolled there).
+    assert "Residents reached (Self-learners only): 4 / 5" in page, page[page.find("Targets"):][:600]
+    assert "Reached: 0 assisted, 4 on their own." in page and "Completing a course: 3 / 3 (100%)" in page
+    client.post("/language", data={"lang": "vi"})
+    official = client.post(url, data={"audience": "official", "counts": "assisted", "population": "10",
+                                      "target_percent": "50", "due_on": "2026-12-31"})
+    assert official.status_code == 400
+    assert "Chỉ chỉ tiêu về người dân mới tách được người được hỗ trợ và người tự học." in text_of(official)
+    too_many = client.post(url, data={"audience": "citizen", "counts": "all", "population": "10",
+                                      "target_percent": "50", "completed": "6", "due_on": "2026-12-31"})
+    assert too_many.status_code == 400 and "không được nhiều hơn số người cần tiếp cận" in text_of(too_many)
+    unknown = client.post(url, data={"audience": "citizen", "counts": "some", "population": "10",
+                                     "target_percent": "50", "due_on": "2026-12-31"})
+    assert unknown.status_code == 400
+    assert db_session.scalar(select(func.count(LocalityTarget.id))) == 1
 
 
 def test_officials_target_counts_officials_who_completed(units, more, db_session):
