@@ -98,8 +98,12 @@ def test_every_page_answers_while_people_write(server):
     with ThreadPoolExecutor(WRITERS + len(ACCOUNTS) + 1) as pool:
         writers = [pool.submit(_learner_writes, base, n, samples["locality_id"], log, stop) for n in range(WRITERS)]
         readers = [pool.submit(_walk, base, account, urls * 2, log) for account in [None, *ACCOUNTS.values()]]
-        for future in readers:
-            future.result()
+        try:
+            for future in readers:
+                future.result()
+        except AssertionError as error:  # a log-in refused: the server's log says why
+            stop.set()
+            raise AssertionError(f"{error}\n----- serve.log -----\n{server.log_text()[-4000:]}") from error
         stop.set()
         for future in writers:
             future.result()

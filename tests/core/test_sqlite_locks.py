@@ -114,8 +114,9 @@ def test_the_password_check_of_a_log_in_holds_no_write_lock(login_app):
 
 def test_holding_the_transaction_through_the_check_blocks_the_other_writer(login_app, monkeypatch):
     """The control: proves the probe above sees the lock when the transaction is not ended first."""
-    from lms.accounts import operations
+    from lms.accounts import controllers, operations
 
+    monkeypatch.setattr(controllers, "begin_read", lambda: None)  # the form's first read then takes the lock
     monkeypatch.setattr(operations, "release_before_slow_work", lambda: None)
     app, _path, others = login_app
     response = app.test_client().post("/login", data={"login": "thu@example.vn", "password": "mat-khau-dai-2025"})
