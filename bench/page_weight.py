@@ -122,18 +122,13 @@ def measure(browser, base: str) -> dict:
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
-    from tests.journey.live import LiveServer, launch
+    from tests.e2e.servers import embedded_server
+    from tests.journey.live import launch
 
-    server = LiveServer()
-    try:
-        server.set_up()
-        server.start()
-        with sync_playwright() as driver:
-            browser = launch(driver)
-            figures = measure(browser, server.base)
-            browser.close()
-    finally:
-        server.remove()
+    with embedded_server() as server, sync_playwright() as driver:
+        browser = launch(driver)
+        figures = measure(browser, server.base)
+        browser.close()
     report = {name: {when: load.summary() for when, load in loads.items()} for name, loads in figures.items()}
     print(json.dumps(report, indent=2, ensure_ascii=False))
     for name, loads in figures.items():

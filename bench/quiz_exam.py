@@ -29,7 +29,6 @@ import contextlib
 import http.client
 import os
 import re
-import secrets
 import shutil
 import signal
 import sys
@@ -112,13 +111,13 @@ def setup(learners: int):
     from sqlalchemy import insert
 
     from lms import create_app
-    from lms.accounts.models import SessionRecord, User
-    from lms.accounts.sessions import SESSION_KEY
+    from lms.accounts.models import User
     from lms.catalog.operations import import_course
     from lms.catalog.source import read_course
     from lms.enrollment.models import Enrollment
     from lms.extensions import db
     from lms.quizzes.models import Quiz
+    from tests.cookies import open_records, session_cookie, sign_in
 
     app = create_app()
     folder = Path(tempfile.mkdtemp(prefix="lms-exam-")) / "bench-exam"
@@ -142,22 +141,16 @@ def setup(learners: int):
         db.session.commit()
         keys = {q.id: {"type": q.type, "options": [o["id"] for o in q.options], "choices": [c["id"] for c in q.choices]}
                 for q in quiz.active_questions()}
-        # Each learner signed in as a log-in does it: a live session record whose key the cookie carries
-        # (lms/accounts/sessions.py; without one the cookie is anonymous).
-        record_keys = {u.id: secrets.token_urlsafe(32) for u in users}
-        db.session.execute(insert(SessionRecord), [{"key": key, "user_id": user_id}
-                                                    for user_id, key in record_keys.items()])
+        # Each learner signed in as a log-in does it: a live session record whose key the cookie carries.
+        record_keys = open_records(user.id for user in users)
         db.session.commit()
-        serializer = app.session_interface.get_signing_serializer(app)
         cookies = []
         for user in users:
             with app.test_request_context():
                 g.pop("csrf_token", None)  # generate_csrf caches per app context; every learner has its own
                 token = generate_csrf()
-                session["_user_id"] = f"{user.id}:{user.session_version}"
-                session[SESSION_KEY] = record_keys[user.id]
-                session["_fresh"] = True
-                cookies.append((f"session={serializer.dumps(dict(session))}", token))
+                sign_in(session, user.id, user.session_version, record_keys[user.id])
+                cookies.append((session_cookie(app, session), token))
         return app, quiz.id, keys, cookies
 
 

@@ -10,6 +10,7 @@ from lms.accounts.models import User
 from lms.accounts.sso import provider_logout_redirect
 from lms.agencies import queries as agency_queries
 from lms.core import audit
+from lms.core.db import begin_read
 from lms.core.lifecycle import get_or_404, save_now, view
 from lms.core.permissions import login_required, role_required
 from lms.core.signals import account_created, person_placed
@@ -30,6 +31,7 @@ def login():
         return redirect(_after_login_target())
     form = LoginForm()
     if form.validate_on_submit():
+        begin_read()  # the account and its failures are read without the write lock, taken once after the password check
         key = operations.throttle_key(form.login.data)
         known = operations.find_by_login(form.login.data)
         trusted = known is not None and throttle.device_user_id() == known.id

@@ -13,7 +13,7 @@ from lms.accounts.models import AUDIENCES, ROLES, LoginFailure, RoleGrant, Sessi
 # Reads moved to queries.py (other features read them there); accounts' own callers keep these names.
 from lms.accounts.queries import find_by_login, normalise_phone, split_login  # noqa: F401
 from lms.core import audit
-from lms.core.db import utcnow
+from lms.core.db import release_before_slow_work, utcnow
 from lms.core.text import fold, nfc
 from lms.extensions import db
 
@@ -34,14 +34,15 @@ def create_user(full_name: str, password: str, *, email: str | None = None, phon
         raise AccountError(_l("An e-mail address or a phone number is required."))
     if audience not in AUDIENCES:
         raise AccountError(_l("Unknown audience: %(audience)s", audience=audience))
+    name = nfc(full_name)
+    release_before_slow_work()  # the hash first, holding no lock; then the checks and the insert together
+    user = User(full_name=name, full_name_folded=fold(name), email=email, phone=phone,
+                audience=audience, locality=locality)
+    user.set_password(password)
     if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise DuplicateAccount(_l("This e-mail address is already registered."))
     if phone and db.session.scalar(select(User.id).where(User.phone == phone)):
         raise DuplicateAccount(_l("This phone number is already registered."))
-    name = nfc(full_name)
-    user = User(full_name=name, full_name_folded=fold(name), email=email, phone=phone,
-                audience=audience, locality=locality)
-    user.set_password(password)
     db.session.add(user)
     for role in roles:
         grant_role(user, role)
@@ -90,7 +91,9 @@ def authenticate(login: str, password: str, ip: str | None = None) -> User | Non
     """
     user = find_by_login(login)
     usable = user is not None and not user.must_set_password
-    matches = check_password_hash(user.password_hash if usable else _decoy_hash(), password or "")
+    hashed = user.password_hash if usable else _decoy_hash()
+    release_before_slow_work()  # the scrypt check holds no lock: other people's forms go on meanwhile
+    matches = check_password_hash(hashed, password or "")
     if usable and matches and user.is_active:
         db.session.execute(delete(LoginFailure).where(LoginFailure.login == throttle_key(login), LoginFailure.ip == ip))
         return user

@@ -51,8 +51,8 @@ def _open_record(_app, user, **_extra) -> None:
     key = secrets.token_urlsafe(32)
     db.session.add(SessionRecord(key=key, user_id=user.id, user_agent=request.user_agent.string[:255] or None,
                                  ip=(request.remote_addr or "")[:45] or None))
-    # The one commit of this module: every log-in view would otherwise need its own.
-    db.session.commit()
+    # No commit here: every log-in (password, single sign-on, registration, assisted sessions) is a `@view`
+    # that answers with a redirect, so the record is committed once with the rest of the request.
     session[SESSION_KEY] = key
 
 

@@ -110,3 +110,45 @@ def lock_for(key: str) -> None:
         from sqlalchemy import text
 
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    db.session.info[_HOLDS] = True
+
+
+# ---------------------------------------------------------------- slow work outside the transaction
+
+_HOLDS = "lms_transaction_holds"  # this transaction wrote, or holds a lock: it must not end early
+
+
+def _install_write_tracking() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    @event.listens_for(Session, "after_flush")
+    def _flushed(session, _context):
+        session.info[_HOLDS] = True
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _executed(state):
+        if state.is_insert or state.is_update or state.is_delete:
+            state.session.info[_HOLDS] = True
+
+    @event.listens_for(Session, "after_transaction_end")
+    def _ended(session, transaction):
+        if transaction.parent is None:
+            session.info.pop(_HOLDS, None)
+
+
+_install_write_tracking()
+
+
+def release_before_slow_work() -> None:
+    """End this request's transaction when it has only read so far, before CPU-heavy work (a scrypt hash:
+    a tenth of a second alone, a second or more on a busy machine). Otherwise a form's transaction holds
+    SQLite's write lock (taken at its first statement) all that time, every other writer waits behind
+    it, and past busy_timeout they answer 503 "database is locked"; on PostgreSQL it holds a pooled
+    connection. The next statement begins a new transaction; the view still commits what it writes
+    once. A transaction that wrote or took a lock is left as it is (its work must commit together)."""
+    session = db.session()
+    if session.info.get(_HOLDS) or session.new or session.dirty or session.deleted:
+        return
+    if session.get_transaction() is not None:
+        session.commit()

@@ -15,6 +15,7 @@ from lms.core.markdown import render, render_inline
 from lms.core.text import fold, nfc, slugify
 from lms.offline import REGISTRATION, REGISTRATION_HASH
 from tests.conftest import ROOT, text_of
+from tests.cookies import sign_in
 
 NOT_FOUND = "We could not find this page. It may have been moved or removed."
 SERVER_ERROR = "Something went wrong on our side. Your saved work is safe; please try again in a moment."
@@ -51,8 +52,9 @@ def test_the_error_page_speaks_the_session_language_and_json_without_the_databas
     client = dead_db_app.test_client()
     with client.session_transaction() as session:
         session["lang"] = "en"
-        session["_user_id"] = "1:0"  # a logged-in person: their account cannot be loaded either
-        session["sid"] = "a-session-record-key"  # (lms/accounts/sessions.py: without one, no lookup at all)
+        # A logged-in person (with a session record key: without one, no lookup at all), whose account
+        # cannot be loaded either.
+        sign_in(session, 1, 0, "a-session-record-key")
     page = client.get("/my").get_data(as_text=True)
     assert "The service is temporarily unavailable" in page and "Log in" in page
     response = client.post("/attempts/1/save", headers={"Accept": "application/json"}, json={})

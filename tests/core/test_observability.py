@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from lms.core import outbox
 from lms.core.models import OutboxMessage
-from tests.journey.live import LiveServer
+from tests.e2e.servers import embedded_server
 from tests.webclient import WebClient
 
 
@@ -53,12 +53,8 @@ def test_metrics_answer_this_machine_or_the_token_only(app, client, monkeypatch)
 def served():
     if os.environ.get("LMS_TEST_DATABASE_URL"):
         pytest.skip("`flask serve` in the embedded default runs in the SQLite pass")
-    live = LiveServer()
-    live.env.update(LMS_LOG_FORMAT="json", LMS_RUNNER_POLL_SECONDS="0.2")
-    live.set_up()
-    live.start()
-    yield live
-    live.remove()
+    with embedded_server(LMS_LOG_FORMAT="json", LMS_RUNNER_POLL_SECONDS="0.2") as live:
+        yield live
 
 
 def _log(live) -> str:

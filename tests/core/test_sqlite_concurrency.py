@@ -8,18 +8,14 @@ a writer committed between their read and their write.
 
 import os
 import re
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from bench.lesson_page import free_port, wait_for
-from tests.conftest import ROOT
+from tests.e2e.servers import embedded_server
 from tests.routes import route_urls
 from tests.webclient import WebClient
 
@@ -31,25 +27,10 @@ WRITERS, ROUNDS = 4, 6
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server():
     """`make run`'s set-up and `flask serve` (what `make run` ends with) on a throw-away instance."""
-    instance = tmp_path_factory.mktemp("concurrency-instance")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_EAGER")}
-    env.update(LMS_INSTANCE_PATH=str(instance), LMS_DEMO="1")
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
-    for step in (["db", "upgrade"], ["localities", "load"], ["courses", "import", "courses/"],
-                 ["programs", "import", "programs/"], ["demo", "create"]):
-        subprocess.run(flask + step, cwd=ROOT, env=env, check=True, capture_output=True)
-    port = free_port()
-    log = open(instance / "serve.log", "w+")  # noqa: SIM115 - read at teardown
-    process = subprocess.Popen(flask + ["serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for(port)
-        yield f"http://127.0.0.1:{port}", instance / "lms.sqlite3", log
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+    with embedded_server() as live:
+        yield live
 
 
 def _samples(database: Path) -> dict:
@@ -106,8 +87,8 @@ def _walk(base: str, account, urls, log: list):
 
 
 def test_every_page_answers_while_people_write(server):
-    base, database, server_log = server
-    samples = _samples(database)
+    base = server.base
+    samples = _samples(server.database)
     from lms import create_app
 
     urls = route_urls(create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x",
@@ -117,15 +98,18 @@ def test_every_page_answers_while_people_write(server):
     with ThreadPoolExecutor(WRITERS + len(ACCOUNTS) + 1) as pool:
         writers = [pool.submit(_learner_writes, base, n, samples["locality_id"], log, stop) for n in range(WRITERS)]
         readers = [pool.submit(_walk, base, account, urls * 2, log) for account in [None, *ACCOUNTS.values()]]
-        for future in readers:
-            future.result()
+        try:
+            for future in readers:
+                future.result()
+        except AssertionError as error:  # a log-in refused: the server's log says why
+            stop.set()
+            raise AssertionError(f"{error}\n----- serve.log -----\n{server.log_text()[-4000:]}") from error
         stop.set()
         for future in writers:
             future.result()
 
     failures = [(kind, r.status, r.url) for kind, r in log if r.status >= 500]
-    server_log.seek(0)
-    assert failures == [], server_log.read()[-3000:]
+    assert failures == [], server.log_text()[-3000:]
     # The interleaving really happened: page views that write overlapped other people's writes.
     writes = [r for kind, r in log if kind == "write"]
     overlapped = sum(1 for kind, r in log if kind == "read-write"

@@ -67,3 +67,57 @@ def test_every_view_of_an_sqlite_app_has_the_retry(app):
         pytest.skip("PostgreSQL has row locks; the retry is for SQLite only")
     assert len(app.view_functions) > 100
     assert [e for e, view in app.view_functions.items() if not getattr(view, "lms_retries_stale_reads", False)] == []
+
+
+@pytest.fixture()
+def login_app(tmp_path, monkeypatch):
+    """A file database with one account; the password check looks, while it runs, whether another
+    writer can take SQLite's write lock at once (timeout 0), as the next person's form would."""
+    from lms.accounts import operations
+
+    path = tmp_path / "login.sqlite3"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
+                      "CELERY_EAGER": True, "CELERY_BROKER_URL": "", "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        db.create_all()
+        operations.create_user("Người Thử", "mat-khau-dai-2025", email="thu@example.vn")
+        db.session.commit()
+    others = []
+    real_check = operations.check_password_hash
+
+    def check_while_another_writes(hashed, password):
+        with sqlite3.connect(path, timeout=0, isolation_level=None) as other:
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                others.append("wrote")
+            except sqlite3.OperationalError as error:
+                others.append(str(error))
+        return real_check(hashed, password)
+
+    monkeypatch.setattr(operations, "check_password_hash", check_while_another_writes)
+    yield app, path, others
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_password_check_of_a_log_in_holds_no_write_lock(login_app):
+    """Issue: under load a scrypt check takes seconds; held under the write lock, the writers queued behind
+    it passed the 10 s busy timeout and answered 503 "database is locked" (tests/core/test_sqlite_concurrency.py)."""
+    app, path, others = login_app
+    response = app.test_client().post("/login", data={"login": "thu@example.vn", "password": "mat-khau-dai-2025"})
+    assert response.status_code == 302 and others == ["wrote"]
+    with sqlite3.connect(path) as connection:  # the log-in's own writes still happened, once, after the check
+        assert connection.execute("SELECT count(*) FROM session_records WHERE ended_at IS NULL").fetchone() == (1,)
+
+
+def test_holding_the_transaction_through_the_check_blocks_the_other_writer(login_app, monkeypatch):
+    """The control: proves the probe above sees the lock when the transaction is not ended first."""
+    from lms.accounts import controllers, operations
+
+    monkeypatch.setattr(controllers, "begin_read", lambda: None)  # the form's first read then takes the lock
+    monkeypatch.setattr(operations, "release_before_slow_work", lambda: None)
+    app, _path, others = login_app
+    response = app.test_client().post("/login", data={"login": "thu@example.vn", "password": "mat-khau-dai-2025"})
+    assert response.status_code == 302 and others == ["database is locked"]

@@ -14,14 +14,20 @@ log files the suite prints when a test fails.
 
 import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
+import sys
 import tempfile
+import textwrap
 import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -285,3 +291,105 @@ def start_production(workdir: Path, test_database_url: str, redis_url: str) -> S
         raise
     server.setup_seconds = time.monotonic() - started
     return server
+
+
+# ---------------------------------------------------------------- the embedded server of the other suites
+
+# `make run`'s set-up, all of it: the demo accounts, courses and programmes.
+DEMO_STEPS = (("db", "upgrade"), ("localities", "load"), ("courses", "import", "courses/"),
+              ("programs", "import", "programs/"), ("demo", "create"))
+
+
+class EmbeddedServer:
+    """`make run`'s set-up (`steps`) in a throw-away instance, then `flask serve` (gunicorn, two workers of four
+    threads, and the embedded background runner: what `make run` ends with) with the test run's environment
+    plus `env`. A test may stop it (an outage: nothing answers on its port) and start it again."""
+
+    def __init__(self, steps=DEMO_STEPS, ready_timeout: float = 180.0, **env: str):
+        self.steps, self.ready_timeout = steps, ready_timeout
+        self.instance = Path(tempfile.mkdtemp(prefix="lms-live-"))
+        self.database = self.instance / "lms.sqlite3"
+        self.log_path = self.instance / "serve.log"
+        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_EAGER")}
+        self.env.update(LMS_INSTANCE_PATH=str(self.instance), LMS_DEMO="1", SECRET_KEY="browser-test-secret", **env)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def set_up(self) -> None:
+        for step in self.steps:
+            done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *step], cwd=ROOT, env=self.env,
+                                  capture_output=True, text=True)
+            assert done.returncode == 0, f"flask {' '.join(step)}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+
+    def start(self) -> None:
+        """`flask serve` in a process group of its own; returns once its port answers (or fails with the log)."""
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port",
+                                             str(self.port)], cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + self.ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"flask serve ended (exit {self.process.returncode}):\n{self.log_text()[-3000:]}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"nothing listens on {self.port} after {self.ready_timeout:.0f} s:\n{self.log_text()[-3000:]}")
+
+    def stop(self) -> None:
+        """Stop the server as an outage would: nothing answers on its port until `start`."""
+        if self.process is None:
+            return
+        self.process.terminate()  # `flask serve` stops gunicorn and the runner, then exits
+        try:
+            self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            pass
+        try:  # whatever of its group is left goes too
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.instance, ignore_errors=True)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def python(self, code: str) -> str:
+        """Run `code` in an app context of this instance (committing is the code's business); its stdout."""
+        script = "from lms import create_app\nfrom lms.extensions import db\napp = create_app()\n" \
+                 "with app.app_context():\n" + textwrap.indent(textwrap.dedent(code).strip(), "    ")
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=self.env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    def query(self, sql: str, *params) -> list:
+        with sqlite3.connect(self.database) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def answers(self, attempt_id: int) -> dict:
+        """question id → (response, score, version) as stored on the server."""
+        rows = self.query("SELECT question_id, response, score, version FROM attempt_answers WHERE attempt_id = ?",
+                          attempt_id)
+        return {question: (json.loads(response), score, version) for question, response, score, version in rows}
+
+    def finished(self, attempt_id: int) -> bool:
+        return self.query("SELECT submitted_at IS NOT NULL FROM attempts WHERE id = ?", attempt_id) == [(1,)]
+
+
+@contextmanager
+def embedded_server(steps=DEMO_STEPS, ready_timeout: float = 180.0, **env: str) -> Iterator[EmbeddedServer]:
+    """An EmbeddedServer set up and started for the block (a module's fixture), then removed with its instance."""
+    live = EmbeddedServer(steps, ready_timeout, **env)
+    try:
+        live.set_up()
+        live.start()
+        yield live
+    finally:
+        live.remove()

@@ -53,6 +53,24 @@ def _register_as_official(page, name: str, email: str, meter_check: bool) -> Non
                               "then you study as a resident."))).to_be_visible()
 
 
+def _decide(page, key: str, button: str) -> None:
+    """On the manager's requests page: the row of PEOPLE[key] shows their address; `button` takes it off the list."""
+    name, email = PEOPLE[key]
+    row = page.get_by_role("row").filter(has_text=name)
+    expect(row).to_contain_text(email)
+    row.get_by_role("button", name=button).click()
+    expect(page.get_by_role("row").filter(has_text=name)).to_have_count(0)
+
+
+def _latest_audit_entry(page, decision: str, detail: str) -> None:
+    """On the audit log: filtered to audience.`decision`, the newest row is one, with `detail` (a regex) in it."""
+    page.get_by_label(t("Action")).fill(f"audience.{decision}")
+    page.get_by_role("button", name=t("Filter")).click()
+    newest = page.locator("table.data tbody tr").first
+    expect(newest).to_contain_text(f"audience.{decision}")
+    expect(newest).to_contain_text(re.compile(detail))
+
+
 def test_the_meter_speaks_while_two_officials_register(person):
     for index, (key, (name, email)) in enumerate(PEOPLE.items()):
         newcomer = person(f"newcomer-{key}")
@@ -68,12 +86,8 @@ def test_the_manager_approves_one_request_and_refuses_the_other(person):
     log_in(manager, "manager")
     page = manager.page
     page.goto("/manage/audience-requests")
-    for key, button in (("approve", t("Approve")), ("refuse", t("Refuse"))):
-        name = PEOPLE[key][0]
-        row = page.get_by_role("row").filter(has_text=name)
-        expect(row).to_contain_text(PEOPLE[key][1])
-        row.get_by_role("button", name=button).click()
-        expect(page.get_by_role("row").filter(has_text=name)).to_have_count(0)
+    _decide(page, "approve", t("Approve"))
+    _decide(page, "refuse", t("Refuse"))
     manager.assert_clean()
     passed.add("decided")
 
@@ -85,16 +99,9 @@ def test_the_admin_finds_both_decisions_in_the_audit_log(person):
     log_in(admin, "administrator")
     page = admin.page
     page.goto("/admin/audit/")
-    page.get_by_label(t("Action")).fill("audience.approve")
-    page.get_by_role("button", name=t("Filter")).click()
-    rows = page.locator("table.data tbody tr")
-    expect(rows.first).to_contain_text("audience.approve")
-    expect(rows.first).to_contain_text(re.compile(r'"audience": ?"official"'))
+    _latest_audit_entry(page, "approve", r'"audience": ?"official"')
     expect(page.locator("table.data tbody")).not_to_contain_text("audience.refuse")
-    page.get_by_label(t("Action")).fill("audience.refuse")
-    page.get_by_role("button", name=t("Filter")).click()
-    expect(rows.first).to_contain_text("audience.refuse")
-    expect(rows.first).to_contain_text(re.compile(r'"requested": ?"official"'))
+    _latest_audit_entry(page, "refuse", r'"requested": ?"official"')
     with page.expect_download() as download:
         page.get_by_role("link", name=t("Download CSV")).click()
     assert "audience.refuse" in open(download.value.path(), encoding="utf-8-sig").read()

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURE_COURSES
-from tests.journey.live import CHROMIUM, LiveServer, launch
+from tests.e2e.servers import embedded_server
+from tests.journey.live import CHROMIUM, launch
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
@@ -39,13 +40,8 @@ BARE_500 = {"status": 500, "content_type": "text/html", "body": "<html><body><h1
 
 @pytest.fixture(scope="module")
 def server():
-    live = LiveServer()
-    try:
-        live.set_up()
-        live.start()
+    with embedded_server() as live:
         yield live
-    finally:
-        live.remove()
 
 
 @pytest.fixture()

@@ -15,7 +15,8 @@ import pytest
 
 from tests.conftest import ACCEPTANCE, ROOT
 from tests.e2e.browser import PHONE, menu
-from tests.journey.live import CHROMIUM, LiveServer, launch
+from tests.e2e.servers import embedded_server
+from tests.journey.live import CHROMIUM, launch
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
@@ -51,13 +52,8 @@ def kit():
 
 @pytest.fixture(scope="module")
 def server():
-    live = LiveServer()
-    try:
-        live.set_up()
-        live.start()
+    with embedded_server() as live:
         yield live
-    finally:
-        live.remove()
 
 
 def phone(browser, base, who, language):

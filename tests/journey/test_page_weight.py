@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bench.page_weight import measure
-from tests.journey.live import CHROMIUM, LiveServer, launch
+from tests.e2e.servers import embedded_server
+from tests.journey.live import CHROMIUM, launch
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
@@ -24,16 +25,10 @@ COLD_REQUESTS = 4
 
 @pytest.fixture(scope="module")
 def figures():
-    live = LiveServer()
-    try:
-        live.set_up()
-        live.start()
-        with playwright.sync_playwright() as driver:
-            browser = launch(driver)
-            yield measure(browser, live.base)
-            browser.close()
-    finally:
-        live.remove()
+    with embedded_server() as live, playwright.sync_playwright() as driver:
+        browser = launch(driver)
+        yield measure(browser, live.base)
+        browser.close()
 
 
 @pytest.mark.parametrize("page", ["catalogue", "lesson", "quiz"])

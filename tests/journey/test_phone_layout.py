@@ -11,7 +11,8 @@ import pytest
 from tests.e2e import course_material as material
 from tests.e2e.browser import PHONE, menu, t
 from tests.e2e.practice import do_simulation
-from tests.journey.live import CHROMIUM, LiveServer, launch
+from tests.e2e.servers import embedded_server
+from tests.journey.live import CHROMIUM, launch
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
@@ -28,13 +29,8 @@ ADMIN_PAGES = ["/reports", "/admin/programs/", "/admin/assignments/", "/admin/im
 
 @pytest.fixture(scope="module")
 def server():
-    live = LiveServer()
-    try:
-        live.set_up()
-        live.start()
+    with embedded_server() as live:
         yield live
-    finally:
-        live.remove()
 
 
 @pytest.fixture(scope="module")

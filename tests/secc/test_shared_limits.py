@@ -4,45 +4,21 @@ log-ins per address lets 6 through, not up to 12. Through the real `flask serve`
 
 import re
 import sqlite3
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bench.lesson_page import wait_for
 from lms.core.ratelimit_store import SQLiteStorage
-from tests.conftest import ROOT
-from tests.journey.live import LiveServer
+from tests.e2e.servers import embedded_server
 from tests.webclient import WebClient
 
 LIMIT = 6
 
 
-class LimitedServer(LiveServer):
-    def set_up(self):
-        self.env.update(LMS_LOGIN_IP_LIMIT=f"{LIMIT} per hour", LMS_RATE_LIMITS="1")
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=self.env,
-                       check=True, capture_output=True)
-
-    def start(self):
-        # LiveServer's start, with more patience: gunicorn's import of the app is slow on a busy machine.
-        self.log = open(self.instance / "serve.log", "a")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port",
-                                         str(self.port)], cwd=ROOT, env=self.env, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
-        wait_for(self.port, timeout=180)
-
-
 @pytest.fixture(scope="module")
 def server():
-    live = LimitedServer()
-    try:
-        live.set_up()
-        live.start()
+    with embedded_server((("db", "upgrade"),), LMS_LOGIN_IP_LIMIT=f"{LIMIT} per hour", LMS_RATE_LIMITS="1") as live:
         yield live
-    finally:
-        live.remove()
 
 
 def _wrong_login(base: str, n: int) -> int:
