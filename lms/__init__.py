@@ -164,8 +164,10 @@ def _serve_light(app: Flask) -> None:
 
 def _register_models_and_tasks():
     # Imported for their side effects: model classes on the metadata, tasks on Celery.
+    from lms.accounts import listeners as _account_listeners  # noqa: F401  (accounts asked for by community)
     from lms.accounts import models as _accounts  # noqa: F401
     from lms.accounts import tasks as _account_tasks  # noqa: F401
+    from lms.agencies import listeners as _agency_listeners  # noqa: F401  (agencies files, test data)
     from lms.agencies import models as _agencies  # noqa: F401
     from lms.api import models as _api  # noqa: F401
     from lms.assignments import listeners as _assignment_listeners  # noqa: F401  (people placed, imported)

@@ -14,20 +14,6 @@ import pytest
 
 LMS = pathlib.Path(__file__).resolve().parent.parent / "lms"
 
-# Cross-feature calls of operations not yet turned into events or reads (issue 18): this list only shrinks.
-NOT_YET_EVENTS = {
-    # A digital-team member registers a resident: community makes the account through accounts'
-    # create_user/grant_role (an account-making service, not a reaction to an event).
-    ("community", "accounts"),
-    # The agencies file is read by the import job (imports runs it, agencies owns the rows).
-    ("imports", "agencies"),
-    # The simulation editor is part of the browser editor: a new simulation is a lesson made by add_lesson.
-    ("practice", "authoring"),
-    # `flask reports synthetic` (test data for the load figures) makes agencies with save_agency.
-    ("reports", "agencies"),
-}
-
-
 def _module_name(path: pathlib.Path) -> str:
     parts = path.relative_to(LMS.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -75,8 +61,7 @@ def test_core_imports_no_feature(imports):
 def test_no_feature_calls_another_features_operations(imports):
     calls = {(_feature(source), _feature(target)) for source, targets in imports.items() for target in targets
              if target.endswith(".operations") and _feature(source) and _feature(source) != _feature(target)}
-    assert calls - NOT_YET_EVENTS == set(), "announce an event (lms.core.signals) or read through queries"
-    assert NOT_YET_EVENTS - calls == set(), "turned into events: take them off NOT_YET_EVENTS"
+    assert calls == set(), "announce an event (lms.core.signals) or read through queries"
 
 
 def test_the_completion_features_meet_only_through_events(imports):

@@ -4,9 +4,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
-from lms.accounts import operations as accounts
 from lms.accounts import recovery
 from lms.accounts.models import User
+from lms.accounts.queries import normalise_phone
 from lms.community.models import (
     CONSENT_METHODS,
     TARGET_GROUPS,
@@ -18,6 +18,7 @@ from lms.community.models import (
     Hamlet,
 )
 from lms.core.db import insert_ignoring_conflict, utcnow
+from lms.core.signals import account_requested, answer, role_requested
 from lms.core.text import nfc
 from lms.extensions import db
 
@@ -52,14 +53,14 @@ def grant_team_role(manager, user: User, commune) -> None:
         raise CommunityError(_l("Choose a commune or ward."))
     if not manager.can_manage_locality(commune):
         raise CommunityError(_l("You do not manage this commune."))
-    accounts.grant_role(user, TEAM_ROLE, locality=commune, actor=manager)
+    answer(role_requested, manager, user=user, role=TEAM_ROLE, locality=commune)  # accounts grants it
 
 
 def send_consent_code(member, phone: str, commune, ip: str | None) -> str:
     """Text a 6-digit consent code to the resident's own phone; the number it went to (normalised)."""
     if not serves(member, commune):
         raise CommunityError(_l("You can only register residents of your own commune."))
-    number = accounts.normalise_phone(phone)
+    number = normalise_phone(phone)
     if number is None:
         raise CommunityError(_l("Enter a valid Vietnamese mobile number, e.g. 0912 345 678."))
     if recovery.too_many_requests(f"consent:{number}", ip):
@@ -72,7 +73,7 @@ def send_consent_code(member, phone: str, commune, ip: str | None) -> str:
 
 def _sms_consent(member, phone: str, code: str) -> str:
     """The consent reference for a code the resident read back; never the code itself."""
-    number = accounts.normalise_phone(phone)
+    number = normalise_phone(phone)
     try:
         row = recovery.check_code(member, CONSENT_PURPOSE, code)
     except recovery.CodeProblem as problem:
@@ -93,8 +94,10 @@ def register_resident(member, *, full_name: str, phone: str, commune, hamlet: st
     consent_reference = nfc(consent_reference or "").strip()
     if consent_method not in CONSENT_METHODS or not consent_reference:
         raise CommunityError(_l("Record the resident's consent: the number of the signed paper form."))
-    user = accounts.create_user(full_name, "", phone=phone, audience="citizen", locality=commune)
-    user.password_hash = accounts.unusable_password_hash()  # they set their own password from the hand-over link
+    try:  # accounts makes it with no usable password: they set their own from the hand-over link
+        user = answer(account_requested, member, full_name=full_name, phone=phone, audience="citizen", locality=commune)
+    except ValueError as error:  # accounts refused it (the phone is taken): its message is for the user
+        raise CommunityError(str(error)) from None
     resident = CommunityResident(user=user, registered_by_id=member.id, locality=commune,
                                  hamlet=hamlet, consent_method=consent_method,
                                  consent_reference=consent_reference[:120])

@@ -69,3 +69,30 @@ direct_message_requested = _signals.signal("direct-message-requested")
 # sender=None, message_ids=: direct messages made with `batch=` (bulk invitations); notifications
 # queues their sending, a chunk per outbox message. The receiver returns how many were queued.
 direct_messages_batched = _signals.signal("direct-messages-batched")
+
+# --- requests another feature answers (sender=the actor; one receiver acts and returns the result,
+# `answer(signal, actor, ...)` reads it; a refusal is a ValueError whose message is for the user)
+# full_name=, phone=, audience=, locality=: a person registered on their behalf (community's digital
+# team). accounts makes the account with no usable password — the person chooses one from the
+# hand-over link — and returns the User.
+account_requested = _signals.signal("account-requested")
+# user=, role=, locality=: accounts grants the role (audited; the person's sessions end) and returns
+# the RoleGrant.
+role_requested = _signals.signal("role-requested")
+# code=, name=, kind=, parent=: agencies makes the agency (test data: `flask reports synthetic`)
+# and returns it.
+agency_requested = _signals.signal("agency-requested")
+# sender=ImportJob, data= (the CSV's bytes), actor=: in the worker, agencies reads an agencies file,
+# set-based, and returns {"created": n, "updated": n, "errors": [(row, message)]}, or {"refused": message}.
+agency_file_received = _signals.signal("agency-file-received")
+# sender=User, data=, filename=, kind= ("agencies"): imports checks the file, keeps it, queues its
+# import job and returns the ImportJob; an unreadable file is refused (ValueError).
+file_import_requested = _signals.signal("file-import-requested")
+
+
+def answer(signal, sender, **kwargs):
+    """The one receiver's answer to a request signal (a missing listener is a programming error)."""
+    answers = [value for _receiver, value in signal.send(sender, **kwargs)]
+    if len(answers) != 1:
+        raise RuntimeError(f"{signal.name}: expected one receiver, found {len(answers)}")
+    return answers[0]
