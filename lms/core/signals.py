@@ -70,6 +70,11 @@ direct_message_requested = _signals.signal("direct-message-requested")
 # queues their sending, a chunk per outbox message. The receiver returns how many were queued.
 direct_messages_batched = _signals.signal("direct-messages-batched")
 
+# sender=User: the person's account is being erased (lms.privacy.erasure, after the grace period);
+# every feature deletes the rows that only served the person (notifications: notices, preferences,
+# messages), in the erasing transaction.
+personal_data_erased = _signals.signal("personal-data-erased")
+
 # --- requests another feature answers (sender=the actor; one receiver acts and returns the result,
 # `answer(signal, actor, ...)` reads it; a refusal is a ValueError whose message is for the user)
 # full_name=, phone=, audience=, locality=: a person registered on their behalf (community's digital
@@ -79,6 +84,9 @@ account_requested = _signals.signal("account-requested")
 # user=, role=, locality=: accounts grants the role (audited; the person's sessions end) and returns
 # the RoleGrant.
 role_requested = _signals.signal("role-requested")
+# sender=User: may the person see the privacy notice's consent box (accounts' SSO link page)? privacy
+# answers whether their last word on the notice was "given".
+consent_asked = _signals.signal("consent-asked")
 # code=, name=, kind=, parent=: agencies makes the agency (test data: `flask reports synthetic`)
 # and returns it.
 agency_requested = _signals.signal("agency-requested")
