@@ -198,6 +198,7 @@ def _register_models_and_tasks():
     from lms.privacy import listeners as _privacy_listeners  # noqa: F401  (consent at sign-up)
     from lms.privacy import models as _privacy  # noqa: F401
     from lms.privacy import tasks as _privacy_tasks  # noqa: F401
+    from lms.programs import listeners as _program_listeners  # noqa: F401  (course completions)
     from lms.programs import models as _programs  # noqa: F401
     from lms.quizzes import listeners as _quiz_listeners  # noqa: F401  (/metrics figures)
     from lms.quizzes import models as _quizzes  # noqa: F401

@@ -28,6 +28,12 @@ def mine(user) -> list[Certificate]:
                               .order_by(Certificate.issued_at.desc(), Certificate.generation.desc())).all()
 
 
+def by_generation(user) -> list[Certificate]:
+    """The person's certificates, oldest generation first (so the newest wins when keyed by course)."""
+    return db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)
+                              .options(selectinload(Certificate.program)).order_by(Certificate.generation)).all()
+
+
 def renewable_ids(certificates: list[Certificate]) -> set[int]:
     """The certificates whose holder may start a renewal (expired, newest of their subject, not restarted yet)."""
     from lms.certificates.operations import renewal_enrollments

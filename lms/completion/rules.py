@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from lms.enrollment.models import Enrollment, LessonProgress
 from lms.enrollment.queries import completed_lesson_ids
 from lms.extensions import db
-from lms.programs.models import Program
 from lms.quizzes.models import Attempt, Quiz
 from lms.quizzes.results import passed_quiz_ids as by_grading_method
 
@@ -72,7 +71,7 @@ def unmet_rules(enrollment: Enrollment) -> list[str]:
     return unmet
 
 
-def completion_time(user_id: int, program: Program):
+def completion_time(user_id: int, program):
     """When the program was completed (the counted course completions' latest), or None if not yet.
 
     Required courses all, plus `optional_required` of the optional ones (the earliest finished).

@@ -84,6 +84,12 @@ account_requested = _signals.signal("account-requested")
 # user=, role=, locality=: accounts grants the role (audited; the person's sessions end) and returns
 # the RoleGrant.
 role_requested = _signals.signal("role-requested")
+# sender=User: the person's certificates, oldest generation first (enrollment's "my learning" page);
+# certificates answers.
+certificates_asked = _signals.signal("certificates-asked")
+# sender=Course, quiz_id=: the course's quiz with this id, or None (enrollment's "done, now the quiz"
+# button); quizzes answers.
+quiz_asked = _signals.signal("quiz-asked")
 # sender=User: may the person see the privacy notice's consent box (accounts' SSO link page)? privacy
 # answers whether their last word on the notice was "given".
 consent_asked = _signals.signal("consent-asked")
