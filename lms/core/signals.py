@@ -87,6 +87,11 @@ role_requested = _signals.signal("role-requested")
 # sender=User: the person's certificates, oldest generation first (enrollment's "my learning" page);
 # certificates answers.
 certificates_asked = _signals.signal("certificates-asked")
+# sender=Course | None: the programs that include the course, or every program, by title (the
+# catalogue and the course page list them); programs answers.
+programs_asked = _signals.signal("programs-asked")
+# sender=Course: what must be completed before enrolling in it (Prerequisite rows); programs answers.
+prerequisites_asked = _signals.signal("prerequisites-asked")
 # sender=Course, quiz_id=: the course's quiz with this id, or None (enrollment's "done, now the quiz"
 # button); quizzes answers.
 quiz_asked = _signals.signal("quiz-asked")
