@@ -21,11 +21,10 @@ LMS = pathlib.Path(__file__).resolve().parent.parent / "lms"
 # < programs < library < search (and every other feature around them; core below all).
 FEATURE_BACK_EDGES = {
     # The course page (catalog.controllers) composes what features above catalog know about the course:
-    # the learner's enrolment and progress, passed quizzes, completion rules, simulations.
+    # the learner's enrolment and progress, passed quizzes (by their grading method), simulations.
     ("catalog", "enrollment"): "course page: enrolment and progress; course import keeps enrolments",
-    ("catalog", "quizzes"): "course page lists quizzes; course import/export parses and writes quiz files",
+    ("catalog", "quizzes"): "course page lists quizzes and which are passed; course import/export parses and writes quiz files",
     ("catalog", "practice"): "lesson rendering and course import read the simulation format (lms/practice/format.py)",
-    ("catalog", "completion"): "course page: the completion rules still unmet",
     ("catalog", "search"): "the catalogue's search box uses the one search",
     # Program enrolment lives in enrollment (it enrols course by course); prerequisites are programs' rows.
     ("enrollment", "programs"): "enrolment checks prerequisites; program enrolment",

@@ -3,7 +3,6 @@ from flask_login import current_user
 
 from lms.catalog import queries
 from lms.catalog.models import Lesson
-from lms.completion.rules import passed_quiz_ids
 from lms.core.controllers import send_stored
 from lms.core.lifecycle import found, view
 from lms.core.permissions import require
@@ -11,6 +10,7 @@ from lms.core.signals import answer, lesson_viewed, prerequisites_asked, program
 from lms.enrollment import queries as enrollment_queries
 from lms.extensions import db
 from lms.quizzes.models import Quiz
+from lms.quizzes.results import passed_quiz_ids
 from lms.search import queries as search_queries
 
 
@@ -53,7 +53,7 @@ def course(slug):
     enrollment = enrollment_queries.find_enrollment(current_user, course)
     done = enrollment_queries.completed_lesson_ids(enrollment)
     quizzes = db.session.scalars(db.select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))).all()
-    passed = passed_quiz_ids(current_user.id, [q.id for q in quizzes]) if enrollment else set()
+    passed = passed_quiz_ids(current_user.id, [q.id for q in quizzes]) if enrollment and quizzes else set()
     lessons = course.active_lessons()
     next_lesson = enrollment_queries.resume_lesson(enrollment, lessons, done) if enrollment else None
     if next_lesson is not None and next_lesson.id in done:
