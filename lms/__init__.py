@@ -164,8 +164,10 @@ def _serve_light(app: Flask) -> None:
 
 def _register_models_and_tasks():
     # Imported for their side effects: model classes on the metadata, tasks on Celery.
+    from lms.accounts import listeners as _account_listeners  # noqa: F401  (accounts asked for by community)
     from lms.accounts import models as _accounts  # noqa: F401
     from lms.accounts import tasks as _account_tasks  # noqa: F401
+    from lms.agencies import listeners as _agency_listeners  # noqa: F401  (agencies files, test data)
     from lms.agencies import models as _agencies  # noqa: F401
     from lms.api import models as _api  # noqa: F401
     from lms.assignments import listeners as _assignment_listeners  # noqa: F401  (people placed, imported)
@@ -178,6 +180,7 @@ def _register_models_and_tasks():
     from lms.certificates import models as _certificates  # noqa: F401
     from lms.certificates import tasks as _certificate_tasks  # noqa: F401
     from lms.classes import models as _classes  # noqa: F401
+    from lms.community import listeners as _community_listeners  # noqa: F401  (assisted attempts, for completion)
     from lms.completion import operations as _completion  # noqa: F401  (listens to grading and lessons)
     from lms.core import models as _core  # noqa: F401
     from lms.core import tasks as _core_tasks  # noqa: F401
@@ -196,6 +199,7 @@ def _register_models_and_tasks():
     from lms.privacy import listeners as _privacy_listeners  # noqa: F401  (consent at sign-up)
     from lms.privacy import models as _privacy  # noqa: F401
     from lms.privacy import tasks as _privacy_tasks  # noqa: F401
+    from lms.programs import listeners as _program_listeners  # noqa: F401  (course completions)
     from lms.programs import models as _programs  # noqa: F401
     from lms.quizzes import listeners as _quiz_listeners  # noqa: F401  (/metrics figures)
     from lms.quizzes import models as _quizzes  # noqa: F401
@@ -208,6 +212,7 @@ def _register_models_and_tasks():
     from lms.sharing import listeners as _sharing_listeners  # noqa: F401  (results to VNeID / personnel records)
     from lms.sharing import models as _sharing  # noqa: F401
     from lms.sharing import tasks as _sharing_tasks  # noqa: F401
+    from lms.targets import listeners as _target_listeners  # noqa: F401  (targets set from reports and community)
 
 
 def _configure_login():

@@ -303,12 +303,12 @@ def import_users_command(path, dry_run, audience):
 @click.argument("login")
 def set_password_link_command(login):
     """Print a one-time set-password link for an account (e.g. an imported one)."""
-    from lms.accounts import operations
+    from lms.accounts import operations, recovery
 
     user = operations.find_by_login(login)
     if user is None:
         raise click.ClickException(f"no account with the log-in {login}")
-    click.echo(operations.set_password_link(user))
+    click.echo(recovery.set_password_link(user))
 
 
 @click.command("generate-secret")

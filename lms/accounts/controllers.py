@@ -191,7 +191,7 @@ def user_admin(user_id):
             flash(_("The account was saved."), "success")
             return redirect(url_for("accounts.user_admin", user_id=user.id))
     elif request.method == "GET" and request.args.get("link") and user.must_set_password:
-        link = operations.set_password_link(user)
+        link = recovery.set_password_link(user)
         audit.record(current_user, "user.set_password_link", user)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/profile.html", user=user, form=form, admin_view=True, link=link), status
@@ -199,7 +199,7 @@ def user_admin(user_id):
 
 @view
 def set_password(token):
-    user = operations.user_for_set_password_token(token)
+    user = recovery.user_for_set_password_token(token)
     if user is None:
         return render_template("accounts/set_password.html", form=None), 400
     form = SetPasswordForm()

@@ -3,7 +3,6 @@
 from datetime import timedelta
 from functools import lru_cache
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -106,40 +105,6 @@ def prune_login_failures(older_than_hours: int = 24) -> int:
     """Delete failure rows older than the given hours (the scheduled accounts.prune_login_failures)."""
     result = db.session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - timedelta(hours=older_than_hours)))
     return result.rowcount or 0
-
-
-# ---------------------------------------------------------------- set-password links
-# Imported accounts get no password at all (an unusable hash, see User.must_set_password), so
-# no initial password ever exists to leak. The person sets one through a signed link; the link
-# names a fingerprint of the current hash, so it works once: setting a password changes the hash.
-SET_PASSWORD_MAX_AGE = 30 * 24 * 3600
-
-
-def _serializer():
-    from itsdangerous import URLSafeTimedSerializer
-
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="set-password")
-
-
-def set_password_token(user: User) -> str:
-    return _serializer().dumps({"u": user.id, "h": user.password_hash[-16:]})
-
-
-def user_for_set_password_token(token: str) -> User | None:
-    from itsdangerous import BadSignature
-
-    try:
-        data = _serializer().loads(token, max_age=SET_PASSWORD_MAX_AGE)
-    except BadSignature:
-        return None
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or not user.is_active or user.password_hash[-16:] != data.get("h"):
-        return None
-    return user
-
-
-def set_password_link(user: User) -> str:
-    return f"{current_app.config['LMS_BASE_URL']}/set-password/{set_password_token(user)}"
 
 
 def change_password(user: User, password: str) -> None:

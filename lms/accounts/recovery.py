@@ -55,15 +55,38 @@ def reset_token(user: User) -> str:
     return _serializer("reset-password").dumps({"u": user.id, "h": user.password_hash[-16:]})
 
 
-def user_for_reset_token(token: str) -> User | None:
+def _user_for_password_token(salt: str, token: str, max_age: int) -> User | None:
+    """The active user a password token names, while their password is still the one it was made for."""
     try:
-        data = _serializer("reset-password").loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"])
+        data = _serializer(salt).loads(token, max_age=max_age)
     except BadSignature:
         return None
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or not user.is_active or user.password_hash[-16:] != data.get("h"):
         return None
     return user
+
+
+def user_for_reset_token(token: str) -> User | None:
+    return _user_for_password_token("reset-password", token, current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"])
+
+
+# Imported accounts get no password at all (an unusable hash, see User.must_set_password), so
+# no initial password ever exists to leak. The person sets one through a signed link; the link
+# names a fingerprint of the current hash, so it works once: setting a password changes the hash.
+SET_PASSWORD_MAX_AGE = 30 * 24 * 3600
+
+
+def set_password_token(user: User) -> str:
+    return _serializer("set-password").dumps({"u": user.id, "h": user.password_hash[-16:]})
+
+
+def user_for_set_password_token(token: str) -> User | None:
+    return _user_for_password_token("set-password", token, SET_PASSWORD_MAX_AGE)
+
+
+def set_password_link(user: User) -> str:
+    return _link(f"/set-password/{set_password_token(user)}")
 
 
 def email_token(user: User, email: str) -> str:
@@ -175,8 +198,6 @@ def send_code_for(holder: User, purpose: str, number: str, text) -> None:
 def send_set_password_link(user: User, batch: list | None = None) -> str | None:
     """An imported person's set-password link, by e-mail or else SMS. The channel used, or None.
     `batch`: see `send_direct` (bulk invitations are queued in chunks)."""
-    from lms.accounts.operations import set_password_link
-
     if not user.must_set_password or not (user.email or user.phone):
         return None
     with _in_their_language(user):

@@ -14,11 +14,10 @@ from lms.accounts.controllers import _locality_choices
 from lms.accounts.forms import SsoCompleteForm, SsoLinkForm
 from lms.accounts.models import User
 from lms.core.lifecycle import discard, found, view
-from lms.core.signals import account_created, consent_accepted
+from lms.core.signals import account_created, answer, consent_accepted, consent_asked
 from lms.core.urls import is_safe_next
 from lms.extensions import db
 from lms.localities.models import Locality
-from lms.privacy.queries import has_consent
 
 log = logging.getLogger(__name__)
 _PENDING, _SSO, _NEXT, _LINK = "sso_pending", "sso", "sso_next", "sso_link"
@@ -136,7 +135,7 @@ def confirm_link():
     if user is None or not user.is_active or current_user.is_authenticated:
         session.pop(_LINK, None)
         return redirect(url_for("accounts.login"))
-    form = SsoLinkForm(needs_consent=not has_consent(user))
+    form = SsoLinkForm(needs_consent=not answer(consent_asked, user))  # privacy answers
     label = sso.providers().get(pending["provider"], {}).get("label", pending["provider"])
     if form.validate_on_submit():
         sso.link(user, pending["provider"], {"sub": pending["sub"]})

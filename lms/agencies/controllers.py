@@ -7,8 +7,8 @@ from lms.agencies import operations, queries
 from lms.agencies.forms import AgencyForm, AgencyImportForm
 from lms.agencies.models import Agency
 from lms.core.lifecycle import discard, get_or_404, view
-from lms.core.outbox import enqueue
 from lms.core.permissions import role_required
+from lms.core.signals import answer, file_import_requested
 from lms.extensions import db
 from lms.localities.models import CURRENT_SCHEME, Locality
 
@@ -58,10 +58,7 @@ def edit(agency_id=None):
 @view
 @role_required("admin")
 def import_csv():
-    """Store the CSV and queue its import; the worker reads it (lms.imports.jobs.import_agency_file)."""
-    from lms.imports.controllers import store_upload
-    from lms.imports.reader import FileFormatError, sniff
-
+    """Imports keeps the CSV and queues its job; the worker hands it back (agencies.listeners)."""
     form = AgencyImportForm()
     if not form.validate_on_submit():
         flash(_("Choose a CSV file."), "error")
@@ -69,12 +66,8 @@ def import_csv():
     data = form.file.data.read()
     filename = (form.file.data.filename or "agencies.csv").rsplit("/", 1)[-1][-200:]
     try:
-        sniff(data, filename.rsplit(".", 1)[0] + ".csv")
-        if data[:2] == b"PK":
-            raise FileFormatError(_("Agencies are imported from a CSV file (in Excel: save as “CSV UTF-8”)."))
-    except FileFormatError as error:
+        job = answer(file_import_requested, current_user, data=data, filename=filename, kind="agencies")
+    except ValueError as error:  # imports refused the file: its message is for the user
         flash(str(error), "error")
         return render_template("agencies/index.html", agencies=queries.tree(), q="", import_form=form), 400
-    job = store_upload(data, filename, "agencies", status="queued")
-    enqueue("imports.agencies", job_id=job.id)
     return redirect(url_for("imports.status", job_id=job.id), 303)

@@ -11,6 +11,7 @@ from lms.accounts.queries import find_by_login
 from lms.authoring import operations as ops
 from lms.authoring.access import author_only, course_item, managed_course
 from lms.authoring.forms import CourseForm, LessonForm, ModuleForm, NewCourseForm, OwnerForm, QuizForm, TitleForm
+from lms.authoring.simulations import add_simulation
 from lms.catalog.models import Course, CourseOwner, Lesson, LessonRevision, Module
 from lms.catalog.queries import course_by_slug
 from lms.catalog.rendering import asset_resolver, lesson_link_map
@@ -227,8 +228,6 @@ def add_lesson(slug, module_id):
         flash(_("Enter a title."), "error")
         return redirect(url_for("authoring.course", slug=slug))
     if request.form.get("kind") == "simulation":  # a practice simulation (lms/practice), edited as its file
-        from lms.practice.authoring import add_simulation
-
         lesson = add_simulation(module, form.title.data, current_user)
     else:
         lesson = ops.add_lesson(module, form.title.data, current_user)

@@ -3,15 +3,14 @@ from flask_login import current_user
 
 from lms.catalog import queries
 from lms.catalog.models import Lesson
-from lms.completion.rules import passed_quiz_ids
 from lms.core.controllers import send_stored
 from lms.core.lifecycle import found, view
 from lms.core.permissions import require
-from lms.core.signals import lesson_viewed
+from lms.core.signals import answer, lesson_viewed, prerequisites_asked, programs_asked
 from lms.enrollment import queries as enrollment_queries
 from lms.extensions import db
-from lms.programs import queries as program_queries
 from lms.quizzes.models import Quiz
+from lms.quizzes.results import passed_quiz_ids
 from lms.search import queries as search_queries
 
 
@@ -27,7 +26,7 @@ def index():
     viewer = current_user.audience if current_user.is_authenticated else "citizen"
     courses = sorted(courses, key=lambda course: not (not course.audience or viewer in course.audience))
     # Programs are few (a handful per province): list them above the courses, not when searching.
-    programs = [] if query else program_queries.all_programs()
+    programs = [] if query else answer(programs_asked, None)  # programs answers
     return render_template("catalog/index.html", courses=courses, query=query, programs=programs, lessons=lessons)
 
 
@@ -54,7 +53,7 @@ def course(slug):
     enrollment = enrollment_queries.find_enrollment(current_user, course)
     done = enrollment_queries.completed_lesson_ids(enrollment)
     quizzes = db.session.scalars(db.select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None))).all()
-    passed = passed_quiz_ids(current_user.id, [q.id for q in quizzes]) if enrollment else set()
+    passed = passed_quiz_ids(current_user.id, [q.id for q in quizzes]) if enrollment and quizzes else set()
     lessons = course.active_lessons()
     next_lesson = enrollment_queries.resume_lesson(enrollment, lessons, done) if enrollment else None
     if next_lesson is not None and next_lesson.id in done:
@@ -64,8 +63,8 @@ def course(slug):
         "catalog/course.html", course=course, enrollment=enrollment, done=done, quizzes=quizzes, passed=passed,
         lessons=lessons, next_lesson=next_lesson, next_quiz=next_quiz,
         progress=enrollment_queries.progress_by_enrollment([enrollment]).get(enrollment.id, 0) if enrollment else 0,
-        can_enrol=course.can_enrol(current_user), programs=program_queries.programs_with_course(course.id),
-        prerequisites=program_queries.prerequisites_of_course(course),
+        can_enrol=course.can_enrol(current_user), programs=answer(programs_asked, course),
+        prerequisites=answer(prerequisites_asked, course),
     )
 
 

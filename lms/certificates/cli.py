@@ -52,7 +52,7 @@ def check_token(token: str) -> tuple[bool, list[str]]:
 
 def _check_status(document: dict, lines: list[str]) -> tuple[bool, list[str]]:
     from lms.certificates import badges
-    from lms.certificates.operations import lookup
+    from lms.certificates.queries import lookup
 
     status_entry = document.get("credentialStatus")
     if isinstance(status_entry, dict) and status_entry.get("id"):

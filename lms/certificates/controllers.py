@@ -71,7 +71,7 @@ def verify(serial):
     limited = _rate_limited(as_json)
     if limited is not None:
         return limited
-    outcome, certificate = operations.lookup(serial)
+    outcome, certificate = queries.lookup(serial)
     messages = {
         "malformed": _("This serial is not valid: check it for a typing mistake (the last character is a check character)."),
         "unknown": _("No certificate has this serial. It may be forged — contact the issuing authority."),
@@ -90,7 +90,7 @@ def verify(serial):
 
 
 def _found_or_404(serial) -> Certificate:
-    outcome, certificate = operations.lookup(serial)
+    outcome, certificate = queries.lookup(serial)
     found(certificate)
     return certificate
 
@@ -147,7 +147,7 @@ def public_status(serial):
     limited = _rate_limited(True)
     if limited is not None:
         return limited
-    outcome, certificate = operations.lookup(serial)
+    outcome, certificate = queries.lookup(serial)
     if certificate is None:
         return jsonify(outcome=outcome, status=None), 400 if outcome == "malformed" else 404
     response = current_app.response_class(json.dumps(badges.status_list(certificate), ensure_ascii=False),

@@ -7,9 +7,10 @@ the completion was committed.
 from sqlalchemy import func, select
 
 from lms.certificates.models import Certificate
+from lms.certificates.queries import by_generation
 from lms.certificates.signing import key_problem
 from lms.core import outbox
-from lms.core.signals import course_completed, health_checked, metrics_collected, program_completed
+from lms.core.signals import certificates_asked, course_completed, health_checked, metrics_collected, program_completed
 from lms.extensions import db
 
 
@@ -34,3 +35,8 @@ def _signing_health(app, **_details) -> tuple[str, str]:
 def _issued_figure(app, **_details) -> list:
     return [("counter", "lms_certificates_issued", "Certificates issued (all time)",
              db.session.scalar(select(func.count()).select_from(Certificate)))]
+
+
+@certificates_asked.connect
+def _certificates_of(user, **_):
+    return list(by_generation(user))

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.certificates.models import Certificate, VerificationLookup
-from lms.certificates.serial import is_well_formed, new_serial, normalise
+from lms.certificates.queries import certificate_for, latest_certificate, program_certificate_for, renewal_enrollments
+from lms.certificates.serial import new_serial
 from lms.completion.rules import completion_time
 from lms.core import audit, outbox
 from lms.core.db import lock_for, utcnow
@@ -27,28 +28,13 @@ class CertificateError(ValueError):
     pass
 
 
-def _latest(user_id: int, **subject) -> Certificate | None:
-    (column, value), = subject.items()
-    return db.session.scalar(select(Certificate).where(Certificate.user_id == user_id, getattr(Certificate, column) == value)
-                             .order_by(Certificate.generation.desc()).limit(1))
-
-
-def certificate_for(user_id: int, course_id: int) -> Certificate | None:
-    """The newest certificate of this user for this course."""
-    return _latest(user_id, course_id=course_id)
-
-
-def program_certificate_for(user_id: int, program_id: int) -> Certificate | None:
-    return _latest(user_id, program_id=program_id)
-
-
 def _insert(certificate: Certificate, subject: dict) -> Certificate:
     try:
         with db.session.begin_nested():
             db.session.add(certificate)
             db.session.flush()
     except IntegrityError:
-        winner = _latest(certificate.user_id, **subject)
+        winner = latest_certificate(certificate.user_id, **subject)
         if winner is None or winner.generation < certificate.generation:
             raise  # not a lost race (a serial collision, say): let the task retry
         return winner
@@ -110,24 +96,6 @@ def issue_for_program(user, program) -> Certificate | None:
     return _insert(certificate, {"program_id": program.id})
 
 
-def renewal_enrollments(certificate: Certificate) -> list[Enrollment]:
-    """The completed enrollments a renewal would restart; empty when the certificate cannot be renewed
-    (not expired, not the newest of its subject, or its renewal already started)."""
-    from lms.programs.models import ProgramCourse
-
-    subject = {"program_id": certificate.program_id} if certificate.program_id else {"course_id": certificate.course_id}
-    if certificate.status() != "expired" or _latest(certificate.user_id, **subject) is not certificate:
-        return []
-    if certificate.course_id:
-        course_ids = [certificate.course_id]
-    else:
-        course_ids = list(db.session.scalars(select(ProgramCourse.course_id).where(
-            ProgramCourse.program_id == certificate.program_id)))
-    return list(db.session.scalars(select(Enrollment).where(
-        Enrollment.user_id == certificate.user_id, Enrollment.course_id.in_(course_ids),
-        Enrollment.completed_at.is_not(None))))
-
-
 def start_renewal(certificate: Certificate) -> bool:
     """Start over what an expired certificate certified, so that completing it again issues the next generation.
 
@@ -172,7 +140,7 @@ def reissue(certificate: Certificate, actor, holder_name: str) -> Certificate:
     if not holder_name:
         raise CertificateError("name")
     subject = {"program_id": certificate.program_id} if certificate.program_id else {"course_id": certificate.course_id}
-    if certificate.status() in ("revoked", "superseded") or _latest(certificate.user_id, **subject) is not certificate:
+    if certificate.status() in ("revoked", "superseded") or latest_certificate(certificate.user_id, **subject) is not certificate:
         raise CertificateError("not_current")
     new = Certificate(
         serial=new_serial(), user_id=certificate.user_id, course_id=certificate.course_id,
@@ -190,15 +158,6 @@ def reissue(certificate: Certificate, actor, holder_name: str) -> Certificate:
     db.session.flush()
     outbox.enqueue("certificates.render", certificate_id=new.id)
     return new
-
-
-def lookup(serial_text: str) -> tuple[str, Certificate | None]:
-    """('malformed' | 'unknown' | 'found', certificate) for a typed serial."""
-    serial = normalise(serial_text)
-    if not is_well_formed(serial):
-        return "malformed", None
-    certificate = db.session.scalar(select(Certificate).where(Certificate.serial == serial))
-    return ("found", certificate) if certificate else ("unknown", None)
 
 
 def allow_lookup(ip: str | None) -> bool:

@@ -5,6 +5,8 @@ from sqlalchemy.orm import selectinload
 
 from lms.accounts.scope import Scope
 from lms.certificates.models import Certificate
+from lms.certificates.serial import is_well_formed, normalise
+from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.localities.models import Locality
 
@@ -28,10 +30,14 @@ def mine(user) -> list[Certificate]:
                               .order_by(Certificate.issued_at.desc(), Certificate.generation.desc())).all()
 
 
+def by_generation(user) -> list[Certificate]:
+    """The person's certificates, oldest generation first (so the newest wins when keyed by course)."""
+    return db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)
+                              .options(selectinload(Certificate.program)).order_by(Certificate.generation)).all()
+
+
 def renewable_ids(certificates: list[Certificate]) -> set[int]:
     """The certificates whose holder may start a renewal (expired, newest of their subject, not restarted yet)."""
-    from lms.certificates.operations import renewal_enrollments
-
     newest = {}
     for certificate in certificates:
         subject = (certificate.course_id, certificate.program_id)
@@ -64,3 +70,45 @@ def register(user, locality: Locality | None = None, course_id: int | None = Non
     elif status == "superseded":
         statement = statement.where(Certificate.superseded_by_id.is_not(None))
     return statement.options(selectinload(Certificate.locality)).order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+
+
+def latest_certificate(user_id: int, **subject) -> Certificate | None:
+    (column, value), = subject.items()
+    return db.session.scalar(select(Certificate).where(Certificate.user_id == user_id, getattr(Certificate, column) == value)
+                             .order_by(Certificate.generation.desc()).limit(1))
+
+
+def certificate_for(user_id: int, course_id: int) -> Certificate | None:
+    """The newest certificate of this user for this course."""
+    return latest_certificate(user_id, course_id=course_id)
+
+
+def program_certificate_for(user_id: int, program_id: int) -> Certificate | None:
+    return latest_certificate(user_id, program_id=program_id)
+
+
+def renewal_enrollments(certificate: Certificate) -> list[Enrollment]:
+    """The completed enrollments a renewal would restart; empty when the certificate cannot be renewed
+    (not expired, not the newest of its subject, or its renewal already started)."""
+    from lms.programs.models import ProgramCourse
+
+    subject = {"program_id": certificate.program_id} if certificate.program_id else {"course_id": certificate.course_id}
+    if certificate.status() != "expired" or latest_certificate(certificate.user_id, **subject) is not certificate:
+        return []
+    if certificate.course_id:
+        course_ids = [certificate.course_id]
+    else:
+        course_ids = list(db.session.scalars(select(ProgramCourse.course_id).where(
+            ProgramCourse.program_id == certificate.program_id)))
+    return list(db.session.scalars(select(Enrollment).where(
+        Enrollment.user_id == certificate.user_id, Enrollment.course_id.in_(course_ids),
+        Enrollment.completed_at.is_not(None))))
+
+
+def lookup(serial_text: str) -> tuple[str, Certificate | None]:
+    """('malformed' | 'unknown' | 'found', certificate) for a typed serial."""
+    serial = normalise(serial_text)
+    if not is_well_formed(serial):
+        return "malformed", None
+    certificate = db.session.scalar(select(Certificate).where(Certificate.serial == serial))
+    return ("found", certificate) if certificate else ("unknown", None)

@@ -10,8 +10,9 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from lms.accounts import operations as accounts
+from lms.accounts import recovery
 from lms.accounts.models import User
+from lms.accounts.queries import find_by_login
 from lms.community import operations as ops
 from lms.community import queries
 from lms.community.forms import ContactForm, HamletImportForm, ResidentForm, TargetForm, TeamMemberForm
@@ -84,7 +85,7 @@ def new_resident():
         save_now()  # the wrong try counts: five, then a new code is needed
         form.consent_code.errors = [*form.consent_code.errors, str(error)]
         return render_template("community/new_resident.html", form=form), 400
-    except (ops.CommunityError, accounts.AccountError) as error:
+    except ops.CommunityError as error:
         discard()
         form.consent_reference.errors = [*form.consent_reference.errors, str(error)]
         return render_template("community/new_resident.html", form=form), 400
@@ -125,7 +126,7 @@ def handoff(user_id):
         else:
             flash(_("The link to choose a password was sent by SMS to %(number)s.", number=masked), "success")
         return redirect(url_for("community.handoff", user_id=user_id), 303)
-    link = accounts.set_password_link(resident.user) if resident.user.must_set_password else None
+    link = recovery.set_password_link(resident.user) if resident.user.must_set_password else None
     return render_template("community/handoff.html", resident=resident, link=link,
                            qr=queries.qr_svg(link) if link else "")
 
@@ -194,7 +195,7 @@ def team():
     if not form.is_submitted():
         return _team_page(communes)
     if form.validate():
-        user = accounts.find_by_login(form.login.data)
+        user = find_by_login(form.login.data)
         try:
             if user is None:
                 raise ops.CommunityError(_("No account has this e-mail or phone number."))

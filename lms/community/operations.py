@@ -4,9 +4,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
-from lms.accounts import operations as accounts
 from lms.accounts import recovery
 from lms.accounts.models import User
+from lms.accounts.queries import normalise_phone
 from lms.community.models import (
     CONSENT_METHODS,
     TEAM_ROLE,
@@ -16,6 +16,7 @@ from lms.community.models import (
     Hamlet,
 )
 from lms.core.db import insert_ignoring_conflict, utcnow
+from lms.core.signals import account_requested, answer, role_requested, target_requested
 from lms.core.text import nfc
 from lms.extensions import db
 
@@ -50,14 +51,14 @@ def grant_team_role(manager, user: User, commune) -> None:
         raise CommunityError(_l("Choose a commune or ward."))
     if not manager.can_manage_locality(commune):
         raise CommunityError(_l("You do not manage this commune."))
-    accounts.grant_role(user, TEAM_ROLE, locality=commune, actor=manager)
+    answer(role_requested, manager, user=user, role=TEAM_ROLE, locality=commune)  # accounts grants it
 
 
 def send_consent_code(member, phone: str, commune, ip: str | None) -> str:
     """Text a 6-digit consent code to the resident's own phone; the number it went to (normalised)."""
     if not serves(member, commune):
         raise CommunityError(_l("You can only register residents of your own commune."))
-    number = accounts.normalise_phone(phone)
+    number = normalise_phone(phone)
     if number is None:
         raise CommunityError(_l("Enter a valid Vietnamese mobile number, e.g. 0912 345 678."))
     if recovery.too_many_requests(f"consent:{number}", ip):
@@ -70,7 +71,7 @@ def send_consent_code(member, phone: str, commune, ip: str | None) -> str:
 
 def _sms_consent(member, phone: str, code: str) -> str:
     """The consent reference for a code the resident read back; never the code itself."""
-    number = accounts.normalise_phone(phone)
+    number = normalise_phone(phone)
     try:
         row = recovery.check_code(member, CONSENT_PURPOSE, code)
     except recovery.CodeProblem as problem:
@@ -91,8 +92,10 @@ def register_resident(member, *, full_name: str, phone: str, commune, hamlet: st
     consent_reference = nfc(consent_reference or "").strip()
     if consent_method not in CONSENT_METHODS or not consent_reference:
         raise CommunityError(_l("Record the resident's consent: the number of the signed paper form."))
-    user = accounts.create_user(full_name, "", phone=phone, audience="citizen", locality=commune)
-    user.password_hash = accounts.unusable_password_hash()  # they set their own password from the hand-over link
+    try:  # accounts makes it with no usable password: they set their own from the hand-over link
+        user = answer(account_requested, member, full_name=full_name, phone=phone, audience="citizen", locality=commune)
+    except ValueError as error:  # accounts refused it (the phone is taken): its message is for the user
+        raise CommunityError(str(error)) from None
     resident = CommunityResident(user=user, registered_by_id=member.id, locality=commune,
                                  hamlet=hamlet, consent_method=consent_method,
                                  consent_reference=consent_reference[:120])
@@ -164,16 +167,15 @@ def set_target(manager, commune, *, reached: int, completed: int, counts: str, d
     `reached` residents (a population at 100 %) and `completed` of them completing a course — one row of the
     platform's target model (lms.targets), the same the reports show."""
     from lms.targets.models import TARGET_GROUPS
-    from lms.targets.operations import TargetError
-    from lms.targets.operations import set_target as save_target
 
     if commune is None or commune.level != "commune" or not manager.can_manage_locality(commune):
         raise CommunityError(_l("You do not manage this commune."))
     if counts not in TARGET_GROUPS or reached < 1 or completed < 0 or completed > reached:
         raise CommunityError(_l("Targets are whole numbers; residents completing cannot exceed residents reached."))
     try:
-        return save_target(commune, "citizen", reached, 100, due_on, manager, counts=counts, completed=completed)
-    except TargetError as error:
+        return answer(target_requested, manager, unit=commune, audience="citizen", population=reached,
+                      target_percent=100, due_on=due_on, counts=counts, completed=completed)
+    except ValueError as error:
         raise CommunityError(str(error)) from None
 
 

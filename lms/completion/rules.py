@@ -2,12 +2,12 @@
 
 from datetime import timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 
+from lms.core.signals import answer, assisted_attempts_asked, assisted_attempts_policy_asked
 from lms.enrollment.models import Enrollment, LessonProgress
 from lms.enrollment.queries import completed_lesson_ids
 from lms.extensions import db
-from lms.programs.models import Program, ProgramCourse
 from lms.quizzes.models import Attempt, Quiz
 from lms.quizzes.results import passed_quiz_ids as by_grading_method
 
@@ -21,20 +21,16 @@ def _attempts_since(enrollment: Enrollment):
 
 
 def assisted_attempts_count(course_id: int) -> bool:
-    """Whether quiz attempts taken in an assisted session count for this course: no when a program holding the
-    course says so (`Program.assisted_attempts_count`), yes otherwise."""
-    refused = select(ProgramCourse.id).join(Program, Program.id == ProgramCourse.program_id).where(
-        ProgramCourse.course_id == course_id, Program.assisted_attempts_count.is_(False))
-    return db.session.scalar(select(~exists(refused))) is not False
+    """Whether quiz attempts taken in an assisted session count for this course (programs decide:
+    `Program.assisted_attempts_count`)."""
+    return answer(assisted_attempts_policy_asked, course_id)
 
 
 def uncounted_attempt_ids(user_id: int, course_id: int, quiz_ids) -> set[int]:
     """The attempts that do not count toward completing the course: assisted ones, when its program says so."""
     if not quiz_ids or assisted_attempts_count(course_id):
         return set()
-    from lms.community.queries import assisted_attempt_ids
-
-    return assisted_attempt_ids(user_id, quiz_ids)
+    return answer(assisted_attempts_asked, user_id, quiz_ids=quiz_ids)
 
 
 def passed_quiz_ids(user_id: int, quiz_ids, enrollment: Enrollment | None = None) -> set[int]:
@@ -95,7 +91,7 @@ def unmet_rules(enrollment: Enrollment) -> list[str]:
     return unmet
 
 
-def completion_time(user_id: int, program: Program):
+def completion_time(user_id: int, program):
     """When the program was completed (the counted course completions' latest), or None if not yet.
 
     Required courses all, plus `optional_required` of the optional ones (the earliest finished).

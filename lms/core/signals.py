@@ -69,3 +69,63 @@ direct_message_requested = _signals.signal("direct-message-requested")
 # sender=None, message_ids=: direct messages made with `batch=` (bulk invitations); notifications
 # queues their sending, a chunk per outbox message. The receiver returns how many were queued.
 direct_messages_batched = _signals.signal("direct-messages-batched")
+
+# sender=User: the person's account is being erased (lms.privacy.erasure, after the grace period);
+# every feature deletes the rows that only served the person (notifications: notices, preferences,
+# messages), in the erasing transaction.
+personal_data_erased = _signals.signal("personal-data-erased")
+
+# --- requests another feature answers (sender=the actor; one receiver acts and returns the result,
+# `answer(signal, actor, ...)` reads it; a refusal is a ValueError whose message is for the user)
+# full_name=, phone=, audience=, locality=: a person registered on their behalf (community's digital
+# team). accounts makes the account with no usable password — the person chooses one from the
+# hand-over link — and returns the User.
+account_requested = _signals.signal("account-requested")
+# user=, role=, locality=: accounts grants the role (audited; the person's sessions end) and returns
+# the RoleGrant.
+role_requested = _signals.signal("role-requested")
+# sender=User: the person's certificates, oldest generation first (enrollment's "my learning" page);
+# certificates answers.
+certificates_asked = _signals.signal("certificates-asked")
+# sender=Course | None: the programs that include the course, or every program, by title (the
+# catalogue and the course page list them); programs answers.
+programs_asked = _signals.signal("programs-asked")
+# sender=Course: what must be completed before enrolling in it (Prerequisite rows); programs answers.
+prerequisites_asked = _signals.signal("prerequisites-asked")
+# sender=Course, quiz_id=: the course's quiz with this id, or None (enrollment's "done, now the quiz"
+# button); quizzes answers.
+quiz_asked = _signals.signal("quiz-asked")
+# sender=User: may the person see the privacy notice's consent box (accounts' SSO link page)? privacy
+# answers whether their last word on the notice was "given".
+consent_asked = _signals.signal("consent-asked")
+# code=, name=, kind=, parent=: agencies makes the agency (test data: `flask reports synthetic`)
+# and returns it.
+agency_requested = _signals.signal("agency-requested")
+# sender=ImportJob, data= (the CSV's bytes), actor=: in the worker, agencies reads an agencies file,
+# set-based, and returns {"created": n, "updated": n, "errors": [(row, message)]}, or {"refused": message}.
+agency_file_received = _signals.signal("agency-file-received")
+# sender=User, data=, filename=, kind= ("agencies"): imports checks the file, keeps it, queues its
+# import job and returns the ImportJob; an unreadable file is refused (ValueError).
+file_import_requested = _signals.signal("file-import-requested")
+# sender=User | None (the actor), unit=, audience=, population=, target_percent=, due_on=, counts=,
+# completed=: the one target model (lms.targets) creates or replaces the unit's target and returns the
+# LocalityTarget; a refused target is a ValueError whose message is for the form (the reports' target
+# form and the community team page both set targets).
+target_requested = _signals.signal("target-requested")
+# sender=User | None, text= (CSV): targets saves every row (`flask reports import-targets`) and returns
+# how many; a bad line is a ValueError naming it.
+targets_file_received = _signals.signal("targets-file-received")
+# sender=course id: do quiz attempts taken in an assisted session count toward completing this course?
+# programs answers (no when a program holding the course says so); completion asks.
+assisted_attempts_policy_asked = _signals.signal("assisted-attempts-policy-asked")
+# sender=user id, quiz_ids=: the person's submitted attempts at these quizzes taken in an assisted
+# session (a set of attempt ids); community answers, completion asks.
+assisted_attempts_asked = _signals.signal("assisted-attempts-asked")
+
+
+def answer(signal, sender, **kwargs):
+    """The one receiver's answer to a request signal (a missing listener is a programming error)."""
+    answers = [value for _receiver, value in signal.send(sender, **kwargs)]
+    if len(answers) != 1:
+        raise RuntimeError(f"{signal.name}: expected one receiver, found {len(answers)}")
+    return answers[0]

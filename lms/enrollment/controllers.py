@@ -1,20 +1,18 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course, Lesson
-from lms.certificates.models import Certificate
 from lms.core.dates import local_today
 from lms.core.lifecycle import allowed, discard, found, get_or_404, load, view
 from lms.core.permissions import login_required, require
+from lms.core.signals import answer, certificates_asked, quiz_asked
 from lms.enrollment import operations
 from lms.enrollment.queries import find_enrollment, my_enrollments, progress_by_enrollment
 from lms.extensions import db
 from lms.programs import queries as program_queries
 from lms.programs.models import Program
-from lms.quizzes.models import Quiz
 
 
 @view
@@ -54,7 +52,7 @@ def set_lesson_done(slug, lesson_id):
         operations.mark_not_done(enrollment, lesson)
     next_id = request.form.get("next_lesson", type=int)
     quiz_id = request.form.get("then_quiz", type=int)
-    if quiz_id and (quiz := db.session.get(Quiz, quiz_id)) is not None and quiz.course_id == course.id:
+    if quiz_id and (quiz := answer(quiz_asked, course, quiz_id=quiz_id)) is not None:  # quizzes answers
         return redirect(url_for("quizzes.take", quiz_id=quiz.id), 303)
     if next_id and (nxt := db.session.get(Lesson, next_id)) is not None and nxt.course_id == course.id:
         return redirect(url_for("catalog.lesson", slug=slug, lesson_id=nxt.id), 303)
@@ -66,9 +64,7 @@ def set_lesson_done(slug, lesson_id):
 def my_learning():
     enrollments = my_enrollments(current_user)
     progress = progress_by_enrollment(enrollments)
-    all_certificates = list(db.session.scalars(
-        db.select(Certificate).where(Certificate.user_id == current_user.id)
-        .options(selectinload(Certificate.program)).order_by(Certificate.generation)))
+    all_certificates = answer(certificates_asked, current_user)  # certificates answers
     certificates = {c.course_id: c for c in all_certificates if c.course_id}  # the newest generation wins
     today = local_today()
     # Required first, soonest deadline first; then the rest as they were (last seen first).

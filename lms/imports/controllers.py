@@ -1,4 +1,3 @@
-import uuid
 
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -31,23 +30,12 @@ def index():
         except FileFormatError as error:
             form.file.errors.append(str(error))
         else:
-            job = store_upload(data, filename, "people", default_audience=form.default_audience.data)
+            job = jobs.store_upload(data, filename, "people", current_user, default_audience=form.default_audience.data)
             jobs.queue_check(job)
             return redirect(url_for("imports.preview", job_id=job.id))
     recent = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(20)).all()
     status = 400 if form.is_submitted() else 200
     return render_template("imports/index.html", form=form, jobs=recent), status
-
-
-def store_upload(data: bytes, filename: str, kind: str, **fields) -> ImportJob:
-    """Keep the uploaded file and create its job. Flush only."""
-    key = f"imports/{uuid.uuid4().hex}/{'people.xlsx' if data[:2] == b'PK' else 'people.csv'}"
-    get_store().put(key, data)
-    job = ImportJob(created_by_id=current_user.id, filename=filename, file_key=key, kind=kind, mapping={}, **fields)
-    db.session.add(job)
-    db.session.flush()
-    audit.record(current_user, f"import.{kind}.upload", job, filename=filename, size=len(data))
-    return job
 
 
 def _load(job_id) -> ImportJob:

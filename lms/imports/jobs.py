@@ -4,6 +4,7 @@ stores it), retried by an administrator, failed when the background machinery ga
 
 import csv
 import io
+import uuid
 
 from flask_babel import gettext as _
 
@@ -11,10 +12,10 @@ from lms.core import audit
 from lms.core.db import utcnow
 from lms.core.files import get_store
 from lms.core.outbox import enqueue
-from lms.core.signals import background_work_failed
+from lms.core.signals import agency_file_received, answer, background_work_failed, file_import_requested
 from lms.extensions import db
 from lms.imports.models import ImportJob
-from lms.imports.reader import FileFormatError, read_table
+from lms.imports.reader import FileFormatError, read_table, sniff
 
 SHOWN_ERRORS = 100
 JOB_TASKS = ("imports.run", "imports.check", "imports.agencies")
@@ -56,14 +57,25 @@ def check_file(job: ImportJob) -> None:
     job.total, job.status = plan.total, "ready"
 
 
-def import_agency_file(job: ImportJob) -> None:
-    """In the worker: the agencies of the job's CSV, set-based; errors into the job's error file."""
-    from lms.agencies.operations import AgencyError, import_agencies_csv
+def store_upload(data: bytes, filename: str, kind: str, user, **fields) -> ImportJob:
+    """Keep the uploaded file and create its job. Flush only."""
+    key = f"imports/{uuid.uuid4().hex}/{'people.xlsx' if data[:2] == b'PK' else 'people.csv'}"
+    get_store().put(key, data)
+    job = ImportJob(created_by_id=user.id, filename=filename, file_key=key, kind=kind, mapping={}, **fields)
+    db.session.add(job)
+    db.session.flush()
+    audit.record(user, f"import.{kind}.upload", job, filename=filename, size=len(data))
+    return job
 
+
+def import_agency_file(job: ImportJob) -> None:
+    """In the worker: agencies reads the job's CSV, set-based; errors into the job's error file."""
     try:
-        counts = import_agencies_csv(file_bytes(job), actor=job.created_by)
-    except (AgencyError, FileFormatError) as error:
-        job.status, job.message, job.finished_at = "failed", str(error), utcnow()
+        counts = answer(agency_file_received, job, data=file_bytes(job), actor=job.created_by)
+    except FileFormatError as error:
+        counts = {"refused": str(error)}
+    if "refused" in counts:
+        job.status, job.message, job.finished_at = "failed", counts["refused"], utcnow()
         return
     job.created, job.updated, job.failed = counts["created"], counts["updated"], len(counts["errors"])
     job.total = job.processed = job.created + job.updated + job.failed
@@ -103,3 +115,14 @@ def _give_up_on_the_job(_sender, task, kwargs, error):
         job.status = "failed"
         job.message = _("The import could not be finished (%(error)s). Press Retry to go on from where it stopped.",
                         error=error[:300])
+
+
+@file_import_requested.connect
+def _store_agency_file(user, *, data: bytes, filename: str, kind: str, **_):
+    """An agencies CSV uploaded on the agencies page: checked, kept, and its import queued."""
+    sniff(data, filename.rsplit(".", 1)[0] + ".csv")
+    if data[:2] == b"PK":
+        raise FileFormatError(_("Agencies are imported from a CSV file (in Excel: save as “CSV UTF-8”)."))
+    job = store_upload(data, filename, kind, user, status="queued")
+    enqueue("imports.agencies", job_id=job.id)
+    return job

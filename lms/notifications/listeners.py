@@ -1,6 +1,16 @@
 """Notifications are asked for through events, so no feature imports this one's operations."""
 
-from lms.core.signals import direct_message_requested, direct_messages_batched, notification_requested, notifications_requested
+from sqlalchemy import delete
+
+from lms.core.signals import (
+    direct_message_requested,
+    direct_messages_batched,
+    notification_requested,
+    notifications_requested,
+    personal_data_erased,
+)
+from lms.extensions import db
+from lms.notifications.models import DirectMessage, Notification, NotificationPreference
 from lms.notifications.operations import deliver_in_chunks, notify, notify_many, send_direct
 
 
@@ -22,3 +32,9 @@ def _send_direct(user, *, channel, to, body, purpose, subject="", batch=None, **
 @direct_messages_batched.connect
 def _deliver_in_chunks(_sender, *, message_ids, **__):
     return deliver_in_chunks(message_ids)
+
+
+@personal_data_erased.connect
+def _erase(user, **_):
+    for model in (Notification, NotificationPreference, DirectMessage):
+        db.session.execute(delete(model).where(model.user_id == user.id))

@@ -13,7 +13,7 @@ from lms.catalog.models import Lesson
 from lms.core.lifecycle import discard, found, get_or_404, view
 from lms.core.permissions import login_required, require
 from lms.enrollment import queries as enrollment_queries
-from lms.practice import operations
+from lms.practice import operations, queries
 from lms.practice.queries import funnel as funnel_of
 
 ANCHOR = "practice"
@@ -21,9 +21,9 @@ ANCHOR = "practice"
 
 def simulation_context(lesson) -> dict:
     """What the lesson page needs to draw a simulation for the current user (see catalog.controllers.lesson)."""
-    steps = operations.steps_of(lesson)
-    run = operations.current_run(current_user, lesson) if current_user.is_authenticated else None
-    if run is not None and run.finished_at is None and not operations.is_under_way(run, lesson):
+    steps = queries.steps_of(lesson)
+    run = queries.current_run(current_user, lesson) if current_user.is_authenticated else None
+    if run is not None and run.finished_at is None and not queries.is_under_way(run, lesson):
         run = None  # begun before the steps were edited: start again
     step = steps[run.step] if run is not None and run.finished_at is None and run.step < len(steps) else None
     row = run.step_row(run.step) if step is not None else None
@@ -56,7 +56,7 @@ def _stale(course, lesson):
 @login_required
 def start(slug, lesson_id):
     course, lesson = _simulation_or_404(slug, lesson_id)
-    found(lesson, bool(operations.steps_of(lesson)))
+    found(lesson, bool(queries.steps_of(lesson)))
     operations.start(current_user, lesson)
     return _back(course, lesson)
 
@@ -76,7 +76,7 @@ def in_run(function):
     @wraps(function)
     def wrapper(slug, lesson_id):
         course, lesson = _simulation_or_404(slug, lesson_id)
-        run = operations.current_run(current_user, lesson)
+        run = queries.current_run(current_user, lesson)
         position = _position()
         if run is None or position is None:
             return _stale(course, lesson)

@@ -11,26 +11,11 @@ from sqlalchemy import select
 from lms.core.db import insert_ignoring_conflict, lock_for, utcnow
 from lms.extensions import db
 from lms.practice.models import PracticeRun, PracticeStep
+from lms.practice.queries import current_run, is_under_way, steps_of
 
 
 class PracticeError(ValueError):
     pass
-
-
-def steps_of(lesson) -> list[dict]:
-    return (lesson.simulation or {}).get("steps", [])
-
-
-def current_run(user, lesson) -> PracticeRun | None:
-    """The learner's newest run of this simulation (finished or not)."""
-    return db.session.scalar(select(PracticeRun).where(PracticeRun.user_id == user.id, PracticeRun.lesson_id == lesson.id)
-                             .order_by(PracticeRun.id.desc()).limit(1))
-
-
-def is_under_way(run: PracticeRun | None, lesson) -> bool:
-    """An unfinished run of the simulation as it is now (a run begun before its steps were edited
-    is left behind: the learner starts again)."""
-    return run is not None and run.finished_at is None and run.step_count == len(steps_of(lesson))
 
 
 def _locked(run: PracticeRun) -> PracticeRun:

@@ -101,3 +101,19 @@ def step_changes(old_text: str, new_text: str) -> list[dict] | None:
         changes += [{"status": "added", "old": None, "new": (j + 1, new[j].title), "parts": []}
                     for j in range(b0 + len(pairs), b1)]
     return changes
+
+
+def steps_of(lesson) -> list[dict]:
+    return (lesson.simulation or {}).get("steps", [])
+
+
+def current_run(user, lesson) -> PracticeRun | None:
+    """The learner's newest run of this simulation (finished or not)."""
+    return db.session.scalar(select(PracticeRun).where(PracticeRun.user_id == user.id, PracticeRun.lesson_id == lesson.id)
+                             .order_by(PracticeRun.id.desc()).limit(1))
+
+
+def is_under_way(run: PracticeRun | None, lesson) -> bool:
+    """An unfinished run of the simulation as it is now (a run begun before its steps were edited
+    is left behind: the learner starts again)."""
+    return run is not None and run.finished_at is None and run.step_count == len(steps_of(lesson))

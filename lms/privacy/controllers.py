@@ -13,14 +13,14 @@ from lms.core.lifecycle import found, get_or_404, view
 from lms.core.permissions import login_required, role_required
 from lms.core.urls import is_safe_next
 from lms.extensions import db
-from lms.privacy import gate, operations
+from lms.privacy import gate, operations, queries
 from lms.privacy.forms import NoticeForm, ReviewForm
 from lms.privacy.models import DataRequest
 
 
 @view
 def notice():
-    return render_template("privacy/notice.html", notice=operations.current_notice())
+    return render_template("privacy/notice.html", notice=queries.current_notice())
 
 
 @view
@@ -36,7 +36,7 @@ def review():
         flash(_("Thank you. Your consent was recorded."), "success")
         return redirect(target)
     status = 400 if form.is_submitted() else 200
-    return render_template("privacy/review.html", form=form, notice=operations.current_notice()), status
+    return render_template("privacy/review.html", form=form, notice=queries.current_notice()), status
 
 
 @view
@@ -44,12 +44,12 @@ def review():
 def my_privacy():
     requests = db.session.scalars(select(DataRequest).where(DataRequest.user_id == current_user.id)
                                   .order_by(DataRequest.id.desc())).all()
-    return render_template("privacy/mine.html", notice=operations.current_notice(),
-                           consents=operations.consent_log(current_user), consented=operations.has_consent(current_user),
-                           shares=operations.has_consent(current_user, "results"),
+    return render_template("privacy/mine.html", notice=queries.current_notice(),
+                           consents=queries.consent_log(current_user), consented=queries.has_consent(current_user),
+                           shares=queries.has_consent(current_user, "results"),
                            receiver=current_app.config.get("LMS_RESULTS_ENDPOINT") and
                            (current_app.config.get("LMS_RESULTS_LABEL") or "VNeID"),
-                           requests=requests, deletion=operations.open_request(current_user, "deletion"))
+                           requests=requests, deletion=queries.open_request(current_user, "deletion"))
 
 
 WITHDRAWN = {
@@ -111,7 +111,7 @@ def deletion():
 @view
 @role_required("admin")
 def admin_notice():
-    current = operations.current_notice()
+    current = queries.current_notice()
     form = NoticeForm(data=None if request.method == "POST" else {"body_vi": current["body_vi"],
                                                                   "body_en": current["body_en"]})
     if form.validate_on_submit():

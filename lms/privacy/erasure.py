@@ -14,8 +14,8 @@ from lms.accounts.sessions import end_sessions
 from lms.core import audit
 from lms.core.db import utcnow
 from lms.core.files import get_store
+from lms.core.signals import personal_data_erased
 from lms.extensions import db
-from lms.notifications.models import DirectMessage, Notification, NotificationPreference
 from lms.privacy.models import DataRequest
 
 
@@ -34,7 +34,8 @@ def erase_certificates(user: User) -> int:
 
 
 def erase_user(user: User) -> None:
-    for model in (Notification, NotificationPreference, DirectMessage, OneTimeCode, ExternalIdentity, RoleGrant):
+    personal_data_erased.send(user)  # notifications delete the person's notices and messages
+    for model in (OneTimeCode, ExternalIdentity, RoleGrant):
         db.session.execute(delete(model).where(model.user_id == user.id))
     certificates = erase_certificates(user)
     user.full_name = user.full_name_folded = f"Người dùng đã xoá #{user.id}"

@@ -1,8 +1,8 @@
 from flask import Blueprint
 
-from lms.completion.rules import assisted_attempts_count
 from lms.programs import controllers
 from lms.programs.forms import audience_label, audience_nouns
+from lms.programs.queries import assisted_attempts_count
 
 bp = Blueprint("programs", __name__)
 bp.add_url_rule("/programs", view_func=controllers.index)

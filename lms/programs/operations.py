@@ -3,8 +3,10 @@
 from sqlalchemy import select
 
 from lms.catalog.models import Course
+from lms.completion.rules import completion_time
 from lms.core import audit
 from lms.core.frontmatter import SourceError
+from lms.core.signals import program_completed
 from lms.extensions import db
 from lms.programs.models import Prerequisite, Program, ProgramCourse
 from lms.programs.source import ProgramSource
@@ -110,3 +112,13 @@ def _link_courses(program: Program, required: list, optional: list) -> None:
         if course_id not in keep:
             program.courses.remove(link)
     db.session.flush()
+
+
+def check_programs_for(user_id: int, course_id: int) -> list[int]:
+    """After a course completion: announce every program with a certificate that it completes."""
+    programs = db.session.scalars(select(Program).join(ProgramCourse).where(
+        ProgramCourse.course_id == course_id, Program.certificate.is_(True))).all()
+    completed = [program for program in programs if completion_time(user_id, program) is not None]
+    for program in completed:
+        program_completed.send(program, user_id=user_id)
+    return [program.id for program in completed]

@@ -1,7 +1,7 @@
 """Read-only program queries."""
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from lms.catalog.models import Course
@@ -119,3 +119,11 @@ def enrol_refusal(user, program: Program, closed: dict[int, str]) -> str | None:
         return _("You cannot complete this program: it needs %(needed)d optional course(s) and %(open)d are open to you.",
                  needed=program.optional_required, open=available)
     return None
+
+
+def assisted_attempts_count(course_id: int) -> bool:
+    """Whether quiz attempts taken in an assisted session count for this course: no when a program holding the
+    course says so (`Program.assisted_attempts_count`), yes otherwise."""
+    refused = select(ProgramCourse.id).join(Program, Program.id == ProgramCourse.program_id).where(
+        ProgramCourse.course_id == course_id, Program.assisted_attempts_count.is_(False))
+    return db.session.scalar(select(~exists(refused))) is not False

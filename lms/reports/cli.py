@@ -22,11 +22,11 @@ def refresh_command():
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_targets_command(path):
     """Targets from a CSV: locality,audience,population,target_percent,due_on (e.g. 2025-07/26506,citizen,52000,60,2026-12-31)."""
-    from lms.reports.operations import TargetError, import_targets
+    from lms.core.signals import answer, targets_file_received
 
     try:
-        count = import_targets(path.read_text(encoding="utf-8-sig"))
-    except TargetError as error:
+        count = answer(targets_file_received, None, text=path.read_text(encoding="utf-8-sig"))
+    except ValueError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()

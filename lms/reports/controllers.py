@@ -7,6 +7,7 @@ from lms.accounts.scope import Scope
 from lms.core.files import get_store
 from lms.core.lifecycle import discard, found, get_or_404, view
 from lms.core.permissions import require, role_required
+from lms.core.signals import answer, target_requested
 from lms.extensions import db
 from lms.localities import queries as locality_queries
 from lms.localities.models import Locality
@@ -181,10 +182,10 @@ def targets(locality_id):
     form = TargetForm()
     if form.validate_on_submit():
         try:
-            operations.set_target(unit, form.audience.data, form.population.data, form.target_percent.data,
-                                  form.due_on.data, actor=current_user, counts=form.counts.data,
-                                  completed=form.completed.data)
-        except operations.TargetError as error:
+            answer(target_requested, current_user._get_current_object(), unit=unit, audience=form.audience.data,
+                   population=form.population.data, target_percent=form.target_percent.data,
+                   due_on=form.due_on.data, counts=form.counts.data, completed=form.completed.data)
+        except ValueError as error:
             discard()
             form.completed.errors = [*form.completed.errors, str(error)]
         else:

@@ -10,7 +10,6 @@ from lms.core.outbox import enqueue
 from lms.extensions import db
 from lms.localities.models import Locality
 from lms.reports.models import EXPORT_FORMATS, ReportExport
-from lms.targets.operations import TargetError, import_targets, set_target  # noqa: F401  (the entry points of reports)
 
 
 class ExportQuotaExceeded(Exception):

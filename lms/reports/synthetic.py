@@ -20,6 +20,7 @@ from lms.agencies.models import Agency
 from lms.catalog.models import Course, Lesson, Module
 from lms.certificates.models import Certificate
 from lms.core.db import utcnow
+from lms.core.signals import agency_requested, answer
 from lms.core.text import fold
 from lms.enrollment.models import Enrollment, LessonProgress
 from lms.extensions import db
@@ -132,23 +133,23 @@ def _places(rng):
 
 
 def _agencies(seed) -> list[int]:
-    """Five departments with three offices each and ten committees (created once per seed)."""
-    from lms.agencies.operations import save_agency
-
+    """Five departments with three offices each and ten committees (created once per seed; agencies
+    makes them, on request)."""
     ids = []
     for number in range(1, 16):
         code = f"SYN{seed}-{number:02d}"
         agency = db.session.scalar(select(Agency).where(Agency.code == code))
         if agency is None:
             kind = "department" if number <= 5 else "committee"
-            agency = save_agency(None, code=code, name=f"{'Sở' if kind == 'department' else 'UBND'} thử nghiệm {number}",
-                                 kind=kind)
+            name = f"{'Sở' if kind == 'department' else 'UBND'} thử nghiệm {number}"
+            agency = answer(agency_requested, None, code=code, name=name, kind=kind)
         ids.append(agency.id)
         for office in range(1, 4) if number <= 5 else ():
             office_code = f"{code}-{office}"
             child = db.session.scalar(select(Agency).where(Agency.code == office_code))
             if child is None:
-                child = save_agency(None, code=office_code, name=f"Phòng {office} – {agency.name}", kind="office", parent=agency)
+                child = answer(agency_requested, None, code=office_code, name=f"Phòng {office} – {agency.name}",
+                               kind="office", parent=agency)
             ids.append(child.id)
     return ids
 

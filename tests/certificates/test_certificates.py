@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from lms.certificates import serial as serials
 from lms.certificates.models import Certificate
-from lms.certificates.operations import issue_for_enrollment, lookup
+from lms.certificates.operations import issue_for_enrollment
+from lms.certificates.queries import lookup
 from lms.certificates.tasks import issue_certificate
 from lms.core.db import utcnow
 from lms.core.outbox import dispatch_ready

@@ -11,7 +11,7 @@ from lms.certificates import operations as certificate_ops
 from lms.certificates.models import Certificate
 from lms.certificates.tasks import issue_certificate, issue_program_certificate
 from lms.completion import rules as completion_rules
-from lms.completion.operations import check_completion, check_programs_for
+from lms.completion.operations import check_completion
 from lms.core.db import utcnow
 from lms.core.frontmatter import SourceError
 from lms.core.models import OutboxMessage
@@ -19,7 +19,7 @@ from lms.core.outbox import dispatch_ready
 from lms.enrollment import operations as enrollment_ops
 from lms.enrollment.models import LessonProgress
 from lms.programs.models import Program
-from lms.programs.operations import import_program
+from lms.programs.operations import check_programs_for, import_program
 from lms.programs.source import read_program
 from lms.quizzes import operations as quiz_ops
 from lms.quizzes.models import Quiz

@@ -119,12 +119,12 @@ def test_a_restore_into_an_empty_place_serves_what_was_issued_and_finishes_what_
     _flask(target.env, "backup", "restore", str(backup))
     app = target.app()
     with app.app_context():
-        from lms.certificates import operations
+        from lms.certificates import queries
         from lms.certificates.signing import verify_proof
         from lms.core import outbox
         from lms.core.files import get_store
 
-        outcome, certificate = operations.lookup(serial)
+        outcome, certificate = queries.lookup(serial)
         assert outcome == "found" and certificate.holder_name == "Trương Thị Lưu"
         assert get_store().get(certificate.pdf_key).startswith(b"%PDF")
         from cryptography.hazmat.primitives import serialization

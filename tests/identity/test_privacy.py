@@ -18,7 +18,8 @@ from lms.extensions import db
 from lms.notifications.operations import notify
 from lms.privacy.erasure import erase_due
 from lms.privacy.models import DataRequest
-from lms.privacy.operations import consent_log, record_consent
+from lms.privacy.operations import record_consent
+from lms.privacy.queries import consent_log
 from tests.accounts.conftest import registration
 from tests.conftest import text_of
 from tests.identity.conftest import PASSWORD

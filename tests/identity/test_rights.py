@@ -17,7 +17,8 @@ from lms.core.db import utcnow
 from lms.core.models import OutboxMessage
 from lms.notifications.models import Notification
 from lms.privacy.models import ConsentRecord, NoticeReview
-from lms.privacy.operations import consent_log, record_consent
+from lms.privacy.operations import record_consent
+from lms.privacy.queries import consent_log
 from lms.sharing.models import ResultDelivery
 from tests.conftest import text_of
 from tests.identity.conftest import PASSWORD

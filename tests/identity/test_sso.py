@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from lms.accounts import sso
 from lms.accounts.models import ExternalIdentity, User
-from lms.privacy.operations import consent_log
+from lms.privacy.queries import consent_log
 from tests.conftest import text_of
 from tests.identity import oidc_provider
 

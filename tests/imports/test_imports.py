@@ -204,7 +204,7 @@ def test_progress_page_offers_a_reload_while_running(client, create_user, login,
 
 
 def test_imported_account_sets_its_password_once_through_the_link(client, db_session, app, agency):
-    from lms.accounts.operations import set_password_link
+    from lms.accounts.recovery import set_password_link
 
     apply_plan(_plan(_csv(ROWS[:1])))
     hoa = db_session.scalar(select(User).where(User.email == "hoa@sotttt.vn"))

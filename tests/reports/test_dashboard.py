@@ -189,8 +189,8 @@ def test_target_form_sets_a_group_and_refuses_a_wrong_one_in_vietnamese(client, 
 
 
 def test_officials_target_counts_officials_who_completed(units, more, db_session):
-    from lms.reports.operations import import_targets
     from lms.reports.queries import target_progress
+    from lms.targets.operations import import_targets
 
     assert import_targets("locality,audience,population,target_percent,due_on\n"
                           "2025-07/26740,official,4,50,2026-06-30\n") == 1
@@ -200,7 +200,7 @@ def test_officials_target_counts_officials_who_completed(units, more, db_session
 
 
 def test_target_csv_with_an_unknown_unit_is_refused(db_session):
-    from lms.reports.operations import TargetError, import_targets
+    from lms.targets.operations import TargetError, import_targets
 
     with pytest.raises(TargetError, match="line 2"):
         import_targets("locality,audience,population,target_percent,due_on\n2025-07/99999,citizen,4,50,2026-06-30\n")
@@ -218,7 +218,7 @@ def test_dashboard_in_vietnamese(client, units, more, create_user, login, db_ses
     login(create_user("Phạm Quốc Bảo", audience="official", roles=("admin",)))
     from datetime import date
 
-    from lms.reports.operations import set_target
+    from lms.targets.operations import set_target
 
     set_target(units.A, "citizen", 10, 50, date(2026, 12, 31))
     db_session.commit()
@@ -230,7 +230,7 @@ def test_dashboard_in_vietnamese(client, units, more, create_user, login, db_ses
 def test_province_table_shows_each_communes_progress(client, units, more, admin, db_session):
     from datetime import date
 
-    from lms.reports.operations import set_target
+    from lms.targets.operations import set_target
 
     set_target(units.A, "citizen", 20, 50, date(2026, 12, 31))
     set_target(units.B, "official", 10, 20, date(2026, 12, 31))
@@ -252,7 +252,7 @@ def text_of_html(html):
 def test_dashboard_queries_do_not_grow_with_the_rows(client, units, more, admin, db_session):
     from datetime import date
 
-    from lms.reports.operations import set_target
+    from lms.targets.operations import set_target
     from tests.catalog.test_pages import count_queries
 
     set_target(units.A, "citizen", 10, 50, date(2026, 12, 31))

@@ -3,6 +3,7 @@ to replace (the editor then edits it as its `.sim.md` file)."""
 
 import json
 
+from lms.authoring.operations import add_lesson
 from lms.catalog.rendering import record_revision, render_lesson
 
 EXAMPLE = """---
@@ -24,8 +25,6 @@ hint: Gợi ý hiện sau một lần chọn sai.
 
 
 def add_simulation(module, title: str, author):
-    from lms.authoring.operations import add_lesson
-
     lesson = add_lesson(module, title, author)
     lesson.kind = "simulation"
     # JSON quoting keeps any title valid YAML (quotes, colons) — JSON strings are YAML strings.
