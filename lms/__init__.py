@@ -212,7 +212,7 @@ def _register_models_and_tasks():
 
 def _configure_login():
     from flask_babel import lazy_gettext as _l
-    from sqlalchemy import and_, select
+    from sqlalchemy import and_, bindparam, select
     from sqlalchemy.orm import joinedload, lazyload
 
     from lms.accounts import sessions
@@ -222,22 +222,32 @@ def _configure_login():
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
 
+    statement = None
+
+    def user_statement():
+        # One narrow query for the user and their role grants: this runs on every request. A grant's
+        # locality and agency rows load only where a manager's scope is looked at.
+        # The browser's session record (lms/accounts/sessions.py) comes in the same query: an ended
+        # one's cookie opens nothing. Built once (first request: the mappers are complete by then)
+        # and run with new values: building it and its cache key cost more than running it.
+        nonlocal statement
+        if statement is None:
+            grants = joinedload(User.grants).options(lazyload(RoleGrant.locality), lazyload(RoleGrant.agency))
+            record = and_(SessionRecord.key == bindparam("key"), SessionRecord.user_id == User.id,
+                          SessionRecord.ended_at.is_(None))
+            statement = (select(User, SessionRecord.last_seen_at).options(grants)
+                         .outerjoin(SessionRecord, record).where(User.id == bindparam("user_id")))
+        return statement
+
     @login_manager.user_loader
     def load_user(user_id: str):
         raw_id, _, version = user_id.partition(":")
         if not raw_id.isdigit():
             return None
-        # One narrow query for the user and their role grants: this runs on every request. A grant's
-        # locality and agency rows load only where a manager's scope is looked at.
-        # The browser's session record (lms/accounts/sessions.py) comes in the same query: an ended
-        # one's cookie opens nothing.
         key = session.get(sessions.SESSION_KEY)
         if not key:
             return None
-        grants = joinedload(User.grants).options(lazyload(RoleGrant.locality), lazyload(RoleGrant.agency))
-        record = and_(SessionRecord.key == key, SessionRecord.user_id == User.id, SessionRecord.ended_at.is_(None))
-        row = db.session.execute(select(User, SessionRecord.last_seen_at).options(grants)
-                                 .outerjoin(SessionRecord, record).where(User.id == int(raw_id))).unique().first()
+        row = db.session.execute(user_statement(), {"key": key, "user_id": int(raw_id)}).unique().first()
         if row is None or row.last_seen_at is None:
             return None
         user = row.User
