@@ -1,4 +1,6 @@
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import undefer
 
 from lms.catalog.models import Course, Lesson
@@ -26,10 +28,24 @@ def course_by_slug(slug: str) -> Course | None:
 def course_and_lesson(slug: str, lesson_id: int) -> tuple[Course | None, Lesson | None]:
     """The lesson page's course and lesson (with its body) in one query; (None, None) when the lesson is
     not in that course."""
-    row = db.session.execute(select(Course, Lesson).join(Lesson, Lesson.course_id == Course.id)
-                             .where(Course.slug == slug, Lesson.id == lesson_id)
-                             .options(undefer(Lesson.body_html))).first()
+    row = db.session.execute(_course_and_lesson_statement(), {"slug": slug, "lesson_id": lesson_id}).first()
     return (row[0], row[1]) if row else (None, None)
+
+
+# The lesson page's statements are built once and run with new values: building a select and its cache
+# key on every view cost more CPU than SQLite takes to answer it (docs/performance.md, "Lesson page").
+@cache
+def _course_and_lesson_statement():
+    return (select(Course, Lesson).join(Lesson, Lesson.course_id == Course.id)
+            .where(Course.slug == bindparam("slug"), Lesson.id == bindparam("lesson_id"))
+            .options(undefer(Lesson.body_html)))
+
+
+@cache
+def _lesson_outline_statement():
+    return (select(Lesson.id, Lesson.title)
+            .where(Lesson.course_id == bindparam("course_id"), Lesson.archived_at.is_(None))
+            .order_by(Lesson.module_position, Lesson.position))
 
 
 def code_taken_by(slug: str, code: str) -> Course | None:
@@ -40,7 +56,4 @@ def code_taken_by(slug: str, code: str) -> Course | None:
 def lesson_outline(course_id: int):
     """The course's active lessons in reading order as (id, title) rows: what the pager needs, without
     loading every lesson as an object on each lesson view."""
-    return db.session.execute(
-        select(Lesson.id, Lesson.title)
-        .where(Lesson.course_id == course_id, Lesson.archived_at.is_(None))
-        .order_by(Lesson.module_position, Lesson.position)).all()
+    return db.session.execute(_lesson_outline_statement(), {"course_id": course_id}).all()

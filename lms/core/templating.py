@@ -8,6 +8,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from lms.core.dates import to_local
+from lms.core.layout import layout_menu, layout_part
 from lms.core.markdown import sanitise
 from lms.core.permissions import can
 
@@ -49,6 +50,8 @@ def register_template_helpers(app):
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["sanitised"] = sanitised
     app.jinja_env.globals["can"] = can
+    app.jinja_env.globals["layout_part"] = layout_part
+    app.jinja_env.globals["layout_menu"] = layout_menu
 
     @app.context_processor
     def _globals():

@@ -1,6 +1,8 @@
 """Read-only enrollment queries, grouped so a page costs a constant number of queries."""
 
-from sqlalchemy import func, select
+from functools import cache
+
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.catalog.models import Lesson
@@ -46,13 +48,18 @@ def enrollment_and_progress(user, course) -> tuple[Enrollment | None, dict[int, 
     beside each lesson the learner opened, or once with no lesson."""
     if not getattr(user, "is_authenticated", False):
         return None, {}
-    rows = db.session.execute(
-        select(Enrollment, LessonProgress.lesson_id, LessonProgress.completed_at)
-        .outerjoin(LessonProgress, LessonProgress.enrollment_id == Enrollment.id)
-        .where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)).all()
+    rows = db.session.execute(_enrollment_and_progress_statement(), {"user_id": user.id, "course_id": course.id}).all()
     if not rows:
         return None, {}
     return rows[0][0], {lesson_id: done for _, lesson_id, done in rows if lesson_id is not None}
+
+
+@cache
+def _enrollment_and_progress_statement():
+    # Built once, run with new values on every lesson view (building it cost more than running it).
+    return (select(Enrollment, LessonProgress.lesson_id, LessonProgress.completed_at)
+            .outerjoin(LessonProgress, LessonProgress.enrollment_id == Enrollment.id)
+            .where(Enrollment.user_id == bindparam("user_id"), Enrollment.course_id == bindparam("course_id")))
 
 
 def completed_lesson_ids(enrollment: Enrollment | None) -> set[int]:

@@ -1,12 +1,21 @@
-from sqlalchemy import func, select
+from functools import cache
+
+from sqlalchemy import bindparam, func, select
 
 from lms.extensions import db
 from lms.notifications.models import Notification
 
 
+@cache
+def _unread_count_statement():
+    # Built once: on every page the bell asks, and building a select (and its cache key) costs more
+    # than SQLite takes to answer it.
+    return select(func.count(Notification.id)).where(Notification.user_id == bindparam("user_id"),
+                                                      Notification.read_at.is_(None))
+
+
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(_unread_count_statement(), {"user_id": user_id}) or 0
 
 
 def recent(user_id: int, limit: int = 50) -> list[Notification]:

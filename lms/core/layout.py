@@ -1,0 +1,43 @@
+"""Parts of the base layout that are the same for everyone who shares a language and a menu.
+
+The menu, the language and text-size buttons and the footer hold ~25 translated words and ~20 links;
+rendered on every page they were a fifth of a page's CPU. Each part is rendered once per app and
+(part, language, script root, the flags it is given) and kept as Markup: translations, links and
+static file fingerprints are fixed while the process runs, so nothing goes stale. What differs per
+person or per request (CSRF token, current path, name, the bell's count) stays in base.html.
+"""
+
+from flask import current_app, request
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from lms.core.permissions import can
+
+_MAX_PARTS = 512  # a handful of languages × menu variants; a bound, should a caller pass something unbounded
+
+
+def layout_part(name: str, **flags) -> Markup:
+    """templates/layout/<name>.html rendered with `flags` (hashable), cached for this app."""
+    parts = current_app.extensions.setdefault("lms_layout_parts", {})
+    key = (name, str(get_locale()), request.script_root, tuple(sorted(flags.items())))
+    part = parts.get(key)
+    if part is None:
+        template = current_app.jinja_env.get_template(f"layout/{name}.html")
+        part = Markup(template.render(languages=current_app.config["LMS_LANGUAGES"].items(), **flags))
+        if len(parts) < _MAX_PARTS:
+            parts[key] = part
+    return part
+
+
+def layout_menu() -> Markup:
+    """The menu's links for this person: the flags are worked out here once, on the user object itself,
+    instead of four `can()` calls through the current_user proxy in the template."""
+    from flask import session
+    from flask_login import current_user
+
+    user = current_user._get_current_object() if current_user else None
+    if user is None or not user.is_authenticated:
+        return layout_part("menu_links", signed_in=False, teach=False, assist=False, oversee=False, administer=False)
+    return layout_part("menu_links", signed_in=True, teach=can("teach", user),
+                       assist=can("assist_residents", user) and not session.get("assist"),
+                       oversee=can("oversee", user), administer=can("administer", user))
