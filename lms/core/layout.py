@@ -24,7 +24,7 @@ def layout_part(name: str, **flags) -> Markup:
     if part is None:
         template = current_app.jinja_env.get_template(f"layout/{name}.html")
         part = Markup(template.render(languages=current_app.config["LMS_LANGUAGES"].items(), **flags))
-        if len(parts) < _MAX_PARTS:
+        if len(parts) < _MAX_PARTS and not current_app.jinja_env.auto_reload:  # flask --debug: edits show at once
             parts[key] = part
     return part
 
