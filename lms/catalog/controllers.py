@@ -96,7 +96,8 @@ def lesson(slug, lesson_id):
         from lms.practice.controllers import simulation_context
 
         return render_template("practice/simulation.html", **context, **simulation_context(lesson))
-    return render_template("catalog/lesson.html", **context)
+    # The service worker compares this with its stored copy's to tell a returning reader the lesson changed.
+    return render_template("catalog/lesson.html", **context), {"X-Lesson-Version": str(lesson.version)}
 
 
 def _first_quiz(course):

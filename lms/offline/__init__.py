@@ -12,7 +12,10 @@ import hashlib
 REGISTRATION = ('if("serviceWorker"in navigator){var w=navigator.serviceWorker;'
                 'w.addEventListener("message",function(e){(e.data&&e.data.notices||[]).forEach(function(t){'
                 'var p=document.createElement("p");p.className="flash error";p.setAttribute("role","alert");'
-                'p.textContent=t;(document.querySelector("main")||document.body).prepend(p)})});'
+                'p.textContent=t;(document.querySelector("main")||document.body).prepend(p)});'
+                'var u=e.data&&e.data.updated&&document.querySelector("[data-updated-notice]");if(u){'
+                'var q=document.createElement("p");q.className="flash info";q.setAttribute("role","status");'
+                'q.textContent=u.getAttribute("data-updated-notice");(document.querySelector("main")||document.body).prepend(q)}});'
                 'addEventListener("load",function(){w.register("/sw.js");w.ready.then(function(r){'
                 'navigator.onLine&&r.active&&r.active.postMessage("send")'
                 '})})}')

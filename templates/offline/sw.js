@@ -199,15 +199,22 @@ async function networkFirst(request) {
 
 // Lessons already on the phone open at once from the copy (a lesson on "Slow 3G" otherwise waits seconds
 // for the network) and the copy is refreshed in the background for the next time: stale-while-revalidate.
+// When the refreshed copy is a newer version of the lesson (X-Lesson-Version), the page being read is told,
+// and says so: "reload to read the new version" (a trainer edited it meanwhile).
 // A lesson gone or closed on the server (404, 403, 410) loses its copy; a redirect (e.g. to log in) keeps it.
 const LESSON = /^\/courses\/[^/]+\/lessons\/\d+$/;
 
-async function revalidate(request) {
+async function revalidate(request, stored, clientId) {
   try {
     const response = await fetch(request);
     const cache = await caches.open(PAGES);
-    if (response.ok && !response.redirected && response.type === "basic") await cache.put(request, response);
-    else if ([403, 404, 410].includes(response.status)) await cache.delete(request, { ignoreVary: true });
+    if (response.ok && !response.redirected && response.type === "basic") {
+      const before = stored.headers.get("X-Lesson-Version");
+      const now = response.headers.get("X-Lesson-Version");
+      await cache.put(request, response);
+      const client = before && now && before !== now && clientId ? await self.clients.get(clientId) : null;
+      if (client) client.postMessage({ updated: true });
+    } else if ([403, 404, 410].includes(response.status)) await cache.delete(request, { ignoreVary: true });
   } catch (error) {
     // no network: the copy stays as it is
   }
@@ -236,7 +243,7 @@ async function staleWhileRevalidate(event, request) {
   const path = new URL(request.url).pathname;
   const cached = changed.has(path) ? null : await fromCache(request);
   if (!cached) return networkFirst(request);
-  event.waitUntil(revalidate(request));
+  event.waitUntil(revalidate(request, cached, event.resultingClientId || event.clientId));
   return cached;
 }
 

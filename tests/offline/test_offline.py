@@ -106,6 +106,19 @@ def test_the_course_manifest_lists_its_pages_and_a_version_that_changes_with_a_l
     assert client.get("/courses/khong-co/offline.json").status_code == 404
 
 
+def test_a_lesson_answers_its_version_so_a_stored_copy_can_tell_it_is_out_of_date(client, create_course, learner,
+                                                                                     db_session):
+    course = create_course()
+    first = course.active_lessons()[0]
+    response = client.get(lesson_url(course, first))
+    assert response.headers["X-Lesson-Version"] == str(first.version)
+    assert ('data-updated-notice="This lesson has changed since it was stored on this phone. Reload the page to '
+            'read the new version."') in response.get_data(as_text=True)
+    first.version += 1
+    db_session.flush()
+    assert client.get(lesson_url(course, first)).headers["X-Lesson-Version"] == str(first.version)
+
+
 def test_downloading_a_lesson_for_offline_does_not_move_continue_where_i_left_off(client, create_course, learner,
                                                                                     db_session):
     course = create_course()
