@@ -1,9 +1,10 @@
 """Issue 16, a lesson on "Slow 3G" (Chromium's network emulation through CDP: 2 s latency per request,
 50 KB/s — DevTools' classic preset) in Chromium at 360×800: cold (nothing on the phone, no worker yet) it
 must be readable in under 3 s — one round trip, as the first visit gets the stylesheet inline
-(lms/core/inline_style.py) — and the next visit links the stylesheet instead; warm (the lesson stored by the service worker) it must be readable in under 1 s, because the stored
-copy answers at once (stale-while-revalidate) — and the copy is then refreshed from the server in the
-background, so the next visit shows the lesson as changed meanwhile."""
+(lms/core/inline_style.py) — and the next visit links the stylesheet instead; warm (the lesson stored
+by the service worker) it must be readable in under 1 s, because the stored copy answers at once
+(stale-while-revalidate) — and the copy is then refreshed from the server in the background, so the
+next visit shows the lesson as changed meanwhile."""
 
 import json
 import os
