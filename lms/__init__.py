@@ -7,6 +7,7 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 
 from lms.config import load_config
+from lms.core import inline_style
 from lms.core.db import sqlite_transaction_writes
 from lms.extensions import babel, compress, csrf, db, login_manager, migrate
 from lms.offline import REGISTRATION_HASH
@@ -347,8 +348,11 @@ def _register_request_hooks(app):
 
     @app.after_request
     def _security_headers(response):
+        # The one inline <style> is the stylesheet on a first visit, allowed by its hash (lms/core/inline_style.py).
+        style = inline_style.current()
+        style_src = f"'self' {style.csp_source}" if style else "'self'"
         response.headers.setdefault("Content-Security-Policy", (
-            f"default-src 'self'; script-src 'self' {REGISTRATION_HASH}; style-src 'self'; img-src 'self' data:; "
+            f"default-src 'self'; script-src 'self' {REGISTRATION_HASH}; style-src {style_src}; img-src 'self' data:; "
             f"media-src 'self'; font-src 'self'; object-src 'none'; frame-src {frame_src}; frame-ancestors 'none'; "
             f"base-uri 'self'; form-action {_form_action_sources(app)}"))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -1,6 +1,8 @@
 """Rendering: an XSS corpus through lessons, front matter and quiz text; media players; iframe
 allowlist; re-rendering when the renderer version changes."""
 
+import base64
+import hashlib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -54,24 +56,36 @@ _FORBIDDEN_TAGS = {"iframe", "object", "embed", "svg", "math", "style", "base", 
 
 
 class _Scanner(HTMLParser):
-    def __init__(self):
+    def __init__(self, style_hashes=()):
         super().__init__(convert_charrefs=True)
         self.problems = []
         self._inline_script = None
+        self._style_hashes = set(style_hashes)  # the site's own stylesheet inline (first visit), by its CSP hash
+        self._inline_style = None
 
     def handle_data(self, data):
         if self._inline_script is not None:
             self._inline_script += data
+        if self._inline_style is not None:
+            self._inline_style += data
 
     def handle_endtag(self, tag):
         if tag == "script" and self._inline_script is not None:
             if self._inline_script != REGISTRATION:
                 self.problems.append("inline or foreign <script>")
             self._inline_script = None
+        if tag == "style" and self._inline_style is not None:
+            digest = "'sha256-" + base64.b64encode(hashlib.sha256(self._inline_style.encode()).digest()).decode() + "'"
+            if digest not in self._style_hashes:
+                self.problems.append("<style>")
+            self._style_hashes.discard(digest)  # once
+            self._inline_style = None
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if tag in _FORBIDDEN_TAGS:
+        if tag == "style" and not attrs and self._style_hashes and self._inline_style is None:
+            self._inline_style = ""  # judged by its text: only the stylesheet the policy names by its hash
+        elif tag in _FORBIDDEN_TAGS:
             self.problems.append(f"<{tag}>")
         if tag == "script" and not attributes and self._inline_script is None:
             self._inline_script = ""  # judged by its text: only the layout's service-worker registration may run
@@ -96,8 +110,8 @@ class _Scanner(HTMLParser):
                     self.problems.append(f"{tag}[{name}={value}]")
 
 
-def executable_bits(html: str) -> list[str]:
-    scanner = _Scanner()
+def executable_bits(html: str, style_hashes=()) -> list[str]:
+    scanner = _Scanner(style_hashes)
     scanner.feed(html)
     return scanner.problems
 
@@ -106,6 +120,9 @@ def test_the_scanner_catches_what_it_should():
     assert executable_bits("<p onclick=x>") and executable_bits('<a href=" JAVASCRIPT:x">') and executable_bits("<svg>")
     assert executable_bits("<script>x</script>") and not executable_bits('<script src="/static/js/a.js"></script>')
     assert not executable_bits(f"<script>{REGISTRATION}</script>") and executable_bits(f"<script>{REGISTRATION};x()</script>")
+    own = "'sha256-" + base64.b64encode(hashlib.sha256(b"p{}").digest()).decode() + "'"
+    assert not executable_bits("<style>p{}</style>", [own]) and executable_bits("<style>p{}</style><style>p{}</style>", [own])
+    assert executable_bits("<style>q{}</style>", [own]) and executable_bits("<style>p{}</style>")
 
 
 @pytest.mark.parametrize("payload", XSS)
@@ -149,7 +166,8 @@ def test_xss_corpus_through_lessons_front_matter_and_quizzes_leaves_pages_clean(
     for name, response in pages.items():
         html = response.get_data(as_text=True)
         assert response.status_code == 200, name
-        assert executable_bits(html) == [], name
+        style_src = next(d for d in response.headers["Content-Security-Policy"].split(";") if "style-src" in d)
+        assert executable_bits(html, style_src.split()[2:]) == [], name
     # The text itself survives, escaped: trainers see what they wrote rather than nothing.
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages["lesson"].get_data(as_text=True)
     assert len(quiz.active_questions()) == len(XSS)
