@@ -216,10 +216,7 @@ def main() -> None:
                         help="CPU ms per request of the HTTP server (default: from bench/out/lesson_page.json, "
                              "else the saved value, else 1.0)")
     args = parser.parse_args()
-    if args.render:
-        data = json.loads(OUT.read_text())
-    else:
-        data = run_measurements(args.repeat)
+    data = json.loads(OUT.read_text()) if args.render else run_measurements(args.repeat)
     overhead = args.http_overhead_ms
     bare = OUT.parent / "lesson_page.json"
     if overhead is None and bare.exists():  # from the last bench/lesson_page.py run: 2 cores / bare Flask req/s

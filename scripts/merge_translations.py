@@ -46,10 +46,12 @@ def main(branches):
     subprocess.run([bin_dir / "pybabel", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
                     "-o", "lms/translations/messages.pot", "."], cwd=ROOT, check=True, capture_output=True)
     if b"<<<<<<<" in PO.read_bytes():
-        subprocess.run(["git", "show", f"HEAD:{PO_PATH}"], cwd=ROOT, stdout=open(PO, "wb"), check=True)
+        with open(PO, "wb") as committed:
+            subprocess.run(["git", "show", f"HEAD:{PO_PATH}"], cwd=ROOT, stdout=committed, check=True)
     subprocess.run([bin_dir / "pybabel", "update", "-i", "lms/translations/messages.pot", "-d", "lms/translations",
                     "--no-fuzzy-matching"], cwd=ROOT, check=True, capture_output=True)
-    catalog = read_po(open(PO, encoding="utf-8"))
+    with open(PO, encoding="utf-8") as po:
+        catalog = read_po(po)
     missing = []
     for message in catalog:
         if not message.id:

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import suppress
 from pathlib import Path
 
 # The shared services of the team's machines: never a port the harness may use.
@@ -153,10 +154,8 @@ class Service:
             return
         self.members()
         self.send(signum)
-        try:
+        with suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
         self.kill()
 
     def kill(self) -> None:

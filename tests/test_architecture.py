@@ -169,3 +169,14 @@ def test_views_load_through_the_lifecycle_not_by_hand():
     by_hand = [f"{name}:{node.lineno}" for name, tree in _view_modules() if name not in OWN_404
                for node in ast.walk(tree) if isinstance(node, ast.Call) and ast.unparse(node) == "abort(404)"]
     assert by_hand == []
+
+
+def test_no_function_in_a_view_module_is_over_60_lines():
+    """Views stay short (load, check, call an operation, answer): every function of every module that
+    defines views, `controllers.py` or not, from its `def` to its last line."""
+    paths = {path.relative_to(LMS).as_posix() for path in LMS.glob("*/controllers.py")}
+    modules = dict(_view_modules()) | {name: ast.parse((LMS / name).read_text(encoding="utf-8")) for name in paths}
+    long = [f"{name}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for name, tree in sorted(modules.items()) for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 60]
+    assert long == []

@@ -10,15 +10,13 @@ from datetime import date
 from sqlalchemy import exists, func, insert, literal, or_, select, update
 
 from lms.accounts.models import User
-from lms.agencies.models import Agency
+from lms.assignments import queries
 from lms.assignments.models import AssignmentRule
 from lms.core import audit
 from lms.core.db import utcnow
-from lms.core.text import fold, like_pattern
+from lms.core.text import fold
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
-from lms.localities.models import Locality
-from lms.programs.models import Program
 
 
 def save_rule(*, actor, deadline: date, course=None, program=None, audience=None, locality=None, agency=None,
@@ -44,43 +42,17 @@ def deactivate(rule: AssignmentRule) -> None:
     db.session.flush()
 
 
-def matching_users(rule: AssignmentRule):
-    """A SELECT of the ids of the active people the rule targets."""
-    query = select(User.id).where(User.is_active.is_(True))
-    if rule.audience:
-        query = query.where(User.audience == rule.audience)
-    if rule.locality_id is not None:
-        scope = db.session.get(Locality, rule.locality_id)
-        unit = db.aliased(Locality)
-        query = query.where(User.locality_id.in_(select(unit.id).where(scope.covers_clause(unit))))
-    if rule.agency_id is not None:
-        agency = db.session.get(Agency, rule.agency_id)
-        query = query.where(User.agency_id.in_(agency.subtree_ids_query()))
-    if rule.position_contains:
-        query = query.where(User.position_folded.like(like_pattern(rule.position_contains), escape="\\"))
-    return query
-
-
-def _course_ids(rule: AssignmentRule) -> list[int]:
-    """A course rule's course; a program rule's required courses (optional ones stay the learner's choice)."""
-    if rule.course_id is not None:
-        return [rule.course_id]
-    program = db.session.get(Program, rule.program_id)
-    required = [link.course_id for link in program.courses if link.required]
-    return required or [link.course_id for link in program.courses]
-
-
 def apply_rule(rule: AssignmentRule, user_id: int | None = None) -> int:
     """Enrol everyone the rule matches (or only `user_id`); returns the number of new enrollments."""
     if not rule.active:
         return 0
-    people = matching_users(rule)
+    people = queries.matching_users(rule)
     if user_id is not None:
         people = people.where(User.id == user_id)
     people = people.subquery()
     created = 0
     now = utcnow()
-    for course_id in _course_ids(rule):
+    for course_id in queries.course_ids_of(rule):
         enrolled = exists().where(Enrollment.user_id == User.id, Enrollment.course_id == course_id)
         rows = select(User.id, literal(course_id), literal("assigned"), User.locality_id, User.agency_id,
                       literal(now), literal(rule.deadline), literal(rule.id)).where(
@@ -104,17 +76,12 @@ def apply_rule(rule: AssignmentRule, user_id: int | None = None) -> int:
     return created
 
 
-def active_rules() -> list[AssignmentRule]:
-    return list(db.session.scalars(select(AssignmentRule).where(AssignmentRule.active.is_(True))
-                                   .order_by(AssignmentRule.id)))
-
-
 def apply_rules_for_user(user) -> int:
     """Give one person every assignment they now match: after registration, import or a profile change."""
     db.session.flush()
-    return sum(apply_rule(rule, user_id=user.id) for rule in active_rules())
+    return sum(apply_rule(rule, user_id=user.id) for rule in queries.active_rules())
 
 
 def apply_all_rules() -> int:
     """Every active rule to everyone (the nightly safety net, and after a bulk import)."""
-    return sum(apply_rule(rule) for rule in active_rules())
+    return sum(apply_rule(rule) for rule in queries.active_rules())

@@ -210,41 +210,56 @@ def module(slug, module_id):
     return render_template("authoring/module.html", course=course, module=module, form=form)
 
 
+def _move(slug, model, item_id, anchor):
+    """Move a module or a lesson up or down; back to the course outline, at the item."""
+    course = managed_course(slug)
+    ops.move(course_item(model, item_id, course), request.form.get("direction", ""))
+    return redirect(url_for("authoring.course", slug=slug) + f"#{anchor}-{item_id}")
+
+
 @view
 @author_only
 def move_module(slug, module_id):
-    course = managed_course(slug)
-    ops.move(course_item(Module, module_id, course), request.form.get("direction", ""))
-    return redirect(url_for("authoring.course", slug=slug) + f"#module-{module_id}")
+    return _move(slug, Module, module_id, "module")
+
+
+@view
+@author_only
+def move_lesson(slug, lesson_id):
+    return _move(slug, Lesson, lesson_id, "lesson")
+
+
+def _titled(slug, module_id):
+    """The module a lesson or quiz is added to, and the title typed (None, said to the author, when empty)."""
+    module = course_item(Module, module_id, managed_course(slug))
+    form = TitleForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a title."), "error")
+        return module, None
+    return module, form.title.data
 
 
 @view
 @author_only
 def add_lesson(slug, module_id):
-    course = managed_course(slug)
-    module = course_item(Module, module_id, course)
-    form = TitleForm()
-    if not form.validate_on_submit():
-        flash(_("Enter a title."), "error")
+    module, title = _titled(slug, module_id)
+    if title is None:
         return redirect(url_for("authoring.course", slug=slug))
     if request.form.get("kind") == "simulation":  # a practice simulation (lms/practice), edited as its file
-        lesson = add_simulation(module, form.title.data, current_user)
+        lesson = add_simulation(module, title, current_user)
     else:
-        lesson = ops.add_lesson(module, form.title.data, current_user)
+        lesson = ops.add_lesson(module, title, current_user)
     return redirect(url_for("authoring.lesson", slug=slug, lesson_id=lesson.id))
 
 
 @view
 @author_only
 def add_quiz(slug, module_id):
-    course = managed_course(slug)
-    module = course_item(Module, module_id, course)
-    form = TitleForm()
-    if not form.validate_on_submit():
-        flash(_("Enter a title."), "error")
+    module, title = _titled(slug, module_id)
+    if title is None:
         return redirect(url_for("authoring.course", slug=slug))
     try:
-        quiz = ops.add_quiz(module, nfc(form.title.data))
+        quiz = ops.add_quiz(module, nfc(title))
     except ops.EditError as error:
         discard()
         flash(str(error), "error")
@@ -311,14 +326,6 @@ def _lesson_page(course, lesson, form, preview=False, conflict=False):
                                                                lesson_link_map(course)))
     return render_template("authoring/lesson.html", course=course, lesson=lesson, form=form, preview_html=preview_html,
                            show_preview=preview, conflict=conflict, assets=ops.course_assets(course))
-
-
-@view
-@author_only
-def move_lesson(slug, lesson_id):
-    course = managed_course(slug)
-    ops.move(course_item(Lesson, lesson_id, course), request.form.get("direction", ""))
-    return redirect(url_for("authoring.course", slug=slug) + f"#lesson-{lesson_id}")
 
 
 @view

@@ -18,8 +18,7 @@ bp.before_app_request(controllers.guard_assisted_session)
 @bp.app_context_processor
 def _assisted_marks():
     """For the quiz result and the certificate record: whether work was done in an assisted session."""
-    from lms.community.operations import was_assisted
-    from lms.community.queries import assisted_attempts
+    from lms.community.queries import assisted_attempts, was_assisted
 
     return {"was_assisted": was_assisted, "assisted_attempts": assisted_attempts}
 

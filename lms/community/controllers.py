@@ -39,14 +39,14 @@ def guard_assisted_session():
 
 
 def _communes(user) -> list[Locality]:
-    return [scope for scope in ops.team_scopes(user) if scope.level == "commune"]
+    return [scope for scope in queries.team_scopes(user) if scope.level == "commune"]
 
 
 @view
 @login_required
 def index():
-    require(bool(ops.team_scopes(current_user)))
-    residents = ops.my_residents(current_user)
+    require(bool(queries.team_scopes(current_user)))
+    residents = queries.my_residents(current_user)
     return render_template("community/index.html", residents=residents,
                            progress=queries.progress_of([r.user_id for r in residents]))
 
@@ -107,8 +107,8 @@ def _send_consent_code(form, commune):
 
 
 def _resident_or_404(user_id):
-    resident = ops.resident_record(user_id)
-    found(resident, resident is not None and ops.can_see_resident(current_user, user_id))
+    resident = queries.resident_record(user_id)
+    found(resident, resident is not None and queries.can_see_resident(current_user, user_id))
     return resident
 
 

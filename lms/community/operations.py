@@ -2,11 +2,12 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from lms.accounts import recovery
 from lms.accounts.models import User
 from lms.accounts.queries import normalise_phone
+from lms.community import queries
 from lms.community.models import (
     CONSENT_METHODS,
     TEAM_ROLE,
@@ -34,17 +35,6 @@ class ConsentCodeError(CommunityError):
 CONSENT_PURPOSE = "consent"
 
 
-def team_scopes(user) -> list:
-    """The communes where the user is a community digital team member."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return [g.locality for g in user.grants if g.role == TEAM_ROLE and g.locality is not None]
-
-
-def serves(member, locality) -> bool:
-    return locality is not None and any(scope.contains(locality) for scope in team_scopes(member))
-
-
 def grant_team_role(manager, user: User, commune) -> None:
     """A commune's manager (or an admin) makes someone a team member of that commune."""
     if commune is None or commune.level != "commune":
@@ -56,7 +46,7 @@ def grant_team_role(manager, user: User, commune) -> None:
 
 def send_consent_code(member, phone: str, commune, ip: str | None) -> str:
     """Text a 6-digit consent code to the resident's own phone; the number it went to (normalised)."""
-    if not serves(member, commune):
+    if not queries.serves(member, commune):
         raise CommunityError(_l("You can only register residents of your own commune."))
     number = normalise_phone(phone)
     if number is None:
@@ -84,7 +74,7 @@ def _sms_consent(member, phone: str, code: str) -> str:
 def register_resident(member, *, full_name: str, phone: str, commune, hamlet: str, consent_method: str,
                       consent_reference: str = "", consent_code: str = "") -> CommunityResident:
     """Create a resident's account on their behalf, with their consent recorded (paper form or SMS code)."""
-    if not serves(member, commune):
+    if not queries.serves(member, commune):
         raise CommunityError(_l("You can only register residents of your own commune."))
     hamlet = check_hamlet(commune, hamlet)
     if consent_method == "sms":
@@ -117,20 +107,8 @@ def hand_over_by_sms(resident: CommunityResident, ip: str | None) -> str:
     return "…" + user.phone[-3:]
 
 
-def resident_record(user_id: int) -> CommunityResident | None:
-    return db.session.scalar(select(CommunityResident).where(CommunityResident.user_id == user_id))
-
-
-def can_see_resident(member, user_id: int) -> bool:
-    """A member sees the residents they registered or assisted — no others."""
-    return bool(db.session.scalar(select(CommunityResident.id).where(
-        CommunityResident.user_id == user_id, CommunityResident.registered_by_id == member.id))
-        or db.session.scalar(select(AssistedSession.id).where(
-            AssistedSession.resident_id == user_id, AssistedSession.member_id == member.id).limit(1)))
-
-
 def start_session(member, resident: CommunityResident) -> AssistedSession:
-    if not serves(member, resident.locality):
+    if not queries.serves(member, resident.locality):
         raise CommunityError(_l("You can only assist residents of your own commune."))
     session = AssistedSession(member_id=member.id, resident_id=resident.user_id)
     db.session.add(session)
@@ -144,22 +122,6 @@ def end_session(session_id: int) -> AssistedSession | None:
         session.ended_at = utcnow()
         db.session.flush()
     return session
-
-
-def my_residents(member) -> list[CommunityResident]:
-    assisted = select(AssistedSession.resident_id).where(AssistedSession.member_id == member.id)
-    return list(db.session.scalars(select(CommunityResident).where(or_(
-        CommunityResident.registered_by_id == member.id, CommunityResident.user_id.in_(assisted)))
-        .order_by(CommunityResident.id)))
-
-
-def was_assisted(user_id: int, at) -> bool:
-    """Whether something the user did at `at` was done in an assisted session (results, certificates)."""
-    if at is None:
-        return False
-    return bool(db.session.scalar(select(AssistedSession.id).where(
-        AssistedSession.resident_id == user_id, AssistedSession.started_at <= at,
-        or_(AssistedSession.ended_at.is_(None), AssistedSession.ended_at >= at)).limit(1)))
 
 
 def set_target(manager, commune, *, reached: int, completed: int, counts: str, due_on=None):

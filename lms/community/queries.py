@@ -289,3 +289,42 @@ def help_for(commune) -> dict:
         .order_by(User.full_name)))
     has_contact = contact is not None and any((contact.phone, contact.place, contact.hours))
     return {"commune": commune, "contact": contact if has_contact else None, "members": members}
+
+
+def team_scopes(user) -> list:
+    """The communes where the user is a community digital team member."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [g.locality for g in user.grants if g.role == TEAM_ROLE and g.locality is not None]
+
+
+def serves(member, locality) -> bool:
+    return locality is not None and any(scope.contains(locality) for scope in team_scopes(member))
+
+
+def resident_record(user_id: int) -> CommunityResident | None:
+    return db.session.scalar(select(CommunityResident).where(CommunityResident.user_id == user_id))
+
+
+def can_see_resident(member, user_id: int) -> bool:
+    """A member sees the residents they registered or assisted — no others."""
+    return bool(db.session.scalar(select(CommunityResident.id).where(
+        CommunityResident.user_id == user_id, CommunityResident.registered_by_id == member.id))
+        or db.session.scalar(select(AssistedSession.id).where(
+            AssistedSession.resident_id == user_id, AssistedSession.member_id == member.id).limit(1)))
+
+
+def my_residents(member) -> list[CommunityResident]:
+    assisted = select(AssistedSession.resident_id).where(AssistedSession.member_id == member.id)
+    return list(db.session.scalars(select(CommunityResident).where(or_(
+        CommunityResident.registered_by_id == member.id, CommunityResident.user_id.in_(assisted)))
+        .order_by(CommunityResident.id)))
+
+
+def was_assisted(user_id: int, at) -> bool:
+    """Whether something the user did at `at` was done in an assisted session (results, certificates)."""
+    if at is None:
+        return False
+    return bool(db.session.scalar(select(AssistedSession.id).where(
+        AssistedSession.resident_id == user_id, AssistedSession.started_at <= at,
+        or_(AssistedSession.ended_at.is_(None), AssistedSession.ended_at >= at)).limit(1)))

@@ -24,7 +24,7 @@ from lms.accounts import sessions
 from lms.accounts.models import SessionRecord, User
 from lms.core.db import utcnow
 from lms.extensions import db
-from lms.quizzes import operations
+from lms.quizzes import operations, queries
 from lms.quizzes.forms import responses_from_form, shown_ids, versions_from_form
 from lms.quizzes.layout import editable_ids
 from lms.quizzes.models import Attempt, Question, Quiz
@@ -83,7 +83,7 @@ def save_json(attempt_id: int):
                               quiz=SimpleNamespace(layout=row.quiz_layout, navigation=row.navigation,
                                                    grace_seconds=row.grace_seconds))
     now = utcnow()
-    if operations.is_overdue(attempt, now):
+    if queries.is_overdue(attempt, now):
         return None
     shown = shown_ids(request.form)
     questions = _questions(connection, {slot["q"] for slot in row.layout} & shown)
@@ -92,7 +92,7 @@ def save_json(attempt_id: int):
     result = operations.store_answers(connection, row.id, responses, now, questions, editable_ids(attempt),
                                       versions_from_form(request.form))
     sessions.note_seen(who[2], row.last_seen_at)
-    return jsonify(**stored_json(result), seconds_left=operations.seconds_left(attempt, now))
+    return jsonify(**stored_json(result), seconds_left=queries.seconds_left(attempt, now))
 
 
 def stored_json(result) -> dict:

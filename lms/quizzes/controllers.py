@@ -29,8 +29,8 @@ def take(quiz):
         return redirect(url_for("catalog.course", slug=quiz.course.slug))
     now = utcnow()
     return render_template("quizzes/take.html", quiz=quiz, now=now, count=queries.question_count(quiz),
-                           left=operations.attempts_left(quiz, current_user),
-                           running=operations.open_attempt(quiz, current_user),
+                           left=queries.attempts_left(quiz, current_user),
+                           running=queries.open_attempt(quiz, current_user),
                            finished=results.finished_attempts(quiz, current_user),
                            grade=results.quiz_grade(quiz, current_user))
 
@@ -63,11 +63,11 @@ def submit(quiz):
     """One-shot submission of the whole quiz page (untimed quizzes; kept for old pages and no-JS)."""
     # Without a running attempt only a plain quiz (untimed, one page, free, no draw) can be sent in one go.
     one_page = not quiz.time_limit_minutes and quiz.layout == "all" and quiz.navigation == "free" and not quiz.draw
-    running = operations.open_attempt(quiz, current_user)
+    running = queries.open_attempt(quiz, current_user)
     if not one_page and running is None:
         flash(_("Start the attempt first; the time limit runs from the start."), "error")
         return redirect(url_for("quizzes.take", quiz_id=quiz.id), 303)
-    questions = operations.attempt_questions(running) if running is not None else quiz.active_questions()
+    questions = queries.attempt_questions(running) if running is not None else quiz.active_questions()
     request_form = request.form.copy()
     request_form.setlist("shown", [str(q.id) for q in questions])
     responses = responses_from_form(questions, request_form)
@@ -103,7 +103,7 @@ def attempt(attempt):
     attempt_id, now = attempt.id, utcnow()
     if not attempt.finished:
         found(attempt, attempt.can_answer(current_user))  # another's unfinished attempt: not there
-        if operations.is_overdue(attempt, now):
+        if queries.is_overdue(attempt, now):
             operations.finish_attempt(attempt, now)
             flash(_("Time is up: your attempt was submitted with the answers saved in time."), "info")
             return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
@@ -118,7 +118,7 @@ def attempt(attempt):
 
 def _save_from_request(attempt, now):
     shown = shown_ids(request.form)
-    questions = operations.answerable_questions(attempt, shown)
+    questions = queries.answerable_questions(attempt, shown)
     responses = responses_from_form(questions.values(), request.form)
     responses.update({qid: None for qid in shown - set(questions)})  # not in this attempt: reported closed
     return operations.save_answers(attempt, responses, now, questions, versions_from_form(request.form))
@@ -182,7 +182,7 @@ def _save(attempt):
                            review=url_for("quizzes.attempt", attempt_id=attempt_id)), 409
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
     if wants_json():
-        payload = jsonify(**autosave.stored_json(result), seconds_left=operations.seconds_left(attempt, now))
+        payload = jsonify(**autosave.stored_json(result), seconds_left=queries.seconds_left(attempt, now))
         return payload
     check = request.form.get("check", "")
     if check.isdigit():
@@ -217,7 +217,7 @@ def finish(attempt):
             except operations.QuizError:
                 savepoint.rollback()
         operations.finish_attempt(attempt, now)
-    elif operations.newer_than_stored(attempt, versions_from_form(request.form)):
+    elif queries.newer_than_stored(attempt, versions_from_form(request.form)):
         # Submitted before (another window): say so rather than let the review pass for these answers.
         flash(_("This attempt had already been submitted; the answers sent now were not counted."), "error")
     if wants_json():

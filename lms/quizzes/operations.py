@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -16,9 +16,8 @@ from lms.core import audit
 from lms.core.db import dialect_name, upsert, utcnow
 from lms.core.signals import attempt_graded
 from lms.enrollment.models import Enrollment
-from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
-from lms.quizzes import grading
+from lms.quizzes import grading, queries
 from lms.quizzes.layout import draw_layout, editable_ids, pages
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
 
@@ -29,37 +28,6 @@ class QuizError(ValueError):
 
 class TimeUp(QuizError):
     pass
-
-
-def attempts_used(quiz: Quiz, user) -> int:
-    return db.session.scalar(select(func.count(Attempt.id)).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id))
-
-
-def attempts_since_restart(quiz: Quiz, user) -> int:
-    """Attempts that count against the limit: after a renewal restart, only those made since.
-
-    A learner who used every attempt before the certificate expired must be able to pass again.
-    """
-    enrollment = find_enrollment(user, quiz.course)
-    where = [Attempt.quiz_id == quiz.id, Attempt.user_id == user.id]
-    if enrollment is not None and enrollment.restarted_at is not None:
-        where.append(Attempt.started_at >= enrollment.restarted_at)
-    return db.session.scalar(select(func.count(Attempt.id)).where(*where))
-
-
-def attempts_left(quiz: Quiz, user) -> int | None:
-    if not quiz.max_attempts:
-        return None
-    return max(0, quiz.max_attempts - attempts_since_restart(quiz, user))
-
-
-def open_attempt(quiz: Quiz, user) -> Attempt | None:
-    return db.session.scalar(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id,
-                                                   Attempt.submitted_at.is_(None)).order_by(Attempt.id.desc()).limit(1))
-
-
-def grade_question(question: Question, response) -> Decimal | None:
-    return grading.grade(question, grading.clean_response(question, response))
 
 
 # ---------------------------------------------------------------- starting
@@ -83,27 +51,27 @@ def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.
     now = now or utcnow()
     # An overdue attempt is closed before the enrolment is locked: a submission locks the attempt,
     # then the enrolment (completion); taking them in that same order cannot deadlock.
-    running = open_attempt(quiz, user)
-    if running is not None and is_overdue(running, now):
+    running = queries.open_attempt(quiz, user)
+    if running is not None and queries.is_overdue(running, now):
         finish_attempt(running, now)
     enrollment = lock_enrollment(user, quiz)
     if enrollment is None:
         raise QuizError(_l("Enrol in the course before taking its quiz."))
-    running = open_attempt(quiz, user)
-    if running is not None and not is_overdue(running, now):
+    running = queries.open_attempt(quiz, user)
+    if running is not None and not queries.is_overdue(running, now):
         return running
     if running is not None:
         finish_attempt(running, now)
     if not quiz.is_open(now):
         raise QuizError(_l("This quiz is not open now."))
-    if attempts_left(quiz, user) == 0:
+    if queries.attempts_left(quiz, user) == 0:
         raise QuizError(_l("You have used all your attempts for this quiz."))
     if not quiz.active_questions() and not quiz.bank_questions():
         raise QuizError(_l("This quiz has no questions yet."))
     deadline = now + dt.timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
     if quiz.closes_at is not None:
         deadline = min(deadline, quiz.closes_at) if deadline else quiz.closes_at
-    attempt = Attempt(quiz=quiz, user=user, enrollment=enrollment, number=attempts_used(quiz, user) + 1,
+    attempt = Attempt(quiz=quiz, user=user, enrollment=enrollment, number=queries.attempts_used(quiz, user) + 1,
                       started_at=now, deadline=deadline, layout=draw_layout(quiz, rng or random.SystemRandom()))
     try:
         # The database has the last word: (quiz, user, number) is unique and so is the running
@@ -113,7 +81,7 @@ def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.
             db.session.flush()
     except IntegrityError:
         db.session.expunge(attempt) if attempt in db.session else None
-        running = open_attempt(quiz, user)
+        running = queries.open_attempt(quiz, user)
         if running is None:
             raise QuizError(_l("This attempt was already submitted from another window.")) from None
         return running
@@ -135,23 +103,6 @@ def lock_attempt(attempt_id: int, for_submission: bool = False) -> Attempt | Non
                           populate_existing=True)
 
 
-def is_overdue(attempt: Attempt, now: dt.datetime) -> bool:
-    """Past the deadline plus the grace period: nothing more is accepted."""
-    return attempt.deadline is not None and now > attempt.deadline + dt.timedelta(seconds=attempt.quiz.grace_seconds)
-
-
-def seconds_left(attempt: Attempt, now: dt.datetime) -> int | None:
-    if attempt.deadline is None:
-        return None
-    return max(0, int((attempt.deadline - now).total_seconds()))
-
-
-def attempt_questions(attempt: Attempt) -> list[Question]:
-    ids = [slot["q"] for slot in attempt.slots()]
-    found = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids)))} if ids else {}
-    return [found[i] for i in ids if i in found]
-
-
 def go_to_page(attempt: Attempt, page: int) -> int:
     last = len(pages(attempt)) - 1
     page = max(0, min(page, last))
@@ -170,11 +121,6 @@ class Stored(NamedTuple):
 
     state: str
     version: int | None
-
-
-def version_of(moment: dt.datetime) -> int:
-    """The version a plain form post gets (at least): its moment in milliseconds, as the page's are."""
-    return int(moment.replace(tzinfo=dt.UTC).timestamp() * 1000)
 
 
 # Built once per process and database: constructing an upsert (its `excluded` columns) costs
@@ -207,17 +153,6 @@ def _score_statement(dialect: str):
                                            set_={"score": statement.excluded.score})
 
 
-def answerable_questions(attempt: Attempt, ids) -> dict[int, object]:
-    """What reading and cleaning a response needs (id, type, option and choice ids) of the attempt's
-    questions among `ids`: a narrow read, since autosave runs for every answer of every learner."""
-    wanted = {slot["q"] for slot in attempt.slots()} & set(ids)
-    if not wanted:
-        return {}
-    rows = db.session.execute(select(Question.id, Question.type, Question.options, Question.choices)
-                              .where(Question.id.in_(wanted)))
-    return {row.id: row for row in rows}
-
-
 def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = None,
                  questions: dict | None = None, versions: dict | None = None) -> dict[int, Stored]:
     """Store answers as they change. `responses` maps question id → raw response, `versions`
@@ -230,10 +165,10 @@ def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = No
     now = now or utcnow()
     if attempt.finished:
         raise QuizError(_l("This attempt is finished; its answers can no longer change."))
-    if is_overdue(attempt, now):
+    if queries.is_overdue(attempt, now):
         raise TimeUp(_l("Time is up: answers sent after the time limit are not counted."))
     if questions is None:
-        questions = answerable_questions(attempt, responses)
+        questions = queries.answerable_questions(attempt, responses)
     db.session.flush()
     result = store_answers(db.session.connection(), attempt.id, responses, now, questions,
                            editable_ids(attempt), versions or {})
@@ -247,7 +182,7 @@ def store_answers(connection, attempt_id: int, responses: dict, now: dt.datetime
     `connection`: the autosave path (lms/quizzes/autosave.py) has no ORM objects to flush."""
     result = {qid: Stored("closed", None) for qid in responses if qid not in questions or qid not in allowed}
     rows = [{"attempt_id": attempt_id, "question_id": qid, "response": grading.clean_response(questions[qid], raw),
-             "saved_at": now, "version": versions.get(qid, version_of(now))}
+             "saved_at": now, "version": versions.get(qid, queries.version_of(now))}
             for qid, raw in responses.items() if qid in questions and qid in allowed]
     for versioned in (True, False):
         batch = [row for row in rows if (row["question_id"] in versions) == versioned]
@@ -262,23 +197,12 @@ def store_answers(connection, attempt_id: int, responses: dict, now: dt.datetime
     return result
 
 
-def newer_than_stored(attempt: Attempt, versions: dict) -> int:
-    """How many of the page's `versions` are newer than what the attempt holds (after it finished:
-    changes that came too late to count)."""
-    if not versions:
-        return 0
-    held = dict(db.session.execute(select(AttemptAnswer.question_id, AttemptAnswer.version)
-                                   .where(AttemptAnswer.attempt_id == attempt.id,
-                                          AttemptAnswer.question_id.in_(list(versions)))).all())
-    return sum(1 for qid, version in versions.items() if held.get(qid) is None or held[qid] < version)
-
-
 def check_answer(attempt: Attempt, question_id: int, now: dt.datetime | None = None) -> AttemptAnswer:
     """Immediate feedback: grade one saved answer now and freeze it (Moodle's "Check" button)."""
     now = now or utcnow()
     if attempt.quiz.feedback_timing != "immediate":
         raise QuizError(_l("This quiz gives feedback after submission."))
-    if attempt.finished or is_overdue(attempt, now):
+    if attempt.finished or queries.is_overdue(attempt, now):
         raise QuizError(_l("This attempt is finished; its answers can no longer change."))
     answer = next((a for a in attempt.answers if a.question_id == question_id), None)
     question = db.session.get(Question, question_id)
@@ -338,7 +262,7 @@ def finish_attempt(attempt: Attempt, now: dt.datetime | None = None) -> bool:
         db.session.refresh(attempt)
         return False
     set_committed_value(attempt, "submitted_at", now)
-    questions = attempt_questions(attempt)
+    questions = queries.attempt_questions(attempt)
     responses = dict(db.session.execute(select(AttemptAnswer.question_id, AttemptAnswer.response)
                                         .where(AttemptAnswer.attempt_id == attempt.id)).all())
     rows, scores = [], {}
@@ -366,12 +290,12 @@ def finish_attempt(attempt: Attempt, now: dt.datetime | None = None) -> bool:
 def submit_attempt(quiz: Quiz, user, responses: dict, now: dt.datetime | None = None) -> Attempt:
     """Save the last answers and finish, starting the attempt first when none runs (untimed, no-JS form)."""
     now = now or utcnow()
-    attempt = open_attempt(quiz, user)
+    attempt = queries.open_attempt(quiz, user)
     if attempt is None:
         if quiz.time_limit_minutes:
             raise QuizError(_l("Start the attempt first; the time limit runs from the start."))
         attempt = start_attempt(quiz, user, now)
-    if not is_overdue(attempt, now):
+    if not queries.is_overdue(attempt, now):
         save_answers(attempt, responses, now)
     if not finish_attempt(attempt, now):
         raise QuizError(_l("This attempt was already submitted from another window."))
@@ -386,7 +310,7 @@ def grade_essay(answer: AttemptAnswer, fraction: Decimal, comment: str, grader, 
     answer.score, answer.comment = fraction, comment
     answer.graded_by_id, answer.graded_at = grader.id, now or utcnow()
     attempt = answer.attempt
-    _score(attempt, attempt_questions(attempt))
+    _score(attempt, queries.attempt_questions(attempt))
     db.session.flush()
     attempt_graded.send(attempt)
 
@@ -397,7 +321,7 @@ def regrade_quiz(quiz: Quiz) -> int:
     attempts = db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.submitted_at.is_not(None)))
     for attempt in attempts:
         before = (attempt.score, attempt.passed)
-        questions = attempt_questions(attempt)
+        questions = queries.attempt_questions(attempt)
         by_id = {q.id: q for q in questions}
         for answer in attempt.answers:
             question = by_id.get(answer.question_id)
@@ -415,4 +339,4 @@ def finish_overdue(now: dt.datetime | None = None, limit: int = 500) -> int:
     now = now or utcnow()
     candidates = db.session.scalars(select(Attempt).where(Attempt.submitted_at.is_(None), Attempt.deadline.is_not(None),
                                                           Attempt.deadline < now).limit(limit)).all()
-    return sum(1 for attempt in candidates if is_overdue(attempt, now) and finish_attempt(attempt, now))
+    return sum(1 for attempt in candidates if queries.is_overdue(attempt, now) and finish_attempt(attempt, now))

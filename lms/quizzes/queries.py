@@ -1,6 +1,16 @@
-"""Read-only views of quizzes and attempts for the templates. What reaches the browser is built here."""
+"""Read-only: attempts counted and found, their questions and time left, and the views of quizzes and
+attempts for the templates (what reaches the browser is built here)."""
 
-from lms.quizzes import grading, layout, operations, results
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from lms.core.db import utcnow
+from lms.enrollment.queries import find_enrollment
+from lms.extensions import db
+from lms.quizzes import grading, layout
+from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
 
 
 def question_count(quiz) -> int:
@@ -17,7 +27,7 @@ def question_count(quiz) -> int:
 def _slots(attempt):
     """(number, question, layout slot) for every question of the attempt, numbering only graded ones."""
     slots, number = [], 0
-    by_id = {q.id: q for q in operations.attempt_questions(attempt)}
+    by_id = {q.id: q for q in attempt_questions(attempt)}
     for slot in attempt.slots():
         question = by_id.get(slot["q"])
         if question is None:
@@ -64,7 +74,7 @@ def attempt_page(attempt, page: int, now) -> dict:
     graded = sum(1 for n, q, _ in slots if q.graded)
     editable = layout.editable_ids(attempt) - {qid for qid, a in rows.items() if a.checked_at is not None}
     return {"attempt": attempt, "quiz": attempt.quiz, "views": views, "page": page, "page_count": len(all_pages),
-            "seconds_left": operations.seconds_left(attempt, now), "answered": answered, "total": graded,
+            "seconds_left": seconds_left(attempt, now), "answered": answered, "total": graded,
             "editable": editable, "sequential": attempt.quiz.navigation == "sequential"}
 
 
@@ -85,7 +95,7 @@ def _key_text(question) -> list[str]:
 def review(attempt, user, now) -> dict:
     slots = _slots(attempt)
     answers = {a.question_id: a for a in attempt.answers}
-    show = {part: results.review_shows(attempt, part, now) for part in ("score", "responses", "key", "feedback")}
+    show = {part: review_shows(attempt, part, now) for part in ("score", "responses", "key", "feedback")}
     if attempt.quiz.can_manage(user):
         show = dict.fromkeys(show, True)
     items = []
@@ -101,6 +111,105 @@ def review(attempt, user, now) -> dict:
             "key_text": _key_text(question),
             "answer_feedback": grading.answer_feedback(question, response) if show["feedback"] else [],
         })
-    left = operations.attempts_left(attempt.quiz, attempt.user)
+    left = attempts_left(attempt.quiz, attempt.user)
     return {"attempt": attempt, "quiz": attempt.quiz, "items": items, "show": show, "left": left,
             "enrollment": attempt.enrollment, "is_owner": user.id == attempt.user_id}
+
+
+def attempts_used(quiz: Quiz, user) -> int:
+    return db.session.scalar(select(func.count(Attempt.id)).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id))
+
+
+def attempts_since_restart(quiz: Quiz, user) -> int:
+    """Attempts that count against the limit: after a renewal restart, only those made since.
+
+    A learner who used every attempt before the certificate expired must be able to pass again.
+    """
+    enrollment = find_enrollment(user, quiz.course)
+    where = [Attempt.quiz_id == quiz.id, Attempt.user_id == user.id]
+    if enrollment is not None and enrollment.restarted_at is not None:
+        where.append(Attempt.started_at >= enrollment.restarted_at)
+    return db.session.scalar(select(func.count(Attempt.id)).where(*where))
+
+
+def attempts_left(quiz: Quiz, user) -> int | None:
+    if not quiz.max_attempts:
+        return None
+    return max(0, quiz.max_attempts - attempts_since_restart(quiz, user))
+
+
+def open_attempt(quiz: Quiz, user) -> Attempt | None:
+    return db.session.scalar(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id,
+                                                   Attempt.submitted_at.is_(None)).order_by(Attempt.id.desc()).limit(1))
+
+
+def grade_question(question: Question, response) -> Decimal | None:
+    return grading.grade(question, grading.clean_response(question, response))
+
+
+def is_overdue(attempt: Attempt, now: dt.datetime) -> bool:
+    """Past the deadline plus the grace period: nothing more is accepted."""
+    return attempt.deadline is not None and now > attempt.deadline + dt.timedelta(seconds=attempt.quiz.grace_seconds)
+
+
+def seconds_left(attempt: Attempt, now: dt.datetime) -> int | None:
+    if attempt.deadline is None:
+        return None
+    return max(0, int((attempt.deadline - now).total_seconds()))
+
+
+def attempt_questions(attempt: Attempt) -> list[Question]:
+    ids = [slot["q"] for slot in attempt.slots()]
+    found = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+def version_of(moment: dt.datetime) -> int:
+    """The version a plain form post gets (at least): its moment in milliseconds, as the page's are."""
+    return int(moment.replace(tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def answerable_questions(attempt: Attempt, ids) -> dict[int, object]:
+    """What reading and cleaning a response needs (id, type, option and choice ids) of the attempt's
+    questions among `ids`: a narrow read, since autosave runs for every answer of every learner."""
+    wanted = {slot["q"] for slot in attempt.slots()} & set(ids)
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(Question.id, Question.type, Question.options, Question.choices)
+                              .where(Question.id.in_(wanted)))
+    return {row.id: row for row in rows}
+
+
+def newer_than_stored(attempt: Attempt, versions: dict) -> int:
+    """How many of the page's `versions` are newer than what the attempt holds (after it finished:
+    changes that came too late to count)."""
+    if not versions:
+        return 0
+    held = dict(db.session.execute(select(AttemptAnswer.question_id, AttemptAnswer.version)
+                                   .where(AttemptAnswer.attempt_id == attempt.id,
+                                          AttemptAnswer.question_id.in_(list(versions)))).all())
+    return sum(1 for qid, version in versions.items() if held.get(qid) is None or held[qid] < version)
+
+
+def review_shows(attempt: Attempt, part: str, now: dt.datetime | None = None) -> bool:
+    """May the learner see `part` (score, responses, key, feedback) of this finished attempt now?"""
+    if not attempt.finished:
+        return False
+    quiz = attempt.quiz
+    if part not in (quiz.review or []):
+        return False
+    if part in ("key", "feedback") and quiz.feedback_timing == "after-close":
+        now = now or utcnow()
+        if quiz.closes_at is None:
+            return attempts_left(quiz, attempt.user) == 0
+        return now >= quiz.closes_at
+    if part == "key" and quiz.answers_shown != "after-submit":
+        return _done_with(quiz, attempt.user, now or utcnow())
+    return True
+
+
+def _done_with(quiz, user, now: dt.datetime) -> bool:
+    """No attempt left for the learner, or the quiz has closed (Moodle's default for right answers)."""
+    if quiz.closes_at is not None and now >= quiz.closes_at:
+        return True
+    return attempts_left(quiz, user) == 0

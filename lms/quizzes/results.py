@@ -1,14 +1,12 @@
-"""A learner's results: finished attempts, the quiz grade by grading method, and what a review may show."""
+"""A learner's results: finished attempts and the quiz grade by grading method."""
 
 import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from lms.core.db import utcnow
 from lms.extensions import db
 from lms.quizzes.models import Attempt, Quiz
-from lms.quizzes.operations import attempts_left
 
 
 def finished_attempts(quiz: Quiz, user) -> list[Attempt]:
@@ -53,25 +51,3 @@ def passed_quiz_ids(user_id: int, quiz_ids, since: dt.datetime | None = None, ex
     return {quiz_id for quiz_id, values in scores.items() if _by_method(values, settings[quiz_id][0]) >= settings[quiz_id][1]}
 
 
-def review_shows(attempt: Attempt, part: str, now: dt.datetime | None = None) -> bool:
-    """May the learner see `part` (score, responses, key, feedback) of this finished attempt now?"""
-    if not attempt.finished:
-        return False
-    quiz = attempt.quiz
-    if part not in (quiz.review or []):
-        return False
-    if part in ("key", "feedback") and quiz.feedback_timing == "after-close":
-        now = now or utcnow()
-        if quiz.closes_at is None:
-            return attempts_left(quiz, attempt.user) == 0
-        return now >= quiz.closes_at
-    if part == "key" and quiz.answers_shown != "after-submit":
-        return _done_with(quiz, attempt.user, now or utcnow())
-    return True
-
-
-def _done_with(quiz, user, now: dt.datetime) -> bool:
-    """No attempt left for the learner, or the quiz has closed (Moodle's default for right answers)."""
-    if quiz.closes_at is not None and now >= quiz.closes_at:
-        return True
-    return attempts_left(quiz, user) == 0

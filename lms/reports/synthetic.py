@@ -28,10 +28,11 @@ from lms.localities.models import CURRENT_SCHEME, Locality
 from lms.localities.queries import home_area
 from lms.quizzes.models import Attempt, Quiz
 
-SURNAMES = "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý".split()
-MIDDLE = "Văn Thị Hữu Đức Minh Thanh Ngọc Quốc Xuân Thu Hoài Gia".split()
-GIVEN = ("An Bình Chi Dũng Giang Hà Hải Hạnh Hiếu Hoa Hùng Hương Khánh Lan Linh Long Mai Minh Nam Nga Ngân "
-         "Nhung Phúc Phương Quân Quang Sơn Tâm Thảo Thắng Thủy Trang Trí Trung Tuấn Uyên Việt Yến").split()
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]
+MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Ngọc", "Quốc", "Xuân", "Thu", "Hoài", "Gia"]
+GIVEN = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa", "Hùng", "Hương", "Khánh", "Lan",
+         "Linh", "Long", "Mai", "Minh", "Nam", "Nga", "Ngân", "Nhung", "Phúc", "Phương", "Quân", "Quang", "Sơn",
+         "Tâm", "Thảo", "Thắng", "Thủy", "Trang", "Trí", "Trung", "Tuấn", "Uyên", "Việt", "Yến"]
 TOPICS = ["Dịch vụ công trực tuyến", "An toàn thông tin", "Chữ ký số", "Thanh toán không dùng tiền mặt", "Chính quyền số"]
 COURSES = 20
 LESSONS = 8

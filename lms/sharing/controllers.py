@@ -3,32 +3,26 @@
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from lms.core.lifecycle import load, view
 from lms.core.permissions import login_required, role_required
-from lms.extensions import db
 from lms.privacy.queries import consent_withdrawn, has_consent
-from lms.sharing import operations
+from lms.sharing import operations, queries
 from lms.sharing.models import ResultDelivery
 
 
 @view
 @login_required
 def mine():
-    deliveries = db.session.scalars(select(ResultDelivery).where(ResultDelivery.user_id == current_user.id)
-                                    .order_by(ResultDelivery.id.desc())).all()
-    return render_template("sharing/mine.html", deliveries=deliveries, receiver=operations.receiver(),
-                           consented=has_consent(current_user, "results"),
+    return render_template("sharing/mine.html", deliveries=queries.deliveries_of(current_user.id),
+                           receiver=queries.receiver(), consented=has_consent(current_user, "results"),
                            withdrawn=consent_withdrawn(current_user.id))
 
 
 @view
 @role_required("admin")
 def admin_list():
-    deliveries = db.session.scalars(select(ResultDelivery).order_by(ResultDelivery.status == "delivered",
-                                                                    ResultDelivery.id.desc()).limit(500)).all()
-    return render_template("sharing/admin.html", deliveries=deliveries, receiver=operations.receiver())
+    return render_template("sharing/admin.html", deliveries=queries.latest_deliveries(), receiver=queries.receiver())
 
 
 @view

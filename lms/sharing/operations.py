@@ -2,31 +2,19 @@
 
 import uuid
 
-from flask import current_app
 from sqlalchemy import select
 
 from lms.core import audit
 from lms.core.outbox import enqueue
 from lms.extensions import db
-from lms.privacy.queries import consent_withdrawn, has_consent
+from lms.sharing import queries
 from lms.sharing.models import ResultDelivery
-
-
-def receiver() -> str | None:
-    """The configured receiver's label, or None when no endpoint is configured (nothing is sent)."""
-    config = current_app.config
-    return (config.get("LMS_RESULTS_LABEL") or "VNeID") if config.get("LMS_RESULTS_ENDPOINT") else None
-
-
-def may_share(user) -> bool:
-    """Only with the person's own consent to share results, and not after they withdrew consent."""
-    return has_consent(user, "results") and not consent_withdrawn(user.id)
 
 
 def queue_delivery(certificate) -> ResultDelivery | None:
     """Queue the certificate's result for the receiver, once (a second call returns the first row)."""
-    label = receiver()
-    if label is None or not may_share(certificate.user):
+    label = queries.receiver()
+    if label is None or not queries.may_share(certificate.user):
         return None
     existing = db.session.scalar(select(ResultDelivery).where(
         ResultDelivery.certificate_id == certificate.id, ResultDelivery.receiver == label))

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
 
 from lms.catalog.export import export_course
@@ -298,3 +298,14 @@ def test_with_csrf_on_the_editor_forms_and_the_js_preview_carry_the_token(client
     assert refused.status_code == 400
     allowed = client.post("/author/preview.json", json={"markdown": "**a**"}, headers={"X-CSRFToken": token})
     assert allowed.get_json()["html"] == "<p><strong>a</strong></p>"
+
+
+@pytest.mark.parametrize("kind", ["lessons", "quizzes"])
+def test_a_lesson_or_quiz_without_a_title_is_refused_with_a_message(client, owned, db_session, kind):
+    module = owned.modules[0]
+    before = (len(owned.active_lessons()), db_session.scalar(select(func.count(Quiz.id))))
+    response = client.post(f"/author/courses/{owned.slug}/modules/{module.id}/{kind}", data={"title": "  "},
+                           follow_redirects=True)
+    assert response.status_code == 200 and "Enter a title." in text_of(response)
+    db_session.expire_all()
+    assert (len(course_by_slug(owned.slug).active_lessons()), db_session.scalar(select(func.count(Quiz.id)))) == before

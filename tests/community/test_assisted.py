@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.community import operations as ops
+from lms.community import queries
 from lms.community.models import AssistedSession, CommunityResident
 from lms.community.queries import report
 from lms.enrollment.models import Enrollment, LessonProgress
@@ -98,7 +99,7 @@ def test_an_assisted_session_records_for_the_resident_and_the_report_tells_it_ap
     assert run is not None and run.finished_at is not None  # the resident's record, not the member's
     enrollment = db_session.scalar(select(Enrollment).where(Enrollment.user_id == resident.user_id))
     done = db_session.scalar(select(LessonProgress.completed_at).where(LessonProgress.enrollment_id == enrollment.id))
-    assert ops.was_assisted(resident.user_id, run.finished_at) and ops.was_assisted(resident.user_id, done)
+    assert queries.was_assisted(resident.user_id, run.finished_at) and queries.was_assisted(resident.user_id, done)
 
     from lms.core.db import utcnow
     from lms.quizzes.models import Attempt, Quiz
@@ -115,7 +116,7 @@ def test_an_assisted_session_records_for_the_resident_and_the_report_tells_it_ap
     page = text_of(client.get("/community"))
     assert "Assisting:" not in page and "Nguyễn Thị A" in page  # the member is back, with her in "my residents"
     assert db_session.scalar(select(AssistedSession.ended_at)) is not None
-    assert not ops.was_assisted(resident.user_id, db_session.scalar(select(AssistedSession.ended_at)).replace(year=2100))
+    assert not queries.was_assisted(resident.user_id, db_session.scalar(select(AssistedSession.ended_at)).replace(year=2100))
 
     from lms.community.queries import assisted_attempts
 

@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,10 +83,8 @@ class Service:
         except ProcessLookupError:
             pass
         # A child that ignored the group's signal (or outlived its parent) still goes.
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @dataclass
@@ -135,7 +133,7 @@ class Server:
         """
         running = []
         for name, command in steps:
-            output = tempfile.TemporaryFile()
+            output = tempfile.TemporaryFile()  # noqa: SIM115 - read and closed once the command ends
             process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output,
                                        stderr=subprocess.STDOUT)
             running.append((name, command, output, time.monotonic(), process))
@@ -343,14 +341,10 @@ class EmbeddedServer:
         if self.process is None:
             return
         self.process.terminate()  # `flask serve` stops gunicorn and the runner, then exits
-        try:
+        with suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            pass
-        try:  # whatever of its group is left goes too
+        with suppress(ProcessLookupError):  # whatever of its group is left goes too
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=10)
         self.process = None
 

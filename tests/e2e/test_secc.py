@@ -4,6 +4,7 @@ showing both decisions. The steps run in file order and share each person's brow
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -104,5 +105,5 @@ def test_the_admin_finds_both_decisions_in_the_audit_log(person):
     _latest_audit_entry(page, "refuse", r'"requested": ?"official"')
     with page.expect_download() as download:
         page.get_by_role("link", name=t("Download CSV")).click()
-    assert "audience.refuse" in open(download.value.path(), encoding="utf-8-sig").read()
+    assert "audience.refuse" in Path(download.value.path()).read_text(encoding="utf-8-sig")
     admin.assert_clean()

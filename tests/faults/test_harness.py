@@ -62,12 +62,11 @@ def test_private_postgres_keeps_committed_data_through_stop_crash_and_kill():
 
 
 def test_a_failing_test_still_leaves_no_process_and_no_directory():
-    with pytest.raises(RuntimeError, match="the test failed here"):
-        with PrivatePostgres() as pg, PrivateRedis() as broker:
-            pg.execute("SELECT 1")
-            pids = set(pg.server.members()) | set(broker.server.members())
-            directories = [pg.directory, broker.directory]
-            raise RuntimeError("the test failed here")
+    with pytest.raises(RuntimeError, match="the test failed here"), PrivatePostgres() as pg, PrivateRedis() as broker:
+        pg.execute("SELECT 1")
+        pids = set(pg.server.members()) | set(broker.server.members())
+        directories = [pg.directory, broker.directory]
+        raise RuntimeError("the test failed here")
     assert len(pids) >= 5
     assert not [pid for pid in pids if alive(pid)]
     assert not [d for d in directories if d.exists()]

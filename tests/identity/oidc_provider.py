@@ -52,10 +52,9 @@ def start(redirect_uris: list[str], accounts: dict, *, issuer_host: str = "127.0
                            "post_logout_redirect_uris": list(post_logout_redirect_uris),
                            "grant_types": ["authorization_code"], "response_types": ["code"],
                            "token_endpoint_auth_method": "client_secret_basic"}]}
-    log = tempfile.NamedTemporaryFile(prefix="oidc-provider-", suffix=".log", delete=False)
-    process = subprocess.Popen(["node", str(HERE / "provider.mjs")], cwd=HERE, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "OIDC_TEST_CONFIG": json.dumps(config)}, start_new_session=True)
-    log.close()
+    with tempfile.NamedTemporaryFile(prefix="oidc-provider-", suffix=".log", delete=False) as log:
+        process = subprocess.Popen(["node", str(HERE / "provider.mjs")], cwd=HERE, stdout=log, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "OIDC_TEST_CONFIG": json.dumps(config)}, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
         if "listening" in Path(log.name).read_text(errors="replace"):

@@ -205,7 +205,7 @@ def test_without_consent_or_after_withdrawal_nothing_is_sent(en, db_session, rec
     user = create_user(email="rut2@example.vn")
     record_consent(user, "account", purpose="results")
     record_consent(user, "account", action="withdrawn")  # the notice itself: every optional processing stops
-    from lms.sharing.operations import may_share
+    from lms.sharing.queries import may_share
 
     assert not may_share(user)
     assert db_session.scalar(select(ResultDelivery.id)) is None and receiver.received == []

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.offline import REGISTRATION
-from lms.quizzes import operations
+from lms.quizzes import queries
 from lms.quizzes.models import AttemptAnswer
 from tests.conftest import text_of
 from tests.quizzes.test_attempts import by_type, start
@@ -92,7 +92,7 @@ def test_a_plain_form_post_always_stores_one_version_above(client, setup, db_ses
     # Its first save gets the moment's milliseconds, the scale the page's versions use.
     other = by_type(quiz)["true-false"].id
     reply = answer_of(save(client, attempt_id, other, "true"), other)
-    assert reply == {"state": "saved", "version": operations.version_of(stored(db_session, attempt_id, other)[2])}
+    assert reply == {"state": "saved", "version": queries.version_of(stored(db_session, attempt_id, other)[2])}
 
 
 @pytest.mark.parametrize("version", ["abc", "¹²", "-5", str(2**53), ""])

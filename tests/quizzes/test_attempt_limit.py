@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.core.db import utcnow
+from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
 from lms.quizzes import operations
 from lms.quizzes.models import Attempt, Quiz
@@ -97,8 +98,7 @@ def test_the_database_refuses_a_second_running_attempt_even_past_the_lock(app, t
     """If a start ever ran without the lock, the partial unique index still allows one running attempt."""
     quiz_id, learner = two_attempt_exam
     crowd = crowd_app()
-    monkeypatch.setattr(operations, "lock_enrollment", lambda user, quiz: operations.find_enrollment(
-        user, quiz.course))
+    monkeypatch.setattr(operations, "lock_enrollment", lambda user, quiz: find_enrollment(user, quiz.course))
     for _ in range(3):
         user_id, email = learner()
         tabs = _tabs(crowd, email, TABS)

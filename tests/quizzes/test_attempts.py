@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.core.db import utcnow
-from lms.quizzes import operations, results
+from lms.quizzes import operations, queries, results
 from lms.quizzes.models import Attempt
 from tests.conftest import text_of
 
@@ -125,9 +125,9 @@ def test_a_start_racing_another_start_resumes_the_winner(setup, db_session, monk
     db_session.flush()
     # The loser read "none running, 0 used" before the winner inserted; its insert then collides.
     stale = {"open": iter([None]), "used": iter([0])}
-    real_open, real_used = operations.open_attempt, operations.attempts_used
-    monkeypatch.setattr(operations, "open_attempt", lambda *a: next(stale["open"], None) or real_open(*a))
-    monkeypatch.setattr(operations, "attempts_used", lambda *a: next(stale["used"], None) or real_used(*a))
+    real_open, real_used = queries.open_attempt, queries.attempts_used
+    monkeypatch.setattr(queries, "open_attempt", lambda *a: next(stale["open"], None) or real_open(*a))
+    monkeypatch.setattr(queries, "attempts_used", lambda *a: next(stale["used"], None) or real_used(*a))
     loser = operations.start_attempt(quiz, user)
     assert loser.id == winner.id
     assert len(db_session.scalars(select(Attempt)).all()) == 1
@@ -339,6 +339,6 @@ def test_attempts_stored_before_layouts_still_show_their_questions(setup, db_ses
     operations.finish_attempt(attempt)
     attempt.layout = []  # as the foundation stored attempts
     db_session.flush()
-    shown = [question.type for question in operations.attempt_questions(attempt)]
+    shown = [question.type for question in queries.attempt_questions(attempt)]
     assert "single" in shown and "short" in shown
     assert operations.regrade_quiz(quiz) == 0

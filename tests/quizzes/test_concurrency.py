@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.extensions import db
-from lms.quizzes import operations
+from lms.quizzes import operations, queries
 from lms.quizzes.models import Attempt, AttemptAnswer, Question
 from tests.quizzes.crowd import PASSWORD, HeldLock, committed_exam, together
 
@@ -104,14 +104,14 @@ def _two_tabs_on_one_attempt(app, exam):
 
 
 def _pause_inside(monkeypatch, name):
-    """Make `operations.<name>` take 0.3 s, so the request running it holds the attempt's row lock."""
-    real = getattr(operations, name)
+    """Make `queries.<name>` take 0.3 s, so the request running it holds the attempt's row lock."""
+    real = getattr(queries, name)
 
     def slow(*args):
         time.sleep(0.3)
         return real(*args)
 
-    monkeypatch.setattr(operations, name, slow)
+    monkeypatch.setattr(queries, name, slow)
 
 
 def test_a_save_in_flight_is_graded_by_the_submission_that_races_it(app, exam, monkeypatch):

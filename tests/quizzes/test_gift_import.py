@@ -5,7 +5,7 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from lms.quizzes import gift, operations
+from lms.quizzes import gift, operations, queries
 from lms.quizzes.models import Quiz
 from tests.conftest import FIXTURE_COURSES
 
@@ -54,11 +54,11 @@ def test_cli_import_gift_creates_a_graded_quiz(app, tmp_path, create_course, db_
     assert tf.key == "tf1" and tf.tags == ["vneid"] and tf.category == ""
     assert multi.category == "An toàn"
     assert {o["id"]: o.get("feedback_html") for o in tf.options} == {"true": "Chính xác.", "false": "Sai rồi."}
-    assert float(operations.grade_question(multi, ["a", "c"])) == 1 and float(operations.grade_question(multi, ["a", "b"])) == 0
-    assert float(operations.grade_question(numeric, ["30.4"])) == 1 and float(operations.grade_question(numeric, ["29"])) == 0.5
-    assert float(operations.grade_question(numeric, ["5"])) == 0
+    assert float(queries.grade_question(multi, ["a", "c"])) == 1 and float(queries.grade_question(multi, ["a", "b"])) == 0
+    assert float(queries.grade_question(numeric, ["30.4"])) == 1 and float(queries.grade_question(numeric, ["29"])) == 0.5
+    assert float(queries.grade_question(numeric, ["5"])) == 0
     assert "200: bao nhiêu" in numeric.text_md
-    assert float(operations.grade_question(short, ["abc dichvucong xyz"])) == 0.5
+    assert float(queries.grade_question(short, ["abc dichvucong xyz"])) == 0.5
     assert "Xem lại bài 2" in short.feedback_html
     assert [c["md"] for c in matching.choices] == ["Công an", "UBND", "Toà án"]
     # Run again: same quiz, same questions, nothing duplicated.
@@ -94,10 +94,10 @@ def test_export_then_import_gives_the_same_grading(app, tmp_path, create_course,
     for a, b in zip(original.active_questions(), back.active_questions(), strict=True):
         if a.type in ("single", "multiple"):
             for response in (["a"], ["b"], ["a", "c"], ["a", "b", "c"]):
-                assert operations.grade_question(a, response) == operations.grade_question(b, response), a.text_md
+                assert queries.grade_question(a, response) == queries.grade_question(b, response), a.text_md
         if a.type == "numeric":
             for typed in ("30000", "30004", "29050", "1"):
-                assert operations.grade_question(a, [typed]) == operations.grade_question(b, [typed])
+                assert queries.grade_question(a, [typed]) == queries.grade_question(b, [typed])
 
 
 def test_aiken_import(app, tmp_path, create_course, db_session):
@@ -154,7 +154,7 @@ def test_a_quiz_draws_per_category_from_a_course_bank(app, tmp_path, create_cour
     layouts = set()
     for seed in range(6):
         attempt = operations.start_attempt(exam, user, rng=random.Random(seed))
-        questions = operations.attempt_questions(attempt)
+        questions = queries.attempt_questions(attempt)
         assert len(questions) == 4 and questions[0].text_md == "Câu cố định"
         assert sorted(q.category for q in questions[1:]) == ["Dễ", "Dễ", "Khó"]
         layouts.add(tuple(q.id for q in questions))
