@@ -6,6 +6,7 @@ English source while matching what a Vietnamese user sees. A string missing from
 comes back in English, as it would on the page.
 """
 
+import contextlib
 import functools
 import os
 from pathlib import Path
@@ -83,7 +84,13 @@ class Persona:
 def menu(page):
     """The main menu as a person on a phone reaches it: the "Menu" button opens it (a <details>); on a wide
     screen it is always open. Returns the navigation landmark."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     summary = page.locator("details.site-menu > summary")
+    # Right after a click that navigates, the next page may not have its header yet: wait for it (a page
+    # without the site menu: the landmark returned says what is missing).
+    with contextlib.suppress(PlaywrightTimeout):
+        summary.wait_for(state="attached", timeout=15_000)
     if summary.is_visible() and page.locator("details.site-menu[open]").count() == 0:
         summary.click()
     return page.get_by_role("navigation", name=t("Main menu"))
