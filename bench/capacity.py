@@ -86,6 +86,35 @@ def measure(app, client, kind, make_request, repeat, engine):
             "wall_ms": 1000 * statistics.median(wall), "db_ms": 1000 * statistics.median(db)}
 
 
+class QuizSession:
+    """The demo learner at the quiz of the lesson's course, through the test client (bench/profile_exam.py
+    and the capacity figures): attempts started, one answer autosaved as a new version each time, submits."""
+
+    def __init__(self, client, lesson: str):
+        self.client = client
+        self.token = _token(client.get(lesson).get_data(as_text=True))
+        course = client.get(f"/courses/{lesson.split('/')[2]}").get_data(as_text=True)
+        self.quiz_id = int(re.search(r'href="/quizzes/(\d+)"', course).group(1))
+        self.ajax = {"Accept": "application/json", "X-CSRFToken": self.token}
+        self.attempt = self.new_attempt()
+        page = client.get(f"/attempts/{self.attempt}").get_data(as_text=True)
+        self.question, self.option = re.search(r'type="radio" name="q(\d+)" value="([^"]+)"', page).groups()
+        self._versions = iter(range(1, 10**7))
+
+    def new_attempt(self) -> int:
+        response = self.client.post(f"/quizzes/{self.quiz_id}/start", data={"csrf_token": self.token})
+        return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+
+    def autosave(self):
+        question = self.question
+        return self.client.post(f"/attempts/{self.attempt}/save", headers=self.ajax, data={
+            "csrf_token": self.token, "shown": question, f"v{question}": str(next(self._versions)),
+            f"q{question}": self.option})
+
+    def submit(self, attempt_id: int):
+        return self.client.post(f"/attempts/{attempt_id}/finish", headers=self.ajax, data={"csrf_token": self.token})
+
+
 def run_measurements(repeat: int) -> dict:
     sys.path.insert(0, str(ROOT / "bench"))
     from profile_lesson import logged_in_client, prepare
@@ -99,35 +128,18 @@ def run_measurements(repeat: int) -> dict:
     with app.app_context():
         engine = db.engine
     client, lesson = logged_in_client(app)
-    token = _token(client.get(lesson).get_data(as_text=True))
-    slug = lesson.split("/")[2]
-    course = client.get(f"/courses/{slug}").get_data(as_text=True)
-    quiz_id = int(re.search(r'href="/quizzes/(\d+)"', course).group(1))
-    ajax = {"Accept": "application/json", "X-CSRFToken": token}
-
-    def new_attempt():
-        response = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
-        return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
-
-    attempt = new_attempt()
-    page = client.get(f"/attempts/{attempt}").get_data(as_text=True)
-    question, option = re.search(r'type="radio" name="q(\d+)" value="([^"]+)"', page).groups()
-    versions = iter(range(1, 10**6))
-
-    def autosave():
-        return client.post(f"/attempts/{attempt}/save", headers=ajax, data={
-            "csrf_token": token, "shown": question, f"v{question}": str(next(versions)), f"q{question}": option})
+    quiz = QuizSession(client, lesson)
 
     attempts = []
 
     def submit():
-        return client.post(f"/attempts/{attempts.pop()}/finish", headers=ajax, data={"csrf_token": token})
+        return quiz.submit(attempts.pop())
 
     results = [measure(app, client, "lesson", lambda: client.get(lesson), repeat, engine),
-               measure(app, client, "quiz page", lambda: client.get(f"/attempts/{attempt}"), repeat, engine),
-               measure(app, client, "autosave", autosave, repeat, engine)]
+               measure(app, client, "quiz page", lambda: client.get(f"/attempts/{quiz.attempt}"), repeat, engine),
+               measure(app, client, "autosave", quiz.autosave, repeat, engine)]
     submits = max(5, repeat // 4)
-    attempts.extend(new_attempt() for _ in range(submits + 1))
+    attempts.extend(quiz.new_attempt() for _ in range(submits + 1))
     results.append(measure(app, client, "submit", submit, submits, engine))
     results.append(_verify(app, repeat, engine))
     admin = app.test_client()

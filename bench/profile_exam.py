@@ -11,7 +11,6 @@ database's CPU is in it too); the gunicorn/socket cost is not.
 import argparse
 import cProfile
 import pstats
-import re
 import statistics
 import sys
 import time
@@ -21,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from capacity import _token  # noqa: E402
+from capacity import QuizSession  # noqa: E402
 
 
 def main() -> None:
@@ -35,30 +34,17 @@ def main() -> None:
     from app import app
 
     client, lesson = logged_in_client(app)
-    token = _token(client.get(lesson).get_data(as_text=True))
-    course = client.get(f"/courses/{lesson.split('/')[2]}").get_data(as_text=True)
-    quiz_id = int(re.search(r'href="/quizzes/(\d+)"', course).group(1))
-    ajax = {"Accept": "application/json", "X-CSRFToken": token}
-
-    def new_attempt():
-        response = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
-        return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
-
-    attempt = new_attempt()
-    page = client.get(f"/attempts/{attempt}").get_data(as_text=True)
-    question, option = re.search(r'type="radio" name="q(\d+)" value="([^"]+)"', page).groups()
-    versions = iter(range(1, 10**7))
+    quiz = QuizSession(client, lesson)
 
     def autosave():
-        response = client.post(f"/attempts/{attempt}/save", headers=ajax, data={
-            "csrf_token": token, "shown": question, f"v{question}": str(next(versions)), f"q{question}": option})
-        assert response.status_code == 200 and question in response.get_json()["saved"].__str__(), response.data
+        response = quiz.autosave()
+        assert response.status_code == 200 and quiz.question in str(response.get_json()["saved"]), response.data
         return response
 
     attempts = []
 
     def submit():
-        response = client.post(f"/attempts/{attempts.pop()}/finish", headers=ajax, data={"csrf_token": token})
+        response = quiz.submit(attempts.pop())
         assert response.status_code == 200, response.data
         return response
 
@@ -74,7 +60,7 @@ def main() -> None:
     for kind, call in (("autosave", autosave), ("full-autosave", full_autosave), ("submit", submit)):
         n = max(20, args.repeat // 5) if kind == "submit" else args.repeat
         if kind == "submit":
-            attempts.extend(new_attempt() for _ in range(n + 1))
+            attempts.extend(quiz.new_attempt() for _ in range(n + 1))
         call()
         profiler = cProfile.Profile() if args.profile == kind else None
         cpu = []
