@@ -65,17 +65,22 @@ def wait_for(condition, seconds: float, what: str):
         time.sleep(0.2)  # polling the database for a state, not ordering a race
 
 
-def test_a_resident_downloads_the_course_learns_offline_and_the_progress_arrives_once(server, person, figure):
-    resident = person("offline resident")
-    log_in(resident, "learner")
-    page = resident.page
-    login = material.demo_account("learner")[0]
+def open_course_enrolled(page) -> None:
+    """The citizen course's page, enrolled (the button, if not yet), once the service worker controls it."""
     page.goto(f"/courses/{COURSE}")
     enrol = page.get_by_role("button", name=t("Enrol in this course"))
     if enrol.count():
         enrol.click()
         page.goto(f"/courses/{COURSE}")
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+
+
+def test_a_resident_downloads_the_course_learns_offline_and_the_progress_arrives_once(server, person, figure):
+    resident = person("offline resident")
+    log_in(resident, "learner")
+    page = resident.page
+    login = material.demo_account("learner")[0]
+    open_course_enrolled(page)
     quiz_url = page.get_attribute("a[href^='/quizzes/']", "href")
 
     # The size first, then the download.

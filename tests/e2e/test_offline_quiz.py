@@ -19,7 +19,7 @@ except ImportError:
 from tests.e2e import course_material as material
 from tests.e2e.browser import t
 from tests.e2e.test_journey import log_in
-from tests.e2e.test_offline import QUEUE_JS, wait_for
+from tests.e2e.test_offline import QUEUE_JS, open_course_enrolled, wait_for
 
 COURSE = material.CITIZEN_COURSE
 
@@ -35,12 +35,7 @@ def answer_in_database(database_url: str, attempt_id: int, question_id: int):
 
 
 def open_attempt(page) -> tuple[str, str]:
-    page.goto(f"/courses/{COURSE}")
-    enrol = page.get_by_role("button", name=t("Enrol in this course"))
-    if enrol.count():
-        enrol.click()
-        page.goto(f"/courses/{COURSE}")
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    open_course_enrolled(page)
     page.locator("a[href^='/quizzes/']").first.click()
     page.locator("main form[action$='/start'] button[type=submit]").click()
     page.wait_for_url(re.compile(r"/attempts/\d+$"))
