@@ -112,7 +112,8 @@ def pytest_runtest_makereport(item, call):
     """On failure, show what the server and the browsers saw."""
     report = yield
     if report.failed:
-        running = item.funcargs.get("server")
-        if running is not None:
+        # The package's server and any a module started for itself (single sign-on, two hosts…).
+        started = {id(value): value for value in item.funcargs.values() if isinstance(value, servers.Server)}
+        for running in started.values():
             report.sections.append((f"{running.mode} server logs", running.logs()))
     return report
