@@ -39,6 +39,14 @@ def login_with(name):
         return _failed(name, 503)
 
 
+def _reason(error: Exception) -> str:
+    """The error code an OAuth/JOSE error carries ("mismatching_state", "invalid_grant", a claim name):
+    enough to tell a lost session from an expired code in the log, and never a token or a code."""
+    if isinstance(error, (AuthlibBaseError, JoseError)):
+        return f"{getattr(error, 'error', '')}: {getattr(error, 'description', '') or ''}"[:200]
+    return ""
+
+
 def _failed(name: str, status: int = 400):
     label = sso.providers().get(name, {}).get("label", name)
     return render_template("accounts/sso_failed.html", label=label, name=name), status
@@ -66,7 +74,7 @@ def callback(name):
         claims, id_token = _claims(name)
     except (sso.SsoError, AuthlibBaseError, JoseError, RequestException, KeyError, ValueError) as error:
         # The reason goes to the log (never a token or code); the person gets a plain message.
-        log.warning("OIDC sign-in with %s refused: %s", name, type(error).__name__)
+        log.warning("OIDC sign-in with %s refused: %s %s", name, type(error).__name__, _reason(error))
         discard()
         return _failed(name)
     user = sso.known_user(name, claims)

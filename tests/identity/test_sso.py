@@ -161,12 +161,13 @@ def test_an_unverified_email_links_nothing_and_is_not_taken_over(en, db_session,
     assert db_session.scalar(select(func.count(ExternalIdentity.id)).where(ExternalIdentity.user_id == victim.id)) == 0
 
 
-def test_a_tampered_state_is_refused(en, vneid):
+def test_a_tampered_state_is_refused(en, vneid, caplog):
     callback = at_provider(start_sign_in(en), "001")
     tampered = re.sub(r"state=[^&]+", "state=forged-state", callback)
     response = en.get(tampered.removeprefix(APP))
     assert response.status_code == 400 and "could not be completed safely" in text_of(response)
     assert who(en) is None
+    assert "MismatchingStateError mismatching_state" in caplog.text  # the log tells why, for the operator
 
 
 def test_a_tampered_nonce_is_refused(en, vneid, create_user):
@@ -226,6 +227,7 @@ def test_a_replayed_code_is_refused_by_the_provider(en, vneid, create_user, capl
     assert response.status_code == 400 and who(en) is None
     code = parse_qs(urlparse(callback).query)["code"][0]
     assert code not in caplog.text
+    assert "invalid_grant" in caplog.text  # the provider's reason reaches the log; the code does not
 
 
 def test_logout_ends_the_local_session_and_the_provider_session(en, vneid, create_user):
