@@ -65,6 +65,9 @@ run: setup
 	PORT=$(PORT) $(FLASK) serve --port $(PORT)
 
 test: install-dev translations
+	@echo "== static checks: ruff, bandit (medium and high) =="
+	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r lms -ll
 	@ran=""; \
 	echo "== test suite on SQLite =="; \
 	$(BIN)/pytest -q -p no:cacheprovider tests || exit 1; ran="SQLite"; \

@@ -112,10 +112,14 @@ def backup_restore_command(source, force):
 
 
 @click.command("metrics-exporter")
-@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on: this host's private-network address for a Prometheus elsewhere.")
 @click.option("--port", default=9102, show_default=True)
 def metrics_exporter_command(host, port):
     """Serve this host's task figures for Prometheus on a worker-only host (no gunicorn to ask).
+
+    The figures have no token (unlike /metrics): they listen on loopback unless told an address, never
+    on every interface by default.
 
     Reads PROMETHEUS_MULTIPROC_DIR, where the Celery worker's processes write; the database figures
     (outbox, certificates) come from any web host's /metrics.

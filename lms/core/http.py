@@ -12,12 +12,15 @@ import urllib.request
 def post_json(url: str, body: dict, *, token: str = "", timeout: float = 10, headers: dict | None = None,
               error_class: type[OSError] = OSError) -> int:
     """POST `body` as JSON (with `Authorization: Bearer token` when given); the 2xx status, or raise."""
+    if not url.lower().startswith(("http://", "https://")):  # never file:, ftp: or a custom scheme
+        raise error_class("unreachable: the address is not http(s)")
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json", **(headers or {})})
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=float(timeout)) as response:
+        # Http(s) checked above: bandit's B310 does not apply.
+        with urllib.request.urlopen(request, timeout=float(timeout)) as response:  # nosec B310
             status = response.status
     except urllib.error.HTTPError as error:
         status = error.code

@@ -19,9 +19,9 @@ SHELL_STATIC = ("css/app.css", "js/offline.js", "js/practice.js", "img/favicon.s
 @view
 def service_worker():
     """The worker's text names the fingerprinted shell files, so a new stylesheet is a new worker."""
-    shell = [url_for("offline.page")] + [url_for("static", filename=name) for name in SHELL_STATIC]
-    version = hashlib.sha256("|".join(shell).encode()).hexdigest()[:12]
-    response = make_response(render_template("offline/sw.js", shell=shell, version=version))
+    shell_urls = [url_for("offline.page")] + [url_for("static", filename=name) for name in SHELL_STATIC]
+    version = hashlib.sha256("|".join(shell_urls).encode()).hexdigest()[:12]
+    response = make_response(render_template("offline/sw.js", shell_urls=shell_urls, version=version))
     response.mimetype = "text/javascript"
     # Browsers re-check the worker at most daily anyway; no-cache makes every check ask the server.
     response.headers["Cache-Control"] = "no-cache"

@@ -62,7 +62,8 @@ class PostgresBackend:
         if not ids:
             return
         before = self._words(ids)
-        db.session.execute(text(f"UPDATE search_documents SET vector = {PG_VECTOR}, rank_vector = {PG_RANK_VECTOR} "
+        # The f-strings in this module join constant SQL of this module (no input): values are bound.
+        db.session.execute(text(f"UPDATE search_documents SET vector = {PG_VECTOR}, rank_vector = {PG_RANK_VECTOR} "  # nosec B608
                                 "WHERE id IN :ids")
                            .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)})
         after = self._words(ids)
@@ -162,14 +163,14 @@ class PostgresBackend:
         # one-syllable query matching most rows would otherwise rank them all, seconds on a busy
         # machine, for a list nobody reads past page 3) and counted.
         rows = db.session.execute(text(
-            f"SELECT id, total FROM (SELECT id, rank, count(*) OVER () AS total FROM "
+            f"SELECT id, total FROM (SELECT id, rank, count(*) OVER () AS total FROM "  # nosec B608
             f"(SELECT d.id, {rank_sql} AS rank {base} LIMIT {COUNT_CAP + 1}) AS candidates) AS counted "
             "ORDER BY rank DESC, id LIMIT :limit OFFSET :offset"), dict(params, limit=limit, offset=offset)).all()
         if rows:
             return [row.id for row in rows], rows[0].total
         if not offset:
             return [], 0
-        total = db.session.execute(text(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {COUNT_CAP + 1}) AS hits"),
+        total = db.session.execute(text(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {COUNT_CAP + 1}) AS hits"),  # nosec B608
                                    params).scalar()
         return [], total
 
@@ -222,14 +223,14 @@ class SqliteBackend:
             # order), as on PostgreSQL: bm25 over every row of a one-syllable query (most of the
             # 70,000 rows) was the slow path.
             rows = db.session.execute(text(
-                "SELECT id, total FROM (SELECT id, rank, count(*) OVER () AS total FROM "
+                "SELECT id, total FROM (SELECT id, rank, count(*) OVER () AS total FROM "  # nosec B608
                 "(SELECT rowid AS id, bm25(search_fts, 10.0, 1.0, 0.0) AS rank FROM search_fts "
                 f"WHERE search_fts MATCH :q LIMIT {COUNT_CAP + 1})) ORDER BY rank, id LIMIT :limit OFFSET :offset"),
                 {"q": query, "limit": limit, "offset": offset}).all()
             if rows:
                 return [row.id for row in rows], rows[0].total
             if offset:
-                total = db.session.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts "
+                total = db.session.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts "  # nosec B608
                                                 f"MATCH :q LIMIT {COUNT_CAP + 1})"), {"q": query}).scalar()
                 if total:
                     return [], total

@@ -82,7 +82,7 @@ def snippet(text: str, terms: list[str], size: int = SNIPPET_CHARS) -> Markup:
     spans = _match_spans(text, terms)
     if not spans:
         cut = text[:size]
-        return Markup(escape(cut) + ("…" if len(text) > size else ""))
+        return escape(cut) + ("…" if len(text) > size else "")
     # The window with the most different words of the query, then the most matches: one pass with
     # a moving end (the spans are in text order), not a slice per span.
     scores, end = [], 0
@@ -104,7 +104,7 @@ def snippet(text: str, terms: list[str], size: int = SNIPPET_CHARS) -> Markup:
     inside = [span for span in spans if span[0] >= start and span[1] <= end]
     prefix = "…" if start else ""
     suffix = "…" if end < len(text) else ""
-    return Markup(prefix) + _marked(text, inside, start, end) + Markup(suffix)
+    return prefix + _marked(text, inside, start, end) + suffix  # Markup + str escapes the str
 
 
 def _marked(text: str, spans, start: int, end: int) -> Markup:
@@ -117,7 +117,8 @@ def _marked(text: str, spans, start: int, end: int) -> Markup:
         out += [escape(text[position:span_start]), "<mark>", escape(text[span_start:span_end]), "</mark>"]
         position = span_end
     out.append(escape(text[position:end]))
-    return Markup("".join(out))
+    # Every piece of the text went through escape() above: bandit's B704 does not apply.
+    return Markup("".join(out))  # nosec B704
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:

@@ -15,7 +15,7 @@
 const SHELL = "lms-shell-{{ version }}";
 const PAGES = "lms-pages";
 const STATIC = "lms-static";
-const SHELL_URLS = {{ shell|tojson }};
+const SHELL_URLS = {{ shell_urls|tojson }};
 const OFFLINE_URL = SHELL_URLS[0];
 const READABLE = [/^\/$/, /^\/courses(\/|$)/, /^\/library(\/|$)/, /^\/programs(\/|$)/, /^\/my$/, /^\/offline$/, /^\/files\//];
 const NEVER = [/\/(new|edit|archive|versions)(\/|$)/, /\/offline\.json$/, /^\/author/, /^\/admin/, /^\/quizzes/, /^\/attempts/, /^\/login/, /^\/logout/, /^\/api\//];
