@@ -180,6 +180,8 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per gunicorn worker: above 1 the gthread worker (keep-alive connections)")
+    parser.add_argument("--unbounded-queue", action="store_true",
+                        help="with --threads: gunicorn's plain gthread worker (no 503 for requests queued too long)")
     parser.add_argument("--backlog", type=int, default=2048, help="gunicorn's listen backlog")
     parser.add_argument("--port", type=int, help="gunicorn's port (default: a free one the kernel picks)")
     parser.add_argument("--reset", action="store_true", help="required with DATABASE_URL: the database is wiped")
@@ -262,6 +264,8 @@ def run(args, database_url: str, cluster: PrivatePostgres | None = None) -> int:
         # gthread keeps each learner's connection open (up to --worker-connections per worker):
         # no new TCP connection per request, as sync workers need.
         connections = ("--worker-connections", str(2 * args.learners // args.workers + 100)) if args.threads > 1 else ()
+        if args.threads > 1 and not args.unbounded_queue:  # a request queued past LMS_QUEUE_LIMIT_MS gets a fast 503
+            connections += ("--worker-class", "lms.core.queue_timed_worker.QueueTimedWorker")
         processes.start_web(workers=args.workers, threads=args.threads, access_log=False, wait=False,
                             extra=("--backlog", str(args.backlog), "--log-level", "warning", *connections))
         processes.wait_ready(background.name)
