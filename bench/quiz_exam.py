@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.exam_check import check, report  # noqa: E402
 from bench.exam_learners import Stats, exam  # noqa: E402
 from bench.exam_steady import steady  # noqa: E402
+from bench.process_cpu import backends_cpu, tree_cpu  # noqa: E402
 from tests.services import AppProcesses, PrivatePostgres, PrivateRedis, missing_tools  # noqa: E402
 
 QUIZ = """---
@@ -278,12 +279,17 @@ def exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies) -> int
     if args.steady:
         return print_steady(args, *steady(processes.port, quiz_id, keys, cookies, args.seconds, args.connections))
     stats, timeline = Stats(), []
-    cpu_before = time.process_time()
+    cpu_before, web_before = time.process_time(), tree_cpu(processes.services["web"].pid)
+    database_before = backends_cpu(processes.env["DATABASE_URL"])[0]
     asyncio.run(exam_with_faults(args, processes, cluster, quiz_id, keys, cookies, stats, timeline))
     elapsed = time.monotonic() - stats.began
     # The load generator shares the cores: its own CPU says whether it, not the server, was the limit.
     print(f"load generator CPU {time.process_time() - cpu_before:.1f} s over {elapsed:.1f} s wall; "
           f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if not args.kill_app and not args.outage:  # a restarted server or database has other processes
+        database, backends = backends_cpu(processes.env["DATABASE_URL"])
+        print(f"gunicorn (master and workers) CPU {tree_cpu(processes.services['web'].pid) - web_before:.1f} s; "
+              f"PostgreSQL backends of this database CPU ≥ {database - database_before:.1f} s ({backends} backends)")
     findings = check(app, quiz_id, keys, stats.records)
     code = print_results(args, cluster, stats, timeline, findings, elapsed)
     background = processes.services.get("worker") or processes.services.get("runner")
