@@ -208,6 +208,21 @@ def attempts_since_restart(quiz: Quiz, user) -> int:
     return db.session.scalar(select(func.count(Attempt.id)).where(*where))
 
 
+@functools.cache
+def _attempt_counts_statement():
+    since = Attempt.started_at >= bindparam("restarted_at")
+    return select(func.count(Attempt.id), func.count(Attempt.id).filter(since)).where(
+        Attempt.quiz_id == bindparam("quiz_id"), Attempt.user_id == bindparam("user_id"))
+
+
+def attempt_counts(quiz: Quiz, user, restarted_at: dt.datetime | None) -> tuple[int, int]:
+    """(attempts made, attempts that count against the limit) in one read, for a start that holds the
+    enrolment already (`attempts_used`, and `attempts_since_restart` without finding the enrolment again)."""
+    made, since = db.session.execute(_attempt_counts_statement(), {
+        "quiz_id": quiz.id, "user_id": user.id, "restarted_at": restarted_at or dt.datetime.min}).one()
+    return made, since
+
+
 def attempts_left(quiz: Quiz, user) -> int | None:
     if not quiz.max_attempts:
         return None
