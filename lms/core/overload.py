@@ -46,6 +46,7 @@ class ShedLateRequests:
             return self.wsgi_app(environ, start_response)
         self.shed += 1
         waited.ms = None  # a second app in the same thread must not see this request's wait
+        _read_small_body(environ)
         if "json" in environ.get("HTTP_ACCEPT", ""):
             body, kind = json.dumps({"error": 503, "message": self.messages["text"]}).encode(), "application/json"
         else:
@@ -54,6 +55,14 @@ class ShedLateRequests:
             ("Content-Type", kind), ("Content-Length", str(len(body))),
             ("Retry-After", str(random.randint(*RETRY_AFTER_SECONDS))), ("Cache-Control", "no-store")])
         return [body]
+
+
+def _read_small_body(environ, limit: int = 64 * 1024) -> None:
+    """Read a small request body (a save, a start): gunicorn closes a connection it will not keep with
+    whatever is left unread, and a close with unread data is a reset that can overtake the 503."""
+    length = environ.get("CONTENT_LENGTH", "")
+    if length.isdigit() and 0 < int(length) <= limit:
+        environ["wsgi.input"].read(int(length))
 
 
 def install(app) -> None:

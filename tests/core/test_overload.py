@@ -27,7 +27,7 @@ def test_a_request_that_queued_too_long_is_refused_at_once_with_retry_after(app,
     assert "Set-Cookie" not in page.headers  # no session was opened
 
     waited_ms(limit + 1)
-    save = client.post("/attempts/1/save", headers={"Accept": "application/json"})
+    save = client.post("/attempts/1/save", headers={"Accept": "application/json"}, data={"shown": "1", "q1": "a"})
     assert save.status_code == 503 and save.is_json and save.get_json()["error"] == 503
     assert save.headers["Retry-After"].isdigit()  # the quiz page and the bench retry after it
 
