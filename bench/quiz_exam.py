@@ -181,6 +181,8 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per gunicorn worker: above 1 the gthread worker (keep-alive connections)")
+    parser.add_argument("--queue-limit-ms", type=int,
+                        help="with --threads: LMS_QUEUE_LIMIT_MS, the longest wait for a thread before a 503 (default 1000)")
     parser.add_argument("--unbounded-queue", action="store_true",
                         help="with --threads: gunicorn's plain gthread worker (no 503 for requests queued too long)")
     parser.add_argument("--backlog", type=int, default=2048, help="gunicorn's listen backlog")
@@ -248,8 +250,10 @@ def run(args, database_url: str, cluster: PrivatePostgres | None = None) -> int:
         keys_dir = Path(tempfile.mkdtemp(prefix="lms-bench-key-"))
         stack.callback(shutil.rmtree, keys_dir, ignore_errors=True)
         broker = stack.enter_context(PrivateRedis()) if args.broker else None
+        queue_limit = {"LMS_QUEUE_LIMIT_MS": str(args.queue_limit_ms)} if args.queue_limit_ms is not None else None
         processes = stack.enter_context(AppProcesses(database_url, broker.url() if broker else None,
-                                                     signing_key=keys_dir / "signing_key.pem", port=args.port))
+                                                     signing_key=keys_dir / "signing_key.pem", port=args.port,
+                                                     env=queue_limit))
         # This process sets up and checks the database as the served app sees it.
         for name in ("DATABASE_URL", "SECRET_KEY", "LMS_INSTANCE_PATH", "LMS_SIGNING_KEY", "LMS_FILE_STORE",
                      "CELERY_BROKER_URL", "CELERY_QUEUE"):
@@ -371,7 +375,8 @@ def latency_line(name, values, width=9) -> str:
 def print_results(args, cluster, stats, timeline, findings, elapsed) -> int:
     where = f"private PostgreSQL cluster on port {cluster.port}" if cluster else "PostgreSQL"
     background = "a Celery worker on a private Redis" if args.broker else "the embedded runner"
-    workers = "sync workers" if args.threads == 1 else f"gthread workers × {args.threads} threads"
+    workers = "sync workers" if args.threads == 1 else f"gthread workers × {args.threads} threads" + (
+        ", unbounded queue" if args.unbounded_queue else f", 503 past {args.queue_limit_ms or 1000} ms queued")
     print(f"{args.learners} learners starting over {args.spread:.0f}s, think ≤ {args.think}s, revise {args.revise}, "
           f"gunicorn {args.workers} {workers}, {background}, {where}; wall time {elapsed:.1f}s")
     for at, what in timeline:
