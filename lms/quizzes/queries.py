@@ -109,10 +109,10 @@ def _autosave_messages(locale: str) -> Markup:  # the locale is the cache key; g
         "local": gettext("Saved on this device; will be sent when the connection is back"),
         "memory": gettext("Not sent yet, and this browser cannot keep a copy: do not close this page"),
         "offline": gettext("No connection to the server."),
-        "queued": gettext("No network: your answers are kept on this phone and sent by themselves when the network is "
-                    "back, even if you close this page."),
-        "timedOffline": gettext("No network: this quiz is timed, so it is done online only. Your answers stay on this "
-                          "page until the network is back; do not close it."),
+        "queued": gettext("No network: your answers are kept on this phone and sent by themselves when the "
+                          "network is back, even if you close this page."),
+        "timedOffline": gettext("No network: this quiz is timed, so it is done online only. Your answers stay on "
+                                "this page until the network is back; do not close it."),
         "login": gettext("You have been logged out: log in again in another tab; your answers stay on this device."),
         "busy": gettext("The server is busy."),
         "server": gettext("The server has a problem (error {n})."),
@@ -192,10 +192,6 @@ def review(attempt, user, now) -> dict:
             "enrollment": attempt.enrollment, "is_owner": user.id == attempt.user_id}
 
 
-def attempts_used(quiz: Quiz, user) -> int:
-    return db.session.scalar(select(func.count(Attempt.id)).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id))
-
-
 def attempts_since_restart(quiz: Quiz, user) -> int:
     """Attempts that count against the limit: after a renewal restart, only those made since.
 
@@ -217,7 +213,7 @@ def _attempt_counts_statement():
 
 def attempt_counts(quiz: Quiz, user, restarted_at: dt.datetime | None) -> tuple[int, int]:
     """(attempts made, attempts that count against the limit) in one read, for a start that holds the
-    enrolment already (`attempts_used`, and `attempts_since_restart` without finding the enrolment again)."""
+    enrolment already (`attempts_since_restart` without finding the enrolment again)."""
     made, since = db.session.execute(_attempt_counts_statement(), {
         "quiz_id": quiz.id, "user_id": user.id, "restarted_at": restarted_at or dt.datetime.min}).one()
     return made, since
