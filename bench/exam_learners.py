@@ -130,6 +130,10 @@ class Connection:
             raise
 
     async def _request(self, method, path, body, headers):
+        if self.reader is not None and self.reader.at_eof():
+            # The server closed this kept-alive connection while it was idle (gunicorn's gthread after
+            # its keep-alive time, 2 s): a browser sees that and opens a new one, it does not send into it.
+            self.close()
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Cookie: {self.cookie}",

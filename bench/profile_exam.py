@@ -26,7 +26,7 @@ from capacity import QuizSession  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=300)
-    parser.add_argument("--profile", choices=("autosave", "submit", "full-autosave"))
+    parser.add_argument("--profile", choices=("autosave", "submit", "full-autosave", "start", "page"))
     args = parser.parse_args()
     from profile_lesson import logged_in_client, prepare
 
@@ -57,14 +57,28 @@ def main() -> None:
         finally:
             light.save_json = light_path
 
-    for kind, call in (("autosave", autosave), ("full-autosave", full_autosave), ("submit", submit)):
-        n = max(20, args.repeat // 5) if kind == "submit" else args.repeat
+    started = []
+
+    def start():  # a new attempt each time: the running one is submitted first, outside the timing
+        return started.append(quiz.new_attempt())
+
+    def page():
+        response = client.get(f"/attempts/{started[-1] if started else quiz.attempt}")
+        assert response.status_code == 200 and b'name="shown"' in response.data, response.status_code
+        return response
+
+    kinds = (("autosave", autosave), ("full-autosave", full_autosave), ("submit", submit), ("start", start),
+             ("page", page))
+    for kind, call in kinds:
+        n = max(20, args.repeat // 5) if kind in ("submit", "start") else args.repeat
         if kind == "submit":
             attempts.extend(quiz.new_attempt() for _ in range(n + 1))
         call()
         profiler = cProfile.Profile() if args.profile == kind else None
         cpu = []
         for _ in range(n):
+            if kind == "start" and started:
+                quiz.submit(started[-1])
             began = time.process_time()
             if profiler:
                 profiler.enable()

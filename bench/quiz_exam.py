@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.exam_check import check, report  # noqa: E402
 from bench.exam_learners import Stats, exam  # noqa: E402
 from bench.exam_steady import steady  # noqa: E402
+from bench.process_cpu import backends_cpu, tree_cpu  # noqa: E402
 from tests.services import AppProcesses, PrivatePostgres, PrivateRedis, missing_tools  # noqa: E402
 
 QUIZ = """---
@@ -180,6 +181,10 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per gunicorn worker: above 1 the gthread worker (keep-alive connections)")
+    parser.add_argument("--queue-limit-ms", type=int,
+                        help="with --threads: LMS_QUEUE_LIMIT_MS, the longest wait for a thread before a 503 (default 1000)")
+    parser.add_argument("--unbounded-queue", action="store_true",
+                        help="with --threads: gunicorn's plain gthread worker (no 503 for requests queued too long)")
     parser.add_argument("--backlog", type=int, default=2048, help="gunicorn's listen backlog")
     parser.add_argument("--port", type=int, help="gunicorn's port (default: a free one the kernel picks)")
     parser.add_argument("--reset", action="store_true", help="required with DATABASE_URL: the database is wiped")
@@ -245,8 +250,10 @@ def run(args, database_url: str, cluster: PrivatePostgres | None = None) -> int:
         keys_dir = Path(tempfile.mkdtemp(prefix="lms-bench-key-"))
         stack.callback(shutil.rmtree, keys_dir, ignore_errors=True)
         broker = stack.enter_context(PrivateRedis()) if args.broker else None
+        queue_limit = {"LMS_QUEUE_LIMIT_MS": str(args.queue_limit_ms)} if args.queue_limit_ms is not None else None
         processes = stack.enter_context(AppProcesses(database_url, broker.url() if broker else None,
-                                                     signing_key=keys_dir / "signing_key.pem", port=args.port))
+                                                     signing_key=keys_dir / "signing_key.pem", port=args.port,
+                                                     env=queue_limit))
         # This process sets up and checks the database as the served app sees it.
         for name in ("DATABASE_URL", "SECRET_KEY", "LMS_INSTANCE_PATH", "LMS_SIGNING_KEY", "LMS_FILE_STORE",
                      "CELERY_BROKER_URL", "CELERY_QUEUE"):
@@ -262,6 +269,8 @@ def run(args, database_url: str, cluster: PrivatePostgres | None = None) -> int:
         # gthread keeps each learner's connection open (up to --worker-connections per worker):
         # no new TCP connection per request, as sync workers need.
         connections = ("--worker-connections", str(2 * args.learners // args.workers + 100)) if args.threads > 1 else ()
+        if args.threads > 1 and not args.unbounded_queue:  # a request queued past LMS_QUEUE_LIMIT_MS gets a fast 503
+            connections += ("--worker-class", "lms.core.queue_timed_worker.QueueTimedWorker")
         processes.start_web(workers=args.workers, threads=args.threads, access_log=False, wait=False,
                             extra=("--backlog", str(args.backlog), "--log-level", "warning", *connections))
         processes.wait_ready(background.name)
@@ -274,12 +283,17 @@ def exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies) -> int
     if args.steady:
         return print_steady(args, *steady(processes.port, quiz_id, keys, cookies, args.seconds, args.connections))
     stats, timeline = Stats(), []
-    cpu_before = time.process_time()
+    cpu_before, web_before = time.process_time(), tree_cpu(processes.services["web"].pid)
+    database_before = backends_cpu(processes.env["DATABASE_URL"])[0]
     asyncio.run(exam_with_faults(args, processes, cluster, quiz_id, keys, cookies, stats, timeline))
     elapsed = time.monotonic() - stats.began
     # The load generator shares the cores: its own CPU says whether it, not the server, was the limit.
     print(f"load generator CPU {time.process_time() - cpu_before:.1f} s over {elapsed:.1f} s wall; "
           f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if not args.kill_app and not args.outage:  # a restarted server or database has other processes
+        database, backends = backends_cpu(processes.env["DATABASE_URL"])
+        print(f"gunicorn (master and workers) CPU {tree_cpu(processes.services['web'].pid) - web_before:.1f} s; "
+              f"PostgreSQL backends of this database CPU ≥ {database - database_before:.1f} s ({backends} backends)")
     findings = check(app, quiz_id, keys, stats.records)
     code = print_results(args, cluster, stats, timeline, findings, elapsed)
     background = processes.services.get("worker") or processes.services.get("runner")
@@ -361,7 +375,8 @@ def latency_line(name, values, width=9) -> str:
 def print_results(args, cluster, stats, timeline, findings, elapsed) -> int:
     where = f"private PostgreSQL cluster on port {cluster.port}" if cluster else "PostgreSQL"
     background = "a Celery worker on a private Redis" if args.broker else "the embedded runner"
-    workers = "sync workers" if args.threads == 1 else f"gthread workers × {args.threads} threads"
+    workers = "sync workers" if args.threads == 1 else f"gthread workers × {args.threads} threads" + (
+        ", unbounded queue" if args.unbounded_queue else f", 503 past {args.queue_limit_ms or 1000} ms queued")
     print(f"{args.learners} learners starting over {args.spread:.0f}s, think ≤ {args.think}s, revise {args.revise}, "
           f"gunicorn {args.workers} {workers}, {background}, {where}; wall time {elapsed:.1f}s")
     for at, what in timeline:

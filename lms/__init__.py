@@ -138,6 +138,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["lms_library_lookup"] = library_lookup  # `![[library:slug]]` in lessons (lms.core.markdown)
     register_template_helpers(app)
     _serve_light(app)
+    from lms.core import overload
+
+    overload.install(app)  # outermost: a request refused for its wait costs no other work
     _check_signing_key(app)
     return app
 

@@ -260,6 +260,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, the
         # default: the client address is the connection's). See docs/security.md for nginx.
         "LMS_TRUSTED_PROXIES": int(os.environ.get("LMS_TRUSTED_PROXIES", "0")),
+        # A request that waited longer than this for a gunicorn thread is answered 503 + Retry-After at
+        # once (lms/core/overload.py; only under lms.core.queue_timed_worker.QueueTimedWorker). 0: never.
+        "LMS_QUEUE_LIMIT_MS": int(os.environ.get("LMS_QUEUE_LIMIT_MS", "1000")),
         "LMS_PASSWORD_MIN_SCORE": int(os.environ.get("LMS_PASSWORD_MIN_SCORE", "2")),
         # Flask-Limiter: Redis in production (the broker's Redis unless LMS_RATELIMIT_STORAGE_URL says
         # otherwise); in the embedded default a small SQLite file every gunicorn worker shares

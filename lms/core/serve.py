@@ -21,7 +21,7 @@ def gunicorn_command(host: str, port: int, workers: int, threads: int) -> list[s
     # No control socket: its default path is per user, so a second server on the machine would take it over.
     return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
             "--threads", str(threads), "--access-logfile", "-", "--graceful-timeout", "20", "--no-control-socket",
-            "app:app"]
+            *(("--worker-class", "lms.core.queue_timed_worker.QueueTimedWorker") if threads > 1 else ()), "app:app"]
 
 
 def runner_command() -> list[str]:

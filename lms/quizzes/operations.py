@@ -64,14 +64,15 @@ def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.
         finish_attempt(running, now)
     if not quiz.is_open(now):
         raise QuizError(_l("This quiz is not open now."))
-    if queries.attempts_left(quiz, user) == 0:
+    made, counted = queries.attempt_counts(quiz, user, enrollment.restarted_at)
+    if quiz.max_attempts and counted >= quiz.max_attempts:
         raise QuizError(_l("You have used all your attempts for this quiz."))
     if not quiz.active_questions() and not quiz.bank_questions():
         raise QuizError(_l("This quiz has no questions yet."))
     deadline = now + dt.timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
     if quiz.closes_at is not None:
         deadline = min(deadline, quiz.closes_at) if deadline else quiz.closes_at
-    attempt = Attempt(quiz=quiz, user=user, enrollment=enrollment, number=queries.attempts_used(quiz, user) + 1,
+    attempt = Attempt(quiz=quiz, user=user, enrollment=enrollment, number=made + 1,
                       started_at=now, deadline=deadline, layout=draw_layout(quiz, rng or random.SystemRandom()))
     try:
         # The database has the last word: (quiz, user, number) is unique and so is the running

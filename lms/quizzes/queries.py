@@ -2,9 +2,15 @@
 attempts for the templates (what reaches the browser is built here)."""
 
 import datetime as dt
+import functools
 from decimal import Decimal
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from flask import current_app
+from flask_babel import get_locale, gettext
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+from sqlalchemy import bindparam, func, select
 
 from lms.core.db import utcnow
 from lms.enrollment.queries import find_enrollment
@@ -24,10 +30,10 @@ def question_count(quiz) -> int:
     return len(own)
 
 
-def _slots(attempt):
+def _slots(attempt, questions):
     """(number, question, layout slot) for every question of the attempt, numbering only graded ones."""
     slots, number = [], 0
-    by_id = {q.id: q for q in attempt_questions(attempt)}
+    by_id = {q.id: q for q in questions}
     for slot in attempt.slots():
         question = by_id.get(slot["q"])
         if question is None:
@@ -52,11 +58,80 @@ def _view(number, question, slot, response):
             "response": response}
 
 
+class ShownQuestion(NamedTuple):
+    """A question as the attempt page and its immediate feedback read it: values, not an ORM object
+    (every learner opens this page at the start of an exam)."""
+
+    id: int
+    type: str
+    text_html: str
+    options: list
+    choices: list
+    answer: object
+    feedback_html: str
+
+    @property
+    def graded(self) -> bool:
+        return self.type != "description"
+
+
+# Built once per process (bound parameters): building a statement costs about as much as running it.
+@functools.cache
+def _shown_questions_statement():
+    return select(*(getattr(Question, name) for name in ShownQuestion._fields)).where(
+        Question.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _answer_rows_statement():
+    return select(AttemptAnswer.question_id, AttemptAnswer.response, AttemptAnswer.version, AttemptAnswer.checked_at,
+                  AttemptAnswer.score).where(AttemptAnswer.attempt_id == bindparam("attempt_id"))
+
+
+def shown_questions(attempt) -> list[ShownQuestion]:
+    ids = [slot["q"] for slot in attempt.slots()]
+    rows = db.session.execute(_shown_questions_statement(), {"ids": ids}) if ids else []
+    found = {row.id: ShownQuestion(*row) for row in rows}
+    return [found[i] for i in ids if i in found]
+
+
+def autosave_messages() -> Markup:
+    """What the page's script says about saving and submitting ({n}: a number or a reason it fills
+    in), as the JSON of the form's data-messages: worked out once per language, not on every page."""
+    return _autosave_messages(str(get_locale()))
+
+
+@functools.lru_cache(maxsize=16)
+def _autosave_messages(locale: str) -> Markup:  # the locale is the cache key; gettext reads the request's
+    messages = {
+        "saving": gettext("Saving…"),
+        "saved": gettext("Saved on the server"),
+        "local": gettext("Saved on this device; will be sent when the connection is back"),
+        "memory": gettext("Not sent yet, and this browser cannot keep a copy: do not close this page"),
+        "offline": gettext("No connection to the server."),
+        "queued": gettext("No network: your answers are kept on this phone and sent by themselves when the "
+                          "network is back, even if you close this page."),
+        "timedOffline": gettext("No network: this quiz is timed, so it is done online only. Your answers stay on "
+                                "this page until the network is back; do not close it."),
+        "login": gettext("You have been logged out: log in again in another tab; your answers stay on this device."),
+        "busy": gettext("The server is busy."),
+        "server": gettext("The server has a problem (error {n})."),
+        "refused": gettext("The server did not take the answers (error {n})."),
+        "retry": gettext("Trying again in {n} s."),
+        "resending": gettext("Trying again…"),
+        "submitting": gettext("Submitting…"),
+        "notSubmitted": gettext("Not submitted: {n} Your answers are kept on this device; press the button to try again."),
+        "submitAgain": gettext("Try submitting again"),
+    }
+    return Markup(htmlsafe_json_dumps(messages, dumps=current_app.json.dumps))
+
+
 def attempt_page(attempt, page: int, now) -> dict:
-    slots = _slots(attempt)
+    slots = _slots(attempt, shown_questions(attempt))
     all_pages = layout.pages(attempt)
     shown = set(all_pages[page]) if all_pages else set()
-    rows = {a.question_id: a for a in attempt.answers}
+    # Plain rows: the saves write answers with single statements, so no ORM copy is kept or needed.
+    rows = {a.question_id: a for a in db.session.execute(_answer_rows_statement(), {"attempt_id": attempt.id})}
     answers = {qid: a.response for qid, a in rows.items()}
     views = [_view(n, q, slot, answers.get(q.id)) for n, q, slot in slots if q.id in shown]
     immediate = attempt.quiz.feedback_timing == "immediate"
@@ -75,7 +150,8 @@ def attempt_page(attempt, page: int, now) -> dict:
     editable = layout.editable_ids(attempt) - {qid for qid, a in rows.items() if a.checked_at is not None}
     return {"attempt": attempt, "quiz": attempt.quiz, "views": views, "page": page, "page_count": len(all_pages),
             "seconds_left": seconds_left(attempt, now), "answered": answered, "total": graded,
-            "editable": editable, "sequential": attempt.quiz.navigation == "sequential"}
+            "editable": editable, "sequential": attempt.quiz.navigation == "sequential",
+            "autosave_messages": autosave_messages()}
 
 
 def _key_text(question) -> list[str]:
@@ -93,7 +169,7 @@ def _key_text(question) -> list[str]:
 
 
 def review(attempt, user, now) -> dict:
-    slots = _slots(attempt)
+    slots = _slots(attempt, attempt_questions(attempt))
     answers = {a.question_id: a for a in attempt.answers}
     show = {part: review_shows(attempt, part, now) for part in ("score", "responses", "key", "feedback")}
     if attempt.quiz.can_manage(user):
@@ -116,10 +192,6 @@ def review(attempt, user, now) -> dict:
             "enrollment": attempt.enrollment, "is_owner": user.id == attempt.user_id}
 
 
-def attempts_used(quiz: Quiz, user) -> int:
-    return db.session.scalar(select(func.count(Attempt.id)).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id))
-
-
 def attempts_since_restart(quiz: Quiz, user) -> int:
     """Attempts that count against the limit: after a renewal restart, only those made since.
 
@@ -130,6 +202,21 @@ def attempts_since_restart(quiz: Quiz, user) -> int:
     if enrollment is not None and enrollment.restarted_at is not None:
         where.append(Attempt.started_at >= enrollment.restarted_at)
     return db.session.scalar(select(func.count(Attempt.id)).where(*where))
+
+
+@functools.cache
+def _attempt_counts_statement():
+    since = Attempt.started_at >= bindparam("restarted_at")
+    return select(func.count(Attempt.id), func.count(Attempt.id).filter(since)).where(
+        Attempt.quiz_id == bindparam("quiz_id"), Attempt.user_id == bindparam("user_id"))
+
+
+def attempt_counts(quiz: Quiz, user, restarted_at: dt.datetime | None) -> tuple[int, int]:
+    """(attempts made, attempts that count against the limit) in one read, for a start that holds the
+    enrolment already (`attempts_since_restart` without finding the enrolment again)."""
+    made, since = db.session.execute(_attempt_counts_statement(), {
+        "quiz_id": quiz.id, "user_id": user.id, "restarted_at": restarted_at or dt.datetime.min}).one()
+    return made, since
 
 
 def attempts_left(quiz: Quiz, user) -> int | None:

@@ -76,8 +76,10 @@ class FakeServer:
     turn (the last one repeats); a response is (status, headers, body), a function of the request's
     form fields giving one, or None: the connection closes without an answer."""
 
-    def __init__(self, script):
-        self.script, self.requests = script, []
+    def __init__(self, script, announce_close=True):
+        # announce_close=False: the answer promises keep-alive, then the connection closes anyway (as
+        # gunicorn's gthread closes one that stays idle past its keep-alive time).
+        self.script, self.requests, self.announce_close = script, [], announce_close
 
     async def __aenter__(self):
         self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
@@ -101,7 +103,7 @@ class FakeServer:
         answer = answer(dict(fields)) if callable(answer) else answer
         if answer is not None:
             status, extra, data = answer
-            head = [f"HTTP/1.1 {status} X", f"Content-Length: {len(data)}", "Connection: close"]
+            head = [f"HTTP/1.1 {status} X", f"Content-Length: {len(data)}"] + ["Connection: close"] * self.announce_close
             head += [f"{k}: {v}" for k, v in extra.items()]
             writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
             await writer.drain()
@@ -126,10 +128,10 @@ def _holds(*questions, state="saved", older=False):
                                                   for q in questions if f"v{q}" in fields}})
 
 
-def _with_learner(script, scenario, patience=60.0):
+def _with_learner(script, scenario, patience=60.0, announce_close=True):
     """Run `scenario(learner, server)` against a fake server; (stats, record, requests)."""
     async def go():
-        async with FakeServer(script) as server:
+        async with FakeServer(script, announce_close) as server:
             stats = Stats()
             learner = Learner(0, server.port, 9, KEYS, "session=x", "tok", stats, think=0, patience=patience, revise=0)
             await scenario(learner, server)
@@ -214,3 +216,15 @@ def test_a_whole_exam_and_its_give_up_and_stop():
     stats, record, requests = _with_learner(
         {("POST", "/attempts/7/save"): [_json(409, {"error": "finished", "finished": True})]}, refused)
     assert record.acked == {} and len(requests) == 1 and stats.errors[("autosave", "HTTP 409, JSON")] == 1
+
+
+def test_a_learner_does_not_send_into_a_kept_alive_connection_the_server_has_closed():
+    async def scenario(learner, server):
+        learner.record.attempt_id = 7
+        assert await learner.open_page() == [1, 2]
+        while not learner.conn.reader.at_eof():  # the server's close has reached the learner's side
+            await asyncio.sleep(0.01)
+        assert await learner.open_page() == [1, 2]  # on a new connection, as a browser would
+
+    stats, _record, requests = _with_learner({("GET", "/attempts/7"): [PAGE]}, scenario, announce_close=False)
+    assert len(requests) == 2 and not stats.errors

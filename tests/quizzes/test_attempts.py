@@ -124,10 +124,10 @@ def test_a_start_racing_another_start_resumes_the_winner(setup, db_session, monk
     winner = operations.start_attempt(quiz, user)
     db_session.flush()
     # The loser read "none running, 0 used" before the winner inserted; its insert then collides.
-    stale = {"open": iter([None]), "used": iter([0])}
-    real_open, real_used = queries.open_attempt, queries.attempts_used
+    stale = {"open": iter([None]), "counts": iter([(0, 0)])}
+    real_open, real_counts = queries.open_attempt, queries.attempt_counts
     monkeypatch.setattr(queries, "open_attempt", lambda *a: next(stale["open"], None) or real_open(*a))
-    monkeypatch.setattr(queries, "attempts_used", lambda *a: next(stale["used"], None) or real_used(*a))
+    monkeypatch.setattr(queries, "attempt_counts", lambda *a: next(stale["counts"], None) or real_counts(*a))
     loser = operations.start_attempt(quiz, user)
     assert loser.id == winner.id
     assert len(db_session.scalars(select(Attempt)).all()) == 1
