@@ -123,7 +123,7 @@ def _autosave_messages(locale: str) -> Markup:  # the locale is the cache key; g
         "notSubmitted": gettext("Not submitted: {n} Your answers are kept on this device; press the button to try again."),
         "submitAgain": gettext("Try submitting again"),
     }
-    return Markup(htmlsafe_json_dumps(messages, dumps=current_app.json.dumps))
+    return htmlsafe_json_dumps(messages, dumps=current_app.json.dumps)  # Markup already: the JSON is HTML-safe
 
 
 def attempt_page(attempt, page: int, now) -> dict:
