@@ -83,6 +83,16 @@ def is_librarian(user) -> bool:
     return bool(user and user.is_authenticated and (user.is_admin or user.has_role("librarian")))
 
 
+def can_manage_at(user, locality_id: int | None) -> bool:
+    """LibraryItem.can_manage for an item known by its locality's id: the locality is read only for a
+    librarian (a scoped grant needs it), so a reader's view of an item loads no item object."""
+    if not is_librarian(user):
+        return False
+    from lms.localities.models import Locality
+
+    return can_librarian(user, db.session.get(Locality, locality_id) if locality_id else None)
+
+
 def can_librarian(user, locality=None) -> bool:
     """Admins always; a librarian with a province-wide grant anywhere; one scoped to a locality
     subtree only for material of that subtree."""
