@@ -51,7 +51,8 @@ class PartCache:
 def _cached(key: tuple, template: str, context) -> Markup:
     """templates/<template> rendered with context() — no request context processors: nothing per person
     can leak into a shared part — kept under `key` + language + script root."""
-    parts = current_app.extensions.setdefault("lms_library_parts", PartCache())
+    parts = current_app.extensions.get("lms_library_parts") or current_app.extensions.setdefault(
+        "lms_library_parts", PartCache())
     key = (*key, str(get_locale()), request.script_root)
     part = parts.get(key)
     if part is None:

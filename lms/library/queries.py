@@ -31,10 +31,19 @@ def _item_head_statement():
             .where(LibraryItem.slug == bindparam("slug")))
 
 
+def _rows(statement, values: dict):
+    """Plain rows through the session's connection: Session.execute's ORM work (~60 µs a statement, more
+    than SQLite takes to answer these) buys nothing for rows of columns. Pending changes are flushed
+    first, as Session.execute would."""
+    if db.session.autoflush:
+        db.session.flush()
+    return db.session.connection().execute(statement, values)
+
+
 def item_head(slug: str):
     """The row every view of an item page reads: visibility, what its cached part is keyed on (id,
     updated_at, the locality's name), the download count and whether any lesson uses it; None when absent."""
-    return db.session.execute(_item_head_statement(), {"slug": slug}).first()
+    return _rows(_item_head_statement(), {"slug": slug}).first()
 
 
 def _filters(collection: bool, kind: bool, audience: bool, locality: bool) -> list:
@@ -78,7 +87,7 @@ def browse_page(collection: str | None = None, kind: str | None = None, audience
     """Published items of one listing page, newest first, as (id, updated_at, total, collections) rows;
     empty when the page is past the last match."""
     shape, values = _values(collection, kind, audience, locality_id, page)
-    return db.session.execute(_page_statement(*shape), values).all()
+    return _rows(_page_statement(*shape), values).all()
 
 
 def count_published(collection: str | None = None, kind: str | None = None, audience: str | None = None,
