@@ -69,7 +69,10 @@ NEWEST_FIRST = (LibraryItem.published_on.desc().nulls_last(), LibraryItem.id.des
 def _page_statement(*shape: bool):
     """One page of the listing as (id, updated_at, total matches, collections) rows: enough to key the
     cached listing; one statement per combination of filters used (at most 16)."""
-    return (select(LibraryItem.id, LibraryItem.updated_at, func.count().over().label("total"),
+    # The total as a subquery on the same filters, not `count(*) OVER ()`: the window made SQLite sort every
+    # match's whole row (2.0 ms at 2,000 items against 1.0 ms for a count on the status index + the page).
+    total = select(func.count(LibraryItem.id)).where(*_filters(*shape)).scalar_subquery()
+    return (select(LibraryItem.id, LibraryItem.updated_at, total.label("total"),
                    select(func.count(LibraryCollection.id)).scalar_subquery().label("collections"))
             .where(*_filters(*shape)).order_by(*NEWEST_FIRST)
             .limit(bindparam("limit")).offset(bindparam("offset")))

@@ -127,3 +127,21 @@ def test_a_page_past_the_last_and_an_unknown_collection(client, db_session):
     assert "Sổ tay" not in text_of(client.get("/library?page=5"))
     assert "Sổ tay" not in text_of(client.get("/library?collection=khong-co"))
     assert db_session.scalar(select(LibraryItem.title)) == "Sổ tay dịch vụ công"
+
+
+def test_the_listing_filters_by_kind_audience_and_locality(client, db_session, commune):
+    from lms.localities.models import Locality
+
+    home = commune()
+    other = db_session.scalar(select(Locality).where(Locality.level == "commune", Locality.id != home.id))
+    _item(db_session, slug="cho-can-bo", title="Cho cán bộ", audience=["official"])
+    _item(db_session, slug="cua-xa", title="Của xã", locality_id=home.id, kind="link", url="https://example.vn")
+    _item(db_session, slug="xa-khac", title="Của xã khác", locality_id=other.id)
+    everyone = text_of(client.get("/library"))
+    assert all(title in everyone for title in ("Cho cán bộ", "Của xã", "Của xã khác"))
+    residents = text_of(client.get("/library?audience=citizen"))
+    assert "Cho cán bộ" not in residents and "Của xã" in residents
+    links = text_of(client.get("/library?kind=link"))
+    assert "Của xã" in links and "Cho cán bộ" not in links and "Của xã khác" not in links
+    here = text_of(client.get(f"/library?locality={home.id}&page=1"))
+    assert "Của xã" in here and "Cho cán bộ" in here and "Của xã khác" not in here
