@@ -33,6 +33,8 @@ class LibraryCollection(IdMixin, db.Model):
 
 class LibraryItem(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "library_items"
+    # The listing's order, newest first, read backwards (lms.library.queries.NEWEST_FIRST; migration 0016_library).
+    __table_args__ = (db.Index("ix_library_items_newest", "status", "published_on", "id"),)
 
     slug = db.Column(db.String(120), nullable=False, unique=True)
     kind = db.Column(db.String(16), nullable=False)
