@@ -13,6 +13,7 @@ import cProfile
 import os
 import pstats
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -58,16 +59,7 @@ def cpu_per_view(client, path: str, views: int, batches: int = 5) -> tuple[float
     return 1000 * best_wall, 1000 * best_cpu
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--views", type=int, default=300)
-    parser.add_argument("--top", type=int, default=35)
-    parser.add_argument("--sort", default="cumulative")
-    parser.add_argument("--page", choices=("listing", "collection", "item", "all"), default="all")
-    parser.add_argument("--extra-items", type=int, default=0)
-    args = parser.parse_args()
-    instance = Path(tempfile.mkdtemp(prefix="lms-profile-library-"))
-    prepare(instance, args.extra_items)
+def profile_pages(instance: Path, args) -> None:
     os.environ.update(LMS_INSTANCE_PATH=str(instance), LMS_DEMO="1")
     os.chdir(ROOT)
     from app import app
@@ -94,6 +86,22 @@ def main() -> None:
             stats = pstats.Stats(profile)
             print(f"{stats.total_calls / args.views:.0f} Python calls a view under cProfile")
             stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--views", type=int, default=300)
+    parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--page", choices=("listing", "collection", "item", "all"), default="all")
+    parser.add_argument("--extra-items", type=int, default=0)
+    args = parser.parse_args()
+    instance = Path(tempfile.mkdtemp(prefix="lms-profile-library-"))
+    try:
+        prepare(instance, args.extra_items)
+        profile_pages(instance, args)
+    finally:
+        shutil.rmtree(instance, ignore_errors=True)
 
 
 if __name__ == "__main__":
