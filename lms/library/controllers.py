@@ -3,16 +3,15 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import undefer
 
 from lms.core.controllers import send_stored
 from lms.core.inputs import page_number, query_id, text_id
 from lms.core.lifecycle import discard, found, get_or_404, view
 from lms.core.permissions import login_required, require
 from lms.extensions import db
-from lms.library import operations, queries
+from lms.library import operations, pages, queries
 from lms.library.forms import ArchiveForm, ItemForm
-from lms.library.models import ITEM_KINDS, LibraryFile, LibraryItem, can_librarian, is_librarian
+from lms.library.models import ITEM_KINDS, LibraryFile, LibraryItem, can_librarian, can_manage_at, is_librarian
 from lms.localities.models import Locality
 from lms.search import queries as search_queries
 
@@ -25,15 +24,12 @@ def index():
     page = page_number()
     if query:
         results = search_queries.search(query, current_user, kind="library", audience=audience, page=page)
-        return render_template("library/index.html", results=results, query=query, items=None, total=results.total,
-                               collections=queries.collections(), filters={}, page=page,
-                               can_add=is_librarian(current_user))
-    filters = {"collection": request.args.get("collection") or None, "kind": kind, "audience": audience,
-               "locality_id": query_id("locality")}
-    items, total = queries.browse(page=page, **filters)
-    return render_template("library/index.html", items=items, total=total, query="", results=None, page=page,
-                           pages=max(1, -(-total // queries.PAGE_SIZE)), collections=queries.collections(),
-                           filters=filters, can_add=is_librarian(current_user))
+        listing = pages.render_listing(results=results, query=query, items=None, total=results.total,
+                                       collections=queries.collections(), filters={}, page=page)
+    else:
+        listing = pages.listing_part({"collection": request.args.get("collection") or None, "kind": kind,
+                                      "audience": audience, "locality_id": query_id("locality")}, page)
+    return render_template("library/index.html", listing=listing, can_add=is_librarian(current_user))
 
 
 def _item_or_404(slug) -> LibraryItem:
@@ -44,11 +40,13 @@ def _item_or_404(slug) -> LibraryItem:
 
 @view
 def show(slug):
-    item = _item_or_404(slug)
-    db.session.get(LibraryItem, item.id, options=[undefer(LibraryItem.body_html)])
-    return render_template("library/item.html", item=item, main=item.current_file(),
-                           captions=item.current_file("captions"), lessons=queries.lessons_using(item, current_user),
-                           can_manage=item.can_manage(current_user), archive_form=ArchiveForm())
+    head = found(queries.item_head(slug))
+    may_manage = can_manage_at(current_user, head.locality_id)
+    require(head.status == "published" or may_manage)  # LibraryItem.can_view, from the row
+    managed = db.session.get(LibraryItem, head.id) if may_manage else None
+    return render_template("library/item.html", title=head.title, item_part=pages.item_part(head),
+                           downloads=head.downloads, lessons=queries.lessons_using(slug, current_user) if head.used else [],
+                           item=managed, archive_form=ArchiveForm() if managed else None)
 
 
 @view

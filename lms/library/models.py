@@ -33,6 +33,8 @@ class LibraryCollection(IdMixin, db.Model):
 
 class LibraryItem(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "library_items"
+    # The listing's order, newest first, read backwards (lms.library.queries.NEWEST_FIRST; migration 0016_library).
+    __table_args__ = (db.Index("ix_library_items_newest", "status", "published_on", "id"),)
 
     slug = db.Column(db.String(120), nullable=False, unique=True)
     kind = db.Column(db.String(16), nullable=False)
@@ -81,6 +83,16 @@ class LibraryItem(IdMixin, TimestampMixin, db.Model):
 def is_librarian(user) -> bool:
     """May add items at all (for some locality, or province-wide)."""
     return bool(user and user.is_authenticated and (user.is_admin or user.has_role("librarian")))
+
+
+def can_manage_at(user, locality_id: int | None) -> bool:
+    """LibraryItem.can_manage for an item known by its locality's id: the locality is read only for a
+    librarian (a scoped grant needs it), so a reader's view of an item loads no item object."""
+    if not is_librarian(user):
+        return False
+    from lms.localities.models import Locality
+
+    return can_librarian(user, db.session.get(Locality, locality_id) if locality_id else None)
 
 
 def can_librarian(user, locality=None) -> bool:

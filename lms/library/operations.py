@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 from sqlalchemy import func, select, update
 
 from lms.core import outbox
+from lms.core.db import utcnow
 from lms.core.files import get_store
 from lms.core.markdown import render as render_markdown
 from lms.core.text import fold, nfc, slugify
@@ -76,7 +77,9 @@ def set_collections(item: LibraryItem, titles: list[str]) -> None:
             collection = LibraryCollection(slug=slug, title=title, position=position)
             db.session.add(collection)
         collections.append(collection)
-    item.collections = collections
+    if collections != list(item.collections):
+        item.collections = collections
+        item.updated_at = utcnow()  # the item's cached page part is keyed on it (lms/library/pages.py)
 
 
 def attach_file(item: LibraryItem, filename: str, data: bytes, role: str = "main", user=None) -> LibraryFile:
@@ -101,6 +104,7 @@ def attach_file(item: LibraryItem, filename: str, data: bytes, role: str = "main
                        size=len(data), sha256=hashlib.sha256(data).hexdigest(), is_current=True,
                        uploaded_by_id=getattr(user, "id", None))
     db.session.add(file)
+    item.updated_at = utcnow()  # a new file is a new version of the item's page (lms/library/pages.py)
     db.session.flush()
     outbox.enqueue("library.extract_text", file_id=file.id)
     return file
@@ -111,9 +115,11 @@ def archive(item: LibraryItem) -> None:
 
 
 def count_download(item_id: int) -> None:
-    """One UPDATE, so concurrent downloads never lose a count (and the item is not re-indexed)."""
+    """One UPDATE, so concurrent downloads never lose a count (and the item is not re-indexed). It keeps
+    `updated_at`: a download is no new version of the item's page (lms/library/pages.py)."""
     db.session.execute(update(LibraryItem).where(LibraryItem.id == item_id)
-                       .values(downloads=LibraryItem.downloads + 1).execution_options(synchronize_session=False))
+                       .values(downloads=LibraryItem.downloads + 1, updated_at=LibraryItem.updated_at)
+                       .execution_options(synchronize_session=False))
 
 
 def _message(code: str) -> str:

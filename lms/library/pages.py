@@ -1,0 +1,96 @@
+"""Rendered parts of the library pages, kept per process under a version read from the database.
+
+An item's part (breadcrumb, title, media, body, metadata) is the same for every reader of a language; a
+listing page's part (filter form, count, cards, pager) the same for every reader of a language and
+filters. Rendering them was most of a page's CPU (docs/performance.md, "Library pages"). Each part is
+kept under a key holding the version of what it shows, read from the database by the request's first
+statement: the item's `updated_at` (and its locality's name); for a listing page, its (id, updated_at)
+pairs, the number of matches and of collections. An edit on any host changes the key, so every host
+shows it at once (the app stays stateless across hosts) and nothing is ever invalidated by hand.
+
+That holds because the library's operations move `updated_at` on every change a part shows — fields,
+collections, files, archiving — and not on a download (the count is drawn per request), and because
+collections are only ever added, never renamed or reordered.
+"""
+
+import threading
+from collections import OrderedDict
+
+from flask import current_app, render_template, request
+from flask_babel import get_locale
+from markupsafe import Markup
+from sqlalchemy.orm import selectinload, undefer
+
+from lms.extensions import db
+from lms.library import queries
+from lms.library.models import LibraryItem
+
+MAX_PARTS = 1024  # an item's part is 3–6 KB, a listing page's 5–15 KB: ~10 MB a process at most
+
+
+class PartCache:
+    """A bounded least-recently-used map; one per app (threads of a worker share it)."""
+
+    def __init__(self, size: int = MAX_PARTS):
+        self.size, self._parts, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            part = self._parts.get(key)
+            if part is not None:
+                self._parts.move_to_end(key)
+            return part
+
+    def put(self, key, part) -> None:
+        with self._lock:
+            self._parts[key] = part
+            if len(self._parts) > self.size:
+                self._parts.popitem(last=False)
+
+
+def _cached(key: tuple, template: str, context) -> Markup:
+    """templates/<template> rendered with context() — no request context processors: nothing per person
+    can leak into a shared part — kept under `key` + language + script root."""
+    parts = current_app.extensions.get("lms_library_parts") or current_app.extensions.setdefault(
+        "lms_library_parts", PartCache())
+    key = (*key, str(get_locale()), request.script_root)
+    part = parts.get(key)
+    if part is None:
+        # An autoescaped template's output is already safe HTML: Markup only stops Jinja escaping it again.
+        part = Markup(current_app.jinja_env.get_template(template).render(**context()))  # nosec B704
+        if not current_app.jinja_env.auto_reload:  # flask --debug: template edits show at once
+            parts.put(key, part)
+    return part
+
+
+def item_part(head) -> Markup:
+    """The item page's shared part, for the row of queries.item_head."""
+    def context():
+        item = db.session.get(LibraryItem, head.id, options=[
+            undefer(LibraryItem.body_html), selectinload(LibraryItem.files), selectinload(LibraryItem.collections)])
+        return {"item": item, "main": item.current_file(), "captions": item.current_file("captions"),
+                "locality_name": head.locality_name}
+
+    return _cached(("item", head.id, head.updated_at, head.locality_name), "library/_item.html", context)
+
+
+def listing_part(filters: dict, page: int) -> Markup:
+    """The listing's filter form, count, cards and pager for these filters and page."""
+    rows = queries.browse_page(page=page, **filters)
+    total = rows[0].total if rows else queries.count_published(**filters)
+
+    def context():
+        return {"items": queries.items_by_id([row.id for row in rows]), "total": total, "page": page,
+                "pages": max(1, -(-total // queries.PAGE_SIZE)), "collections": queries.collections(),
+                "filters": filters, "query": "", "results": None}
+
+    if not rows:  # past the last match or nothing matches: rare, and its key would need the collections read
+        return render_listing(**context())
+    key = ("listing", tuple(filters.items()), page, total, rows[0].collections,
+           tuple((row.id, row.updated_at) for row in rows))
+    return _cached(key, "library/_listing.html", context)
+
+
+def render_listing(**context) -> Markup:
+    """The listing part without the cache (search results, empty pages), with the request's context."""
+    return Markup(render_template("library/_listing.html", **context))  # nosec B704 - autoescaped template output
