@@ -5,6 +5,7 @@ from lms.catalog import queries
 from lms.catalog.models import Lesson
 from lms.core.controllers import send_stored
 from lms.core.lifecycle import found, view
+from lms.core.page_cache import render_page
 from lms.core.permissions import require
 from lms.core.signals import answer, lesson_viewed, prerequisites_asked, programs_asked
 from lms.enrollment import queries as enrollment_queries
@@ -96,8 +97,20 @@ def lesson(slug, lesson_id):
         from lms.practice.controllers import simulation_context
 
         return render_template("practice/simulation.html", **context, **simulation_context(lesson))
+    page = render_page("catalog/lesson.html", _lesson_page_key(context), **context)
     # The service worker compares this with its stored copy's to tell a returning reader the lesson changed.
-    return render_template("catalog/lesson.html", **context), {"X-Lesson-Version": str(lesson.version)}
+    return page, {"X-Lesson-Version": str(lesson.version)}
+
+
+def _lesson_page_key(context) -> tuple:
+    """Every value catalog/lesson.html shows, for lms.core.page_cache: the lesson's HTML itself, not its
+    version, so that whatever changes it (an edit, a re-import, a new renderer) is seen at once."""
+    course, lesson, quiz = context["course"], context["lesson"], context["quiz_after"]
+    return (course.id, course.slug, course.title, course.is_published,
+            lesson.id, lesson.title, lesson.minutes, lesson.body_html,
+            context["enrollment"] is not None, context["is_done"], context["position"], context["total"],
+            tuple(context["previous_lesson"] or ()), tuple(context["next_lesson"] or ()),
+            (quiz.id, quiz.title) if quiz is not None else None)
 
 
 def _first_quiz(course):
