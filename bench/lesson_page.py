@@ -114,6 +114,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--port", type=int, default=0,
+                        help="the lesson app's port, the bare app's the next one (default: any free ports)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -126,7 +128,7 @@ def main() -> None:
 
     processes = []
     try:
-        lms_port = free_port()
+        lms_port = args.port or free_port()
         processes.append(gunicorn("app:app", lms_port, env, ROOT))
         base = f"http://127.0.0.1:{lms_port}"
         cookie, lesson = login_cookie(base)
@@ -137,7 +139,7 @@ def main() -> None:
         body_file = instance / "body.html"
         body_file.write_bytes(body)
         (instance / "bare_app.py").write_text(BARE_APP)
-        bare_port = free_port()
+        bare_port = args.port + 1 if args.port else free_port()
         processes.append(gunicorn("bare_app:app", bare_port, dict(env, BENCH_BODY=str(body_file)), instance))
 
         run_wrk(base + lesson, 2, args.connections, cookie)  # warm-up

@@ -1,10 +1,11 @@
 from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import undefer
 
 from lms.catalog.models import Course, Lesson
 from lms.core.text import like_pattern
+from lms.enrollment.models import Enrollment, LessonProgress
 from lms.extensions import db
 
 
@@ -57,3 +58,24 @@ def lesson_outline(course_id: int):
     """The course's active lessons in reading order as (id, title) rows: what the pager needs, without
     loading every lesson as an object on each lesson view."""
     return db.session.execute(_lesson_outline_statement(), {"course_id": course_id}).all()
+
+
+def lesson_page_row(slug: str, lesson_id: int, user_id: int | None):
+    """What the lesson page shows of a course, a lesson, the viewer's enrollment and their progress on
+    that lesson, as one row of plain values (None when the lesson is not in that course): ORM objects for
+    these cost the page more CPU than the database took to find them."""
+    values = {"slug": slug, "lesson_id": lesson_id, "user_id": user_id}
+    return db.session.execute(_lesson_page_statement(), values).first()
+
+
+@cache
+def _lesson_page_statement():
+    enrolled = and_(Enrollment.course_id == Course.id, Enrollment.user_id == bindparam("user_id"))
+    progress = and_(LessonProgress.enrollment_id == Enrollment.id, LessonProgress.lesson_id == Lesson.id)
+    return (select(Course.id.label("course_id"), Course.slug, Course.title.label("course_title"), Course.status,
+                   Lesson.id, Lesson.title, Lesson.minutes, Lesson.body_html, Lesson.version, Lesson.kind,
+                   Lesson.archived_at, Enrollment.id.label("enrollment_id"), Enrollment.last_lesson_id,
+                   Enrollment.last_seen_at, LessonProgress.id.label("progress_id"), LessonProgress.completed_at)
+            .join(Lesson, Lesson.course_id == Course.id)
+            .outerjoin(Enrollment, enrolled).outerjoin(LessonProgress, progress)
+            .where(Course.slug == bindparam("slug"), Lesson.id == bindparam("lesson_id")))
