@@ -89,7 +89,7 @@ def lesson(slug, lesson_id):
         # the listener changes, loaded only then.
         enrollment, progress = enrollment_queries.enrollment_and_progress(current_user, course)
         lesson_viewed.send(enrollment, lesson=db.session.get(Lesson, row.id), progress=progress)
-    return _lesson_page(course, lesson, enrolled, row.completed_at is not None, row.version)
+    return _lesson_page(course, lesson, enrolled, row.completed_at is not None, row.version, row.unread)
 
 
 def _downloading() -> bool:
@@ -129,9 +129,9 @@ def _pager_context(course, lesson, enrolled: bool, is_done: bool) -> dict:
             "position": (index or 0) + 1, "total": len(lessons)}
 
 
-def _lesson_page(course, lesson, enrolled: bool, is_done: bool, version: int):
+def _lesson_page(course, lesson, enrolled: bool, is_done: bool, version: int, unread: int | None = None):
     context = _pager_context(course, lesson, enrolled, is_done)
-    page = render_page("catalog/lesson.html", _lesson_page_key(context), **context)
+    page = render_page("catalog/lesson.html", _lesson_page_key(context), unread=unread, **context)
     # The service worker compares this with its stored copy's to tell a returning reader the lesson changed.
     return page, {"X-Lesson-Version": str(version)}
 

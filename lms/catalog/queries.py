@@ -4,6 +4,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import undefer
 
 from lms.catalog.models import Course, Lesson
+from lms.core.signals import answer, unread_count_column_asked
 from lms.core.text import like_pattern
 from lms.enrollment.models import Enrollment, LessonProgress
 from lms.extensions import db
@@ -62,8 +63,8 @@ def lesson_outline(course_id: int):
 
 def lesson_page_row(slug: str, lesson_id: int, user_id: int | None):
     """What the lesson page shows of a course, a lesson, the viewer's enrollment and their progress on
-    that lesson, as one row of plain values (None when the lesson is not in that course): ORM objects for
-    these cost the page more CPU than the database took to find them."""
+    that lesson, and the bell's count, as one row of plain values (None when the lesson is not in that
+    course): ORM objects for these cost the page more CPU than the database took to find them."""
     values = {"slug": slug, "lesson_id": lesson_id, "user_id": user_id}
     return db.session.execute(_lesson_page_statement(), values).first()
 
@@ -75,7 +76,8 @@ def _lesson_page_statement():
     return (select(Course.id.label("course_id"), Course.slug, Course.title.label("course_title"), Course.status,
                    Lesson.id, Lesson.title, Lesson.minutes, Lesson.body_html, Lesson.version, Lesson.kind,
                    Lesson.archived_at, Enrollment.id.label("enrollment_id"), Enrollment.last_lesson_id,
-                   Enrollment.last_seen_at, LessonProgress.id.label("progress_id"), LessonProgress.completed_at)
+                   Enrollment.last_seen_at, LessonProgress.id.label("progress_id"), LessonProgress.completed_at,
+                   answer(unread_count_column_asked, bindparam("user_id")).label("unread"))
             .join(Lesson, Lesson.course_id == Course.id)
             .outerjoin(Enrollment, enrolled).outerjoin(LessonProgress, progress)
             .where(Course.slug == bindparam("slug"), Lesson.id == bindparam("lesson_id")))

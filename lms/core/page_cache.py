@@ -46,14 +46,17 @@ class _StandInUser:
     full_name = _NAME
 
 
-def render_page(template_name: str, key: tuple, **context) -> str:
+def render_page(template_name: str, key: tuple, unread: int | None = None, **context) -> str:
     """render_template(template_name, **context), from a copy kept per `key` and request state when one is.
 
     `key` must hold every value of `context` that the template shows (ids, titles, HTML, flags). The
     template may use current_user only for is_authenticated, id and full_name, and csrf_token() and
     unread_notifications() for the per-person parts; anything else per person belongs in `key`.
+    `unread`: the bell's count when the caller fetched it with its own data (else it is asked for).
     """
     app = current_app._get_current_object()
+    if unread is not None:
+        context["unread_notifications"] = lambda: unread
     if app.jinja_env.auto_reload or "_flashes" in session or session.get("assist"):
         return render_template(template_name, **context)
     shared = {}
@@ -61,9 +64,10 @@ def render_page(template_name: str, key: tuple, **context) -> str:
     user = shared["current_user"]
     signed_in = bool(user and user.is_authenticated)
     values = {_CSRF: generate_csrf()}
-    unread = 0
-    if signed_in:
-        unread = shared["unread_notifications"]()
+    if not signed_in:
+        unread = 0
+    else:
+        unread = shared["unread_notifications"]() if unread is None else unread
         values.update({_USER_ID: str(user.id), _NAME: str(escape(user.full_name)), str(_UNREAD): str(unread)})
     full_key = (template_name, key, shared["current_language"], request.script_root, shared["current_path"],
                 shared["text_size"], stylesheet_inlined_here(), layout_menu(), signed_in, bool(unread))
@@ -71,7 +75,7 @@ def render_page(template_name: str, key: tuple, **context) -> str:
     pieces = pages.get(full_key)
     if pieces is not None:
         return _fill(pieces, values)
-    page = render_template(template_name, **context, unread_notifications=lambda: unread)
+    page = render_template(template_name, **{**context, "unread_notifications": lambda: unread})
     pieces = _pieces(template_name, context, signed_in, bool(unread))
     if _fill(pieces, values) == page:
         _keep(pages, full_key, pieces)
