@@ -45,9 +45,10 @@ def _course_and_lesson_statement():
 
 @cache
 def _lesson_outline_statement():
-    return (select(Lesson.id, Lesson.title)
-            .where(Lesson.course_id == bindparam("course_id"), Lesson.archived_at.is_(None))
-            .order_by(Lesson.module_position, Lesson.position))
+    lesson = Lesson.__table__.c  # a plain Core statement: no ORM work per execution
+    return (select(lesson.id, lesson.title)
+            .where(lesson.course_id == bindparam("course_id"), lesson.archived_at.is_(None))
+            .order_by(lesson.module_position, lesson.position))
 
 
 def code_taken_by(slug: str, code: str) -> Course | None:
@@ -71,13 +72,16 @@ def lesson_page_row(slug: str, lesson_id: int, user_id: int | None):
 
 @cache
 def _lesson_page_statement():
-    enrolled = and_(Enrollment.course_id == Course.id, Enrollment.user_id == bindparam("user_id"))
-    progress = and_(LessonProgress.enrollment_id == Enrollment.id, LessonProgress.lesson_id == Lesson.id)
-    return (select(Course.id.label("course_id"), Course.slug, Course.title.label("course_title"), Course.status,
-                   Lesson.id, Lesson.title, Lesson.minutes, Lesson.body_html, Lesson.version, Lesson.kind,
-                   Lesson.archived_at, Enrollment.id.label("enrollment_id"), Enrollment.last_lesson_id,
-                   Enrollment.last_seen_at, LessonProgress.id.label("progress_id"), LessonProgress.completed_at,
+    # Table columns, not the mapped classes': a plain Core statement skips the ORM's per-execution work.
+    course, lesson = Course.__table__.c, Lesson.__table__.c
+    enrollment, progress = Enrollment.__table__.c, LessonProgress.__table__.c
+    enrolled = and_(enrollment.course_id == course.id, enrollment.user_id == bindparam("user_id"))
+    seen = and_(progress.enrollment_id == enrollment.id, progress.lesson_id == lesson.id)
+    return (select(course.id.label("course_id"), course.slug, course.title.label("course_title"), course.status,
+                   lesson.id, lesson.title, lesson.minutes, lesson.body_html, lesson.version, lesson.kind,
+                   lesson.archived_at, enrollment.id.label("enrollment_id"), enrollment.last_lesson_id,
+                   enrollment.last_seen_at, progress.id.label("progress_id"), progress.completed_at,
                    answer(unread_count_column_asked, bindparam("user_id")).label("unread"))
-            .join(Lesson, Lesson.course_id == Course.id)
-            .outerjoin(Enrollment, enrolled).outerjoin(LessonProgress, progress)
-            .where(Course.slug == bindparam("slug"), Lesson.id == bindparam("lesson_id")))
+            .select_from(Course.__table__).join(Lesson.__table__, lesson.course_id == course.id)
+            .outerjoin(Enrollment.__table__, enrolled).outerjoin(LessonProgress.__table__, seen)
+            .where(course.slug == bindparam("slug"), lesson.id == bindparam("lesson_id")))
