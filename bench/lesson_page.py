@@ -77,8 +77,15 @@ def timed_wrk(process: subprocess.Popen, url: str, seconds: int, connections: in
     return result
 
 
+# One browser: the log-in and every timed request say the same User-Agent. flask-login's session protection
+# ties the session to the address and User-Agent; wrk sending none (while the log-in sent urllib's) marked
+# the session "not fresh" on every request, so each response re-signed and sent the session cookie — work
+# and bytes a real browser, which keeps the cookie it is given, never causes.
+USER_AGENT = "lms-bench/1 (wrk)"
+
+
 def run_wrk(url: str, seconds: int, connections: int, cookie: str | None = None) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"User-Agent: {USER_AGENT}", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -97,6 +104,7 @@ def login_cookie(base: str) -> tuple[str, str]:
 
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     page = opener.open(base + "/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"csrf_token": token, "login": "hocvien@demo.vn", "password": "hocvien-demo-2025"})
@@ -134,7 +142,7 @@ def main() -> None:
         cookie, lesson = login_cookie(base)
         import urllib.request
 
-        request = urllib.request.Request(base + lesson, headers={"Cookie": cookie})
+        request = urllib.request.Request(base + lesson, headers={"Cookie": cookie, "User-Agent": USER_AGENT})
         body = urllib.request.urlopen(request).read()
         body_file = instance / "body.html"
         body_file.write_bytes(body)
