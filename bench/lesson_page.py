@@ -1,7 +1,8 @@
 """Lesson page budget (DESIGN.md §7): a logged-in lesson page against a bare Flask app serving
 the same bytes, both under gunicorn (2 sync workers) on this machine, in the same run.
 
-    .venv/bin/python bench/lesson_page.py [--seconds 10] [--connections 16]
+    .venv/bin/python bench/lesson_page.py [--seconds 10] [--connections 16] [--port N]
+    .venv/bin/python bench/lesson_page.py --scratch-db postgresql://postgres@127.0.0.1:5432/lms_bench_NAME
 
 Needs `wrk` (Debian: apt-get install wrk). Uses a throw-away SQLite instance (or DATABASE_URL
 when set), imports courses/, logs a demo learner in and measures
@@ -9,9 +10,11 @@ when set), imports courses/, logs a demo learner in and measures
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -22,6 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # bench.quiz_exam's scratch database
 BIN = Path(sys.executable).parent
 
 BARE_APP = '''
@@ -122,12 +126,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--scratch-db", metavar="URL",
+                        help="PostgreSQL: create this database, serve from it, drop it afterwards (else SQLite)")
     parser.add_argument("--port", type=int, default=0,
                         help="the lesson app's port, the bare app's the next one (default: any free ports)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
 
+    with contextlib.ExitStack() as stack:
+        if args.scratch_db:
+            from bench.quiz_exam import scratch_database
+
+            stack.enter_context(scratch_database(args.scratch_db))
+            os.environ.update(DATABASE_URL=args.scratch_db, SECRET_KEY=secrets.token_urlsafe(48))
+        measure(args)
+
+
+def measure(args) -> None:
     instance = Path(tempfile.mkdtemp(prefix="lms-bench-"))
     env = dict(os.environ, LMS_INSTANCE_PATH=str(instance), LMS_DEMO="1")
     flask = [str(BIN / "flask"), "--app", "app"]
