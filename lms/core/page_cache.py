@@ -19,11 +19,13 @@ import re
 import secrets
 
 from flask import current_app, render_template, request, session
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
 from lms.core.inline_style import stylesheet_inlined_here
 from lms.core.layout import layout_menu
+from lms.core.templating import request_globals
 
 _MAX_PAGES = 1024  # ~20 KB each (key with the lesson HTML + the page): ~20 MB at most a process
 
@@ -59,18 +61,20 @@ def render_page(template_name: str, key: tuple, unread: int | None = None, **con
         context["unread_notifications"] = lambda: unread
     if app.jinja_env.auto_reload or "_flashes" in session or session.get("assist"):
         return render_template(template_name, **context)
-    shared = {}
-    app.update_template_context(shared)  # language, path, text size: what the context processors give
-    user = shared["current_user"]
+    user = current_user._get_current_object()
     signed_in = bool(user and user.is_authenticated)
     values = {_CSRF: generate_csrf()}
     if not signed_in:
         unread = 0
     else:
-        unread = shared["unread_notifications"]() if unread is None else unread
+        if unread is None:  # the context processors' bell (lms.notifications), when the caller has no count
+            shared = {}
+            app.update_template_context(shared)
+            unread = shared["unread_notifications"]()
         values.update({_USER_ID: str(user.id), _NAME: str(escape(user.full_name)), str(_UNREAD): str(unread)})
-    full_key = (template_name, key, shared["current_language"], request.script_root, shared["current_path"],
-                shared["text_size"], stylesheet_inlined_here(), layout_menu(), signed_in, bool(unread))
+    shown = request_globals()  # language, path, text size
+    full_key = (template_name, key, shown["current_language"], request.script_root, shown["current_path"],
+                shown["text_size"], stylesheet_inlined_here(), layout_menu(), signed_in, bool(unread))
     pages = app.extensions.setdefault("lms_page_cache", {})
     pieces = pages.get(full_key)
     if pieces is not None:
