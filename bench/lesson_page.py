@@ -1,7 +1,8 @@
 """Lesson page budget (DESIGN.md §7): a logged-in lesson page against a bare Flask app serving
 the same bytes, both under gunicorn (2 sync workers) on this machine, in the same run.
 
-    .venv/bin/python bench/lesson_page.py [--seconds 10] [--connections 16]
+    .venv/bin/python bench/lesson_page.py [--seconds 10] [--connections 16] [--port N]
+    .venv/bin/python bench/lesson_page.py --scratch-db postgresql://postgres@127.0.0.1:5432/lms_bench_NAME
 
 Needs `wrk` (Debian: apt-get install wrk). Uses a throw-away SQLite instance (or DATABASE_URL
 when set), imports courses/, logs a demo learner in and measures
@@ -9,9 +10,11 @@ when set), imports courses/, logs a demo learner in and measures
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -22,6 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # bench.quiz_exam's scratch database
 BIN = Path(sys.executable).parent
 
 BARE_APP = '''
@@ -77,8 +81,15 @@ def timed_wrk(process: subprocess.Popen, url: str, seconds: int, connections: in
     return result
 
 
+# One browser: the log-in and every timed request say the same User-Agent. flask-login's session protection
+# ties the session to the address and User-Agent; wrk sending none (while the log-in sent urllib's) marked
+# the session "not fresh" on every request, so each response re-signed and sent the session cookie — work
+# and bytes a real browser, which keeps the cookie it is given, never causes.
+USER_AGENT = "lms-bench/1 (wrk)"
+
+
 def run_wrk(url: str, seconds: int, connections: int, cookie: str | None = None) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"User-Agent: {USER_AGENT}", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -97,6 +108,7 @@ def login_cookie(base: str) -> tuple[str, str]:
 
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     page = opener.open(base + "/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"csrf_token": token, "login": "hocvien@demo.vn", "password": "hocvien-demo-2025"})
@@ -114,10 +126,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--scratch-db", metavar="URL",
+                        help="PostgreSQL: create this database, serve from it, drop it afterwards (else SQLite)")
+    parser.add_argument("--port", type=int, default=0,
+                        help="the lesson app's port, the bare app's the next one (default: any free ports)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
 
+    with contextlib.ExitStack() as stack:
+        if args.scratch_db:
+            from bench.quiz_exam import scratch_database
+
+            stack.enter_context(scratch_database(args.scratch_db))
+            os.environ.update(DATABASE_URL=args.scratch_db, SECRET_KEY=secrets.token_urlsafe(48))
+        measure(args)
+
+
+def measure(args) -> None:
     instance = Path(tempfile.mkdtemp(prefix="lms-bench-"))
     env = dict(os.environ, LMS_INSTANCE_PATH=str(instance), LMS_DEMO="1")
     flask = [str(BIN / "flask"), "--app", "app"]
@@ -126,18 +152,18 @@ def main() -> None:
 
     processes = []
     try:
-        lms_port = free_port()
+        lms_port = args.port or free_port()
         processes.append(gunicorn("app:app", lms_port, env, ROOT))
         base = f"http://127.0.0.1:{lms_port}"
         cookie, lesson = login_cookie(base)
         import urllib.request
 
-        request = urllib.request.Request(base + lesson, headers={"Cookie": cookie})
+        request = urllib.request.Request(base + lesson, headers={"Cookie": cookie, "User-Agent": USER_AGENT})
         body = urllib.request.urlopen(request).read()
         body_file = instance / "body.html"
         body_file.write_bytes(body)
         (instance / "bare_app.py").write_text(BARE_APP)
-        bare_port = free_port()
+        bare_port = args.port + 1 if args.port else free_port()
         processes.append(gunicorn("bare_app:app", bare_port, dict(env, BENCH_BODY=str(body_file)), instance))
 
         run_wrk(base + lesson, 2, args.connections, cookie)  # warm-up

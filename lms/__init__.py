@@ -349,15 +349,26 @@ def _register_request_hooks(app):
     # Browsers keep to HTTPS for a year once they saw the site over it; only when it is served so.
     hsts = str(app.config.get("LMS_BASE_URL", "")).lower().startswith("https://")
 
+    policies = {}  # the Content-Security-Policy per (inline stylesheet hash, sign-in providers): a handful
+
+    def content_security_policy(style) -> str:
+        # Providers can be registered while the app runs (lms.accounts.sso): their issuers are in the key.
+        issuers = tuple(settings["issuer"] for settings in app.config.get("OIDC_PROVIDERS", {}).values())
+        key = (style.csp_source if style else None, issuers)
+        policy = policies.get(key)
+        if policy is None:
+            style_src = f"'self' {key[0]}" if key[0] else "'self'"
+            policy = policies[key] = (
+                f"default-src 'self'; script-src 'self' {REGISTRATION_HASH}; style-src {style_src}; img-src 'self' data:; "
+                f"media-src 'self'; font-src 'self'; object-src 'none'; frame-src {frame_src}; frame-ancestors 'none'; "
+                f"base-uri 'self'; form-action {_form_action_sources(app)}")
+        return policy
+
     @app.after_request
     def _security_headers(response):
         # The one inline <style> is the stylesheet on a first visit, allowed by its hash (lms/core/inline_style.py).
-        style = inline_style.current()
-        style_src = f"'self' {style.csp_source}" if style else "'self'"
-        response.headers.setdefault("Content-Security-Policy", (
-            f"default-src 'self'; script-src 'self' {REGISTRATION_HASH}; style-src {style_src}; img-src 'self' data:; "
-            f"media-src 'self'; font-src 'self'; object-src 'none'; frame-src {frame_src}; frame-ancestors 'none'; "
-            f"base-uri 'self'; form-action {_form_action_sources(app)}"))
+        # The policy is the same string for every response with the same stylesheet: made once, not per response.
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(inline_style.current()))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -5,6 +7,7 @@ from lms.catalog import queries
 from lms.catalog.models import Lesson
 from lms.core.controllers import send_stored
 from lms.core.lifecycle import found, view
+from lms.core.page_cache import render_page
 from lms.core.permissions import require
 from lms.core.signals import answer, lesson_viewed, prerequisites_asked, programs_asked
 from lms.enrollment import queries as enrollment_queries
@@ -70,6 +73,32 @@ def course(slug):
 
 @view
 def lesson(slug, lesson_id):
+    """The lesson page. A published, active page lesson (nearly every view) is drawn from one row of plain
+    values; drafts, archived lessons and simulations take the path through the ORM objects, which asks
+    for the viewer's permissions."""
+    viewer_id = current_user.id if current_user.is_authenticated else None
+    row = queries.lesson_page_row(slug, lesson_id, viewer_id)
+    if row is None or row.status != "published" or row.archived_at is not None or row.kind == "simulation":
+        return _lesson_through_objects(slug, lesson_id)
+    course = SimpleNamespace(id=row.course_id, slug=row.slug, title=row.course_title, is_published=True)
+    lesson = SimpleNamespace(id=row.id, title=row.title, minutes=row.minutes, body_html=row.body_html)
+    enrolled = row.enrollment_id is not None
+    if enrolled and not _downloading() and enrollment_queries.visit_changes_something(
+            row.id, row.progress_id is not None, row.last_lesson_id, row.last_seen_at):
+        # A visit to write (the first view of a lesson, or of another one than last time): the objects
+        # the listener changes, loaded only then.
+        enrollment, progress = enrollment_queries.enrollment_and_progress(current_user, course)
+        lesson_viewed.send(enrollment, lesson=db.session.get(Lesson, row.id), progress=progress)
+    return _lesson_page(course, lesson, enrolled, row.completed_at is not None, row.version, row.unread)
+
+
+def _downloading() -> bool:
+    # A course being downloaded for offline reading (lms/offline) fetches every lesson at once: that is not
+    # the learner reading them, so "continue where I left off" must not move to the last one fetched.
+    return request.headers.get("X-Offline-Copy") == "1"
+
+
+def _lesson_through_objects(slug, lesson_id):
     course, lesson = queries.course_and_lesson(slug, lesson_id)
     if lesson is None:
         _course_or_404(slug)  # the same answer as before for a missing lesson (a hidden course: 403)
@@ -77,27 +106,45 @@ def lesson(slug, lesson_id):
     require(course.can_view(current_user))
     require(lesson.can_view(current_user))
     enrollment, progress = enrollment_queries.enrollment_and_progress(current_user, course)
-    # A course being downloaded for offline reading (lms/offline) fetches every lesson at once: that is not
-    # the learner reading them, so "continue where I left off" must not move to the last one fetched.
-    downloading = request.headers.get("X-Offline-Copy") == "1"
-    if enrollment is not None and not downloading:
+    if enrollment is not None and not _downloading():
         lesson_viewed.send(enrollment, lesson=lesson, progress=progress)  # a visit; the lifecycle commits it
+    is_done = progress.get(lesson.id) is not None
+    if lesson.is_simulation:  # practice simulations (issue 15) draw their current step instead of a body
+        from lms.practice.controllers import simulation_context
+
+        context = {**_pager_context(course, lesson, enrollment is not None, is_done), "enrollment": enrollment}
+        return render_template("practice/simulation.html", **context, **simulation_context(lesson))
+    return _lesson_page(course, lesson, enrollment is not None, is_done, lesson.version)
+
+
+def _pager_context(course, lesson, enrolled: bool, is_done: bool) -> dict:
     lessons = queries.lesson_outline(course.id)
     index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
     previous_lesson = lessons[index - 1] if index else None
     next_lesson = lessons[index + 1] if index is not None and index + 1 < len(lessons) else None
-    is_done = progress.get(lesson.id) is not None
     # After the last lesson the course's quiz is what comes next: the done button leads there.
-    quiz_after = _first_quiz(course) if enrollment is not None and next_lesson is None else None
-    context = {"course": course, "lesson": lesson, "enrollment": enrollment, "is_done": is_done,
-               "previous_lesson": previous_lesson, "next_lesson": next_lesson, "quiz_after": quiz_after,
-               "position": (index or 0) + 1, "total": len(lessons)}
-    if lesson.is_simulation:  # practice simulations (issue 15) draw their current step instead of a body
-        from lms.practice.controllers import simulation_context
+    quiz_after = _first_quiz(course) if enrolled and next_lesson is None else None
+    return {"course": course, "lesson": lesson, "enrollment": enrolled, "is_done": is_done,
+            "previous_lesson": previous_lesson, "next_lesson": next_lesson, "quiz_after": quiz_after,
+            "position": (index or 0) + 1, "total": len(lessons)}
 
-        return render_template("practice/simulation.html", **context, **simulation_context(lesson))
+
+def _lesson_page(course, lesson, enrolled: bool, is_done: bool, version: int, unread: int | None = None):
+    context = _pager_context(course, lesson, enrolled, is_done)
+    page = render_page("catalog/lesson.html", _lesson_page_key(context), unread=unread, **context)
     # The service worker compares this with its stored copy's to tell a returning reader the lesson changed.
-    return render_template("catalog/lesson.html", **context), {"X-Lesson-Version": str(lesson.version)}
+    return page, {"X-Lesson-Version": str(version)}
+
+
+def _lesson_page_key(context) -> tuple:
+    """Every value catalog/lesson.html shows, for lms.core.page_cache: the lesson's HTML itself, not its
+    version, so that whatever changes it (an edit, a re-import, a new renderer) is seen at once."""
+    course, lesson, quiz = context["course"], context["lesson"], context["quiz_after"]
+    return (course.id, course.slug, course.title, course.is_published,
+            lesson.id, lesson.title, lesson.minutes, lesson.body_html,
+            context["enrollment"], context["is_done"], context["position"], context["total"],
+            tuple(context["previous_lesson"] or ()), tuple(context["next_lesson"] or ()),
+            (quiz.id, quiz.title) if quiz is not None else None)
 
 
 def _first_quiz(course):

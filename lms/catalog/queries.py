@@ -1,10 +1,12 @@
 from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import undefer
 
 from lms.catalog.models import Course, Lesson
+from lms.core.signals import answer, unread_count_column_asked
 from lms.core.text import like_pattern
+from lms.enrollment.models import Enrollment, LessonProgress
 from lms.extensions import db
 
 
@@ -43,9 +45,10 @@ def _course_and_lesson_statement():
 
 @cache
 def _lesson_outline_statement():
-    return (select(Lesson.id, Lesson.title)
-            .where(Lesson.course_id == bindparam("course_id"), Lesson.archived_at.is_(None))
-            .order_by(Lesson.module_position, Lesson.position))
+    lesson = Lesson.__table__.c  # a plain Core statement: no ORM work per execution
+    return (select(lesson.id, lesson.title)
+            .where(lesson.course_id == bindparam("course_id"), lesson.archived_at.is_(None))
+            .order_by(lesson.module_position, lesson.position))
 
 
 def code_taken_by(slug: str, code: str) -> Course | None:
@@ -57,3 +60,28 @@ def lesson_outline(course_id: int):
     """The course's active lessons in reading order as (id, title) rows: what the pager needs, without
     loading every lesson as an object on each lesson view."""
     return db.session.execute(_lesson_outline_statement(), {"course_id": course_id}).all()
+
+
+def lesson_page_row(slug: str, lesson_id: int, user_id: int | None):
+    """What the lesson page shows of a course, a lesson, the viewer's enrollment and their progress on
+    that lesson, and the bell's count, as one row of plain values (None when the lesson is not in that
+    course): ORM objects for these cost the page more CPU than the database took to find them."""
+    values = {"slug": slug, "lesson_id": lesson_id, "user_id": user_id}
+    return db.session.execute(_lesson_page_statement(), values).first()
+
+
+@cache
+def _lesson_page_statement():
+    # Table columns, not the mapped classes': a plain Core statement skips the ORM's per-execution work.
+    course, lesson = Course.__table__.c, Lesson.__table__.c
+    enrollment, progress = Enrollment.__table__.c, LessonProgress.__table__.c
+    enrolled = and_(enrollment.course_id == course.id, enrollment.user_id == bindparam("user_id"))
+    seen = and_(progress.enrollment_id == enrollment.id, progress.lesson_id == lesson.id)
+    return (select(course.id.label("course_id"), course.slug, course.title.label("course_title"), course.status,
+                   lesson.id, lesson.title, lesson.minutes, lesson.body_html, lesson.version, lesson.kind,
+                   lesson.archived_at, enrollment.id.label("enrollment_id"), enrollment.last_lesson_id,
+                   enrollment.last_seen_at, progress.id.label("progress_id"), progress.completed_at,
+                   answer(unread_count_column_asked, bindparam("user_id")).label("unread"))
+            .select_from(Course.__table__).join(Lesson.__table__, lesson.course_id == course.id)
+            .outerjoin(Enrollment.__table__, enrolled).outerjoin(LessonProgress.__table__, seen)
+            .where(course.slug == bindparam("slug"), lesson.id == bindparam("lesson_id")))

@@ -121,6 +121,10 @@ assisted_attempts_policy_asked = _signals.signal("assisted-attempts-policy-asked
 # sender=user id, quiz_ids=: the person's submitted attempts at these quizzes taken in an assisted
 # session (a set of attempt ids); community answers, completion asks.
 assisted_attempts_asked = _signals.signal("assisted-attempts-asked")
+# sender=a SQL expression for a user id (a column or a bindparam): the bell's unread count for that person
+# as a scalar subquery, for a page that fetches it in its own statement (the lesson page); notifications
+# answers.
+unread_count_column_asked = _signals.signal("unread-count-column-asked")
 
 
 def answer(signal, sender, **kwargs):

@@ -56,9 +56,13 @@ def register_template_helpers(app):
 
     @app.context_processor
     def _globals():
-        return {
-            "languages": current_app.config["LMS_LANGUAGES"],
-            "current_language": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
-            "current_path": request.full_path.rstrip("?") if request else "/",
-            "text_size": _text_size(),
-        }
+        return {"languages": current_app.config["LMS_LANGUAGES"], **request_globals()}
+
+
+def request_globals() -> dict:
+    """What base.html shows of the request itself (lms.core.page_cache keys its pages by these)."""
+    return {
+        "current_language": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
+        "current_path": request.full_path.rstrip("?") if request else "/",
+        "text_size": _text_size(),
+    }

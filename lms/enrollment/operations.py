@@ -1,6 +1,5 @@
 """Enrollment state changes. Flush only; controllers and tasks commit."""
 
-from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -9,7 +8,12 @@ from lms.catalog.models import Course, Lesson
 from lms.core.db import insert_ignoring_conflict, utcnow
 from lms.core.signals import course_assigned, lesson_completed, lesson_viewed, practice_finished, renewal_started
 from lms.enrollment.models import Enrollment, LessonProgress, OfflineProgressRecord
-from lms.enrollment.queries import completed_lesson_ids, find_enrollment, resume_lesson
+from lms.enrollment.queries import (
+    completed_lesson_ids,
+    find_enrollment,
+    resume_lesson,
+    visit_changes_something,
+)
 from lms.extensions import db
 from lms.programs.models import Program
 from lms.programs.queries import closed_courses, enrol_refusal, unmet_prerequisites
@@ -58,9 +62,6 @@ def _enrol_assigned(user, *, course, source: str = "assigned", **_):
     enrol(user, course, source=source)
 
 
-VISIT_RESOLUTION = timedelta(minutes=10)
-
-
 @lesson_viewed.connect
 def record_visit(enrollment: Enrollment, lesson: Lesson, progress: dict[int, object]) -> bool:
     """Remember where the learner is, for "continue where I left off".
@@ -68,19 +69,17 @@ def record_visit(enrollment: Enrollment, lesson: Lesson, progress: dict[int, obj
     Returns whether anything changed: re-reading the same lesson within VISIT_RESOLUTION
     writes nothing, so a lesson page view is usually read-only.
     """
-    changed = False
-    if lesson.id not in progress:
+    seen_before = lesson.id in progress
+    moves_on = visit_changes_something(lesson.id, True, enrollment.last_lesson_id, enrollment.last_seen_at)
+    if seen_before and not moves_on:
+        return False
+    if not seen_before:
         _insert_progress(enrollment, lesson)
-        changed = True
-    now = utcnow()
-    if (enrollment.last_lesson_id != lesson.id or enrollment.last_seen_at is None
-            or now - enrollment.last_seen_at > VISIT_RESOLUTION):
+    if moves_on:
         enrollment.last_lesson_id = lesson.id
-        enrollment.last_seen_at = now
-        changed = True
-    if changed:
-        db.session.flush()
-    return changed
+        enrollment.last_seen_at = utcnow()
+    db.session.flush()
+    return True
 
 
 def mark_done(enrollment: Enrollment, lesson: Lesson, at=None) -> None:

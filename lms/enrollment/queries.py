@@ -1,13 +1,25 @@
 """Read-only enrollment queries, grouped so a page costs a constant number of queries."""
 
+from datetime import timedelta
 from functools import cache
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.catalog.models import Lesson
+from lms.core.db import utcnow
 from lms.enrollment.models import Enrollment, LessonProgress
 from lms.extensions import db
+
+# Re-reading the lesson last read within this time writes nothing: a lesson view is usually read-only.
+VISIT_RESOLUTION = timedelta(minutes=10)
+
+
+def visit_changes_something(lesson_id: int, seen_before: bool, last_lesson_id: int | None, last_seen_at) -> bool:
+    """Whether a view of `lesson_id` is a visit to write (lms.enrollment.operations.record_visit): a lesson
+    not opened before, another lesson than the last one, or the same one after VISIT_RESOLUTION."""
+    return (not seen_before or last_lesson_id != lesson_id or last_seen_at is None
+            or utcnow() - last_seen_at > VISIT_RESOLUTION)
 
 
 def progress_by_enrollment(enrollments: list[Enrollment]) -> dict[int, int]:

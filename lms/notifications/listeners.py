@@ -8,10 +8,12 @@ from lms.core.signals import (
     notification_requested,
     notifications_requested,
     personal_data_erased,
+    unread_count_column_asked,
 )
 from lms.extensions import db
 from lms.notifications.models import DirectMessage, Notification, NotificationPreference
 from lms.notifications.operations import deliver_in_chunks, notify, notify_many, send_direct
+from lms.notifications.queries import unread_count_of
 
 
 @notification_requested.connect
@@ -38,3 +40,8 @@ def _deliver_in_chunks(_sender, *, message_ids, **__):
 def _erase(user, **_):
     for model in (Notification, NotificationPreference, DirectMessage):
         db.session.execute(delete(model).where(model.user_id == user.id))
+
+
+@unread_count_column_asked.connect
+def _unread_count_column(user_id, **_):
+    return unread_count_of(user_id)

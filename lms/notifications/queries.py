@@ -14,6 +14,14 @@ def _unread_count_statement():
                                                       Notification.read_at.is_(None))
 
 
+def unread_count_of(user_id):
+    """The bell's count for `user_id` (a column or a bindparam) as a scalar subquery, for a page that
+    fetches it in the same statement as its own row (the lesson page)."""
+    notification = Notification.__table__.c  # table columns: the caller's statement stays plain Core
+    return (select(func.count(notification.id))
+            .where(notification.user_id == user_id, notification.read_at.is_(None)).scalar_subquery())
+
+
 def unread_count(user_id: int) -> int:
     return db.session.scalar(_unread_count_statement(), {"user_id": user_id}) or 0
 

@@ -1,0 +1,109 @@
+"""Whole pages rendered once per (what they show) and filled per request with the few per-person parts.
+
+A lesson page is the same bytes for every learner who reads the same lesson version in the same language,
+with the same menu, text size and progress state — but for the CSRF token, the person's id and name and
+the bell's count. Rendering it through Jinja each time was a third of its CPU (docs/performance.md,
+"2026-12-06: the lesson page's fast path"). `render_page` renders it once with stand-ins for those
+parts, keeps the result split at the stand-ins, and later joins the pieces with this request's values.
+
+The cache key is every value the page is drawn from (the caller's `key`, with the page's data itself,
+e.g. the lesson's HTML, not a version number that a writer might forget to bump) plus the request's
+language, path, text size, stylesheet state and menu. A changed lesson is a different key: every host
+shows the edit at once, there is nothing to invalidate, and the cache is only ever a process-local copy.
+A page is kept only when filling it gives exactly what a full render gave (checked on the render that
+fills the cache), and never when the session carries something shown once (flashed messages, the
+community "assisting" banner).
+"""
+
+import re
+import secrets
+
+from flask import current_app, render_template, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
+
+from lms.core.inline_style import stylesheet_inlined_here
+from lms.core.layout import layout_menu
+from lms.core.templating import request_globals
+
+_MAX_PAGES = 1024  # ~20 KB each (key with the lesson HTML + the page): ~20 MB at most a process
+
+# Stand-ins no page can hold by chance: random for each process, and a page that does contain one is
+# simply not kept (the fill check below fails).
+_TOKEN = secrets.token_hex(12)
+_CSRF = f"lmsslot{_TOKEN}csrf"
+_USER_ID = f"lmsslot{_TOKEN}userid"
+_NAME = f"lmsslot{_TOKEN}name"
+_UNREAD = 10**17 + secrets.randbelow(10**17)  # a number: the template formats it with %d
+_SLOTS = re.compile(f"({_CSRF}|{_USER_ID}|{_NAME}|{_UNREAD})")
+
+
+class _StandInUser:
+    """What the page templates read of current_user, with stand-ins for the per-person values."""
+
+    is_authenticated = True
+    is_anonymous = False
+    id = _USER_ID
+    full_name = _NAME
+
+
+def render_page(template_name: str, key: tuple, unread: int | None = None, **context) -> str:
+    """render_template(template_name, **context), from a copy kept per `key` and request state when one is.
+
+    `key` must hold every value of `context` that the template shows (ids, titles, HTML, flags). The
+    template may use current_user only for is_authenticated, id and full_name, and csrf_token() and
+    unread_notifications() for the per-person parts; anything else per person belongs in `key`.
+    `unread`: the bell's count when the caller fetched it with its own data (else it is asked for).
+    """
+    app = current_app._get_current_object()
+    if unread is not None:
+        context["unread_notifications"] = lambda: unread
+    if app.jinja_env.auto_reload or "_flashes" in session or session.get("assist"):
+        return render_template(template_name, **context)
+    user = current_user._get_current_object()
+    signed_in = bool(user and user.is_authenticated)
+    values = {_CSRF: generate_csrf()}
+    if not signed_in:
+        unread = 0
+    else:
+        if unread is None:  # the context processors' bell (lms.notifications), when the caller has no count
+            shared = {}
+            app.update_template_context(shared)
+            unread = shared["unread_notifications"]()
+        values.update({_USER_ID: str(user.id), _NAME: str(escape(user.full_name)), str(_UNREAD): str(unread)})
+    shown = request_globals()  # language, path, text size
+    full_key = (template_name, key, shown["current_language"], request.script_root, shown["current_path"],
+                shown["text_size"], stylesheet_inlined_here(), layout_menu(), signed_in, bool(unread))
+    pages = app.extensions.setdefault("lms_page_cache", {})
+    pieces = pages.get(full_key)
+    if pieces is not None:
+        return _fill(pieces, values)
+    page = render_template(template_name, **{**context, "unread_notifications": lambda: unread})
+    pieces = _pieces(template_name, context, signed_in, bool(unread))
+    if _fill(pieces, values) == page:
+        _keep(pages, full_key, pieces)
+    else:
+        app.logger.warning("page %s not cached: its stand-ins do not fill back to the page", template_name)
+    return page
+
+
+def _pieces(template_name: str, context: dict, signed_in: bool, has_unread: bool) -> tuple[str, ...]:
+    """The page with stand-ins, split so that the odd items are the stand-ins."""
+    stand_ins = {"csrf_token": lambda: _CSRF, "unread_notifications": lambda: _UNREAD if has_unread else 0}
+    if signed_in:
+        stand_ins["current_user"] = _StandInUser()
+    return tuple(_SLOTS.split(render_template(template_name, **{**context, **stand_ins})))
+
+
+def _fill(pieces: tuple[str, ...], values: dict[str, str]) -> str:
+    return "".join([piece if index % 2 == 0 else values[piece] for index, piece in enumerate(pieces)])
+
+
+def _keep(pages: dict, key: tuple, pieces: tuple[str, ...]) -> None:
+    while len(pages) >= _MAX_PAGES:  # the oldest first; another thread may have removed it meanwhile
+        try:
+            del pages[next(iter(pages))]
+        except (KeyError, RuntimeError, StopIteration):
+            break
+    pages[key] = pieces
