@@ -29,6 +29,8 @@ REQUEST_SECONDS = Histogram("lms_request_seconds", "Time to answer a request, by
 TASK_SECONDS = Histogram("lms_task_seconds", "Background task run time, by task and outcome",
                          ["task", "outcome"], buckets=(*_BUCKETS, 30.0, 60.0, 300.0))
 TASK_FAILURES = Counter("lms_task_failures", "Background task runs that raised", ["task"])
+REQUESTS_SHED = Counter("lms_requests_shed", "Requests answered 503 at once: they queued for a thread longer than "
+                        "LMS_QUEUE_LIMIT_MS (lms/core/overload.py)")
 DB_POOL_IN_USE = Gauge("lms_db_pool_connections_in_use", "Database connections checked out of the pool",
                        multiprocess_mode="livesum")
 

@@ -21,6 +21,8 @@ from html import escape
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from lms.core.metrics import REQUESTS_SHED
+
 # Set by the worker thread before it calls the app; absent outside QueueTimedWorker.
 waited = threading.local()
 
@@ -45,6 +47,7 @@ class ShedLateRequests:
         if ms is None or ms <= self.limit_ms:
             return self.wsgi_app(environ, start_response)
         self.shed += 1
+        REQUESTS_SHED.inc()  # Flask never sees the request: /metrics' per-endpoint figures would miss it
         waited.ms = None  # a second app in the same thread must not see this request's wait
         _read_small_body(environ)
         if "json" in environ.get("HTTP_ACCEPT", ""):

@@ -6,6 +6,7 @@ import pytest
 from gunicorn.workers.gthread import ThreadWorker
 
 from lms.core import overload
+from lms.core.metrics import REQUESTS_SHED
 from lms.core.queue_timed_worker import QueueTimedWorker
 
 
@@ -19,6 +20,7 @@ def waited_ms():
 
 def test_a_request_that_queued_too_long_is_refused_at_once_with_retry_after(app, client, waited_ms):
     limit = app.config["LMS_QUEUE_LIMIT_MS"]
+    shed_before = REQUESTS_SHED._value.get()
     waited_ms(limit + 1)
     page = client.get("/courses")
     assert page.status_code == 503
@@ -30,6 +32,7 @@ def test_a_request_that_queued_too_long_is_refused_at_once_with_retry_after(app,
     save = client.post("/attempts/1/save", headers={"Accept": "application/json"}, data={"shown": "1", "q1": "a"})
     assert save.status_code == 503 and save.is_json and save.get_json()["error"] == 503
     assert save.headers["Retry-After"].isdigit()  # the quiz page and the bench retry after it
+    assert REQUESTS_SHED._value.get() == shed_before + 2  # operators see the refusals on /metrics
 
 
 @pytest.mark.parametrize("ms", [None, 0.0, "limit"])
