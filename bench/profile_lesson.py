@@ -44,6 +44,22 @@ def logged_in_client(app):
     return client, lesson
 
 
+def statements_of(app, client, path: str) -> list[str]:
+    """The SQL statements one view of `path` sends."""
+    from sqlalchemy import event
+
+    from lms.extensions import db
+
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *a: statements.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    client.get(path)
+    event.remove(engine, "before_cursor_execute", listener)
+    return statements
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--views", type=int, default=300)
@@ -53,21 +69,12 @@ def main() -> None:
     prepare()
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
-    from sqlalchemy import event
-
     from app import app
-    from lms.extensions import db
 
     client, lesson = logged_in_client(app)
     for _ in range(20):
         assert client.get(lesson).status_code == 200
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *a: statements.append(a[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    client.get(lesson)
-    event.remove(engine, "before_cursor_execute", listener)
+    statements = statements_of(app, client, lesson)
     print(f"{len(statements)} statements in one view of {lesson}:")
     for statement in statements:
         print("  ", " ".join(statement.split())[:160])

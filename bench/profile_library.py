@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.library_pages import prepare  # noqa: E402
-from bench.profile_lesson import ROOT, logged_in_client  # noqa: E402
+from bench.profile_lesson import ROOT, logged_in_client, statements_of  # noqa: E402
 
 
 def page_paths(client) -> dict[str, str]:
@@ -30,21 +30,6 @@ def page_paths(client) -> dict[str, str]:
     item = re.search(r'href="(/library/(?!new)[a-z0-9-]+)"', listing).group(1)
     collection = re.search(r'<option value="([a-z0-9-]+)"', listing[listing.find('name="collection"'):]).group(1)
     return {"listing": "/library", "collection": f"/library?collection={collection}", "item": item}
-
-
-def statements_of(app, client, path: str) -> list[str]:
-    from sqlalchemy import event
-
-    from lms.extensions import db
-
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *a: statements.append(a[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    client.get(path)
-    event.remove(engine, "before_cursor_execute", listener)
-    return statements
 
 
 def cpu_per_view(client, path: str, views: int, batches: int = 5) -> tuple[float, float]:
