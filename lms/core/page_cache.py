@@ -17,6 +17,8 @@ community "assisting" banner).
 
 import re
 import secrets
+import threading
+from collections import OrderedDict
 
 from flask import current_app, render_template, request, session
 from flask_login import current_user
@@ -27,7 +29,7 @@ from lms.core.inline_style import stylesheet_inlined_here
 from lms.core.layout import layout_menu
 from lms.core.templating import request_globals
 
-_MAX_PAGES = 1024  # ~20 KB each (key with the lesson HTML + the page): ~20 MB at most a process
+_MAX_PAGES = 1024  # a lesson page ~20 KB with its key, a library part 3–15 KB: ~20 MB a cache at most
 
 # Stand-ins no page can hold by chance: random for each process, and a page that does contain one is
 # simply not kept (the fill check below fails).
@@ -37,6 +39,41 @@ _USER_ID = f"lmsslot{_TOKEN}userid"
 _NAME = f"lmsslot{_TOKEN}name"
 _UNREAD = 10**17 + secrets.randbelow(10**17)  # a number: the template formats it with %d
 _SLOTS = re.compile(f"({_CSRF}|{_USER_ID}|{_NAME}|{_UNREAD})")
+
+
+class BoundedCache:
+    """A least-recently-used map of rendered parts, bounded; one per app (a worker's threads share it)."""
+
+    def __init__(self, size: int = _MAX_PAGES):
+        self.size, self._parts, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            part = self._parts.get(key)
+            if part is not None:
+                self._parts.move_to_end(key)
+            return part
+
+    def put(self, key, part) -> None:
+        with self._lock:
+            self._parts[key] = part
+            if len(self._parts) > self.size:
+                self._parts.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._parts.clear()
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+
+def app_cache(name: str) -> BoundedCache:
+    """The app's cache called `name` (made on first use)."""
+    cache = current_app.extensions.get(name)
+    if cache is None:
+        cache = current_app.extensions.setdefault(name, BoundedCache())
+    return cache
 
 
 class _StandInUser:
@@ -75,14 +112,14 @@ def render_page(template_name: str, key: tuple, unread: int | None = None, **con
     shown = request_globals()  # language, path, text size
     full_key = (template_name, key, shown["current_language"], request.script_root, shown["current_path"],
                 shown["text_size"], stylesheet_inlined_here(), layout_menu(), signed_in, bool(unread))
-    pages = app.extensions.setdefault("lms_page_cache", {})
+    pages = app_cache("lms_page_cache")
     pieces = pages.get(full_key)
     if pieces is not None:
         return _fill(pieces, values)
     page = render_template(template_name, **{**context, "unread_notifications": lambda: unread})
     pieces = _pieces(template_name, context, signed_in, bool(unread))
     if _fill(pieces, values) == page:
-        _keep(pages, full_key, pieces)
+        pages.put(full_key, pieces)
     else:
         app.logger.warning("page %s not cached: its stand-ins do not fill back to the page", template_name)
     return page
@@ -98,12 +135,3 @@ def _pieces(template_name: str, context: dict, signed_in: bool, has_unread: bool
 
 def _fill(pieces: tuple[str, ...], values: dict[str, str]) -> str:
     return "".join([piece if index % 2 == 0 else values[piece] for index, piece in enumerate(pieces)])
-
-
-def _keep(pages: dict, key: tuple, pieces: tuple[str, ...]) -> None:
-    while len(pages) >= _MAX_PAGES:  # the oldest first; another thread may have removed it meanwhile
-        try:
-            del pages[next(iter(pages))]
-        except (KeyError, RuntimeError, StopIteration):
-            break
-    pages[key] = pieces

@@ -13,46 +13,21 @@ collections, files, archiving — and not on a download (the count is drawn per 
 collections are only ever added, never renamed or reordered.
 """
 
-import threading
-from collections import OrderedDict
-
 from flask import current_app, render_template, request
 from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload, undefer
 
+from lms.core.page_cache import app_cache
 from lms.extensions import db
 from lms.library import queries
 from lms.library.models import LibraryItem
-
-MAX_PARTS = 1024  # an item's part is 3–6 KB, a listing page's 5–15 KB: ~10 MB a process at most
-
-
-class PartCache:
-    """A bounded least-recently-used map; one per app (threads of a worker share it)."""
-
-    def __init__(self, size: int = MAX_PARTS):
-        self.size, self._parts, self._lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            part = self._parts.get(key)
-            if part is not None:
-                self._parts.move_to_end(key)
-            return part
-
-    def put(self, key, part) -> None:
-        with self._lock:
-            self._parts[key] = part
-            if len(self._parts) > self.size:
-                self._parts.popitem(last=False)
 
 
 def _cached(key: tuple, template: str, context) -> Markup:
     """templates/<template> rendered with context() — no request context processors: nothing per person
     can leak into a shared part — kept under `key` + language + script root."""
-    parts = current_app.extensions.get("lms_library_parts") or current_app.extensions.setdefault(
-        "lms_library_parts", PartCache())
+    parts = app_cache("lms_library_parts")
     key = (*key, str(get_locale()), request.script_root)
     part = parts.get(key)
     if part is None:
