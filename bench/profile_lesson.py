@@ -44,6 +44,16 @@ def logged_in_client(app):
     return client, lesson
 
 
+def warm_and_show_statements(app, client, path: str, title: str) -> None:
+    """Twenty views to warm every cache, then the SQL one view sends, printed under `title`."""
+    for _ in range(20):
+        assert client.get(path).status_code == 200
+    statements = statements_of(app, client, path)
+    print(title.format(count=len(statements)))
+    for statement in statements:
+        print("  ", " ".join(statement.split())[:160])
+
+
 def statements_of(app, client, path: str) -> list[str]:
     """The SQL statements one view of `path` sends."""
     from sqlalchemy import event
@@ -72,12 +82,7 @@ def main() -> None:
     from app import app
 
     client, lesson = logged_in_client(app)
-    for _ in range(20):
-        assert client.get(lesson).status_code == 200
-    statements = statements_of(app, client, lesson)
-    print(f"{len(statements)} statements in one view of {lesson}:")
-    for statement in statements:
-        print("  ", " ".join(statement.split())[:160])
+    warm_and_show_statements(app, client, lesson, f"{{count}} statements in one view of {lesson}:")
     started = time.perf_counter()
     profile = cProfile.Profile()
     profile.enable()

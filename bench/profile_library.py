@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.library_pages import prepare  # noqa: E402
-from bench.profile_lesson import ROOT, logged_in_client, statements_of  # noqa: E402
+from bench.profile_lesson import ROOT, logged_in_client, warm_and_show_statements  # noqa: E402
 
 
 def page_paths(client) -> dict[str, str]:
@@ -53,12 +53,7 @@ def profile_pages(instance: Path, args) -> None:
     paths = page_paths(client)
     chosen = paths if args.page == "all" else {args.page: paths[args.page]}
     for name, path in chosen.items():
-        for _ in range(20):
-            assert client.get(path).status_code == 200
-        statements = statements_of(app, client, path)
-        print(f"\n== {name} {path}: {len(statements)} statements in one view")
-        for statement in statements:
-            print("  ", " ".join(statement.split())[:160])
+        warm_and_show_statements(app, client, path, f"\n== {name} {path}: {{count}} statements in one view")
         wall, cpu = cpu_per_view(client, path, max(1, args.views // 5))
         print(f"{name}: {wall:.2f} ms/view wall, {cpu:.2f} ms/view CPU (best of 5 × {max(1, args.views // 5)} views; "
               f"load average {os.getloadavg()[0]:.1f})")
