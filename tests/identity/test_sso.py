@@ -170,6 +170,29 @@ def test_a_tampered_state_is_refused(en, vneid, caplog):
     assert "MismatchingStateError mismatching_state" in caplog.text  # the log tells why, for the operator
 
 
+def _session_cookies_set(response) -> list[str]:
+    return [header for header in response.headers.getlist("Set-Cookie") if header.startswith("session=")]
+
+
+def test_a_background_request_sent_before_the_sign_in_leaves_its_state_alone(app, client, vneid, create_user):
+    """The browser fetches /sw.js after each navigation, with the cookie it had when it sent it. Had
+    its answer carried a session cookie, that would have replaced the one holding the sign-in's
+    OpenID state, and the return from the provider failed: "mismatching_state", the rare failure of
+    tests/e2e/test_sso_browser.py. Flask-Login wrote `_fresh` into every anonymous session it had
+    not marked yet (lms.extensions._LoginManager)."""
+    create_user("Nguyễn Văn An", email="an.sso@example.vn")
+    client.get("/courses")  # a first visit: the session holds a CSRF token
+    before = client.get_cookie("session", domain="lms.test")
+    callback = at_provider(start_sign_in(client), "001")  # the state is in the session cookie now
+    stale = app.test_client()
+    stale.set_cookie("session", before.value, domain=before.domain)
+    for path in ("/sw.js", "/login", "/courses", "/offline/token"):
+        response = stale.get(path)
+        assert response.status_code == 200 and _session_cookies_set(response) == [], path
+    response = client.get(callback.removeprefix(APP))  # the state was still there: on to confirm the link
+    assert response.status_code == 302 and response.headers["Location"].endswith("/sso/link")
+
+
 def test_a_tampered_nonce_is_refused(en, vneid, create_user):
     create_user(email="an.sso@example.vn")
     callback = at_provider(start_sign_in(en), "001")
