@@ -159,9 +159,10 @@ def one_edit(word: str) -> list[str]:
     return sorted(variants)
 
 
-def near_words(word: str, candidates: list[tuple[str, int]], keep: int = 6) -> list[tuple[str, int, int]]:
+def near_words(word: str, candidates: list[tuple[str, int]], keep: int = 64) -> list[tuple[str, int, int]]:
     """(term, edit distance, row count) of the candidates near enough to `word` (one edit for short words,
-    two from five letters), nearest and then most used first, at most `keep`."""
+    two from five letters), nearest and then most used first, at most `keep` (the word pairs decide among
+    them: a short word has a dozen neighbours one edit away, "lu": tu, du, la, vu, … lua)."""
     limit = 1 if len(word) < 5 else 2
     scored = sorted((edit_distance(word, term, limit), -count, term) for term, count in candidates if term != word)
     return [(term, distance, -count) for distance, count, term in scored if distance <= limit][:keep]
