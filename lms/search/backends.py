@@ -193,20 +193,33 @@ class PostgresBackend:
         return [], total
 
 
+PG_PAIRS_ADD = ("INSERT INTO search_pairs (first, second, docs) SELECT * FROM unnest(CAST(:firsts AS text[]), "
+                "CAST(:seconds AS text[]), CAST(:docs AS int[])) ORDER BY 1, 2 "
+                "ON CONFLICT (first, second) DO UPDATE SET docs = search_pairs.docs + excluded.docs")
+PG_PAIRS_DROP = ("DELETE FROM search_pairs p USING unnest(CAST(:firsts AS text[]), CAST(:seconds AS text[])) "
+                 "AS f(first, second) WHERE p.first = f.first AND p.second = f.second AND p.docs <= 0")
+SQLITE_PAIRS_ADD = ("INSERT INTO search_pairs (first, second, docs) VALUES (:first, :second, :docs) "
+                    "ON CONFLICT (first, second) DO UPDATE SET docs = search_pairs.docs + excluded.docs")
+SQLITE_PAIRS_DROP = "DELETE FROM search_pairs WHERE first = :first AND second = :second AND docs <= 0"
+
+
 def count_pairs(changes: dict[tuple[str, str], int]) -> None:
     """Add each change to its pair's row count (in pair order, so two workers lock rows alike); pairs no
-    row holds any more are dropped. The same statements on both databases."""
+    row holds any more are dropped. PostgreSQL takes them as arrays in one statement (a re-index of 5,000
+    rows moves ~10^5 pairs), SQLite as many rows of one statement."""
     changes = {pair: change for pair, change in sorted(changes.items()) if change}
     if not changes:
         return
-    db.session.execute(text(
-        "INSERT INTO search_pairs (first, second, docs) VALUES (:first, :second, :docs) "
-        "ON CONFLICT (first, second) DO UPDATE SET docs = search_pairs.docs + excluded.docs"),
-        [{"first": first, "second": second, "docs": change} for (first, second), change in changes.items()])
-    fewer = [{"first": first, "second": second} for (first, second), change in changes.items() if change < 0]
+    fewer = [pair for pair, change in changes.items() if change < 0]
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(PG_PAIRS_ADD), {"firsts": [a for a, _ in changes], "seconds": [b for _, b in changes],
+                                                "docs": list(changes.values())})
+        if fewer:
+            db.session.execute(text(PG_PAIRS_DROP), {"firsts": [a for a, _ in fewer], "seconds": [b for _, b in fewer]})
+        return
+    db.session.execute(text(SQLITE_PAIRS_ADD), [{"first": a, "second": b, "docs": n} for (a, b), n in changes.items()])
     if fewer:
-        db.session.execute(text("DELETE FROM search_pairs WHERE first = :first AND second = :second AND docs <= 0"),
-                           fewer)
+        db.session.execute(text(SQLITE_PAIRS_DROP), [{"first": a, "second": b} for a, b in fewer])
 
 
 def pair_counts(firsts: set[str], seconds: set[str]) -> dict[tuple[str, str], int]:
