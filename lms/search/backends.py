@@ -36,11 +36,13 @@ PG_RANK_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
 COUNT_CAP = 1000
 VOCABULARY_FILL = ("INSERT INTO search_words (word, docs) SELECT word, count(*) FROM search_documents d, "
                    "unnest(tsvector_to_array(d.vector)) AS word WHERE length(word) <= :longest GROUP BY word")
-# Adjacent word pairs of rows' vectors (positions p and p + 1 of the same row), with the rows holding each.
-PG_PAIRS = ("WITH w AS MATERIALIZED (SELECT d.id, v.lexeme AS word, p.pos FROM search_documents d, "
-            "unnest(d.vector) AS v, unnest(v.positions) AS p(pos) WHERE {rows} length(v.lexeme) <= :longest) "
-            "SELECT a.word, b.word, count(DISTINCT a.id) FROM w a JOIN w b ON b.id = a.id AND b.pos = a.pos + 1 "
-            "GROUP BY a.word, b.word")
+# Adjacent word pairs of rows' vectors (a word and the next one, at the next position of the same row), with
+# the rows holding each: one sort per row's positions (a self-join on position + 1 took twice as long).
+PG_PAIRS = ("SELECT word, next, count(DISTINCT id) FROM (SELECT d.id, v.lexeme AS word, p.pos, "
+            "lead(v.lexeme) OVER (PARTITION BY d.id ORDER BY p.pos) AS next, "
+            "lead(p.pos) OVER (PARTITION BY d.id ORDER BY p.pos) AS next_pos FROM search_documents d, "
+            "unnest(d.vector) AS v, unnest(v.positions) AS p(pos) WHERE {rows} length(v.lexeme) <= :longest) AS s "
+            "WHERE next_pos = pos + 1 GROUP BY word, next")
 PAIRS_FILL = "INSERT INTO search_pairs (first, second, docs) " + PG_PAIRS.format(rows="")
 # Words of the vocabulary offered to the edit-distance check for one typo, nearest trigrams first.
 NEAR_CANDIDATES = 40

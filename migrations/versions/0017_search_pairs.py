@@ -22,10 +22,11 @@ depends_on = None
 
 # The statement of lms.search.backends.PAIRS_FILL, as of this revision.
 PG_FILL = ("INSERT INTO search_pairs (first, second, docs) "
-           "WITH w AS MATERIALIZED (SELECT d.id, v.lexeme AS word, p.pos FROM search_documents d, "
-           "unnest(d.vector) AS v, unnest(v.positions) AS p(pos) WHERE length(v.lexeme) <= 40) "
-           "SELECT a.word, b.word, count(DISTINCT a.id) FROM w a JOIN w b ON b.id = a.id AND b.pos = a.pos + 1 "
-           "GROUP BY a.word, b.word")
+           "SELECT word, next, count(DISTINCT id) FROM (SELECT d.id, v.lexeme AS word, p.pos, "
+           "lead(v.lexeme) OVER (PARTITION BY d.id ORDER BY p.pos) AS next, "
+           "lead(p.pos) OVER (PARTITION BY d.id ORDER BY p.pos) AS next_pos FROM search_documents d, "
+           "unnest(d.vector) AS v, unnest(v.positions) AS p(pos) WHERE length(v.lexeme) <= 40) AS s "
+           "WHERE next_pos = pos + 1 GROUP BY word, next")
 # lms.search.text.WORD_TOKEN, as of this revision.
 TOKEN = re.compile(r"[^\W_]+")
 
