@@ -7,6 +7,7 @@ from flask_login import current_user
 from lms.core.controllers import send_stored
 from lms.core.inputs import page_number, query_id, text_id
 from lms.core.lifecycle import discard, found, get_or_404, view
+from lms.core.page_cache import render_page
 from lms.core.permissions import login_required, require
 from lms.extensions import db
 from lms.library import operations, pages, queries
@@ -22,14 +23,21 @@ def index():
     kind = request.args.get("kind") if request.args.get("kind") in ITEM_KINDS else None
     audience = request.args.get("audience") if request.args.get("audience") in search_queries.AUDIENCES else None
     page = page_number()
-    if query:
+    if query:  # search results: drawn per request, not kept
         results = search_queries.search(query, current_user, kind="library", audience=audience, page=page)
         listing = pages.render_listing(results=results, query=query, items=None, total=results.total,
                                        collections=queries.collections(), filters={}, page=page)
-    else:
-        listing = pages.listing_part({"collection": request.args.get("collection") or None, "kind": kind,
-                                      "audience": audience, "locality_id": query_id("locality")}, page)
-    return render_template("library/index.html", listing=listing, can_add=is_librarian(current_user))
+        return render_template("library/index.html", listing=listing, can_add=is_librarian(current_user))
+    listing, unread = pages.listing_part({"collection": request.args.get("collection") or None, "kind": kind,
+                                          "audience": audience, "locality_id": query_id("locality")}, page,
+                                         _viewer_id())
+    can_add = is_librarian(current_user)
+    # The part's Markup is its own key: the same object from the parts' cache, its hash computed once.
+    return render_page("library/index.html", (listing, can_add), unread=unread, listing=listing, can_add=can_add)
+
+
+def _viewer_id() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
 
 
 def _item_or_404(slug) -> LibraryItem:
@@ -40,13 +48,18 @@ def _item_or_404(slug) -> LibraryItem:
 
 @view
 def show(slug):
-    head = found(queries.item_head(slug))
+    head = found(queries.item_head(slug, _viewer_id()))
     may_manage = can_manage_at(current_user, head.locality_id)
     require(head.status == "published" or may_manage)  # LibraryItem.can_view, from the row
-    managed = db.session.get(LibraryItem, head.id) if may_manage else None
-    return render_template("library/item.html", title=head.title, item_part=pages.item_part(head),
-                           downloads=head.downloads, lessons=queries.lessons_using(slug, current_user) if head.used else [],
-                           item=managed, archive_form=ArchiveForm() if managed else None)
+    lessons = queries.lessons_using(slug, current_user) if head.used else []
+    context = {"title": head.title, "item_part": pages.item_part(head), "downloads": head.downloads,
+               "lessons": lessons}
+    if may_manage:  # the librarian's tools: the ORM item and a form, drawn per request
+        managed = db.session.get(LibraryItem, head.id)
+        return render_template("library/item.html", **context, item=managed, archive_form=ArchiveForm())
+    key = (context["item_part"], head.downloads,
+           tuple((row.Course.slug, row.Course.title, row.lesson_id, row.lesson_title) for row in lessons))
+    return render_page("library/item.html", key, unread=head.unread, **context)
 
 
 @view

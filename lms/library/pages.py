@@ -49,9 +49,10 @@ def item_part(head) -> Markup:
     return _cached(("item", head.id, head.updated_at, head.locality_name), "library/_item.html", context)
 
 
-def listing_part(filters: dict, page: int) -> Markup:
-    """The listing's filter form, count, cards and pager for these filters and page."""
-    rows = queries.browse_page(page=page, **filters)
+def listing_part(filters: dict, page: int, user_id: int | None = None) -> tuple[Markup, int | None]:
+    """The listing's filter form, count, cards and pager for these filters and page, and the viewer's unread
+    notifications read with them (None when the page is empty: the bell then asks for itself)."""
+    rows = queries.browse_page(page=page, user_id=user_id, **filters)
     total = rows[0].total if rows else queries.count_published(**filters)
 
     def context():
@@ -60,10 +61,10 @@ def listing_part(filters: dict, page: int) -> Markup:
                 "filters": filters, "query": "", "results": None}
 
     if not rows:  # past the last match or nothing matches: rare, and its key would need the collections read
-        return render_listing(**context())
+        return render_listing(**context()), None
     key = ("listing", tuple(filters.items()), page, total, rows[0].collections,
            tuple((row.id, row.updated_at) for row in rows))
-    return _cached(key, "library/_listing.html", context)
+    return _cached(key, "library/_listing.html", context), rows[0].unread
 
 
 def render_listing(**context) -> Markup:

@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, text
 
 from lms.extensions import db
 from lms.search.models import WORD_MAX
-from lms.search.text import one_edit
+from lms.search.text import one_edit, word_pairs
 
 PG_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
              "setweight(to_tsvector('simple', unaccent(left(body, 400000))), 'B')")
@@ -36,6 +36,14 @@ PG_RANK_VECTOR = ("setweight(to_tsvector('simple', unaccent(title)), 'A') || "
 COUNT_CAP = 1000
 VOCABULARY_FILL = ("INSERT INTO search_words (word, docs) SELECT word, count(*) FROM search_documents d, "
                    "unnest(tsvector_to_array(d.vector)) AS word WHERE length(word) <= :longest GROUP BY word")
+# Adjacent word pairs of rows' vectors (a word and the next one, at the next position of the same row), with
+# the rows holding each: one sort per row's positions (a self-join on position + 1 took twice as long).
+PG_PAIRS = ("SELECT word, next, count(DISTINCT id) FROM (SELECT d.id, v.lexeme AS word, p.pos, "
+            "lead(v.lexeme) OVER (PARTITION BY d.id ORDER BY p.pos) AS next, "
+            "lead(p.pos) OVER (PARTITION BY d.id ORDER BY p.pos) AS next_pos FROM search_documents d, "
+            "unnest(d.vector) AS v, unnest(v.positions) AS p(pos) WHERE {rows} length(v.lexeme) <= :longest) AS s "
+            "WHERE next_pos = pos + 1 GROUP BY word, next")
+PAIRS_FILL = "INSERT INTO search_pairs (first, second, docs) " + PG_PAIRS.format(rows="")
 # Words of the vocabulary offered to the edit-distance check for one typo, nearest trigrams first.
 NEAR_CANDIDATES = 40
 
@@ -61,25 +69,30 @@ class PostgresBackend:
         difference between the words of their old vectors and of their new ones."""
         if not ids:
             return
-        before = self._words(ids)
+        before, pairs_before = self._words(ids), self._pairs(ids)
         # The f-strings in this module join constant SQL of this module (no input): values are bound.
         db.session.execute(text(f"UPDATE search_documents SET vector = {PG_VECTOR}, rank_vector = {PG_RANK_VECTOR} "  # nosec B608
                                 "WHERE id IN :ids")
                            .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)})
-        after = self._words(ids)
+        after, pairs_after = self._words(ids), self._pairs(ids)
         self._count({word: after.get(word, 0) - before.get(word, 0) for word in before.keys() | after.keys()})
+        count_pairs({pair: pairs_after.get(pair, 0) - pairs_before.get(pair, 0)
+                     for pair in pairs_before.keys() | pairs_after.keys()})
 
     def unsync(self, ids: list[int]) -> None:
         """The rows themselves are deleted by the caller (the vector goes with them); their words leave
         the vocabulary."""
         if ids:
             self._count({word: -docs for word, docs in self._words(ids).items()})
+            count_pairs({pair: -docs for pair, docs in self._pairs(ids).items()})
 
     @staticmethod
     def rebuild_vocabulary() -> None:
         """The vocabulary from every row's vector (`flask search reindex`, the migration that adds it)."""
         db.session.execute(text("DELETE FROM search_words"))
         db.session.execute(text(VOCABULARY_FILL), {"longest": WORD_MAX})
+        db.session.execute(text("DELETE FROM search_pairs"))
+        db.session.execute(text(PAIRS_FILL), {"longest": WORD_MAX})
 
     @staticmethod
     def _words(ids: list[int]) -> dict[str, int]:
@@ -88,6 +101,13 @@ class PostgresBackend:
             "SELECT word, count(*) FROM search_documents d, unnest(tsvector_to_array(d.vector)) AS word "
             "WHERE d.id IN :ids AND length(word) <= :longest GROUP BY word")
             .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids), "longest": WORD_MAX}).all())
+
+    @staticmethod
+    def _pairs(ids: list[int]) -> dict[tuple[str, str], int]:
+        """{(word, next word): rows holding them side by side} over the rows' current vectors."""
+        rows = db.session.execute(text(PG_PAIRS.format(rows="d.id IN :ids AND"))
+                                  .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids), "longest": WORD_MAX})
+        return {(first, second): docs for first, second, docs in rows}
 
     @staticmethod
     def _count(changes: dict[str, int]) -> None:
@@ -175,6 +195,44 @@ class PostgresBackend:
         return [], total
 
 
+PG_PAIRS_ADD = ("INSERT INTO search_pairs (first, second, docs) SELECT * FROM unnest(CAST(:firsts AS text[]), "
+                "CAST(:seconds AS text[]), CAST(:docs AS int[])) ORDER BY 1, 2 "
+                "ON CONFLICT (first, second) DO UPDATE SET docs = search_pairs.docs + excluded.docs")
+PG_PAIRS_DROP = ("DELETE FROM search_pairs p USING unnest(CAST(:firsts AS text[]), CAST(:seconds AS text[])) "
+                 "AS f(first, second) WHERE p.first = f.first AND p.second = f.second AND p.docs <= 0")
+SQLITE_PAIRS_ADD = ("INSERT INTO search_pairs (first, second, docs) VALUES (:first, :second, :docs) "
+                    "ON CONFLICT (first, second) DO UPDATE SET docs = search_pairs.docs + excluded.docs")
+SQLITE_PAIRS_DROP = "DELETE FROM search_pairs WHERE first = :first AND second = :second AND docs <= 0"
+
+
+def count_pairs(changes: dict[tuple[str, str], int]) -> None:
+    """Add each change to its pair's row count (in pair order, so two workers lock rows alike); pairs no
+    row holds any more are dropped. PostgreSQL takes them as arrays in one statement (a re-index of 5,000
+    rows moves ~10^5 pairs), SQLite as many rows of one statement."""
+    changes = {pair: change for pair, change in sorted(changes.items()) if change}
+    if not changes:
+        return
+    fewer = [pair for pair, change in changes.items() if change < 0]
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(PG_PAIRS_ADD), {"firsts": [a for a, _ in changes], "seconds": [b for _, b in changes],
+                                                "docs": list(changes.values())})
+        if fewer:
+            db.session.execute(text(PG_PAIRS_DROP), {"firsts": [a for a, _ in fewer], "seconds": [b for _, b in fewer]})
+        return
+    db.session.execute(text(SQLITE_PAIRS_ADD), [{"first": a, "second": b, "docs": n} for (a, b), n in changes.items()])
+    if fewer:
+        db.session.execute(text(SQLITE_PAIRS_DROP), [{"first": a, "second": b} for a, b in fewer])
+
+
+def pair_counts(firsts: set[str], seconds: set[str]) -> dict[tuple[str, str], int]:
+    """The rows holding each pair of a word of `firsts` followed by one of `seconds` (one statement)."""
+    rows = db.session.execute(text("SELECT first, second, docs FROM search_pairs WHERE first IN :firsts "
+                                   "AND second IN :seconds")
+                              .bindparams(bindparam("firsts", expanding=True), bindparam("seconds", expanding=True)),
+                              {"firsts": sorted(firsts), "seconds": sorted(seconds)})
+    return {(first, second): docs for first, second, docs in rows}
+
+
 def sqlite_tags(kind: str, visible: bool, audiences: str) -> str:
     """The filter tokens of one row: kind, visibility, and each audience it is open to ('aall': everyone)."""
     names = [a for a in audiences.split("|") if a]
@@ -194,13 +252,29 @@ class SqliteBackend:
         db.session.execute(text("INSERT INTO search_fts(rowid, title, body, tags) VALUES (:id, :title, :body, :tags)"),
                            [{"id": r.id, "title": r.title_folded, "body": r.body_folded,
                              "tags": sqlite_tags(r.kind, bool(r.visible), r.audiences)} for r in rows])
+        count_pairs(self._pairs([(r.title_folded, r.body_folded) for r in rows]))
 
     @staticmethod
-    def rebuild_vocabulary() -> None:
-        """FTS5 keeps its word list itself."""
+    def _pairs(texts) -> dict[tuple[str, str], int]:
+        """{(word, next word): rows} over (title, body) texts as FTS5 reads them."""
+        counts = {}
+        for title, body in texts:
+            for pair in word_pairs(title, body, longest=WORD_MAX):
+                counts[pair] = counts.get(pair, 0) + 1
+        return counts
+
+    @classmethod
+    def rebuild_vocabulary(cls) -> None:
+        """FTS5 keeps its word list itself; the word pairs from what it holds."""
+        db.session.execute(text("DELETE FROM search_pairs"))
+        count_pairs(cls._pairs(db.session.execute(text("SELECT title, body FROM search_fts")).all()))
 
     def unsync(self, ids: list[int]) -> None:
+        """The rows leave the FTS5 table, their word pairs the pair counts (read from what it held)."""
         if ids:
+            held = db.session.execute(text("SELECT title, body FROM search_fts WHERE rowid IN :ids")
+                                      .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)}).all()
+            count_pairs({pair: -docs for pair, docs in self._pairs(held).items()})
             db.session.execute(text("DELETE FROM search_fts WHERE rowid IN :ids")
                                .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)})
 

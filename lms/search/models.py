@@ -68,6 +68,20 @@ class SearchWord(db.Model):
     docs = db.Column(db.Integer, nullable=False, default=0)
 
 
+class SearchPair(db.Model):
+    """Adjacent word pairs of the indexed text ("lua dao", "dao qua") with the number of rows holding
+    each, on both engines: among the near candidates of a typo ("lu" → "la", "lua"), the one whose
+    neighbours it is most often written beside wins ("lu dao" → "lua dao"). Kept by the backends'
+    `sync`/`unsync` as the vocabulary is: on PostgreSQL from the tsvectors' positions, on SQLite from
+    the folded text FTS5 indexes."""
+
+    __tablename__ = "search_pairs"
+
+    first = db.Column(db.String(WORD_MAX), primary_key=True)
+    second = db.Column(db.String(WORD_MAX), primary_key=True)
+    docs = db.Column(db.Integer, nullable=False, default=0)
+
+
 # The schema pieces that are not tables of the model: extensions and the FTS5 table. The migration
 # creates them too; these hooks cover `db.create_all()` (tests, a fresh embedded install).
 event.listen(db.metadata, "before_create",

@@ -7,15 +7,16 @@ look at any audience.
 """
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from markupsafe import Markup
 from sqlalchemy import select
 
 from lms.core.permissions import can
 from lms.extensions import db
-from lms.search.backends import COUNT_CAP, Filters, backend
+from lms.search.backends import COUNT_CAP, Filters, backend, pair_counts
 from lms.search.models import KINDS, SearchDocument
-from lms.search.text import closest, highlight, query_terms, snippet
+from lms.search.text import best_sequence, highlight, near_words, query_terms, snippet
 
 PAGE_SIZE = 20
 AUDIENCES = ("citizen", "official", "cio")
@@ -64,12 +65,23 @@ def audience_for(user, requested: str | None) -> str | None:
 
 
 def _corrected(engine, terms: list[str]) -> list[str] | None:
-    """The query with each word the index does not know replaced by the nearest one it does (same
-    on both engines: SQLite reads FTS5's word list, PostgreSQL the titles pg_trgm finds); None when
+    """The query with each word the index does not know replaced by one it does (same on both engines:
+    SQLite reads FTS5's word list, PostgreSQL its vocabulary table): of each word's near candidates, the
+    combination whose neighbouring words are most often written side by side (one statement over the word
+    pairs: "lu dao" → "lua dao", not the commoner "la"), then the nearest, then the most used; None when
     nothing changes."""
     known = engine.known(terms)
-    fixed = [term if term in known or term.isdigit() else (closest(term, engine.near(term)) or term)
-             for term in terms]
+    options = [[(term, 0, 0)] if term in known or term.isdigit() else
+               (near_words(term, engine.near(term)) or [(term, 0, 0)]) for term in terms]
+    if all(len(option) == 1 for option in options):
+        fixed = [option[0][0] for option in options]
+    else:
+        firsts, seconds = set(), set()
+        for before, after in pairwise(options):
+            if len(before) > 1 or len(after) > 1:  # a pair with a choice in it
+                firsts.update(word for word, _distance, _rows in before)
+                seconds.update(word for word, _distance, _rows in after)
+        fixed = best_sequence(options, pair_counts(firsts, seconds) if firsts else {})
     return fixed if fixed != terms else None
 
 

@@ -6,6 +6,7 @@ is done on a same-length folded copy, so "lua dao" marks "lừa đảo".
 
 import re
 import unicodedata
+from itertools import pairwise
 
 from markupsafe import Markup, escape
 
@@ -122,17 +123,21 @@ def _marked(text: str, spans, start: int, end: int) -> Markup:
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:
-    """Levenshtein distance, giving up (limit + 1) once every path is past `limit`."""
+    """Edit distance counting two swapped neighbours as one edit, as `one_edit` does ("mahn" → "manh"),
+    giving up (limit + 1) once every path is past `limit`."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
-    previous = list(range(len(b) + 1))
+    earlier, previous = None, list(range(len(b) + 1))
     for i, char in enumerate(a, start=1):
         current = [i]
         for j, other in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            if earlier is not None and j > 1 and char == b[j - 2] and a[i - 2] == other:
+                cost = min(cost, earlier[j - 2] + 1)
+            current.append(cost)
         if min(current) > limit:
             return limit + 1
-        previous = current
+        earlier, previous = previous, current
     return previous[-1]
 
 
@@ -154,13 +159,40 @@ def one_edit(word: str) -> list[str]:
     return sorted(variants)
 
 
-def closest(word: str, candidates: list[tuple[str, int]]) -> str | None:
-    """The candidate nearest to `word` (one edit for short words, two from five letters), the most used
-    among equals; None when none is near enough."""
+def near_words(word: str, candidates: list[tuple[str, int]], keep: int = 64) -> list[tuple[str, int, int]]:
+    """(term, edit distance, row count) of the candidates near enough to `word` (one edit for short words,
+    two from five letters), nearest and then most used first, at most `keep` (the word pairs decide among
+    them: a short word has a dozen neighbours one edit away, "lu": tu, du, la, vu, … lua)."""
     limit = 1 if len(word) < 5 else 2
-    scored = [(edit_distance(word, term, limit), -count, term) for term, count in candidates if term != word]
-    scored = [entry for entry in scored if entry[0] <= limit]
-    return min(scored)[2] if scored else None
+    scored = sorted((edit_distance(word, term, limit), -count, term) for term, count in candidates if term != word)
+    return [(term, distance, -count) for distance, count, term in scored if distance <= limit][:keep]
+
+
+# What FTS5's unicode61 tokenizer takes for a word in folded text (letters and digits).
+WORD_TOKEN = re.compile(r"[^\W_]+")
+
+
+def word_pairs(*texts: str, longest: int) -> set[tuple[str, str]]:
+    """The adjacent word pairs of folded texts (each text on its own), words of at most `longest` letters."""
+    pairs = set()
+    for part in texts:
+        words = WORD_TOKEN.findall((part or "").lower())
+        pairs.update((a, b) for a, b in pairwise(words) if len(a) <= longest and len(b) <= longest)
+    return pairs
+
+
+def best_sequence(options: list[list[tuple[str, int, int]]], pairs: dict[tuple[str, str], int]) -> list[str]:
+    """Of one (word, distance, rows) option per position, the sequence whose adjacent pairs are in the most
+    rows (`pairs`), then the nearest, then the most used words: a best path, position by position."""
+    best = {word: ((0, -distance, count), [word]) for word, distance, count in options[0]}
+    for position in options[1:]:
+        step = {}
+        for word, distance, count in position:
+            own = (-distance, count)
+            step[word] = max(((score[0] + pairs.get((before, word), 0), score[1] + own[0], score[2] + own[1]),
+                              path + [word]) for before, (score, path) in best.items())
+        best = step
+    return max(best.values())[1]
 
 
 def folded(text: str) -> str:
