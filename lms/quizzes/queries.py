@@ -17,6 +17,7 @@ from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
 from lms.quizzes import grading, layout
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
+from lms.quizzes.sheet import render_sheet
 
 
 def question_count(quiz) -> int:
@@ -151,7 +152,7 @@ def attempt_page(attempt, page: int, now) -> dict:
     return {"attempt": attempt, "quiz": attempt.quiz, "views": views, "page": page, "page_count": len(all_pages),
             "seconds_left": seconds_left(attempt, now), "answered": answered, "total": graded,
             "editable": editable, "sequential": attempt.quiz.navigation == "sequential",
-            "autosave_messages": autosave_messages()}
+            "sheet": render_sheet(views, editable), "autosave_messages": autosave_messages()}
 
 
 def _key_text(question) -> list[str]:
