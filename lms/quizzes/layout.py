@@ -5,10 +5,14 @@ import random
 from lms.quizzes.models import Attempt, Quiz
 
 
-def draw_layout(quiz: Quiz, rng: random.Random) -> list[dict]:
-    """The questions and option orders of one attempt: drawn and shuffled once, then stored."""
-    own = quiz.active_questions()
-    pool = own + quiz.bank_questions()
+def draw_layout(quiz: Quiz, rng: random.Random, own=None, pool=None) -> list[dict]:
+    """The questions and option orders of one attempt: drawn and shuffled once, then stored.
+
+    `own` and `pool` (own + banks' questions), when given, are rows with the columns this reads
+    (queries.draw_questions); else the quiz's ORM questions."""
+    if own is None:
+        own = quiz.active_questions()
+        pool = own + quiz.bank_questions()
     questions = own
     if isinstance(quiz.draw, dict):
         picked = []

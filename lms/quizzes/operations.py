@@ -67,13 +67,14 @@ def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.
     made, counted = queries.attempt_counts(quiz, user, enrollment.restarted_at)
     if quiz.max_attempts and counted >= quiz.max_attempts:
         raise QuizError(_l("You have used all your attempts for this quiz."))
-    if not quiz.active_questions() and not quiz.bank_questions():
+    own, pool = queries.draw_questions(quiz)  # rows, not ORM questions: every learner starts at once on exam day
+    if not pool:
         raise QuizError(_l("This quiz has no questions yet."))
     deadline = now + dt.timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
     if quiz.closes_at is not None:
         deadline = min(deadline, quiz.closes_at) if deadline else quiz.closes_at
     attempt = Attempt(quiz=quiz, user=user, enrollment=enrollment, number=made + 1,
-                      started_at=now, deadline=deadline, layout=draw_layout(quiz, rng or random.SystemRandom()))
+                      started_at=now, deadline=deadline, layout=draw_layout(quiz, rng or random.SystemRandom(), own, pool))
     try:
         # The database has the last word: (quiz, user, number) is unique and so is the running
         # attempt of (quiz, user). A start that slipped past the lock resumes the winner's attempt.

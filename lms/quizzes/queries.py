@@ -17,6 +17,7 @@ from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
 from lms.quizzes import grading, layout
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
+from lms.quizzes.sheet import render_sheet
 
 
 def question_count(quiz) -> int:
@@ -88,6 +89,37 @@ def _answer_rows_statement():
                   AttemptAnswer.score).where(AttemptAnswer.attempt_id == bindparam("attempt_id"))
 
 
+class DrawnQuestion(NamedTuple):
+    """What drawing an attempt's layout reads of a question (layout.draw_layout): no text, no key."""
+
+    id: int
+    quiz_id: int
+    position: int
+    category: str
+    type: str
+    options: list
+    choices: list
+
+
+@functools.cache
+def _draw_statements():
+    columns = select(*(getattr(Question, name) for name in DrawnQuestion._fields)).where(Question.archived_at.is_(None))
+    own = columns.where(Question.quiz_id == bindparam("quiz_id")).order_by(Question.position, Question.id)
+    banks = select(Quiz.id).where(Quiz.course_id == bindparam("course_id"), Quiz.key.in_(bindparam("banks", expanding=True)),
+                                  Quiz.id != bindparam("quiz_id"))
+    return own, columns.where(Question.quiz_id.in_(banks)).order_by(Question.quiz_id, Question.position, Question.id)
+
+
+def draw_questions(quiz) -> tuple[list[DrawnQuestion], list[DrawnQuestion]]:
+    """(the quiz's own active questions, those + its banks' active questions) as rows, for starting an attempt."""
+    own_statement, bank_statement = _draw_statements()
+    own = [DrawnQuestion(*row) for row in db.session.execute(own_statement, {"quiz_id": quiz.id})]
+    if not quiz.banks:
+        return own, own
+    rows = db.session.execute(bank_statement, {"quiz_id": quiz.id, "course_id": quiz.course_id, "banks": list(quiz.banks)})
+    return own, own + [DrawnQuestion(*row) for row in rows]
+
+
 def shown_questions(attempt) -> list[ShownQuestion]:
     ids = [slot["q"] for slot in attempt.slots()]
     rows = db.session.execute(_shown_questions_statement(), {"ids": ids}) if ids else []
@@ -151,7 +183,7 @@ def attempt_page(attempt, page: int, now) -> dict:
     return {"attempt": attempt, "quiz": attempt.quiz, "views": views, "page": page, "page_count": len(all_pages),
             "seconds_left": seconds_left(attempt, now), "answered": answered, "total": graded,
             "editable": editable, "sequential": attempt.quiz.navigation == "sequential",
-            "autosave_messages": autosave_messages()}
+            "sheet": render_sheet(views, editable), "autosave_messages": autosave_messages()}
 
 
 def _key_text(question) -> list[str]:
