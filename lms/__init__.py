@@ -2,7 +2,7 @@
 
 import os
 
-from flask import Flask, session
+from flask import Flask, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 
@@ -239,7 +239,7 @@ def _configure_login():
     from sqlalchemy import and_, bindparam, select
     from sqlalchemy.orm import joinedload, lazyload
 
-    from lms.accounts import sessions
+    from lms.accounts import sessions, viewer
     from lms.accounts.models import RoleGrant, SessionRecord, User
 
     login_manager.login_view = "accounts.login"
@@ -247,6 +247,16 @@ def _configure_login():
     login_manager.login_message_category = "info"
 
     statement = None
+
+    def light_endpoints() -> frozenset:
+        # The endpoints whose views are marked @light_viewer (lms.core.lifecycle), found once per app.
+        app = current_app._get_current_object()
+        endpoints = app.extensions.get("lms_light_viewer")
+        if endpoints is None:
+            endpoints = app.extensions["lms_light_viewer"] = frozenset(
+                endpoint for endpoint, function in app.view_functions.items()
+                if getattr(function, "lms_light_viewer", False))
+        return endpoints
 
     def user_statement():
         # One narrow query for the user and their role grants: this runs on every request. A grant's
@@ -271,13 +281,17 @@ def _configure_login():
         key = session.get(sessions.SESSION_KEY)
         if not key:
             return None
-        row = db.session.execute(user_statement(), {"key": key, "user_id": int(raw_id)}).unique().first()
-        if row is None or row.last_seen_at is None:
+        if request.endpoint in light_endpoints():  # a plain-valued person from one Core row (lms.accounts.viewer)
+            found = viewer.load(int(raw_id), key)
+            user, last_seen_at = found if found else (None, None)
+        else:
+            row = db.session.execute(user_statement(), {"key": key, "user_id": int(raw_id)}).unique().first()
+            user, last_seen_at = (row.User, row.last_seen_at) if row else (None, None)
+        if user is None or last_seen_at is None:
             return None
-        user = row.User
         if not user.is_active or str(user.session_version) != version:
             return None
-        sessions.note_seen(key, row.last_seen_at)
+        sessions.note_seen(key, last_seen_at)
         return user
 
 
