@@ -1,9 +1,12 @@
 """The LMS application factory: config → extensions → blueprints → CLI → errors."""
 
+import copy
 import os
+import time
 
 from flask import Flask, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from sqlalchemy import event
 
 from lms.config import load_config
@@ -45,15 +48,45 @@ def _install_sqlite_hooks(engine) -> None:
 
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signing serializer made once per key instead of twice a
-    request (deriving it was ~2 % of a page's CPU). A changed secret key or fallback list makes a new one."""
+    request (deriving it was ~2 % of a page's CPU). A changed secret key or fallback list makes a new one.
+
+    A cookie already opened in this process is not verified and decoded again (~3 % of a lesson view):
+    the same bytes under the same keys are the same session, so its decoded contents are kept beside the
+    cookie's exact text (bounded, least recently used) and handed out as a fresh copy. Its age is still
+    checked on every request against the session lifetime, as itsdangerous does. Who the session's person
+    is, and whether the session still counts, is decided by the user loader from the database each time.
+    """
 
     _serializer = (None, None)
+    _opened = None  # cookie text → (signed at, epoch seconds; decoded contents), for the current serializer
 
     def get_signing_serializer(self, app):
         key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         if self._serializer[0] != key:
-            self._serializer = (key, super().get_signing_serializer(app))
+            from lms.core.page_cache import BoundedCache
+
+            self._serializer, self._opened = (key, super().get_signing_serializer(app)), BoundedCache(4096)
         return self._serializer[1]
+
+    def open_session(self, app, request):
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        opened = self._opened.get(cookie)
+        if opened is None:
+            try:
+                data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            opened = (signed_at.timestamp(), data)
+            self._opened.put(cookie, opened)
+        if not 0 <= time.time() - opened[0] <= max_age:  # itsdangerous' SignatureExpired (or a future stamp)
+            return self.session_class()
+        return self.session_class(copy.deepcopy(opened[1]))
 
 
 def _select_locale():
@@ -101,6 +134,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     install_search_hooks(FlaskSession)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    from lms.core import csrf_tokens
+
+    csrf_tokens.install(app)  # after CSRFProtect: the templates' csrf_token() signs once in a while, not per page
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=os.path.join(ROOT, "lms", "translations"))
     login_manager.init_app(app)
