@@ -1,9 +1,12 @@
 """The LMS application factory: config → extensions → blueprints → CLI → errors."""
 
+import copy
 import os
+import time
 
-from flask import Flask, session
+from flask import Flask, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from sqlalchemy import event
 
 from lms.config import load_config
@@ -45,15 +48,45 @@ def _install_sqlite_hooks(engine) -> None:
 
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signing serializer made once per key instead of twice a
-    request (deriving it was ~2 % of a page's CPU). A changed secret key or fallback list makes a new one."""
+    request (deriving it was ~2 % of a page's CPU). A changed secret key or fallback list makes a new one.
+
+    A cookie already opened in this process is not verified and decoded again (~3 % of a lesson view):
+    the same bytes under the same keys are the same session, so its decoded contents are kept beside the
+    cookie's exact text (bounded, least recently used) and handed out as a fresh copy. Its age is still
+    checked on every request against the session lifetime, as itsdangerous does. Who the session's person
+    is, and whether the session still counts, is decided by the user loader from the database each time.
+    """
 
     _serializer = (None, None)
+    _opened = None  # cookie text → (signed at, epoch seconds; decoded contents), for the current serializer
 
     def get_signing_serializer(self, app):
         key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         if self._serializer[0] != key:
-            self._serializer = (key, super().get_signing_serializer(app))
+            from lms.core.page_cache import BoundedCache
+
+            self._serializer, self._opened = (key, super().get_signing_serializer(app)), BoundedCache(4096)
         return self._serializer[1]
+
+    def open_session(self, app, request):
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        opened = self._opened.get(cookie)
+        if opened is None:
+            try:
+                data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            opened = (signed_at.timestamp(), data)
+            self._opened.put(cookie, opened)
+        if not 0 <= time.time() - opened[0] <= max_age:  # itsdangerous' SignatureExpired (or a future stamp)
+            return self.session_class()
+        return self.session_class(copy.deepcopy(opened[1]))
 
 
 def _select_locale():
@@ -101,6 +134,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     install_search_hooks(FlaskSession)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    from lms.core import csrf_tokens
+
+    csrf_tokens.install(app)  # after CSRFProtect: the templates' csrf_token() signs once in a while, not per page
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=os.path.join(ROOT, "lms", "translations"))
     login_manager.init_app(app)
@@ -239,7 +275,7 @@ def _configure_login():
     from sqlalchemy import and_, bindparam, select
     from sqlalchemy.orm import joinedload, lazyload
 
-    from lms.accounts import sessions
+    from lms.accounts import sessions, viewer
     from lms.accounts.models import RoleGrant, SessionRecord, User
 
     login_manager.login_view = "accounts.login"
@@ -247,6 +283,16 @@ def _configure_login():
     login_manager.login_message_category = "info"
 
     statement = None
+
+    def light_endpoints() -> frozenset:
+        # The endpoints whose views are marked @light_viewer (lms.core.lifecycle), found once per app.
+        app = current_app._get_current_object()
+        endpoints = app.extensions.get("lms_light_viewer")
+        if endpoints is None:
+            endpoints = app.extensions["lms_light_viewer"] = frozenset(
+                endpoint for endpoint, function in app.view_functions.items()
+                if getattr(function, "lms_light_viewer", False))
+        return endpoints
 
     def user_statement():
         # One narrow query for the user and their role grants: this runs on every request. A grant's
@@ -271,13 +317,17 @@ def _configure_login():
         key = session.get(sessions.SESSION_KEY)
         if not key:
             return None
-        row = db.session.execute(user_statement(), {"key": key, "user_id": int(raw_id)}).unique().first()
-        if row is None or row.last_seen_at is None:
+        if request.endpoint in light_endpoints():  # a plain-valued person from one Core row (lms.accounts.viewer)
+            found = viewer.load(int(raw_id), key)
+            user, last_seen_at = found if found else (None, None)
+        else:
+            row = db.session.execute(user_statement(), {"key": key, "user_id": int(raw_id)}).unique().first()
+            user, last_seen_at = (row.User, row.last_seen_at) if row else (None, None)
+        if user is None or last_seen_at is None:
             return None
-        user = row.User
         if not user.is_active or str(user.session_version) != version:
             return None
-        sessions.note_seen(key, row.last_seen_at)
+        sessions.note_seen(key, last_seen_at)
         return user
 
 
@@ -364,18 +414,24 @@ def _register_request_hooks(app):
                 f"base-uri 'self'; form-action {_form_action_sources(app)}")
         return policy
 
+    fixed = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY"),
+             # No page needs the camera, microphone, location or payment; embedded lessons get none either.
+             ("Permissions-Policy", PERMISSIONS_POLICY)]
+    if hsts:
+        fixed.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+
     @app.after_request
     def _security_headers(response):
-        # The one inline <style> is the stylesheet on a first visit, allowed by its hash (lms/core/inline_style.py).
-        # The policy is the same string for every response with the same stylesheet: made once, not per response.
-        response.headers.setdefault("Content-Security-Policy", content_security_policy(inline_style.current()))
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        # No page needs the camera, microphone, location or payment; embedded lessons get none either.
-        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if hsts:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # Each header unless the view set its own: the names present read once, not once per header.
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
+        if "content-security-policy" not in present:
+            # The one inline <style> is the stylesheet on a first visit, allowed by its hash (lms/core/inline_style.py).
+            # The policy is the same string for every response with the same stylesheet: made once, not per response.
+            headers.add("Content-Security-Policy", content_security_policy(inline_style.current()))
+        for name, value in fixed:
+            if name.lower() not in present:
+                headers.add(name, value)
         return response
 
     @app.teardown_request

@@ -6,7 +6,7 @@ from flask_login import current_user
 from lms.catalog import queries
 from lms.catalog.models import Lesson
 from lms.core.controllers import send_stored
-from lms.core.lifecycle import found, view
+from lms.core.lifecycle import found, light_viewer, view
 from lms.core.page_cache import render_page
 from lms.core.permissions import require
 from lms.core.signals import answer, lesson_viewed, prerequisites_asked, programs_asked
@@ -71,6 +71,7 @@ def course(slug):
     )
 
 
+@light_viewer
 @view
 def lesson(slug, lesson_id):
     """The lesson page. A published, active page lesson (nearly every view) is drawn from one row of plain

@@ -53,6 +53,15 @@ def view(function):
     return wrapper
 
 
+def light_viewer(function):
+    """Mark a view whose person (current_user) is read for plain values only — id, name, roles, text
+    size — so the user loader gives it a `lms.accounts.viewer.Viewer` from one Core row instead of the ORM
+    User with its grants. Anything else asked of it loads the ORM User then (once a request); the checks
+    that the session is still good are the same on both paths. Put it above `@view`."""
+    function.lms_light_viewer = True
+    return function
+
+
 def _status(response) -> int:
     """The status of whatever a view returned: a Response, a string, or a (body, status[, headers]) tuple."""
     if isinstance(response, tuple):

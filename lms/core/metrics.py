@@ -112,12 +112,17 @@ def install_metrics(app: Flask) -> None:
     def _start_clock():
         g.metrics_started = time.perf_counter()
 
+    series = {}  # (endpoint, method, status class) → its histogram: labels() checks and hashes on every call
+
     @app.after_request
     def _observe(response):
         started = g.pop("metrics_started", None)
         if started is not None and request.endpoint != "metrics":
-            REQUEST_SECONDS.labels(request.endpoint or "not_found", request.method,
-                                   f"{response.status_code // 100}xx").observe(time.perf_counter() - started)
+            key = (request.endpoint or "not_found", request.method, f"{response.status_code // 100}xx")
+            histogram = series.get(key)
+            if histogram is None:
+                histogram = series[key] = REQUEST_SECONDS.labels(*key)
+            histogram.observe(time.perf_counter() - started)
             _sample_pool()
         return response
 

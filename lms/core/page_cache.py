@@ -22,9 +22,9 @@ from collections import OrderedDict
 
 from flask import current_app, render_template, request, session
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
+from lms.core.csrf_tokens import csrf_token
 from lms.core.inline_style import stylesheet_inlined_here
 from lms.core.layout import layout_menu
 from lms.core.templating import request_globals
@@ -100,7 +100,7 @@ def render_page(template_name: str, key: tuple, unread: int | None = None, **con
         return render_template(template_name, **context)
     user = current_user._get_current_object()
     signed_in = bool(user and user.is_authenticated)
-    values = {_CSRF: generate_csrf()}
+    values = {_CSRF: csrf_token()}
     if not signed_in:
         unread = 0
     else:

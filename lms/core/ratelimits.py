@@ -7,11 +7,13 @@ production, a SQLite file shared by the workers in the embedded default
 features: (endpoint, config key of the limit, `deduct_when`) in their ROUTE_LIMITS.
 """
 
-from flask import current_app
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from lms.core import ratelimit_store  # noqa: F401 - registers the lms-sqlite:// storage scheme with `limits`
+
+LIMITED_METHODS = ["POST"]  # the only method any route limit counts (a form sent)
 
 
 def _limit_from(key: str):
@@ -23,6 +25,14 @@ def install(app, route_limits) -> Limiter:
     limiter = Limiter(key_func=get_remote_address, app=app)
     for endpoint, key, deduct_when in route_limits:
         view = app.view_functions[endpoint]
-        app.view_functions[endpoint] = limiter.limit(_limit_from(key), methods=["POST"], deduct_when=deduct_when)(view)
+        app.view_functions[endpoint] = limiter.limit(_limit_from(key), methods=LIMITED_METHODS, deduct_when=deduct_when)(view)
+
+    # Every limit is on a POST, but Flask-Limiter still worked out each page view's limits (resolving the
+    # endpoint's, the blueprint's and the defaults') before finding none: ~6 % of a lesson view's CPU.
+    # A request filter is its documented way to say "no limit applies here" first.
+    @limiter.request_filter
+    def _unlimited_method() -> bool:
+        return request.method not in LIMITED_METHODS
+
     app.extensions["lms_limiter"] = limiter
     return limiter

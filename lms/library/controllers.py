@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from lms.core.controllers import send_stored
 from lms.core.inputs import page_number, query_id, text_id
-from lms.core.lifecycle import discard, found, get_or_404, view
+from lms.core.lifecycle import discard, found, get_or_404, light_viewer, view
 from lms.core.page_cache import render_page
 from lms.core.permissions import login_required, require
 from lms.extensions import db
@@ -17,6 +17,7 @@ from lms.localities.models import Locality
 from lms.search import queries as search_queries
 
 
+@light_viewer
 @view
 def index():
     query = request.args.get("q", "").strip()[:200]
@@ -46,6 +47,7 @@ def _item_or_404(slug) -> LibraryItem:
     return item
 
 
+@light_viewer
 @view
 def show(slug):
     head = found(queries.item_head(slug, _viewer_id()))

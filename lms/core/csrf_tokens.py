@@ -1,0 +1,48 @@
+"""The signed CSRF token of a session, signed once and reused in this process for a few minutes.
+
+Flask-WTF signs the session's raw token anew on every request that shows a form or a page with a
+log-out button (`csrf_token()`): ~5 % of a lesson view's CPU. The signed token carries its own
+timestamp, and any token signed for the session's raw token is valid, so a token signed a moment ago
+serves as well as a new one. It is reused for REUSE_SECONDS at most — with WTF_CSRF_TIME_LIMIT set, a
+tenth of it at most — so a form is accepted for (the time limit − its token's age), as before, give or
+take that tenth. The cache is per process and keyed by the raw token and the signing key: a new session,
+a new raw token or a rotated key signs again.
+"""
+
+import time
+
+from flask import current_app, g, session
+from flask_wtf.csrf import generate_csrf
+
+REUSE_SECONDS = 300
+_MAX_TOKENS = 4096  # sessions seen within REUSE_SECONDS by one process; past it, start afresh
+
+
+def csrf_token() -> str:
+    """generate_csrf(), from a token this process signed for the same raw token less than a few minutes ago."""
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field in g:
+        return g.get(field)
+    tokens = current_app.extensions.setdefault("lms_csrf_tokens", {})  # (key, raw token) → (signed at, token)
+    secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    raw = session.get(field)
+    if isinstance(raw, str):
+        signed = tokens.get((secret, raw))
+        if signed is not None and time.time() - signed[0] < _reuse_seconds(config.get("WTF_CSRF_TIME_LIMIT")):
+            setattr(g, field, signed[1])
+            return signed[1]
+    token = generate_csrf()
+    if len(tokens) >= _MAX_TOKENS:
+        tokens.clear()
+    tokens[(secret, session[field])] = (time.time(), token)
+    return token
+
+
+def _reuse_seconds(time_limit) -> float:
+    return REUSE_SECONDS if not time_limit else min(REUSE_SECONDS, time_limit / 10)
+
+
+def install(app) -> None:
+    """`csrf_token()` in templates (Flask-WTF's CSRFProtect put generate_csrf there)."""
+    app.jinja_env.globals["csrf_token"] = csrf_token

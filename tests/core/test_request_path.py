@@ -1,0 +1,84 @@
+"""The shared request path's shortcuts (docs/performance.md, "2026-12-06: the shared request path"):
+a session cookie opened once per process, a signed CSRF token reused for a few minutes, no rate-limit
+work on page views. Each keeps what it replaced: a tampered or expired cookie opens nothing, a session's
+changes never leak into the kept copy, a reused token validates, another session gets its own."""
+
+import time
+
+import pytest
+from flask import session
+from flask_wtf.csrf import validate_csrf
+
+from lms.core import csrf_tokens
+
+
+def _opened(app, cookie):
+    """The session the app opens for a request carrying `cookie`."""
+    from flask import request
+
+    name = app.config.get("SESSION_COOKIE_NAME", "session")
+    with app.test_request_context("/", headers={"Cookie": f"{name}={cookie}"}):
+        return dict(app.session_interface.open_session(app, request))
+
+
+def _cookie(app, data: dict) -> str:
+    return app.session_interface.get_signing_serializer(app).dumps(data)
+
+
+def test_a_cookie_opened_again_gives_a_fresh_copy_and_a_tampered_one_nothing(app):
+    cookie = _cookie(app, {"lang": "en", "notes": {"seen": 1}})
+    first = _opened(app, cookie)
+    assert first == {"lang": "en", "notes": {"seen": 1}}
+    first["notes"]["seen"] = 2  # a request changing its session must not change what the next one opens
+    assert _opened(app, cookie) == {"lang": "en", "notes": {"seen": 1}}
+    assert _opened(app, cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB")) == {}
+    other = app.session_interface.get_signing_serializer(app)
+    assert _opened(app, other.dumps({"lang": "vi"})) == {"lang": "vi"}
+
+
+def test_a_kept_cookie_still_expires_with_the_session_lifetime(app, monkeypatch):
+    cookie = _cookie(app, {"lang": "en"})
+    assert _opened(app, cookie) == {"lang": "en"}  # now kept
+    lifetime = app.permanent_session_lifetime
+    later = time.time() + lifetime.total_seconds() + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert _opened(app, cookie) == {}
+
+
+def test_the_signed_csrf_token_is_reused_validates_and_is_per_session(app):
+    with app.test_request_context("/"):
+        first = csrf_tokens.csrf_token()
+        raw = session["csrf_token"]
+    with app.test_request_context("/"):
+        session["csrf_token"] = raw
+        again = csrf_tokens.csrf_token()
+        assert again == first
+        validate_csrf(again)  # raises when it is not a token of this session
+    with app.test_request_context("/"):
+        other = csrf_tokens.csrf_token()
+        assert other != first and session["csrf_token"] != raw
+        with pytest.raises(Exception, match="do not match"):
+            session["csrf_token"] = raw + "x"
+            validate_csrf(first)
+
+
+def test_the_reuse_window_is_a_tenth_of_a_csrf_time_limit(app, monkeypatch):
+    assert csrf_tokens._reuse_seconds(None) == csrf_tokens.REUSE_SECONDS
+    assert csrf_tokens._reuse_seconds(600) == 60
+    with app.test_request_context("/"):
+        first = csrf_tokens.csrf_token()
+        raw = session["csrf_token"]
+    signed_at = time.time()
+    monkeypatch.setattr(time, "time", lambda: signed_at + csrf_tokens.REUSE_SECONDS + 1)
+    with app.test_request_context("/"):
+        session["csrf_token"] = raw
+        assert csrf_tokens.csrf_token() != first  # signed again, with the later time in it
+
+
+def test_page_views_skip_the_rate_limiter_and_posts_still_count(app):
+    limiter = app.extensions["lms_limiter"]
+    (exempt,) = limiter._request_filters
+    with app.test_request_context("/login", method="GET"):
+        assert exempt() is True
+    with app.test_request_context("/login", method="POST"):
+        assert exempt() is False
