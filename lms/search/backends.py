@@ -309,12 +309,18 @@ class SqliteBackend:
         return set(rows)
 
     def near(self, word: str) -> list[tuple[str, int]]:
-        """(term, documents) of the index's words within two letters' length of `word`, starting alike."""
+        """(term, documents) of the index's words within two letters' length of `word` starting alike (a
+        range of the word list), and those one edit or one swap away starting otherwise ("kua" → "lua"),
+        looked up by key (about 70 keys: a millisecond on the bench's 70,000 rows), never the whole list."""
         self._vocabulary()
+        edits = [edit for edit in one_edit(word) if edit[:1] != word[:1]] or [word]
         return [tuple(row) for row in db.session.execute(text(
-            "SELECT term, sum(doc) FROM temp.search_vocab WHERE term >= :first AND term < :after "
-            "AND length(term) BETWEEN :low AND :high AND col != 'tags' GROUP BY term"),
-            {"first": word[0], "after": chr(ord(word[0]) + 1), "low": len(word) - 2, "high": len(word) + 2})]
+            "SELECT term, sum(doc) FROM (SELECT term, col, doc FROM temp.search_vocab WHERE term >= :first "
+            "AND term < :after AND length(term) BETWEEN :low AND :high UNION SELECT term, col, doc FROM "
+            "temp.search_vocab WHERE term IN :edits) WHERE col != 'tags' GROUP BY term")
+            .bindparams(bindparam("edits", expanding=True)),
+            {"first": word[0], "after": chr(ord(word[0]) + 1), "low": len(word) - 2, "high": len(word) + 2,
+             "edits": edits})]
 
     @staticmethod
     def _vocabulary():
