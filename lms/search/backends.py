@@ -52,11 +52,12 @@ PG_MOVE = (
     "word_changes AS (SELECT word, CAST(sum(sign) AS int) AS change FROM sides, "
     "unnest(tsvector_to_array(sides.vector)) AS word WHERE length(word) <= :longest GROUP BY word "
     "HAVING sum(sign) <> 0), "
-    "pair_changes AS (SELECT word, next, CAST(sum(sign) AS int) AS change FROM (SELECT DISTINCT id, sign, word, "
-    "next FROM (SELECT s.id, s.sign, v.lexeme AS word, p.pos, lead(v.lexeme) OVER w AS next, "
-    "lead(p.pos) OVER w AS next_pos FROM sides s, unnest(s.vector) AS v, unnest(v.positions) AS p(pos) "
-    "WHERE length(v.lexeme) <= :longest WINDOW w AS (PARTITION BY s.id, s.sign ORDER BY p.pos)) AS positioned "
-    "WHERE next_pos = pos + 1) AS row_pairs GROUP BY word, next HAVING sum(sign) <> 0), "
+    "pair_changes AS (SELECT word, next, change FROM (SELECT word, next, CAST(count(DISTINCT id) FILTER "
+    "(WHERE sign > 0) - count(DISTINCT id) FILTER (WHERE sign < 0) AS int) AS change FROM (SELECT s.id, s.sign, "
+    "v.lexeme AS word, p.pos, lead(v.lexeme) OVER w AS next, lead(p.pos) OVER w AS next_pos FROM sides s, "
+    "unnest(s.vector) AS v, unnest(v.positions) AS p(pos) WHERE length(v.lexeme) <= :longest "
+    "WINDOW w AS (PARTITION BY s.id, s.sign ORDER BY p.pos)) AS positioned WHERE next_pos = pos + 1 "
+    "GROUP BY word, next) AS counted WHERE change <> 0), "
     "words_moved AS (INSERT INTO search_words (word, docs) SELECT word, change FROM word_changes ORDER BY word "
     "ON CONFLICT (word) DO UPDATE SET docs = search_words.docs + excluded.docs RETURNING word, docs), "
     "pairs_moved AS (INSERT INTO search_pairs (first, second, docs) SELECT word, next, change FROM pair_changes "
@@ -70,7 +71,8 @@ PG_SYNC = (
     f"changed AS (UPDATE search_documents d SET vector = {PG_VECTOR}, rank_vector = {PG_RANK_VECTOR} "
     "FROM prior WHERE d.id = prior.id RETURNING d.id, prior.vector AS before, d.vector AS after), "
     "sides AS (SELECT id, -1 AS sign, before AS vector FROM changed WHERE before IS DISTINCT FROM after "
-    "UNION ALL SELECT id, 1, after FROM changed WHERE before IS DISTINCT FROM after), " + PG_MOVE)
+    "AND before IS NOT NULL UNION ALL SELECT id, 1, after FROM changed WHERE before IS DISTINCT FROM after), "
+    + PG_MOVE)
 PG_UNSYNC = ("WITH sides AS (SELECT id, -1 AS sign, vector FROM search_documents WHERE id IN :ids), "  # nosec B608
              + PG_MOVE)
 # Words of the vocabulary offered to the edit-distance check for one typo, nearest trigrams first.
