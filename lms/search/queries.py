@@ -64,25 +64,53 @@ def audience_for(user, requested: str | None) -> str | None:
     return PUBLIC_AUDIENCE
 
 
-def _corrected(engine, terms: list[str]) -> list[str] | None:
+# How many times more rows a pair of near words must be in than the pair as typed to replace a word the
+# index knows ("mat khu manh": "khu" is a word, but "mat khau" and "khau manh" are written, "mat khu" not).
+KEPT_PAIR_WEIGHT = 10
+
+
+def _corrected(engine, terms: list[str], known: set[str], nearby: dict, known_too: bool = False) -> list[str] | None:
     """The query with each word the index does not know replaced by one it does (same on both engines:
     SQLite reads FTS5's word list, PostgreSQL its vocabulary table): of each word's near candidates, the
     combination whose neighbouring words are most often written side by side (one statement over the word
     pairs: "lu dao" → "lua dao", not the commoner "la"), then the nearest, then the most used; None when
-    nothing changes."""
-    known = engine.known(terms)
-    options = [[(term, 0, 0)] if term in known or term.isdigit() else
-               (near_words(term, engine.near(term)) or [(term, 0, 0)]) for term in terms]
-    if all(len(option) == 1 for option in options):
-        fixed = [option[0][0] for option in options]
-    else:
-        firsts, seconds = set(), set()
-        for before, after in pairwise(options):
-            if len(before) > 1 or len(after) > 1:  # a pair with a choice in it
-                firsts.update(word for word, _distance, _rows in before)
-                seconds.update(word for word, _distance, _rows in after)
-        fixed = best_sequence(options, pair_counts(firsts, seconds) if firsts else {})
+    nothing changes. `known_too`: the known words may change as well (a typo that is another word), when
+    the pairs with the near word are in KEPT_PAIR_WEIGHT times more rows than the typed pairs.
+    `nearby` keeps each word's candidates between the two attempts."""
+
+    def near(term):
+        if term not in nearby:
+            nearby[term] = near_words(term, engine.near(term))
+        return nearby[term]
+
+    options = [[(term, 0, 0)] if term.isdigit() or (term in known and not known_too) else
+               [(term, 0, 0)] + near(term) if term in known else near(term) or [(term, 0, 0)] for term in terms]
+    firsts, seconds = set(), set()
+    for before, after in pairwise(options):
+        if len(before) > 1 or len(after) > 1:  # a pair with a choice in it
+            firsts.update(word for word, _distance, _rows in before)
+            seconds.update(word for word, _distance, _rows in after)
+    pairs = pair_counts(firsts, seconds) if firsts else {}
+    for typed in pairwise(terms) if known_too else ():
+        if typed in pairs:
+            pairs[typed] *= KEPT_PAIR_WEIGHT
+    fixed = best_sequence(options, pairs)
     return fixed if fixed != terms else None
+
+
+def _retyped(engine, terms: list[str], filters: Filters, offset: int) -> tuple[list[str], list[int], int]:
+    """When the words as typed find nothing: the unknown words corrected, then (two words or more) the
+    known ones too; (the words searched, the page's ids, the total) of the first attempt that finds rows,
+    ([], [], 0) when none does."""
+    known, nearby, tried = engine.known(terms), {}, None
+    for known_too in (False, True) if len(terms) > 1 else (False,):
+        corrected = _corrected(engine, terms, known, nearby, known_too)
+        if corrected and corrected != tried:
+            tried = corrected
+            ids, total = engine.match(corrected, filters, PAGE_SIZE, offset)
+            if total:
+                return corrected, ids, total
+    return [], [], 0
 
 
 def search(query: str, user=None, kind: str | None = None, audience: str | None = None, page: int = 1) -> Results:
@@ -95,11 +123,9 @@ def search(query: str, user=None, kind: str | None = None, audience: str | None 
     engine, filters, offset = backend(), Filters(kind=kind, audience=audience), (results.page - 1) * PAGE_SIZE
     ids, results.total = engine.match(terms, filters, PAGE_SIZE, offset)
     if not results.total:
-        corrected = _corrected(engine, terms)
-        if corrected:
-            ids, results.total = engine.match(corrected, filters, PAGE_SIZE, offset)
-            results.corrected = " ".join(corrected) if results.total else None
-            terms = corrected if results.total else terms
+        corrected, ids, results.total = _retyped(engine, terms, filters, offset)
+        if results.total:
+            results.corrected, terms = " ".join(corrected), corrected
     if not results.total:
         ids, results.total = engine.match(terms, filters, PAGE_SIZE, offset, loose=True)
     rows = {row.id: row for row in db.session.scalars(select(SearchDocument).where(SearchDocument.id.in_(ids)))}
