@@ -63,7 +63,7 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_signing_serializer(self, app):
         key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         if self._serializer[0] != key:
-            from lms.core.page_cache import BoundedCache
+            from lms.core.bounded_cache import BoundedCache
 
             self._serializer, self._opened = (key, super().get_signing_serializer(app)), BoundedCache(4096)
         return self._serializer[1]

@@ -75,6 +75,20 @@ def test_the_reuse_window_is_a_tenth_of_a_csrf_time_limit(app, monkeypatch):
         assert csrf_tokens.csrf_token() != first  # signed again, with the later time in it
 
 
+def test_signed_csrf_tokens_are_bounded_dropping_the_least_recent(app, monkeypatch):
+    monkeypatch.setattr(csrf_tokens, "_MAX_TOKENS", 2)
+    app.extensions.pop("lms_csrf_tokens", None)
+    raws = []
+    for _ in range(3):
+        with app.test_request_context("/"):
+            csrf_tokens.csrf_token()
+            raws.append(session["csrf_token"])
+    tokens = app.extensions["lms_csrf_tokens"]
+    secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    assert len(tokens) == 2
+    assert tokens.get((secret, raws[0])) is None and tokens.get((secret, raws[2])) is not None
+
+
 def test_page_views_skip_the_rate_limiter_and_posts_still_count(app):
     limiter = app.extensions["lms_limiter"]
     (exempt,) = limiter._request_filters
