@@ -6,7 +6,7 @@ from flask_login import current_user
 from lms.catalog import queries
 from lms.catalog.models import Lesson
 from lms.core.controllers import send_stored
-from lms.core.lifecycle import found, light_viewer, view
+from lms.core.lifecycle import found, light_viewer, view, viewer_id
 from lms.core.page_cache import render_page
 from lms.core.permissions import require
 from lms.core.signals import answer, lesson_viewed, prerequisites_asked, programs_asked
@@ -77,8 +77,7 @@ def lesson(slug, lesson_id):
     """The lesson page. A published, active page lesson (nearly every view) is drawn from one row of plain
     values; drafts, archived lessons and simulations take the path through the ORM objects, which asks
     for the viewer's permissions."""
-    viewer_id = current_user.id if current_user.is_authenticated else None
-    row = queries.lesson_page_row(slug, lesson_id, viewer_id)
+    row = queries.lesson_page_row(slug, lesson_id, viewer_id())
     if row is None or row.status != "published" or row.archived_at is not None or row.kind == "simulation":
         return _lesson_through_objects(slug, lesson_id)
     course = SimpleNamespace(id=row.course_id, slug=row.slug, title=row.course_title, is_published=True)

@@ -62,6 +62,12 @@ def light_viewer(function):
     return function
 
 
+def viewer_id() -> int | None:
+    """The signed-in person's id, or None for a visitor: what the light pages' one-row statements take."""
+    user = current_user._get_current_object()
+    return user.id if user.is_authenticated else None
+
+
 def _status(response) -> int:
     """The status of whatever a view returned: a Response, a string, or a (body, status[, headers]) tuple."""
     if isinstance(response, tuple):
