@@ -4,6 +4,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import undefer
 
 from lms.catalog.models import Course, Lesson
+from lms.core.db import core_rows
 from lms.core.signals import answer, unread_count_column_asked
 from lms.core.text import like_pattern
 from lms.enrollment.models import Enrollment, LessonProgress
@@ -59,7 +60,7 @@ def code_taken_by(slug: str, code: str) -> Course | None:
 def lesson_outline(course_id: int):
     """The course's active lessons in reading order as (id, title) rows: what the pager needs, without
     loading every lesson as an object on each lesson view."""
-    return db.session.execute(_lesson_outline_statement(), {"course_id": course_id}).all()
+    return core_rows(_lesson_outline_statement(), {"course_id": course_id}).all()
 
 
 def lesson_page_row(slug: str, lesson_id: int, user_id: int | None):
@@ -67,7 +68,7 @@ def lesson_page_row(slug: str, lesson_id: int, user_id: int | None):
     that lesson, and the bell's count, as one row of plain values (None when the lesson is not in that
     course): ORM objects for these cost the page more CPU than the database took to find them."""
     values = {"slug": slug, "lesson_id": lesson_id, "user_id": user_id}
-    return db.session.execute(_lesson_page_statement(), values).first()
+    return core_rows(_lesson_page_statement(), values).first()
 
 
 @cache
