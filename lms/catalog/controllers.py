@@ -89,7 +89,8 @@ def lesson(slug, lesson_id):
         # the listener changes, loaded only then.
         enrollment, progress = enrollment_queries.enrollment_and_progress(current_user, course)
         lesson_viewed.send(enrollment, lesson=db.session.get(Lesson, row.id), progress=progress)
-    return _lesson_page(course, lesson, enrolled, row.completed_at is not None, row.version, row.unread)
+    return _lesson_page(course, lesson, enrolled, row.completed_at is not None, row.version, row.unread,
+                        queries.outline_items(row))
 
 
 def _downloading() -> bool:
@@ -117,8 +118,9 @@ def _lesson_through_objects(slug, lesson_id):
     return _lesson_page(course, lesson, enrollment is not None, is_done, lesson.version)
 
 
-def _pager_context(course, lesson, enrolled: bool, is_done: bool) -> dict:
-    lessons = queries.lesson_outline(course.id)
+def _pager_context(course, lesson, enrolled: bool, is_done: bool, lessons=None) -> dict:
+    if lessons is None:
+        lessons = queries.lesson_outline(course.id)
     index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
     previous_lesson = lessons[index - 1] if index else None
     next_lesson = lessons[index + 1] if index is not None and index + 1 < len(lessons) else None
@@ -129,8 +131,9 @@ def _pager_context(course, lesson, enrolled: bool, is_done: bool) -> dict:
             "position": (index or 0) + 1, "total": len(lessons)}
 
 
-def _lesson_page(course, lesson, enrolled: bool, is_done: bool, version: int, unread: int | None = None):
-    context = _pager_context(course, lesson, enrolled, is_done)
+def _lesson_page(course, lesson, enrolled: bool, is_done: bool, version: int, unread: int | None = None,
+                 outline=None):
+    context = _pager_context(course, lesson, enrolled, is_done, outline)
     page = render_page("catalog/lesson.html", _lesson_page_key(context), unread=unread, **context)
     # The service worker compares this with its stored copy's to tell a returning reader the lesson changed.
     return page, {"X-Lesson-Version": str(version)}
