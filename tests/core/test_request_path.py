@@ -96,3 +96,25 @@ def test_page_views_skip_the_rate_limiter_and_posts_still_count(app):
         assert exempt() is True
     with app.test_request_context("/login", method="POST"):
         assert exempt() is False
+
+
+def test_flask_limiters_hooks_run_only_for_posts(monkeypatch):
+    import os
+
+    from lms import create_app
+    from tests.conftest import _TMP, _database_url
+
+    app = create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": _database_url(), "SECRET_KEY": "test-secret-key",
+        "CELERY_EAGER": True, "CELERY_BROKER_URL": "", "WTF_CSRF_ENABLED": False,
+        "LMS_FILE_STORE": os.path.join(_TMP, "files"), "SERVER_NAME": "lms.test",
+        "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"})
+    limiter = app.extensions["lms_limiter"]
+    asked = []
+    identify = limiter.identify_request
+    monkeypatch.setattr(limiter, "identify_request", lambda: asked.append(1) or identify())
+    client = app.test_client()
+    assert client.get("/courses").status_code == 200
+    assert asked == []  # a page view: the limiter is not even asked
+    client.post("/login", data={"login": "nobody@example.vn", "password": "x"})
+    assert asked  # a form sent: checked as before
