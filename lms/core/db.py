@@ -29,7 +29,22 @@ def core_rows(statement, values: dict):
     session = db.session()
     if session.autoflush:
         session.flush()
-    return session.connection().execute(statement, values)
+    return session_connection(session).execute(statement, values)
+
+
+_CONNECTION = "lms_connection"  # in Session.info: (the root transaction, its connection)
+
+
+def session_connection(session):
+    """session.connection(), kept beside the transaction it belongs to: asking the session again costs more
+    (its transaction state machine) than the light pages' whole statements. A new transaction asks anew."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_CONNECTION)
+    if transaction is not None and kept is not None and kept[0] is transaction:
+        return kept[1]
+    connection = session.connection()
+    session.info[_CONNECTION] = (session.get_transaction(), connection)
+    return connection
 
 
 def upsert(model, dialect: str | None = None):
@@ -145,6 +160,7 @@ def _install_write_tracking() -> None:
     def _ended(session, transaction):
         if transaction.parent is None:
             session.info.pop(_HOLDS, None)
+            session.info.pop(_CONNECTION, None)
 
 
 _install_write_tracking()
@@ -180,7 +196,7 @@ def transaction_wrote(session) -> bool:
         return True
     if session.get_transaction() is None:
         return False
-    return bool(session.connection().info.get(_WROTE))
+    return bool(session_connection(session).info.get(_WROTE))
 
 
 def release_before_slow_work() -> None:
