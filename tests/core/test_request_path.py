@@ -45,6 +45,19 @@ def test_a_kept_cookie_still_expires_with_the_session_lifetime(app, monkeypatch)
     assert _opened(app, cookie) == {}
 
 
+def test_a_flat_session_opened_again_is_a_copy_changes_never_reach(app):
+    from flask import request
+
+    cookie = _cookie(app, {"lang": "en", "_user_id": "7:1", "_fresh": True})
+    assert _opened(app, cookie) == {"lang": "en", "_user_id": "7:1", "_fresh": True}  # now kept
+    name = app.config.get("SESSION_COOKIE_NAME", "session")
+    with app.test_request_context("/", headers={"Cookie": f"{name}={cookie}"}):
+        first = app.session_interface.open_session(app, request)  # the session object a request changes
+        first["lang"], first["extra"] = "vi", 1
+        del first["_fresh"]
+    assert _opened(app, cookie) == {"lang": "en", "_user_id": "7:1", "_fresh": True}
+
+
 def test_the_signed_csrf_token_is_reused_validates_and_is_per_session(app):
     with app.test_request_context("/"):
         first = csrf_tokens.csrf_token()
