@@ -95,6 +95,7 @@ class _Outline(ColumnElement):
     (a correlated scalar subquery; each database's JSON aggregate)."""
 
     inherit_cache = True
+    _traverse_internals = []  # no state of its own: one cache key, so the statement is compiled once
     type = JSON()
 
 

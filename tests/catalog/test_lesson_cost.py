@@ -122,3 +122,9 @@ def test_two_learners_each_see_their_own_progress_and_name(client, create_course
     page = text_of(client.get(lesson_url(course, lesson)))
     assert "Trần Hai" in page and "Nguyễn Một" not in page, page
     assert "You have finished this lesson" not in page
+
+
+def test_the_lesson_statement_is_compiled_once():
+    from lms.catalog.queries import _lesson_page_statement
+
+    assert _lesson_page_statement()._generate_cache_key() is not None  # None: compiled again on every view
