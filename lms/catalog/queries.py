@@ -99,20 +99,17 @@ class _Outline(ColumnElement):
     type = JSON()
 
 
-_OUTLINE_WHERE = "o.course_id = courses.id AND o.archived_at IS NULL"
-
-
 @compiles(_Outline, "postgresql")
 def _outline_postgresql(_element, _compiler, **_kw):
-    return (f"(SELECT json_agg(json_build_array(o.id, o.title) ORDER BY o.module_position, o.position) "
-            f"FROM lessons AS o WHERE {_OUTLINE_WHERE})")
+    return ("(SELECT json_agg(json_build_array(o.id, o.title) ORDER BY o.module_position, o.position) "
+            "FROM lessons AS o WHERE o.course_id = courses.id AND o.archived_at IS NULL)")
 
 
 @compiles(_Outline)
 def _outline_sqlite(_element, _compiler, **_kw):
     # An aggregate over a subquery with ORDER BY keeps its order (SQLite never flattens that subquery).
-    return (f"(SELECT json_group_array(json_array(id, title)) FROM (SELECT o.id, o.title FROM lessons AS o "
-            f"WHERE {_OUTLINE_WHERE} ORDER BY o.module_position, o.position))")
+    return ("(SELECT json_group_array(json_array(id, title)) FROM (SELECT o.id, o.title FROM lessons AS o "
+            "WHERE o.course_id = courses.id AND o.archived_at IS NULL ORDER BY o.module_position, o.position))")
 
 
 @cache
