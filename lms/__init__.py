@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from lms.config import load_config
 from lms.core import inline_style
-from lms.core.db import sqlite_transaction_writes
+from lms.core.db import install_write_detection, sqlite_transaction_writes
 from lms.extensions import babel, compress, csrf, db, login_manager, migrate
 from lms.offline import REGISTRATION_HASH
 
@@ -46,6 +46,9 @@ def _install_sqlite_hooks(engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_transaction_writes(connection) else "BEGIN")
 
 
+_IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None)})
+
+
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signing serializer made once per key instead of twice a
     request (deriving it was ~2 % of a page's CPU). A changed secret key or fallback list makes a new one.
@@ -58,12 +61,12 @@ class _SessionInterface(SecureCookieSessionInterface):
     """
 
     _serializer = (None, None)
-    _opened = None  # cookie text → (signed at, epoch seconds; decoded contents), for the current serializer
+    _opened = None  # cookie text → (signed at, epoch seconds; contents; all immutable) for the current serializer
 
     def get_signing_serializer(self, app):
         key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         if self._serializer[0] != key:
-            from lms.core.page_cache import BoundedCache
+            from lms.core.bounded_cache import BoundedCache
 
             self._serializer, self._opened = (key, super().get_signing_serializer(app)), BoundedCache(4096)
         return self._serializer[1]
@@ -82,11 +85,14 @@ class _SessionInterface(SecureCookieSessionInterface):
                 data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
             except BadSignature:
                 return self.session_class()
-            opened = (signed_at.timestamp(), data)
+            flat = all(type(value) in _IMMUTABLE for value in data.values())
+            opened = (signed_at.timestamp(), data, flat)
             self._opened.put(cookie, opened)
         if not 0 <= time.time() - opened[0] <= max_age:  # itsdangerous' SignatureExpired (or a future stamp)
             return self.session_class()
-        return self.session_class(copy.deepcopy(opened[1]))
+        # Nothing a request does to its session may reach the kept contents: a plain copy when every value is
+        # immutable (the usual session: ids, a token, a language), a deep copy otherwise.
+        return self.session_class(opened[1] if opened[2] else copy.deepcopy(opened[1]))
 
 
 def _select_locale():
@@ -123,6 +129,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         for engine in db.engines.values():
             _install_sqlite_hooks(engine)
+            install_write_detection(engine)
     from flask_sqlalchemy.session import Session as FlaskSession
 
     from lms.core.outbox import install_session_hooks

@@ -13,7 +13,29 @@ ROLES = ("trainer", "manager", "librarian", "admin", "digital_team")  # digital_
 UNUSABLE_PASSWORD_PREFIX = "!"
 
 
-class User(IdMixin, TimestampMixin, UserMixin, db.Model):
+class PersonMixin(UserMixin):
+    """What a signed-in person answers the same way whether it is the ORM `User` or the light
+    `lms.accounts.viewer.Viewer`: each provides `has_role` (from its grants, or from their roles)."""
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, role: str) -> bool:
+        raise NotImplementedError
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role("admin")
+
+    @property
+    def login_name(self) -> str:
+        return self.email or self.phone or ""
+
+    def can_view(self, user) -> bool:
+        return user is not None and (user.id == self.id or user.is_admin)
+
+
+class User(IdMixin, TimestampMixin, PersonMixin, db.Model):
     __tablename__ = "users"
 
     full_name = db.Column(db.String(160), nullable=False)
@@ -56,19 +78,8 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
         """Imported accounts start with an unusable hash until the person sets a password by link."""
         return self.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
-
     def has_role(self, role: str) -> bool:
         return any(g.role == role for g in self.grants)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.has_role("admin")
-
-    @property
-    def login_name(self) -> str:
-        return self.email or self.phone or ""
 
     def manager_scopes(self) -> list:
         """Localities this user manages (subtrees)."""
@@ -87,9 +98,6 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     def can_manage_user(self, user) -> bool:
         """Admins everyone; managers the people of their locality or agency subtrees."""
         return Scope.of(self).covers_person(user)
-
-    def can_view(self, user) -> bool:
-        return user is not None and (user.id == self.id or user.is_admin)
 
 
 class RoleGrant(IdMixin, TimestampMixin, db.Model):

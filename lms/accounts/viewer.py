@@ -11,36 +11,34 @@ Anything else asked of a `Viewer` (a grant's locality, a manager's scope, a rela
 the ORM `User`, loaded then, once a request.
 """
 
-from flask_login import UserMixin
+from functools import cache
+
 from sqlalchemy import and_, bindparam, select
 
-from lms.accounts.models import RoleGrant, SessionRecord, User
+from lms.accounts.models import PersonMixin, RoleGrant, SessionRecord, User
+from lms.core.db import core_rows
 from lms.extensions import db
 
 # What a light page reads of its person; the rest comes from the ORM User when asked for.
 COLUMNS = ("id", "full_name", "email", "phone", "audience", "locality_id", "agency_id", "locale", "text_size",
            "is_active", "session_version")
 
-_statement = None
-
-
+@cache
 def statement():
     """The user's columns, each role grant's role, the live session record's last_seen_at: one row a grant
-    (one row for a learner, who has none). Built once, run with new values."""
-    global _statement  # noqa: PLW0603 - built on first use: the mappers are complete by then
-    if _statement is None:
-        # The tables, not the mapped classes: a Core statement skips the ORM's result machinery.
-        users, records, grants = User.__table__, SessionRecord.__table__, RoleGrant.__table__
-        record = and_(records.c.key == bindparam("key"), records.c.user_id == users.c.id, records.c.ended_at.is_(None))
-        _statement = (select(*(users.c[name] for name in COLUMNS), grants.c.role, records.c.last_seen_at)
-                      .select_from(users).outerjoin(records, record).outerjoin(grants, grants.c.user_id == users.c.id)
-                      .where(users.c.id == bindparam("user_id")))
-    return _statement
+    (one row for a learner, who has none). Built once, on first use (the mappers are complete by then),
+    and run with new values."""
+    # The tables, not the mapped classes: a Core statement skips the ORM's result machinery.
+    users, records, grants = User.__table__, SessionRecord.__table__, RoleGrant.__table__
+    record = and_(records.c.key == bindparam("key"), records.c.user_id == users.c.id, records.c.ended_at.is_(None))
+    return (select(*(users.c[name] for name in COLUMNS), grants.c.role, records.c.last_seen_at)
+            .select_from(users).outerjoin(records, record).outerjoin(grants, grants.c.user_id == users.c.id)
+            .where(users.c.id == bindparam("user_id")))
 
 
 def load(user_id: int, key: str):
     """(Viewer, the session record's last_seen_at or None when it is ended or missing), or None without the user."""
-    rows = db.session.execute(statement(), {"key": key, "user_id": user_id}).all()
+    rows = core_rows(statement(), {"key": key, "user_id": user_id}).all()
     if not rows:
         return None
     first = rows[0]
@@ -48,7 +46,7 @@ def load(user_id: int, key: str):
                   frozenset(row.role for row in rows if row.role is not None)), first.last_seen_at
 
 
-class Viewer(UserMixin):
+class Viewer(PersonMixin):
     """The user columns of COLUMNS and the roles, as plain values; other attributes from the ORM User."""
 
     def __init__(self, values: dict, roles: frozenset):
@@ -61,22 +59,8 @@ class Viewer(UserMixin):
     def is_active(self) -> bool:
         return self._active
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
-
     def has_role(self, role: str) -> bool:
         return role in self.roles
-
-    @property
-    def is_admin(self) -> bool:
-        return "admin" in self.roles
-
-    @property
-    def login_name(self) -> str:
-        return self.email or self.phone or ""
-
-    def can_view(self, user) -> bool:
-        return user is not None and (user.id == self.id or user.is_admin)
 
     def orm_user(self) -> User:
         """The ORM User of this request (loaded on first use): for relationships, scopes, writes."""

@@ -6,7 +6,7 @@ from flask_login import current_user
 from lms.catalog import queries
 from lms.catalog.models import Lesson
 from lms.core.controllers import send_stored
-from lms.core.lifecycle import found, light_viewer, view
+from lms.core.lifecycle import found, light_viewer, view, viewer_id
 from lms.core.page_cache import render_page
 from lms.core.permissions import require
 from lms.core.signals import answer, lesson_viewed, prerequisites_asked, programs_asked
@@ -77,8 +77,7 @@ def lesson(slug, lesson_id):
     """The lesson page. A published, active page lesson (nearly every view) is drawn from one row of plain
     values; drafts, archived lessons and simulations take the path through the ORM objects, which asks
     for the viewer's permissions."""
-    viewer_id = current_user.id if current_user.is_authenticated else None
-    row = queries.lesson_page_row(slug, lesson_id, viewer_id)
+    row = queries.lesson_page_row(slug, lesson_id, viewer_id())
     if row is None or row.status != "published" or row.archived_at is not None or row.kind == "simulation":
         return _lesson_through_objects(slug, lesson_id)
     course = SimpleNamespace(id=row.course_id, slug=row.slug, title=row.course_title, is_published=True)
@@ -90,7 +89,8 @@ def lesson(slug, lesson_id):
         # the listener changes, loaded only then.
         enrollment, progress = enrollment_queries.enrollment_and_progress(current_user, course)
         lesson_viewed.send(enrollment, lesson=db.session.get(Lesson, row.id), progress=progress)
-    return _lesson_page(course, lesson, enrolled, row.completed_at is not None, row.version, row.unread)
+    return _lesson_page(course, lesson, enrolled, row.completed_at is not None, row.version, row.unread,
+                        queries.outline_items(row))
 
 
 def _downloading() -> bool:
@@ -118,8 +118,9 @@ def _lesson_through_objects(slug, lesson_id):
     return _lesson_page(course, lesson, enrollment is not None, is_done, lesson.version)
 
 
-def _pager_context(course, lesson, enrolled: bool, is_done: bool) -> dict:
-    lessons = queries.lesson_outline(course.id)
+def _pager_context(course, lesson, enrolled: bool, is_done: bool, lessons=None) -> dict:
+    if lessons is None:
+        lessons = queries.lesson_outline(course.id)
     index = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
     previous_lesson = lessons[index - 1] if index else None
     next_lesson = lessons[index + 1] if index is not None and index + 1 < len(lessons) else None
@@ -130,8 +131,9 @@ def _pager_context(course, lesson, enrolled: bool, is_done: bool) -> dict:
             "position": (index or 0) + 1, "total": len(lessons)}
 
 
-def _lesson_page(course, lesson, enrolled: bool, is_done: bool, version: int, unread: int | None = None):
-    context = _pager_context(course, lesson, enrolled, is_done)
+def _lesson_page(course, lesson, enrolled: bool, is_done: bool, version: int, unread: int | None = None,
+                 outline=None):
+    context = _pager_context(course, lesson, enrolled, is_done, outline)
     page = render_page("catalog/lesson.html", _lesson_page_key(context), unread=unread, **context)
     # The service worker compares this with its stored copy's to tell a returning reader the lesson changed.
     return page, {"X-Lesson-Version": str(version)}

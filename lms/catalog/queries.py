@@ -1,9 +1,14 @@
+import json
 from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import JSON, and_, bindparam, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import undefer
+from sqlalchemy.sql.expression import ColumnElement
 
 from lms.catalog.models import Course, Lesson
+from lms.core.db import core_rows
 from lms.core.signals import answer, unread_count_column_asked
 from lms.core.text import like_pattern
 from lms.enrollment.models import Enrollment, LessonProgress
@@ -59,15 +64,52 @@ def code_taken_by(slug: str, code: str) -> Course | None:
 def lesson_outline(course_id: int):
     """The course's active lessons in reading order as (id, title) rows: what the pager needs, without
     loading every lesson as an object on each lesson view."""
-    return db.session.execute(_lesson_outline_statement(), {"course_id": course_id}).all()
+    return core_rows(_lesson_outline_statement(), {"course_id": course_id}).all()
+
+
+class OutlineItem(NamedTuple):
+    id: int
+    title: str
 
 
 def lesson_page_row(slug: str, lesson_id: int, user_id: int | None):
     """What the lesson page shows of a course, a lesson, the viewer's enrollment and their progress on
-    that lesson, and the bell's count, as one row of plain values (None when the lesson is not in that
-    course): ORM objects for these cost the page more CPU than the database took to find them."""
+    that lesson, the course's outline (`outline_items(row)`) and the bell's count, as one row of plain
+    values (None when the lesson is not in that course): ORM objects for these cost the page more CPU
+    than the database took to find them, and a statement of its own for the outline cost more than the
+    database took to answer it."""
     values = {"slug": slug, "lesson_id": lesson_id, "user_id": user_id}
-    return db.session.execute(_lesson_page_statement(), values).first()
+    return core_rows(_lesson_page_statement(), values).first()
+
+
+def outline_items(row) -> list[OutlineItem]:
+    """The outline of a lesson_page_row, as lesson_outline gives it: (id, title) in reading order."""
+    outline = row.outline
+    if isinstance(outline, str):  # SQLite's JSON is text; psycopg decodes PostgreSQL's json itself
+        outline = json.loads(outline)
+    return [OutlineItem(*item) for item in outline or ()]
+
+
+class _Outline(ColumnElement):
+    """The course's active lessons in reading order, as a JSON array of [id, title], for the row's course
+    (a correlated scalar subquery; each database's JSON aggregate)."""
+
+    inherit_cache = True
+    _traverse_internals = []  # no state of its own: one cache key, so the statement is compiled once
+    type = JSON()
+
+
+@compiles(_Outline, "postgresql")
+def _outline_postgresql(_element, _compiler, **_kw):
+    return ("(SELECT json_agg(json_build_array(o.id, o.title) ORDER BY o.module_position, o.position) "
+            "FROM lessons AS o WHERE o.course_id = courses.id AND o.archived_at IS NULL)")
+
+
+@compiles(_Outline)
+def _outline_sqlite(_element, _compiler, **_kw):
+    # An aggregate over a subquery with ORDER BY keeps its order (SQLite never flattens that subquery).
+    return ("(SELECT json_group_array(json_array(id, title)) FROM (SELECT o.id, o.title FROM lessons AS o "
+            "WHERE o.course_id = courses.id AND o.archived_at IS NULL ORDER BY o.module_position, o.position))")
 
 
 @cache
@@ -81,7 +123,7 @@ def _lesson_page_statement():
                    lesson.id, lesson.title, lesson.minutes, lesson.body_html, lesson.version, lesson.kind,
                    lesson.archived_at, enrollment.id.label("enrollment_id"), enrollment.last_lesson_id,
                    enrollment.last_seen_at, progress.id.label("progress_id"), progress.completed_at,
-                   answer(unread_count_column_asked, bindparam("user_id")).label("unread"))
+                   answer(unread_count_column_asked, bindparam("user_id")).label("unread"), _Outline().label("outline"))
             .select_from(Course.__table__).join(Lesson.__table__, lesson.course_id == course.id)
             .outerjoin(Enrollment.__table__, enrolled).outerjoin(LessonProgress.__table__, seen)
             .where(course.slug == bindparam("slug"), lesson.id == bindparam("lesson_id")))

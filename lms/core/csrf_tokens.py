@@ -14,8 +14,10 @@ import time
 from flask import current_app, g, session
 from flask_wtf.csrf import generate_csrf
 
+from lms.core.bounded_cache import app_cache
+
 REUSE_SECONDS = 300
-_MAX_TOKENS = 4096  # sessions seen within REUSE_SECONDS by one process; past it, start afresh
+_MAX_TOKENS = 4096  # sessions seen within REUSE_SECONDS by one process; past it, the least recent go
 
 
 def csrf_token() -> str:
@@ -24,7 +26,7 @@ def csrf_token() -> str:
     field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     if field in g:
         return g.get(field)
-    tokens = current_app.extensions.setdefault("lms_csrf_tokens", {})  # (key, raw token) → (signed at, token)
+    tokens = app_cache("lms_csrf_tokens", _MAX_TOKENS)  # (key, raw token) → (signed at, token)
     secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
     raw = session.get(field)
     if isinstance(raw, str):
@@ -33,9 +35,7 @@ def csrf_token() -> str:
             setattr(g, field, signed[1])
             return signed[1]
     token = generate_csrf()
-    if len(tokens) >= _MAX_TOKENS:
-        tokens.clear()
-    tokens[(secret, session[field])] = (time.time(), token)
+    tokens.put((secret, session[field]), (time.time(), token))
     return token
 
 

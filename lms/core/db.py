@@ -22,6 +22,31 @@ def dialect_name() -> str:
     return db.session.get_bind().dialect.name
 
 
+def core_rows(statement, values: dict):
+    """Plain rows of a Core statement (columns, not mapped classes) through the session's connection:
+    Session.execute's ORM work (~60 µs a statement, more than SQLite takes to answer a page's query) buys
+    nothing for rows of columns. Pending changes are flushed first, as Session.execute would."""
+    session = db.session()
+    if session.autoflush:
+        session.flush()
+    return session_connection(session).execute(statement, values)
+
+
+_CONNECTION = "lms_connection"  # in Session.info: (the root transaction, its connection)
+
+
+def session_connection(session):
+    """session.connection(), kept beside the transaction it belongs to: asking the session again costs more
+    (its transaction state machine) than the light pages' whole statements. A new transaction asks anew."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_CONNECTION)
+    if transaction is not None and kept is not None and kept[0] is transaction:
+        return kept[1]
+    connection = session.connection()
+    session.info[_CONNECTION] = (session.get_transaction(), connection)
+    return connection
+
+
 def upsert(model, dialect: str | None = None):
     """INSERT … ON CONFLICT for the running database (PostgreSQL in production, SQLite embedded).
 
@@ -135,9 +160,43 @@ def _install_write_tracking() -> None:
     def _ended(session, transaction):
         if transaction.parent is None:
             session.info.pop(_HOLDS, None)
+            session.info.pop(_CONNECTION, None)
 
 
 _install_write_tracking()
+
+
+# ---------------------------------------------------------------- read-only requests end without a commit
+
+_WROTE = "lms_wrote"  # in Connection.info: a statement other than a SELECT ran in this transaction
+_READS = ("SELECT", "BEGIN")
+
+
+def install_write_detection(engine) -> None:
+    """Mark a connection's transaction as written by any statement that is not a plain SELECT (an INSERT,
+    UPDATE or DELETE however sent: ORM flush, Core, text(), the driver; also WITH…, PRAGMA, SAVEPOINT —
+    counted as writes, which only costs a commit). Cleared when a transaction begins."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "begin")
+    def _began(connection):
+        connection.info.pop(_WROTE, None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _sent(connection, _cursor, statement, _parameters, _context, _executemany):
+        if not statement.startswith(_READS):
+            connection.info[_WROTE] = True
+
+
+def transaction_wrote(session) -> bool:
+    """Whether ending `session`'s transaction needs a commit: it sent a write (or took a lock it must keep
+    with one), or holds changes not flushed yet. A transaction that only read ends as well with a rollback
+    (cheaper: no flush, no COMMIT to log; the same snapshot given up)."""
+    if session.info.get(_HOLDS) or session.new or session.deleted or session.identity_map.check_modified():
+        return True
+    if session.get_transaction() is None:
+        return False
+    return bool(session_connection(session).info.get(_WROTE))
 
 
 def release_before_slow_work() -> None:

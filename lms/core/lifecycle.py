@@ -7,7 +7,8 @@
     def take(quiz): ...
 
 `view` is the transaction boundary, so views never commit: it commits once when the view returns a
-success (2xx, 3xx), after the operations the view called flushed; a refusal (an HTTP error raised,
+success (2xx, 3xx), after the operations the view called flushed (a success that only read — most page
+views — ends its transaction with a rollback instead: lms.core.db.transaction_wrote); a refusal (an HTTP error raised,
 a form sent back with 4xx) and any other exception roll back at once, so the error page never meets
 a broken transaction (PostgreSQL refuses every statement after a failed one). Two named helpers
 cover the exceptions: `save_now()` (a refusal that must keep what it wrote, like a failed log-in
@@ -24,6 +25,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
+from lms.core.db import transaction_wrote
 from lms.extensions import db
 
 
@@ -39,13 +41,13 @@ def view(function):
         except BaseException:
             db.session.rollback()
             raise
-        if _status(response) < 400:
+        if _status(response) < 400 and transaction_wrote(db.session()):
             try:
                 db.session.commit()
             except BaseException:
                 db.session.rollback()
                 raise
-        else:
+        else:  # a refusal, or a success that only read: nothing to keep
             db.session.rollback()
         return response
 
@@ -60,6 +62,12 @@ def light_viewer(function):
     that the session is still good are the same on both paths. Put it above `@view`."""
     function.lms_light_viewer = True
     return function
+
+
+def viewer_id() -> int | None:
+    """The signed-in person's id, or None for a visitor: what the light pages' one-row statements take."""
+    user = current_user._get_current_object()
+    return user.id if user.is_authenticated else None
 
 
 def _status(response) -> int:

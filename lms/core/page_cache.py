@@ -17,19 +17,16 @@ community "assisting" banner).
 
 import re
 import secrets
-import threading
-from collections import OrderedDict
 
 from flask import current_app, render_template, request, session
 from flask_login import current_user
 from markupsafe import escape
 
+from lms.core.bounded_cache import app_cache
 from lms.core.csrf_tokens import csrf_token
 from lms.core.inline_style import stylesheet_inlined_here
 from lms.core.layout import layout_menu
 from lms.core.templating import request_globals
-
-_MAX_PAGES = 1024  # a lesson page ~20 KB with its key, a library part 3–15 KB: ~20 MB a cache at most
 
 # Stand-ins no page can hold by chance: random for each process, and a page that does contain one is
 # simply not kept (the fill check below fails).
@@ -39,41 +36,6 @@ _USER_ID = f"lmsslot{_TOKEN}userid"
 _NAME = f"lmsslot{_TOKEN}name"
 _UNREAD = 10**17 + secrets.randbelow(10**17)  # a number: the template formats it with %d
 _SLOTS = re.compile(f"({_CSRF}|{_USER_ID}|{_NAME}|{_UNREAD})")
-
-
-class BoundedCache:
-    """A least-recently-used map of rendered parts, bounded; one per app (a worker's threads share it)."""
-
-    def __init__(self, size: int = _MAX_PAGES):
-        self.size, self._parts, self._lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            part = self._parts.get(key)
-            if part is not None:
-                self._parts.move_to_end(key)
-            return part
-
-    def put(self, key, part) -> None:
-        with self._lock:
-            self._parts[key] = part
-            if len(self._parts) > self.size:
-                self._parts.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._parts.clear()
-
-    def __len__(self) -> int:
-        return len(self._parts)
-
-
-def app_cache(name: str) -> BoundedCache:
-    """The app's cache called `name` (made on first use)."""
-    cache = current_app.extensions.get(name)
-    if cache is None:
-        cache = current_app.extensions.setdefault(name, BoundedCache())
-    return cache
 
 
 class _StandInUser:

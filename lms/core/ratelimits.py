@@ -7,6 +7,8 @@ production, a SQLite file shared by the workers in the embedded default
 features: (endpoint, config key of the limit, `deduct_when`) in their ROUTE_LIMITS.
 """
 
+from functools import partial, wraps
+
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -34,5 +36,31 @@ def install(app, route_limits) -> Limiter:
     def _unlimited_method() -> bool:
         return request.method not in LIMITED_METHODS
 
+    _only_for_limited_methods(app, limiter)
     app.extensions["lms_limiter"] = limiter
     return limiter
+
+
+def _only_for_limited_methods(app, limiter) -> None:
+    """Flask-Limiter's three request hooks (check, headers, context reset) run only for a limited method.
+    The request filter above already made them find nothing for a page view, but calling them to find it
+    — resolving the endpoint, its limits, the per-request context — still cost ~4 % of a lesson view.
+    Its state lives on the request context, so a GET that never touched it has nothing to reset."""
+
+    def ours(hook) -> bool:
+        return getattr(hook, "__self__", None) is limiter or (isinstance(hook, partial) and limiter in hook.args)
+
+    def before(hook):
+        return wraps(hook)(lambda: hook() if request.method in LIMITED_METHODS else None)
+
+    def after(hook):
+        return wraps(hook)(lambda response: hook(response) if request.method in LIMITED_METHODS else response)
+
+    def teardown(hook):
+        return wraps(hook)(lambda error=None: hook(error) if request.method in LIMITED_METHODS else None)
+
+    for hooks, wrap in ((app.before_request_funcs, before), (app.after_request_funcs, after),
+                        (app.teardown_request_funcs, teardown)):
+        for index, hook in enumerate(hooks.get(None, ())):  # none when the limiter is switched off
+            if ours(hook):
+                hooks[None][index] = wrap(hook)

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from lms.core.controllers import send_stored
 from lms.core.inputs import page_number, query_id, text_id
-from lms.core.lifecycle import discard, found, get_or_404, light_viewer, view
+from lms.core.lifecycle import discard, found, get_or_404, light_viewer, view, viewer_id
 from lms.core.page_cache import render_page
 from lms.core.permissions import login_required, require
 from lms.extensions import db
@@ -31,14 +31,10 @@ def index():
         return render_template("library/index.html", listing=listing, can_add=is_librarian(current_user))
     listing, unread = pages.listing_part({"collection": request.args.get("collection") or None, "kind": kind,
                                           "audience": audience, "locality_id": query_id("locality")}, page,
-                                         _viewer_id())
+                                         viewer_id())
     can_add = is_librarian(current_user)
     # The part's Markup is its own key: the same object from the parts' cache, its hash computed once.
     return render_page("library/index.html", (listing, can_add), unread=unread, listing=listing, can_add=can_add)
-
-
-def _viewer_id() -> int | None:
-    return current_user.id if current_user.is_authenticated else None
 
 
 def _item_or_404(slug) -> LibraryItem:
@@ -50,7 +46,7 @@ def _item_or_404(slug) -> LibraryItem:
 @light_viewer
 @view
 def show(slug):
-    head = found(queries.item_head(slug, _viewer_id()))
+    head = found(queries.item_head(slug, viewer_id()))
     may_manage = can_manage_at(current_user, head.locality_id)
     require(head.status == "published" or may_manage)  # LibraryItem.can_view, from the row
     lessons = queries.lessons_using(slug, current_user) if head.used else []

@@ -3,6 +3,7 @@ from functools import cache
 from sqlalchemy import String, bindparam, cast, exists, func, or_, select
 
 from lms.catalog.models import Course, Lesson
+from lms.core.db import core_rows
 from lms.core.signals import answer, unread_count_column_asked
 from lms.extensions import db
 from lms.library.models import LibraryCollection, LibraryItem, LibraryUsage, item_collections
@@ -38,20 +39,11 @@ def _item_head_statement():
             .where(LibraryItem.slug == bindparam("slug")))
 
 
-def _rows(statement, values: dict):
-    """Plain rows through the session's connection: Session.execute's ORM work (~60 µs a statement, more
-    than SQLite takes to answer these) buys nothing for rows of columns. Pending changes are flushed
-    first, as Session.execute would."""
-    if db.session.autoflush:
-        db.session.flush()
-    return db.session.connection().execute(statement, values)
-
-
 def item_head(slug: str, user_id: int | None = None):
     """The row every view of an item page reads: visibility, what its cached part is keyed on (id,
     updated_at, the locality's name), the download count, whether any lesson uses it and the viewer's
     unread notifications; None when absent."""
-    return _rows(_item_head_statement(), {"slug": slug, "user_id": user_id}).first()
+    return core_rows(_item_head_statement(), {"slug": slug, "user_id": user_id}).first()
 
 
 def _filters(collection: bool, kind: bool, audience: bool, locality: bool) -> list:
@@ -98,7 +90,7 @@ def browse_page(collection: str | None = None, kind: str | None = None, audience
     """Published items of one listing page, newest first, as (id, updated_at, total, collections, unread)
     rows; empty when the page is past the last match."""
     shape, values = _values(collection, kind, audience, locality_id, page)
-    return _rows(_page_statement(*shape), {**values, "user_id": user_id}).all()
+    return core_rows(_page_statement(*shape), {**values, "user_id": user_id}).all()
 
 
 def count_published(collection: str | None = None, kind: str | None = None, audience: str | None = None,

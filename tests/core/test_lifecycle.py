@@ -1,6 +1,7 @@
 """The request lifecycle (lms.core.lifecycle): one transaction per request, the object or 404, the model's check."""
 
 import pytest
+from sqlalchemy import delete, event, select, text, update
 from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.accounts.models import User
@@ -99,3 +100,69 @@ def test_get_or_404_and_found_answer_404_for_missing_or_foreign_rows(app, person
                         lambda: found(None), lambda: found(person, False)):
             with pytest.raises(NotFound):
                 missing()
+
+
+# ---------------------------------------------------------------- a success that only read ends without a commit
+
+@pytest.fixture()
+def stored_person(app):
+    """A committed user, outside the tests' rolled-back transaction: these tests watch real commits."""
+    from lms.accounts import operations
+
+    with app.app_context():
+        user_id = operations.create_user("Lê Văn Cường", "mat-khau-123", email="lifecycle-commit@example.vn").id
+        db.session.commit()
+        db.session.remove()
+    yield user_id
+    with app.app_context():
+        db.session.execute(delete(User).where(User.id == user_id))
+        db.session.commit()
+        db.session.remove()
+
+
+def _stored_name(user_id) -> str:
+    with db.engine.connect() as connection:  # another connection: sees only what was committed
+        return connection.execute(select(User.full_name).where(User.id == user_id)).scalar_one()
+
+
+@pytest.mark.parametrize("how", ["text", "core on the connection", "orm"])
+def test_a_page_view_that_writes_commits_however_it_wrote(app, stored_person, how):
+    @view
+    def visit():
+        db.session.execute(select(User.id).where(User.id == stored_person)).all()  # reads first, as pages do
+        if how == "text":
+            db.session.execute(text("UPDATE users SET full_name = 'Tên mới' WHERE id = :id"), {"id": stored_person})
+        elif how == "core on the connection":
+            db.session.connection().execute(update(User.__table__).where(User.__table__.c.id == stored_person)
+                                            .values(full_name="Tên mới"))
+        else:
+            db.session.get(User, stored_person).full_name = "Tên mới"  # not flushed yet: the commit flushes it
+        return "ok"
+
+    with app.app_context():
+        with app.test_request_context(method="GET"):
+            assert visit() == "ok"
+        db.session.remove()  # the end of the request: whatever was not committed is gone
+        assert _stored_name(stored_person) == "Tên mới"
+
+
+def test_a_page_view_that_only_read_sends_no_commit(app, stored_person):
+    @view
+    def page():
+        return db.session.execute(select(User.full_name).where(User.id == stored_person)).scalar_one()
+
+    with app.app_context():
+        sent = []
+
+        def committed(connection):
+            sent.append(connection)
+
+        event.listen(db.engine, "commit", committed)
+        try:
+            with app.test_request_context(method="GET"):
+                assert page() == "Lê Văn Cường"
+                assert db.session().get_transaction() is None  # ended (rolled back), not left open
+        finally:
+            event.remove(db.engine, "commit", committed)
+        db.session.remove()
+        assert sent == []

@@ -45,6 +45,19 @@ def test_a_kept_cookie_still_expires_with_the_session_lifetime(app, monkeypatch)
     assert _opened(app, cookie) == {}
 
 
+def test_a_flat_session_opened_again_is_a_copy_changes_never_reach(app):
+    from flask import request
+
+    cookie = _cookie(app, {"lang": "en", "_user_id": "7:1", "_fresh": True})
+    assert _opened(app, cookie) == {"lang": "en", "_user_id": "7:1", "_fresh": True}  # now kept
+    name = app.config.get("SESSION_COOKIE_NAME", "session")
+    with app.test_request_context("/", headers={"Cookie": f"{name}={cookie}"}):
+        first = app.session_interface.open_session(app, request)  # the session object a request changes
+        first["lang"], first["extra"] = "vi", 1
+        del first["_fresh"]
+    assert _opened(app, cookie) == {"lang": "en", "_user_id": "7:1", "_fresh": True}
+
+
 def test_the_signed_csrf_token_is_reused_validates_and_is_per_session(app):
     with app.test_request_context("/"):
         first = csrf_tokens.csrf_token()
@@ -75,6 +88,20 @@ def test_the_reuse_window_is_a_tenth_of_a_csrf_time_limit(app, monkeypatch):
         assert csrf_tokens.csrf_token() != first  # signed again, with the later time in it
 
 
+def test_signed_csrf_tokens_are_bounded_dropping_the_least_recent(app, monkeypatch):
+    monkeypatch.setattr(csrf_tokens, "_MAX_TOKENS", 2)
+    app.extensions.pop("lms_csrf_tokens", None)
+    raws = []
+    for _ in range(3):
+        with app.test_request_context("/"):
+            csrf_tokens.csrf_token()
+            raws.append(session["csrf_token"])
+    tokens = app.extensions["lms_csrf_tokens"]
+    secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    assert len(tokens) == 2
+    assert tokens.get((secret, raws[0])) is None and tokens.get((secret, raws[2])) is not None
+
+
 def test_page_views_skip_the_rate_limiter_and_posts_still_count(app):
     limiter = app.extensions["lms_limiter"]
     (exempt,) = limiter._request_filters
@@ -82,3 +109,25 @@ def test_page_views_skip_the_rate_limiter_and_posts_still_count(app):
         assert exempt() is True
     with app.test_request_context("/login", method="POST"):
         assert exempt() is False
+
+
+def test_flask_limiters_hooks_run_only_for_posts(monkeypatch):
+    import os
+
+    from lms import create_app
+    from tests.conftest import _TMP, _database_url
+
+    app = create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": _database_url(), "SECRET_KEY": "test-secret-key",
+        "CELERY_EAGER": True, "CELERY_BROKER_URL": "", "WTF_CSRF_ENABLED": False,
+        "LMS_FILE_STORE": os.path.join(_TMP, "files"), "SERVER_NAME": "lms.test",
+        "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"})
+    limiter = app.extensions["lms_limiter"]
+    asked = []
+    identify = limiter.identify_request
+    monkeypatch.setattr(limiter, "identify_request", lambda: asked.append(1) or identify())
+    client = app.test_client()
+    assert client.get("/courses").status_code == 200
+    assert asked == []  # a page view: the limiter is not even asked
+    client.post("/login", data={"login": "nobody@example.vn", "password": "x"})
+    assert asked  # a form sent: checked as before
