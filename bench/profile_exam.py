@@ -10,6 +10,7 @@ database's CPU is in it too); the gunicorn/socket cost is not.
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import sys
@@ -89,7 +90,7 @@ def main() -> None:
         print(f"{kind}: {n} requests, CPU median {1000 * statistics.median(cpu):.2f} ms, "
               f"mean {1000 * statistics.mean(cpu):.2f} ms")
         if profiler:
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
 
 
 if __name__ == "__main__":

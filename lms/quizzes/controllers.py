@@ -1,14 +1,15 @@
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from lms.core import inputs
 from lms.core.db import utcnow
-from lms.core.lifecycle import allowed, discard, found, load, save_now, view
+from lms.core.lifecycle import allowed, discard, found, light_viewer, load, save_now, view
 from lms.core.permissions import login_required, wants_json
 from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
-from lms.quizzes import autosave, operations, queries, results
+from lms.quizzes import autosave, operations, queries, quick_start, results
 from lms.quizzes.forms import responses_from_form, shown_ids, versions_from_form
 from lms.quizzes.models import Attempt, Quiz
 
@@ -35,11 +36,21 @@ def take(quiz):
                            grade=results.quiz_grade(quiz, current_user))
 
 
+@light_viewer
 @view
+def start(quiz_id):
+    """Start an attempt: the usual case by the light path (lms/quizzes/quick_start.py), the rest by the full view."""
+    attempt_id = quick_start.start(quiz_id)
+    if attempt_id is not None:
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt_id), 303)
+    discard()  # the light path's enrolment lock: the full view takes it again
+    return _start(quiz_id=quiz_id)
+
+
 @login_required
 @load(Quiz, "quiz_id")
 @allowed("view")
-def start(quiz):
+def _start(quiz):
     try:
         attempt = operations.start_attempt(quiz, current_user)
     except operations.QuizError as error:
@@ -95,9 +106,15 @@ def _page_number(attempt) -> int:
     return attempt.page if attempt.quiz.navigation == "sequential" else 0
 
 
+def _with_quiz(attempt_id):
+    """The attempt with its quiz in one statement (the page reads both)."""
+    return db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.quiz)])
+
+
+@light_viewer
 @view
 @login_required
-@load(Attempt, "attempt_id")
+@load(Attempt, "attempt_id", get=_with_quiz)
 @allowed("review")
 def attempt(attempt):
     attempt_id, now = attempt.id, utcnow()
@@ -199,6 +216,7 @@ def _save(attempt):
     return redirect(url_for("quizzes.attempt", attempt_id=attempt_id, page=page), 303)
 
 
+@light_viewer
 @view
 @login_required
 @load(Attempt, "attempt_id", get=_locked(for_submission=True))

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -46,6 +46,20 @@ def lock_enrollment(user, quiz: Quiz) -> Enrollment | None:
                              .with_for_update(key_share=True).execution_options(populate_existing=True))
 
 
+@functools.cache
+def _enrollment_lock_statement():
+    enrollments = Enrollment.__table__
+    return (select(enrollments.c.id, enrollments.c.restarted_at)
+            .where(enrollments.c.user_id == bindparam("user_id"), enrollments.c.course_id == bindparam("course_id"))
+            .with_for_update(key_share=True))
+
+
+def lock_enrollment_row(user_id: int, course_id: int):
+    """`lock_enrollment` for the light start (lms/quizzes/quick_start.py): the same lock, taken by one
+    prebuilt Core statement; the row (id, restarted_at) or None."""
+    return db.session.execute(_enrollment_lock_statement(), {"user_id": user_id, "course_id": course_id}).first()
+
+
 def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.Random | None = None) -> Attempt:
     """Start an attempt, or return the one already running (reload, second tab, two tabs at once)."""
     now = now or utcnow()
@@ -70,11 +84,9 @@ def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.
     own, pool = queries.draw_questions(quiz)  # rows, not ORM questions: every learner starts at once on exam day
     if not pool:
         raise QuizError(_l("This quiz has no questions yet."))
-    deadline = now + dt.timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
-    if quiz.closes_at is not None:
-        deadline = min(deadline, quiz.closes_at) if deadline else quiz.closes_at
-    attempt = Attempt(quiz=quiz, user=user, enrollment=enrollment, number=made + 1,
-                      started_at=now, deadline=deadline, layout=draw_layout(quiz, rng or random.SystemRandom(), own, pool))
+    attempt = Attempt(quiz=quiz, user_id=user.id, enrollment=enrollment, number=made + 1,
+                      started_at=now, deadline=queries.deadline(quiz, now),
+                      layout=draw_layout(quiz, rng or random.SystemRandom(), own, pool))
     try:
         # The database has the last word: (quiz, user, number) is unique and so is the running
         # attempt of (quiz, user). A start that slipped past the lock resumes the winner's attempt.

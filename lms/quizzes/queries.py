@@ -271,6 +271,14 @@ def is_overdue(attempt: Attempt, now: dt.datetime) -> bool:
     return attempt.deadline is not None and now > attempt.deadline + dt.timedelta(seconds=attempt.quiz.grace_seconds)
 
 
+def deadline(quiz, now: dt.datetime) -> dt.datetime | None:
+    """When an attempt started `now` ends: the time limit, cut at the quiz's closing; None: never."""
+    end = now + dt.timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
+    if quiz.closes_at is not None:
+        end = min(end, quiz.closes_at) if end else quiz.closes_at
+    return end
+
+
 def seconds_left(attempt: Attempt, now: dt.datetime) -> int | None:
     if attempt.deadline is None:
         return None

@@ -3,9 +3,10 @@
 import shutil
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lms.enrollment import operations as enrollment_ops
+from lms.extensions import db
 from lms.quizzes.models import Quiz
 from tests.conftest import FIXTURE_COURSES
 
@@ -141,3 +142,18 @@ def setup(all_types_course, db_session, create_user, login):
         return quiz, user
 
     return make
+
+
+@pytest.fixture()
+def statements(app):
+    """The SQL the app sends from here on, lowercased, one line each (statement counts of the light paths)."""
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()).lower())
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)

@@ -3,30 +3,15 @@ the learner's own open attempt is saved with two narrow reads and the upsert —
 grants, no ORM attempt — and whatever it does not take is answered by the full view as before."""
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from lms.accounts.models import SessionRecord
 from lms.core.db import utcnow
-from lms.extensions import db
 from lms.quizzes.models import Attempt, AttemptAnswer
 from tests.quizzes.test_answer_versions import answer_of, save
 from tests.quizzes.test_attempts import by_type, start
 
 pytestmark = pytest.mark.usefixtures("english")
-
-
-@pytest.fixture()
-def statements(app):
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split()).lower())
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def test_an_autosave_reads_the_attempt_and_questions_then_upserts(client, setup, statements):

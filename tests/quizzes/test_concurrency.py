@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.extensions import db
-from lms.quizzes import operations, queries
+from lms.quizzes import operations, queries, quick_start
 from lms.quizzes.models import Attempt, AttemptAnswer, Question
 from tests.quizzes.crowd import PASSWORD, HeldLock, committed_exam, together
 
@@ -49,11 +49,17 @@ def _attempt_id(response):
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
 
-def test_two_tabs_starting_at_the_same_instant_get_one_attempt(app, exam, monkeypatch):
+@pytest.mark.parametrize("path", ["light", "full"])
+def test_two_tabs_starting_at_the_same_instant_get_one_attempt(app, exam, monkeypatch, path):
     quiz_id, learner = exam
     # The first start keeps the enrolment locked until the second is seen waiting for it: they met.
-    held = HeldLock(operations.lock_enrollment, waiters=1)
-    monkeypatch.setattr(operations, "lock_enrollment", held)
+    # The light start (lms/quizzes/quick_start.py) locks it with lock_enrollment_row; the full view with
+    # lock_enrollment (the light path off: every start goes through the full view).
+    lock = "lock_enrollment_row" if path == "light" else "lock_enrollment"
+    held = HeldLock(getattr(operations, lock), waiters=1)
+    monkeypatch.setattr(operations, lock, held)
+    if path == "full":
+        monkeypatch.setattr(quick_start, "start", lambda quiz_id: None)
     _, email = learner()
     first, second = _tab(app, email), _tab(app, email)
     responses = _together(lambda: first.post(f"/quizzes/{quiz_id}/start"),
