@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from lms.config import load_config
 from lms.core import inline_style
-from lms.core.db import install_write_detection, sqlite_transaction_writes
+from lms.core.db import sqlite_transaction_writes
 from lms.extensions import babel, compress, csrf, db, login_manager, migrate
 from lms.offline import REGISTRATION_HASH
 
@@ -129,7 +129,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         for engine in db.engines.values():
             _install_sqlite_hooks(engine)
-            install_write_detection(engine)
     from flask_sqlalchemy.session import Session as FlaskSession
 
     from lms.core.outbox import install_session_hooks

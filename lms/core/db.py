@@ -166,39 +166,6 @@ def _install_write_tracking() -> None:
 _install_write_tracking()
 
 
-# ---------------------------------------------------------------- read-only requests end without a commit
-
-_WROTE = "lms_wrote"  # in Connection.info: a statement other than a SELECT ran in this transaction
-_READS = ("SELECT", "BEGIN")
-
-
-def install_write_detection(engine) -> None:
-    """Mark a connection's transaction as written by any statement that is not a plain SELECT (an INSERT,
-    UPDATE or DELETE however sent: ORM flush, Core, text(), the driver; also WITH…, PRAGMA, SAVEPOINT —
-    counted as writes, which only costs a commit). Cleared when a transaction begins."""
-    from sqlalchemy import event
-
-    @event.listens_for(engine, "begin")
-    def _began(connection):
-        connection.info.pop(_WROTE, None)
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _sent(connection, _cursor, statement, _parameters, _context, _executemany):
-        if not statement.startswith(_READS):
-            connection.info[_WROTE] = True
-
-
-def transaction_wrote(session) -> bool:
-    """Whether ending `session`'s transaction needs a commit: it sent a write (or took a lock it must keep
-    with one), or holds changes not flushed yet. A transaction that only read ends as well with a rollback
-    (cheaper: no flush, no COMMIT to log; the same snapshot given up)."""
-    if session.info.get(_HOLDS) or session.new or session.deleted or session.identity_map.check_modified():
-        return True
-    if session.get_transaction() is None:
-        return False
-    return bool(session_connection(session).info.get(_WROTE))
-
-
 def release_before_slow_work() -> None:
     """End this request's transaction when it has only read so far, before CPU-heavy work (a scrypt hash:
     a tenth of a second alone, a second or more on a busy machine). Otherwise a form's transaction holds

@@ -7,8 +7,7 @@
     def take(quiz): ...
 
 `view` is the transaction boundary, so views never commit: it commits once when the view returns a
-success (2xx, 3xx), after the operations the view called flushed (a success that only read — most page
-views — ends its transaction with a rollback instead: lms.core.db.transaction_wrote); a refusal (an HTTP error raised,
+success (2xx, 3xx), after the operations the view called flushed; a refusal (an HTTP error raised,
 a form sent back with 4xx) and any other exception roll back at once, so the error page never meets
 a broken transaction (PostgreSQL refuses every statement after a failed one). Two named helpers
 cover the exceptions: `save_now()` (a refusal that must keep what it wrote, like a failed log-in
@@ -25,7 +24,6 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-from lms.core.db import transaction_wrote
 from lms.extensions import db
 
 
@@ -41,13 +39,13 @@ def view(function):
         except BaseException:
             db.session.rollback()
             raise
-        if _status(response) < 400 and transaction_wrote(db.session()):
+        if _status(response) < 400:
             try:
                 db.session.commit()
             except BaseException:
                 db.session.rollback()
                 raise
-        else:  # a refusal, or a success that only read: nothing to keep
+        else:
             db.session.rollback()
         return response
 

@@ -1,7 +1,7 @@
 """The request lifecycle (lms.core.lifecycle): one transaction per request, the object or 404, the model's check."""
 
 import pytest
-from sqlalchemy import delete, event, select, text, update
+from sqlalchemy import delete, select, text, update
 from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.accounts.models import User
@@ -102,7 +102,7 @@ def test_get_or_404_and_found_answer_404_for_missing_or_foreign_rows(app, person
                 missing()
 
 
-# ---------------------------------------------------------------- a success that only read ends without a commit
+# ---------------------------------------------------------------- a page view that writes commits, however it wrote
 
 @pytest.fixture()
 def stored_person(app):
@@ -144,25 +144,3 @@ def test_a_page_view_that_writes_commits_however_it_wrote(app, stored_person, ho
             assert visit() == "ok"
         db.session.remove()  # the end of the request: whatever was not committed is gone
         assert _stored_name(stored_person) == "Tên mới"
-
-
-def test_a_page_view_that_only_read_sends_no_commit(app, stored_person):
-    @view
-    def page():
-        return db.session.execute(select(User.full_name).where(User.id == stored_person)).scalar_one()
-
-    with app.app_context():
-        sent = []
-
-        def committed(connection):
-            sent.append(connection)
-
-        event.listen(db.engine, "commit", committed)
-        try:
-            with app.test_request_context(method="GET"):
-                assert page() == "Lê Văn Cường"
-                assert db.session().get_transaction() is None  # ended (rolled back), not left open
-        finally:
-            event.remove(db.engine, "commit", committed)
-        db.session.remove()
-        assert sent == []
