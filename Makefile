@@ -84,7 +84,8 @@ test: install-dev translations
 
 # The budgets of DESIGN.md §7: lesson page (SQLite, always), exam day on PostgreSQL (when reachable;
 # a scratch database named after this checkout is created and dropped), then the same exam through a
-# 30 s crash of a private PostgreSQL (tests/services.py). Figures go to docs/performance.md with the command.
+# 30 s crash of a private PostgreSQL (tests/services.py), and two app hosts behind nginx with one killed
+# mid-exam (bench/two_hosts.py). Figures go to docs/performance.md with the command.
 BENCH_PG_SERVER ?= postgresql://postgres@127.0.0.1:5432
 BENCH_DB ?= lms_bench_$(shell basename "$(CURDIR)" | tr 'A-Z.-' 'a-z__')
 bench: install-dev
@@ -96,7 +97,8 @@ bench: install-dev
 	$(BIN)/python bench/capacity.py
 	@if $(BIN)/python -m tests.services; then \
 		$(BIN)/python bench/quiz_exam.py --outage 30 --learners 200 --spread 20; \
-	else echo "no private PostgreSQL here: exam-day outage benchmark skipped"; fi
+		$(BIN)/python bench/two_hosts.py --learners 300 --spread 20 --think 2; \
+	else echo "no private PostgreSQL here: exam-day outage and two-host benchmarks skipped"; fi
 
 lint: install-dev
 	$(BIN)/ruff check .
