@@ -108,6 +108,7 @@ def _heartbeat_seen(since: float):
     return age is not None and age < time.time() - since + 1
 
 
+@pytest.mark.timing  # a wall-clock budget: run alone, after make test's two passes
 def test_a_completion_is_certified_within_three_seconds(instance_app, runner):
     from lms.accounts.operations import create_user
     from lms.catalog.operations import import_course

@@ -9,6 +9,8 @@ private PostgreSQL; the learners submit the course's final quiz through the real
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.faults.work import (
     FAST_RECOVERY,
     all_certified,
@@ -32,6 +34,7 @@ def _submit_all(processes, learners, quiz) -> list:
     return answers
 
 
+@pytest.mark.timing  # a wall-clock budget: run alone, after make test's two passes
 def test_redis_stopped_during_course_completions(app_processes, private_redis, lms_postgres, figure):
     pg, processes = lms_postgres, app_processes
     processes.env.update(FAST_RECOVERY)
