@@ -16,7 +16,7 @@ from functools import cache
 from sqlalchemy import and_, bindparam, select
 
 from lms.accounts.models import PersonMixin, RoleGrant, SessionRecord, User
-from lms.core.db import core_rows
+from lms.core import raw_reads
 from lms.extensions import db
 
 # What a light page reads of its person; the rest comes from the ORM User when asked for.
@@ -38,7 +38,7 @@ def statement():
 
 def load(user_id: int, key: str):
     """(Viewer, the session record's last_seen_at or None when it is ended or missing), or None without the user."""
-    rows = core_rows(statement(), {"key": key, "user_id": user_id}).all()
+    rows = raw_reads.rows(statement(), {"key": key, "user_id": user_id})
     if not rows:
         return None
     first = rows[0]

@@ -40,8 +40,13 @@ def view(function):
             db.session.rollback()
             raise
         if _status(response) < 400:
+            session = db.session()
+            if session.get_transaction() is None and not (session.new or session.dirty or session.deleted):
+                # Nothing began (a light page reads on lms.core.raw_reads): Session.commit() would begin
+                # a transaction only to end it, with its events, for nothing.
+                return response
             try:
-                db.session.commit()
+                session.commit()
             except BaseException:
                 db.session.rollback()
                 raise
