@@ -90,7 +90,11 @@ _all_lock = threading.Lock()
 
 
 def _open(engine: Engine):
-    proxy = engine.raw_connection()  # the engine's connect events and arguments: pragmas, psycopg settings
+    dialect = engine.dialect
+    try:
+        proxy = engine.raw_connection()  # the engine's connect events and arguments: pragmas, psycopg settings
+    except dialect.loaded_dbapi.Error as error:  # the pool raises the driver's own error: SQLAlchemy's, as Engine.connect
+        raise DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
     proxy.detach()  # ours for this thread now; the pool no longer counts it, and closing it closes it
     connection = proxy.dbapi_connection
     if engine.dialect.name == "postgresql":
