@@ -24,6 +24,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
+from lms.core.db import existing_session
 from lms.extensions import db
 
 
@@ -40,10 +41,11 @@ def view(function):
             db.session.rollback()
             raise
         if _status(response) < 400:
-            session = db.session()
-            if session.get_transaction() is None and not (session.new or session.dirty or session.deleted):
-                # Nothing began (a light page reads on lms.core.raw_reads): Session.commit() would begin
-                # a transaction only to end it, with its events, for nothing.
+            session = existing_session()
+            if session is None or (session.get_transaction() is None
+                                   and not (session.new or session.dirty or session.deleted)):
+                # Nothing began (a light page reads on lms.core.raw_reads): Session.commit() would make a
+                # session and begin a transaction only to end it, with its events, for nothing.
                 return response
             try:
                 session.commit()

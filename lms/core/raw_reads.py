@@ -31,7 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from lms.core.db import core_rows
+from lms.core.db import core_rows, existing_session, session_bound_to_connection
 from lms.extensions import db
 
 
@@ -152,8 +152,11 @@ def _execute(proxy, compiled: _Compiled, values: dict) -> list:
 def rows(statement, values: dict) -> list:
     """The rows of a Core `statement` (built once) as named tuples, read in autocommit on this thread's
     connection; through the session when the request already began a transaction (see the module)."""
-    session = db.session()
-    if session.bind is not None or session.get_transaction() is not None or session.new or session.dirty \
+    session = existing_session()
+    if session is None:
+        if session_bound_to_connection():
+            return core_rows(statement, values).all()
+    elif session.bind is not None or session.get_transaction() is not None or session.new or session.dirty \
             or session.deleted:
         return core_rows(statement, values).all()
     engine = db.engine

@@ -224,3 +224,31 @@ def test_no_raw_connection_is_left_checked_out_of_the_pool(prepared):
     client.get(path)
     with app.app_context():
         assert db.engine.pool.checkedout() == 0
+
+
+def test_a_light_page_makes_no_orm_session(prepared):
+    """Nothing on a light page that only reads needs a Session: none is made (nor closed at teardown)."""
+    from sqlalchemy.orm import Session
+
+    _app, client, path, *_rest = prepared
+    log_in(client)
+    client.get(path)
+    made = []
+
+    def began(*_args):
+        made.append("begin")
+
+    event.listen(Session, "after_begin", began)
+    original = Session.__init__
+
+    def counting_init(self, *args, **kwargs):
+        made.append("session")
+        original(self, *args, **kwargs)
+
+    Session.__init__ = counting_init
+    try:
+        response = client.get(path)
+    finally:
+        Session.__init__ = original
+        event.remove(Session, "after_begin", began)
+    assert NAME in text_of(response) and made == []
