@@ -7,6 +7,9 @@ record, in one statement; the user loader makes the same checks on it as on the 
 session version, session record not ended, "last seen"), every request, from the database — nothing about
 who someone is or what they may do is kept between requests.
 
+The row is read by lms.core.raw_reads (the thread's own connection, in autocommit): no Session, no BEGIN/COMMIT,
+and still what the database holds at this request.
+
 Anything else asked of a `Viewer` (a grant's locality, a manager's scope, a relationship) is answered by
 the ORM `User`, loaded then, once a request.
 """
