@@ -8,6 +8,7 @@ from sqlalchemy import event
 
 from lms.config import load_config
 from lms.core import inline_style
+from lms.core.cookie_sessions import CookieSessionInterface
 from lms.core.db import sqlite_transaction_writes
 from lms.extensions import babel, compress, csrf, db, login_manager, migrate
 from lms.offline import REGISTRATION_HASH
@@ -74,8 +75,6 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     app.config.update(load_config(app.instance_path, overrides))
-    from lms.core.cookie_sessions import CookieSessionInterface
-
     app.session_interface = CookieSessionInterface()
     if not app.testing:  # before anything logs: Flask adds its own handler to a logger tree without one
         from lms.core.observability import configure_logging
