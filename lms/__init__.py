@@ -1,16 +1,14 @@
 """The LMS application factory: config → extensions → blueprints → CLI → errors."""
 
-import copy
+import functools
 import os
-import time
 
 from flask import Flask, current_app, request, session
-from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import BadSignature
 from sqlalchemy import event
 
 from lms.config import load_config
 from lms.core import inline_style
+from lms.core.cookie_sessions import CookieSessionInterface
 from lms.core.db import sqlite_transaction_writes
 from lms.extensions import babel, compress, csrf, db, login_manager, migrate
 from lms.offline import REGISTRATION_HASH
@@ -46,55 +44,6 @@ def _install_sqlite_hooks(engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_transaction_writes(connection) else "BEGIN")
 
 
-_IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None)})
-
-
-class _SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the signing serializer made once per key instead of twice a
-    request (deriving it was ~2 % of a page's CPU). A changed secret key or fallback list makes a new one.
-
-    A cookie already opened in this process is not verified and decoded again (~3 % of a lesson view):
-    the same bytes under the same keys are the same session, so its decoded contents are kept beside the
-    cookie's exact text (bounded, least recently used) and handed out as a fresh copy. Its age is still
-    checked on every request against the session lifetime, as itsdangerous does. Who the session's person
-    is, and whether the session still counts, is decided by the user loader from the database each time.
-    """
-
-    _serializer = (None, None)
-    _opened = None  # cookie text → (signed at, epoch seconds; contents; all immutable) for the current serializer
-
-    def get_signing_serializer(self, app):
-        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        if self._serializer[0] != key:
-            from lms.core.bounded_cache import BoundedCache
-
-            self._serializer, self._opened = (key, super().get_signing_serializer(app)), BoundedCache(4096)
-        return self._serializer[1]
-
-    def open_session(self, app, request):
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
-            return None
-        cookie = request.cookies.get(self.get_cookie_name(app))
-        if not cookie:
-            return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
-        opened = self._opened.get(cookie)
-        if opened is None:
-            try:
-                data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
-            except BadSignature:
-                return self.session_class()
-            flat = all(type(value) in _IMMUTABLE for value in data.values())
-            opened = (signed_at.timestamp(), data, flat)
-            self._opened.put(cookie, opened)
-        if not 0 <= time.time() - opened[0] <= max_age:  # itsdangerous' SignatureExpired (or a future stamp)
-            return self.session_class()
-        # Nothing a request does to its session may reach the kept contents: a plain copy when every value is
-        # immutable (the usual session: ids, a token, a language), a deep copy otherwise.
-        return self.session_class(opened[1] if opened[2] else copy.deepcopy(opened[1]))
-
-
 def _select_locale():
     """The session's language (set at log-in from the account, or by the switch), else Vietnamese.
 
@@ -103,11 +52,19 @@ def _select_locale():
     from flask import current_app, has_request_context
 
     if not has_request_context():  # CLI commands and tasks speak the default language
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
     lang = session.get("lang")
     if lang in current_app.config["LMS_LANGUAGES"]:
-        return lang
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _locale(lang)
+    return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+@functools.cache
+def _locale(tag: str):
+    # A Locale, not its tag: Flask-Babel parses a tag again on every request (~2 % of a light page's CPU).
+    from babel import Locale
+
+    return Locale.parse(tag)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -118,7 +75,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     app.config.update(load_config(app.instance_path, overrides))
-    app.session_interface = _SessionInterface()
+    app.session_interface = CookieSessionInterface()
     if not app.testing:  # before anything logs: Flask adds its own handler to a logger tree without one
         from lms.core.observability import configure_logging
 

@@ -7,6 +7,9 @@ record, in one statement; the user loader makes the same checks on it as on the 
 session version, session record not ended, "last seen"), every request, from the database — nothing about
 who someone is or what they may do is kept between requests.
 
+The row is read by lms.core.raw_reads (the thread's own connection, in autocommit): no Session, no BEGIN/COMMIT,
+and still what the database holds at this request.
+
 Anything else asked of a `Viewer` (a grant's locality, a manager's scope, a relationship) is answered by
 the ORM `User`, loaded then, once a request.
 """
@@ -16,7 +19,7 @@ from functools import cache
 from sqlalchemy import and_, bindparam, select
 
 from lms.accounts.models import PersonMixin, RoleGrant, SessionRecord, User
-from lms.core.db import core_rows
+from lms.core import raw_reads
 from lms.extensions import db
 
 # What a light page reads of its person; the rest comes from the ORM User when asked for.
@@ -38,7 +41,7 @@ def statement():
 
 def load(user_id: int, key: str):
     """(Viewer, the session record's last_seen_at or None when it is ended or missing), or None without the user."""
-    rows = core_rows(statement(), {"key": key, "user_id": user_id}).all()
+    rows = raw_reads.rows(statement(), {"key": key, "user_id": user_id})
     if not rows:
         return None
     first = rows[0]

@@ -8,6 +8,7 @@ from sqlalchemy.orm import undefer
 from sqlalchemy.sql.expression import ColumnElement
 
 from lms.catalog.models import Course, Lesson
+from lms.core import raw_reads
 from lms.core.db import core_rows
 from lms.core.signals import answer, unread_count_column_asked
 from lms.core.text import like_pattern
@@ -79,7 +80,7 @@ def lesson_page_row(slug: str, lesson_id: int, user_id: int | None):
     than the database took to find them, and a statement of its own for the outline cost more than the
     database took to answer it."""
     values = {"slug": slug, "lesson_id": lesson_id, "user_id": user_id}
-    return core_rows(_lesson_page_statement(), values).first()
+    return raw_reads.first(_lesson_page_statement(), values)
 
 
 def outline_items(row) -> list[OutlineItem]:

@@ -24,6 +24,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
+from lms.core.db import existing_session
 from lms.extensions import db
 
 
@@ -40,8 +41,14 @@ def view(function):
             db.session.rollback()
             raise
         if _status(response) < 400:
+            session = existing_session()
+            if session is None or (session.get_transaction() is None
+                                   and not (session.new or session.dirty or session.deleted)):
+                # Nothing began (a light page reads on lms.core.raw_reads): Session.commit() would make a
+                # session and begin a transaction only to end it, with its events, for nothing.
+                return response
             try:
-                db.session.commit()
+                session.commit()
             except BaseException:
                 db.session.rollback()
                 raise

@@ -25,7 +25,7 @@ from datetime import timedelta
 from flask import current_app, g
 from sqlalchemy import func, or_, select, update
 
-from lms.core.db import utcnow
+from lms.core.db import existing_session, utcnow
 from lms.core.models import OutboxMessage
 from lms.core.observability import current_request_id
 from lms.core.signals import background_work_failed
@@ -113,7 +113,10 @@ def dispatch_ready() -> int:
 
     With the embedded runner there is nothing to send: it claims queued messages from the table.
     """
-    ids = db.session.info.pop(_READY, [])
+    session = existing_session()  # no session this request (a light page): nothing was committed
+    if session is None:
+        return 0
+    ids = session.info.pop(_READY, [])
     if not ids or mode() == "runner":
         return 0
     return _send(db.session.scalars(

@@ -3,7 +3,7 @@ from functools import cache
 from sqlalchemy import String, bindparam, cast, exists, func, or_, select
 
 from lms.catalog.models import Course, Lesson
-from lms.core.db import core_rows
+from lms.core import raw_reads
 from lms.core.signals import answer, unread_count_column_asked
 from lms.extensions import db
 from lms.library.models import LibraryCollection, LibraryItem, LibraryUsage, item_collections
@@ -43,7 +43,7 @@ def item_head(slug: str, user_id: int | None = None):
     """The row every view of an item page reads: visibility, what its cached part is keyed on (id,
     updated_at, the locality's name), the download count, whether any lesson uses it and the viewer's
     unread notifications; None when absent."""
-    return core_rows(_item_head_statement(), {"slug": slug, "user_id": user_id}).first()
+    return raw_reads.first(_item_head_statement(), {"slug": slug, "user_id": user_id})
 
 
 def _filters(collection: bool, kind: bool, audience: bool, locality: bool) -> list:
@@ -90,7 +90,7 @@ def browse_page(collection: str | None = None, kind: str | None = None, audience
     """Published items of one listing page, newest first, as (id, updated_at, total, collections, unread)
     rows; empty when the page is past the last match."""
     shape, values = _values(collection, kind, audience, locality_id, page)
-    return core_rows(_page_statement(*shape), {**values, "user_id": user_id}).all()
+    return raw_reads.rows(_page_statement(*shape), {**values, "user_id": user_id})
 
 
 def count_published(collection: str | None = None, kind: str | None = None, audience: str | None = None,
