@@ -6,8 +6,9 @@ from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+
+from lms.core.csrf_tokens import CachedCSRFProtect
 
 # Named constraints so Alembic migrations are stable on PostgreSQL and SQLite batch mode.
 NAMING_CONVENTION = {
@@ -41,5 +42,5 @@ class _LoginManager(LoginManager):
 
 login_manager = _LoginManager()
 babel = Babel()
-csrf = CSRFProtect()
+csrf = CachedCSRFProtect()  # flask-wtf's, remembering the tokens it verified
 compress = Compress()
