@@ -287,7 +287,10 @@ def run(args, database_url: str, cluster: PrivatePostgres | None = None) -> int:
 
 def exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies) -> int:
     if args.steady:
-        return print_steady(args, *steady(processes.port, quiz_id, keys, cookies, args.seconds, args.connections))
+        def server_cpu():
+            return tree_cpu(processes.services["web"].pid), backends_cpu(processes.env["DATABASE_URL"])[0]
+        return print_steady(args, *steady(processes.port, quiz_id, keys, cookies, args.seconds, args.connections,
+                                          server_cpu))
     stats, timeline = Stats(), []
     cpu_before, web_before = time.process_time(), tree_cpu(processes.services["web"].pid)
     database_before = backends_cpu(processes.env["DATABASE_URL"])[0]
@@ -424,7 +427,8 @@ def print_steady(args, save, finish, prepared) -> int:
     print(f"wrk, {args.connections} connections, gunicorn {args.workers} sync workers, PostgreSQL")
     for name, result in (("autosave", save), ("submit", finish)):
         print(f"{name:9}: {result['requests']:6d} requests  {result['rps']:7.0f} req/s  p50 {result['p50']}  "
-              f"p90 {result['p90']}  p99 {result['p99']}  non-2xx/3xx {result['errors']}")
+              f"p90 {result['p90']}  p99 {result['p99']}  non-2xx/3xx {result['errors']}  "
+              f"CPU/request: gunicorn {result['web_cpu_ms']:.2f} ms, PostgreSQL backends {result['db_cpu_ms']:.2f} ms")
     print(f"(submit: {prepared} prepared attempts; requests beyond that re-submit finished ones)")
     return 0
 
