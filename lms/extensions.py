@@ -6,9 +6,8 @@ from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
-
-from lms.core.csrf_tokens import CachedCSRFProtect
 
 # Named constraints so Alembic migrations are stable on PostgreSQL and SQLite batch mode.
 NAMING_CONVENTION = {
@@ -42,5 +41,5 @@ class _LoginManager(LoginManager):
 
 login_manager = _LoginManager()
 babel = Babel()
-csrf = CachedCSRFProtect()  # flask-wtf's, remembering the tokens it verified
+csrf = CSRFProtect()
 compress = Compress()
