@@ -107,3 +107,13 @@ def steady(port, quiz_id, keys, cookies, seconds, connections, server_cpu=lambda
     finish = _with_cpu(server_cpu, lambda: wrk_latency(
         FINISH_LUA % {"items": ", ".join(finish_items), "threads": 2}, base, max(1, seconds // 3), connections))
     return save, finish, len(finish_items)
+
+
+def print_steady(args, save, finish, prepared) -> int:
+    print(f"wrk, {args.connections} connections, gunicorn {args.workers} sync workers, PostgreSQL")
+    for name, result in (("autosave", save), ("submit", finish)):
+        print(f"{name:9}: {result['requests']:6d} requests  {result['rps']:7.0f} req/s  p50 {result['p50']}  "
+              f"p90 {result['p90']}  p99 {result['p99']}  non-2xx/3xx {result['errors']}  "
+              f"CPU/request: gunicorn {result['web_cpu_ms']:.2f} ms, PostgreSQL backends {result['db_cpu_ms']:.2f} ms")
+    print(f"(submit: {prepared} prepared attempts; requests beyond that re-submit finished ones)")
+    return 0

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.exam_check import check, report  # noqa: E402
 from bench.exam_learners import Stats, exam  # noqa: E402
-from bench.exam_steady import steady  # noqa: E402
+from bench.exam_steady import print_steady, steady  # noqa: E402
 from bench.process_cpu import backends_cpu, tree_cpu  # noqa: E402
 from tests.services import AppProcesses, PrivatePostgres, PrivateRedis, missing_tools  # noqa: E402
 
@@ -421,16 +421,6 @@ def print_results(args, cluster, stats, timeline, findings, elapsed) -> int:
         return 1 if broken else 0
     p95_ok = all(pct(stats.times[k], 95) < 30 for k in ("autosave", "submit"))
     return 1 if broken or stats.errors or not p95_ok else 0
-
-
-def print_steady(args, save, finish, prepared) -> int:
-    print(f"wrk, {args.connections} connections, gunicorn {args.workers} sync workers, PostgreSQL")
-    for name, result in (("autosave", save), ("submit", finish)):
-        print(f"{name:9}: {result['requests']:6d} requests  {result['rps']:7.0f} req/s  p50 {result['p50']}  "
-              f"p90 {result['p90']}  p99 {result['p99']}  non-2xx/3xx {result['errors']}  "
-              f"CPU/request: gunicorn {result['web_cpu_ms']:.2f} ms, PostgreSQL backends {result['db_cpu_ms']:.2f} ms")
-    print(f"(submit: {prepared} prepared attempts; requests beyond that re-submit finished ones)")
-    return 0
 
 
 if __name__ == "__main__":
