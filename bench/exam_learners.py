@@ -118,8 +118,8 @@ class Connection:
     """A minimal keep-alive HTTP/1.1 client on asyncio streams: the Python client must stay cheap,
     since it shares the machine's two cores with gunicorn and PostgreSQL."""
 
-    def __init__(self, port, cookie):
-        self.port, self.cookie = port, cookie
+    def __init__(self, port, cookie, stamp=False):
+        self.port, self.cookie, self.stamp = port, cookie, stamp
         self.reader = self.writer = None
 
     async def request(self, method, path, body=b"", headers=None, timeout=30.0):
@@ -141,6 +141,8 @@ class Connection:
         if body:
             lines.append("Content-Type: application/x-www-form-urlencoded")
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        if self.stamp:  # what nginx adds in front of the app (deploy/nginx/lms-proxy.conf): when it passed the request on
+            lines.append(f"X-Request-Start: t={time.time():.3f}")
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         status_line = await self.reader.readline()
         if not status_line:
@@ -199,11 +201,12 @@ def _transport_problem(error: Exception) -> str:
 class Learner:
     """One person on the quiz page: answers while the page's saver sends them in the background."""
 
-    def __init__(self, number, port, quiz_id, keys, cookie, token, stats: Stats, *, think, patience, revise):
+    def __init__(self, number, port, quiz_id, keys, cookie, token, stats: Stats, *, think, patience, revise,
+                 stamp=False):
         self.rng = random.Random(number)
         self.quiz_id, self.keys, self.token, self.stats = quiz_id, keys, token, stats
         self.think, self.patience, self.revise = think, patience, revise
-        self.conn = Connection(port, cookie)
+        self.conn = Connection(port, cookie, stamp)
         self.record = Record(number)
         stats.records.append(self.record)
         self.changed = asyncio.Event()   # a new answer, or Submit pressed: the saver wakes up
@@ -378,8 +381,8 @@ class Learner:
             self.acknowledge(q, index, "submit")
 
 
-async def exam(port, quiz_id, keys, cookies, stats: Stats, *, spread, think, patience, revise):
+async def exam(port, quiz_id, keys, cookies, stats: Stats, *, spread, think, patience, revise, stamp=False):
     learners = [Learner(n, port, quiz_id, keys, cookie, token, stats, think=think, patience=patience,
-                        revise=revise) for n, (cookie, token) in enumerate(cookies)]
+                        revise=revise, stamp=stamp) for n, (cookie, token) in enumerate(cookies)]
     stats.began = time.monotonic()
     await asyncio.gather(*(learner.run(n * spread / len(learners)) for n, learner in enumerate(learners)))

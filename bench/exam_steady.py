@@ -78,8 +78,19 @@ def start_attempt_over_http(port, quiz_id, cookie, token) -> int:
     return int(response.getheader("Location").rsplit("/", 1)[1])
 
 
-def steady(port, quiz_id, keys, cookies, seconds, connections):
-    """Autosave and submit latency at a steady load, measured by wrk (no Python client in the way)."""
+def _with_cpu(server_cpu, measure) -> dict:
+    """wrk's figures of `measure()`, with the server's CPU per request: gunicorn's and the database's, in ms."""
+    before = server_cpu()
+    result = measure()
+    after = server_cpu()
+    for name, spent_before, spent_after in zip(("web_cpu_ms", "db_cpu_ms"), before, after, strict=True):
+        result[name] = 1000 * (spent_after - spent_before) / max(1, result["requests"])
+    return result
+
+
+def steady(port, quiz_id, keys, cookies, seconds, connections, server_cpu=lambda: (0.0, 0.0)):
+    """Autosave and submit latency at a steady load, measured by wrk (no Python client in the way);
+    `server_cpu()`: (gunicorn's, the database backends') CPU seconds so far."""
     rng = random.Random(1)
     save_items, finish_items = [], []
     for cookie, token in cookies:
@@ -91,7 +102,18 @@ def steady(port, quiz_id, keys, cookies, seconds, connections):
         save_items.append(f"{{{attempt_id}, {lua_string(cookie)}, {lua_string(token)}, {{{', '.join(bodies)}}}}}")
         finish_items.append(f"{{{attempt_id}, {lua_string(cookie)}, {lua_string(urllib.parse.quote(token))}}}")
     base = f"http://127.0.0.1:{port}"
-    save = wrk_latency(SAVE_LUA % {"items": ", ".join(save_items), "threads": 2}, base, seconds, connections)
-    finish = wrk_latency(FINISH_LUA % {"items": ", ".join(finish_items), "threads": 2}, base, max(1, seconds // 3),
-                         connections)
+    save = _with_cpu(server_cpu, lambda: wrk_latency(
+        SAVE_LUA % {"items": ", ".join(save_items), "threads": 2}, base, seconds, connections))
+    finish = _with_cpu(server_cpu, lambda: wrk_latency(
+        FINISH_LUA % {"items": ", ".join(finish_items), "threads": 2}, base, max(1, seconds // 3), connections))
     return save, finish, len(finish_items)
+
+
+def print_steady(args, save, finish, prepared) -> int:
+    print(f"wrk, {args.connections} connections, gunicorn {args.workers} sync workers, PostgreSQL")
+    for name, result in (("autosave", save), ("submit", finish)):
+        print(f"{name:9}: {result['requests']:6d} requests  {result['rps']:7.0f} req/s  p50 {result['p50']}  "
+              f"p90 {result['p90']}  p99 {result['p99']}  non-2xx/3xx {result['errors']}  "
+              f"CPU/request: gunicorn {result['web_cpu_ms']:.2f} ms, PostgreSQL backends {result['db_cpu_ms']:.2f} ms")
+    print(f"(submit: {prepared} prepared attempts; requests beyond that re-submit finished ones)")
+    return 0

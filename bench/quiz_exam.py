@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.exam_check import check, report  # noqa: E402
 from bench.exam_learners import Stats, exam  # noqa: E402
-from bench.exam_steady import steady  # noqa: E402
+from bench.exam_steady import print_steady, steady  # noqa: E402
 from bench.process_cpu import backends_cpu, tree_cpu  # noqa: E402
 from tests.services import AppProcesses, PrivatePostgres, PrivateRedis, missing_tools  # noqa: E402
 
@@ -182,10 +182,13 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per gunicorn worker: above 1 the gthread worker (keep-alive connections)")
     parser.add_argument("--queue-limit-ms", type=int, default=1000,
-                        help="with --threads: LMS_QUEUE_LIMIT_MS, the longest wait for a thread before a 503 (default "
+                        help="with --threads or --request-start: LMS_QUEUE_LIMIT_MS, the longest wait before a 503 (default "
                              "1000, the exam-day setting docs/operations.md gives; the app's own default is 10000)")
     parser.add_argument("--unbounded-queue", action="store_true",
                         help="with --threads: gunicorn's plain gthread worker (no 503 for requests queued too long)")
+    parser.add_argument("--request-start", action="store_true",
+                        help="sync workers: each request stamped X-Request-Start as nginx does, and gunicorn told to "
+                             "read it (LMS_REQUEST_START_HEADER): a request queued past --queue-limit-ms gets a fast 503")
     parser.add_argument("--backlog", type=int, default=2048, help="gunicorn's listen backlog")
     parser.add_argument("--port", type=int, help="gunicorn's port (default: a free one the kernel picks)")
     parser.add_argument("--reset", action="store_true", help="required with DATABASE_URL: the database is wiped")
@@ -251,7 +254,9 @@ def run(args, database_url: str, cluster: PrivatePostgres | None = None) -> int:
         keys_dir = Path(tempfile.mkdtemp(prefix="lms-bench-key-"))
         stack.callback(shutil.rmtree, keys_dir, ignore_errors=True)
         broker = stack.enter_context(PrivateRedis()) if args.broker else None
-        queue_limit = {"LMS_QUEUE_LIMIT_MS": str(args.queue_limit_ms)} if args.queue_limit_ms is not None else None
+        queue_limit = {"LMS_QUEUE_LIMIT_MS": str(args.queue_limit_ms)} if args.queue_limit_ms is not None else {}
+        if args.request_start:
+            queue_limit["LMS_REQUEST_START_HEADER"] = "X-Request-Start"
         processes = stack.enter_context(AppProcesses(database_url, broker.url() if broker else None,
                                                      signing_key=keys_dir / "signing_key.pem", port=args.port,
                                                      env=queue_limit))
@@ -282,7 +287,10 @@ def run(args, database_url: str, cluster: PrivatePostgres | None = None) -> int:
 
 def exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies) -> int:
     if args.steady:
-        return print_steady(args, *steady(processes.port, quiz_id, keys, cookies, args.seconds, args.connections))
+        def server_cpu():
+            return tree_cpu(processes.services["web"].pid), backends_cpu(processes.env["DATABASE_URL"])[0]
+        return print_steady(args, *steady(processes.port, quiz_id, keys, cookies, args.seconds, args.connections,
+                                          server_cpu))
     stats, timeline = Stats(), []
     cpu_before, web_before = time.process_time(), tree_cpu(processes.services["web"].pid)
     database_before = backends_cpu(processes.env["DATABASE_URL"])[0]
@@ -323,7 +331,7 @@ async def exam_with_faults(args, processes, cluster, quiz_id, keys, cookies, sta
         faults.append(kill_app(processes, *args.kill_app, stats, timeline, finished))
     tasks = [asyncio.create_task(fault) for fault in faults]
     await exam(processes.port, quiz_id, keys, cookies, stats, spread=args.spread, think=args.think,
-               patience=args.patience, revise=args.revise)
+               patience=args.patience, revise=args.revise, stamp=args.request_start)
     finished.set()
     await asyncio.gather(*tasks)
 
@@ -376,8 +384,9 @@ def latency_line(name, values, width=9) -> str:
 def print_results(args, cluster, stats, timeline, findings, elapsed) -> int:
     where = f"private PostgreSQL cluster on port {cluster.port}" if cluster else "PostgreSQL"
     background = "a Celery worker on a private Redis" if args.broker else "the embedded runner"
-    workers = "sync workers" if args.threads == 1 else f"gthread workers × {args.threads} threads" + (
-        ", unbounded queue" if args.unbounded_queue else f", 503 past {args.queue_limit_ms} ms queued")
+    workers = ("sync workers" + (f", 503 past {args.queue_limit_ms} ms since X-Request-Start" if args.request_start else "")
+               if args.threads == 1 else f"gthread workers × {args.threads} threads" + (
+        ", unbounded queue" if args.unbounded_queue else f", 503 past {args.queue_limit_ms} ms queued"))
     print(f"{args.learners} learners starting over {args.spread:.0f}s, think ≤ {args.think}s, revise {args.revise}, "
           f"gunicorn {args.workers} {workers}, {background}, {where}; wall time {elapsed:.1f}s")
     for at, what in timeline:
@@ -412,15 +421,6 @@ def print_results(args, cluster, stats, timeline, findings, elapsed) -> int:
         return 1 if broken else 0
     p95_ok = all(pct(stats.times[k], 95) < 30 for k in ("autosave", "submit"))
     return 1 if broken or stats.errors or not p95_ok else 0
-
-
-def print_steady(args, save, finish, prepared) -> int:
-    print(f"wrk, {args.connections} connections, gunicorn {args.workers} sync workers, PostgreSQL")
-    for name, result in (("autosave", save), ("submit", finish)):
-        print(f"{name:9}: {result['requests']:6d} requests  {result['rps']:7.0f} req/s  p50 {result['p50']}  "
-              f"p90 {result['p90']}  p99 {result['p99']}  non-2xx/3xx {result['errors']}")
-    print(f"(submit: {prepared} prepared attempts; requests beyond that re-submit finished ones)")
-    return 0
 
 
 if __name__ == "__main__":

@@ -261,11 +261,16 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # default: the client address is the connection's). See docs/security.md for nginx.
         "LMS_TRUSTED_PROXIES": int(os.environ.get("LMS_TRUSTED_PROXIES", "0")),
         # A request that waited longer than this for a gunicorn thread is answered 503 + Retry-After at
-        # once (lms/core/overload.py; only under lms.core.queue_timed_worker.QueueTimedWorker). 0: never.
+        # once (lms/core/overload.py; under lms.core.queue_timed_worker.QueueTimedWorker, or any worker from the
+        # proxy's stamp with LMS_REQUEST_START_HEADER below). 0: never.
         # 10 s by default: only a request whose client has most likely given up (the quiz page resends a
         # save after 15 s) is refused; a person's ordinary page or log-in that waits a second or two under
-        # a burst is served, not turned into an error page. Exam-day hosts set 1000 (docs/operations.md).
+        # a burst is served, not turned into an error page. Exam-day gthread hosts set 1000 (docs/operations.md).
         "LMS_QUEUE_LIMIT_MS": int(os.environ.get("LMS_QUEUE_LIMIT_MS", "10000")),
+        # The header in which the reverse proxy stamps when it passed the request on (nginx:
+        # X-Request-Start, deploy/nginx/lms-proxy.conf): under sync workers LMS_QUEUE_LIMIT_MS then
+        # applies to the time since. Empty (default): not read. Set it only behind a proxy that overwrites it.
+        "LMS_REQUEST_START_HEADER": os.environ.get("LMS_REQUEST_START_HEADER", ""),
         "LMS_PASSWORD_MIN_SCORE": int(os.environ.get("LMS_PASSWORD_MIN_SCORE", "2")),
         # Flask-Limiter: Redis in production (the broker's Redis unless LMS_RATELIMIT_STORAGE_URL says
         # otherwise); in the embedded default a small SQLite file every gunicorn worker shares

@@ -56,3 +56,46 @@ def test_the_worker_measures_the_wait_from_handing_the_connection_to_the_pool(mo
     assert overload.queued_ms() is None  # cleared for the thread's next connection
     QueueTimedWorker.handle(worker, Conn())  # never queued (not through enqueue_req): not measured
     assert seen[1] is None
+
+
+@pytest.fixture
+def start_header(app, monkeypatch):
+    """The app's shedding middleware reading nginx's X-Request-Start (LMS_REQUEST_START_HEADER)."""
+    shedder = app.wsgi_app
+    assert isinstance(shedder, overload.ShedLateRequests)
+    monkeypatch.setattr(shedder, "start_key", "HTTP_X_REQUEST_START")
+    return shedder
+
+
+def test_sync_workers_shed_by_the_proxys_request_start_stamp(app, client, start_header):
+    import time
+
+    limit = app.config["LMS_QUEUE_LIMIT_MS"]
+    shed_before = start_header.shed
+    late = f"t={time.time() - (limit + 500) / 1000:.3f}"  # nginx's $msec, passed on limit + 0.5 s ago
+    save = client.post("/attempts/1/save", headers={"Accept": "application/json", "X-Request-Start": late},
+                       data={"shown": "1", "q1": "a"})
+    assert save.status_code == 503 and save.get_json()["error"] == 503 and save.headers["Retry-After"].isdigit()
+    assert "Set-Cookie" not in save.headers and start_header.shed == shed_before + 1
+    fresh = f"t={time.time() - 0.2:.3f}"
+    assert client.get("/healthz", headers={"X-Request-Start": fresh}).status_code == 200
+    assert client.get("/healthz", headers={"X-Request-Start": "nonsense"}).status_code == 200
+    assert client.get("/healthz").status_code == 200 and start_header.shed == shed_before + 1
+
+
+def test_the_stamp_is_read_only_when_configured(app, client):
+    assert app.config["LMS_REQUEST_START_HEADER"] == ""  # the default: a client's header means nothing
+    assert client.get("/healthz", headers={"X-Request-Start": "t=1000000000.000"}).status_code == 200
+
+
+def test_the_gthread_clock_wins_over_the_stamp(app, client, start_header, waited_ms):
+    waited_ms(0.0)  # measured by QueueTimedWorker: the header is not read
+    assert client.get("/healthz", headers={"X-Request-Start": "t=1000000000.000"}).status_code == 200
+
+
+@pytest.mark.parametrize(("stamp", "ms"), [
+    ("t=1765000000.250", 750.0), ("1765000000.250", 750.0), ("t=1765000000250", 750.0),
+    ("t=1765000000250000", 750.0), ("t=1765000002.000", 0.0), ("", None), ("t=", None), ("t=abc", None),
+    ("t=nan", None), ("t=inf", None), ("t=12", None)])
+def test_proxy_stamps_in_seconds_milliseconds_or_microseconds(stamp, ms):
+    assert overload.proxy_wait_ms(stamp, now=1765000001.0) == ms
