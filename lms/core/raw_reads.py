@@ -85,11 +85,16 @@ class _Connections(threading.local):
 
 
 _local = _Connections()
-_all = []  # every (engine id, proxy) made, so that engine.dispose() closes them too
+# Every (engine id, proxy, the thread that reads on it) made: engine.dispose() closes them too, and so does the
+# next new connection for those of threads that have ended (threads that come and go, e.g. a thread pool, would
+# otherwise each leave a connection open until the engine is disposed: ~100 of them reached PostgreSQL's
+# max_connections in the test suite's concurrency tests).
+_all = []
 _all_lock = threading.Lock()
 
 
 def _open(engine: Engine):
+    _close_those_of_ended_threads()
     dialect = engine.dialect
     try:
         proxy = engine.raw_connection()  # the engine's connect events and arguments: pragmas, psycopg settings
@@ -103,8 +108,16 @@ def _open(engine: Engine):
     elif connection.in_transaction:  # SQLite: isolation_level None (the connect hook) is autocommit already
         connection.rollback()
     with _all_lock:
-        _all.append((id(engine), proxy))
+        _all.append((id(engine), proxy, threading.current_thread()))
     return proxy
+
+
+def _close_those_of_ended_threads() -> None:
+    with _all_lock:
+        ended = [proxy for _key, proxy, thread in _all if not thread.is_alive()]
+        _all[:] = [entry for entry in _all if entry[2].is_alive()]
+    for proxy in ended:
+        _close(proxy)
 
 
 def _connection(engine: Engine):
@@ -119,7 +132,7 @@ def _connection(engine: Engine):
 def _drop(engine: Engine, proxy) -> None:
     _local.by_engine.pop(engine, None)
     with _all_lock:
-        _all[:] = [(key, kept) for key, kept in _all if kept is not proxy]
+        _all[:] = [entry for entry in _all if entry[1] is not proxy]
     _close(proxy)
 
 
@@ -127,8 +140,8 @@ def _drop(engine: Engine, proxy) -> None:
 def _disposed(engine) -> None:
     # A disposed engine's connections are closed (tests, a forked worker's fresh start): ours with them.
     with _all_lock:
-        mine = [proxy for key, proxy in _all if key == id(engine)]
-        _all[:] = [(key, proxy) for key, proxy in _all if key != id(engine)]
+        mine = [proxy for key, proxy, _thread in _all if key == id(engine)]
+        _all[:] = [entry for entry in _all if entry[0] != id(engine)]
     for proxy in mine:
         _close(proxy)
     _local.by_engine.pop(engine, None)

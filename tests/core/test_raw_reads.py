@@ -187,7 +187,9 @@ def test_each_thread_reads_on_its_own_connection(prepared):
                 for _ in range(20):
                     assert raw_reads.first(statement(), {"key": "none", "user_id": user_id}).full_name == NAME
                 engine = db.engine
-                seen.append(id(raw_reads._connection(engine).dbapi_connection))
+                # The connection itself, not its id(): a thread that ended lets its connection be closed, and a
+                # freed object's id can be given again.
+                seen.append(raw_reads._connection(engine).dbapi_connection)
                 db.session.remove()
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
@@ -197,7 +199,38 @@ def test_each_thread_reads_on_its_own_connection(prepared):
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == [] and len(set(seen)) == 4
+    assert errors == [] and len({id(connection) for connection in seen}) == 4
+
+
+def test_a_thread_that_ended_leaves_no_connection_open(prepared):
+    """Threads that come and go (a pool of them, a crowd in a test) each read on a connection of their own;
+    once a thread has ended its connection is closed when the next one is made, so they never pile up to the
+    database's max_connections."""
+    import threading
+
+    from lms.accounts.viewer import statement
+    from lms.core import raw_reads
+
+    app, *_rest, user_id = prepared
+    made = []
+
+    def read():
+        with app.test_request_context("/"):
+            raw_reads.first(statement(), {"key": "none", "user_id": user_id})
+            made.append(raw_reads._connection(db.engine))
+            db.session.remove()
+
+    for _ in range(3):  # three waves of five threads, one after the other
+        wave = [threading.Thread(target=read) for _ in range(5)]
+        for thread in wave:
+            thread.start()
+        for thread in wave:
+            thread.join()
+    kept = [proxy for _key, proxy, _thread in raw_reads._all]
+    assert len(made) == 15
+    # Only the last wave's five are still kept; the first two waves' ten were closed.
+    assert len([proxy for proxy in made if proxy in kept]) == 5, len(kept)
+    assert all(proxy.dbapi_connection is None or proxy.dbapi_connection.closed for proxy in made[:10] if proxy not in kept)
 
 
 def test_the_raw_rows_equal_the_sessions_rows(prepared):
