@@ -214,14 +214,16 @@ def test_a_thread_that_ended_leaves_no_connection_open(prepared):
     app, *_rest, user_id = prepared
     made = []
 
-    def read():
+    def read(together):
         with app.test_request_context("/"):
             raw_reads.first(statement(), {"key": "none", "user_id": user_id})
             made.append(raw_reads._connection(db.engine))
             db.session.remove()
+        together.wait()  # no thread of a wave ends before all five have their connection
 
     for _ in range(3):  # three waves of five threads, one after the other
-        wave = [threading.Thread(target=read) for _ in range(5)]
+        together = threading.Barrier(5)
+        wave = [threading.Thread(target=read, args=(together,)) for _ in range(5)]
         for thread in wave:
             thread.start()
         for thread in wave:
