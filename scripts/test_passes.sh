@@ -8,7 +8,7 @@
 # ports; only the PostgreSQL pass uses the shared PostgreSQL and Redis.
 #
 # Then the few tests whose assertion is a wall-clock budget (marker `timing`: a lesson on Slow 3G, a
-# certificate within 3 s, a submit with the broker down) run on each backend with nothing beside them,
+# certificate within 3 s) run on each backend with nothing beside them,
 # so that the other pass cannot be what made them slow.
 set -uo pipefail
 cd "$(dirname "$0")/.."
