@@ -32,7 +32,7 @@ def _submit_all(processes, learners, quiz) -> list:
     return answers
 
 
-# Not marked `timing`: run alone on a quiet machine, the worker stopped consuming after Redis came back in 2 of 4 runs
+# Not marked `timing`: run alone on a quiet machine, the worker stopped consuming after Redis came back in 2 of 5 runs
 # (a Celery/kombu reconnection bug, still open: docs/performance.md); with the machine busy it recovered in every run.
 def test_redis_stopped_during_course_completions(app_processes, private_redis, lms_postgres, figure):
     pg, processes = lms_postgres, app_processes
