@@ -22,6 +22,11 @@ from tests.processes import Service, children_of, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# The worker and beat restart like their systemd units (deploy/systemd: Restart=always, RestartSec): kombu 5.7.0
+# can end a worker that loses Redis with a task in flight ("Unrecoverable error: AttributeError … 'hostname'",
+# docs/operations.md), and in production systemd starts it again. gunicorn and the embedded runner restart their
+# own children.
+RESTART_SECONDS = {"worker": 2.0, "beat": 5.0}
 # The parent's configuration must not leak into the app under test (e.g. the suite's own DATABASE_URL).
 _DROPPED_PREFIXES = ("LMS_", "CELERY_", "FLASK_")
 _DROPPED_NAMES = {"DATABASE_URL", "SECRET_KEY"}
@@ -128,7 +133,8 @@ class AppProcesses:
     def _start(self, name: str, argv: list, ready, timeout: float, wait: bool) -> Service:
         self.generate_signing_key()
         if name not in self.services:
-            self.services[name] = Service(name, argv, self.logs / f"{name}.log", env=self.env, cwd=ROOT)
+            self.services[name] = Service(name, argv, self.logs / f"{name}.log", env=self.env, cwd=ROOT,
+                                          restart_after=RESTART_SECONDS.get(name))
         self.services[name].argv = [str(a) for a in argv]
         self._ready[name] = (ready, timeout)
         return self.start(name, wait)

@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -96,11 +97,17 @@ def wait_until(condition, timeout: float, interval: float = 0.05, what: str = "c
 class Service:
     """One long-running process the harness started, in its own process group, logging to a file."""
 
-    def __init__(self, name: str, argv: list[str], log_path: Path, *, env=None, cwd=None, user=None):
+    def __init__(self, name: str, argv: list[str], log_path: Path, *, env=None, cwd=None, user=None,
+                 restart_after: float | None = None):
         self.name, self.argv, self.log_path = name, [str(a) for a in argv], Path(log_path)
         self.env, self.cwd, self.user = env, cwd, user
         self.process: subprocess.Popen | None = None
         self.seen: dict[int, int] = {}  # every pid of its tree we ever saw → start time, for "nothing left" checks
+        # Supervised like its systemd unit (Restart=always, RestartSec=restart_after): an exit the harness
+        # did not ask for is followed by a new start. None: not supervised.
+        self.restart_after, self.restarts = restart_after, 0
+        self._ended_by_harness = False
+        self._lock = threading.Lock()
 
     @property
     def pid(self) -> int | None:
@@ -113,15 +120,37 @@ class Service:
     def start(self) -> "Service":
         if self.running:
             raise RuntimeError(f"{self.name} is already running (pid {self.pid})")
+        with self._lock:
+            self._ended_by_harness = False
+            self._spawn("start")
+        if self.restart_after is not None:
+            threading.Thread(target=self._supervise, args=(self.process,), name=f"supervise-{self.name}",
+                             daemon=True).start()
+        return self
+
+    def _spawn(self, why: str) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            log.write(f"\n==== start {' '.join(self.argv)}\n".encode())
+            log.write(f"\n==== {why} {' '.join(self.argv)}\n".encode())
             log.flush()
             extra = {"user": self.user, "group": self.user, "extra_groups": []} if self.user else {}
             self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                             env=self.env, cwd=self.cwd, start_new_session=True, **extra)
         self.members()
-        return self
+
+    def _supervise(self, process: subprocess.Popen) -> None:
+        """Start the service again `restart_after` seconds after an exit the harness did not cause."""
+        while True:
+            process.wait()
+            restart_at = time.monotonic() + self.restart_after
+            while time.monotonic() < restart_at and not self._ended_by_harness:
+                time.sleep(0.05)  # RestartSec: the harness may stop the service meanwhile
+            with self._lock:
+                if self._ended_by_harness or self.process is not process:
+                    return
+                self.restarts += 1
+                self._spawn(f"restart #{self.restarts} (exit {process.returncode}; as Restart=always)")
+                process = self.process
 
     @property
     def pids_seen(self) -> set[int]:
@@ -152,6 +181,8 @@ class Service:
         """Ask the leader to stop with `signum`; kill the whole group if it has not ended within `timeout`."""
         if self.process is None:
             return
+        with self._lock:  # no restart can begin once the harness ends the service
+            self._ended_by_harness = True
         self.members()
         self.send(signum)
         with suppress(subprocess.TimeoutExpired):
@@ -165,6 +196,8 @@ class Service:
         """
         if self.process is None:
             return
+        with self._lock:  # no restart can begin once the harness ends the service
+            self._ended_by_harness = True
         if self.running:
             self.process.send_signal(signal.SIGSTOP)
         self.members()
@@ -188,10 +221,12 @@ class Service:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
     def wait_for_log(self, needle: str, timeout: float, since: int = 0) -> int:
-        """Wait until the log holds `needle` after byte `since`; returns its offset. Fails early if it died."""
+        """Wait until the log holds `needle` after byte `since`; returns its offset. Fails early if it died
+        (and, supervised, no restart is coming)."""
         def seen():
             found = self.log_text().find(needle, since)
-            if found < 0 and not self.running:
+            restart_coming = self.restart_after is not None and not self._ended_by_harness
+            if found < 0 and not self.running and not restart_coming:
                 raise RuntimeError(f"{self.name} ended (exit {self.process.returncode}) before logging "
                                    f"{needle!r}:\n{self.tail()}")
             return found + 1 if found >= 0 else None

@@ -32,8 +32,9 @@ def _submit_all(processes, learners, quiz) -> list:
     return answers
 
 
-# Not marked `timing`: run alone on a quiet machine, the worker stopped consuming after Redis came back in 2 of 5 runs
-# (a Celery/kombu reconnection bug, still open: docs/performance.md); with the machine busy it recovered in every run.
+# A worker that loses Redis with a task in flight may end (kombu 5.7.0: "Unrecoverable error: AttributeError …
+# 'hostname'" while it closes the lost connection; docs/operations.md). The harness restarts it as the worker's
+# systemd unit does (Restart=always, RestartSec=2); before it did, that exit failed this test about 2 runs in 5.
 def test_redis_stopped_during_course_completions(app_processes, private_redis, lms_postgres, figure):
     pg, processes = lms_postgres, app_processes
     processes.env.update(FAST_RECOVERY)
@@ -58,5 +59,7 @@ def test_redis_stopped_during_course_completions(app_processes, private_redis, l
                               "every completion certified with its PDF and nothing open in the outbox")
     assert_certified_once(pg, processes, ids)
     assert open_messages(pg) == {}
+    restarts = processes.services["worker"].restarts
     figure(f"Redis stopped during {LEARNERS} completions ({len(during)} while it was down)",
-           f"all certified with PDF {recovery:.1f} s after Redis was back; slowest submit meanwhile {slowest:.2f} s")
+           f"all certified with PDF {recovery:.1f} s after Redis was back; slowest submit meanwhile {slowest:.2f} s; "
+           f"worker restarted {restarts} time(s) by its supervisor")

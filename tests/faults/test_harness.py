@@ -3,6 +3,8 @@ crashes, their processes end when asked and when a test fails, and the shared se
 (checked after every test by the `shared_services_untouched` fixture of conftest.py)."""
 
 import json
+import os
+import signal
 
 import psycopg
 import pytest
@@ -160,6 +162,15 @@ def test_app_processes_serve_the_prepared_site_and_come_back_after_kills(app_pro
     _relay_through_worker(app_processes, private_redis.url())  # the new worker consumes the same queue
     running = web.members() + worker.members()  # the new gunicorn and Celery worker, with their children
     assert len(running) == 4 and not set(running) & set(web_pids + pool)
+
+    # The worker ending on its own (a crash, not the harness) is started again, as its systemd unit does
+    # (Restart=always); the new one consumes the same queue.
+    crashed, since = worker.pid, worker.log_size()
+    os.kill(crashed, signal.SIGKILL)
+    restarted = worker.wait_for_log("(exit -9; as Restart=always)", 30, since=since)
+    worker.wait_for_log(" ready.", 60, since=restarted)
+    assert worker.restarts == 1 and worker.pid != crashed and not alive(crashed)
+    _relay_through_worker(app_processes, private_redis.url())
 
     app_processes.terminate("beat")
     assert not beat.running and "beat: Starting..." in beat.log_text()
