@@ -17,7 +17,11 @@ from tests.faults.work import (
     learners_at_the_quiz,
     open_messages,
     pass_the_quiz,
+    rows,
+    start_people_import,
+    value,
     wait_recovered,
+    watch,
 )
 
 LEARNERS = 20
@@ -63,3 +67,37 @@ def test_redis_stopped_during_course_completions(app_processes, private_redis, l
     figure(f"Redis stopped during {LEARNERS} completions ({len(during)} while it was down)",
            f"all certified with PDF {recovery:.1f} s after Redis was back; slowest submit meanwhile {slowest:.2f} s; "
            f"worker restarted {restarts} time(s) by its supervisor")
+
+
+IMPORT_ROWS = 20_000
+
+
+def test_redis_stopped_while_the_worker_runs_an_import(app_processes, private_redis, lms_postgres, figure):
+    """Redis goes away while the worker holds a task (the import's message is unacknowledged): the import still
+    ends done with every row, once, whether the worker survives the lost connection or ends and is restarted by
+    its supervisor (kombu 5.7.0 ends it: docs/operations.md)."""
+    pg, processes = lms_postgres, app_processes
+    processes.env.update(FAST_RECOVERY)
+    processes.start_worker(concurrency=2, wait=False)
+    processes.start_beat(wait=False)
+    for name in ("worker", "beat"):
+        processes.wait_ready(name)
+    job_id = start_people_import(processes, IMPORT_ROWS)
+    # Stopped between two committed batches: the worker is inside the task, its message taken from Redis.
+    watch(pg, "SELECT created FROM import_jobs WHERE id = %s", (job_id,), lambda row: 0 < (row[0] or 0) < IMPORT_ROWS,
+          120, "the import's first committed batch")
+    private_redis.stop()
+    at_stop = value(pg, "SELECT created FROM import_jobs WHERE id = %s", (job_id,))
+    assert 0 < at_stop < IMPORT_ROWS, at_stop
+    private_redis.start()
+    back = time.monotonic()
+
+    recovery = wait_recovered(lambda: value(pg, "SELECT status FROM import_jobs WHERE id = %s", (job_id,)) == "done"
+                              and not open_messages(pg, "imports.run"), back, "the import finished and its message done")
+    created, failed = rows(pg, "SELECT created, failed FROM import_jobs WHERE id = %s", (job_id,))[0]
+    people = value(pg, "SELECT count(DISTINCT email) FROM users WHERE email LIKE 'canbo%%@faults.gov.vn'")
+    assert (created, failed, people) == (IMPORT_ROWS, 0, IMPORT_ROWS)
+    assert open_messages(pg, "imports.run") == {}
+    restarts = processes.services["worker"].restarts
+    figure(f"Redis stopped during a {IMPORT_ROWS}-row import ({at_stop} rows in at the stop)",
+           f"import done, counts right, {recovery:.1f} s after Redis was back; worker restarted {restarts} time(s)")
