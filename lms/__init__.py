@@ -119,6 +119,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from lms.core import inputs
 
     inputs.install(app)
+    from lms.quizzes import fast_save
+
+    fast_save.install(app)  # inside ProxyFix (the client's address and scheme) and the shedding of overload
     _trust_proxies(app)
     _register_blueprints(app)
     from lms.accounts.throttle import ROUTE_LIMITS as ACCOUNT_LIMITS
@@ -383,18 +386,23 @@ def _register_request_hooks(app):
     if hsts:
         fixed.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
 
-    @app.after_request
-    def _security_headers(response):
+    def add_security_headers(headers, style) -> None:
         # Each header unless the view set its own: the names present read once, not once per header.
-        headers = response.headers
         present = {name.lower() for name, _ in headers}
         if "content-security-policy" not in present:
             # The one inline <style> is the stylesheet on a first visit, allowed by its hash (lms/core/inline_style.py).
             # The policy is the same string for every response with the same stylesheet: made once, not per response.
-            headers.add("Content-Security-Policy", content_security_policy(inline_style.current()))
+            headers.add("Content-Security-Policy", content_security_policy(style))
         for name, value in fixed:
             if name.lower() not in present:
                 headers.add(name, value)
+
+    # The autosave answered below Flask (lms/quizzes/fast_save.py) gets the same headers from here.
+    app.extensions["lms_security_headers"] = add_security_headers
+
+    @app.after_request
+    def _security_headers(response):
+        add_security_headers(response.headers, inline_style.current())
         return response
 
     @app.teardown_request
