@@ -83,6 +83,8 @@ class FastSave:
         if not wants_json(request):
             return None
         cookie_session = app.session_interface.open_session(app, request)
+        if cookie_session is not None:
+            cookie_session.accessed = True  # as Flask's request context marks it when read: "Vary: Cookie"
         person = autosave.who(cookie_session) if cookie_session is not None else None
         if person is None or not _csrf_ok(app, request, cookie_session):
             return None
