@@ -7,11 +7,9 @@ from flask import Flask, current_app, request, session
 from sqlalchemy import event
 
 from lms.config import load_config
-from lms.core import inline_style
 from lms.core.cookie_sessions import CookieSessionInterface
 from lms.core.db import sqlite_transaction_writes
 from lms.extensions import babel, compress, csrf, db, login_manager, migrate
-from lms.offline import REGISTRATION_HASH
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -119,6 +117,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from lms.core import inputs
 
     inputs.install(app)
+    from lms.quizzes import fast_save
+
+    fast_save.install(app)  # inside ProxyFix (the client's address and scheme) and the shedding of overload
     _trust_proxies(app)
     _register_blueprints(app)
     from lms.accounts.throttle import ROUTE_LIMITS as ACCOUNT_LIMITS
@@ -340,62 +341,11 @@ def _register_cli(app):
     register_cli(app)
 
 
-def _form_action_sources(app) -> str:
-    """'self', and the OpenID providers: logging out (a form) redirects to their end-session endpoint,
-    and browsers hold a form's redirects to form-action too."""
-    from urllib.parse import urlsplit
-
-    origins = {"{0.scheme}://{0.netloc}".format(urlsplit(settings["issuer"]))
-               for settings in app.config.get("OIDC_PROVIDERS", {}).values()}
-    return " ".join(["'self'", *sorted(origins)])
-
-
-PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
-                      "magnetometer=(), gyroscope=(), accelerometer=()")
-
-
 def _register_request_hooks(app):
+    from lms import security_headers
     from lms.core.outbox import dispatch_ready
 
-    # Lessons may embed iframes only from LMS_IFRAME_HOSTS; the browser enforces it too.
-    frame_src = " ".join(["'self'", *(f"https://{host}" for host in app.config.get("LMS_IFRAME_HOSTS", ()))])
-    # Browsers keep to HTTPS for a year once they saw the site over it; only when it is served so.
-    hsts = str(app.config.get("LMS_BASE_URL", "")).lower().startswith("https://")
-
-    policies = {}  # the Content-Security-Policy per (inline stylesheet hash, sign-in providers): a handful
-
-    def content_security_policy(style) -> str:
-        # Providers can be registered while the app runs (lms.accounts.sso): their issuers are in the key.
-        issuers = tuple(settings["issuer"] for settings in app.config.get("OIDC_PROVIDERS", {}).values())
-        key = (style.csp_source if style else None, issuers)
-        policy = policies.get(key)
-        if policy is None:
-            style_src = f"'self' {key[0]}" if key[0] else "'self'"
-            policy = policies[key] = (
-                f"default-src 'self'; script-src 'self' {REGISTRATION_HASH}; style-src {style_src}; img-src 'self' data:; "
-                f"media-src 'self'; font-src 'self'; object-src 'none'; frame-src {frame_src}; frame-ancestors 'none'; "
-                f"base-uri 'self'; form-action {_form_action_sources(app)}")
-        return policy
-
-    fixed = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY"),
-             # No page needs the camera, microphone, location or payment; embedded lessons get none either.
-             ("Permissions-Policy", PERMISSIONS_POLICY)]
-    if hsts:
-        fixed.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
-
-    @app.after_request
-    def _security_headers(response):
-        # Each header unless the view set its own: the names present read once, not once per header.
-        headers = response.headers
-        present = {name.lower() for name, _ in headers}
-        if "content-security-policy" not in present:
-            # The one inline <style> is the stylesheet on a first visit, allowed by its hash (lms/core/inline_style.py).
-            # The policy is the same string for every response with the same stylesheet: made once, not per response.
-            headers.add("Content-Security-Policy", content_security_policy(inline_style.current()))
-        for name, value in fixed:
-            if name.lower() not in present:
-                headers.add(name, value)
-        return response
+    security_headers.install(app)
 
     @app.teardown_request
     def _dispatch_outbox(error):

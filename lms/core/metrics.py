@@ -112,18 +112,12 @@ def install_metrics(app: Flask) -> None:
     def _start_clock():
         g.metrics_started = time.perf_counter()
 
-    series = {}  # (endpoint, method, status class) → its histogram: labels() checks and hashes on every call
-
     @app.after_request
     def _observe(response):
         started = g.pop("metrics_started", None)
         if started is not None and request.endpoint != "metrics":
-            key = (request.endpoint or "not_found", request.method, f"{response.status_code // 100}xx")
-            histogram = series.get(key)
-            if histogram is None:
-                histogram = series[key] = REQUEST_SECONDS.labels(*key)
-            histogram.observe(time.perf_counter() - started)
-            _sample_pool()
+            observe_request(request.endpoint or "not_found", request.method, response.status_code,
+                            time.perf_counter() - started)
         return response
 
     def metrics():
@@ -134,8 +128,21 @@ def install_metrics(app: Flask) -> None:
     app.add_url_rule("/metrics", endpoint="metrics", view_func=view(metrics))
 
 
-def _sample_pool() -> None:
+_series = {}  # (endpoint, method, status class) → its histogram: labels() checks and hashes on every call
+
+
+def observe_request(endpoint: str, method: str, status: int, seconds: float, engine=None) -> None:
+    """One answered request in the per-endpoint figures (also those answered below Flask: lms/quizzes/fast_save.py)."""
+    key = (endpoint, method, f"{status // 100}xx")
+    histogram = _series.get(key)
+    if histogram is None:
+        histogram = _series[key] = REQUEST_SECONDS.labels(*key)
+    histogram.observe(seconds)
+    _sample_pool(engine)
+
+
+def _sample_pool(engine=None) -> None:
     from lms.extensions import db
 
-    pool = db.engine.pool
+    pool = (engine or db.engine).pool
     DB_POOL_IN_USE.set(pool.checkedout() if hasattr(pool, "checkedout") else 0)

@@ -35,7 +35,11 @@ def unbind_request_id(token) -> None:
 
 
 def _incoming_or_new() -> str:
-    given = request.headers.get("X-Request-ID", "")
+    return request_id_from(request.headers.get("X-Request-ID", ""))
+
+
+def request_id_from(given: str) -> str:
+    """The proxy's id when it is well formed, else a new one (also for requests answered below Flask)."""
     return given if _WELL_FORMED.match(given) else uuid.uuid4().hex
 
 

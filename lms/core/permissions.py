@@ -11,11 +11,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 
-def wants_json() -> bool:
-    if request.path.startswith("/api/") or request.path.endswith(".json"):
+def wants_json(asked=None) -> bool:
+    """Whether the request (`asked`, default Flask's current one) is answered in JSON."""
+    asked = request if asked is None else asked
+    if asked.path.startswith("/api/") or asked.path.endswith(".json"):
         return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    best = asked.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and asked.accept_mimetypes[best] > asked.accept_mimetypes["text/html"]
 
 
 def login_required(view):

@@ -30,10 +30,10 @@ from lms.quizzes.layout import editable_ids
 from lms.quizzes.models import Attempt, Question, Quiz
 
 
-def _who() -> tuple[int, int, str] | None:
-    """(user id, session version, session record key) of the cookie, or None."""
-    raw_id, _, version = str(session.get("_user_id") or "").partition(":")
-    key = session.get(sessions.SESSION_KEY)
+def who(cookie_session) -> tuple[int, int, str] | None:
+    """(user id, session version, session record key) of a signed session, or None."""
+    raw_id, _, version = str(cookie_session.get("_user_id") or "").partition(":")
+    key = cookie_session.get(sessions.SESSION_KEY)
     if not (key and raw_id.isascii() and raw_id.isdigit() and version.isascii() and version.isdigit()):
         return None
     return int(raw_id), int(version), key
@@ -70,29 +70,41 @@ def _questions(connection, ids: set[int]) -> dict[int, object]:
 
 def save_json(attempt_id: int):
     """The autosave answer (200 with what the server holds), or None: the full view answers."""
-    who = _who()
-    if who is None:
+    person = who(session)
+    if person is None:
         return None
-    connection = db.session.connection()
-    row = connection.execute(_attempt_statement(), {"attempt_id": attempt_id, "user_id": who[0],
-                                                    "version": who[1], "key": who[2]}).first()
+    saved = store(db.session.connection(), attempt_id, person, request.form, utcnow())
+    if saved is None:
+        return None
+    payload, last_seen_at = saved
+    sessions.note_seen(person[2], last_seen_at)
+    return jsonify(**payload)
+
+
+def store(connection, attempt_id: int, person: tuple[int, int, str], form, now, *, seen_since=None):
+    """The checks and the upsert of an autosave on `connection` (in its transaction, not committed):
+    (the JSON answer's fields, the session record's last seen), or None when the full view must answer.
+    Shared by `save_json` and the WSGI layer below Flask (lms/quizzes/fast_save.py), which passes
+    `seen_since`: a session record last seen before it is left to Flask, whose user loader notes it."""
+    row = connection.execute(_attempt_statement(), {"attempt_id": attempt_id, "user_id": person[0],
+                                                    "version": person[1], "key": person[2]}).first()
     if row is None or row.submitted_at is not None or not row.layout:
+        return None
+    if seen_since is not None and row.last_seen_at < seen_since:
         return None
     # The attempt as operations and lms/quizzes/layout.py read it.
     attempt = SimpleNamespace(slots=lambda: row.layout, page=row.page, deadline=row.deadline,
                               quiz=SimpleNamespace(layout=row.quiz_layout, navigation=row.navigation,
                                                    grace_seconds=row.grace_seconds))
-    now = utcnow()
     if queries.is_overdue(attempt, now):
         return None
-    shown = shown_ids(request.form)
+    shown = shown_ids(form)
     questions = _questions(connection, {slot["q"] for slot in row.layout} & shown)
-    responses = responses_from_form(questions.values(), request.form)
+    responses = responses_from_form(questions.values(), form)
     responses.update({qid: None for qid in shown - set(questions)})  # not in this attempt: reported closed
     result = operations.store_answers(connection, row.id, responses, now, questions, editable_ids(attempt),
-                                      versions_from_form(request.form))
-    sessions.note_seen(who[2], row.last_seen_at)
-    return jsonify(**stored_json(result), seconds_left=queries.seconds_left(attempt, now))
+                                      versions_from_form(form))
+    return {**stored_json(result), "seconds_left": queries.seconds_left(attempt, now)}, row.last_seen_at
 
 
 def stored_json(result) -> dict:

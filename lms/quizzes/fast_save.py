@@ -1,0 +1,235 @@
+"""Autosave answered below Flask (issue 17 item 2: 5,000 learners in one exam on two cores).
+
+The quiz page's script sends `POST /attempts/<id>/save` with `Accept: application/json` every few
+seconds per learner: the one request of an exam that every learner keeps sending. Inside Flask the
+light path (lms/quizzes/autosave.py) already does its work in two reads and an upsert; what remains
+is the request around it — the request context, every before/after hook, Flask-Login, Flask-WTF,
+the ORM session and its commit. This WSGI layer, installed in front of the Flask app (inside ProxyFix
+and the overload shedding of lms/core/overload.py), answers that request itself with only:
+
+- the session cookie opened by the app's own session interface (lms/core/cookie_sessions.py: the same
+  keys, salt and lifetime, and its cache of opened cookies);
+- the CSRF check Flask-WTF's CSRFProtect makes (`_csrf_ok`: the same token places, serializer, salt,
+  time limit, constant-time comparison, and the referrer rule over HTTPS);
+- the who/what checks and the upsert of the light path, shared (`autosave.store`): an active user of
+  that session version whose session record for this browser is live, their own attempt locked FOR
+  SHARE, not finished, within its deadline and grace — stored by `operations.store_answers`;
+- the same JSON body, security headers (`app.extensions["lms_security_headers"]`), Vary, compression,
+  request id and per-endpoint metrics as the Flask answer.
+
+Anything it does not answer itself — no or bad CSRF token, signed out, another's attempt, finished, time
+up, a session record due for its "last seen" write, not JSON, a body it cannot buffer, a database error —
+goes to Flask unchanged (its body put back), so refusals, 409s and time-up stay in one place.
+"""
+
+import contextlib
+import hmac
+import io
+import logging
+import re
+import threading
+import time
+
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from lms.accounts.sessions import TOUCH_EVERY
+from lms.core.db import utcnow
+from lms.core.metrics import observe_request
+from lms.core.observability import bind_request_id, request_id_from, unbind_request_id
+from lms.core.permissions import wants_json
+from lms.quizzes import autosave
+
+log = logging.getLogger(__name__)
+_PATH = re.compile(r"/attempts/([1-9][0-9]{0,9})/save")
+_MAX_ID = 2**31 - 1  # as lms/core/inputs.py's <int:…> converter: a larger id is Flask's 404
+_MAX_BODY = 256 * 1024  # a save is a few hundred bytes; anything larger is Flask's to read
+ENDPOINT = "quizzes.save"
+
+
+class FastSave:
+    """WSGI middleware: the JSON autosave answered here, everything else passed to `wsgi_app`."""
+
+    def __init__(self, wsgi_app, app):
+        from lms.extensions import db
+
+        self.wsgi_app, self.app = wsgi_app, app
+        with app.app_context():
+            self.engine = db.engine  # the app's (the pool figure of /metrics is sampled from it)
+        self.answered = 0  # in this process (tests, the bench)
+
+    def __call__(self, environ, start_response):
+        match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
+        if match is None or environ.get("REQUEST_METHOD") != "POST" or "json" not in environ.get("HTTP_ACCEPT", ""):
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        body = _buffered_body(environ)
+        response = None
+        if body is not None and int(match[1]) <= _MAX_ID:
+            token = bind_request_id(request_id_from(environ.get("HTTP_X_REQUEST_ID", "")))
+            try:
+                response = self._answer(environ, int(match[1]))
+            finally:
+                unbind_request_id(token)
+            environ["wsgi.input"] = io.BytesIO(body)  # Flask reads the body as it came
+        if response is None:
+            return self.wsgi_app(environ, start_response)
+        self.answered += 1
+        observe_request(ENDPOINT, "POST", response.status_code, time.perf_counter() - started, self.engine)
+        return response(environ, start_response)
+
+    def _answer(self, environ, attempt_id: int):
+        app = self.app
+        request = app.request_class(environ, populate_request=False)  # CleanRequest: the form as the view reads it
+        if not wants_json(request):
+            return None
+        cookie_session = app.session_interface.open_session(app, request)
+        if cookie_session is not None:
+            cookie_session.accessed = True  # as Flask's request context marks it when read: "Vary: Cookie"
+        person = autosave.who(cookie_session) if cookie_session is not None else None
+        if person is None or not _csrf_ok(app, request, cookie_session):
+            return None
+        with app.app_context():
+            try:
+                payload = _store(attempt_id, person, request.form)
+            except Exception:  # noqa: BLE001 - the database away, or a fault: Flask answers it (503 and its log)
+                log.warning("autosave below Flask failed; Flask answers", exc_info=True)
+                return None
+        if payload is None:
+            return None
+        return _response(app, request, cookie_session, payload)
+
+
+def _store(attempt_id: int, person, form):
+    """The shared checks and upsert in one transaction, committed; None (rolled back) when Flask answers."""
+    from lms.core.db import session_bound_to_connection
+    from lms.extensions import db
+
+    now = utcnow()
+    if session_bound_to_connection():  # the tests' rolled-back transaction: a savepoint on its connection
+        connection = db.session.session_factory.kw["bind"]
+        transaction = connection.begin_nested()
+    else:
+        connection = _connection(db.engine)
+        transaction = connection.begin()  # SQLite: BEGIN IMMEDIATE (no request context: a writer)
+    try:
+        saved = autosave.store(connection, attempt_id, person, form, now, seen_since=now - TOUCH_EVERY)
+        if saved is None:
+            transaction.rollback()
+            return None
+        transaction.commit()
+    except BaseException:
+        if transaction.is_active:
+            transaction.rollback()
+        _forget(connection)
+        raise
+    return saved[0]
+
+
+class _Kept(threading.local):
+    """This thread's Core connection (process id, engine, connection): a checkout per save would ping first."""
+
+    entry = None
+
+
+_kept = _Kept()
+
+
+def _connection(engine):
+    import os
+
+    entry = _kept.entry
+    if entry is not None and entry[0] == os.getpid() and entry[1] is engine and not entry[2].invalidated:
+        return entry[2]
+    _kept.entry = (os.getpid(), engine, engine.connect())
+    return _kept.entry[2]
+
+
+def _forget(connection) -> None:
+    """After a failure the connection may be broken: the next save takes a fresh one from the pool."""
+    entry = _kept.entry
+    if entry is not None and entry[2] is connection:
+        _kept.entry = None
+        with contextlib.suppress(Exception):  # closing a broken connection may fail too
+            connection.invalidate()
+
+
+def _csrf_token(config, request) -> str | None:
+    """Where Flask-WTF's CSRFProtect looks: the form field, a prefixed form field, then the headers."""
+    field = config["WTF_CSRF_FIELD_NAME"]
+    if request.form.get(field):
+        return request.form[field]
+    for key in request.form:
+        if key.endswith(field) and request.form[key]:
+            return request.form[key]
+    for header in config["WTF_CSRF_HEADERS"]:
+        if request.headers.get(header):
+            return request.headers[header]
+    return None
+
+
+def _csrf_ok(app, request, cookie_session) -> bool:
+    """Flask-WTF's CSRFProtect.protect() for this request: True only when it would let it through."""
+    config = app.config
+    if not (config["WTF_CSRF_ENABLED"] and config["WTF_CSRF_CHECK_DEFAULT"]) or "POST" not in config["WTF_CSRF_METHODS"]:
+        return True  # as CSRFProtect: switched off (the test suite), or not for POST
+    field = config["WTF_CSRF_FIELD_NAME"]
+    data, raw = _csrf_token(config, request), cookie_session.get(field)
+    if not data or not isinstance(raw, str):
+        return False
+    serializer = URLSafeTimedSerializer(config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt="wtf-csrf-token")
+    try:
+        token = serializer.loads(data, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600))
+    except BadData:  # SignatureExpired is one
+        return False
+    if not isinstance(token, str) or not hmac.compare_digest(raw, token):
+        return False
+    if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
+        from flask_wtf.csrf import same_origin
+
+        return bool(request.referrer) and same_origin(request.referrer, f"https://{request.host}/")
+    return True
+
+
+def _response(app, request, cookie_session, payload):
+    """The JSON answer as Flask's after-request hooks leave it (headers in the same order)."""
+    response = app.json.response(payload)
+    _compress(app, request, response)
+    for_root = app.extensions.get("lms_inline_style")
+    app.extensions["lms_security_headers"](response.headers, for_root(request.script_root) if for_root else None)
+    from lms.core.observability import current_request_id
+
+    response.headers["X-Request-ID"] = current_request_id() or ""
+    app.session_interface.save_session(app, cookie_session, response)  # Vary: Cookie; a cookie only if changed
+    return response
+
+
+def _compress(app, request, response) -> None:
+    """Flask-Compress's after_request for a small, finished JSON body (its own algorithm choice and coder)."""
+    from flask_compress.flask_compress import _choose_algorithm, _compress_data
+
+    from lms.extensions import compress
+    vary = response.headers.get("Vary")
+    response.headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
+    algorithm = _choose_algorithm(compress.enabled_algorithms, request.headers.get("Accept-Encoding", ""))
+    if algorithm is None or response.mimetype not in compress.compress_mimetypes_set \
+            or response.content_length < app.config["COMPRESS_MIN_SIZE"]:
+        return
+    response.headers["Content-Encoding"] = algorithm
+    response.set_data(_compress_data(app, response.get_data(), algorithm))
+    response.headers["Content-Length"] = response.content_length
+
+
+def _buffered_body(environ) -> bytes | None:
+    """The request body, read whole (Flask gets a copy), or None for one without a small Content-Length."""
+    length = environ.get("CONTENT_LENGTH", "")
+    if not (length.isascii() and length.isdigit()) or int(length) > _MAX_BODY:
+        return None
+    body = environ["wsgi.input"].read(int(length))
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def install(app) -> None:
+    """In front of the Flask app (lms/__init__.py calls it before ProxyFix and overload wrap the app)."""
+    app.wsgi_app = FastSave(app.wsgi_app, app)
+    app.extensions["lms_fast_save"] = app.wsgi_app
