@@ -8,6 +8,7 @@ from sqlalchemy import event
 
 from lms.config import load_config
 from lms.core import inline_style
+from lms.core.application import LmsFlask
 from lms.core.cookie_sessions import CookieSessionInterface
 from lms.core.db import sqlite_transaction_writes
 from lms.extensions import babel, compress, csrf, db, login_manager, migrate
@@ -68,7 +69,7 @@ def _locale(tag: str):
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(
+    app = LmsFlask(
         __name__,
         instance_path=os.environ.get("LMS_INSTANCE_PATH", os.path.join(ROOT, "instance")),
         template_folder=os.path.join(ROOT, "templates"),
