@@ -204,7 +204,7 @@ def test_each_thread_reads_on_its_own_connection(prepared):
 
 def test_a_thread_that_ended_leaves_no_connection_open(prepared):
     """Threads that come and go (a pool of them, a crowd in a test) each read on a connection of their own;
-    once a thread has ended its connection is closed when the next one is made, so they never pile up to the
+    once a thread has ended its connection is closed (its locals go with it), so they never pile up to the
     database's max_connections."""
     import threading
 
@@ -228,11 +228,10 @@ def test_a_thread_that_ended_leaves_no_connection_open(prepared):
             thread.start()
         for thread in wave:
             thread.join()
-    kept = [proxy for _key, proxy, _thread in raw_reads._all]
-    assert len(made) == 15
-    # Only the last wave's five are still kept; the first two waves' ten were closed.
-    assert len([proxy for proxy in made if proxy in kept]) == 5, len(kept)
-    assert all(proxy.dbapi_connection is None or proxy.dbapi_connection.closed for proxy in made[:10] if proxy not in kept)
+    assert len(made) == 15 and len(set(map(id, made))) == 15
+    # Every thread has ended: all fifteen are closed, none is still kept.
+    assert not [kept for kept in raw_reads._every if kept.proxy in made]
+    assert all(proxy.dbapi_connection is None or proxy.dbapi_connection.closed for proxy in made)
 
 
 def test_the_raw_rows_equal_the_sessions_rows(prepared):
