@@ -286,3 +286,22 @@ def test_a_light_page_makes_no_orm_session(prepared):
         Session.__init__ = original
         event.remove(Session, "after_begin", began)
     assert NAME in text_of(response) and made == []
+
+
+def test_a_lesson_view_reads_its_person_and_its_lesson_in_one_statement(prepared, monkeypatch):
+    """The lesson's row comes in the person's statement (lms.accounts.viewer.PAGE_ROWS): one raw read a view;
+    what the page shows and the checks on the person are those of two reads."""
+    from lms.core import raw_reads
+
+    app, client, path, lesson_id, _user_id = prepared
+    client.get(path)
+    executed = []
+    execute = raw_reads._execute
+    monkeypatch.setattr(raw_reads, "_execute", lambda proxy, compiled, values: executed.append(compiled.sql)
+                        or execute(proxy, compiled, values))
+    response = client.get(path)
+    assert response.status_code == 200 and NAME in text_of(response)
+    assert len(executed) == 1 and "lessons" in executed[0] and "session_records" in executed[0], executed
+    executed.clear()
+    assert client.get(path.rsplit("/", 1)[0] + "/999999").status_code == 404  # no such lesson: the usual 404
+    assert client.get("/library").status_code == 200 and len(executed) >= 2  # other pages read as before
