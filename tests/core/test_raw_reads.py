@@ -305,3 +305,24 @@ def test_a_lesson_view_reads_its_person_and_its_lesson_in_one_statement(prepared
     executed.clear()
     assert client.get(path.rsplit("/", 1)[0] + "/999999").status_code == 404  # no such lesson: the usual 404
     assert client.get("/library").status_code == 200 and len(executed) >= 2  # other pages read as before
+
+
+def test_a_library_item_view_reads_its_person_and_its_item_in_one_statement(prepared, monkeypatch):
+    from lms.core import raw_reads
+    from lms.library.models import LibraryItem
+
+    app, client, _path, _lesson_id, _user_id = prepared
+    with app.app_context():
+        db.session.add(LibraryItem(slug="so-tay-mot", kind="article", title="Sổ tay một", title_folded="so tay mot",
+                                   status="published", licence="CC BY 4.0"))
+        db.session.commit()
+        db.session.remove()
+    client.get("/library/so-tay-mot")
+    executed = []
+    execute = raw_reads._execute
+    monkeypatch.setattr(raw_reads, "_execute", lambda proxy, compiled, values: executed.append(compiled.sql)
+                        or execute(proxy, compiled, values))
+    response = client.get("/library/so-tay-mot")
+    assert "Sổ tay một" in text_of(response) and NAME in text_of(response)
+    assert len(executed) == 1 and "library_items" in executed[0] and "session_records" in executed[0], executed
+    assert client.get("/library/khong-co").status_code == 404
