@@ -117,8 +117,9 @@ def install_metrics(app: Flask) -> None:
     @app.after_request
     def _observe(response):
         started = g.pop("metrics_started", None)
-        if started is not None and request.endpoint != "metrics":
-            key = (request.endpoint or "not_found", request.method, f"{response.status_code // 100}xx")
+        asked = request._get_current_object()  # one proxy lookup, not three
+        if started is not None and asked.endpoint != "metrics":
+            key = (asked.endpoint or "not_found", asked.method, f"{response.status_code // 100}xx")
             histogram = series.get(key)
             if histogram is None:
                 histogram = series[key] = REQUEST_SECONDS.labels(*key)
