@@ -3,7 +3,7 @@
 import functools
 import os
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from sqlalchemy import event
 
 from lms.config import load_config
@@ -50,14 +50,11 @@ def _select_locale():
 
     Never the database: an error page must render in the person's language while the database is away.
     """
-    from flask import current_app, has_request_context
-
     if not has_request_context():  # CLI commands and tasks speak the default language
         return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    config = current_app.config
     lang = session.get("lang")
-    if lang in current_app.config["LMS_LANGUAGES"]:
-        return _locale(lang)
-    return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return _locale(lang if lang in config["LMS_LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"])
 
 
 @functools.cache
