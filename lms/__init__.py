@@ -3,10 +3,11 @@
 import functools
 import os
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from sqlalchemy import event
 
 from lms.config import load_config
+from lms.core.application import LmsFlask
 from lms.core.cookie_sessions import CookieSessionInterface
 from lms.core.db import sqlite_transaction_writes
 from lms.extensions import babel, compress, csrf, db, login_manager, migrate
@@ -47,14 +48,11 @@ def _select_locale():
 
     Never the database: an error page must render in the person's language while the database is away.
     """
-    from flask import current_app, has_request_context
-
     if not has_request_context():  # CLI commands and tasks speak the default language
         return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    config = current_app.config
     lang = session.get("lang")
-    if lang in current_app.config["LMS_LANGUAGES"]:
-        return _locale(lang)
-    return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return _locale(lang if lang in config["LMS_LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"])
 
 
 @functools.cache
@@ -66,7 +64,7 @@ def _locale(tag: str):
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(
+    app = LmsFlask(
         __name__,
         instance_path=os.environ.get("LMS_INSTANCE_PATH", os.path.join(ROOT, "instance")),
         template_folder=os.path.join(ROOT, "templates"),

@@ -1,6 +1,9 @@
 """Unbound extensions; `create_app` binds them."""
 
-from flask import session
+from functools import lru_cache
+from hashlib import sha512
+
+from flask import request, session
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_login import LoginManager
@@ -33,10 +36,30 @@ class _LoginManager(LoginManager):
     return from the provider failed with "mismatching_state". Nobody is logged in, so there is
     nothing to protect and nothing to write."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._session_identifier_generator = _session_identifier
+
     def _session_protection_failed(self):
         if "_user_id" not in session:
             return False
         return super()._session_protection_failed()
+
+
+def _session_identifier() -> str:
+    """flask_login.utils._create_identifier's value (the same headers, the same hash), hashed once per
+    (address, browser) in this process instead of on every request (~1.5 % of a light page's CPU)."""
+    environ = request.environ
+    return _identifier(environ.get("HTTP_X_FORWARDED_FOR", request.remote_addr), environ.get("HTTP_USER_AGENT"))
+
+
+@lru_cache(maxsize=4096)
+def _identifier(address: str | None, user_agent: str | None) -> str:
+    if address is not None:  # the first address of an X-Forwarded-For list, as Flask-Login takes it
+        address = address.encode("utf-8").split(b",")[0].strip()
+    if user_agent is not None:
+        user_agent = user_agent.encode("utf-8")
+    return sha512(f"{address}|{user_agent}".encode()).hexdigest()
 
 
 login_manager = _LoginManager()

@@ -14,9 +14,11 @@ Anything else asked of a `Viewer` (a grant's locality, a manager's scope, a rela
 the ORM `User`, loaded then, once a request.
 """
 
+from collections import namedtuple
 from functools import cache
 
-from sqlalchemy import and_, bindparam, select
+from flask import g, request
+from sqlalchemy import and_, bindparam, select, true
 
 from lms.accounts.models import PersonMixin, RoleGrant, SessionRecord, User
 from lms.core import raw_reads
@@ -39,12 +41,49 @@ def statement():
             .where(users.c.id == bindparam("user_id")))
 
 
+# endpoint → view_args → (the page's Core statement, its values but user_id): the page's own row is read in the
+# person's statement (lms.catalog registers the lesson page). One statement a request instead of two.
+PAGE_ROWS = {}
+
+
+@cache
+def _with_page(page):
+    """statement() and `page` (whose first column is never null in a row) side by side in one statement: the
+    person's rows, each with the page's row, or with nulls when the page has none."""
+    person, found = statement().subquery("person"), page.subquery("page")
+    columns = [found.c[column.key].label(f"page_{index}") for index, column in enumerate(page.selected_columns)]
+    return select(*person.c, *columns).select_from(person.outerjoin(found, true()))
+
+
+@cache
+def _page_row_type(page):
+    return namedtuple("Row", [column.key for column in page.selected_columns])
+
+
+def page_row(page, values: dict):
+    """The first row of `page` with `values`: the one read with this request's person when it was, else read now."""
+    kept = g.pop("lms_page_row", None)
+    if kept is not None and kept[0] is page and kept[1] == values:
+        return kept[2]
+    return raw_reads.first(page, values)
+
+
 def load(user_id: int, key: str):
     """(Viewer, the session record's last_seen_at or None when it is ended or missing), or None without the user."""
-    rows = raw_reads.rows(statement(), {"key": key, "user_id": user_id})
+    page = PAGE_ROWS.get(request.endpoint)
+    read = page(request.view_args) if page is not None else None
+    if read is None:
+        rows = raw_reads.rows(statement(), {"key": key, "user_id": user_id})
+    else:
+        rows = raw_reads.rows(_with_page(read[0]), {**read[1], "key": key, "user_id": user_id})
     if not rows:
         return None
     first = rows[0]
+    if read is not None:  # kept for page_row: the values it will be asked with (user_id, the person's)
+        width = len(read[0].selected_columns)
+        values = first[-width:]
+        g.lms_page_row = (read[0], {**read[1], "user_id": user_id},
+                          _page_row_type(read[0])._make(values) if values[0] is not None else None)
     return Viewer({name: getattr(first, name) for name in COLUMNS},
                   frozenset(row.role for row in rows if row.role is not None)), first.last_seen_at
 

@@ -30,6 +30,11 @@ def existing_session():
     return registry() if registry.has() else None
 
 
+def session_is_idle(session) -> bool:
+    """No transaction begun and nothing pending: committing would do nothing, and a read may skip the session."""
+    return session.get_transaction() is None and not (session.new or session.dirty or session.deleted)
+
+
 def session_bound_to_connection() -> bool:
     """Whether this scope's sessions are made bound to one connection (the tests' rolled-back transaction)."""
     return db.session.session_factory.kw.get("bind") is not None

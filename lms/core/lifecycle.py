@@ -24,7 +24,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-from lms.core.db import existing_session
+from lms.core.db import existing_session, session_is_idle
 from lms.extensions import db
 
 
@@ -42,8 +42,7 @@ def view(function):
             raise
         if _status(response) < 400:
             session = existing_session()
-            if session is None or (session.get_transaction() is None
-                                   and not (session.new or session.dirty or session.deleted)):
+            if session is None or session_is_idle(session):
                 # Nothing began (a light page reads on lms.core.raw_reads): Session.commit() would make a
                 # session and begin a transaction only to end it, with its events, for nothing.
                 return response

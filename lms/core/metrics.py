@@ -115,8 +115,9 @@ def install_metrics(app: Flask) -> None:
     @app.after_request
     def _observe(response):
         started = g.pop("metrics_started", None)
-        if started is not None and request.endpoint != "metrics":
-            observe_request(request.endpoint or "not_found", request.method, response.status_code,
+        asked = request._get_current_object()  # one proxy lookup, not three
+        if started is not None and asked.endpoint != "metrics":
+            observe_request(asked.endpoint or "not_found", asked.method, response.status_code,
                             time.perf_counter() - started)
         return response
 

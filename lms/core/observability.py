@@ -35,7 +35,7 @@ def unbind_request_id(token) -> None:
 
 
 def _incoming_or_new() -> str:
-    return request_id_from(request.headers.get("X-Request-ID", ""))
+    return request_id_from(request.environ.get("HTTP_X_REQUEST_ID", ""))  # the header, without the Headers view
 
 
 def request_id_from(given: str) -> str:

@@ -24,6 +24,7 @@ What makes it safe:
 import contextlib
 import os
 import threading
+import weakref
 from collections import namedtuple
 from functools import cache
 
@@ -31,7 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from lms.core.db import core_rows, existing_session, session_bound_to_connection
+from lms.core.db import core_rows, existing_session, session_bound_to_connection, session_is_idle
 from lms.extensions import db
 
 
@@ -77,24 +78,31 @@ def _compiled(statement, dialect_name: str, dialect) -> _Compiled:
     return _Compiled(statement, dialect)
 
 
-class _Connections(threading.local):
-    """This thread's connection per engine: (process id, the detached pool proxy, the DB-API connection)."""
+class _Kept:
+    """One thread's connection to one engine. Only that thread's locals hold it: when the thread ends they go
+    (CPython drops a thread's locals as it exits), and `close`, a weakref.finalize, closes the connection then.
+    Threads that come and go (a thread pool, the test suite's crowds) would otherwise each leave a connection
+    open: ~100 of them reached PostgreSQL's max_connections."""
 
+    __slots__ = ("engine_id", "pid", "proxy", "close", "__weakref__")
+
+    def __init__(self, engine: Engine, proxy):
+        self.engine_id, self.pid, self.proxy = id(engine), os.getpid(), proxy
+        self.close = weakref.finalize(self, _close_in, self.pid, proxy)
+        self.close.atexit = False  # a process exiting lets its connections go with it
+
+
+class _Connections(threading.local):
     def __init__(self):
-        self.by_engine = {}
+        self.by_engine = {}  # engine → _Kept
 
 
 _local = _Connections()
-# Every (engine id, proxy, the thread that reads on it) made: engine.dispose() closes them too, and so does the
-# next new connection for those of threads that have ended (threads that come and go, e.g. a thread pool, would
-# otherwise each leave a connection open until the engine is disposed: ~100 of them reached PostgreSQL's
-# max_connections in the test suite's concurrency tests).
-_all = []
-_all_lock = threading.Lock()
+_every = weakref.WeakSet()  # every _Kept still held, for engine.dispose(); the lock guards adding and listing
+_every_lock = threading.Lock()
 
 
-def _open(engine: Engine):
-    _close_those_of_ended_threads()
+def _open(engine: Engine) -> _Kept:
     dialect = engine.dialect
     try:
         proxy = engine.raw_connection()  # the engine's connect events and arguments: pragmas, psycopg settings
@@ -107,44 +115,43 @@ def _open(engine: Engine):
         connection.autocommit = True
     elif connection.in_transaction:  # SQLite: isolation_level None (the connect hook) is autocommit already
         connection.rollback()
-    with _all_lock:
-        _all.append((id(engine), proxy, threading.current_thread()))
-    return proxy
-
-
-def _close_those_of_ended_threads() -> None:
-    with _all_lock:
-        ended = [proxy for _key, proxy, thread in _all if not thread.is_alive()]
-        _all[:] = [entry for entry in _all if entry[2].is_alive()]
-    for proxy in ended:
-        _close(proxy)
+    kept = _Kept(engine, proxy)
+    with _every_lock:
+        _every.add(kept)
+    return kept
 
 
 def _connection(engine: Engine):
     kept = _local.by_engine.get(engine)
-    if kept is not None and kept[0] == os.getpid():
-        return kept[1]
-    proxy = _open(engine)  # first read of this thread, or a forked child (the parent's connection is not ours)
-    _local.by_engine[engine] = (os.getpid(), proxy)
-    return proxy
+    if kept is not None and kept.close.alive and kept.pid == os.getpid():
+        return kept.proxy
+    # The first read of this thread, a connection closed by engine.dispose(), or a forked child (the parent's
+    # connection is not ours: replaced here, never closed, see _close_in).
+    kept = _local.by_engine[engine] = _open(engine)
+    return kept.proxy
 
 
-def _drop(engine: Engine, proxy) -> None:
-    _local.by_engine.pop(engine, None)
-    with _all_lock:
-        _all[:] = [entry for entry in _all if entry[1] is not proxy]
-    _close(proxy)
+def _drop(engine: Engine) -> None:
+    kept = _local.by_engine.pop(engine, None)
+    if kept is not None:
+        kept.close()
 
 
 @event.listens_for(Engine, "engine_disposed")
 def _disposed(engine) -> None:
-    # A disposed engine's connections are closed (tests, a forked worker's fresh start): ours with them.
-    with _all_lock:
-        mine = [proxy for key, proxy, _thread in _all if key == id(engine)]
-        _all[:] = [entry for entry in _all if entry[0] != id(engine)]
-    for proxy in mine:
-        _close(proxy)
+    # A disposed engine's connections are closed (tests, a forked worker's fresh start): ours with them, in
+    # every thread (a thread finds its own closed and opens another).
+    with _every_lock:
+        mine = [kept for kept in _every if kept.engine_id == id(engine)]
+    for kept in mine:
+        kept.close()
     _local.by_engine.pop(engine, None)
+
+
+def _close_in(pid: int, proxy) -> None:
+    # Never in a forked child: closing a copy of the parent's socket would end the parent's session too.
+    if os.getpid() == pid:
+        _close(proxy)
 
 
 def _close(proxy) -> None:
@@ -169,8 +176,7 @@ def rows(statement, values: dict) -> list:
     if session is None:
         if session_bound_to_connection():
             return core_rows(statement, values).all()
-    elif session.bind is not None or session.get_transaction() is not None or session.new or session.dirty \
-            or session.deleted:
+    elif session.bind is not None or not session_is_idle(session):
         return core_rows(statement, values).all()
     engine = db.engine
     dialect = engine.dialect
@@ -181,14 +187,14 @@ def rows(statement, values: dict) -> list:
     except dialect.loaded_dbapi.Error as error:
         if not dialect.is_disconnect(error, proxy.dbapi_connection, None):
             raise _wrapped(error, compiled, values, dialect, False) from error
-    _drop(engine, proxy)  # the database dropped it (restarted, a proxy's timeout): a new one, once
+    _drop(engine)  # the database dropped it (restarted, a proxy's timeout): a new one, once
     proxy = _connection(engine)
     try:
         return _execute(proxy, compiled, values)
     except dialect.loaded_dbapi.Error as error:
         invalidated = dialect.is_disconnect(error, proxy.dbapi_connection, None)
         if invalidated:
-            _drop(engine, proxy)
+            _drop(engine)
         raise _wrapped(error, compiled, values, dialect, invalidated) from error
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -32,9 +32,11 @@ def format_number(value, digits: int = 1) -> str:
 
 def _text_size() -> str:
     """The account's choice when logged in (it follows the person to any device), else this device's cookie."""
-    size = getattr(current_user, "text_size", None) if current_user else None
+    if not has_request_context():
+        return "normal"
+    size = getattr(current_user._get_current_object(), "text_size", None)  # one proxy lookup, not three
     if not size:
-        size = request.cookies.get("text_size", "normal") if request else "normal"
+        size = request.cookies.get("text_size", "normal")
     return size if size in ("normal", "large", "larger") else "normal"
 
 

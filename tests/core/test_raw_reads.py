@@ -204,7 +204,7 @@ def test_each_thread_reads_on_its_own_connection(prepared):
 
 def test_a_thread_that_ended_leaves_no_connection_open(prepared):
     """Threads that come and go (a pool of them, a crowd in a test) each read on a connection of their own;
-    once a thread has ended its connection is closed when the next one is made, so they never pile up to the
+    once a thread has ended its connection is closed (its locals go with it), so they never pile up to the
     database's max_connections."""
     import threading
 
@@ -228,11 +228,10 @@ def test_a_thread_that_ended_leaves_no_connection_open(prepared):
             thread.start()
         for thread in wave:
             thread.join()
-    kept = [proxy for _key, proxy, _thread in raw_reads._all]
-    assert len(made) == 15
-    # Only the last wave's five are still kept; the first two waves' ten were closed.
-    assert len([proxy for proxy in made if proxy in kept]) == 5, len(kept)
-    assert all(proxy.dbapi_connection is None or proxy.dbapi_connection.closed for proxy in made[:10] if proxy not in kept)
+    assert len(made) == 15 and len(set(map(id, made))) == 15
+    # Every thread has ended: all fifteen are closed, none is still kept.
+    assert not [kept for kept in raw_reads._every if kept.proxy in made]
+    assert all(proxy.dbapi_connection is None or proxy.dbapi_connection.closed for proxy in made)
 
 
 def test_the_raw_rows_equal_the_sessions_rows(prepared):
@@ -287,3 +286,43 @@ def test_a_light_page_makes_no_orm_session(prepared):
         Session.__init__ = original
         event.remove(Session, "after_begin", began)
     assert NAME in text_of(response) and made == []
+
+
+def test_a_lesson_view_reads_its_person_and_its_lesson_in_one_statement(prepared, monkeypatch):
+    """The lesson's row comes in the person's statement (lms.accounts.viewer.PAGE_ROWS): one raw read a view;
+    what the page shows and the checks on the person are those of two reads."""
+    from lms.core import raw_reads
+
+    app, client, path, lesson_id, _user_id = prepared
+    client.get(path)
+    executed = []
+    execute = raw_reads._execute
+    monkeypatch.setattr(raw_reads, "_execute", lambda proxy, compiled, values: executed.append(compiled.sql)
+                        or execute(proxy, compiled, values))
+    response = client.get(path)
+    assert response.status_code == 200 and NAME in text_of(response)
+    assert len(executed) == 1 and "lessons" in executed[0] and "session_records" in executed[0], executed
+    executed.clear()
+    assert client.get(path.rsplit("/", 1)[0] + "/999999").status_code == 404  # no such lesson: the usual 404
+    assert client.get("/library").status_code == 200 and len(executed) >= 2  # other pages read as before
+
+
+def test_a_library_item_view_reads_its_person_and_its_item_in_one_statement(prepared, monkeypatch):
+    from lms.core import raw_reads
+    from lms.library.models import LibraryItem
+
+    app, client, _path, _lesson_id, _user_id = prepared
+    with app.app_context():
+        db.session.add(LibraryItem(slug="so-tay-mot", kind="article", title="Sổ tay một", title_folded="so tay mot",
+                                   status="published", licence="CC BY 4.0"))
+        db.session.commit()
+        db.session.remove()
+    client.get("/library/so-tay-mot")
+    executed = []
+    execute = raw_reads._execute
+    monkeypatch.setattr(raw_reads, "_execute", lambda proxy, compiled, values: executed.append(compiled.sql)
+                        or execute(proxy, compiled, values))
+    response = client.get("/library/so-tay-mot")
+    assert "Sổ tay một" in text_of(response) and NAME in text_of(response)
+    assert len(executed) == 1 and "library_items" in executed[0] and "session_records" in executed[0], executed
+    assert client.get("/library/khong-co").status_code == 404

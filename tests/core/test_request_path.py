@@ -133,3 +133,26 @@ def test_flask_limiters_hooks_run_only_for_posts(monkeypatch):
     # the suite's rolled-back one: a failed log-in would leave its row for later tests on PostgreSQL).
     client.post("/login", data={})
     assert asked  # a form sent: checked as before
+
+
+@pytest.mark.parametrize("headers", [{}, {"User-Agent": "Mozilla/5.0 (X11) Tiếng Việt"},
+                                     {"User-Agent": "a", "X-Forwarded-For": "203.0.113.7, 10.0.0.1"},
+                                     {"X-Forwarded-For": " 198.51.100.2 "}])
+def test_the_kept_session_identifier_is_flask_logins(app, headers):
+    """Session protection compares the same identifier as Flask-Login makes (hashed once per address and
+    browser here): a session tied to one browser still fails from another."""
+    from flask_login.utils import _create_identifier
+
+    from lms.extensions import login_manager
+
+    with app.test_request_context("/", headers=headers, environ_base={"REMOTE_ADDR": "192.0.2.9"}):
+        first = login_manager._session_identifier_generator()
+        assert first == _create_identifier()
+    with app.test_request_context("/", headers={**headers, "User-Agent": "another"}):
+        assert login_manager._session_identifier_generator() == _create_identifier() != first
+
+
+def test_a_post_without_a_csrf_token_is_still_refused_and_a_get_never_checked(app, client):
+    """Flask-WTF's check is skipped at once for GET (never checked); a POST still goes through it."""
+    assert client.get("/login").status_code == 200
+    assert client.post("/login", data={"login": "x", "password": "y"}).status_code == 400
