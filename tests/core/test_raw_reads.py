@@ -289,7 +289,7 @@ def test_a_light_page_makes_no_orm_session(prepared):
 
 
 def test_a_lesson_view_reads_its_person_and_its_lesson_in_one_statement(prepared, monkeypatch):
-    """The lesson's row comes in the person's statement (lms.accounts.viewer.PAGE_ROWS): one raw read a view;
+    """The lesson's row comes in the person's statement (lms.core.page_rows): one raw read a view;
     what the page shows and the checks on the person are those of two reads."""
     from lms.core import raw_reads
 
