@@ -310,6 +310,9 @@ DEMO_STEPS = (("db", "upgrade"), ("localities", "load"), ("courses", "import", "
 
 # (steps, settings) → an instance directory as those steps left it (EmbeddedServer.set_up).
 _SET_UP_INSTANCES: dict[tuple, Path] = {}
+# Settings only the running server reads (logs, the runner's pace, rate limits): servers that differ only in
+# these start from the same set-up.
+_RUNTIME_ONLY = frozenset({"LMS_LOG_FORMAT", "LMS_RUNNER_POLL_SECONDS", "LMS_LOGIN_IP_LIMIT", "LMS_RATE_LIMITS"})
 
 
 class EmbeddedServer:
@@ -319,7 +322,7 @@ class EmbeddedServer:
 
     def __init__(self, steps=DEMO_STEPS, ready_timeout: float = 180.0, **env: str):
         self.steps, self.ready_timeout = steps, ready_timeout
-        self.set_up_key = (tuple(steps), tuple(sorted(env.items())))
+        self.set_up_key = (tuple(steps), tuple(sorted(item for item in env.items() if item[0] not in _RUNTIME_ONLY)))
         self.instance = Path(tempfile.mkdtemp(prefix="lms-live-"))
         self.database = self.instance / "lms.sqlite3"
         self.log_path = self.instance / "serve.log"
