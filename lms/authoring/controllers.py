@@ -213,7 +213,9 @@ def module(slug, module_id):
 def _move(slug, model, item_id, anchor):
     """Move a module or a lesson up or down; back to the course outline, at the item."""
     course = managed_course(slug)
-    ops.move(course_item(model, item_id, course), request.form.get("direction", ""))
+    if not ops.move(course_item(model, item_id, course), request.form.get("direction", "")):
+        flash(_("This item was removed from the course, so it cannot be moved."), "error")
+        return redirect(url_for("authoring.course", slug=slug))
     return redirect(url_for("authoring.course", slug=slug) + f"#{anchor}-{item_id}")
 
 

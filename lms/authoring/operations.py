@@ -184,16 +184,19 @@ def revert_lesson(lesson: Lesson, revision: LessonRevision, expected_version: in
                        expected_version=expected_version, author=author, origin="revert")
 
 
-def move(item, direction: str) -> None:
-    """Swap a module or lesson with its neighbour (direction 'up' or 'down')."""
+def move(item, direction: str) -> bool:
+    """Swap a module or lesson with its neighbour (direction 'up' or 'down'). False when the item was removed
+    from the course (archived: it has no place in the outline to move from)."""
     if isinstance(item, Module):
         siblings = active_modules(item.course)
     else:
         siblings = sorted((x for x in item.module.lessons if x.archived_at is None), key=lambda x: (x.position, x.id))
+    if item not in siblings:
+        return False
     index = siblings.index(item)
     other = index - 1 if direction == "up" else index + 1
     if not 0 <= other < len(siblings):
-        return
+        return True
     siblings[index], siblings[other] = siblings[other], siblings[index]
     for position, sibling in enumerate(siblings, start=1):
         sibling.position = position
@@ -201,6 +204,7 @@ def move(item, direction: str) -> None:
             for lesson in sibling.lessons:
                 lesson.module_position = position
     db.session.flush()
+    return True
 
 
 def fingerprint(item) -> str:

@@ -6,11 +6,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
 
+from lms.authoring import operations as ops
 from lms.catalog.export import export_course
 from lms.catalog.models import CourseOwner, Lesson, LessonRevision
 from lms.catalog.operations import import_course
 from lms.catalog.queries import course_by_slug
 from lms.catalog.source import read_course
+from lms.enrollment.models import Enrollment, LessonProgress
 from lms.quizzes.models import Quiz
 from tests.conftest import text_of
 
@@ -155,6 +157,22 @@ def test_reordering_modules_and_lessons_shows_in_the_course_and_the_export(clien
     assert (folder / "01-kiem-tra" / "quiz.md").is_file()
     again = read_course(folder)
     assert [lsn.key for m in again.modules for lsn in m.lessons] == ["dang-nhap-vneid", "bai-mo-dau/gioi-thieu"]
+
+
+def test_moving_a_removed_lesson_says_so_and_changes_nothing(client, owned, db_session):
+    # Found by the bad-input run: a lesson archived by one request, moved by another, answered 500.
+    first, _second = owned.active_lessons()
+    enrollment = Enrollment(user_id=owned.owners[0].id, course_id=owned.id)
+    db_session.add(enrollment)
+    db_session.flush()
+    db_session.add(LessonProgress(enrollment_id=enrollment.id, lesson_id=first.id))
+    ops.archive_lesson(first)  # opened by a learner: archived, not deleted
+    positions = {lesson.id: lesson.position for lesson in owned.lessons}
+    answer = client.post(f"/author/courses/{owned.slug}/lessons/{first.id}/move", data={"direction": "down"},
+                         follow_redirects=True)
+    assert answer.status_code == 200 and "cannot be moved" in answer.get_data(as_text=True)
+    db_session.expire_all()
+    assert {lesson.id: lesson.position for lesson in course_by_slug(owned.slug).lessons} == positions
 
 
 @pytest.mark.parametrize(("name", "data", "message"), [
