@@ -15,12 +15,10 @@ the ORM `User`, loaded then, once a request.
 """
 
 from collections import namedtuple
-from functools import cache, partial
+from functools import cache
 
 from flask import g, request
 from sqlalchemy import and_, bindparam, select, true
-from sqlalchemy.sql.elements import ColumnClause
-from sqlalchemy.sql.visitors import replacement_traverse
 
 from lms.accounts.models import PersonMixin, RoleGrant, SessionRecord, User
 from lms.core import raw_reads
@@ -51,22 +49,10 @@ PAGE_ROWS = {}
 @cache
 def _with_page(page):
     """statement() and `page` (whose first column is never null in a row) side by side in one statement: the
-    person's rows, each with the page's rows, or with nulls when the page has none. A page of several rows
-    keeps its order: its ORDER BY, which must name only columns it selects (under their own names) and end
-    on a unique one, is the outer statement's too (a join keeps no order by itself)."""
+    person's rows, each with the page's row, or with nulls when the page has none."""
     person, found = statement().subquery("person"), page.subquery("page")
     columns = [found.c[column.key].label(f"page_{index}") for index, column in enumerate(page.selected_columns)]
-    order = [replacement_traverse(clause, {}, partial(_selected, found)) for clause in page._order_by_clauses]
-    return select(*person.c, *columns).select_from(person.outerjoin(found, true())).order_by(*order)
-
-
-def _selected(found, element):
-    """For an ORDER BY of the page: its selected column of that name, in the outer statement."""
-    if isinstance(element, ColumnClause):
-        if element.key not in found.c:
-            raise ValueError(f"viewer.PAGE_ROWS: the page orders by {element.key}, which it does not select")
-        return found.c[element.key]
-    return None
+    return select(*person.c, *columns).select_from(person.outerjoin(found, true()))
 
 
 @cache
@@ -74,18 +60,12 @@ def _page_row_type(page):
     return namedtuple("Row", [column.key for column in page.selected_columns])
 
 
-def page_rows(page, values: dict) -> list:
-    """The rows of `page` with `values`: those read with this request's person when they were, else read now."""
+def page_row(page, values: dict):
+    """The first row of `page` with `values`: the one read with this request's person when it was, else read now."""
     kept = g.pop("lms_page_row", None)
     if kept is not None and kept[0] is page and kept[1] == values:
         return kept[2]
-    return raw_reads.rows(page, values)
-
-
-def page_row(page, values: dict):
-    """The first row of `page_rows`, or None."""
-    found = page_rows(page, values)
-    return found[0] if found else None
+    return raw_reads.first(page, values)
 
 
 def load(user_id: int, key: str):
@@ -99,23 +79,13 @@ def load(user_id: int, key: str):
     if not rows:
         return None
     first = rows[0]
-    if read is not None:  # kept for page_rows: the values it will be asked with (user_id, the person's)
-        g.lms_page_row = (read[0], {**read[1], "user_id": user_id}, _page_part(read[0], rows))
+    if read is not None:  # kept for page_row: the values it will be asked with (user_id, the person's)
+        width = len(read[0].selected_columns)
+        values = first[-width:]
+        g.lms_page_row = (read[0], {**read[1], "user_id": user_id},
+                          _page_row_type(read[0])._make(values) if values[0] is not None else None)
     return Viewer({name: getattr(first, name) for name in COLUMNS},
                   frozenset(row.role for row in rows if row.role is not None)), first.last_seen_at
-
-
-def _page_part(page, rows) -> list:
-    """The page's rows out of the person's: each once (a person with several grants has each page row once a
-    grant, next to each other by the page's unique order), none when the page found nothing."""
-    width, make = len(page.selected_columns), _page_row_type(page)._make
-    found, last = [], None
-    for row in rows:
-        values = row[-width:]
-        if values[0] is not None and values != last:
-            found.append(make(values))
-            last = values
-    return found
 
 
 class Viewer(PersonMixin):

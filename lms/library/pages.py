@@ -18,13 +18,10 @@ from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload, undefer
 
-from lms.accounts import viewer
-from lms.core.inputs import page_number, query_id
 from lms.core.page_cache import app_cache
 from lms.extensions import db
 from lms.library import queries
-from lms.library.models import ITEM_KINDS, LibraryItem
-from lms.search.queries import AUDIENCES
+from lms.library.models import LibraryItem
 
 
 def _cached(key: tuple, template: str, context) -> Markup:
@@ -50,27 +47,6 @@ def item_part(head) -> Markup:
                 "locality_name": head.locality_name}
 
     return _cached(("item", head.id, head.updated_at, head.locality_name), "library/_item.html", context)
-
-
-def listing_filters() -> tuple[dict, int]:
-    """The listing's filters and page number from the query string (unknown values: no filter)."""
-    args = request.args
-    kind, audience = args.get("kind"), args.get("audience")
-    return ({"collection": args.get("collection") or None, "kind": kind if kind in ITEM_KINDS else None,
-             "audience": audience if audience in AUDIENCES else None, "locality_id": query_id("locality")},
-            page_number())
-
-
-def _listing_read(_view_args):
-    # The listing page's rows, read in the signed-in person's statement (lms.accounts.viewer.PAGE_ROWS); not for
-    # search results (`q`), which the search draws.
-    if request.args.get("q", "").strip():
-        return None
-    filters, page = listing_filters()
-    return queries.browse_read(**filters, page=page)
-
-
-viewer.PAGE_ROWS["library.index"] = _listing_read
 
 
 def listing_part(filters: dict, page: int, user_id: int | None = None) -> tuple[Markup, int | None]:

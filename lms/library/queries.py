@@ -1,9 +1,10 @@
 from functools import cache
 
-from sqlalchemy import String, bindparam, cast, exists, func, or_, select, type_coerce
+from sqlalchemy import String, bindparam, cast, exists, func, or_, select
 
 from lms.accounts import viewer
 from lms.catalog.models import Course, Lesson
+from lms.core import raw_reads
 from lms.core.signals import answer, unread_count_column_asked
 from lms.extensions import db
 from lms.library.models import LibraryCollection, LibraryItem, LibraryUsage, item_collections
@@ -74,21 +75,14 @@ def _filters(collection: bool, kind: bool, audience: bool, locality: bool) -> li
 NEWEST_FIRST = (LibraryItem.published_on.desc().nulls_last(), LibraryItem.id.desc())
 
 
-# Read only to key the cached listing part, never shown: as the driver gives them (text on SQLite), without the
-# DateTime/Date conversion of every row. `published_on` is selected so that a statement around this one can keep
-# its order (lms.accounts.viewer._with_page).
-_VERSION = type_coerce(LibraryItem.updated_at, String).label("updated_at")
-_PUBLISHED = type_coerce(LibraryItem.published_on, String).label("published_on")
-
-
 @cache
 def _page_statement(*shape: bool):
-    """One page of the listing as (id, updated_at, published_on, total matches, collections, unread) rows: enough
-    to key the cached listing, and the viewer's bell; one statement per combination of filters used (at most 16)."""
+    """One page of the listing as (id, updated_at, total matches, collections, unread) rows: enough to key
+    the cached listing, and the viewer's bell; one statement per combination of filters used (at most 16)."""
     # The total as a subquery on the same filters, not `count(*) OVER ()`: the window made SQLite sort every
     # match's whole row (2.0 ms at 2,000 items against 1.0 ms for a count on the status index + the page).
     total = select(func.count(LibraryItem.id)).where(*_filters(*shape)).scalar_subquery()
-    return (select(LibraryItem.id, _VERSION, _PUBLISHED, total.label("total"),
+    return (select(LibraryItem.id, LibraryItem.updated_at, total.label("total"),
                    select(func.count(LibraryCollection.id)).scalar_subquery().label("collections"), _unread())
             .where(*_filters(*shape)).order_by(*NEWEST_FIRST)
             .limit(bindparam("limit")).offset(bindparam("offset")))
@@ -101,19 +95,12 @@ def _values(collection, kind, audience, locality_id, page) -> tuple[tuple, dict]
     return shape, {name: value for name, value in values.items() if value is not None}
 
 
-def browse_read(collection: str | None = None, kind: str | None = None, audience: str | None = None,
-                locality_id: int | None = None, page: int = 1) -> tuple:
-    """browse_page's statement and its values but user_id: for reading it with the person (viewer.PAGE_ROWS)."""
-    shape, values = _values(collection, kind, audience, locality_id, page)
-    return _page_statement(*shape), values
-
-
 def browse_page(collection: str | None = None, kind: str | None = None, audience: str | None = None,
                 locality_id: int | None = None, page: int = 1, user_id: int | None = None):
-    """Published items of one listing page, newest first, as (id, updated_at, published_on, total, collections,
-    unread) rows; empty when the page is past the last match. Read with the signed-in person when it was."""
-    statement, values = browse_read(collection, kind, audience, locality_id, page)
-    return viewer.page_rows(statement, {**values, "user_id": user_id})
+    """Published items of one listing page, newest first, as (id, updated_at, total, collections, unread)
+    rows; empty when the page is past the last match."""
+    shape, values = _values(collection, kind, audience, locality_id, page)
+    return raw_reads.rows(_page_statement(*shape), {**values, "user_id": user_id})
 
 
 def count_published(collection: str | None = None, kind: str | None = None, audience: str | None = None,
