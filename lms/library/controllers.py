@@ -30,7 +30,7 @@ def index():
         listing = pages.render_listing(results=results, query=query, items=None, total=results.total,
                                        collections=queries.collections(), filters={}, page=page)
         return render_template("library/index.html", listing=listing, can_add=can_add)
-    key, unread, part = pages.listing_part(filters, page, user.id if user.is_authenticated else None)
+    key, unread, part = pages.listing_part(filters, page, viewer_id(user))
     # The part's key stands for the part: a page already kept is filled without looking the part up.
     return render_page("library/index.html", (key, can_add), unread=unread, drawn=lambda: {"listing": part()},
                        can_add=can_add)
@@ -45,18 +45,21 @@ def _item_or_404(slug) -> LibraryItem:
 @light_viewer
 @view
 def show(slug):
-    head = found(queries.item_head(slug, viewer_id()))
-    may_manage = can_manage_at(current_user, head.locality_id)
+    user = current_user._get_current_object()  # one proxy lookup for the view
+    head = found(queries.item_head(slug, viewer_id(user)))
+    may_manage = can_manage_at(user, head.locality_id)
     require(head.status == "published" or may_manage)  # LibraryItem.can_view, from the row
-    lessons = queries.lessons_using(slug, current_user) if head.used else []
-    context = {"title": head.title, "item_part": pages.item_part(head), "downloads": head.downloads,
-               "lessons": lessons}
+    lessons = queries.lessons_using(slug, user) if head.used else []
+    context = {"title": head.title, "downloads": head.downloads, "lessons": lessons}
     if may_manage:  # the librarian's tools: the ORM item and a form, drawn per request
         managed = db.session.get(LibraryItem, head.id)
-        return render_template("library/item.html", **context, item=managed, archive_form=ArchiveForm())
-    key = (context["item_part"], head.downloads,
+        return render_template("library/item.html", **context, item_part=pages.item_part(head), item=managed,
+                               archive_form=ArchiveForm())
+    # The part's key stands for the part: a page already kept is filled without looking the part up.
+    key = (pages.item_key(head), head.downloads,
            tuple((row.Course.slug, row.Course.title, row.lesson_id, row.lesson_title) for row in lessons))
-    return render_page("library/item.html", key, unread=head.unread, **context)
+    return render_page("library/item.html", key, unread=head.unread, drawn=lambda: {"item_part": pages.item_part(head)},
+                       **context)
 
 
 @view

@@ -40,6 +40,12 @@ def _cached(key: tuple, template: str, context) -> Markup:
     return part
 
 
+def item_key(head) -> tuple:
+    """What the item page's shared part shows, for the row of queries.item_head (with the language and script
+    root, it is the part)."""
+    return "item", head.id, head.updated_at, head.locality_name
+
+
 def item_part(head) -> Markup:
     """The item page's shared part, for the row of queries.item_head."""
     def context():
@@ -48,7 +54,7 @@ def item_part(head) -> Markup:
         return {"item": item, "main": item.current_file(), "captions": item.current_file("captions"),
                 "locality_name": head.locality_name}
 
-    return _cached(("item", head.id, head.updated_at, head.locality_name), "library/_item.html", context)
+    return _cached(item_key(head), "library/_item.html", context)
 
 
 def listing_filters(args) -> tuple[dict, int]:
