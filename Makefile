@@ -7,6 +7,10 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# Python keeps compiled modules in __pycache__ (git ignores it) even where the shell says not to: every
+# app process (`flask` commands, gunicorn and Celery workers, the test suite's servers) otherwise
+# compiles the app's ~500 modules again at each start.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test install install-dev lock setup translations oidc-provider test-sqlite test-postgres bench lint clean
 

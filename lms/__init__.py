@@ -64,6 +64,29 @@ def _locale(tag: str):
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    """The app, built step by step; the order of the steps is the order things are registered in."""
+    app = _make_app(overrides)  # config, cookie sessions, logging, instance folder
+    _init_database(app)  # the engine and its SQLite hooks, the session hooks (outbox, search), migrations
+    _init_extensions(app)  # CSRF, translations, log-in and session records, SSO, Celery
+    _register_models_and_tasks()
+    _configure_login()
+    _register_observability(app)  # before the blueprints: /metrics gets what every view gets on SQLite
+    _install_inputs_and_fast_save(app)
+    _trust_proxies(app)
+    _register_blueprints(app)
+    _install_rate_limits(app)
+    _register_cli(app)
+    _register_request_hooks(app)
+    _register_pages(app)  # error pages, lessons' library links, template helpers
+    _serve_light(app)
+    from lms.core import overload
+
+    overload.install(app)  # outermost: a request refused for its wait costs no other work
+    _check_signing_key(app)
+    return app
+
+
+def _make_app(overrides: dict | None) -> Flask:
     app = LmsFlask(
         __name__,
         instance_path=os.environ.get("LMS_INSTANCE_PATH", os.path.join(ROOT, "instance")),
@@ -77,7 +100,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         configure_logging(app.config["LMS_LOG_FORMAT"])
     os.makedirs(app.instance_path, exist_ok=True)
+    return app
 
+
+def _init_database(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
@@ -92,6 +118,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     install_search_hooks(FlaskSession)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+
+
+def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     from lms.core import csrf_tokens
 
@@ -109,24 +138,27 @@ def create_app(overrides: dict | None = None) -> Flask:
     from lms.core.celery import celery_init_app
 
     celery_init_app(app)
-    _register_models_and_tasks()
-    _configure_login()
-    _register_observability(app)  # before the blueprints: /metrics gets what every view gets on SQLite
+
+
+def _install_inputs_and_fast_save(app: Flask) -> None:
+    """The URL converters and request classes of the one input layer; the JSON autosave answered in front of
+    the Flask app."""
     from lms.core import inputs
 
     inputs.install(app)
     from lms.quizzes import fast_save
 
     fast_save.install(app)  # inside ProxyFix (the client's address and scheme) and the shedding of overload
-    _trust_proxies(app)
-    _register_blueprints(app)
+
+
+def _install_rate_limits(app: Flask) -> None:
     from lms.accounts.throttle import ROUTE_LIMITS as ACCOUNT_LIMITS
     from lms.core import ratelimits
 
     ratelimits.install(app, ACCOUNT_LIMITS)
-    _register_cli(app)
-    _register_request_hooks(app)
 
+
+def _register_pages(app: Flask) -> None:
     from lms.core.errors import register_error_handlers
     from lms.core.templating import register_template_helpers
 
@@ -135,12 +167,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.extensions["lms_library_lookup"] = library_lookup  # `![[library:slug]]` in lessons (lms.core.markdown)
     register_template_helpers(app)
-    _serve_light(app)
-    from lms.core import overload
-
-    overload.install(app)  # outermost: a request refused for its wait costs no other work
-    _check_signing_key(app)
-    return app
 
 
 def _register_observability(app: Flask) -> None:

@@ -8,6 +8,7 @@ Two modes:
 """
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -29,6 +30,15 @@ def _env_bool(name, default=False):
 
 def _env_list(name) -> tuple[str, ...]:
     return tuple(item.strip().lower() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
+def _password_hash_method() -> str:
+    """werkzeug's scrypt (n=32768, r=8, p=1) unless LMS_PASSWORD_HASH names other scrypt parameters,
+    "scrypt:N:R:P". The test suite lowers N (tests/conftest.py): hashing was ~40 % of its CPU."""
+    value = os.environ.get("LMS_PASSWORD_HASH", "scrypt").strip()
+    if not re.fullmatch(r"scrypt(:\d+:\d+:\d+)?", value):
+        raise ConfigError(f"LMS_PASSWORD_HASH must be scrypt or scrypt:N:R:P, not {value!r}")
+    return value
 
 
 def _embedded_secret(instance_path: Path) -> str:
@@ -135,6 +145,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_IMPORT_MAX_SECONDS": float(os.environ.get("LMS_IMPORT_MAX_SECONDS", "0")),
         # Audit events older than this are deleted by the daily purge (docs/security.md, part B).
         "LMS_AUDIT_RETENTION_DAYS": int(os.environ.get("LMS_AUDIT_RETENTION_DAYS", "730")),
+        "LMS_PASSWORD_HASH": _password_hash_method(),
         "LMS_UPLOAD_MAX_BYTES": int(os.environ.get("LMS_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
         "LMS_TASK_MODE": task_mode,
         # Observability (docs/operations.md): /metrics answers a bearer token or these networks;

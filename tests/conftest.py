@@ -22,6 +22,10 @@ from lms import create_app
 from lms.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
+# Cheaper scrypt for the accounts the tests make and log in (n=1024 instead of 32768): the hashing was
+# ~40 % of the suite's CPU. Servers started as a person would (tests/e2e/servers.py) keep the default;
+# tests/accounts/test_password_hash.py checks both.
+os.environ.setdefault("LMS_PASSWORD_HASH", "scrypt:1024:8:1")
 FIXTURE_COURSES = Path(__file__).parent / "fixtures" / "courses"
 
 

@@ -181,3 +181,61 @@ def test_no_function_in_a_view_module_is_over_60_lines():
             for name, tree in sorted(modules.items()) for node in ast.walk(tree)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 60]
     assert long == []
+
+
+_MUTATORS = {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard",
+             "clear", "__setitem__", "__delitem__"}
+
+
+def _foreign_names(name: str, tree) -> set[str]:
+    """The names a module binds to another feature's modules or objects by its imports."""
+    own, names = _feature(name), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if _feature(node.module) not in (None, own) or (node.module == "lms" and any(
+                    _feature(f"lms.{alias.name}") not in (None, own) for alias in node.names)):
+                names |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {alias.asname for alias in node.names if alias.asname and _feature(alias.name) not in (None, own)}
+    return names
+
+
+def _root(node) -> tuple[str | None, int]:
+    """The name an attribute/subscript chain starts from, and how many steps lead to it."""
+    steps = 0
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node, steps = node.value, steps + 1
+    return (node.id if isinstance(node, ast.Name) else None), steps
+
+
+def _writes_into(tree, foreign: set[str]):
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign | ast.Delete):
+            targets = node.targets if isinstance(node, ast.Delete) else [node.target]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS:
+            targets = [node.func.value]  # foreign.REGISTRY.update(…): the object called on is written into
+            if _root(targets[0])[1] == 0:
+                continue  # foreign.update(…): a function of that module, called
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr"):
+            targets = node.args[:1]
+        for target in targets:
+            root, steps = _root(target)
+            if root in foreign and (steps or isinstance(node, ast.Call)):
+                yield node.lineno, ast.unparse(target)
+
+
+def test_no_feature_writes_into_another_features_module():
+    """A registry another feature fills (`other.REGISTRY[key] = …`, `other.REGISTRY.update(…)`, `other.x = …`)
+    belongs in lms.core (e.g. lms.core.page_rows): features reach each other through core and events."""
+    writes = []
+    for path in sorted(LMS.rglob("*.py")):
+        name = _module_name(path)
+        if not _feature(name) or _feature(name) == "core":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        foreign = _foreign_names(name, tree)
+        writes += [f"{path.relative_to(LMS).as_posix()}:{line} {target}" for line, target in _writes_into(tree, foreign)]
+    assert writes == []

@@ -1,5 +1,6 @@
 """People and what they may do."""
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -35,6 +36,12 @@ class PersonMixin(UserMixin):
         return user is not None and (user.id == self.id or user.is_admin)
 
 
+def password_hash_method() -> str:
+    """scrypt, with the parameters LMS_PASSWORD_HASH gives (lms/config.py); a hash keeps its own, so
+    changing them never locks anyone out."""
+    return current_app.config.get("LMS_PASSWORD_HASH", "scrypt") if has_app_context() else "scrypt"
+
+
 class User(IdMixin, TimestampMixin, PersonMixin, db.Model):
     __tablename__ = "users"
 
@@ -66,7 +73,7 @@ class User(IdMixin, TimestampMixin, PersonMixin, db.Model):
     grants = db.relationship("RoleGrant", back_populates="user", cascade="all, delete-orphan", lazy="selectin")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def check_password(self, password: str) -> bool:
         if self.must_set_password:

@@ -7,7 +7,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms.accounts.models import AUDIENCES, ROLES, LoginFailure, RoleGrant, SessionRecord, User, unusable_password_hash  # noqa: F401
+from lms.accounts.models import (  # noqa: F401
+    AUDIENCES,
+    ROLES,
+    LoginFailure,
+    RoleGrant,
+    SessionRecord,
+    User,
+    password_hash_method,
+    unusable_password_hash,
+)
 
 # Reads moved to queries.py (other features read them there); accounts' own callers keep these names.
 from lms.accounts.queries import find_by_login, normalise_phone, split_login  # noqa: F401
@@ -74,13 +83,13 @@ def throttle_key(login: str) -> str:
     return (email or phone or fold(login))[:254]  # the column's length: a long paste must not break log-in
 
 
-@lru_cache(maxsize=1)
-def _decoy_hash() -> str:
+@lru_cache(maxsize=4)
+def _decoy_hash(method: str) -> str:
     """A real scrypt hash of nothing anyone types: checked for unknown accounts, so that they take as
     long to refuse as known ones (no enumeration by timing)."""
     import secrets
 
-    return generate_password_hash(secrets.token_urlsafe(24), method="scrypt")
+    return generate_password_hash(secrets.token_urlsafe(24), method=method)
 
 
 def authenticate(login: str, password: str, ip: str | None = None) -> User | None:
@@ -90,7 +99,7 @@ def authenticate(login: str, password: str, ip: str | None = None) -> User | Non
     """
     user = find_by_login(login)
     usable = user is not None and not user.must_set_password
-    hashed = user.password_hash if usable else _decoy_hash()
+    hashed = user.password_hash if usable else _decoy_hash(password_hash_method())
     release_before_slow_work()  # the scrypt check holds no lock: other people's forms go on meanwhile
     matches = check_password_hash(hashed, password or "")
     if usable and matches and user.is_active:

@@ -17,11 +17,11 @@ the ORM `User`, loaded then, once a request.
 from collections import namedtuple
 from functools import cache
 
-from flask import g, request
+from flask import request
 from sqlalchemy import and_, bindparam, select, true
 
 from lms.accounts.models import PersonMixin, RoleGrant, SessionRecord, User
-from lms.core import raw_reads
+from lms.core import page_rows, raw_reads
 from lms.extensions import db
 
 # What a light page reads of its person; the rest comes from the ORM User when asked for.
@@ -41,11 +41,6 @@ def statement():
             .where(users.c.id == bindparam("user_id")))
 
 
-# endpoint → view_args → (the page's Core statement, its values but user_id): the page's own row is read in the
-# person's statement (lms.catalog registers the lesson page). One statement a request instead of two.
-PAGE_ROWS = {}
-
-
 @cache
 def _with_page(page):
     """statement() and `page` (whose first column is never null in a row) side by side in one statement: the
@@ -60,18 +55,9 @@ def _page_row_type(page):
     return namedtuple("Row", [column.key for column in page.selected_columns])
 
 
-def page_row(page, values: dict):
-    """The first row of `page` with `values`: the one read with this request's person when it was, else read now."""
-    kept = g.pop("lms_page_row", None)
-    if kept is not None and kept[0] is page and kept[1] == values:
-        return kept[2]
-    return raw_reads.first(page, values)
-
-
 def load(user_id: int, key: str):
     """(Viewer, the session record's last_seen_at or None when it is ended or missing), or None without the user."""
-    page = PAGE_ROWS.get(request.endpoint)
-    read = page(request.view_args) if page is not None else None
+    read = page_rows.read_for(request.endpoint, request.view_args)  # the page's own row, read with the person
     if read is None:
         rows = raw_reads.rows(statement(), {"key": key, "user_id": user_id})
     else:
@@ -79,11 +65,11 @@ def load(user_id: int, key: str):
     if not rows:
         return None
     first = rows[0]
-    if read is not None:  # kept for page_row: the values it will be asked with (user_id, the person's)
+    if read is not None:  # kept for page_rows.row: the values it will be asked with (user_id, the person's)
         width = len(read[0].selected_columns)
         values = first[-width:]
-        g.lms_page_row = (read[0], {**read[1], "user_id": user_id},
-                          _page_row_type(read[0])._make(values) if values[0] is not None else None)
+        page_rows.keep(read[0], {**read[1], "user_id": user_id},
+                       _page_row_type(read[0])._make(values) if values[0] is not None else None)
     return Viewer({name: getattr(first, name) for name in COLUMNS},
                   frozenset(row.role for row in rows if row.role is not None)), first.last_seen_at
 

@@ -7,8 +7,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import undefer
 from sqlalchemy.sql.expression import ColumnElement
 
-from lms.accounts import viewer
 from lms.catalog.models import Course, Lesson
+from lms.core import page_rows
 from lms.core.db import core_rows
 from lms.core.signals import answer, unread_count_column_asked
 from lms.core.text import like_pattern
@@ -80,18 +80,16 @@ def lesson_page_row(slug: str, lesson_id: int, user_id: int | None):
     than the database took to find them, and a statement of its own for the outline cost more than the
     database took to answer it."""
     values = {"slug": slug, "lesson_id": lesson_id, "user_id": user_id}
-    return viewer.page_row(_lesson_page_statement(), values)  # read with the person, by the user loader
+    return page_rows.row(_lesson_page_statement(), values)  # read with the person, by the user loader
 
 
+@page_rows.reads_with_person("catalog.lesson")
 def _lesson_page_read(view_args: dict):
-    # The lesson page's row, read in the signed-in person's statement (lms.accounts.viewer.PAGE_ROWS).
+    # The lesson page's row, read in the signed-in person's statement (lms.core.page_rows).
     lesson_id = view_args.get("lesson_id") if view_args else None
     if not isinstance(lesson_id, int):
         return None
     return _lesson_page_statement(), {"slug": view_args.get("slug"), "lesson_id": lesson_id}
-
-
-viewer.PAGE_ROWS["catalog.lesson"] = _lesson_page_read
 
 
 def outline_items(row) -> list[OutlineItem]:

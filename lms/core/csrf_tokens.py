@@ -17,6 +17,10 @@ from flask_wtf.csrf import generate_csrf
 from lms.core.bounded_cache import app_cache
 
 REUSE_SECONDS = 300
+# `install` finds Flask-WTF's before_request hook by its module and name, and `csrf_token` relies on
+# generate_csrf keeping the signed token in `g` under the field name, as this release does: an upgrade must
+# re-check both (tests/core/test_request_path.py fails until this says the new version).
+CHECKED_AGAINST = {"flask-wtf": "1.3.0"}
 _MAX_TOKENS = 4096  # sessions seen within REUSE_SECONDS by one process; past it, the least recent go
 
 

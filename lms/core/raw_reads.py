@@ -10,10 +10,8 @@ one `execute`, the column types' result processors, named tuples.
 What makes it safe:
 - every statement runs on its own in autocommit: it sees what was committed before it started, on every
   request (who someone is and whether their session still counts is never kept between requests);
-- the connection comes from the app's engine (`raw_connection()`, then detached from the pool), so it was
-  made as the engine makes its connections: the SQLite pragmas of `_install_sqlite_hooks`, psycopg's
-  connect arguments (no prepared statements behind PgBouncer) and the dialect's own set-up;
-- one connection per thread (gthread workers never share a cursor) and per process (a fork makes its own);
+- the connection is the thread's own of the app's engine (lms.core.thread_connections): made as the engine
+  makes its connections, one per thread and per process, closed when the thread ends;
 - a connection the database dropped (a restart, PgBouncer, an idle timeout) is replaced and the read
   retried once; a second failure is raised as SQLAlchemy's error, which the error pages answer with 503;
 - when the request's session already holds a transaction or unflushed changes, or is bound to one
@@ -21,17 +19,12 @@ What makes it safe:
   a request always reads what it wrote itself.
 """
 
-import contextlib
-import os
-import threading
-import weakref
 from collections import namedtuple
 from functools import cache
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from lms.core import thread_connections
 from lms.core.db import core_rows, existing_session, session_bound_to_connection, session_is_idle
 from lms.extensions import db
 
@@ -78,88 +71,6 @@ def _compiled(statement, dialect_name: str, dialect) -> _Compiled:
     return _Compiled(statement, dialect)
 
 
-class _Kept:
-    """One thread's connection to one engine. Only that thread's locals hold it: when the thread ends they go
-    (CPython drops a thread's locals as it exits), and `close`, a weakref.finalize, closes the connection then.
-    Threads that come and go (a thread pool, the test suite's crowds) would otherwise each leave a connection
-    open: ~100 of them reached PostgreSQL's max_connections."""
-
-    __slots__ = ("engine_id", "pid", "proxy", "close", "__weakref__")
-
-    def __init__(self, engine: Engine, proxy):
-        self.engine_id, self.pid, self.proxy = id(engine), os.getpid(), proxy
-        self.close = weakref.finalize(self, _close_in, self.pid, proxy)
-        self.close.atexit = False  # a process exiting lets its connections go with it
-
-
-class _Connections(threading.local):
-    def __init__(self):
-        self.by_engine = {}  # engine → _Kept
-
-
-_local = _Connections()
-_every = weakref.WeakSet()  # every _Kept still held, for engine.dispose(); the lock guards adding and listing
-_every_lock = threading.Lock()
-
-
-def _open(engine: Engine) -> _Kept:
-    dialect = engine.dialect
-    try:
-        proxy = engine.raw_connection()  # the engine's connect events and arguments: pragmas, psycopg settings
-    except dialect.loaded_dbapi.Error as error:  # the pool raises the driver's own error: SQLAlchemy's, as Engine.connect
-        raise DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
-    proxy.detach()  # ours for this thread now; the pool no longer counts it, and closing it closes it
-    connection = proxy.dbapi_connection
-    if engine.dialect.name == "postgresql":
-        connection.rollback()  # a pre-ping may have left a transaction open; autocommit needs none
-        connection.autocommit = True
-    elif connection.in_transaction:  # SQLite: isolation_level None (the connect hook) is autocommit already
-        connection.rollback()
-    kept = _Kept(engine, proxy)
-    with _every_lock:
-        _every.add(kept)
-    return kept
-
-
-def _connection(engine: Engine):
-    kept = _local.by_engine.get(engine)
-    if kept is not None and kept.close.alive and kept.pid == os.getpid():
-        return kept.proxy
-    # The first read of this thread, a connection closed by engine.dispose(), or a forked child (the parent's
-    # connection is not ours: replaced here, never closed, see _close_in).
-    kept = _local.by_engine[engine] = _open(engine)
-    return kept.proxy
-
-
-def _drop(engine: Engine) -> None:
-    kept = _local.by_engine.pop(engine, None)
-    if kept is not None:
-        kept.close()
-
-
-@event.listens_for(Engine, "engine_disposed")
-def _disposed(engine) -> None:
-    # A disposed engine's connections are closed (tests, a forked worker's fresh start): ours with them, in
-    # every thread (a thread finds its own closed and opens another).
-    with _every_lock:
-        mine = [kept for kept in _every if kept.engine_id == id(engine)]
-    for kept in mine:
-        kept.close()
-    _local.by_engine.pop(engine, None)
-
-
-def _close_in(pid: int, proxy) -> None:
-    # Never in a forked child: closing a copy of the parent's socket would end the parent's session too.
-    if os.getpid() == pid:
-        _close(proxy)
-
-
-def _close(proxy) -> None:
-    # A broken connection may refuse to close, and another thread's sqlite3 connection too: it is let go anyway.
-    with contextlib.suppress(Exception):
-        proxy.close()
-
-
 def _execute(proxy, compiled: _Compiled, values: dict) -> list:
     cursor = proxy.dbapi_connection.cursor()
     try:
@@ -181,20 +92,20 @@ def rows(statement, values: dict) -> list:
     engine = db.engine
     dialect = engine.dialect
     compiled = _compiled(statement, dialect.name, dialect)
-    proxy = _connection(engine)
+    proxy = thread_connections.connection(engine)
     try:
         return _execute(proxy, compiled, values)
     except dialect.loaded_dbapi.Error as error:
         if not dialect.is_disconnect(error, proxy.dbapi_connection, None):
             raise _wrapped(error, compiled, values, dialect, False) from error
-    _drop(engine)  # the database dropped it (restarted, a proxy's timeout): a new one, once
-    proxy = _connection(engine)
+    thread_connections.drop(engine)  # the database dropped it (restarted, a proxy's timeout): a new one, once
+    proxy = thread_connections.connection(engine)
     try:
         return _execute(proxy, compiled, values)
     except dialect.loaded_dbapi.Error as error:
         invalidated = dialect.is_disconnect(error, proxy.dbapi_connection, None)
         if invalidated:
-            _drop(engine)
+            thread_connections.drop(engine)
         raise _wrapped(error, compiled, values, dialect, invalidated) from error
 
 

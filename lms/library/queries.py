@@ -2,9 +2,8 @@ from functools import cache
 
 from sqlalchemy import String, bindparam, cast, exists, func, or_, select, type_coerce
 
-from lms.accounts import viewer
 from lms.catalog.models import Course, Lesson
-from lms.core import raw_reads
+from lms.core import page_rows, raw_reads
 from lms.core.signals import answer, unread_count_column_asked
 from lms.extensions import db
 from lms.library.models import LibraryCollection, LibraryItem, LibraryUsage, item_collections
@@ -44,16 +43,14 @@ def item_head(slug: str, user_id: int | None = None):
     """The row every view of an item page reads: visibility, what its cached part is keyed on (id,
     updated_at, the locality's name), the download count, whether any lesson uses it and the viewer's
     unread notifications; None when absent."""
-    return viewer.page_row(_item_head_statement(), {"slug": slug, "user_id": user_id})  # read with the person
+    return page_rows.row(_item_head_statement(), {"slug": slug, "user_id": user_id})  # read with the person
 
 
+@page_rows.reads_with_person("library.show")
 def _item_head_read(view_args: dict):
-    # The item page's row, read in the signed-in person's statement (lms.accounts.viewer.PAGE_ROWS).
+    # The item page's row, read in the signed-in person's statement (lms.core.page_rows).
     slug = view_args.get("slug") if view_args else None
     return (_item_head_statement(), {"slug": slug}) if isinstance(slug, str) else None
-
-
-viewer.PAGE_ROWS["library.show"] = _item_head_read
 
 
 def _filters(collection: bool, kind: bool, audience: bool, locality: bool) -> list:

@@ -27,12 +27,12 @@ import hmac
 import io
 import logging
 import re
-import threading
 import time
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from lms.accounts.sessions import TOUCH_EVERY
+from lms.core import thread_connections
 from lms.core.db import utcnow
 from lms.core.metrics import observe_request
 from lms.core.observability import bind_request_id, request_id_from, unbind_request_id
@@ -44,6 +44,10 @@ _PATH = re.compile(r"/attempts/([1-9][0-9]{0,9})/save")
 _MAX_ID = 2**31 - 1  # as lms/core/inputs.py's <int:…> converter: a larger id is Flask's 404
 _MAX_BODY = 256 * 1024  # a save is a few hundred bytes; anything larger is Flask's to read
 ENDPOINT = "quizzes.save"
+# `_csrf_token`/`_csrf_ok` copy Flask-WTF's CSRFProtect.protect() and `_compress` Flask-Compress's after_request
+# (with its private _choose_algorithm and _compress_data) as these releases have them: an upgrade must re-check
+# the copies (tests/quizzes/test_autosave_below_flask.py fails until this says the new versions).
+CHECKED_AGAINST = {"flask-wtf": "1.3.0", "flask-compress": "1.25"}
 
 
 class FastSave:
@@ -101,56 +105,30 @@ class FastSave:
 
 def _store(attempt_id: int, person, form):
     """The shared checks and upsert in one transaction, committed; None (rolled back) when Flask answers."""
-    from lms.core.db import session_bound_to_connection
-    from lms.extensions import db
-
     now = utcnow()
-    if session_bound_to_connection():  # the tests' rolled-back transaction: a savepoint on its connection
-        connection = db.session.session_factory.kw["bind"]
-        transaction = connection.begin_nested()
-    else:
-        connection = _connection(db.engine)
-        transaction = connection.begin()  # SQLite: BEGIN IMMEDIATE (no request context: a writer)
-    try:
+    with _transaction() as (connection, transaction):
         saved = autosave.store(connection, attempt_id, person, form, now, seen_since=now - TOUCH_EVERY)
         if saved is None:
             transaction.rollback()
             return None
-        transaction.commit()
-    except BaseException:
-        if transaction.is_active:
-            transaction.rollback()
-        _forget(connection)
-        raise
     return saved[0]
 
 
-class _Kept(threading.local):
-    """This thread's Core connection (process id, engine, connection): a checkout per save would ping first."""
+@contextlib.contextmanager
+def _transaction():
+    """(connection, transaction): on this thread's own connection (lms.core.thread_connections: no checkout
+    from the pool, which would ping first; dropped after a failure), or a savepoint on the tests' rolled-back
+    transaction's connection. Committed at the end unless rolled back, rolled back when the block raises."""
+    from lms.core.db import session_bound_to_connection
+    from lms.extensions import db
 
-    entry = None
-
-
-_kept = _Kept()
-
-
-def _connection(engine):
-    import os
-
-    entry = _kept.entry
-    if entry is not None and entry[0] == os.getpid() and entry[1] is engine and not entry[2].invalidated:
-        return entry[2]
-    _kept.entry = (os.getpid(), engine, engine.connect())
-    return _kept.entry[2]
-
-
-def _forget(connection) -> None:
-    """After a failure the connection may be broken: the next save takes a fresh one from the pool."""
-    entry = _kept.entry
-    if entry is not None and entry[2] is connection:
-        _kept.entry = None
-        with contextlib.suppress(Exception):  # closing a broken connection may fail too
-            connection.invalidate()
+    if session_bound_to_connection():
+        connection = db.session.session_factory.kw["bind"]
+        with connection.begin_nested() as transaction:
+            yield connection, transaction
+    else:
+        with thread_connections.transaction(db.engine) as (connection, transaction):
+            yield connection, transaction
 
 
 def _csrf_token(config, request) -> str | None:

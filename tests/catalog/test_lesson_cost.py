@@ -27,7 +27,7 @@ def test_a_lesson_view_costs_one_query_whatever_the_progress(client, create_cour
     after, response = statements_of(client, urls[0])
 
     # the user (with role grants and session record) and, in the same statement, course + lesson + enrollment
-    # + this lesson's progress + the bell's count + the pager's outline as one row (lms.accounts.viewer.PAGE_ROWS).
+    # + this lesson's progress + the bell's count + the pager's outline as one row (lms.core.page_rows).
     assert len(before) == 1, before
     assert len(after) == 1, after
     assert "You have finished this lesson" in text_of(response)

@@ -176,7 +176,7 @@ def test_each_thread_reads_on_its_own_connection(prepared):
     import threading
 
     from lms.accounts.viewer import statement
-    from lms.core import raw_reads
+    from lms.core import raw_reads, thread_connections
 
     app, *_rest, user_id = prepared
     seen, errors = [], []
@@ -189,7 +189,7 @@ def test_each_thread_reads_on_its_own_connection(prepared):
                 engine = db.engine
                 # The connection itself, not its id(): a thread that ended lets its connection be closed, and a
                 # freed object's id can be given again.
-                seen.append(raw_reads._connection(engine).dbapi_connection)
+                seen.append(thread_connections.connection(engine).dbapi_connection)
                 db.session.remove()
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
@@ -209,7 +209,7 @@ def test_a_thread_that_ended_leaves_no_connection_open(prepared):
     import threading
 
     from lms.accounts.viewer import statement
-    from lms.core import raw_reads
+    from lms.core import raw_reads, thread_connections
 
     app, *_rest, user_id = prepared
     made = []
@@ -217,7 +217,7 @@ def test_a_thread_that_ended_leaves_no_connection_open(prepared):
     def read(together):
         with app.test_request_context("/"):
             raw_reads.first(statement(), {"key": "none", "user_id": user_id})
-            made.append(raw_reads._connection(db.engine))
+            made.append(thread_connections.connection(db.engine))
             db.session.remove()
         together.wait()  # no thread of a wave ends before all five have their connection
 
@@ -230,7 +230,7 @@ def test_a_thread_that_ended_leaves_no_connection_open(prepared):
             thread.join()
     assert len(made) == 15 and len(set(map(id, made))) == 15
     # Every thread has ended: all fifteen are closed, none is still kept.
-    assert not [kept for kept in raw_reads._every if kept.proxy in made]
+    assert not [proxy for proxy in thread_connections.held() if proxy in made]
     assert all(proxy.dbapi_connection is None or proxy.dbapi_connection.closed for proxy in made)
 
 
@@ -289,7 +289,7 @@ def test_a_light_page_makes_no_orm_session(prepared):
 
 
 def test_a_lesson_view_reads_its_person_and_its_lesson_in_one_statement(prepared, monkeypatch):
-    """The lesson's row comes in the person's statement (lms.accounts.viewer.PAGE_ROWS): one raw read a view;
+    """The lesson's row comes in the person's statement (lms.core.page_rows): one raw read a view;
     what the page shows and the checks on the person are those of two reads."""
     from lms.core import raw_reads
 

@@ -156,3 +156,24 @@ def test_a_post_without_a_csrf_token_is_still_refused_and_a_get_never_checked(ap
     """Flask-WTF's check is skipped at once for GET (never checked); a POST still goes through it."""
     assert client.get("/login").status_code == 200
     assert client.post("/login", data={"login": "x", "password": "y"}).status_code == 400
+
+
+def test_csrf_tokens_was_checked_against_the_installed_flask_wtf_and_its_assumptions_hold(app):
+    """lms/core/csrf_tokens.py finds Flask-WTF's hook by module and name and reads the signed token from `g`: an
+    upgrade that renamed the hook would silently leave it unwrapped, one that kept the token elsewhere would sign
+    on every page again."""
+    from flask import g
+    from flask_wtf.csrf import generate_csrf
+
+    from tests.pinned import assert_checked_against
+
+    assert_checked_against(csrf_tokens.CHECKED_AGAINST, "lms/core/csrf_tokens.py",
+                           "install (CSRFProtect.init_app's before_request hook `csrf_protect` in flask_wtf.csrf) and "
+                           "csrf_token (generate_csrf: the session's raw token, `g.<WTF_CSRF_FIELD_NAME>`)")
+    hooks = app.before_request_funcs[None]
+    assert [hook.__name__ for hook in hooks].count("checked_csrf_protect") == 1
+    assert not [hook for hook in hooks if hook.__module__ == "flask_wtf.csrf"]  # wrapped, none left as it was
+    with app.test_request_context("/"):
+        token = generate_csrf()
+        assert g.get(app.config["WTF_CSRF_FIELD_NAME"]) == token and session["csrf_token"]
+        assert csrf_tokens.csrf_token() == token  # read back from g, not signed again

@@ -47,6 +47,15 @@ def production_requested() -> bool:
     return bool(os.environ.get("LMS_TEST_DATABASE_URL") and os.environ.get("LMS_TEST_REDIS_URL"))
 
 
+def only_in_the_sqlite_pass() -> None:
+    """Skip a test whose server is the embedded default (SQLite) whatever the pass: in the PostgreSQL pass it
+    would run the very same thing again, beside the other pass, for nothing new."""
+    if os.environ.get("LMS_TEST_DATABASE_URL"):
+        import pytest
+
+        pytest.skip("serves the embedded default (SQLite): runs in the SQLite pass")
+
+
 def users_environment() -> dict:
     """The environment of someone who just cloned the project: none of the app's variables set."""
     return {name: value for name, value in os.environ.items()

@@ -29,6 +29,7 @@ ACCOUNTS = {SUBJECT: {"email": "le.moi.vneid@example.vn", "email_verified": True
 
 @pytest.fixture(scope="module")
 def sso_site(chromium_present):
+    servers.only_in_the_sqlite_pass()  # `make run` with single sign-on: SQLite in either pass
     if oidc_provider.missing():
         if os.environ.get("CI"):
             raise RuntimeError(f"CI must run the single sign-on tests, but {oidc_provider.missing()}")

@@ -29,3 +29,28 @@ def test_a_database_restart_between_two_light_page_views_is_answered_after_recov
                 assert again.status_code == 200 and NAME in text_of(again)
         finally:
             dispose(app)
+
+
+def test_an_autosave_below_flask_across_a_database_restart_goes_to_flask_once_then_below_flask_again():
+    """The autosave below Flask runs on the same thread's connection (lms.core.thread_connections): after a restart
+    the save that finds it dropped is answered by Flask (its own pooled connection), the connection is dropped, and
+    the next save is answered below Flask again on a new one."""
+    from tests.quizzes.test_autosave_own_connection import _quiz, save
+
+    with PrivatePostgres() as cluster:
+        app, client, *_rest = prepare(cluster.create_database("lms"))
+        try:
+            layer = app.extensions["lms_fast_save"]
+            quiz_id, question_id, option = _quiz(app)
+            attempt_id = int(client.post(f"/quizzes/{quiz_id}/start").headers["Location"].rsplit("/", 1)[1])
+            assert save(client, attempt_id, question_id, option, 1000).status_code == 200
+            answered = layer.answered
+            assert answered >= 1
+
+            cluster.stop("fast")
+            cluster.start()
+            statuses = [save(client, attempt_id, question_id, option, 1001 + n).status_code for n in range(3)]
+            assert statuses == [200, 200, 200]
+            assert layer.answered == answered + 2  # the first went to Flask, the next two were answered below it
+        finally:
+            dispose(app)

@@ -33,7 +33,7 @@ def test_each_library_page_costs_one_statement_of_its_own(client, db_session, cr
     if signed_in:
         login(create_user())
     # The user is the common request path's statement; the page adds one, which also brings the bell's count,
-    # but for an item page, whose row comes in the user's statement (lms.accounts.viewer.PAGE_ROWS).
+    # but for an item page, whose row comes in the user's statement (lms.core.page_rows).
     for path in PAGES:
         own = 1 if signed_in and not path.startswith("/library/") else 0
         client.get(path)  # the first view renders and keeps the shared part

@@ -179,3 +179,108 @@ def test_the_answer_is_flasks_answer(app, client, setup, csrf_on, fast, monkeypa
     through = [client.post(f"/attempts/{second}/save", data=form, headers=headers) for form, headers in sends]
     assert fast() == 2
     assert [_comparable(r) for r in below] == [_comparable(r) for r in through]
+
+
+# ---------------------------------------------------------------- the copies of Flask-WTF and Flask-Compress, pinned
+
+def test_the_copies_were_checked_against_the_installed_flask_wtf_and_flask_compress(app):
+    from lms.quizzes import fast_save
+    from tests.pinned import assert_checked_against
+
+    assert_checked_against(fast_save.CHECKED_AGAINST, "lms/quizzes/fast_save.py",
+                           "_csrf_token/_csrf_ok (flask_wtf.csrf: CSRFProtect.protect, _get_csrf_token, validate_csrf, "
+                           "same_origin, init_app's defaults) and _compress (flask_compress: Compress.after_request, "
+                           "_choose_algorithm, _compress_data)")
+    # _csrf_ok applies no exemption: the save must not be exempt from Flask-WTF's check either.
+    csrf, view = app.extensions["csrf"], app.view_functions[fast_save.ENDPOINT]
+    assert f"{view.__module__}.{view.__name__}" not in csrf._exempt_views
+    assert app.blueprints["quizzes"] not in csrf._exempt_blueprints
+
+
+def _sign(app, raw=RAW, secret=None, serializer=URLSafeTimedSerializer):
+    return serializer(secret or app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
+# name: (form, headers, the session's raw token, config, https, referrer)
+_CSRF_CASES = {
+    "in the field": (lambda a: {"csrf_token": _sign(a)}, {}, RAW, {}, False, None),
+    "in a prefixed field": (lambda a: {"quiz-csrf_token": _sign(a)}, {}, RAW, {}, False, None),
+    "in X-CSRFToken": (lambda a: {}, lambda a: {"X-CSRFToken": _sign(a)}, RAW, {}, False, None),
+    "in X-CSRF-Token, the field empty": (lambda a: {"csrf_token": ""}, lambda a: {"X-CSRF-Token": _sign(a)}, RAW, {},
+                                         False, None),
+    "missing": (lambda a: {}, {}, RAW, {}, False, None),
+    "tampered": (lambda a: {"csrf_token": _sign(a)[:-2] + "xx"}, {}, RAW, {}, False, None),
+    "expired": (lambda a: {"csrf_token": _sign(a, serializer=_Past)}, {}, RAW, {"WTF_CSRF_TIME_LIMIT": 3600}, False,
+                None),
+    "old, no time limit": (lambda a: {"csrf_token": _sign(a, serializer=_Past)}, {}, RAW, {"WTF_CSRF_TIME_LIMIT": None},
+                           False, None),
+    "another session's": (lambda a: {"csrf_token": _sign(a, raw="f" * 40)}, {}, RAW, {}, False, None),
+    "no raw token in the session": (lambda a: {"csrf_token": _sign(a)}, {}, None, {}, False, None),
+    "WTF_CSRF_SECRET_KEY": (lambda a: {"csrf_token": _sign(a, secret="csrf-secret")}, {}, RAW,
+                            {"WTF_CSRF_SECRET_KEY": "csrf-secret"}, False, None),
+    "the app's key despite WTF_CSRF_SECRET_KEY": (lambda a: {"csrf_token": _sign(a)}, {}, RAW,
+                                                  {"WTF_CSRF_SECRET_KEY": "csrf-secret"}, False, None),
+    "switched off": (lambda a: {}, {}, RAW, {"WTF_CSRF_ENABLED": False}, False, None),
+    "not checked by default": (lambda a: {}, {}, RAW, {"WTF_CSRF_CHECK_DEFAULT": False}, False, None),
+    "POST not checked": (lambda a: {}, {}, RAW, {"WTF_CSRF_METHODS": {"PUT"}}, False, None),
+    "https, same origin": (lambda a: {"csrf_token": _sign(a)}, {}, RAW, {}, True, "https://lms.test/quizzes/1"),
+    "https, no referrer": (lambda a: {"csrf_token": _sign(a)}, {}, RAW, {}, True, None),
+    "https, another origin": (lambda a: {"csrf_token": _sign(a)}, {}, RAW, {}, True, "https://evil.test/"),
+    "https, strict off": (lambda a: {"csrf_token": _sign(a)}, {}, RAW, {"WTF_CSRF_SSL_STRICT": False}, True, None),
+}
+
+
+@pytest.mark.parametrize("case", list(_CSRF_CASES))
+def test_csrf_ok_lets_through_exactly_what_flask_wtf_lets_through(app, monkeypatch, case):
+    from flask import request, session
+    from flask_wtf.csrf import CSRFError
+
+    from lms.quizzes.fast_save import _csrf_ok
+
+    form, headers, raw, config, https, referrer = _CSRF_CASES[case]
+    for key, value in {"WTF_CSRF_ENABLED": True, "WTF_CSRF_TIME_LIMIT": 3600, **config}.items():
+        monkeypatch.setitem(app.config, key, value)
+    headers = {**(headers(app) if callable(headers) else headers), **({"Referer": referrer} if referrer else {})}
+    (hook,) = [hook for hook in app.before_request_funcs[None] if hook.__name__ == "checked_csrf_protect"]
+    with app.test_request_context("/attempts/1/save", method="POST", data=form(app), headers=headers,
+                                  base_url="https://lms.test" if https else "http://lms.test"):
+        if raw is not None:
+            session["csrf_token"] = raw
+        ours = _csrf_ok(app, request, session)
+        try:
+            hook()  # Flask-WTF's own check, as the app runs it (lms/core/csrf_tokens.py's wrapper around it)
+            theirs = True
+        except CSRFError:
+            theirs = False
+    assert ours == theirs
+    assert ours == (case in ("in the field", "in a prefixed field", "in X-CSRFToken", "in X-CSRF-Token, the field empty",
+                             "old, no time limit", "WTF_CSRF_SECRET_KEY", "switched off", "not checked by default",
+                             "POST not checked", "https, same origin", "https, strict off"))
+
+
+def _decoded(response) -> bytes:
+    import gzip
+
+    import brotli
+
+    coder = {"gzip": gzip.decompress, "br": brotli.decompress, None: bytes}[response.headers.get("Content-Encoding")]
+    return coder(response.get_data())
+
+
+@pytest.mark.parametrize("accept", ["", "gzip", "br", "gzip, br", "br;q=0.5, gzip", "gzip;q=0, br;q=0",
+                                    "identity", "*", "deflate", "zstd, gzip", "GZIP;q=0.8, identity;q=0.9"])
+@pytest.mark.parametrize("size", [10, 2000])
+def test_compress_gives_what_flask_compress_gives(app, accept, size):
+    """The same headers and, decoded, the same body (gzip stamps the time: the bytes may differ by it)."""
+    from flask import request
+
+    from lms.extensions import compress
+    from lms.quizzes.fast_save import _compress
+
+    payload = {"saved": [1, 2], "closed": [], "answers": {"1": {"state": "saved", "version": 1000}}, "pad": "x" * size}
+    with app.test_request_context("/attempts/1/save", method="POST", headers={"Accept-Encoding": accept}):
+        ours = app.json.response(payload)
+        _compress(app, request, ours)
+        theirs = compress.after_request(app.json.response(payload))
+    assert sorted(ours.headers.items()) == sorted(theirs.headers.items())
+    assert _decoded(ours) == _decoded(theirs) == app.json.response(payload).get_data()

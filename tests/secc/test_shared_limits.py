@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from lms.core.ratelimit_store import SQLiteStorage
-from tests.e2e.servers import embedded_server
+from tests.e2e.servers import embedded_server, only_in_the_sqlite_pass
 from tests.webclient import WebClient
 
 LIMIT = 6
@@ -17,6 +17,7 @@ LIMIT = 6
 
 @pytest.fixture(scope="module")
 def server():
+    only_in_the_sqlite_pass()
     with embedded_server((("db", "upgrade"),), LMS_LOGIN_IP_LIMIT=f"{LIMIT} per hour", LMS_RATE_LIMITS="1") as live:
         yield live
 
