@@ -129,20 +129,21 @@ def page_number(name: str = "page") -> int:
     return max(request.args.get(name, 1, type=int), 1)
 
 
-def _id_in_range(value) -> int | None:
+def id_in_range(value) -> int | None:
+    """`value` when it is an id (an int within the ids' range), else None."""
     return value if value is not None and 1 <= value <= MAX_ID else None
 
 
 def form_id(name: str) -> int | None:
     """An id posted in a form field, or None when it is missing, not a number or out of range."""
-    return _id_in_range(request.form.get(name, type=int))
+    return id_in_range(request.form.get(name, type=int))
 
 
 def query_id(name: str) -> int | None:
     """An id from the query string, or None when it is missing, not a number or out of range."""
-    return _id_in_range(request.args.get(name, type=int))
+    return id_in_range(request.args.get(name, type=int))
 
 
 def text_id(text) -> int | None:
     """An id written as text (a form select's value), or None when it is empty, not digits or out of range."""
-    return _id_in_range(int(text)) if isinstance(text, str) and text.isascii() and text.isdigit() else None
+    return id_in_range(int(text)) if isinstance(text, str) and text.isascii() and text.isdigit() else None

@@ -68,9 +68,10 @@ def light_viewer(function):
     return function
 
 
-def viewer_id() -> int | None:
-    """The signed-in person's id, or None for a visitor: what the light pages' one-row statements take."""
-    user = current_user._get_current_object()
+def viewer_id(user=None) -> int | None:
+    """The signed-in person's id, or None for a visitor: what the light pages' one-row statements take. `user`:
+    the request's person when the view holds it already (default: current_user)."""
+    user = current_user._get_current_object() if user is None else user
     return user.id if user.is_authenticated else None
 
 

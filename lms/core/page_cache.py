@@ -47,19 +47,20 @@ class _StandInUser:
     full_name = _NAME
 
 
-def render_page(template_name: str, key: tuple, unread: int | None = None, **context) -> str:
+def render_page(template_name: str, key: tuple, unread: int | None = None, drawn=None, **context) -> str:
     """render_template(template_name, **context), from a copy kept per `key` and request state when one is.
 
     `key` must hold every value of `context` that the template shows (ids, titles, HTML, flags). The
     template may use current_user only for is_authenticated, id and full_name, and csrf_token() and
     unread_notifications() for the per-person parts; anything else per person belongs in `key`.
     `unread`: the bell's count when the caller fetched it with its own data (else it is asked for).
+    `drawn`: a function giving more of the context, called only when the page is drawn (`key` holds what it shows).
     """
     app = current_app._get_current_object()
     if unread is not None:
         context["unread_notifications"] = lambda: unread
     if app.jinja_env.auto_reload or "_flashes" in session or session.get("assist"):
-        return render_template(template_name, **context)
+        return render_template(template_name, **context, **(drawn() if drawn else {}))
     user = current_user._get_current_object()
     signed_in = bool(user and user.is_authenticated)
     values = {_CSRF: csrf_token()}
@@ -78,6 +79,8 @@ def render_page(template_name: str, key: tuple, unread: int | None = None, **con
     pieces = pages.get(full_key)
     if pieces is not None:
         return _fill(pieces, values)
+    if drawn is not None:
+        context.update(drawn())
     page = render_template(template_name, **{**context, "unread_notifications": lambda: unread})
     pieces = _pieces(template_name, context, signed_in, bool(unread))
     if _fill(pieces, values) == page:

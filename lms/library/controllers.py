@@ -5,14 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.core.controllers import send_stored
-from lms.core.inputs import page_number, query_id, text_id
+from lms.core.inputs import text_id
 from lms.core.lifecycle import discard, found, get_or_404, light_viewer, view, viewer_id
 from lms.core.page_cache import render_page
 from lms.core.permissions import login_required, require
 from lms.extensions import db
 from lms.library import operations, pages, queries
 from lms.library.forms import ArchiveForm, ItemForm
-from lms.library.models import ITEM_KINDS, LibraryFile, LibraryItem, can_librarian, can_manage_at, is_librarian
+from lms.library.models import LibraryFile, LibraryItem, can_librarian, can_manage_at, is_librarian
 from lms.localities.models import Locality
 from lms.search import queries as search_queries
 
@@ -20,21 +20,20 @@ from lms.search import queries as search_queries
 @light_viewer
 @view
 def index():
-    query = request.args.get("q", "").strip()[:200]
-    kind = request.args.get("kind") if request.args.get("kind") in ITEM_KINDS else None
-    audience = request.args.get("audience") if request.args.get("audience") in search_queries.AUDIENCES else None
-    page = page_number()
+    args = request.args
+    query = args.get("q", "").strip()[:200]
+    filters, page = pages.listing_filters(args)
+    user = current_user._get_current_object()  # one proxy lookup for the view
+    can_add = is_librarian(user)
     if query:  # search results: drawn per request, not kept
-        results = search_queries.search(query, current_user, kind="library", audience=audience, page=page)
+        results = search_queries.search(query, user, kind="library", audience=filters["audience"], page=page)
         listing = pages.render_listing(results=results, query=query, items=None, total=results.total,
                                        collections=queries.collections(), filters={}, page=page)
-        return render_template("library/index.html", listing=listing, can_add=is_librarian(current_user))
-    listing, unread = pages.listing_part({"collection": request.args.get("collection") or None, "kind": kind,
-                                          "audience": audience, "locality_id": query_id("locality")}, page,
-                                         viewer_id())
-    can_add = is_librarian(current_user)
-    # The part's Markup is its own key: the same object from the parts' cache, its hash computed once.
-    return render_page("library/index.html", (listing, can_add), unread=unread, listing=listing, can_add=can_add)
+        return render_template("library/index.html", listing=listing, can_add=can_add)
+    key, unread, part = pages.listing_part(filters, page, viewer_id(user))
+    # The part's key stands for the part: a page already kept is filled without looking the part up.
+    return render_page("library/index.html", (key, can_add), unread=unread, drawn=lambda: {"listing": part()},
+                       can_add=can_add)
 
 
 def _item_or_404(slug) -> LibraryItem:
@@ -46,18 +45,21 @@ def _item_or_404(slug) -> LibraryItem:
 @light_viewer
 @view
 def show(slug):
-    head = found(queries.item_head(slug, viewer_id()))
-    may_manage = can_manage_at(current_user, head.locality_id)
+    user = current_user._get_current_object()  # one proxy lookup for the view
+    head = found(queries.item_head(slug, viewer_id(user)))
+    may_manage = can_manage_at(user, head.locality_id)
     require(head.status == "published" or may_manage)  # LibraryItem.can_view, from the row
-    lessons = queries.lessons_using(slug, current_user) if head.used else []
-    context = {"title": head.title, "item_part": pages.item_part(head), "downloads": head.downloads,
-               "lessons": lessons}
+    lessons = queries.lessons_using(slug, user) if head.used else []
+    context = {"title": head.title, "downloads": head.downloads, "lessons": lessons}
     if may_manage:  # the librarian's tools: the ORM item and a form, drawn per request
         managed = db.session.get(LibraryItem, head.id)
-        return render_template("library/item.html", **context, item=managed, archive_form=ArchiveForm())
-    key = (context["item_part"], head.downloads,
+        return render_template("library/item.html", **context, item_part=pages.item_part(head), item=managed,
+                               archive_form=ArchiveForm())
+    # The part's key stands for the part: a page already kept is filled without looking the part up.
+    key = (pages.item_key(head), head.downloads,
            tuple((row.Course.slug, row.Course.title, row.lesson_id, row.lesson_title) for row in lessons))
-    return render_page("library/item.html", key, unread=head.unread, **context)
+    return render_page("library/item.html", key, unread=head.unread, drawn=lambda: {"item_part": pages.item_part(head)},
+                       **context)
 
 
 @view

@@ -18,10 +18,12 @@ from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload, undefer
 
+from lms.core.inputs import id_in_range
 from lms.core.page_cache import app_cache
 from lms.extensions import db
 from lms.library import queries
-from lms.library.models import LibraryItem
+from lms.library.models import ITEM_KINDS, LibraryItem
+from lms.search.queries import AUDIENCES
 
 
 def _cached(key: tuple, template: str, context) -> Markup:
@@ -38,6 +40,12 @@ def _cached(key: tuple, template: str, context) -> Markup:
     return part
 
 
+def item_key(head) -> tuple:
+    """What the item page's shared part shows, for the row of queries.item_head (with the language and script
+    root, it is the part)."""
+    return "item", head.id, head.updated_at, head.locality_name
+
+
 def item_part(head) -> Markup:
     """The item page's shared part, for the row of queries.item_head."""
     def context():
@@ -46,11 +54,22 @@ def item_part(head) -> Markup:
         return {"item": item, "main": item.current_file(), "captions": item.current_file("captions"),
                 "locality_name": head.locality_name}
 
-    return _cached(("item", head.id, head.updated_at, head.locality_name), "library/_item.html", context)
+    return _cached(item_key(head), "library/_item.html", context)
 
 
-def listing_part(filters: dict, page: int, user_id: int | None = None) -> tuple[Markup, int | None]:
-    """The listing's filter form, count, cards and pager for these filters and page, and the viewer's unread
+def listing_filters(args) -> tuple[dict, int]:
+    """The listing's filters and page number from the query string `args` (unknown values: no filter)."""
+    kind, audience = args.get("kind"), args.get("audience")
+    return ({"collection": args.get("collection") or None, "kind": kind if kind in ITEM_KINDS else None,
+             "audience": audience if audience in AUDIENCES else None,
+             "locality_id": id_in_range(args.get("locality", type=int))},
+            max(args.get("page", 1, type=int), 1))
+
+
+def listing_part(filters: dict, page: int, user_id: int | None = None):
+    """(key, unread, part) for the listing's filter form, count, cards and pager of these filters and page: `key`
+    holds the version of what the part shows (with the language and script root, it is the part), `part()` gives
+    the part itself — a whole page cached under `key` never needs it — and `unread` is the viewer's unread
     notifications read with them (None when the page is empty: the bell then asks for itself)."""
     rows = queries.browse_page(page=page, user_id=user_id, **filters)
     total = rows[0].total if rows else queries.count_published(**filters)
@@ -61,10 +80,11 @@ def listing_part(filters: dict, page: int, user_id: int | None = None) -> tuple[
                 "filters": filters, "query": "", "results": None}
 
     if not rows:  # past the last match or nothing matches: rare, and its key would need the collections read
-        return render_listing(**context()), None
+        listing = render_listing(**context())
+        return listing, None, lambda: listing
     key = ("listing", tuple(filters.items()), page, total, rows[0].collections,
            tuple((row.id, row.updated_at) for row in rows))
-    return _cached(key, "library/_listing.html", context), rows[0].unread
+    return key, rows[0].unread, lambda: _cached(key, "library/_listing.html", context)
 
 
 def render_listing(**context) -> Markup:

@@ -146,3 +146,21 @@ def test_the_listing_filters_by_kind_audience_and_locality(client, db_session, c
     assert "Của xã" in links and "Cho cán bộ" not in links and "Của xã khác" not in links
     here = text_of(client.get(f"/library?locality={home.id}&page=1"))
     assert "Của xã" in here and "Cho cán bộ" in here and "Của xã khác" not in here
+
+
+def test_a_kept_page_is_filled_without_looking_its_part_up(client, db_session, monkeypatch):
+    """The part's key stands for the part in the page's key (lms.core.page_cache.render_page's `drawn`)."""
+    from lms.library import pages
+
+    _item(db_session)
+    for path in PAGES * 2:  # the first view also gives the stylesheet's cookie: the second is the usual page
+        client.get(path)
+    looked_up = []
+    cached = pages._cached
+    monkeypatch.setattr(pages, "_cached", lambda *args: looked_up.append(args[0]) or cached(*args))
+    for path in PAGES:
+        assert "Sổ tay dịch vụ công" in text_of(client.get(path))
+    assert looked_up == []
+    client.post("/language", data={"lang": "en"})  # another language: another page, drawn with its part
+    assert "1 item" in text_of(client.get("/library"))
+    assert [key[0] for key in looked_up] == ["listing"]
