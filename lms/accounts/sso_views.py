@@ -13,6 +13,7 @@ from lms.accounts import operations, sso
 from lms.accounts.controllers import _locality_choices
 from lms.accounts.forms import SsoCompleteForm, SsoLinkForm
 from lms.accounts.models import User
+from lms.core.db import write_from_here
 from lms.core.lifecycle import discard, found, view
 from lms.core.signals import account_created, answer, consent_accepted, consent_asked
 from lms.core.urls import is_safe_next
@@ -77,6 +78,7 @@ def callback(name):
         log.warning("OIDC sign-in with %s refused: %s %s", name, type(error).__name__, _reason(error))
         discard()
         return _failed(name)
+    write_from_here()  # the code is redeemed: the view must not be run again for a busy SQLite
     user = sso.known_user(name, claims)
     candidate = sso.linkable_user(claims) if user is None else None
     if candidate is not None and not candidate.is_active:

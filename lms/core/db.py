@@ -1,5 +1,6 @@
 """Shared model pieces."""
 
+import copy
 from datetime import UTC, datetime
 
 from lms.extensions import db
@@ -109,23 +110,39 @@ def _stale_snapshot(error) -> bool:
     return code in (5, 517)
 
 
+_PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+def _session_as_it_came(session) -> dict:
+    # What the retry starts from. A plain copy of plain values (the usual session: ids, a token, a language);
+    # anything else copied deeply, since the first try may change it in place.
+    return {key: value if type(value) in _PLAIN else copy.deepcopy(value) for key, value in dict.items(session)}
+
+
 def retry_stale_reads(view):
     """Run a page view (GET) again, once, under the write lock when its read turned into a write that
     SQLite refused ("database is locked"): a visit recorded, a counter bumped, an overdue attempt
-    finished. Page views that only read never pay for it; writers never see the error."""
+    finished. Page views that only read never pay for it; writers never see the error.
+
+    The second try gets the cookie session as the request brought it: the first may have taken something
+    out of it already (a sign-in's one-time OpenID Connect state, which the second try would then miss)."""
     from functools import wraps
 
-    from flask import g, request
+    from flask import g, request, session
     from sqlalchemy.exc import OperationalError
 
     @wraps(view)
     def wrapper(*args, **kwargs):
+        cookie_session = session._get_current_object()  # the dict itself: reading it through dict's own
+        came = _session_as_it_came(cookie_session)   # methods leaves it unmarked as accessed (no Vary: Cookie)
         try:
             return view(*args, **kwargs)
         except OperationalError as error:
             if request.method not in SAFE_METHODS or g.get("lms_write_lock") or not _stale_snapshot(error):
                 raise
             db.session.rollback()
+            dict.clear(cookie_session)
+            dict.update(cookie_session, came)
             g.lms_write_lock = True
             return view(*args, **kwargs)
 
@@ -182,6 +199,17 @@ def _install_write_tracking() -> None:
 
 
 _install_write_tracking()
+
+
+def write_from_here() -> None:
+    """The rest of this page view (GET) writes, after something that cannot be done twice (an OpenID Connect
+    code is redeemed once): what it has only read so far ends, and its next transaction begins as a writer
+    (SQLite: the write lock at its first statement, waited for), so `retry_stale_reads` never has to run the
+    view again. A no-op for the lock on PostgreSQL, which has row locks."""
+    from flask import g
+
+    release_before_slow_work()
+    g.lms_write_lock = True
 
 
 def release_before_slow_work() -> None:

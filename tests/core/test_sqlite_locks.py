@@ -20,17 +20,22 @@ def probe_app(tmp_path):
     path = tmp_path / "locks.sqlite3"
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
                       "CELERY_EAGER": True, "CELERY_BROKER_URL": ""})
-    tries = []
+    tries, states = [], []
 
     @app.route("/probe/visit")
     def visit():
+        from flask import session
+
+        # Taken out of the session once, as a sign-in's OpenID Connect state is: each try must find it.
+        state = session.pop("one_time", None)
         tries.append(db.session.scalar(text("SELECT count(*) FROM visits")))  # the read
+        states.append(state)
         if len(tries) == 1:
             with sqlite3.connect(path) as other:  # someone else's request commits in between
                 other.execute("INSERT INTO visits (who) VALUES ('other')")
         db.session.execute(text("INSERT INTO visits (who) VALUES ('me')"))  # the write
         db.session.commit()
-        return {"tries": len(tries)}
+        return {"tries": len(tries), "state": state}
 
     with app.app_context():
         db.session.execute(text("CREATE TABLE visits (id INTEGER PRIMARY KEY, who TEXT)"))
@@ -38,16 +43,29 @@ def probe_app(tmp_path):
         from lms.core.db import retry_stale_reads
 
         app.view_functions["visit"] = retry_stale_reads(app.view_functions["visit"])
+    app.probe_states = states
     yield app, path, tries
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
 
 
+def test_the_second_try_gets_the_session_as_the_request_brought_it(probe_app):
+    app, _path, tries = probe_app
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["one_time"] = {"nonce": "abc", "redirect_uri": "/sso/vneid/callback"}
+    response = client.get("/probe/visit")
+    assert response.get_json() == {"tries": 2, "state": {"nonce": "abc", "redirect_uri": "/sso/vneid/callback"}}
+    assert app.probe_states == [app.probe_states[1]] * 2 and tries == [0, 1]  # both tries found it
+    with client.session_transaction() as session:
+        assert "one_time" not in session  # and the try that counted took it out
+
+
 def test_a_page_view_whose_snapshot_went_stale_is_run_again_under_the_write_lock(probe_app):
     app, path, tries = probe_app
     response = app.test_client().get("/probe/visit")
-    assert response.status_code == 200 and response.get_json() == {"tries": 2}
+    assert response.status_code == 200 and response.get_json() == {"tries": 2, "state": None}
     # The first try saw 0 rows and was refused; the second saw the other visitor's row and wrote.
     assert tries == [0, 1]
     with sqlite3.connect(path) as connection:
@@ -121,3 +139,42 @@ def test_holding_the_transaction_through_the_check_blocks_the_other_writer(login
     app, _path, others = login_app
     response = app.test_client().post("/login", data={"login": "thu@example.vn", "password": "mat-khau-dai-2025"})
     assert response.status_code == 302 and others == ["database is locked"]
+
+
+def test_a_view_that_cannot_be_run_twice_writes_from_its_first_read(tmp_path):
+    """An OpenID Connect callback redeems its code once: after `write_from_here` its reads hold the write lock,
+    so another writer's commit cannot make it stale and the view is never run again."""
+    from lms.core.db import retry_stale_reads, write_from_here
+
+    path = tmp_path / "once.sqlite3"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
+                      "CELERY_EAGER": True, "CELERY_BROKER_URL": ""})
+    redeemed, others = [], []
+
+    @app.route("/probe/callback")
+    def callback():
+        redeemed.append("code")  # the provider's one-time code
+        write_from_here()
+        seen = db.session.scalar(text("SELECT count(*) FROM visits"))  # the read: now under the write lock
+        with sqlite3.connect(path, timeout=0) as other:  # someone else's commit, between the read and the write
+            try:
+                other.execute("INSERT INTO visits (who) VALUES ('other')")
+                others.append("wrote")
+            except sqlite3.OperationalError as error:
+                others.append(str(error))
+        db.session.execute(text("INSERT INTO visits (who) VALUES ('me')"))
+        db.session.commit()
+        return {"seen": seen}
+
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE visits (id INTEGER PRIMARY KEY, who TEXT)"))
+        db.session.commit()
+        app.view_functions["callback"] = retry_stale_reads(app.view_functions["callback"])
+    try:
+        response = app.test_client().get("/probe/callback")
+        assert response.status_code == 200 and redeemed == ["code"]  # run once
+        assert others == ["database is locked"]  # the other writer waited behind it (here: gave up at once)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

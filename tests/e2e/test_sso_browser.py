@@ -71,7 +71,7 @@ def sign_in_at_the_provider(page) -> None:
     page.get_by_role("button", name="Đăng nhập").click()
 
 
-def test_first_login_asks_only_what_the_provider_did_not_give(citizen):
+def test_first_login_asks_only_what_the_provider_did_not_give(citizen, sso_site):  # sso_site: its log on failure
     page = citizen.page
     sign_in_at_the_provider(page)
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Finish creating your account"))
@@ -100,7 +100,7 @@ def test_logout_ends_the_session_here_and_at_the_provider(citizen, sso_site):
     citizen.assert_clean()
 
 
-def test_return_login_goes_straight_in(citizen):
+def test_return_login_goes_straight_in(citizen, sso_site):
     page = citizen.page
     sign_in_at_the_provider(page)  # the provider's session ended, so it asks again
     expect(page.get_by_text(t("Welcome, %(name)s!", name=NAME))).to_be_visible()
