@@ -15,11 +15,16 @@ from lms.extensions import db
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
+def _file_app(path, **settings):
+    """An app on a database file of its own: the locks and the retry are SQLite's, between connections."""
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
+                       "CELERY_EAGER": True, "CELERY_BROKER_URL": "", **settings})
+
+
 @pytest.fixture()
 def probe_app(tmp_path):
     path = tmp_path / "locks.sqlite3"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
-                      "CELERY_EAGER": True, "CELERY_BROKER_URL": ""})
+    app = _file_app(path)
     tries, states = [], []
 
     @app.route("/probe/visit")
@@ -94,8 +99,7 @@ def login_app(tmp_path, monkeypatch):
     from lms.accounts import operations
 
     path = tmp_path / "login.sqlite3"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
-                      "CELERY_EAGER": True, "CELERY_BROKER_URL": "", "WTF_CSRF_ENABLED": False})
+    app = _file_app(path, WTF_CSRF_ENABLED=False)
     with app.app_context():
         db.create_all()
         operations.create_user("Người Thử", "mat-khau-dai-2025", email="thu@example.vn")
@@ -147,8 +151,7 @@ def test_a_view_that_cannot_be_run_twice_writes_from_its_first_read(tmp_path):
     from lms.core.db import retry_stale_reads, write_from_here
 
     path = tmp_path / "once.sqlite3"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
-                      "CELERY_EAGER": True, "CELERY_BROKER_URL": ""})
+    app = _file_app(path)
     redeemed, others = [], []
 
     @app.route("/probe/callback")
