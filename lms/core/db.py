@@ -1,6 +1,5 @@
 """Shared model pieces."""
 
-import copy
 from datetime import UTC, datetime
 
 from lms.extensions import db
@@ -110,15 +109,6 @@ def _stale_snapshot(error) -> bool:
     return code in (5, 517)
 
 
-_PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
-
-
-def _session_as_it_came(session) -> dict:
-    # What the retry starts from. A plain copy of plain values (the usual session: ids, a token, a language);
-    # anything else copied deeply, since the first try may change it in place.
-    return {key: value if type(value) in _PLAIN else copy.deepcopy(value) for key, value in dict.items(session)}
-
-
 def retry_stale_reads(view):
     """Run a page view (GET) again, once, under the write lock when its read turned into a write that
     SQLite refused ("database is locked"): a visit recorded, a counter bumped, an overdue attempt
@@ -128,19 +118,21 @@ def retry_stale_reads(view):
     out of it already (a sign-in's one-time OpenID Connect state, which the second try would then miss)."""
     from functools import wraps
 
-    from flask import g, request, session
+    from flask import current_app, g, request, session
     from sqlalchemy.exc import OperationalError
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        cookie_session = session._get_current_object()  # the dict itself: reading it through dict's own
-        came = _session_as_it_came(cookie_session)   # methods leaves it unmarked as accessed (no Vary: Cookie)
         try:
             return view(*args, **kwargs)
         except OperationalError as error:
             if request.method not in SAFE_METHODS or g.get("lms_write_lock") or not _stale_snapshot(error):
                 raise
             db.session.rollback()
+            # The session as the request brought it, opened again from its cookie (a fresh copy): nothing is
+            # kept for this on the requests that never retry.
+            came = current_app.session_interface.open_session(current_app, request) or {}
+            cookie_session = session._get_current_object()
             dict.clear(cookie_session)
             dict.update(cookie_session, came)
             g.lms_write_lock = True
