@@ -134,12 +134,17 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
 
+    on_database(args.scratch_db, measure, args)
+
+
+def on_database(scratch_db: str | None, measure, args) -> None:
+    """measure(args) on SQLite, or on a PostgreSQL database `scratch_db` created for it and dropped after."""
     with contextlib.ExitStack() as stack:
-        if args.scratch_db:
+        if scratch_db:
             from bench.quiz_exam import scratch_database
 
-            stack.enter_context(scratch_database(args.scratch_db))
-            os.environ.update(DATABASE_URL=args.scratch_db, SECRET_KEY=secrets.token_urlsafe(48))
+            stack.enter_context(scratch_database(scratch_db))
+            os.environ.update(DATABASE_URL=scratch_db, SECRET_KEY=secrets.token_urlsafe(48))
         measure(args)
 
 

@@ -3,6 +3,7 @@ listing (a collection) and an item page, each against a bare Flask app serving t
 under gunicorn (2 sync workers) on this machine, in the same run; and each page's weight in bytes.
 
     .venv/bin/python bench/library_pages.py [--seconds 10] [--connections 16] [--extra-items 2000]
+    .venv/bin/python bench/library_pages.py --scratch-db postgresql://postgres@127.0.0.1:5432/lms_bench_NAME
 
 Needs `wrk`. A throw-away SQLite instance (or DATABASE_URL when set) with `make run`'s content:
 localities, courses/, library/ (the starter items) and the demo accounts; `--extra-items N` adds N
@@ -27,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.lesson_page import BARE_APP, BIN, ROOT, free_port, gunicorn, login_cookie, run_wrk, timed_wrk  # noqa: E402
+from bench.lesson_page import BARE_APP, BIN, ROOT, free_port, gunicorn, login_cookie, on_database, run_wrk, timed_wrk  # noqa: E402
 
 EXTRA_ITEMS = '''
 from lms import create_app
@@ -79,9 +80,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--extra-items", type=int, default=0)
+    parser.add_argument("--scratch-db", metavar="URL",
+                        help="PostgreSQL: create this database, serve from it, drop it afterwards (else SQLite)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
+    on_database(args.scratch_db, measure, args)
+
+
+def measure(args) -> None:
     instance = Path(tempfile.mkdtemp(prefix="lms-bench-library-"))
     processes = []
     try:

@@ -34,6 +34,7 @@ import signal
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,16 +236,19 @@ def main():
 def scratch_database(url: str):
     import psycopg
 
-    server, _, name = url.rpartition("/")
+    # The database's name is the URL's path; a query (`?host=/var/run/postgresql`, a Unix socket) is kept.
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
         sys.exit(f"--scratch-db: {name!r} is not a plain database name")
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+    maintenance = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {name}")
         connection.execute(f"CREATE DATABASE {name}")
     try:
         yield
     finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        with psycopg.connect(maintenance, autocommit=True) as connection:
             connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 

@@ -149,6 +149,9 @@ def _install_inputs_and_fast_save(app: Flask) -> None:
     from lms.quizzes import fast_save
 
     fast_save.install(app)  # inside ProxyFix (the client's address and scheme) and the shedding of overload
+    from lms.core import fast_pages
+
+    fast_pages.install(app)  # the same place: kept pages read again (the features register theirs)
 
 
 def _install_rate_limits(app: Flask) -> None:

@@ -153,6 +153,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LMS_METRICS_TOKEN": os.environ.get("LMS_METRICS_TOKEN", ""),
         "LMS_METRICS_ALLOW": _env_list("LMS_METRICS_ALLOW") or ("127.0.0.1/32", "::1/128"),
         "LMS_LOG_FORMAT": os.environ.get("LMS_LOG_FORMAT", "text").strip().lower(),
+        # Kept pages (a lesson read again) answered in front of Flask when nothing is unusual (lms/core/fast_pages.py).
+        "LMS_FAST_PAGES": _env_bool("LMS_FAST_PAGES", default=True),
         # How often the embedded runner looks for new work, in seconds.
         "LMS_RUNNER_POLL_SECONDS": float(os.environ.get("LMS_RUNNER_POLL_SECONDS", "0.5")),
         # A background run not finished (or not extended) within this many seconds is presumed dead and

@@ -30,17 +30,27 @@ def csrf_token() -> str:
     field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     if field in g:
         return g.get(field)
-    tokens = app_cache("lms_csrf_tokens", _MAX_TOKENS)  # (key, raw token) → (signed at, token)
+    signed = kept_token(current_app, session.get(field))
+    if signed is not None:
+        setattr(g, field, signed)
+        return signed
     secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    raw = session.get(field)
-    if isinstance(raw, str):
-        signed = tokens.get((secret, raw))
-        if signed is not None and time.time() - signed[0] < _reuse_seconds(config.get("WTF_CSRF_TIME_LIMIT")):
-            setattr(g, field, signed[1])
-            return signed[1]
     token = generate_csrf()
-    tokens.put((secret, session[field]), (time.time(), token))
+    app_cache("lms_csrf_tokens", _MAX_TOKENS).put((secret, session[field]), (time.time(), token))
     return token
+
+
+def kept_token(app, raw) -> str | None:
+    """The token this process signed for the session's `raw` token a moment ago, or None (none yet, or too old).
+    Also for the pages answered below Flask (lms/core/fast_pages.py), which never sign one themselves."""
+    tokens = app.extensions.get("lms_csrf_tokens")  # (key, raw token) → (signed at, token)
+    if tokens is None or not isinstance(raw, str):
+        return None
+    config = app.config
+    signed = tokens.get((config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, raw))
+    if signed is not None and time.time() - signed[0] < _reuse_seconds(config.get("WTF_CSRF_TIME_LIMIT")):
+        return signed[1]
+    return None
 
 
 def _reuse_seconds(time_limit) -> float:

@@ -42,3 +42,13 @@ def layout_menu() -> Markup:
     return layout_part("menu_links", signed_in=True, teach=can("teach", user),
                        assist=can("assist_residents", user) and not session.get("assist"),
                        oversee=can("oversee", user), administer=can("administer", user))
+
+
+def kept_menu(app, language: str, script_root: str, person) -> Markup | None:
+    """The menu layout_menu() gives a visitor (person None) or a signed-in person who holds no role, as this
+    app keeps it; None when it is not kept yet (lms/core/fast_pages.py answers only what Flask drew before)."""
+    parts = app.extensions.get("lms_layout_parts")
+    if parts is None:
+        return None
+    flags = {"signed_in": person is not None, "teach": False, "assist": False, "oversee": False, "administer": False}
+    return parts.get(("menu_links", language, script_root, tuple(sorted(flags.items()))))

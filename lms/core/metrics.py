@@ -31,6 +31,9 @@ TASK_SECONDS = Histogram("lms_task_seconds", "Background task run time, by task 
 TASK_FAILURES = Counter("lms_task_failures", "Background task runs that raised", ["task"])
 REQUESTS_SHED = Counter("lms_requests_shed", "Requests answered 503 at once: they queued for a thread longer than "
                         "LMS_QUEUE_LIMIT_MS (lms/core/overload.py)")
+ANSWERED_BELOW_FLASK = Counter("lms_answered_below_flask", "Requests answered in front of Flask: the JSON autosave "
+                               "(lms/quizzes/fast_save.py) and kept pages read again (lms/core/fast_pages.py)",
+                               ["endpoint"])
 DB_POOL_IN_USE = Gauge("lms_db_pool_connections_in_use", "Database connections checked out of the pool",
                        multiprocess_mode="livesum")
 
@@ -132,8 +135,11 @@ def install_metrics(app: Flask) -> None:
 _series = {}  # (endpoint, method, status class) → its histogram: labels() checks and hashes on every call
 
 
-def observe_request(endpoint: str, method: str, status: int, seconds: float, engine=None) -> None:
-    """One answered request in the per-endpoint figures (also those answered below Flask: lms/quizzes/fast_save.py)."""
+def observe_request(endpoint: str, method: str, status: int, seconds: float, engine=None, below_flask=False) -> None:
+    """One answered request in the per-endpoint figures (also those answered below Flask: lms/quizzes/fast_save.py,
+    lms/core/fast_pages.py, which also count in ANSWERED_BELOW_FLASK)."""
+    if below_flask:
+        ANSWERED_BELOW_FLASK.labels(endpoint).inc()
     key = (endpoint, method, f"{status // 100}xx")
     histogram = _series.get(key)
     if histogram is None:

@@ -63,18 +63,16 @@ def render_page(template_name: str, key: tuple, unread: int | None = None, drawn
         return render_template(template_name, **context, **(drawn() if drawn else {}))
     user = current_user._get_current_object()
     signed_in = bool(user and user.is_authenticated)
-    values = {_CSRF: csrf_token()}
     if not signed_in:
         unread = 0
-    else:
-        if unread is None:  # the context processors' bell (lms.notifications), when the caller has no count
-            shared = {}
-            app.update_template_context(shared)
-            unread = shared["unread_notifications"]()
-        values.update({_USER_ID: str(user.id), _NAME: str(escape(user.full_name)), str(_UNREAD): str(unread)})
+    elif unread is None:  # the context processors' bell (lms.notifications), when the caller has no count
+        shared = {}
+        app.update_template_context(shared)
+        unread = shared["unread_notifications"]()
+    values = fill_values(csrf_token(), user if signed_in else None, unread)
     shown = request_globals()  # language, path, text size
-    full_key = (template_name, key, shown["current_language"], request.script_root, shown["current_path"],
-                shown["text_size"], stylesheet_inlined_here(), layout_menu(), signed_in, bool(unread))
+    full_key = page_key(template_name, key, shown["current_language"], request.script_root, shown["current_path"],
+                        shown["text_size"], stylesheet_inlined_here(), layout_menu(), signed_in, unread)
     pages = app_cache("lms_page_cache")
     pieces = pages.get(full_key)
     if pieces is not None:
@@ -88,6 +86,28 @@ def render_page(template_name: str, key: tuple, unread: int | None = None, drawn
     else:
         app.logger.warning("page %s not cached: its stand-ins do not fill back to the page", template_name)
     return page
+
+
+def page_key(template_name: str, key: tuple, language: str, script_root: str, path: str, text_size: str,
+             stylesheet_inlined: bool, menu, signed_in: bool, unread: int) -> tuple:
+    """The key a page is kept under: the caller's `key` and the request state the page shows. One function for
+    render_page and for the pages answered below Flask (lms/core/fast_pages.py), so both find the same copy."""
+    return (template_name, key, language, script_root, path, text_size, stylesheet_inlined, menu, signed_in,
+            bool(unread))
+
+
+def fill_values(csrf: str, user, unread: int) -> dict[str, str]:
+    """What the stand-ins are replaced with for this request: `user` is None for a visitor."""
+    if user is None:
+        return {_CSRF: csrf}
+    return {_CSRF: csrf, _USER_ID: str(user.id), _NAME: str(escape(user.full_name)), str(_UNREAD): str(unread)}
+
+
+def kept_page(app, full_key: tuple, values: dict[str, str]) -> str | None:
+    """The page kept under `full_key`, filled with `values`; None when it is not kept (yet)."""
+    pieces = app.extensions.get("lms_page_cache")
+    pieces = pieces.get(full_key) if pieces is not None else None
+    return _fill(pieces, values) if pieces is not None else None
 
 
 def _pieces(template_name: str, context: dict, signed_in: bool, has_unread: bool) -> tuple[str, ...]:

@@ -32,10 +32,8 @@ import time
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from lms.accounts.sessions import TOUCH_EVERY
-from lms.core import thread_connections
+from lms.core import below_flask, thread_connections
 from lms.core.db import utcnow
-from lms.core.metrics import observe_request
-from lms.core.observability import bind_request_id, request_id_from, unbind_request_id
 from lms.core.permissions import wants_json
 from lms.quizzes import autosave
 
@@ -44,22 +42,15 @@ _PATH = re.compile(r"/attempts/([1-9][0-9]{0,9})/save")
 _MAX_ID = 2**31 - 1  # as lms/core/inputs.py's <int:…> converter: a larger id is Flask's 404
 _MAX_BODY = 256 * 1024  # a save is a few hundred bytes; anything larger is Flask's to read
 ENDPOINT = "quizzes.save"
-# `_csrf_token`/`_csrf_ok` copy Flask-WTF's CSRFProtect.protect() and `_compress` Flask-Compress's after_request
-# (with its private _choose_algorithm and _compress_data) as these releases have them: an upgrade must re-check
-# the copies (tests/quizzes/test_autosave_below_flask.py fails until this says the new versions).
+# `_csrf_token`/`_csrf_ok` copy Flask-WTF's CSRFProtect.protect() and `_compress` (lms.core.below_flask)
+# Flask-Compress's after_request (with its private _choose_algorithm and _compress_data) as these releases
+# have them: an upgrade must re-check the copies (tests/quizzes/test_autosave_below_flask.py fails until this
+# says the new versions).
 CHECKED_AGAINST = {"flask-wtf": "1.3.0", "flask-compress": "1.25"}
 
 
-class FastSave:
+class FastSave(below_flask.Layer):
     """WSGI middleware: the JSON autosave answered here, everything else passed to `wsgi_app`."""
-
-    def __init__(self, wsgi_app, app):
-        from lms.extensions import db
-
-        self.wsgi_app, self.app = wsgi_app, app
-        with app.app_context():
-            self.engine = db.engine  # the app's (the pool figure of /metrics is sampled from it)
-        self.answered = 0  # in this process (tests, the bench)
 
     def __call__(self, environ, start_response):
         match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
@@ -69,17 +60,11 @@ class FastSave:
         body = _buffered_body(environ)
         response = None
         if body is not None and int(match[1]) <= _MAX_ID:
-            token = bind_request_id(request_id_from(environ.get("HTTP_X_REQUEST_ID", "")))
-            try:
-                response = self._answer(environ, int(match[1]))
-            finally:
-                unbind_request_id(token)
+            response = self.answer_with_id(environ, self._answer, int(match[1]))
             environ["wsgi.input"] = io.BytesIO(body)  # Flask reads the body as it came
         if response is None:
             return self.wsgi_app(environ, start_response)
-        self.answered += 1
-        observe_request(ENDPOINT, "POST", response.status_code, time.perf_counter() - started, self.engine)
-        return response(environ, start_response)
+        return self.counted(ENDPOINT, "POST", response, started)(environ, start_response)
 
     def _answer(self, environ, attempt_id: int):
         app = self.app
@@ -170,31 +155,10 @@ def _csrf_ok(app, request, cookie_session) -> bool:
 
 def _response(app, request, cookie_session, payload):
     """The JSON answer as Flask's after-request hooks leave it (headers in the same order)."""
-    response = app.json.response(payload)
-    _compress(app, request, response)
-    for_root = app.extensions.get("lms_inline_style")
-    app.extensions["lms_security_headers"](response.headers, for_root(request.script_root) if for_root else None)
-    from lms.core.observability import current_request_id
-
-    response.headers["X-Request-ID"] = current_request_id() or ""
-    app.session_interface.save_session(app, cookie_session, response)  # Vary: Cookie; a cookie only if changed
-    return response
+    return below_flask.finish(app, request, cookie_session, app.json.response(payload))
 
 
-def _compress(app, request, response) -> None:
-    """Flask-Compress's after_request for a small, finished JSON body (its own algorithm choice and coder)."""
-    from flask_compress.flask_compress import _choose_algorithm, _compress_data
-
-    from lms.extensions import compress
-    vary = response.headers.get("Vary")
-    response.headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
-    algorithm = _choose_algorithm(compress.enabled_algorithms, request.headers.get("Accept-Encoding", ""))
-    if algorithm is None or response.mimetype not in compress.compress_mimetypes_set \
-            or response.content_length < app.config["COMPRESS_MIN_SIZE"]:
-        return
-    response.headers["Content-Encoding"] = algorithm
-    response.set_data(_compress_data(app, response.get_data(), algorithm))
-    response.headers["Content-Length"] = response.content_length
+_compress = below_flask.compress  # the name tests/quizzes/test_autosave_below_flask.py checks it by
 
 
 def _buffered_body(environ) -> bytes | None:

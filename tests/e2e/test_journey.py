@@ -174,6 +174,40 @@ def test_the_citizen_enrols_and_marks_every_lesson_done(person, journey):
     journey.passed.add("lessons")
 
 
+def _answered_below_flask(server) -> float:
+    """The server's count of lesson pages answered in front of Flask (lms/core/fast_pages.py), from /metrics."""
+    import urllib.request
+
+    text = urllib.request.urlopen(f"{server.base_url}/metrics", timeout=10).read().decode()
+    found = re.search(r'^lms_answered_below_flask_total\{endpoint="catalog.lesson"\} (\S+)$', text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_a_lesson_read_again_is_answered_in_front_of_flask(person, journey, server):
+    """Reading the first lesson again: the first view writes the visit, the second draws and keeps the page, the
+    next ones are the kept page answered in front of Flask — the same page, and nothing wrong in the browser."""
+    journey.needs("lessons")
+    learner = person("learner")
+    page = learner.page
+    page.get_by_role("link", name=LESSONS[0], exact=True).first.click()
+    lesson_url = page.url
+    before = _answered_below_flask(server)
+    for _ in range(4):
+        page.goto(lesson_url)
+        expect(page.get_by_role("heading", level=1)).to_have_text(LESSONS[0])
+        expect(page.get_by_text(t("Lesson %(n)d of %(total)d", n=1, total=len(LESSONS)))).to_be_visible()
+        expect(page.get_by_text(t("You have finished this lesson"))).to_be_visible()
+        expect(menu(page).get_by_role("link", name=journey.name)).to_be_visible()
+    assert _answered_below_flask(server) - before >= 2
+    # The kept page's form works: its CSRF token was filled in for this session. Undone, then done again.
+    page.goto(lesson_url)
+    page.get_by_role("button", name=t("Mark as not done")).click()
+    expect(page.get_by_text(t("You have finished this lesson"))).to_have_count(0)
+    page.get_by_role("button", name=t("Mark as done and continue")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(LESSONS[1])
+    learner.assert_clean()
+
+
 def _answer(page, question: material.Question, options: list[str]) -> None:
     """Tick the options of one question, each change confirmed by the page's autosave."""
     box = page.locator("fieldset.question").filter(has_text=question.text)
