@@ -188,6 +188,23 @@ def create_course(db_session):
 
 
 @pytest.fixture()
+def fast_pages_answered(app):
+    """How many requests lms/core/fast_pages.py answered in front of Flask since the test began."""
+    layer = app.extensions["lms_fast_pages"]
+    before = layer.answered
+    return lambda: layer.answered - before
+
+
+@pytest.fixture()
+def returning_browser(app, client):
+    """The client as a returning browser: it holds the stylesheet cookie (a first visit is Flask's)."""
+    style = app.extensions.get("lms_inline_style")
+    if style is not None:
+        client.set_cookie("css", style("").fingerprint)
+    return client
+
+
+@pytest.fixture()
 def login(client):
     def do_login(user, password="mat-khau-123"):
         response = client.post("/login", data={"login": user.email, "password": password})

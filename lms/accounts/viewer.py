@@ -61,10 +61,7 @@ def load(user_id: int, key: str):
     if read is None:
         rows = raw_reads.rows(statement(), {"key": key, "user_id": user_id})
     else:
-        both, values = _with_page(read[0]), {**read[1], "key": key, "user_id": user_id}
-        rows = page_rows.read_below_flask(request.environ, both, values)  # read a moment ago, then handed on
-        if rows is None:
-            rows = raw_reads.rows(both, values)
+        rows = raw_reads.rows(_with_page(read[0]), {**read[1], "key": key, "user_id": user_id})
     if not rows:
         return None
     first = rows[0]
@@ -77,26 +74,28 @@ def load(user_id: int, key: str):
                   frozenset(row.role for row in rows if row.role is not None)), first.last_seen_at
 
 
-def load_below_flask(environ, person_ids: tuple[int, str, str], page, values: dict):
+def load_below_flask(environ, person_ids: tuple[int, str, str], page=None, values: dict | None = None):
     """(Viewer, the page's row or None) for a page answered below Flask (lms/core/fast_pages.py), read in one
-    statement as `load` reads them; None when the user loader would refuse the person or do more than read:
+    statement as `load` reads them (`page`: a Core statement registered with page_rows, or None for a page without
+    a row of its own); None when the user loader would refuse the person or do more than read:
     no such user, inactive, another session version, the session record ended or its "last seen" due (a
     write), or a person holding a role (staff menus and scopes are drawn by Flask)."""
     from lms.accounts.sessions import TOUCH_EVERY
     from lms.core.db import utcnow
 
     user_id, version, key = person_ids
-    both, values = _with_page(page), {**values, "key": key, "user_id": user_id}
-    rows = raw_reads.rows(both, values)
-    page_rows.hand_to_flask(environ, both, values, rows)  # should Flask answer, its user loader reads these
+    both, values = statement() if page is None else _with_page(page), {**(values or {}), "key": key, "user_id": user_id}
+    rows = raw_reads.rows(both, values, environ)  # should Flask answer, its user loader takes these rows
     if not rows:
         return None
     first = rows[0]
     if (first.last_seen_at is None or first.last_seen_at < utcnow() - TOUCH_EVERY or not first.is_active
             or str(first.session_version) != version or first.role is not None or len(rows) > 1):
         return None
-    found = first[-len(page.selected_columns):]
     person = Viewer({name: getattr(first, name) for name in COLUMNS}, frozenset())
+    if page is None:
+        return person, None
+    found = first[-len(page.selected_columns):]
     return person, _page_row_type(page)._make(found) if found[0] is not None else None
 
 

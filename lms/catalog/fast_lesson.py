@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 from lms.catalog import queries
 from lms.catalog.controllers import _lesson_page_key, _pager_context
-from lms.core import fast_pages, page_rows, raw_reads
+from lms.core import fast_pages, raw_reads
 from lms.core.inputs import MAX_ID
 from lms.enrollment.queries import visit_changes_something
 
@@ -27,8 +27,7 @@ def lesson(visit: fast_pages.Visit, slug: str, lesson_id: str):
     environ = visit.request.environ
     if visit.person_ids is None:
         values["user_id"] = None
-        rows = raw_reads.rows(statement, values)
-        page_rows.hand_to_flask(environ, statement, values, rows)  # should the view answer, it reads these
+        rows = raw_reads.rows(statement, values, environ)  # should the view answer, it takes these rows
         person, row = None, rows[0] if rows else None
     else:
         from lms.accounts.viewer import load_below_flask

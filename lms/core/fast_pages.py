@@ -15,7 +15,8 @@ shedding), answers a GET of a registered page itself when everything about the r
   "last seen" not due — and holding no role (menus and scopes of staff are drawn by Flask);
 - the page already kept by `render_page` under the same key (page_cache.page_key) and a CSRF token this
   process signed a moment ago (lms.core.csrf_tokens.kept_token) — this layer never renders or signs;
-- the stylesheet already in the browser (no inline copy and cookie to send).
+- the stylesheet already in the browser (no inline copy and cookie to send);
+- no query string, unless the page reads one (the library's filters).
 
 The headers are Flask's (lms.core.below_flask.finish), and the request counts in /metrics under the
 view's endpoint. Anything else — a query string, HEAD, a write the visit would make, a database error —
@@ -37,12 +38,13 @@ _ROUTES = []  # (path pattern, endpoint, answer)
 _PLAIN_KEYS = frozenset({"_user_id", "_fresh", "_id", "sid", "csrf_token", "lang"})
 
 
-def page(pattern: str, endpoint: str):
+def page(pattern: str, endpoint: str, query: bool = False):
     """Decorator: `answer(visit, **groups)` gives (body, headers) for a GET of the path `pattern` (a regular
-    expression whose named groups are the view's arguments), or None when Flask must answer it."""
+    expression whose named groups are the view's arguments), or None when Flask must answer it. `query`: the
+    page reads a query string (visit.request.args); other pages with one are Flask's."""
 
     def register(answer):
-        _ROUTES.append((re.compile(pattern), endpoint, answer))
+        _ROUTES.append((re.compile(pattern), endpoint, answer, query))
         return answer
 
     return register
@@ -70,7 +72,7 @@ class Visit:
             return None
         size = (getattr(person, "text_size", None) if person is not None else None) \
             or request.cookies.get("text_size", "normal")
-        full_key = page_key(template_name, key, self.language, request.script_root, request.path,
+        full_key = page_key(template_name, key, self.language, request.script_root, request.full_path.rstrip("?"),
                             size if size in ("normal", "large", "larger") else "normal", False, menu,
                             person is not None, unread if person is not None else 0)
         return kept_page(app, full_key, fill_values(csrf, person, unread))
@@ -80,9 +82,7 @@ class FastPages(below_flask.Layer):
     """WSGI middleware: the registered pages answered here when ordinary, everything else passed to `wsgi_app`."""
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
-            return self.wsgi_app(environ, start_response)
-        route = _route(environ.get("PATH_INFO", ""))
+        route = _route(environ) if environ.get("REQUEST_METHOD") == "GET" else None
         if route is None:
             return self.wsgi_app(environ, start_response)
         endpoint, answer, match = route
@@ -119,12 +119,14 @@ class FastPages(below_flask.Layer):
         return below_flask.finish(app, request, cookie_session, app.response_class(body, headers=headers))
 
 
-def _route(path: str):
-    """(endpoint, answer, match) of the registered page whose pattern `path` matches, or None."""
-    for pattern, endpoint, answer in _ROUTES:
+def _route(environ):
+    """(endpoint, answer, match) of the registered page this request's path is, or None (a query string only for
+    a page that reads one)."""
+    path = environ.get("PATH_INFO", "")
+    for pattern, endpoint, answer, query in _ROUTES:
         match = pattern.fullmatch(path)
         if match is not None:
-            return endpoint, answer, match
+            return (endpoint, answer, match) if query or not environ.get("QUERY_STRING") else None
     return None
 
 

@@ -11,7 +11,7 @@ The registry lives here, in core, so that the features registering into it (cata
 reading it (accounts) do not reach into each other.
 """
 
-from flask import g, request
+from flask import g
 
 from lms.core import raw_reads
 
@@ -40,32 +40,9 @@ def keep(statement, values: dict, found) -> None:
 
 
 def row(statement, values: dict):
-    """The first row of `statement` with `values`: the one read with this request's person when it was, or by
-    the layer below Flask that then handed the request on (`read_below_flask`), else read now (raw_reads)."""
+    """The first row of `statement` with `values`: the one read with this request's person when it was, else
+    read now (lms.core.raw_reads)."""
     kept = g.pop("lms_page_row", None)
     if kept is not None and kept[0] is statement and kept[1] == values:
         return kept[2]
-    kept = read_below_flask(request.environ, statement, values)
-    if kept is not None:
-        return kept[0] if kept else None
     return raw_reads.first(statement, values)
-
-
-# A request the layer below Flask (lms/core/fast_pages.py) read rows for and then handed to Flask (a page not kept
-# yet, a visit to write) carries those rows in its environ: Flask's user loader and view use them instead of
-# reading the same rows again a moment later.
-_READ = "lms.read_below_flask"
-
-
-def hand_to_flask(environ, statement, values: dict, rows: list) -> None:
-    """The rows of `statement` with `values`, read below Flask for this request."""
-    environ[_READ] = (statement, values, rows)
-
-
-def read_below_flask(environ, statement, values: dict) -> list | None:
-    """The rows of `statement` with `values` read below Flask for this request (taken once), or None."""
-    kept = environ.get(_READ)
-    if kept is None or kept[0] is not statement or kept[1] != values:
-        return None
-    del environ[_READ]
-    return kept[2]

@@ -22,6 +22,7 @@ What makes it safe:
 from collections import namedtuple
 from functools import cache
 
+from flask import has_request_context, request
 from sqlalchemy.exc import DBAPIError
 
 from lms.core import thread_connections
@@ -80,9 +81,29 @@ def _execute(proxy, compiled: _Compiled, values: dict) -> list:
         cursor.close()
 
 
-def rows(statement, values: dict) -> list:
+# Rows read below Flask (lms/core/fast_pages.py) for a request it then handed to Flask (a page not kept yet, a
+# visit to write): Flask's read of the same statement with the same values takes them instead of asking the
+# database again a moment later. Kept in the request's WSGI environ: nothing outlives the request.
+_HANDED = "lms.rows_read_below_flask"
+
+
+def rows(statement, values: dict, below_flask_environ=None) -> list:
     """The rows of a Core `statement` (built once) as named tuples, read in autocommit on this thread's
-    connection; through the session when the request already began a transaction (see the module)."""
+    connection; through the session when the request already began a transaction (see the module).
+    `below_flask_environ`: the WSGI environ of a request read in front of Flask; the rows are kept there for Flask."""
+    if below_flask_environ is not None:
+        found = _read(statement, values)
+        below_flask_environ.setdefault(_HANDED, {})[id(statement)] = (statement, dict(values), found)
+        return found
+    if has_request_context():
+        handed = request.environ.get(_HANDED)
+        kept = handed.pop(id(statement), None) if handed else None
+        if kept is not None and kept[0] is statement and kept[1] == values:
+            return kept[2]
+    return _read(statement, values)
+
+
+def _read(statement, values: dict) -> list:
     session = existing_session()
     if session is None:
         if session_bound_to_connection():

@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-from lms.library import controllers
+from lms.library import controllers, fast_pages  # noqa: F401 - fast_pages registers the pages answered below Flask
 
 bp = Blueprint("library", __name__)
 bp.add_url_rule("/library", view_func=controllers.index)

@@ -82,9 +82,15 @@ def listing_part(filters: dict, page: int, user_id: int | None = None):
     if not rows:  # past the last match or nothing matches: rare, and its key would need the collections read
         listing = render_listing(**context())
         return listing, None, lambda: listing
-    key = ("listing", tuple(filters.items()), page, total, rows[0].collections,
-           tuple((row.id, row.updated_at) for row in rows))
+    key = listing_key(filters, page, rows)
     return key, rows[0].unread, lambda: _cached(key, "library/_listing.html", context)
+
+
+def listing_key(filters: dict, page: int, rows) -> tuple:
+    """What a listing page's part shows, for the (non-empty) rows of queries.browse_page (with the language and
+    script root, it is the part)."""
+    return ("listing", tuple(filters.items()), page, rows[0].total, rows[0].collections,
+            tuple((row.id, row.updated_at) for row in rows))
 
 
 def render_listing(**context) -> Markup:

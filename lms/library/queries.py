@@ -98,11 +98,11 @@ def _values(collection, kind, audience, locality_id, page) -> tuple[tuple, dict]
 
 
 def browse_page(collection: str | None = None, kind: str | None = None, audience: str | None = None,
-                locality_id: int | None = None, page: int = 1, user_id: int | None = None):
+                locality_id: int | None = None, page: int = 1, user_id: int | None = None, below_flask_environ=None):
     """Published items of one listing page, newest first, as (id, updated_at, total, collections, unread)
-    rows; empty when the page is past the last match."""
+    rows; empty when the page is past the last match. `below_flask_environ`: as raw_reads.rows takes it."""
     shape, values = _values(collection, kind, audience, locality_id, page)
-    return raw_reads.rows(_page_statement(*shape), {**values, "user_id": user_id})
+    return raw_reads.rows(_page_statement(*shape), {**values, "user_id": user_id}, below_flask_environ)
 
 
 def count_published(collection: str | None = None, kind: str | None = None, audience: str | None = None,

@@ -11,71 +11,33 @@ from sqlalchemy import update
 
 from lms.accounts.models import SessionRecord, User
 from lms.catalog.models import Lesson
-from lms.core import fast_pages
 from lms.core.db import utcnow
+from tests.below_flask import REQUEST_ID, assert_same, both, headers
 from tests.catalog.test_pages import enrol, lesson_url
 from tests.conftest import text_of
 
 pytestmark = pytest.mark.usefixtures("english")
-REQUEST_ID = "fast-pages-0001"
 
 
 @pytest.fixture()
-def fast(app):
-    layer = app.extensions["lms_fast_pages"]
-    before = layer.answered
-    return lambda: layer.answered - before
-
-
-@pytest.fixture()
-def browser(app, client):
-    """The client as a returning browser: it holds the stylesheet cookie (a first visit is Flask's)."""
-    style = app.extensions.get("lms_inline_style")
-    if style is not None:
-        client.set_cookie("css", style("").fingerprint)
-    return client
-
-
-@pytest.fixture()
-def reader(browser, create_course, create_user, login, db_session):
+def reader(returning_browser, create_course, create_user, login, db_session):
     """(course, first lesson's URL, learner): enrolled, the lesson opened once (its visit written) and
     read once more (the page kept by render_page)."""
     learner = create_user("Lê Thị Đọc Nhanh")
     login(learner)
     course = create_course()
     url = lesson_url(course, course.active_lessons()[0])
-    enrol(browser, course)
-    browser.get(url)  # the visit (a write) and the enrolment's message: Flask
-    browser.get(url)  # kept
+    enrol(returning_browser, course)
+    returning_browser.get(url)  # the visit (a write) and the enrolment's message: Flask
+    returning_browser.get(url)  # kept
     return course, url, learner
 
 
-def both(client, monkeypatch, url, **headers):
-    """(the answer as served, Flask's answer to the same request)."""
-    headers.setdefault("X-Request-ID", REQUEST_ID)
-    served = client.get(url, headers=headers)
-    with monkeypatch.context() as patch:
-        patch.setattr(fast_pages, "_ROUTES", [])
-        flasks = client.get(url, headers=headers)
-    return served, flasks
-
-
-def headers(response) -> list:
-    """The headers in order; a Date (Flask-Compress's conditional answer) by its presence: the second may turn."""
-    return [(name, "(a date)" if name == "Date" and value.endswith(" GMT") else value)
-            for name, value in response.headers.to_wsgi_list()]
-
-
-def assert_same(served, flasks):
-    assert served.status_code == flasks.status_code
-    assert headers(served) == headers(flasks)
-    assert served.get_data() == flasks.get_data()
-
-
-def test_a_lesson_read_again_is_answered_below_flask_with_flasks_answer(reader, browser, fast, monkeypatch):
+def test_a_lesson_read_again_is_answered_below_flask_with_flasks_answer(
+        reader, returning_browser, fast_pages_answered, monkeypatch):
     course, url, learner = reader
-    served, flasks = both(browser, monkeypatch, url)
-    assert fast() == 1  # the first answered below Flask, the second by Flask
+    served, flasks = both(returning_browser, monkeypatch, url)
+    assert fast_pages_answered() == 1  # the first answered below Flask, the second by Flask
     assert_same(served, flasks)
     page = text_of(served)
     assert "Lê Thị Đọc Nhanh" in page and course.title in page
@@ -84,10 +46,10 @@ def test_a_lesson_read_again_is_answered_below_flask_with_flasks_answer(reader, 
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br", "gzip, deflate, br", "identity"])
-def test_compressed_as_flask_compresses(reader, browser, fast, monkeypatch, encoding):
+def test_compressed_as_flask_compresses(reader, returning_browser, fast_pages_answered, monkeypatch, encoding):
     _, url, _ = reader
-    served, flasks = both(browser, monkeypatch, url, **{"Accept-Encoding": encoding})
-    assert fast() == 1
+    served, flasks = both(returning_browser, monkeypatch, url, **{"Accept-Encoding": encoding})
+    assert fast_pages_answered() == 1
     assert headers(served) == headers(flasks)
     assert served.headers.get("Content-Encoding") == flasks.headers.get("Content-Encoding")
     if encoding == "gzip":  # gzip stamps the time: the same page inside
@@ -96,48 +58,49 @@ def test_compressed_as_flask_compresses(reader, browser, fast, monkeypatch, enco
         assert served.get_data() == flasks.get_data()
 
 
-def test_the_persons_text_size_and_language_are_kept_apart(reader, browser, fast, monkeypatch, db_session):
+def test_the_persons_text_size_and_language_are_kept_apart(
+        reader, returning_browser, fast_pages_answered, monkeypatch, db_session):
     _, url, learner = reader
     db_session.execute(update(User).where(User.id == learner.id).values(text_size="larger"))
     db_session.commit()
-    browser.get(url)  # Flask keeps the larger-text page
-    served, flasks = both(browser, monkeypatch, url)
-    assert fast() == 1 and 'larger' in served.get_data(as_text=True)
+    returning_browser.get(url)  # Flask keeps the larger-text page
+    served, flasks = both(returning_browser, monkeypatch, url)
+    assert fast_pages_answered() == 1 and 'larger' in served.get_data(as_text=True)
     assert_same(served, flasks)
-    with browser.session_transaction() as session:
+    with returning_browser.session_transaction() as session:
         session["lang"] = "vi"
-    browser.get(url)
-    served, flasks = both(browser, monkeypatch, url)
-    assert fast() == 2
+    returning_browser.get(url)
+    served, flasks = both(returning_browser, monkeypatch, url)
+    assert fast_pages_answered() == 2
     assert_same(served, flasks)
     assert 'lang="vi"' in served.get_data(as_text=True)
 
 
-def test_a_visitor_reads_a_kept_lesson_below_flask(browser, create_course, fast, monkeypatch):
+def test_a_visitor_reads_a_kept_lesson_below_flask(returning_browser, create_course, fast_pages_answered, monkeypatch):
     course = create_course()
     url = lesson_url(course, course.active_lessons()[0])
-    browser.get(url)
-    browser.get(url)
-    served, flasks = both(browser, monkeypatch, url, **{"Cookie": "text_size=large"})
-    assert fast() >= 1
+    returning_browser.get(url)
+    returning_browser.get(url)
+    served, flasks = both(returning_browser, monkeypatch, url, **{"Cookie": "text_size=large"})
+    assert fast_pages_answered() >= 1
     assert_same(served, flasks)
     assert "Log in" in text_of(served)
 
 
-def _unusual(case, browser, db_session, learner, url, monkeypatch, app):
+def _unusual(case, returning_browser, db_session, learner, url, monkeypatch, app):
     """Make the reader's next view of `url` unusual in one way; returns the URL to ask for."""
     if case == "query string":
         return url + "?from=search"
-    if case == "first visit":  # a browser without the current stylesheet gets it inline (lms.core.inline_style)
+    if case == "first visit":  # a returning_browser without the current stylesheet gets it inline (lms.core.inline_style)
         from lms.core.inline_style import build
 
         style = build("body{margin:0}", "/static/css/app.0123abcd.css", "0123abcd")
         monkeypatch.setitem(app.extensions, "lms_inline_style", lambda _root: style)
     elif case == "flashed message":
-        with browser.session_transaction() as session:
+        with returning_browser.session_transaction() as session:
             session["_flashes"] = [("info", "Xin chào")]
     elif case == "assisted session":
-        with browser.session_transaction() as session:
+        with returning_browser.session_transaction() as session:
             session["assist"] = 1
     elif case == "last seen due":
         db_session.execute(update(SessionRecord).where(SessionRecord.user_id == learner.id)
@@ -153,17 +116,19 @@ def _unusual(case, browser, db_session, learner, url, monkeypatch, app):
 
 @pytest.mark.parametrize("case", ["query string", "first visit", "flashed message", "assisted session",
                                   "last seen due", "another browser", "page edited"])
-def test_anything_unusual_is_answered_by_flask(reader, browser, fast, db_session, case, monkeypatch, app):
+def test_anything_unusual_is_answered_by_flask(
+        reader, returning_browser, fast_pages_answered, db_session, case, monkeypatch, app):
     _, url, learner = reader
-    target = _unusual(case, browser, db_session, learner, url, monkeypatch, app)
+    target = _unusual(case, returning_browser, db_session, learner, url, monkeypatch, app)
     target, headers = target if isinstance(target, tuple) else (target, {})
-    response = browser.get(target, headers=headers)
-    assert response.status_code == 200 and fast() == 0
+    response = returning_browser.get(target, headers=headers)
+    assert response.status_code == 200 and fast_pages_answered() == 0
     page = text_of(response)
     assert "Lê Thị Đọc Nhanh" in page
     if case == "page edited":
         assert "Nội dung mới về lừa đảo qua điện thoại" in page
-        assert text_of(browser.get(url)).count("Nội dung mới") == 1 and fast() == 1  # kept again, below Flask
+        assert text_of(returning_browser.get(url)).count("Nội dung mới") == 1
+        assert fast_pages_answered() == 1  # kept again, answered below Flask
     if case == "last seen due":
         db_session.expire_all()
         record = db_session.query(SessionRecord).filter_by(user_id=learner.id).one()
@@ -171,7 +136,7 @@ def test_anything_unusual_is_answered_by_flask(reader, browser, fast, db_session
 
 
 @pytest.mark.parametrize("case", ["ended session record", "new session version", "inactive account"])
-def test_a_session_that_no_longer_counts_gets_flasks_answer(reader, browser, fast, db_session, case):
+def test_a_session_that_no_longer_counts_gets_flasks_answer(reader, returning_browser, fast_pages_answered, db_session, case):
     _, url, learner = reader
     values = {"ended session record": (SessionRecord, {"ended_at": utcnow()}),
               "new session version": (User, {"session_version": User.session_version + 1}),
@@ -180,28 +145,28 @@ def test_a_session_that_no_longer_counts_gets_flasks_answer(reader, browser, fas
     key = SessionRecord.user_id if model is SessionRecord else User.id
     db_session.execute(update(model).where(key == learner.id).values(**change))
     db_session.commit()
-    page = text_of(browser.get(url))
-    assert fast() == 0
+    page = text_of(returning_browser.get(url))
+    assert fast_pages_answered() == 0
     assert "Lê Thị Đọc Nhanh" not in page and "Log in" in page
 
 
-def test_staff_and_the_last_lesson_are_drawn_by_flask(browser, create_course, create_user, login, fast):
+def test_staff_and_the_last_lesson_are_drawn_by_flask(returning_browser, create_course, create_user, login, fast_pages_answered):
     course = create_course()
     first, last = course.active_lessons()[0], course.active_lessons()[-1]
     login(create_user("Trần Giảng Viên", roles=("trainer",)))
     for _ in range(3):
-        assert "Trần Giảng Viên" in text_of(browser.get(lesson_url(course, first)))
-    assert fast() == 0
-    browser.post("/logout")
+        assert "Trần Giảng Viên" in text_of(returning_browser.get(lesson_url(course, first)))
+    assert fast_pages_answered() == 0
+    returning_browser.post("/logout")
     login(create_user("Học Viên Cuối"))
-    enrol(browser, course)
+    enrol(returning_browser, course)
     for _ in range(3):
-        assert "Học Viên Cuối" in text_of(browser.get(lesson_url(course, last)))
-    assert fast() == 0
+        assert "Học Viên Cuối" in text_of(returning_browser.get(lesson_url(course, last)))
+    assert fast_pages_answered() == 0
 
 
-def test_head_and_other_methods_are_flasks(reader, browser, fast):
+def test_head_and_other_methods_are_flasks(reader, returning_browser, fast_pages_answered):
     _, url, _ = reader
-    assert browser.head(url).status_code == 200
-    assert browser.post(url).status_code == 405
-    assert fast() == 0
+    assert returning_browser.head(url).status_code == 200
+    assert returning_browser.post(url).status_code == 405
+    assert fast_pages_answered() == 0

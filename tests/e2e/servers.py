@@ -15,6 +15,7 @@ log files the suite prints when a test fails.
 import atexit
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -246,7 +247,11 @@ def _forget_queue(redis_url: str, queue: str) -> None:
 
 
 def _start_services(server: Server, env: dict, queue: str) -> Service:
-    """gunicorn, one `celery worker` and the one `celery beat`, as README "Production" runs them."""
+    """gunicorn, one `celery worker` and the one `celery beat`, as README "Production" runs them (with
+    deploy/lms.env.example's metrics directory: /metrics adds up every process of the host)."""
+    metrics = server.workdir / "metrics"
+    metrics.mkdir(exist_ok=True)
+    env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
     server.spawn("gunicorn", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{server.port}", "--workers", "2",
                               "--access-logfile", "-", "app:app"], env)
     worker = server.spawn("celery-worker", [str(BIN / "celery"), "-A", "app:celery", "worker", "--loglevel", "INFO",
@@ -416,3 +421,13 @@ def embedded_server(steps=DEMO_STEPS, ready_timeout: float = 180.0, **env: str) 
         yield live
     finally:
         live.remove()
+
+
+def answered_below_flask(server, endpoint: str) -> float:
+    """The server's count of `endpoint`'s requests answered in front of Flask (lms/core/fast_pages.py), from
+    /metrics (which answers this machine)."""
+    import urllib.request
+
+    text = urllib.request.urlopen(f"{server.base_url}/metrics", timeout=10).read().decode()
+    found = re.search(rf'^lms_answered_below_flask_total\{{endpoint="{re.escape(endpoint)}"\}} (\S+)$', text, re.M)
+    return float(found.group(1)) if found else 0.0

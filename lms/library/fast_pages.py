@@ -1,0 +1,56 @@
+"""The library's listing and item pages answered below Flask when nothing about the view is unusual
+(lms/core/fast_pages.py).
+
+The same reads, checks and page keys as the views (controllers.index, controllers.show) for a visitor or a
+signed-in reader who holds no role (so may add and manage nothing): a listing page with matches (no search
+words: `q` is the search's, drawn per request), or a published item that no lesson uses (the lessons that
+use one are looked up through the ORM by the view). Everything else is the views'.
+"""
+
+from lms.core import fast_pages, raw_reads
+from lms.library import pages, queries
+
+
+def _reader(visit, page=None, values=None):
+    """(person or None for a visitor, the page's row or None); None when Flask must answer."""
+    if visit.person_ids is None:
+        if page is None:
+            return None, None
+        values = {**values, "user_id": None}
+        rows = raw_reads.rows(page, values, visit.request.environ)  # should the view answer, it takes these
+        return None, rows[0] if rows else None
+    from lms.accounts.viewer import load_below_flask
+
+    return load_below_flask(visit.request.environ, visit.person_ids, page, values)
+
+
+@fast_pages.page(r"/library", "library.index", query=True)
+def listing(visit: fast_pages.Visit):
+    args = visit.request.args
+    if args.get("q", "").strip():
+        return None  # search results: drawn per request
+    found = _reader(visit)
+    if found is None:
+        return None
+    person, _ = found
+    filters, page = pages.listing_filters(args)
+    rows = queries.browse_page(page=page, user_id=person.id if person is not None else None,
+                               below_flask_environ=visit.request.environ, **filters)
+    if not rows:
+        return None
+    body = visit.kept_page("library/index.html", (pages.listing_key(filters, page, rows), False), person,
+                           rows[0].unread or 0)
+    return (body, {}) if body is not None else None
+
+
+@fast_pages.page(r"/library/(?P<slug>(?!new$)[a-z0-9][a-z0-9-]{0,199})", "library.show")
+def item(visit: fast_pages.Visit, slug: str):
+    found = _reader(visit, queries._item_head_statement(), {"slug": slug})
+    if found is None:
+        return None
+    person, head = found
+    if head is None or head.status != "published" or head.used:
+        return None
+    key = (pages.item_key(head), head.downloads, ())
+    body = visit.kept_page("library/item.html", key, person, head.unread or 0)
+    return (body, {}) if body is not None else None
