@@ -77,20 +77,29 @@ def load(user_id: int, key: str):
 def load_below_flask(environ, person_ids: tuple[int, str, str], page=None, values: dict | None = None):
     """(Viewer, the page's row or None) for a page answered below Flask (lms/core/fast_pages.py), read in one
     statement as `load` reads them (`page`: a Core statement registered with page_rows, or None for a page without
-    a row of its own); None when the user loader would refuse the person or do more than read:
-    no such user, inactive, another session version, the session record ended or its "last seen" due (a
-    write), or a person holding a role (staff menus and scopes are drawn by Flask)."""
+    a row of its own); None when the user loader would refuse the person or do more than read (`person_from`)."""
+    read = person_read(person_ids, page, values)
+    return person_from(raw_reads.rows(*read, environ), person_ids, page)  # should Flask answer, it takes these rows
+
+
+def person_read(person_ids: tuple[int, str, str], page=None, values: dict | None = None) -> tuple:
+    """(statement, values) reading the person of `person_ids` (with `page`'s row, as `load` reads them)."""
+    user_id, _, key = person_ids
+    return statement() if page is None else _with_page(page), {**(values or {}), "key": key, "user_id": user_id}
+
+
+def person_from(rows: list, person_ids: tuple[int, str, str], page=None):
+    """(Viewer, the page's row or None) from the rows of `person_read`; None when the user loader would refuse
+    the person or do more than read: no such user, inactive, another session version, the session record ended
+    or its "last seen" due (a write), or a person holding a role (staff menus and scopes are drawn by Flask)."""
     from lms.accounts.sessions import TOUCH_EVERY
     from lms.core.db import utcnow
 
-    user_id, version, key = person_ids
-    both, values = statement() if page is None else _with_page(page), {**(values or {}), "key": key, "user_id": user_id}
-    rows = raw_reads.rows(both, values, environ)  # should Flask answer, its user loader takes these rows
     if not rows:
         return None
     first = rows[0]
     if (first.last_seen_at is None or first.last_seen_at < utcnow() - TOUCH_EVERY or not first.is_active
-            or str(first.session_version) != version or first.role is not None or len(rows) > 1):
+            or str(first.session_version) != person_ids[1] or first.role is not None or len(rows) > 1):
         return None
     person = Viewer({name: getattr(first, name) for name in COLUMNS}, frozenset())
     if page is None:

@@ -11,11 +11,9 @@ from lms.core import fast_pages, raw_reads
 from lms.library import pages, queries
 
 
-def _reader(visit, page=None, values=None):
+def _reader(visit, page, values):
     """(person or None for a visitor, the page's row or None); None when Flask must answer."""
     if visit.person_ids is None:
-        if page is None:
-            return None, None
         values = {**values, "user_id": None}
         rows = raw_reads.rows(page, values, visit.request.environ)  # should the view answer, it takes these
         return None, rows[0] if rows else None
@@ -29,13 +27,17 @@ def listing(visit: fast_pages.Visit):
     args = visit.request.args
     if args.get("q", "").strip():
         return None  # search results: drawn per request
-    found = _reader(visit)
-    if found is None:
-        return None
-    person, _ = found
     filters, page = pages.listing_filters(args)
-    rows = queries.browse_page(page=page, user_id=person.id if person is not None else None,
-                               below_flask_environ=visit.request.environ, **filters)
+    environ, ids = visit.request.environ, visit.person_ids
+    person = None
+    if ids is not None:
+        from lms.accounts.viewer import load_below_flask
+
+        found = load_below_flask(environ, ids)
+        if found is None:
+            return None
+        person = found[0]
+    rows = raw_reads.rows(*queries.browse_read(page=page, user_id=ids and ids[0], **filters), environ)
     if not rows:
         return None
     body = visit.kept_page("library/index.html", (pages.listing_key(filters, page, rows), False), person,

@@ -98,11 +98,17 @@ def _values(collection, kind, audience, locality_id, page) -> tuple[tuple, dict]
 
 
 def browse_page(collection: str | None = None, kind: str | None = None, audience: str | None = None,
-                locality_id: int | None = None, page: int = 1, user_id: int | None = None, below_flask_environ=None):
+                locality_id: int | None = None, page: int = 1, user_id: int | None = None):
     """Published items of one listing page, newest first, as (id, updated_at, total, collections, unread)
-    rows; empty when the page is past the last match. `below_flask_environ`: as raw_reads.rows takes it."""
+    rows; empty when the page is past the last match."""
+    return raw_reads.rows(*browse_read(collection, kind, audience, locality_id, page, user_id))
+
+
+def browse_read(collection: str | None = None, kind: str | None = None, audience: str | None = None,
+                locality_id: int | None = None, page: int = 1, user_id: int | None = None) -> tuple:
+    """(statement, values) of browse_page: for reading it with others (raw_reads.rows_together)."""
     shape, values = _values(collection, kind, audience, locality_id, page)
-    return raw_reads.rows(_page_statement(*shape), {**values, "user_id": user_id}, below_flask_environ)
+    return _page_statement(*shape), {**values, "user_id": user_id}
 
 
 def count_published(collection: str | None = None, kind: str | None = None, audience: str | None = None,
