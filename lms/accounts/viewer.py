@@ -51,6 +51,37 @@ def _with_page(page):
 
 
 @cache
+def _with_rows(page, order: tuple):
+    """statement() and the rows of `page` side by side in one statement: each person row with each of the page's
+    rows (nulls when it has none), in the page's order — `order`: (column name, descending, nulls last), applied again
+    outside the subquery, whose own ORDER BY a join need not keep."""
+    person, found = statement().subquery("person"), page.subquery("page")
+    columns = [found.c[column.key].label(f"page_{index}") for index, column in enumerate(page.selected_columns)]
+    ordering = []
+    for name, descending, nulls_last in order:
+        column = found.c[name].desc() if descending else found.c[name].asc()
+        ordering.append(column.nulls_last() if nulls_last else column)
+    return select(*person.c, *columns).select_from(person.outerjoin(found, true())).order_by(*ordering)
+
+
+def person_and_rows(environ, person_ids: tuple[int, str, str], page, values: dict, order: tuple):
+    """(Viewer, the page's rows) read in one statement, for a page of several rows answered below Flask (a
+    library listing on PostgreSQL, where a statement costs a round trip); None as `load_below_flask`."""
+    user_id, _, key = person_ids
+    rows = raw_reads.rows(_with_rows(page, order), {**values, "key": key, "user_id": user_id})
+    if not rows or any(row.role is not None for row in rows):
+        return None  # no such person, or staff (one row a grant): Flask reads them itself
+    width = len(page.selected_columns)
+    page_rows = [row[-width:] for row in rows if row[-width] is not None]
+    person_values = {"key": key, "user_id": user_id}
+    # Should Flask answer, its user loader and the view take these rows instead of reading them again.
+    raw_reads.hand_to_flask(environ, statement(), person_values, [rows[0][:-width]])
+    raw_reads.hand_to_flask(environ, page, {**values, "user_id": user_id}, page_rows)
+    found = person_from(rows[:1], person_ids)
+    return (found[0], [_page_row_type(page)._make(row) for row in page_rows]) if found is not None else None
+
+
+@cache
 def _page_row_type(page):
     return namedtuple("Row", [column.key for column in page.selected_columns])
 
@@ -99,7 +130,7 @@ def person_from(rows: list, person_ids: tuple[int, str, str], page=None):
         return None
     first = rows[0]
     if (first.last_seen_at is None or first.last_seen_at < utcnow() - TOUCH_EVERY or not first.is_active
-            or str(first.session_version) != person_ids[1] or first.role is not None or len(rows) > 1):
+            or str(first.session_version) != person_ids[1] or any(row.role is not None for row in rows)):
         return None
     person = Viewer({name: getattr(first, name) for name in COLUMNS}, frozenset())
     if page is None:

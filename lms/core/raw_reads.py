@@ -103,6 +103,14 @@ def rows(statement, values: dict, below_flask_environ=None) -> list:
     return _read(statement, values)
 
 
+def hand_to_flask(environ, statement, values: dict, row_values: list) -> None:
+    """Rows of `statement` with `values` read below Flask as part of a larger statement (`row_values`: each row's
+    values in the statement's column order), kept in the request's environ for Flask as `rows` would keep them."""
+    dialect = db.engine.dialect
+    make = _compiled(statement, dialect.name, dialect).row._make
+    environ.setdefault(_HANDED, {})[id(statement)] = (statement, dict(values), [make(row) for row in row_values])
+
+
 def _read(statement, values: dict) -> list:
     session = existing_session()
     if session is None:

@@ -70,6 +70,8 @@ def _filters(collection: bool, kind: bool, audience: bool, locality: bool) -> li
 
 
 NEWEST_FIRST = (LibraryItem.published_on.desc().nulls_last(), LibraryItem.id.desc())
+# The same order by column name (descending, nulls last), for a statement joining the listing's rows to others.
+NEWEST_FIRST_BY_NAME = (("published_on", True, True), ("id", True, False))
 
 
 # Read only to key the cached listing part, never shown: as the driver gives it (text on SQLite), without a
@@ -85,7 +87,8 @@ def _page_statement(*shape: bool):
     # match's whole row (2.0 ms at 2,000 items against 1.0 ms for a count on the status index + the page).
     total = select(func.count(LibraryItem.id)).where(*_filters(*shape)).scalar_subquery()
     return (select(LibraryItem.id, _VERSION, total.label("total"),
-                   select(func.count(LibraryCollection.id)).scalar_subquery().label("collections"), _unread())
+                   select(func.count(LibraryCollection.id)).scalar_subquery().label("collections"), _unread(),
+                   LibraryItem.published_on)
             .where(*_filters(*shape)).order_by(*NEWEST_FIRST)
             .limit(bindparam("limit")).offset(bindparam("offset")))
 

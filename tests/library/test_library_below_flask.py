@@ -5,6 +5,7 @@ search, a librarian, a draft, an item a lesson uses, a page past the last — is
 import pytest
 from sqlalchemy import update
 
+from lms.extensions import db
 from lms.library.models import LibraryItem
 from tests.below_flask import assert_same, both
 from tests.catalog.test_pages import statements_of
@@ -49,7 +50,9 @@ def test_rows_read_in_front_of_flask_are_not_read_again_by_flask(
         assert fast_pages_answered() == 0 and "Cảnh báo lừa đảo" in text_of(response)
     for path in ("/library?kind=article", "/library/canh-bao"):
         statements, response = statements_of(returning_browser, path)  # kept: answered in front of Flask
-        assert len(statements) == (2 if path.startswith("/library?") else 1), statements
+        # A listing: the person and the listing, joined in one statement on PostgreSQL (two cost less on SQLite).
+        listing = 1 if db.engine.dialect.name == "postgresql" else 2
+        assert len(statements) == (listing if path.startswith("/library?") else 1), statements
         assert "Cảnh báo lừa đảo" in text_of(response)
     assert fast_pages_answered() == 2
 

@@ -33,9 +33,11 @@ def test_each_library_page_costs_one_statement_of_its_own(client, db_session, cr
     if signed_in:
         login(create_user())
     # The user is the common request path's statement; the page adds one, which also brings the bell's count,
-    # but for an item page, whose row comes in the user's statement (lms.core.page_rows).
+    # but for an item page, whose row comes in the user's statement (lms.core.page_rows), and for a listing read
+    # in front of Flask on PostgreSQL, whose rows come joined to the user's (lms/library/fast_pages.py).
+    joined = db_session.get_bind().dialect.name == "postgresql"
     for path in PAGES:
-        own = 1 if signed_in and not path.startswith("/library/") else 0
+        own = 1 if signed_in and not path.startswith("/library/") and not joined else 0
         client.get(path)  # the first view renders and keeps the shared part
         count, response = count_queries(client, path)
         assert "Sổ tay dịch vụ công" in text_of(response)
