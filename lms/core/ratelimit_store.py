@@ -31,6 +31,31 @@ RETURNING count
 """
 
 
+BUSY_SECONDS = 5.0
+SWITCH_ATTEMPTS = 20
+
+
+def _write_ahead_log(connection: sqlite3.Connection) -> None:
+    """The file in WAL mode (kept in the file once set). Switching needs the file to itself; while another
+    connection holds a lock SQLite waits for the busy timeout, but when two connections are opening the file at
+    once it refuses at once ("database is locked": the first connections of several workers and threads meet
+    there, as a `make test` run under load showed). So the switch is asked only when the file is not in WAL
+    mode yet, and asked again a few times."""
+    for attempt in range(SWITCH_ATTEMPTS):
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == SWITCH_ATTEMPTS - 1:
+                raise
+            _pause()
+
+
+def _pause() -> None:
+    time.sleep(0.005 + random.random() * 0.02)  # noqa: S311 - a spread of retries, not a secret
+
+
 class SQLiteStorage(Storage):
     STORAGE_SCHEME = ["lms-sqlite"]
 
@@ -48,8 +73,8 @@ class SQLiteStorage(Storage):
     def _db(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
+            connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+            _write_ahead_log(connection)
             connection.execute("PRAGMA synchronous=NORMAL")  # counters, not records: a power cut may lose one
             connection.execute(_SCHEMA)
             self._local.connection = connection

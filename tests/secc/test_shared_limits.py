@@ -4,6 +4,7 @@ log-ins per address lets 6 through, not up to 12. Through the real `flask serve`
 
 import re
 import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -40,6 +41,32 @@ def test_two_workers_share_the_failed_login_limit(server):
     with sqlite3.connect(server.instance / "ratelimits.sqlite3") as counters:
         # Refusals count too (Flask-Limiter deducts any answer that is not the log-in's redirect).
         assert counters.execute("SELECT max(count) FROM counters WHERE key LIKE '%login%'").fetchone()[0] == 4 * LIMIT
+
+
+def test_a_new_connection_waits_for_the_file_it_must_switch_to_wal(tmp_path, monkeypatch):
+    """Another connection holds a lock while a worker's first connection opens the file: the switch to WAL is
+    refused; the storage asks again once the lock is gone instead of failing the request (a refusal without a
+    wait, as two connections opening the file at once meet, is answered the same way)."""
+    from lms.core import ratelimit_store
+
+    path = tmp_path / "limits.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN")
+    holder.execute("SELECT * FROM t").fetchall()  # a shared lock, as another worker's read holds one
+    refused = threading.Event()
+
+    def pause():  # the storage met the lock: release it, and count that it did
+        refused.set()
+        if holder.in_transaction:
+            holder.execute("COMMIT")
+
+    monkeypatch.setattr(ratelimit_store, "_pause", pause)
+    monkeypatch.setattr(ratelimit_store, "BUSY_SECONDS", 0.05)  # the first switch gives up quickly
+    storage = SQLiteStorage(f"lms-sqlite://{path}")
+    assert storage.incr("k", 60) == 1
+    assert refused.is_set()  # the interleaving happened: the first switch was refused
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_the_storage_counts_atomically_and_expires(tmp_path):
