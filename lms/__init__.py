@@ -1,6 +1,5 @@
 """The LMS application factory: config → extensions → blueprints → CLI → errors."""
 
-import functools
 import os
 
 from flask import Flask, current_app, has_request_context, request, session
@@ -10,6 +9,7 @@ from lms.config import load_config
 from lms.core.application import LmsFlask
 from lms.core.cookie_sessions import CookieSessionInterface
 from lms.core.db import sqlite_transaction_writes
+from lms.core.templating import language_tag, locale_of
 from lms.extensions import babel, compress, csrf, db, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,18 +49,8 @@ def _select_locale():
     Never the database: an error page must render in the person's language while the database is away.
     """
     if not has_request_context():  # CLI commands and tasks speak the default language
-        return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
-    config = current_app.config
-    lang = session.get("lang")
-    return _locale(lang if lang in config["LMS_LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"])
-
-
-@functools.cache
-def _locale(tag: str):
-    # A Locale, not its tag: Flask-Babel parses a tag again on every request (~2 % of a light page's CPU).
-    from babel import Locale
-
-    return Locale.parse(tag)
+        return locale_of(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return locale_of(language_tag(session.get("lang"), current_app.config))
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -105,6 +105,15 @@ def load(user_id: int, key: str):
                   frozenset(row.role for row in rows if row.role is not None)), first.last_seen_at
 
 
+def reader_below_flask(environ, person_ids: tuple[int, str, str] | None, page, values: dict):
+    """(person or None for a visitor, `page`'s row or None) for a page answered below Flask, read as Flask's user
+    loader and view read them (kept in `environ` for them should Flask answer); None when Flask must answer."""
+    if person_ids is None:
+        rows = raw_reads.rows(page, {**values, "user_id": None}, environ)
+        return None, rows[0] if rows else None
+    return load_below_flask(environ, person_ids, page, values)
+
+
 def load_below_flask(environ, person_ids: tuple[int, str, str], page=None, values: dict | None = None):
     """(Viewer, the page's row or None) for a page answered below Flask (lms/core/fast_pages.py), read in one
     statement as `load` reads them (`page`: a Core statement registered with page_rows, or None for a page without

@@ -9,9 +9,10 @@ is the view's.
 
 from types import SimpleNamespace
 
+from lms.accounts.viewer import reader_below_flask
 from lms.catalog import queries
 from lms.catalog.controllers import _lesson_page_key, _pager_context
-from lms.core import fast_pages, raw_reads
+from lms.core import fast_pages
 from lms.core.inputs import MAX_ID
 from lms.enrollment.queries import visit_changes_something
 
@@ -22,20 +23,12 @@ PATTERN = r"/courses/(?P<slug>[a-z0-9][a-z0-9-]{0,199})/lessons/(?P<lesson_id>[1
 def lesson(visit: fast_pages.Visit, slug: str, lesson_id: str):
     if int(lesson_id) > MAX_ID:
         return None
-    statement = queries._lesson_page_statement()
-    values = {"slug": slug, "lesson_id": int(lesson_id)}
     environ = visit.request.environ
-    if visit.person_ids is None:
-        values["user_id"] = None
-        rows = raw_reads.rows(statement, values, environ)  # should the view answer, it takes these rows
-        person, row = None, rows[0] if rows else None
-    else:
-        from lms.accounts.viewer import load_below_flask
-
-        found = load_below_flask(environ, visit.person_ids, statement, values)
-        if found is None:
-            return None
-        person, row = found
+    found = reader_below_flask(environ, visit.person_ids, queries._lesson_page_statement(),
+                               {"slug": slug, "lesson_id": int(lesson_id)})
+    if found is None:
+        return None
+    person, row = found
     if row is None or row.status != "published" or row.archived_at is not None or row.kind == "simulation":
         return None
     enrolled = row.enrollment_id is not None

@@ -24,13 +24,13 @@ goes to Flask unchanged, so every refusal, redirect and write stays in one place
 switches the layer off. tests/catalog/test_lesson_below_flask.py compares its answers with Flask's byte for byte.
 """
 
-import functools
 import logging
 import re
 import time
 
 from lms.core import below_flask
 from lms.core.csrf_tokens import kept_token
+from lms.core.templating import language_tag, locale_of, text_size
 
 log = logging.getLogger(__name__)
 _ROUTES = []  # (path pattern, endpoint, answer)
@@ -53,12 +53,11 @@ def page(pattern: str, endpoint: str, query: bool = False):
 class Visit:
     """A GET as the answers below Flask see it: who the signed session names, the language, the cookies."""
 
-    def __init__(self, app, request, cookie_session, person_ids):
+    def __init__(self, app, request, cookie_session, person_ids, database: str):
         self.app, self.request, self.session = app, request, cookie_session
+        self.database = database  # the engine's dialect: "sqlite" or "postgresql"
         self.person_ids = person_ids  # (user id, session version, session record key), or None for a visitor
-        languages = app.config["LMS_LANGUAGES"]
-        lang = cookie_session.get("lang")
-        self.language = _locale_name(lang if lang in languages else app.config["BABEL_DEFAULT_LOCALE"])
+        self.language = str(locale_of(language_tag(cookie_session.get("lang"), app.config)))  # as get_locale() gives it
 
     def kept_page(self, template_name: str, key: tuple, person, unread: int) -> str | None:
         """The page render_page keeps for `key` and this request, filled; None when Flask must draw it."""
@@ -70,11 +69,9 @@ class Visit:
         menu = kept_menu(app, self.language, request.script_root, person)
         if csrf is None or menu is None:
             return None
-        size = (getattr(person, "text_size", None) if person is not None else None) \
-            or request.cookies.get("text_size", "normal")
+        size = text_size(person.text_size if person is not None else None, request.cookies)
         full_key = page_key(template_name, key, self.language, request.script_root, request.full_path.rstrip("?"),
-                            size if size in ("normal", "large", "larger") else "normal", False, menu,
-                            person is not None, unread if person is not None else 0)
+                            size, False, menu, person is not None, unread if person is not None else 0)
         return kept_page(app, full_key, fill_values(csrf, person, unread))
 
 
@@ -106,7 +103,7 @@ class FastPages(below_flask.Layer):
         person_ids = _person_ids(app, environ, request, cookie_session)
         if person_ids is False:
             return None
-        visit = Visit(app, request, cookie_session, person_ids)
+        visit = Visit(app, request, cookie_session, person_ids, self.engine.dialect.name)
         with app.app_context():
             try:
                 answered = answer(visit, **arguments)
@@ -165,14 +162,6 @@ def _identifier(environ, request) -> str:
     from lms.extensions import _identifier as identifier
 
     return identifier(environ.get("HTTP_X_FORWARDED_FOR", request.remote_addr), environ.get("HTTP_USER_AGENT"))
-
-
-@functools.cache
-def _locale_name(tag: str) -> str:
-    """str(get_locale()) as Flask-Babel gives it for the language lms._select_locale picks."""
-    from babel import Locale
-
-    return str(Locale.parse(tag))
 
 
 def install(app) -> None:

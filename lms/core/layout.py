@@ -16,10 +16,19 @@ from lms.core.permissions import can
 _MAX_PARTS = 512  # a handful of languages × menu variants; a bound, should a caller pass something unbounded
 
 
+def _part_key(name: str, language: str, script_root: str, flags: dict) -> tuple:
+    return name, language, script_root, tuple(sorted(flags.items()))
+
+
+def _menu_flags(signed_in: bool) -> dict:
+    """The menu of a visitor, or of a signed-in person who holds no role."""
+    return {"signed_in": signed_in, "teach": False, "assist": False, "oversee": False, "administer": False}
+
+
 def layout_part(name: str, **flags) -> Markup:
     """templates/layout/<name>.html rendered with `flags` (hashable), cached for this app."""
     parts = current_app.extensions.setdefault("lms_layout_parts", {})
-    key = (name, str(get_locale()), request.script_root, tuple(sorted(flags.items())))
+    key = _part_key(name, str(get_locale()), request.script_root, flags)
     part = parts.get(key)
     if part is None:
         template = current_app.jinja_env.get_template(f"layout/{name}.html")
@@ -38,7 +47,7 @@ def layout_menu() -> Markup:
 
     user = current_user._get_current_object() if current_user else None
     if user is None or not user.is_authenticated:
-        return layout_part("menu_links", signed_in=False, teach=False, assist=False, oversee=False, administer=False)
+        return layout_part("menu_links", **_menu_flags(False))
     return layout_part("menu_links", signed_in=True, teach=can("teach", user),
                        assist=can("assist_residents", user) and not session.get("assist"),
                        oversee=can("oversee", user), administer=can("administer", user))
@@ -50,5 +59,4 @@ def kept_menu(app, language: str, script_root: str, person) -> Markup | None:
     parts = app.extensions.get("lms_layout_parts")
     if parts is None:
         return None
-    flags = {"signed_in": person is not None, "teach": False, "assist": False, "oversee": False, "administer": False}
-    return parts.get(("menu_links", language, script_root, tuple(sorted(flags.items()))))
+    return parts.get(_part_key("menu_links", language, script_root, _menu_flags(person is not None)))

@@ -93,7 +93,7 @@ def rows(statement, values: dict, below_flask_environ=None) -> list:
     `below_flask_environ`: the WSGI environ of a request read in front of Flask; the rows are kept there for Flask."""
     if below_flask_environ is not None:
         found = _read(statement, values)
-        below_flask_environ.setdefault(_HANDED, {})[id(statement)] = (statement, dict(values), found)
+        _hand(below_flask_environ, statement, values, found)
         return found
     if has_request_context():
         handed = request.environ.get(_HANDED)
@@ -108,7 +108,11 @@ def hand_to_flask(environ, statement, values: dict, row_values: list) -> None:
     values in the statement's column order), kept in the request's environ for Flask as `rows` would keep them."""
     dialect = db.engine.dialect
     make = _compiled(statement, dialect.name, dialect).row._make
-    environ.setdefault(_HANDED, {})[id(statement)] = (statement, dict(values), [make(row) for row in row_values])
+    _hand(environ, statement, values, [make(row) for row in row_values])
+
+
+def _hand(environ, statement, values: dict, found: list) -> None:
+    environ.setdefault(_HANDED, {})[id(statement)] = (statement, dict(values), found)
 
 
 def _read(statement, values: dict) -> list:

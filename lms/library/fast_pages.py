@@ -7,20 +7,9 @@ words: `q` is the search's, drawn per request), or a published item that no less
 use one are looked up through the ORM by the view). Everything else is the views'.
 """
 
+from lms.accounts.viewer import load_below_flask, person_and_rows, reader_below_flask
 from lms.core import fast_pages, raw_reads
-from lms.extensions import db
 from lms.library import pages, queries
-
-
-def _reader(visit, page, values):
-    """(person or None for a visitor, the page's row or None); None when Flask must answer."""
-    if visit.person_ids is None:
-        values = {**values, "user_id": None}
-        rows = raw_reads.rows(page, values, visit.request.environ)  # should the view answer, it takes these
-        return None, rows[0] if rows else None
-    from lms.accounts.viewer import load_below_flask
-
-    return load_below_flask(visit.request.environ, visit.person_ids, page, values)
 
 
 @fast_pages.page(r"/library", "library.index", query=True)
@@ -32,17 +21,13 @@ def listing(visit: fast_pages.Visit):
     environ, ids = visit.request.environ, visit.person_ids
     read = queries.browse_read(page=page, user_id=ids and ids[0], **filters)
     person = None
-    if ids is not None and db.engine.dialect.name == "postgresql":  # the person and the listing in one statement
-        from lms.accounts.viewer import person_and_rows
-
+    if ids is not None and visit.database == "postgresql":  # the person and the listing in one statement
         found = person_and_rows(environ, ids, read[0], read[1], queries.NEWEST_FIRST_BY_NAME)
         if found is None:
             return None
         person, rows = found
     else:  # on SQLite two statements cost less than their join (docs/performance.md, "(fourth) — listing")
         if ids is not None:
-            from lms.accounts.viewer import load_below_flask
-
             found = load_below_flask(environ, ids)
             if found is None:
                 return None
@@ -57,7 +42,7 @@ def listing(visit: fast_pages.Visit):
 
 @fast_pages.page(r"/library/(?P<slug>(?!new$)[a-z0-9][a-z0-9-]{0,199})", "library.show")
 def item(visit: fast_pages.Visit, slug: str):
-    found = _reader(visit, queries._item_head_statement(), {"slug": slug})
+    found = reader_below_flask(visit.request.environ, visit.person_ids, queries._item_head_statement(), {"slug": slug})
     if found is None:
         return None
     person, head = found

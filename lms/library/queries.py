@@ -109,7 +109,7 @@ def browse_page(collection: str | None = None, kind: str | None = None, audience
 
 def browse_read(collection: str | None = None, kind: str | None = None, audience: str | None = None,
                 locality_id: int | None = None, page: int = 1, user_id: int | None = None) -> tuple:
-    """(statement, values) of browse_page: for reading it with others (raw_reads.rows_together)."""
+    """(statement, values) of browse_page: for the listing read in front of Flask (lms/library/fast_pages.py)."""
     shape, values = _values(collection, kind, audience, locality_id, page)
     return _page_statement(*shape), {**values, "user_id": user_id}
 

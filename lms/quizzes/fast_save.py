@@ -42,7 +42,7 @@ _PATH = re.compile(r"/attempts/([1-9][0-9]{0,9})/save")
 _MAX_ID = 2**31 - 1  # as lms/core/inputs.py's <int:…> converter: a larger id is Flask's 404
 _MAX_BODY = 256 * 1024  # a save is a few hundred bytes; anything larger is Flask's to read
 ENDPOINT = "quizzes.save"
-# `_csrf_token`/`_csrf_ok` copy Flask-WTF's CSRFProtect.protect() and `_compress` (lms.core.below_flask)
+# `_csrf_token`/`_csrf_ok` copy Flask-WTF's CSRFProtect.protect() and `compress` in lms.core.below_flask
 # Flask-Compress's after_request (with its private _choose_algorithm and _compress_data) as these releases
 # have them: an upgrade must re-check the copies (tests/quizzes/test_autosave_below_flask.py fails until this
 # says the new versions).
@@ -156,9 +156,6 @@ def _csrf_ok(app, request, cookie_session) -> bool:
 def _response(app, request, cookie_session, payload):
     """The JSON answer as Flask's after-request hooks leave it (headers in the same order)."""
     return below_flask.finish(app, request, cookie_session, app.json.response(payload))
-
-
-_compress = below_flask.compress  # the name tests/quizzes/test_autosave_below_flask.py checks it by
 
 
 def _buffered_body(environ) -> bytes | None:

@@ -274,8 +274,8 @@ def test_compress_gives_what_flask_compress_gives(app, accept, size):
     """The same headers and, decoded, the same body (gzip stamps the time: the bytes may differ by it)."""
     from flask import request
 
+    from lms.core.below_flask import compress as _compress
     from lms.extensions import compress
-    from lms.quizzes.fast_save import _compress
 
     payload = {"saved": [1, 2], "closed": [], "answers": {"1": {"state": "saved", "version": 1000}}, "pad": "x" * size}
     with app.test_request_context("/attempts/1/save", method="POST", headers={"Accept-Encoding": accept}):
