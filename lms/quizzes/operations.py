@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core import audit
-from lms.core.db import dialect_name, upsert, utcnow
+from lms.core.db import core_rows, dialect_name, upsert, utcnow
 from lms.core.signals import attempt_graded
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
@@ -57,7 +57,7 @@ def _enrollment_lock_statement():
 def lock_enrollment_row(user_id: int, course_id: int):
     """`lock_enrollment` for the light start (lms/quizzes/quick_start.py): the same lock, taken by one
     prebuilt Core statement; the row (id, restarted_at) or None."""
-    return db.session.execute(_enrollment_lock_statement(), {"user_id": user_id, "course_id": course_id}).first()
+    return core_rows(_enrollment_lock_statement(), {"user_id": user_id, "course_id": course_id}).first()
 
 
 def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.Random | None = None) -> Attempt:
@@ -124,7 +124,9 @@ def go_to_page(attempt: Attempt, page: int) -> int:
         if page < attempt.page:
             raise QuizError(_l("This quiz moves forward only; earlier pages are closed."))
         page = min(page, attempt.page + 1)
-    attempt.page = max(attempt.page, page) if attempt.quiz.navigation == "sequential" else page
+    reached = max(attempt.page, page) if attempt.quiz.navigation == "sequential" else page
+    if attempt.page != reached:  # assigned only when it changes: a page view otherwise leaves nothing to flush
+        attempt.page = reached
     return page
 
 

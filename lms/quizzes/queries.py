@@ -12,7 +12,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from sqlalchemy import bindparam, func, select
 
-from lms.core.db import utcnow
+from lms.core.db import core_rows, utcnow
 from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
 from lms.quizzes import grading, layout
@@ -113,16 +113,16 @@ def _draw_statements():
 def draw_questions(quiz) -> tuple[list[DrawnQuestion], list[DrawnQuestion]]:
     """(the quiz's own active questions, those + its banks' active questions) as rows, for starting an attempt."""
     own_statement, bank_statement = _draw_statements()
-    own = [DrawnQuestion(*row) for row in db.session.execute(own_statement, {"quiz_id": quiz.id})]
+    own = [DrawnQuestion(*row) for row in core_rows(own_statement, {"quiz_id": quiz.id})]
     if not quiz.banks:
         return own, own
-    rows = db.session.execute(bank_statement, {"quiz_id": quiz.id, "course_id": quiz.course_id, "banks": list(quiz.banks)})
+    rows = core_rows(bank_statement, {"quiz_id": quiz.id, "course_id": quiz.course_id, "banks": list(quiz.banks)})
     return own, own + [DrawnQuestion(*row) for row in rows]
 
 
 def shown_questions(attempt) -> list[ShownQuestion]:
     ids = [slot["q"] for slot in attempt.slots()]
-    rows = db.session.execute(_shown_questions_statement(), {"ids": ids}) if ids else []
+    rows = core_rows(_shown_questions_statement(), {"ids": ids}) if ids else []
     found = {row.id: ShownQuestion(*row) for row in rows}
     return [found[i] for i in ids if i in found]
 
@@ -163,7 +163,7 @@ def attempt_page(attempt, page: int, now) -> dict:
     all_pages = layout.pages(attempt)
     shown = set(all_pages[page]) if all_pages else set()
     # Plain rows: the saves write answers with single statements, so no ORM copy is kept or needed.
-    rows = {a.question_id: a for a in db.session.execute(_answer_rows_statement(), {"attempt_id": attempt.id})}
+    rows = {a.question_id: a for a in core_rows(_answer_rows_statement(), {"attempt_id": attempt.id})}
     answers = {qid: a.response for qid, a in rows.items()}
     views = [_view(n, q, slot, answers.get(q.id)) for n, q, slot in slots if q.id in shown]
     immediate = attempt.quiz.feedback_timing == "immediate"

@@ -23,8 +23,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam, func, select
 
 from lms.catalog.models import Course
-from lms.core.db import dialect_name, upsert, utcnow
-from lms.extensions import db
+from lms.core.db import core_rows, dialect_name, upsert, utcnow
 from lms.quizzes import operations, queries
 from lms.quizzes.layout import draw_layout
 from lms.quizzes.models import Attempt, Quiz
@@ -57,8 +56,8 @@ def start(quiz_id: int, rng: random.Random | None = None) -> int | None:
     if not current_user.is_authenticated:
         return None
     quiz_statement, counts_statement, insert = _statements(dialect_name())
-    session, user_id = db.session, current_user.id
-    quiz = session.execute(quiz_statement, {"quiz_id": quiz_id}).first()
+    user_id = current_user.id
+    quiz = core_rows(quiz_statement, {"quiz_id": quiz_id}).first()
     now = utcnow()
     # Quiz.can_view: an archived quiz or an unpublished course is the full view's (a trainer may see it).
     if quiz is None or quiz.archived_at is not None or quiz.status != "published" or not Quiz.is_open(quiz, now):
@@ -67,7 +66,7 @@ def start(quiz_id: int, rng: random.Random | None = None) -> int | None:
     enrollment = operations.lock_enrollment_row(user_id, quiz.course_id)
     if enrollment is None:
         return None
-    made, counted, running = session.execute(counts_statement, {
+    made, counted, running = core_rows(counts_statement, {
         "quiz_id": quiz_id, "user_id": user_id, "restarted_at": enrollment.restarted_at or dt.datetime.min}).one()
     if running or (quiz.max_attempts and counted >= quiz.max_attempts):
         return None
@@ -75,6 +74,6 @@ def start(quiz_id: int, rng: random.Random | None = None) -> int | None:
     if not pool:
         return None
     layout = draw_layout(quiz, rng or random.SystemRandom(), own, pool)
-    return session.execute(insert, {"quiz_id": quiz_id, "user_id": user_id, "enrollment_id": enrollment.id,
+    return core_rows(insert, {"quiz_id": quiz_id, "user_id": user_id, "enrollment_id": enrollment.id,
                                     "number": made + 1, "started_at": now, "deadline": queries.deadline(quiz, now),
                                     "layout": layout}).scalar()
