@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from bench.exam_check import check, report  # noqa: E402
 from bench.exam_learners import Stats, exam  # noqa: E402
 from bench.exam_steady import print_steady, steady  # noqa: E402
+from bench.exam_timeline import MachineCpu, print_timeline  # noqa: E402
 from bench.process_cpu import backends_cpu, tree_cpu  # noqa: E402
 from tests.services import AppProcesses, PrivatePostgres, PrivateRedis, missing_tools  # noqa: E402
 
@@ -205,6 +206,7 @@ def parse_args():
     parser.add_argument("--broker", action="store_true",
                         help="a private Redis and a Celery worker instead of the embedded runner")
     parser.add_argument("--steady", action="store_true", help="instead: autosave/submit latency with wrk")
+    parser.add_argument("--timeline", action="store_true", help="p95 per kind and the machine's busy CPU every 5 s")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections in --steady mode")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration in --steady mode")
     args = parser.parse_args()
@@ -311,7 +313,7 @@ def exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies) -> int
     try:
         # uvloop: the learners' event loop in C, so that the load generator, sharing the two cores with the
         # server, takes less of them for the same requests.
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner, MachineCpu() as machine_cpu:
             runner.run(exam_with_faults(args, processes, cluster, quiz_id, keys, cookies, stats, timeline))
     finally:
         gc.enable()
@@ -324,6 +326,8 @@ def exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies) -> int
         database, backends = backends_cpu(processes.env["DATABASE_URL"])
         print(f"gunicorn (master and workers) CPU {tree_cpu(processes.services['web'].pid) - web_before:.1f} s; "
               f"PostgreSQL backends of this database CPU ≥ {database - database_before:.1f} s ({backends} backends)")
+    if args.timeline:
+        print_timeline(stats, machine_cpu)
     findings = check(app, quiz_id, keys, stats.records)
     code = print_results(args, cluster, stats, timeline, findings, elapsed)
     background = processes.services.get("worker") or processes.services.get("runner")

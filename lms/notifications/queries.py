@@ -2,6 +2,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, func, select
 
+from lms.core.db import core_rows
 from lms.extensions import db
 from lms.notifications.models import Notification
 
@@ -23,7 +24,7 @@ def unread_count_of(user_id):
 
 
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(_unread_count_statement(), {"user_id": user_id}) or 0
+    return core_rows(_unread_count_statement(), {"user_id": user_id}).scalar() or 0  # a Core read: no ORM work
 
 
 def recent(user_id: int, limit: int = 50) -> list[Notification]:

@@ -9,7 +9,7 @@ from lms.core.lifecycle import allowed, discard, found, light_viewer, load, save
 from lms.core.permissions import login_required, wants_json
 from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
-from lms.quizzes import autosave, operations, queries, quick_start, results
+from lms.quizzes import autosave, operations, queries, quick_page, quick_start, results
 from lms.quizzes.forms import responses_from_form, shown_ids, versions_from_form
 from lms.quizzes.models import Attempt, Quiz
 
@@ -113,10 +113,16 @@ def _with_quiz(attempt_id):
 
 @light_viewer
 @view
+def attempt(attempt_id):
+    """The attempt page: the usual case by the light path (lms/quizzes/quick_page.py), the rest by the full view."""
+    page = quick_page.page(attempt_id, _page_number)
+    return page if page is not None else _attempt(attempt_id=attempt_id)
+
+
 @login_required
 @load(Attempt, "attempt_id", get=_with_quiz)
 @allowed("review")
-def attempt(attempt):
+def _attempt(attempt):
     attempt_id, now = attempt.id, utcnow()
     if not attempt.finished:
         found(attempt, attempt.can_answer(current_user))  # another's unfinished attempt: not there

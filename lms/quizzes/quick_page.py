@@ -1,0 +1,57 @@
+"""The light path of the attempt page (issue 17: 5,000 learners open it within the same minute of an exam).
+
+The full view loads the attempt and its quiz as ORM objects (for the permission and the page). Here the usual
+case — the learner's own running attempt, on time, shown at the page it is already on — takes one narrow Core
+statement (the attempt with the quiz columns the page reads) and draws the same page from plain values.
+
+Anything else returns None and the full view answers it: a visitor, someone else's attempt (404, or a trainer's
+review), a finished or overdue attempt (the review, or closing it), an attempt without a stored layout, and any
+move to another page (the full view stores it, or refuses it on a forward-only quiz).
+"""
+
+import functools
+from types import SimpleNamespace
+
+from flask import render_template
+from flask_login import current_user
+from sqlalchemy import bindparam, select
+
+from lms.core.db import core_rows, utcnow
+from lms.quizzes import layout, queries
+from lms.quizzes.models import Attempt, Quiz
+
+
+@functools.cache
+def _statement():
+    attempts, quizzes = Attempt.__table__.c, Quiz.__table__.c
+    return (select(attempts.id, attempts.number, attempts.user_id, attempts.submitted_at, attempts.page,
+                   attempts.deadline, attempts.layout, quizzes.id.label("quiz_id"), quizzes.title,
+                   quizzes.layout.label("quiz_layout"), quizzes.navigation, quizzes.grace_seconds,
+                   quizzes.feedback_timing)
+            .join_from(Attempt.__table__, Quiz.__table__, quizzes.id == attempts.quiz_id)
+            .where(attempts.id == bindparam("attempt_id")))
+
+
+def _attempt(row) -> SimpleNamespace:
+    """The attempt as queries.attempt_page, lms/quizzes/layout.py and the template read it."""
+    quiz = SimpleNamespace(id=row.quiz_id, title=row.title, layout=row.quiz_layout, navigation=row.navigation,
+                           grace_seconds=row.grace_seconds, feedback_timing=row.feedback_timing)
+    return SimpleNamespace(id=row.id, number=row.number, user_id=row.user_id, page=row.page, deadline=row.deadline,
+                           quiz=quiz, slots=lambda: row.layout)
+
+
+def page(attempt_id: int, requested_page) -> str | None:
+    """The attempt page, or None: the full view answers. `requested_page(attempt)`: the page the request asks
+    for (the view's own rule)."""
+    if not current_user.is_authenticated:
+        return None
+    row = core_rows(_statement(), {"attempt_id": attempt_id}).first()
+    if row is None or row.user_id != current_user.id or row.submitted_at is not None or not row.layout:
+        return None
+    attempt, now = _attempt(row), utcnow()
+    if queries.is_overdue(attempt, now):
+        return None
+    last = len(layout.pages(attempt)) - 1
+    if max(0, min(requested_page(attempt), last)) != row.page:
+        return None  # another page: the full view moves there (and stores it) or refuses
+    return render_template("quizzes/attempt_form.html", **queries.attempt_page(attempt, row.page, now))
