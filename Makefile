@@ -93,7 +93,7 @@ bench: install-dev
 	-$(BIN)/python bench/library_pages.py
 	@if $(BIN)/python -m tests.backends postgres "$(PG_TEST_URL)"; then \
 		$(BIN)/python bench/quiz_exam.py --scratch-db "$(BENCH_PG_SERVER)/$(BENCH_DB)" --learners 1000 --spread 60 --think 20; \
-		$(BIN)/python bench/quiz_exam.py --scratch-db "$(BENCH_PG_SERVER)/$(BENCH_DB)" --learners 5000 --spread 60 --think 20; \
+		$(BIN)/python bench/quiz_exam.py --scratch-db "$(BENCH_PG_SERVER)/$(BENCH_DB)" --learners 5000 --spread 60 --think 20 --timeline; \
 	else echo "PostgreSQL not reachable: exam-day benchmarks skipped"; fi
 	$(BIN)/python bench/capacity.py
 	@if $(BIN)/python -m tests.services; then \
