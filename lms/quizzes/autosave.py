@@ -22,6 +22,7 @@ from sqlalchemy import and_, bindparam, select
 
 from lms.accounts import sessions
 from lms.accounts.models import SessionRecord, User
+from lms.core import raw_reads
 from lms.core.db import utcnow
 from lms.extensions import db
 from lms.quizzes import operations, queries
@@ -62,10 +63,20 @@ def _questions_statement():
             .where(Question.id.in_(bindparam("ids", expanding=True))))
 
 
+@functools.cache
+def _question_statement():
+    # One question, the usual save: a statement with no expanding list, so it runs on the DB-API cursor.
+    return select(Question.id, Question.type, Question.options, Question.choices).where(Question.id == bindparam("id"))
+
+
 def _questions(connection, ids: set[int]) -> dict[int, object]:
     if not ids:
         return {}
-    return {row.id: row for row in connection.execute(_questions_statement(), {"ids": sorted(ids)})}
+    if len(ids) == 1:
+        rows = raw_reads.rows_in(connection, _question_statement(), {"id": next(iter(ids))})
+    else:
+        rows = connection.execute(_questions_statement(), {"ids": sorted(ids)})
+    return {row.id: row for row in rows}
 
 
 def save_json(attempt_id: int):
@@ -86,8 +97,9 @@ def store(connection, attempt_id: int, person: tuple[int, int, str], form, now, 
     (the JSON answer's fields, the session record's last seen), or None when the full view must answer.
     Shared by `save_json` and the WSGI layer below Flask (lms/quizzes/fast_save.py), which passes
     `seen_since`: a session record last seen before it is left to Flask, whose user loader notes it."""
-    row = connection.execute(_attempt_statement(), {"attempt_id": attempt_id, "user_id": person[0],
-                                                    "version": person[1], "key": person[2]}).first()
+    found = raw_reads.rows_in(connection, _attempt_statement(), {"attempt_id": attempt_id, "user_id": person[0],
+                                                                 "version": person[1], "key": person[2]})
+    row = found[0] if found else None
     if row is None or row.submitted_at is not None or not row.layout:
         return None
     if seen_since is not None and row.last_seen_at < seen_since:

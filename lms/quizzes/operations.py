@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.core import audit
+from lms.core import audit, raw_reads
 from lms.core.db import core_rows, dialect_name, upsert, utcnow
 from lms.core.signals import attempt_graded
 from lms.enrollment.models import Enrollment
@@ -139,6 +139,9 @@ class Stored(NamedTuple):
     version: int | None
 
 
+_SAVED_COLUMNS = ("attempt_id", "question_id", "response", "saved_at", "version")  # what store_answers inserts
+
+
 # Built once per process and database: constructing an upsert (its `excluded` columns) costs
 # more than running it, and autosave runs for every answer of every learner.
 @functools.cache
@@ -202,9 +205,14 @@ def store_answers(connection, attempt_id: int, responses: dict, now: dt.datetime
             for qid, raw in responses.items() if qid in questions and qid in allowed]
     for versioned in (True, False):
         batch = [row for row in rows if (row["question_id"] in versions) == versioned]
-        if batch:
+        if len(batch) == 1:  # the usual save: one answer, on the DB-API cursor (lms.core.raw_reads.rows_in)
+            stored = raw_reads.rows_in(connection, _save_statement(connection.dialect.name, versioned), batch[0],
+                                       column_keys=_SAVED_COLUMNS)
+        elif batch:
             stored = connection.execute(_save_statement(connection.dialect.name, versioned), batch).all()
-            result.update({qid: Stored("saved", version) for qid, version in stored})
+        else:
+            stored = []
+        result.update({qid: Stored("saved", version) for qid, version in stored})
     untouched = [row["question_id"] for row in rows if row["question_id"] not in result]
     if untouched:
         held = connection.execute(select(AttemptAnswer.question_id, AttemptAnswer.version, AttemptAnswer.checked_at)

@@ -5,6 +5,7 @@ import shutil
 import pytest
 from sqlalchemy import event, select
 
+from lms.core import raw_reads
 from lms.enrollment import operations as enrollment_ops
 from lms.extensions import db
 from lms.quizzes.models import Quiz
@@ -145,13 +146,21 @@ def setup(all_types_course, db_session, create_user, login):
 
 
 @pytest.fixture()
-def statements(app):
-    """The SQL the app sends from here on, lowercased, one line each (statement counts of the light paths)."""
+def statements(app, monkeypatch):
+    """The SQL the app sends from here on, lowercased, one line each (statement counts of the light paths): through
+    SQLAlchemy, and on the DB-API cursor (lms.core.raw_reads, which SQLAlchemy's events do not see)."""
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         seen.append(" ".join(statement.split()).lower())
 
+    real_run = raw_reads._run
+
+    def run(dbapi_connection, compiled, values):
+        seen.append(" ".join(compiled.sql.split()).lower())
+        return real_run(dbapi_connection, compiled, values)
+
+    monkeypatch.setattr(raw_reads, "_run", run)
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", record)

@@ -64,3 +64,22 @@ def test_a_save_after_the_grace_period_finishes_the_attempt(client, setup, db_se
     assert response.status_code == 409 and response.get_json()["error"] == "time_up"
     db_session.expire_all()
     assert db_session.get(Attempt, attempt_id).submitted_at is not None
+
+
+def test_a_one_answer_save_runs_on_the_db_api_cursor(client, setup, db_session, monkeypatch):
+    """The attempt read, the question read and the upsert skip Connection.execute (lms.core.raw_reads.rows_in), inside
+    the save's one transaction: the answer is stored, with the columns' defaults, and a replay stores nothing."""
+    from lms.core import raw_reads
+
+    quiz, _ = setup()
+    attempt_id, qid = start(client, quiz), by_type(quiz)["single"].id
+    ran, real = [], raw_reads._run
+    monkeypatch.setattr(raw_reads, "_run", lambda *args: ran.append(args[1].sql.split()[0].lower()) or real(*args))
+    assert answer_of(save(client, attempt_id, qid, "a", version=1000), qid) == {"state": "saved", "version": 1000}
+    assert ran == ["select", "select", "insert"]
+    stored = db_session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id,
+                                                           AttemptAnswer.question_id == qid))
+    assert (stored.response, stored.version, stored.comment, stored.checked_at) == (["a"], 1000, "", None)
+    assert answer_of(save(client, attempt_id, qid, "b", version=999), qid) == {"state": "kept", "version": 1000}
+    db_session.refresh(stored)
+    assert stored.response == ["a"]
