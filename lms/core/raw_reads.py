@@ -103,6 +103,8 @@ def rows_in(connection, statement, values: dict, column_keys: tuple | None = Non
         return _run(dbapi_connection, compiled, values)
     except dialect.loaded_dbapi.Error as error:
         invalidated = dialect.is_disconnect(error, dbapi_connection, None)
+        if invalidated:
+            connection.invalidate()  # as Connection.execute does on a lost connection: nothing uses it again
         raise _wrapped(error, compiled, values, dialect, invalidated) from error
 
 
