@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench.exam_report import pct
+
 BUCKET = 5.0
 
 
@@ -53,7 +55,6 @@ def print_timeline(stats, cpu: MachineCpu) -> None:
         busy = [share for at, share in cpu.samples if start <= at < start + BUCKET]
         parts = []
         for kind, values in sorted(buckets[index].items()):
-            values.sort()
-            parts.append(f"{kind} {len(values):5d} p95 {values[int(0.95 * (len(values) - 1))]:6.0f}")
+            parts.append(f"{kind} {len(values):5d} p95 {pct(values, 95):6.0f}")
         cpu_text = f"{100 * sum(busy) / len(busy):5.1f} %" if busy else "    ? "
         print(f"  {index * BUCKET:5.0f} s  CPU {cpu_text}  " + "   ".join(parts))

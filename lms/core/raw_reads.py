@@ -7,6 +7,9 @@ metadata, rows) — about a third of a lesson view's CPU, several times what the
 (docs/performance.md, "2026-12-06 (second): the light pages' reads"). Here a read is: the thread's connection,
 one `execute`, the column types' result processors, named tuples.
 
+The same compiled statements also run inside a transaction someone else holds (`rows_in`): the autosave's reads
+and its upsert, on the connection of its one transaction.
+
 What makes it safe:
 - every statement runs on its own in autocommit: it sees what was committed before it started, on every
   request (who someone is and whether their session still counts is never kept between requests);
@@ -86,7 +89,7 @@ def _run(dbapi_connection, compiled: _Compiled, values: dict) -> list:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(compiled.sql, compiled.parameters(values))
-        return compiled.rows(cursor.fetchall()) if cursor.description is not None else []
+        return compiled.rows(cursor.fetchall())
     finally:
         cursor.close()
 

@@ -15,7 +15,6 @@ answers it (401, 404, 409 and finishing the attempt at time-up stay in one place
 """
 
 import functools
-from types import SimpleNamespace
 
 from flask import jsonify, request, session
 from sqlalchemy import and_, bindparam, select
@@ -104,10 +103,7 @@ def store(connection, attempt_id: int, person: tuple[int, int, str], form, now, 
         return None
     if seen_since is not None and row.last_seen_at < seen_since:
         return None
-    # The attempt as operations and lms/quizzes/layout.py read it.
-    attempt = SimpleNamespace(slots=lambda: row.layout, page=row.page, deadline=row.deadline,
-                              quiz=SimpleNamespace(layout=row.quiz_layout, navigation=row.navigation,
-                                                   grace_seconds=row.grace_seconds))
+    attempt = queries.plain_attempt(row)
     if queries.is_overdue(attempt, now):
         return None
     shown = shown_ids(form)

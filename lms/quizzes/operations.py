@@ -139,9 +139,6 @@ class Stored(NamedTuple):
     version: int | None
 
 
-_SAVED_COLUMNS = ("attempt_id", "question_id", "response", "saved_at", "version")  # what store_answers inserts
-
-
 # Built once per process and database: constructing an upsert (its `excluded` columns) costs
 # more than running it, and autosave runs for every answer of every learner.
 @functools.cache
@@ -207,7 +204,7 @@ def store_answers(connection, attempt_id: int, responses: dict, now: dt.datetime
         batch = [row for row in rows if (row["question_id"] in versions) == versioned]
         if len(batch) == 1:  # the usual save: one answer, on the DB-API cursor (lms.core.raw_reads.rows_in)
             stored = raw_reads.rows_in(connection, _save_statement(connection.dialect.name, versioned), batch[0],
-                                       column_keys=_SAVED_COLUMNS)
+                                       column_keys=tuple(batch[0]))
         elif batch:
             stored = connection.execute(_save_statement(connection.dialect.name, versioned), batch).all()
         else:

@@ -4,6 +4,7 @@ attempts for the templates (what reaches the browser is built here)."""
 import datetime as dt
 import functools
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from flask import current_app
@@ -264,6 +265,13 @@ def open_attempt(quiz: Quiz, user) -> Attempt | None:
 
 def grade_question(question: Question, response) -> Decimal | None:
     return grading.grade(question, grading.clean_response(question, response))
+
+
+def plain_attempt(row) -> SimpleNamespace:
+    """The attempt as operations, lms/quizzes/layout.py and this module read it, from a Core row with the attempt's
+    layout, page and deadline and its quiz's `quiz_layout`, `navigation` and `grace_seconds` (the light paths)."""
+    quiz = SimpleNamespace(layout=row.quiz_layout, navigation=row.navigation, grace_seconds=row.grace_seconds)
+    return SimpleNamespace(slots=lambda: row.layout, page=row.page, deadline=row.deadline, quiz=quiz)
 
 
 def is_overdue(attempt: Attempt, now: dt.datetime) -> bool:

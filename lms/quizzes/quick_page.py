@@ -4,20 +4,19 @@ The full view loads the attempt and its quiz as ORM objects (for the permission 
 case — the learner's own running attempt, on time, shown at the page it is already on — takes one narrow Core
 statement (the attempt with the quiz columns the page reads) and draws the same page from plain values.
 
-Anything else returns None and the full view answers it: a visitor, someone else's attempt (404, or a trainer's
+Anything else returns None and the full view answers it: a visitor, someone else's attempt (403, or a trainer's
 review), a finished or overdue attempt (the review, or closing it), an attempt without a stored layout, and any
 move to another page (the full view stores it, or refuses it on a forward-only quiz).
 """
 
 import functools
-from types import SimpleNamespace
 
 from flask import render_template
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 
 from lms.core.db import core_rows, utcnow
-from lms.quizzes import layout, queries
+from lms.quizzes import operations, queries
 from lms.quizzes.models import Attempt, Quiz
 
 
@@ -32,12 +31,12 @@ def _statement():
             .where(attempts.id == bindparam("attempt_id")))
 
 
-def _attempt(row) -> SimpleNamespace:
+def _attempt(row):
     """The attempt as queries.attempt_page, lms/quizzes/layout.py and the template read it."""
-    quiz = SimpleNamespace(id=row.quiz_id, title=row.title, layout=row.quiz_layout, navigation=row.navigation,
-                           grace_seconds=row.grace_seconds, feedback_timing=row.feedback_timing)
-    return SimpleNamespace(id=row.id, number=row.number, user_id=row.user_id, page=row.page, deadline=row.deadline,
-                           quiz=quiz, slots=lambda: row.layout)
+    attempt = queries.plain_attempt(row)
+    attempt.id, attempt.number = row.id, row.number
+    attempt.quiz.id, attempt.quiz.title, attempt.quiz.feedback_timing = row.quiz_id, row.title, row.feedback_timing
+    return attempt
 
 
 def page(attempt_id: int, requested_page) -> str | None:
@@ -51,7 +50,10 @@ def page(attempt_id: int, requested_page) -> str | None:
     attempt, now = _attempt(row), utcnow()
     if queries.is_overdue(attempt, now):
         return None
-    last = len(layout.pages(attempt)) - 1
-    if max(0, min(requested_page(attempt), last)) != row.page:
-        return None  # another page: the full view moves there (and stores it) or refuses
+    try:  # the full view's own rule for the page asked for (on these plain values: nothing is stored)
+        shown = operations.go_to_page(attempt, requested_page(attempt))
+    except operations.QuizError:
+        return None  # back on a forward-only quiz: the full view refuses it
+    if shown != row.page:
+        return None  # another page: the full view moves there and stores it
     return render_template("quizzes/attempt_form.html", **queries.attempt_page(attempt, row.page, now))
