@@ -118,7 +118,9 @@ def login_cookie(base: str) -> tuple[str, str]:
     opener.open(base + f"/courses/{slug}/enrol", data=urllib.parse.urlencode({"csrf_token": token}).encode())
     course = opener.open(base + f"/courses/{slug}").read().decode()
     lesson = re.search(rf'href="(/courses/{slug}/lessons/\d+)"', course).group(1)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    # Not the cookie of a write a moment ago (lms.core.change_feed): a browser drops it within seconds, and the
+    # timed reads are the lesson read again later.
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar if c.name != "lms_wrote")
     return cookie, lesson
 
 

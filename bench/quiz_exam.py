@@ -124,6 +124,7 @@ def setup(learners: int):
     from lms.enrollment.models import Enrollment
     from lms.extensions import db
     from lms.quizzes.models import Quiz
+    from tests import change_triggers
     from tests.cookies import open_records, session_cookie, sign_in
 
     app = create_app()
@@ -133,6 +134,8 @@ def setup(learners: int):
     with app.app_context():
         db.drop_all()
         db.create_all()
+        with db.engine.begin() as connection:  # what production runs at each commit (lms.core.change_feed)
+            change_triggers.install(connection)
         import_course(read_course(folder))
         db.session.commit()
         shutil.rmtree(folder.parent, ignore_errors=True)

@@ -108,6 +108,9 @@ def _init_database(app: Flask) -> None:
 
     install_search_hooks(FlaskSession)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    from lms.core import change_feed
+
+    change_feed.install(app)  # a write gives its browser a moment of reads from the database (kept rows skipped)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -59,6 +59,17 @@ def _engine_options(database_url: str) -> dict:
         # psycopg would prepare on one are unknown on the next (deploy/README.md).
         options["connect_args"] = {"prepare_threshold": None}
     return options
+def _change_feed_url(database_url: str, testing: bool) -> str:
+    """Where the change feed LISTENs (lms.core.change_feed): PostgreSQL itself, never PgBouncer in transaction
+    mode (LISTEN needs a session of its own). "" keeps nothing (SQLite, LMS_CHANGE_FEED=0, the in-process tests)."""
+    if not _env_bool("LMS_CHANGE_FEED", default=not testing) or not database_url.startswith("postgresql"):
+        return ""
+    explicit = os.environ.get("LMS_CHANGE_FEED_URL", "").strip()
+    if explicit or _env_bool("LMS_PGBOUNCER"):
+        return explicit  # behind PgBouncer, only an address given for it
+    return "postgresql://" + database_url.split("://", 1)[1]
+
+
 def _oidc_providers() -> dict:
     """OpenID providers from OIDC_PROVIDERS=name,name and OIDC_<NAME>_* (docs/identity.md)."""
     providers = {}
@@ -115,6 +126,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "LMS_CHANGE_FEED_URL": _change_feed_url(database_url, bool(overrides.get("TESTING"))),
         "LMS_BASE_URL": base_url,
         "LMS_DEMO": _env_bool("LMS_DEMO", default=embedded),
         # The home area of locality pickers: a unit given as "scheme/code". The default is

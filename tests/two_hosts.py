@@ -3,7 +3,8 @@
 
 The hosts are two gunicorns with their own instance directories, sharing what a deployment shares:
 the database (through PgBouncer in transaction mode), the broker (a Celery worker on the first host),
-the file store (a bucket of a private SeaweedFS), the secret key and the signing key. The learners are
+the file store (a bucket of a private SeaweedFS), the secret key and the signing key; each host's change feed
+(lms.core.change_feed) listens on PostgreSQL directly, as deploy/ sets it up. The learners are
 the exam bench's (bench/exam_learners.py: they keep every unconfirmed answer and retry like the quiz page).
 Once a third of the answers are confirmed, the second host is killed with SIGKILL; nginx sends what was in
 flight on it to the other host (answer saves are versioned, so that is safe for them too).
@@ -45,7 +46,9 @@ def two_hosts(postgres, database: str, broker_url: str, signing_key: Path):
         hosts = []
         for _ in range(2):
             host = AppProcesses(pooler.url(), broker_url, queue="two-hosts", signing_key=signing_key,
-                                env={**shared, "LMS_PGBOUNCER": "1"})
+                                env={**shared, "LMS_PGBOUNCER": "1",
+                                     # the change feed LISTENs on PostgreSQL itself (LISTEN needs a session)
+                                     "LMS_CHANGE_FEED_URL": postgres.url(database)})
             stack.callback(host.cleanup)
             hosts.append(host)
         yield hosts, {"DATABASE_URL": postgres.url(database), **shared, "LMS_SIGNING_KEY": str(signing_key)}

@@ -4,8 +4,10 @@ Loading the ORM `User` with its role grants was a quarter of a lesson view's CPU
 "2026-12-06: the shared request path"). An endpoint marked `@light_viewer` (lms.core.lifecycle) gets a
 `Viewer` instead: the user columns those pages read, the roles of the grants, and the browser's session
 record, in one statement; the user loader makes the same checks on it as on the ORM path (active account,
-session version, session record not ended, "last seen"), every request, from the database — nothing about
-who someone is or what they may do is kept between requests.
+session version, session record not ended, "last seen"), every request, on rows read from the database. Flask's
+user loader reads them every request; the pages answered below Flask may use rows their process kept, which
+PostgreSQL's change feed drops at every change to the account, its grants or its session records
+(lms.core.change_feed), so a log-out, a password change or a deactivation counts on every host at once.
 
 The row is read by lms.core.raw_reads (the thread's own connection, in autocommit): no Session, no BEGIN/COMMIT,
 and still what the database holds at this request.
@@ -68,7 +70,7 @@ def person_and_rows(environ, person_ids: tuple[int, str, str], page, values: dic
     """(Viewer, the page's rows) read in one statement, for a page of several rows answered below Flask (a
     library listing on PostgreSQL, where a statement costs a round trip); None as `load_below_flask`."""
     user_id, _, key = person_ids
-    rows = raw_reads.rows(_with_rows(page, order), {**values, "key": key, "user_id": user_id})
+    rows = raw_reads.rows(_with_rows(page, order), {**values, "key": key, "user_id": user_id}, environ)
     if not rows or any(row.role is not None for row in rows):
         return None  # no such person, or staff (one row a grant): Flask reads them itself
     width = len(page.selected_columns)

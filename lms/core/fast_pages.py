@@ -12,7 +12,9 @@ shedding), answers a GET of a registered page itself when everything about the r
 - Flask-Login's session protection answered as it would answer it without writing to the session;
 - the person read with the page's own row in one statement and checked as the user loader checks them
   (lms.accounts.viewer.load_below_flask): active, same session version, session record live and its
-  "last seen" not due — and holding no role (menus and scopes of staff are drawn by Flask);
+  "last seen" not due — and holding no role (menus and scopes of staff are drawn by Flask); on PostgreSQL that
+  statement's rows may come from the process's kept copy, which the database's change feed keeps true
+  (lms.core.change_feed: no round trip for a page read again);
 - the page already kept by `render_page` under the same key (page_cache.page_key) and a CSRF token this
   process signed a moment ago (lms.core.csrf_tokens.kept_token) — this layer never renders or signs;
 - the stylesheet already in the browser (no inline copy and cookie to send);

@@ -34,6 +34,12 @@ REQUESTS_SHED = Counter("lms_requests_shed", "Requests answered 503 at once: the
 ANSWERED_BELOW_FLASK = Counter("lms_answered_below_flask", "Requests answered in front of Flask: the JSON autosave "
                                "(lms/quizzes/fast_save.py) and kept pages read again (lms/core/fast_pages.py)",
                                ["endpoint"])
+KEPT_ROWS = Counter("lms_kept_rows", "Reads of the pages answered below Flask, by where their rows came from: kept "
+                    "in the process (lms/core/change_feed.py) or read from the database", ["source"])
+CHANGE_FEED_NOTIFICATIONS = Counter("lms_change_feed_notifications", "Database change notifications applied to the "
+                                    "kept rows (lms/core/change_feed.py)")
+CHANGE_FEED_LISTENING = Gauge("lms_change_feed_listening", "Processes whose change feed is listening (rows may be "
+                              "kept)", multiprocess_mode="livesum")
 DB_POOL_IN_USE = Gauge("lms_db_pool_connections_in_use", "Database connections checked out of the pool",
                        multiprocess_mode="livesum")
 

@@ -11,8 +11,9 @@ The same compiled statements also run inside a transaction someone else holds (`
 and its upsert, on the connection of its one transaction.
 
 What makes it safe:
-- every statement runs on its own in autocommit: it sees what was committed before it started, on every
-  request (who someone is and whether their session still counts is never kept between requests);
+- every statement runs on its own in autocommit: it sees what was committed before it started; the rows read
+  below Flask may be a process's kept copy instead, dropped by PostgreSQL's change feed at every change that
+  concerns them (lms.core.change_feed);
 - the connection is the thread's own of the app's engine (lms.core.thread_connections): made as the engine
   makes its connections, one per thread and per process, closed when the thread ends;
 - a connection the database dropped (a restart, PgBouncer, an idle timeout) is replaced and the read
@@ -25,10 +26,10 @@ What makes it safe:
 from collections import namedtuple
 from functools import cache
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy.exc import DBAPIError
 
-from lms.core import thread_connections
+from lms.core import change_feed, thread_connections
 from lms.core.db import core_rows, existing_session, session_bound_to_connection, session_is_idle
 from lms.extensions import db
 
@@ -121,8 +122,8 @@ def rows(statement, values: dict, below_flask_environ=None) -> list:
     """The rows of a Core `statement` (built once) as named tuples, read in autocommit on this thread's
     connection; through the session when the request already began a transaction (see the module).
     `below_flask_environ`: the WSGI environ of a request read in front of Flask; the rows are kept there for Flask."""
-    if below_flask_environ is not None:
-        found = _read(statement, values)
+    if below_flask_environ is not None:  # kept between requests while the database says nothing changed them
+        found = change_feed.read_through(current_app, below_flask_environ, statement, values, _read)
         _hand(below_flask_environ, statement, values, found)
         return found
     if has_request_context():

@@ -1,13 +1,32 @@
 """Extra apps for the core tests: one with a view that fails, one whose database does not answer."""
 
+import contextlib
 import os
+import uuid
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from lms import create_app
 from tests.conftest import _TMP, _database_url
 
 DEAD_DATABASE = "postgresql://postgres@127.0.0.1:1/none"  # nothing listens on port 1
+
+
+@contextlib.contextmanager
+def sibling_database(test_database_url: str, prefix: str):
+    """A PostgreSQL database of its own beside the suite's (same server), dropped afterwards: its URL."""
+    base, _, _ = test_database_url.rpartition("/")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = f"{base}/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _overrides(**changes):

@@ -9,15 +9,13 @@ refused on it; and those pages take nothing from the engine's pool (no BEGIN, no
 import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 from sqlalchemy import create_engine, event, text
 
 from lms import create_app
 from lms.extensions import db
 from tests.conftest import _TMP, FIXTURE_COURSES, TEST_DB_URL, text_of
-from tests.core.conftest import _overrides
+from tests.core.conftest import _overrides, sibling_database
 
 NAME = "Lê Thị Đọc Nhanh"
 PASSWORD = "mat-khau-123"
@@ -66,14 +64,8 @@ def database_url():
     if not TEST_DB_URL:
         yield f"sqlite:///{_TMP}/raw-reads-{uuid.uuid4().hex[:8]}.sqlite3"
         return
-    base, _, _ = TEST_DB_URL.rpartition("/")
-    name = f"raw_reads_{uuid.uuid4().hex[:8]}"
-    admin = f"{base}/postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield f"{base}/{name}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with sibling_database(TEST_DB_URL, "raw_reads") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

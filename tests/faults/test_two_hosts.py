@@ -102,3 +102,63 @@ def test_a_pdf_rendered_by_the_worker_of_one_host_downloads_through_the_other(tw
     assert pdf.status == 200 and pdf.body.startswith(b"%PDF") and pdf.headers["Content-Type"] == "application/pdf"
     for host in two_hosts:  # neither host kept it on its own disk: it is in the bucket only
         assert not list(host.directory.rglob("*.pdf")), list(host.directory.rglob("*.pdf"))
+
+
+def test_a_lesson_kept_by_one_host_shows_at_once_what_was_changed_through_the_other(two_hosts):
+    """The lesson page's rows kept by a host (lms.core.change_feed) follow a change made through the other host
+    (the learner's own: read at once, the cookie of their write) or anywhere else (the database's notification)."""
+    import psycopg
+
+    from tests.webclient import WebClient
+
+    first, second = two_hosts
+    for host in two_hosts:
+        host.start_web(workers=1, access_log=False, wait=False)
+    for host in two_hosts:
+        host.wait_ready("web")
+    on_second = WebClient(second.base_url)
+    on_second.login("hocvien@demo.vn", "hocvien-demo-2025")
+    on_first = WebClient(first.base_url)
+    on_first.jar = on_second.jar  # one browser: nginx sends its requests to either host
+    on_first.opener = on_second.opener
+    on_second.post("/courses/ky-nang-so-cong-dan/enrol")
+    course = on_second.get("/courses/ky-nang-so-cong-dan").text
+    path = re.findall(r'href="(/courses/ky-nang-so-cong-dan/lessons/\d+)"', course)[1]
+    lesson_id = int(path.rsplit("/", 1)[1])
+    for _ in range(4):
+        page = on_second.get(path)
+        assert page.status == 200 and 'name="done" value="1"' in page.text
+    forget_writes(on_second)
+    for _ in range(3):
+        on_second.get(path)
+    kept_before = _metric(second, 'lms_kept_rows_total{source="kept"}')
+    assert kept_before >= 2, "the second host did not keep the lesson's rows"
+
+    done = on_first.post(f"{path}/done", {"done": "1"})  # through the first host
+    assert done.status == 200 and 'name="done" value="0"' in done.text, done.text[-2000:]
+    assert any(cookie.name == "lms_wrote" for cookie in on_first.jar)
+    page = on_second.get(path)  # at once, on the other host: the learner sees their own change
+    assert 'name="done" value="0"' in page.text, "the second host showed the lesson as not done"
+
+    forget_writes(on_second)
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as connection:
+        connection.execute("UPDATE lessons SET title = 'Bài đổi tên ở nơi khác' WHERE id = %s", (lesson_id,))
+    wait_until(lambda: "Bài đổi tên ở nơi khác" in on_second.get(path).text, 10, interval=0.1,
+               what="the second host to show a change committed elsewhere")
+    assert _metric(second, "lms_change_feed_notifications_total") >= 1
+    on_second.get(path)
+    assert _metric(second, 'lms_kept_rows_total{source="kept"}') > kept_before  # kept again after the change
+
+
+def forget_writes(client) -> None:
+    """The browser drops the cookie of a write when it expires (lms.core.change_feed.WROTE_SECONDS)."""
+    for cookie in list(client.jar):
+        if cookie.name == "lms_wrote":
+            client.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+
+def _metric(host, name: str) -> float:
+    text = host.get("/metrics")[1]
+    text = text.decode() if isinstance(text, bytes) else text
+    found = re.search(rf"^{re.escape(name)} ([0-9.e+]+)$", text, re.M)
+    return float(found.group(1)) if found else 0.0
