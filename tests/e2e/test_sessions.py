@@ -66,3 +66,39 @@ def test_one_browser_ends_the_others_session(person, browser, server):
         phone.assert_clean()
     finally:
         laptop.close()
+
+
+def test_a_lesson_page_read_again_knows_at_once_that_its_session_was_ended(person, browser, server):
+    """The lesson page read again is the one a process may answer from rows it kept (lms.core.change_feed, on
+    PostgreSQL): ending the session from another browser must reach it too. The laptop reads the lesson three
+    times after its log-in's write cookie is gone (as it is seconds later), then the phone ends its session."""
+    login, password = material.demo_account("learner")
+    phone = person("sessions-phone-learner")
+    # Without the service worker, whose copy of a lesson opens at once (stale-while-revalidate, docs/phones.md):
+    # this is about what the server answers.
+    laptop = browser.new_context(viewport=PHONE, base_url=server.base_url, locale="vi-VN", user_agent=LAPTOP,
+                                 service_workers="block")
+    try:
+        other = laptop.new_page()
+        _log_in(phone.page, login, password)
+        _log_in(other, login, password)
+        other.goto(f"/courses/{material.CITIZEN_COURSE}")
+        lesson = other.locator(f"a[href*='/courses/{material.CITIZEN_COURSE}/lessons/']").first.get_attribute("href")
+        other.goto(lesson)  # the first visit writes its progress
+        laptop.clear_cookies(name="lms_wrote")  # the browser drops it 3 s after the write
+        for _ in range(3):
+            other.goto(lesson)
+            expect(menu(other).get_by_role("button", name=t("Log out"))).to_be_visible()
+
+        page = phone.page
+        page.goto("/profile/sessions")
+        laptop_card = page.locator("section.card", has_text="Firefox")
+        laptop_card.get_by_role("button", name=t("End this session")).click()
+        expect(page.get_by_text(t("The session was ended: that device must log in again."))).to_be_visible()
+
+        other.goto(lesson)  # the laptop's next read of the same lesson: a visitor now
+        expect(menu(other).get_by_role("link", name=t("Log in"))).to_be_visible()
+        expect(menu(other).get_by_role("button", name=t("Log out"))).to_have_count(0)
+        phone.assert_clean()
+    finally:
+        laptop.close()
