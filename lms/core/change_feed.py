@@ -95,8 +95,12 @@ class KeptRows:
             return False
         if not self._recent or self._recent[0][0] > token + 1:
             return True  # more changes than remembered: assume one was about these rows
-        return any(seq > token and ((user is None and table is None) or (user is not None and user == user_id)
-                                    or table in tables) for seq, user, table in self._recent)
+        for seq, user, table in reversed(self._recent):  # newest first: only those after the token matter
+            if seq <= token:
+                return False
+            if (user is None and table is None) or (user is not None and user == user_id) or table in tables:
+                return True
+        return False
 
     def apply(self, payload: str) -> None:
         """One notification: `u:<id>`, `t:<table>` or `*`."""
