@@ -43,7 +43,7 @@ def _cached(key: tuple, template: str, context) -> Markup:
 def item_key(head) -> tuple:
     """What the item page's shared part shows, for the row of queries.item_head (with the language and script
     root, it is the part)."""
-    return "item", head.id, head.updated_at, head.locality_name
+    return "item", head.id, head.updated_at, head.locality_name, head.collections
 
 
 def item_part(head) -> Markup:

@@ -23,6 +23,14 @@ def collections():
 
 # The library pages' statements are built once and run with new values (bindparams): building a select
 # and its cache key on every view costs more CPU than the database takes to answer it (docs/performance.md).
+def _collections_shown():
+    """Every collection's slug, title and place, as one text: the listing's filter and an item page show them, so their
+    cached parts are keyed on it (a collection renamed is a new key). A handful of rows: one aggregate."""
+    shown = (LibraryCollection.slug + "\x1f" + LibraryCollection.title + "\x1f"
+             + cast(LibraryCollection.position, String))
+    return select(func.aggregate_strings(shown, "\x1e")).scalar_subquery().label("collections")
+
+
 def _unread():
     """The bell's count for the viewer (bindparam user_id; NULL for a visitor: 0), fetched with the page's own
     row as the lesson page does, instead of a statement of its own."""
@@ -34,7 +42,7 @@ def _item_head_statement():
     used = exists().where(LibraryUsage.item_slug == LibraryItem.slug)
     return (select(LibraryItem.id, LibraryItem.title, LibraryItem.status, LibraryItem.locality_id,
                    LibraryItem.updated_at, LibraryItem.downloads, Locality.name.label("locality_name"),
-                   used.label("used"), _unread())
+                   used.label("used"), _collections_shown(), _unread())
             .outerjoin(Locality, Locality.id == LibraryItem.locality_id)
             .where(LibraryItem.slug == bindparam("slug")))
 
@@ -81,13 +89,13 @@ _VERSION = type_coerce(LibraryItem.updated_at, String).label("updated_at")
 
 @cache
 def _page_statement(*shape: bool):
-    """One page of the listing as (id, updated_at, total matches, collections, unread) rows: enough to key
+    """One page of the listing as (id, updated_at, total matches, collections shown, unread) rows: enough to key
     the cached listing, and the viewer's bell; one statement per combination of filters used (at most 16)."""
     # The total as a subquery on the same filters, not `count(*) OVER ()`: the window made SQLite sort every
     # match's whole row (2.0 ms at 2,000 items against 1.0 ms for a count on the status index + the page).
     total = select(func.count(LibraryItem.id)).where(*_filters(*shape)).scalar_subquery()
     return (select(LibraryItem.id, _VERSION, total.label("total"),
-                   select(func.count(LibraryCollection.id)).scalar_subquery().label("collections"), _unread(),
+                   _collections_shown(), _unread(),
                    LibraryItem.published_on)
             .where(*_filters(*shape)).order_by(*NEWEST_FIRST)
             .limit(bindparam("limit")).offset(bindparam("offset")))

@@ -80,3 +80,23 @@ def test_a_librarians_tools_are_drawn_per_request(client, db_session, create_use
     page = _view(client, "/library/so-tay")
     assert "Edit or replace the file" in page and _kept() == before
     assert "Edit or replace the file" in _view(client, "/library/so-tay")
+
+
+def test_a_renamed_collection_shows_on_the_kept_listing_and_item_pages(client, db_session, create_user, login):
+    """The listing's filter and the item page show the collections' titles: a rename is a new page key, although no
+    item changed (the listing was keyed on the number of collections only)."""
+    from lms.library.models import LibraryCollection
+
+    _item(db_session)
+    db.session.commit()
+    _login(client, login, create_user("Lê Văn Đọc"))
+    for path in PAGES:
+        assert "Cẩm nang dịch vụ công" in _view(client, path)
+        assert "Cẩm nang dịch vụ công" in _view(client, path)  # kept now
+    kept = _kept()
+    db.session.scalar(db.select(LibraryCollection)).title = "Cẩm nang thủ tục trực tuyến"
+    db.session.commit()
+    for path in PAGES:
+        page = _view(client, path)
+        assert "Cẩm nang thủ tục trực tuyến" in page and "Cẩm nang dịch vụ công" not in page, path
+    assert _kept() > kept  # new pages kept under the new keys
