@@ -1,6 +1,8 @@
 from functools import cache
 
 from sqlalchemy import String, bindparam, cast, exists, func, or_, select, type_coerce
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from lms.catalog.models import Course, Lesson
 from lms.core import page_rows, raw_reads
@@ -23,12 +25,29 @@ def collections():
 
 # The library pages' statements are built once and run with new values (bindparams): building a select
 # and its cache key on every view costs more CPU than the database takes to answer it (docs/performance.md).
+class _Joined(FunctionElement):
+    """The texts of a column joined into one (each database's aggregate), with no bound separator: a statement read
+    by lms.core.raw_reads has no parameter rendered per execution (func.aggregate_strings binds its separator so)."""
+
+    inherit_cache = True
+    type = String()
+
+
+@compiles(_Joined, "postgresql")
+def _joined_postgresql(element, compiler, **kw):
+    return f"string_agg({compiler.process(element.clauses, **kw)}, chr(30))"
+
+
+@compiles(_Joined)
+def _joined_sqlite(element, compiler, **kw):
+    return f"group_concat({compiler.process(element.clauses, **kw)}, char(30))"
+
+
 def _collections_shown():
     """Every collection's slug, title and place, as one text: the listing's filter and an item page show them, so their
     cached parts are keyed on it (a collection renamed is a new key). A handful of rows: one aggregate."""
-    shown = (LibraryCollection.slug + "\x1f" + LibraryCollection.title + "\x1f"
-             + cast(LibraryCollection.position, String))
-    return select(func.aggregate_strings(shown, "\x1e")).scalar_subquery().label("collections")
+    shown = (LibraryCollection.slug + "/" + LibraryCollection.title + "/" + cast(LibraryCollection.position, String))
+    return select(_Joined(shown)).scalar_subquery().label("collections")
 
 
 def _unread():
