@@ -270,7 +270,10 @@ _KEPT, _READ, _NOTIFIED, _LISTENING = _counters()
 def read_through(app, environ, statement, values: dict, read) -> list:
     """`read(statement, values)`, or the rows kept for them; rows read are kept when the feed allows it."""
     kept = kept_rows(app)
-    if kept is None or not kept.live or WROTE_COOKIE in environ.get("HTTP_COOKIE", ""):
+    if kept is None:
+        return read(statement, values)
+    if not kept.live or WROTE_COOKIE in environ.get("HTTP_COOKIE", ""):
+        _READ.inc()
         return read(statement, values)
     try:
         key = (statement, tuple(sorted(values.items())))
