@@ -59,6 +59,8 @@ def _engine_options(database_url: str) -> dict:
         # psycopg would prepare on one are unknown on the next (deploy/README.md).
         options["connect_args"] = {"prepare_threshold": None}
     return options
+
+
 def _change_feed_url(database_url: str, testing: bool) -> str:
     """Where the change feed LISTENs (lms.core.change_feed): PostgreSQL itself, never PgBouncer in transaction
     mode (LISTEN needs a session of its own). "" keeps nothing (SQLite, LMS_CHANGE_FEED=0, the in-process tests)."""

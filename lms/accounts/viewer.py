@@ -10,7 +10,8 @@ PostgreSQL's change feed drops at every change to the account, its grants or its
 (lms.core.change_feed), so a log-out, a password change or a deactivation counts on every host at once.
 
 The row is read by lms.core.raw_reads (the thread's own connection, in autocommit): no Session, no BEGIN/COMMIT,
-and still what the database holds at this request.
+and still what the database holds at this request (below Flask, possibly the process's kept copy of it, which the
+database's change feed keeps to that).
 
 Anything else asked of a `Viewer` (a grant's locality, a manager's scope, a relationship) is answered by
 the ORM `User`, loaded then, once a request.
