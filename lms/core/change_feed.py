@@ -307,6 +307,15 @@ def _tables(statement) -> frozenset:
 
 
 _WROTE = "lms.wrote"  # in a request's WSGI environ: one of its statements wrote
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def writes(statement: str) -> bool:
+    """Whether SQL text changes rows: it starts with INSERT, UPDATE or DELETE, or is a WITH … that holds one."""
+    head = statement.lstrip()[:6].upper()
+    if head in _WRITES:
+        return True
+    return head.startswith("WITH") and any(word in statement.upper() for word in _WRITES)
 
 
 def install(app) -> None:
@@ -320,7 +329,7 @@ def install(app) -> None:
     from lms.extensions import db
 
     def mark_write(_connection, _cursor, statement, _parameters, _context, _executemany):
-        if statement[:6].upper() in ("INSERT", "UPDATE", "DELETE") and has_request_context():
+        if has_request_context() and writes(statement):
             request.environ[_WROTE] = True
 
     with app.app_context():

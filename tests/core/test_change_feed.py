@@ -89,6 +89,15 @@ def test_the_map_is_bounded_and_a_read_older_than_what_it_remembers_is_not_kept(
     assert kept.get("late") is None
 
 
+def test_what_counts_as_a_write_for_the_browsers_cookie():
+    assert change_feed.writes("INSERT INTO lesson_progress (enrollment_id) VALUES (%(a)s)")
+    assert change_feed.writes("\n  update users SET text_size = %(size)s")
+    assert change_feed.writes("DELETE FROM notifications WHERE id = 1")
+    assert change_feed.writes("WITH gone AS (DELETE FROM x RETURNING id) SELECT count(*) FROM gone")
+    assert not change_feed.writes("SELECT users.id FROM users WHERE users.id = %(id)s")
+    assert not change_feed.writes("WITH page AS (SELECT 1) SELECT * FROM page")
+
+
 def test_the_feed_listens_to_postgresql_itself_never_through_pgbouncer(monkeypatch):
     for name in ("LMS_CHANGE_FEED", "LMS_CHANGE_FEED_URL", "LMS_PGBOUNCER"):
         monkeypatch.delenv(name, raising=False)
