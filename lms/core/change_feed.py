@@ -37,6 +37,8 @@ from collections import OrderedDict, deque
 from sqlalchemy import Table
 from sqlalchemy.sql.util import find_tables
 
+from lms.core.metrics import CHANGE_FEED_LISTENING, CHANGE_FEED_NOTIFICATIONS, KEPT_ROWS
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "lms_changes"
@@ -198,7 +200,7 @@ class Listener:
                 failing = True
             finally:
                 self.kept.set_live(False)
-                _LISTENING.set(0)
+                CHANGE_FEED_LISTENING.set(0)
             self._stopped.wait(_RETRY_SECONDS)
 
     def _listen(self, connection) -> None:
@@ -209,12 +211,12 @@ class Listener:
             return
         connection.execute(f"LISTEN {CHANNEL}")
         self.kept.set_live(True, tables)  # from here on every change reaches us: what we keep stays true
-        _LISTENING.set(1)
+        CHANGE_FEED_LISTENING.set(1)
         checked = time.monotonic()
         while not self._stopped.is_set():  # notifications wait in the connection between two calls
             for note in connection.notifies(timeout=1.0):
                 self.kept.apply(note.payload)
-                _NOTIFIED.inc()
+                CHANGE_FEED_NOTIFICATIONS.inc()
             if time.monotonic() - checked > _RECHECK_SECONDS:  # triggers dropped (a schema restored, a downgrade)?
                 checked = time.monotonic()
                 if watched_tables(connection) != tables:
@@ -258,13 +260,7 @@ def stop(app) -> None:
         found[1].set_live(False)
 
 
-def _counters():
-    from lms.core.metrics import CHANGE_FEED_LISTENING, CHANGE_FEED_NOTIFICATIONS, KEPT_ROWS
-
-    return KEPT_ROWS.labels("kept"), KEPT_ROWS.labels("database"), CHANGE_FEED_NOTIFICATIONS, CHANGE_FEED_LISTENING
-
-
-_KEPT, _READ, _NOTIFIED, _LISTENING = _counters()
+_KEPT, _READ = KEPT_ROWS.labels("kept"), KEPT_ROWS.labels("database")
 
 
 def read_through(app, environ, statement, values: dict, read) -> list:
@@ -272,13 +268,9 @@ def read_through(app, environ, statement, values: dict, read) -> list:
     kept = kept_rows(app)
     if kept is None:
         return read(statement, values)
-    if not kept.live or WROTE_COOKIE in environ.get("HTTP_COOKIE", ""):
+    key = _key(statement, values)
+    if key is None or not kept.live or WROTE_COOKIE in environ.get("HTTP_COOKIE", ""):
         _READ.inc()
-        return read(statement, values)
-    try:
-        key = (statement, tuple(sorted(values.items())))
-        hash(key)
-    except TypeError:
         return read(statement, values)
     found = kept.get(key)
     if found is not None:
@@ -294,6 +286,16 @@ def read_through(app, environ, statement, values: dict, read) -> list:
             "user_id" in values or not any(watched[table] == "person" for table in tables)):
         kept.put(token, key, values.get("user_id"), tables, found)
     return found
+
+
+def _key(statement, values: dict):
+    """What a read is kept under: the statement and its values; None when a value cannot be a key (a list)."""
+    key = (statement, tuple(sorted(values.items())))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 _TABLES = {}

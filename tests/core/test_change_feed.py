@@ -20,7 +20,6 @@ from tests.conftest import TEST_DB_URL, text_of
 from tests.core.conftest import _overrides, sibling_database
 from tests.core.test_raw_reads import NAME, commit_elsewhere, dispose, prepare
 
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 KEY = "a-long-random-secret-key-for-the-configuration-test"
 WAIT = 10.0  # seconds a notification may take to reach the listener on a busy machine
 
@@ -119,14 +118,11 @@ def test_the_feed_listens_to_postgresql_itself_never_through_pgbouncer(monkeypat
 
 # ------------------------------------------------------------------ the feed on PostgreSQL
 
-postgresql = pytest.mark.skipif(not TEST_DB_URL, reason="the change feed is PostgreSQL's (LISTEN/NOTIFY)")
-
-
 @pytest.fixture(scope="module")
 def feed_url():
     """A PostgreSQL database of this module's own, its schema made by the models, with migration 0018's triggers."""
-    if not TEST_DB_URL:
-        pytest.skip("the change feed is PostgreSQL's")
+    if not TEST_DB_URL:  # every test of the feed asks for this database: the PostgreSQL pass runs them
+        pytest.skip("the change feed is PostgreSQL's (LISTEN/NOTIFY)")
     with sibling_database(TEST_DB_URL, "change_feed") as url:
         yield url
 
@@ -200,7 +196,6 @@ def reads(monkeypatch):
     return done
 
 
-@postgresql
 def test_a_lesson_read_again_comes_from_the_process_and_a_commit_elsewhere_reaches_it(feed, reads, feed_url):
     app, client, path, lesson_id, _user_id, kept = feed
     client.get(path)  # read from the database, and kept
@@ -220,7 +215,6 @@ def test_a_lesson_read_again_comes_from_the_process_and_a_commit_elsewhere_reach
     assert len(reads) == before + 1
 
 
-@postgresql
 @pytest.mark.parametrize("change, what", [
     ("UPDATE users SET full_name = full_name WHERE id = :user_id", "u"),
     ("UPDATE session_records SET last_seen_at = last_seen_at WHERE user_id = :user_id", "u"),
@@ -240,7 +234,6 @@ def test_each_watched_table_notifies_whose_rows_changed(feed, feed_url, change, 
     assert kept.wait(lambda _rows: expected in heard, WAIT), heard
 
 
-@postgresql
 def test_the_browser_that_wrote_reads_the_database_while_its_cookie_lasts(feed, reads, feed_url):
     app, client, path, lesson_id, _user_id, kept = feed
     client.get(path)
@@ -266,7 +259,6 @@ def test_the_browser_that_wrote_reads_the_database_while_its_cookie_lasts(feed, 
     assert "Sửa lúc chưa báo" in text_of(client.get(path))
 
 
-@postgresql
 def test_a_lost_listening_connection_keeps_nothing_until_it_is_back(feed, reads, feed_url):
     app, client, path, _lesson_id, _user_id, kept = feed
     client.get(path)
@@ -283,7 +275,6 @@ def test_a_lost_listening_connection_keeps_nothing_until_it_is_back(feed, reads,
     assert len(reads) == before + 1  # read once after the feed was back, then kept
 
 
-@postgresql
 def test_a_read_that_a_change_overtook_is_not_kept(feed, monkeypatch):
     app, client, path, _lesson_id, user_id, kept = feed
     kept.apply("*")
