@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import get_locale, gettext
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from lms.core.db import core_rows, utcnow
 from lms.enrollment.queries import find_enrollment
@@ -348,3 +348,37 @@ def _done_with(quiz, user, now: dt.datetime) -> bool:
     if quiz.closes_at is not None and now >= quiz.closes_at:
         return True
     return attempts_left(quiz, user) == 0
+
+
+class GradedQuestion(NamedTuple):
+    """What grading (lms.quizzes.grading) and the tally read of a question, with the attempt's stored response."""
+    id: int
+    type: str
+    options: list
+    choices: list
+    answer: object
+    points: Decimal
+    response: object
+
+    graded = property(Question.graded.fget)
+
+
+@functools.cache
+def _grading_statement():
+    """The attempt's questions, each with its stored response (None: never answered): one read for grading."""
+    answers = AttemptAnswer.__table__
+    stored = and_(answers.c.question_id == Question.id, answers.c.attempt_id == bindparam("attempt_id"))
+    return (select(Question.id, Question.type, Question.options, Question.choices, Question.answer, Question.points,
+                   answers.c.response)
+            .outerjoin(answers, stored)
+            .where(Question.id.in_(bindparam("ids", expanding=True))))
+
+
+def graded_questions(attempt: Attempt) -> list[GradedQuestion]:
+    """The attempt's questions in its layout's order, each with its stored response."""
+    ids = [slot["q"] for slot in attempt.slots()]
+    if not ids:
+        return []
+    found = {row.id: GradedQuestion(*row) for row in core_rows(_grading_statement(),
+                                                                {"attempt_id": attempt.id, "ids": ids})}
+    return [found[i] for i in ids if i in found]
