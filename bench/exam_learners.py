@@ -124,7 +124,8 @@ class Connection:
 
     async def request(self, method, path, body=b"", headers=None, timeout=30.0):
         try:
-            return await asyncio.wait_for(self._request(method, path, body, headers), timeout)
+            async with asyncio.timeout(timeout):  # no task per request, as wait_for makes: the client must stay cheap
+                return await self._request(method, path, body, headers)
         except BaseException:
             self.close()  # a half-read response must not be read as the next one
             raise
@@ -144,13 +145,17 @@ class Connection:
         if self.stamp:  # what nginx adds in front of the app (deploy/nginx/lms-proxy.conf): when it passed the request on
             lines.append(f"X-Request-Start: t={time.time():.3f}")
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        status_line = await self.reader.readline()
-        if not status_line:
-            raise ConnectionResetError("connection closed before the response")
+        try:  # the status line and headers in one read, not one await per line
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as error:
+            if not error.partial:
+                raise ConnectionResetError("connection closed before the response") from error
+            raise
+        status_line, *lines = head[:-4].decode("latin-1").split("\r\n")
         status = int(status_line.split()[1])
         received = {}
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
+        for line in lines:
+            name, _, value = line.partition(":")
             received[name.strip().lower()] = value.strip()
         length = int(received.get("content-length", 0))
         data = await self.reader.readexactly(length) if length else b""
@@ -179,7 +184,8 @@ def http_failure(status: int, headers: dict, data: bytes) -> Failure:
                    retry_after=float(asked) if asked.isdigit() else 0.0)
 
 
-TRANSPORT_ERRORS = (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError, KeyError)
+TRANSPORT_ERRORS = (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError,
+                    KeyError)
 
 
 def _backoff(failures: int, asked: float, rng: random.Random) -> float:
@@ -193,7 +199,7 @@ def _transport_problem(error: Exception) -> str:
         return "connection refused"
     if isinstance(error, TimeoutError):
         return "no answer in time"
-    if isinstance(error, (ValueError, IndexError, KeyError)):
+    if isinstance(error, (ValueError, IndexError, KeyError, asyncio.LimitOverrunError)):
         return "unreadable answer"
     return "connection lost"
 
