@@ -2,7 +2,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, func, select
 
-from lms.core.db import core_rows
+from lms.core import raw_reads
 from lms.extensions import db
 from lms.notifications.models import Notification
 
@@ -11,7 +11,7 @@ from lms.notifications.models import Notification
 def _unread_count_statement():
     # Built once: on every page the bell asks, and building a select (and its cache key) costs more
     # than SQLite takes to answer it.
-    return select(func.count(Notification.id)).where(Notification.user_id == bindparam("user_id"),
+    return select(func.count(Notification.id).label("unread")).where(Notification.user_id == bindparam("user_id"),
                                                       Notification.read_at.is_(None))
 
 
@@ -24,7 +24,7 @@ def unread_count_of(user_id):
 
 
 def unread_count(user_id: int) -> int:
-    return core_rows(_unread_count_statement(), {"user_id": user_id}).scalar() or 0  # a Core read: no ORM work
+    return raw_reads.session_rows(_unread_count_statement(), {"user_id": user_id})[0][0] or 0  # on the DB-API cursor: no ORM work
 
 
 def recent(user_id: int, limit: int = 50) -> list[Notification]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core import audit, raw_reads
-from lms.core.db import core_rows, session_connection, upsert, utcnow
+from lms.core.db import session_connection, upsert, utcnow
 from lms.core.signals import attempt_graded
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
@@ -57,7 +57,8 @@ def _enrollment_lock_statement():
 def lock_enrollment_row(user_id: int, course_id: int):
     """`lock_enrollment` for the light start (lms/quizzes/quick_start.py): the same lock, taken by one
     prebuilt Core statement; the row (id, restarted_at) or None."""
-    return core_rows(_enrollment_lock_statement(), {"user_id": user_id, "course_id": course_id}).first()
+    found = raw_reads.session_rows(_enrollment_lock_statement(), {"user_id": user_id, "course_id": course_id})
+    return found[0] if found else None
 
 
 def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.Random | None = None) -> Attempt:

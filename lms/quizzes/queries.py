@@ -13,6 +13,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from sqlalchemy import and_, bindparam, func, select
 
+from lms.core import raw_reads
 from lms.core.db import core_rows, utcnow
 from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
@@ -114,7 +115,7 @@ def _draw_statements():
 def draw_questions(quiz) -> tuple[list[DrawnQuestion], list[DrawnQuestion]]:
     """(the quiz's own active questions, those + its banks' active questions) as rows, for starting an attempt."""
     own_statement, bank_statement = _draw_statements()
-    own = [DrawnQuestion(*row) for row in core_rows(own_statement, {"quiz_id": quiz.id})]
+    own = [DrawnQuestion(*row) for row in raw_reads.session_rows(own_statement, {"quiz_id": quiz.id})]
     if not quiz.banks:
         return own, own
     rows = core_rows(bank_statement, {"quiz_id": quiz.id, "course_id": quiz.course_id, "banks": list(quiz.banks)})
@@ -164,7 +165,8 @@ def attempt_page(attempt, page: int, now) -> dict:
     all_pages = layout.pages(attempt)
     shown = set(all_pages[page]) if all_pages else set()
     # Plain rows: the saves write answers with single statements, so no ORM copy is kept or needed.
-    rows = {a.question_id: a for a in core_rows(_answer_rows_statement(), {"attempt_id": attempt.id})}
+    rows = {a.question_id: a for a in core_rows(_answer_rows_statement(), {"attempt_id": attempt.id})}  # score: Numeric, whose
+    # result processor on psycopg needs the driver's column type: not for lms.core.raw_reads
     answers = {qid: a.response for qid, a in rows.items()}
     views = [_view(n, q, slot, answers.get(q.id)) for n, q, slot in slots if q.id in shown]
     immediate = attempt.quiz.feedback_timing == "immediate"

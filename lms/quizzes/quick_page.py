@@ -15,7 +15,8 @@ from flask import render_template
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 
-from lms.core.db import core_rows, utcnow
+from lms.core import raw_reads
+from lms.core.db import utcnow
 from lms.quizzes import operations, queries
 from lms.quizzes.models import Attempt, Quiz
 
@@ -44,7 +45,8 @@ def page(attempt_id: int, requested_page) -> str | None:
     for (the view's own rule)."""
     if not current_user.is_authenticated:
         return None
-    row = core_rows(_statement(), {"attempt_id": attempt_id}).first()
+    found = raw_reads.session_rows(_statement(), {"attempt_id": attempt_id})
+    row = found[0] if found else None
     if row is None or row.user_id != current_user.id or row.submitted_at is not None or not row.layout:
         return None
     attempt, now = _attempt(row), utcnow()

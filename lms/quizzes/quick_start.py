@@ -23,7 +23,8 @@ from flask_login import current_user
 from sqlalchemy import bindparam, func, select
 
 from lms.catalog.models import Course
-from lms.core.db import core_rows, dialect_name, upsert, utcnow
+from lms.core import raw_reads
+from lms.core.db import dialect_name, upsert, utcnow
 from lms.quizzes import operations, queries
 from lms.quizzes.layout import draw_layout
 from lms.quizzes.models import Attempt, Quiz
@@ -31,6 +32,9 @@ from lms.quizzes.models import Attempt, Quiz
 # The quiz columns a start reads (draw_layout, draw_questions, the deadline, the limits).
 QUIZ_COLUMNS = ("id", "course_id", "archived_at", "opens_at", "closes_at", "time_limit_minutes", "max_attempts",
                 "shuffle", "draw", "banks")
+
+
+INSERTED = ("quiz_id", "user_id", "enrollment_id", "number", "started_at", "deadline", "layout")
 
 
 @functools.cache
@@ -41,13 +45,10 @@ def _statements(dialect: str):
             .join_from(quizzes, courses, courses.c.id == quizzes.c.course_id)
             .where(quizzes.c.id == bindparam("quiz_id")))
     mine = (attempts.c.quiz_id == bindparam("quiz_id")) & (attempts.c.user_id == bindparam("user_id"))
-    counts = select(func.count(attempts.c.id),
-                    func.count(attempts.c.id).filter(attempts.c.started_at >= bindparam("restarted_at")),
-                    func.count(attempts.c.id).filter(attempts.c.submitted_at.is_(None))).where(mine)
-    insert = (upsert(attempts, dialect)
-              .values({name: bindparam(name) for name in ("quiz_id", "user_id", "enrollment_id", "number",
-                                                           "started_at", "deadline", "layout")})
-              .on_conflict_do_nothing().returning(attempts.c.id))
+    counts = select(func.count(attempts.c.id).label("made"),
+                    func.count(attempts.c.id).filter(attempts.c.started_at >= bindparam("restarted_at")).label("counted"),
+                    func.count(attempts.c.id).filter(attempts.c.submitted_at.is_(None)).label("running")).where(mine)
+    insert = upsert(attempts, dialect).on_conflict_do_nothing().returning(attempts.c.id)
     return quiz, counts, insert
 
 
@@ -57,7 +58,8 @@ def start(quiz_id: int, rng: random.Random | None = None) -> int | None:
         return None
     quiz_statement, counts_statement, insert = _statements(dialect_name())
     user_id = current_user.id
-    quiz = core_rows(quiz_statement, {"quiz_id": quiz_id}).first()
+    found = raw_reads.session_rows(quiz_statement, {"quiz_id": quiz_id})
+    quiz = found[0] if found else None
     now = utcnow()
     # Quiz.can_view: an archived quiz or an unpublished course is the full view's (a trainer may see it).
     if quiz is None or quiz.archived_at is not None or quiz.status != "published" or not Quiz.is_open(quiz, now):
@@ -66,14 +68,15 @@ def start(quiz_id: int, rng: random.Random | None = None) -> int | None:
     enrollment = operations.lock_enrollment_row(user_id, quiz.course_id)
     if enrollment is None:
         return None
-    made, counted, running = core_rows(counts_statement, {
-        "quiz_id": quiz_id, "user_id": user_id, "restarted_at": enrollment.restarted_at or dt.datetime.min}).one()
+    [(made, counted, running)] = raw_reads.session_rows(counts_statement, {
+        "quiz_id": quiz_id, "user_id": user_id, "restarted_at": enrollment.restarted_at or dt.datetime.min})
     if running or (quiz.max_attempts and counted >= quiz.max_attempts):
         return None
     own, pool = queries.draw_questions(quiz)
     if not pool:
         return None
     layout = draw_layout(quiz, rng or random.SystemRandom(), own, pool)
-    return core_rows(insert, {"quiz_id": quiz_id, "user_id": user_id, "enrollment_id": enrollment.id,
+    inserted = raw_reads.session_rows(insert, {"quiz_id": quiz_id, "user_id": user_id, "enrollment_id": enrollment.id,
                                     "number": made + 1, "started_at": now, "deadline": queries.deadline(quiz, now),
-                                    "layout": layout}).scalar()
+                                    "layout": layout}, column_keys=INSERTED)
+    return inserted[0].id if inserted else None
