@@ -29,10 +29,8 @@ import logging
 import re
 import time
 
-from itsdangerous import BadData, URLSafeTimedSerializer
-
 from lms.accounts.sessions import TOUCH_EVERY
-from lms.core import below_flask, thread_connections
+from lms.core import below_flask, csrf_tokens, thread_connections
 from lms.core.db import utcnow
 from lms.core.permissions import wants_json
 from lms.quizzes import autosave
@@ -139,11 +137,8 @@ def _csrf_ok(app, request, cookie_session) -> bool:
     data, raw = _csrf_token(config, request), cookie_session.get(field)
     if not data or not isinstance(raw, str):
         return False
-    serializer = URLSafeTimedSerializer(config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt="wtf-csrf-token")
-    try:
-        token = serializer.loads(data, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600))
-    except BadData:  # SignatureExpired is one
-        return False
+    # Flask-WTF's serializer, salt and time limit; verified once per token and process (lms.core.csrf_tokens)
+    token = csrf_tokens.verified_token(app, data, config.get("WTF_CSRF_TIME_LIMIT", 3600))
     if not isinstance(token, str) or not hmac.compare_digest(raw, token):
         return False
     if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
