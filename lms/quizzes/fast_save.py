@@ -2,7 +2,7 @@
 
 The quiz page's script sends `POST /attempts/<id>/save` with `Accept: application/json` every few
 seconds per learner: the one request of an exam that every learner keeps sending. Inside Flask the
-light path (lms/quizzes/autosave.py) already does its work in two reads and an upsert; what remains
+light path (lms/quizzes/autosave.py) already does its work in a read or two and an upsert; what remains
 is the request around it — the request context, every before/after hook, Flask-Login, Flask-WTF,
 the ORM session and its commit. This WSGI layer, installed in front of the Flask app (inside ProxyFix
 and the overload shedding of lms/core/overload.py), answers that request itself with only:
