@@ -35,9 +35,10 @@ class BoundedCache:
         return len(self._parts)
 
 
-def app_cache(name: str, size: int = _MAX_PAGES) -> BoundedCache:
-    """The app's cache called `name` (made on first use, holding `size` entries at most)."""
-    cache = current_app.extensions.get(name)
+def app_cache(name: str, size: int = _MAX_PAGES, app=None) -> BoundedCache:
+    """The cache called `name` of `app`, or of the current app (made on first use, holding `size` entries at most)."""
+    extensions = (app or current_app).extensions
+    cache = extensions.get(name)
     if cache is None:
-        cache = current_app.extensions.setdefault(name, BoundedCache(size))
+        cache = extensions.setdefault(name, BoundedCache(size))
     return cache

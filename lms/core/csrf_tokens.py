@@ -7,12 +7,18 @@ serves as well as a new one. It is reused for REUSE_SECONDS at most — with WTF
 tenth of it at most — so a form is accepted for (the time limit − its token's age), as before, give or
 take that tenth. The cache is per process and keyed by the raw token and the signing key: a new session,
 a new raw token or a rotated key signs again.
+
+The other way round, the autosave answered below Flask (lms/quizzes/fast_save.py) checks the same signed
+token ~10 times per learner in an exam: `verified_token` keeps what verifying it gave (the raw token inside and
+when it was signed), so a token seen before costs a dictionary look-up, not a signature. Its age is checked
+against the time limit at every use, as itsdangerous checks it; a token that fails verification is not kept.
 """
 
 import time
 
 from flask import current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from lms.core.bounded_cache import app_cache
 
@@ -22,6 +28,8 @@ REUSE_SECONDS = 300
 # re-check both (tests/core/test_request_path.py fails until this says the new version).
 CHECKED_AGAINST = {"flask-wtf": "1.3.0"}
 _MAX_TOKENS = 4096  # sessions seen within REUSE_SECONDS by one process; past it, the least recent go
+_MAX_VERIFIED = 8192  # tokens a process's autosaves present (one or two per learner); past it, the least recent go
+_SALT = "wtf-csrf-token"  # Flask-WTF's, for every token it signs
 
 
 def csrf_token() -> str:
@@ -51,6 +59,25 @@ def kept_token(app, raw) -> str | None:
     if signed is not None and time.time() - signed[0] < _reuse_seconds(config.get("WTF_CSRF_TIME_LIMIT")):
         return signed[1]
     return None
+
+
+def verified_token(app, signed: str, max_age: int | None):
+    """What Flask-WTF's `validate_csrf` finds inside `signed` (the session's raw token, if genuine), or None: a bad
+    signature, or older than `max_age` seconds (None: any age) or signed in the future, as itsdangerous refuses it."""
+    secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    verified = app_cache("lms_csrf_verified", _MAX_VERIFIED, app)
+    kept = verified.get((secret, signed))  # (raw token, signed at: whole seconds)
+    if kept is None:
+        try:
+            token, signed_at = URLSafeTimedSerializer(secret, salt=_SALT).loads(signed, max_age=max_age,
+                                                                                 return_timestamp=True)
+        except BadData:  # SignatureExpired is one
+            return None
+        kept = (token, int(signed_at.timestamp()))
+        verified.put((secret, signed), kept)
+        return token
+    age = int(time.time()) - kept[1]  # itsdangerous's rule (TimestampSigner.unsign), on its whole seconds
+    return kept[0] if max_age is None or 0 <= age <= max_age else None
 
 
 def _reuse_seconds(time_limit) -> float:

@@ -3,8 +3,10 @@
 The quiz page's script saves every changed answer (JSON, `Accept: application/json`): the one
 request that every learner sends every few seconds. The full view loads the user with their role
 grants, the attempt and its quiz as ORM objects, and flushes the session; here the same checks run
-as two narrow Core reads and the answers are stored with the same upsert
-(`operations.store_answers`), committed by `@view` before the 200 leaves.
+on narrow Core reads and the answers are stored with the same upsert (`operations.store_answers`),
+committed by `@view` before the 200 leaves. The usual save (one answer) is two statements: the attempt
+read with its one question (`_attempt_with_question_statement`), then the upsert; a save of several
+answers reads the attempt, then its questions.
 
 Who: the user of the session cookie, as the user loader accepts them (lms/__init__.py: an active
 user of that session version whose session record for this browser is live). What: their own
@@ -15,6 +17,7 @@ answers it (401, 404, 409 and finishing the attempt at time-up stay in one place
 """
 
 import functools
+from collections import namedtuple
 
 from flask import jsonify, request, session
 from sqlalchemy import and_, bindparam, select
@@ -57,6 +60,21 @@ def _attempt_statement():
 
 
 @functools.cache
+def _attempt_with_question_statement():
+    """`_attempt_statement` with the one question a save shows (NULLs for an id with no question), in one statement:
+    still FOR SHARE OF attempts only."""
+    return (_attempt_statement()
+            .add_columns(Question.id.label("question_id"), Question.type.label("question_type"),
+                         Question.options.label("question_options"), Question.choices.label("question_choices"))
+            .outerjoin(Question, Question.id == bindparam("shown_id")))
+
+
+# What grading.clean_response and forms.responses_from_form read of a question.
+_Question = namedtuple("_Question", "id type options choices")
+_MAX_ID = 2**31 - 1  # an integer column: a larger id names no question (and SQLite cannot take one past 2**63)
+
+
+@functools.cache
 def _questions_statement():
     return (select(Question.id, Question.type, Question.options, Question.choices)
             .where(Question.id.in_(bindparam("ids", expanding=True))))
@@ -78,6 +96,16 @@ def _questions(connection, ids: set[int]) -> dict[int, object]:
     return {row.id: row for row in rows}
 
 
+def _shown_questions(connection, row, shown: set[int], only: int | None) -> dict[int, object]:
+    """The shown questions that are in this attempt, by id: the one read with the attempt (`only`), or read now."""
+    in_attempt = {slot["q"] for slot in row.layout} & shown
+    if only is None:
+        return _questions(connection, in_attempt)
+    if row.question_id is None or row.question_id not in in_attempt:
+        return {}
+    return {row.question_id: _Question(row.question_id, row.question_type, row.question_options, row.question_choices)}
+
+
 def save_json(attempt_id: int):
     """The autosave answer (200 with what the server holds), or None: the full view answers."""
     person = who(session)
@@ -96,8 +124,14 @@ def store(connection, attempt_id: int, person: tuple[int, int, str], form, now, 
     (the JSON answer's fields, the session record's last seen), or None when the full view must answer.
     Shared by `save_json` and the WSGI layer below Flask (lms/quizzes/fast_save.py), which passes
     `seen_since`: a session record last seen before it is left to Flask, whose user loader notes it."""
-    found = raw_reads.rows_in(connection, _attempt_statement(), {"attempt_id": attempt_id, "user_id": person[0],
-                                                                 "version": person[1], "key": person[2]})
+    shown = shown_ids(form)
+    only = next(iter(shown)) if len(shown) == 1 else None  # the usual save: its question read with the attempt
+    values = {"attempt_id": attempt_id, "user_id": person[0], "version": person[1], "key": person[2]}
+    if only is None:
+        found = raw_reads.rows_in(connection, _attempt_statement(), values)
+    else:
+        found = raw_reads.rows_in(connection, _attempt_with_question_statement(),
+                                  {**values, "shown_id": only if only <= _MAX_ID else None})
     row = found[0] if found else None
     if row is None or row.submitted_at is not None or not row.layout:
         return None
@@ -106,8 +140,7 @@ def store(connection, attempt_id: int, person: tuple[int, int, str], form, now, 
     attempt = queries.plain_attempt(row)
     if queries.is_overdue(attempt, now):
         return None
-    shown = shown_ids(form)
-    questions = _questions(connection, {slot["q"] for slot in row.layout} & shown)
+    questions = _shown_questions(connection, row, shown, only)
     responses = responses_from_form(questions.values(), form)
     responses.update({qid: None for qid in shown - set(questions)})  # not in this attempt: reported closed
     result = operations.store_answers(connection, row.id, responses, now, questions, editable_ids(attempt),

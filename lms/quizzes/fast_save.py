@@ -2,7 +2,7 @@
 
 The quiz page's script sends `POST /attempts/<id>/save` with `Accept: application/json` every few
 seconds per learner: the one request of an exam that every learner keeps sending. Inside Flask the
-light path (lms/quizzes/autosave.py) already does its work in two reads and an upsert; what remains
+light path (lms/quizzes/autosave.py) already does its work in a read or two and an upsert; what remains
 is the request around it — the request context, every before/after hook, Flask-Login, Flask-WTF,
 the ORM session and its commit. This WSGI layer, installed in front of the Flask app (inside ProxyFix
 and the overload shedding of lms/core/overload.py), answers that request itself with only:
@@ -29,10 +29,8 @@ import logging
 import re
 import time
 
-from itsdangerous import BadData, URLSafeTimedSerializer
-
 from lms.accounts.sessions import TOUCH_EVERY
-from lms.core import below_flask, thread_connections
+from lms.core import below_flask, csrf_tokens, thread_connections
 from lms.core.db import utcnow
 from lms.core.permissions import wants_json
 from lms.quizzes import autosave
@@ -139,11 +137,8 @@ def _csrf_ok(app, request, cookie_session) -> bool:
     data, raw = _csrf_token(config, request), cookie_session.get(field)
     if not data or not isinstance(raw, str):
         return False
-    serializer = URLSafeTimedSerializer(config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt="wtf-csrf-token")
-    try:
-        token = serializer.loads(data, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600))
-    except BadData:  # SignatureExpired is one
-        return False
+    # Flask-WTF's serializer, salt and time limit; verified once per token and process (lms.core.csrf_tokens)
+    token = csrf_tokens.verified_token(app, data, config.get("WTF_CSRF_TIME_LIMIT", 3600))
     if not isinstance(token, str) or not hmac.compare_digest(raw, token):
         return False
     if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:

@@ -230,32 +230,110 @@ _CSRF_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(_CSRF_CASES))
-def test_csrf_ok_lets_through_exactly_what_flask_wtf_lets_through(app, monkeypatch, case):
+def _ours_and_flask_wtfs(app, form, headers=None, raw=RAW, https=False) -> tuple[bool, bool]:
+    """(`_csrf_ok`'s verdict, Flask-WTF's own check's, as the app runs it: lms/core/csrf_tokens.py's wrapper)."""
     from flask import request, session
     from flask_wtf.csrf import CSRFError
 
     from lms.quizzes.fast_save import _csrf_ok
 
-    form, headers, raw, config, https, referrer = _CSRF_CASES[case]
-    for key, value in {"WTF_CSRF_ENABLED": True, "WTF_CSRF_TIME_LIMIT": 3600, **config}.items():
-        monkeypatch.setitem(app.config, key, value)
-    headers = {**(headers(app) if callable(headers) else headers), **({"Referer": referrer} if referrer else {})}
     (hook,) = [hook for hook in app.before_request_funcs[None] if hook.__name__ == "checked_csrf_protect"]
-    with app.test_request_context("/attempts/1/save", method="POST", data=form(app), headers=headers,
+    with app.test_request_context("/attempts/1/save", method="POST", data=form, headers=headers or {},
                                   base_url="https://lms.test" if https else "http://lms.test"):
         if raw is not None:
             session["csrf_token"] = raw
         ours = _csrf_ok(app, request, session)
         try:
-            hook()  # Flask-WTF's own check, as the app runs it (lms/core/csrf_tokens.py's wrapper around it)
+            hook()
             theirs = True
         except CSRFError:
             theirs = False
+    return ours, theirs
+
+
+@pytest.mark.parametrize("case", list(_CSRF_CASES))
+def test_csrf_ok_lets_through_exactly_what_flask_wtf_lets_through(app, monkeypatch, case):
+    form, headers, raw, config, https, referrer = _CSRF_CASES[case]
+    for key, value in {"WTF_CSRF_ENABLED": True, "WTF_CSRF_TIME_LIMIT": 3600, **config}.items():
+        monkeypatch.setitem(app.config, key, value)
+    headers = {**(headers(app) if callable(headers) else headers), **({"Referer": referrer} if referrer else {})}
+    ours, theirs = _ours_and_flask_wtfs(app, form(app), headers, raw, https)
     assert ours == theirs
     assert ours == (case in ("in the field", "in a prefixed field", "in X-CSRFToken", "in X-CSRF-Token, the field empty",
                              "old, no time limit", "WTF_CSRF_SECRET_KEY", "switched off", "not checked by default",
                              "POST not checked", "https, same origin", "https, strict off"))
+
+
+@pytest.fixture()
+def csrf_checked(app, monkeypatch):
+    """CSRF on, with a time limit, no token kept yet (the same token signed in the same second by earlier tests);
+    returns how many tokens were verified with itsdangerous since, by `_csrf_ok` and by Flask-WTF."""
+    from lms.core import csrf_tokens
+
+    monkeypatch.delitem(app.extensions, "lms_csrf_verified", raising=False)  # put back after the test
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 3600)
+    verified, real = [], URLSafeTimedSerializer.loads
+    monkeypatch.setattr(csrf_tokens.URLSafeTimedSerializer, "loads",
+                        lambda self, *args, **kwargs: verified.append(1) or real(self, *args, **kwargs))
+    return lambda: len(verified)
+
+
+def test_a_token_verified_once_is_not_verified_again(app, csrf_checked):
+    token = _sign(app)
+    assert [_ours_and_flask_wtfs(app, {"csrf_token": token}) for _ in range(3)] == [(True, True)] * 3
+    assert csrf_checked() == 1 + 3  # ours once, Flask-WTF's every time
+
+
+def test_a_token_that_fails_verification_is_not_kept(app, csrf_checked):
+    tampered = _sign(app)[:-2] + "xx"
+    assert [_ours_and_flask_wtfs(app, {"csrf_token": tampered}) for _ in range(2)] == [(False, False)] * 2
+    assert csrf_checked() == 2 + 2
+
+
+def test_a_kept_token_past_the_time_limit_is_refused(app, csrf_checked, monkeypatch):
+    """Its age is checked at every use, as itsdangerous checks it: the clock moved past the time limit."""
+    from types import SimpleNamespace
+
+    import itsdangerous.timed
+
+    from lms.core import csrf_tokens
+
+    token, now = _sign(app), time.time()
+    assert _ours_and_flask_wtfs(app, {"csrf_token": token}) == (True, True)
+    for seconds, verdict in ((3600, True), (3601, False), (-1, False)):
+        clock = SimpleNamespace(time=lambda seconds=seconds: now + seconds)
+        monkeypatch.setattr(csrf_tokens, "time", clock)
+        monkeypatch.setattr(itsdangerous.timed, "time", clock)  # Flask-WTF's clock too
+        assert _ours_and_flask_wtfs(app, {"csrf_token": token}) == (verdict, verdict), seconds
+    assert csrf_checked() == 1 + 4  # ours from what it kept
+
+
+def test_a_kept_token_with_another_sessions_raw_token_is_refused(app, csrf_checked):
+    token = _sign(app)
+    assert _ours_and_flask_wtfs(app, {"csrf_token": token}) == (True, True)
+    assert _ours_and_flask_wtfs(app, {"csrf_token": token}, raw="f" * 40) == (False, False)
+    assert _ours_and_flask_wtfs(app, {"csrf_token": token}, raw=None) == (False, False)
+
+
+def test_a_token_kept_under_a_rotated_key_is_refused(app, csrf_checked, monkeypatch):
+    token = _sign(app)
+    assert _ours_and_flask_wtfs(app, {"csrf_token": token}) == (True, True)
+    monkeypatch.setattr(app, "secret_key", "a-new-secret-key-after-rotation")
+    assert _ours_and_flask_wtfs(app, {"csrf_token": token}) == (False, False)
+    assert _ours_and_flask_wtfs(app, {"csrf_token": _sign(app)}) == (True, True)
+    monkeypatch.setitem(app.config, "WTF_CSRF_SECRET_KEY", "a-csrf-only-key")
+    assert _ours_and_flask_wtfs(app, {"csrf_token": _sign(app)}) == (False, False)
+
+
+def test_kept_tokens_are_bounded(app, csrf_checked, monkeypatch):
+    from lms.core import csrf_tokens
+
+    monkeypatch.setattr(csrf_tokens, "_MAX_VERIFIED", 2)
+    tokens = [_sign(app, raw=f"{n:040}") for n in range(3)]
+    for n, token in enumerate(tokens):
+        assert _ours_and_flask_wtfs(app, {"csrf_token": token}, raw=f"{n:040}") == (True, True)
+    assert len(app.extensions["lms_csrf_verified"]) == 2
 
 
 def _decoded(response) -> bytes:
