@@ -64,9 +64,7 @@ def transaction(engine: Engine):
     committed when the block ends unless rolled back in it, rolled back when it raises. SQLite begins it through
     the engine's `begin` hook (BEGIN IMMEDIATE outside a request); on PostgreSQL autocommit is off until it ends.
     After any failure the connection is dropped: the next use opens another."""
-    kept = _kept(engine)
-    if kept.core is None:
-        kept.core = Connection(engine, connection=kept.proxy)  # no checkout, no pre-ping: the connection is ours
+    kept = _core(engine)
     switch = engine.dialect.name == "postgresql"
     try:
         if switch:
@@ -78,6 +76,26 @@ def transaction(engine: Engine):
     except BaseException:
         drop(engine)
         raise
+
+
+@contextlib.contextmanager
+def autocommit(engine: Engine):
+    """This thread's connection as a Core Connection, in autocommit: each statement run on its DB-API cursor
+    (lms.core.raw_reads.rows_in) commits on its own — no BEGIN, no COMMIT (the one-answer autosave: a read,
+    then one upsert that locks what it needs itself). After any failure the connection is dropped."""
+    kept = _core(engine)
+    try:
+        yield kept.core
+    except BaseException:
+        drop(engine)
+        raise
+
+
+def _core(engine: Engine) -> _Kept:
+    kept = _kept(engine)
+    if kept.core is None:
+        kept.core = Connection(engine, connection=kept.proxy)  # no checkout, no pre-ping: the connection is ours
+    return kept
 
 
 def _kept(engine: Engine) -> _Kept:

@@ -10,10 +10,11 @@ answers reads the attempt, then its questions.
 
 Who: the user of the session cookie, as the user loader accepts them (lms/__init__.py: an active
 user of that session version whose session record for this browser is live). What: their own
-attempt, locked FOR SHARE as `operations.lock_attempt` does (a submission waits for this save), not
-finished, not past its deadline and grace. Anything else — signed out, another's attempt, an
-attempt from before layouts were stored, finished, time up — returns None and the full view
-answers it (401, 404, 409 and finishing the attempt at time-up stay in one place).
+attempt, not finished, not past its deadline and grace; the upsert itself locks the attempt FOR SHARE
+as `operations.lock_attempt` does (a submission waits for this save) and stores nothing once it is
+submitted — then, or for an older change ("kept"), the full view answers under the lock. Anything
+else — signed out, another's attempt, an attempt from before layouts were stored, finished, time up —
+returns None and the full view answers it (401, 404, 409 and finishing the attempt at time-up stay in one place).
 """
 
 import functools
@@ -46,7 +47,8 @@ def who(cookie_session) -> tuple[int, int, str] | None:
 # every answer of every learner (the values go in as bound parameters).
 @functools.cache
 def _attempt_statement():
-    """The attempt if it is this signed-in user's, locked FOR SHARE; with what the checks need."""
+    """The attempt if it is this signed-in user's, with what the checks need. Not locked: the upsert locks the
+    attempt itself and stores nothing once it is submitted (operations._save_statement)."""
     record = and_(SessionRecord.key == bindparam("key"), SessionRecord.user_id == User.id,
                   SessionRecord.ended_at.is_(None))
     return (select(Attempt.id, Attempt.submitted_at, Attempt.deadline, Attempt.layout, Attempt.page,
@@ -55,14 +57,12 @@ def _attempt_statement():
             .join(User, User.id == Attempt.user_id)
             .join(SessionRecord, record)
             .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"),
-                   User.is_active.is_(True), User.session_version == bindparam("version"))
-            .with_for_update(of=Attempt.__table__, read=True))
+                   User.is_active.is_(True), User.session_version == bindparam("version")))
 
 
 @functools.cache
 def _attempt_with_question_statement():
-    """`_attempt_statement` with the one question a save shows (NULLs for an id with no question), in one statement:
-    still FOR SHARE OF attempts only."""
+    """`_attempt_statement` with the one question a save shows (NULLs for an id with no question), in one statement."""
     return (_attempt_statement()
             .add_columns(Question.id.label("question_id"), Question.type.label("question_type"),
                          Question.options.label("question_options"), Question.choices.label("question_choices"))
@@ -145,7 +145,14 @@ def store(connection, attempt_id: int, person: tuple[int, int, str], form, now, 
     responses.update({qid: None for qid in shown - set(questions)})  # not in this attempt: reported closed
     result = operations.store_answers(connection, row.id, responses, now, questions, editable_ids(attempt),
                                       versions_from_form(form))
+    if any(result.get(qid, KEPT).state == "kept" for qid in responses):
+        # Not stored: an older change, or the attempt was submitted since it was read (nothing here holds its
+        # lock). The full view answers under the lock: "kept", or 409.
+        return None
     return {**stored_json(result), "seconds_left": queries.seconds_left(attempt, now)}, row.last_seen_at
+
+
+KEPT = operations.Stored("kept", None)
 
 
 def stored_json(result) -> dict:

@@ -31,9 +31,10 @@ import time
 
 from lms.accounts.sessions import TOUCH_EVERY
 from lms.core import below_flask, csrf_tokens, thread_connections
-from lms.core.db import utcnow
+from lms.core.db import session_bound_to_connection, utcnow
 from lms.core.permissions import wants_json
 from lms.quizzes import autosave
+from lms.quizzes.forms import shown_ids
 
 log = logging.getLogger(__name__)
 _PATH = re.compile(r"/attempts/([1-9][0-9]{0,9})/save")
@@ -87,8 +88,15 @@ class FastSave(below_flask.Layer):
 
 
 def _store(attempt_id: int, person, form):
-    """The shared checks and upsert in one transaction, committed; None (rolled back) when Flask answers."""
+    """The shared checks and upsert, committed; None (nothing written) when Flask answers. The usual save, one
+    answer, is a read and one upsert in autocommit; several answers are one transaction."""
     now = utcnow()
+    if len(shown_ids(form)) == 1 and not session_bound_to_connection():
+        from lms.extensions import db
+
+        with thread_connections.autocommit(db.engine) as connection:
+            saved = autosave.store(connection, attempt_id, person, form, now, seen_since=now - TOUCH_EVERY)
+        return saved[0] if saved is not None else None
     with _transaction() as (connection, transaction):
         saved = autosave.store(connection, attempt_id, person, form, now, seen_since=now - TOUCH_EVERY)
         if saved is None:
@@ -102,7 +110,6 @@ def _transaction():
     """(connection, transaction): on this thread's own connection (lms.core.thread_connections: no checkout
     from the pool, which would ping first; dropped after a failure), or a savepoint on the tests' rolled-back
     transaction's connection. Committed at the end unless rolled back, rolled back when the block raises."""
-    from lms.core.db import session_bound_to_connection
     from lms.extensions import db
 
     if session_bound_to_connection():

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, case, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -142,13 +142,23 @@ class Stored(NamedTuple):
 
 # Built once per process and database: constructing an upsert (its `excluded` columns) costs
 # more than running it, and autosave runs for every answer of every learner.
+_SAVED_COLUMNS = ("attempt_id", "question_id", "response", "saved_at", "version")
+
+
 @functools.cache
 def _save_statement(dialect: str, versioned: bool):
-    """The upsert of answers. Versioned (the page's script): stored only when newer than what is
-    there, so a replayed or late older save changes nothing. Plain form posts are the learner's
-    latest word: always stored, one version above what is there."""
-    table = AttemptAnswer.__table__
-    statement = upsert(table, dialect)
+    """The upsert of one answer, stored only while its attempt is open: the statement itself locks the attempt's row
+    FOR SHARE, so a submission (which takes it FOR NO KEY UPDATE) waits until this save has committed and grades it,
+    or this save waits for the submission and stores nothing. One statement, so an autosave needs no transaction of
+    its own (lms/quizzes/fast_save.py). Versioned (the page's script): stored only when newer than what is there, so
+    a replayed or late older save changes nothing. Plain form posts are the learner's latest word: always stored,
+    one version above what is there."""
+    table, attempts = AttemptAnswer.__table__, Attempt.__table__
+    still_open = (select(attempts.c.id).where(attempts.c.id == bindparam("attempt_id"), attempts.c.submitted_at.is_(None))
+                  .with_for_update(read=True))
+    sent_row = select(*(bindparam(name, type_=table.c[name].type) for name in _SAVED_COLUMNS),
+                      literal("").label("comment")).where(exists(still_open))
+    statement = upsert(table, dialect).from_select((*_SAVED_COLUMNS, "comment"), sent_row, include_defaults=False)
     sent = statement.excluded
     where = table.c.checked_at.is_(None)
     if versioned:
@@ -196,21 +206,16 @@ def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = No
 def store_answers(connection, attempt_id: int, responses: dict, now: dt.datetime, questions: dict,
                   allowed: set[int], versions: dict) -> dict[int, Stored]:
     """The statements of `save_answers` (checks done by the caller), as Core statements on
-    `connection`: the autosave path (lms/quizzes/autosave.py) has no ORM objects to flush."""
+    `connection`: the autosave path (lms/quizzes/autosave.py) has no ORM objects to flush. An answer not
+    stored ("kept") was not newer than the stored one — or, for a caller that does not hold the attempt's
+    lock, its attempt was submitted meanwhile: such a caller must not take "kept" at its word."""
     result = {qid: Stored("closed", None) for qid in responses if qid not in questions or qid not in allowed}
     rows = [{"attempt_id": attempt_id, "question_id": qid, "response": grading.clean_response(questions[qid], raw),
              "saved_at": now, "version": versions.get(qid, queries.version_of(now))}
             for qid, raw in responses.items() if qid in questions and qid in allowed]
-    for versioned in (True, False):
-        batch = [row for row in rows if (row["question_id"] in versions) == versioned]
-        if len(batch) == 1:  # the usual save: one answer, on the DB-API cursor (lms.core.raw_reads.rows_in)
-            stored = raw_reads.rows_in(connection, _save_statement(connection.dialect.name, versioned), batch[0],
-                                       column_keys=tuple(batch[0]))
-        elif batch:
-            stored = connection.execute(_save_statement(connection.dialect.name, versioned), batch).all()
-        else:
-            stored = []
-        result.update({qid: Stored("saved", version) for qid, version in stored})
+    for row in rows:  # one statement an answer, on the DB-API cursor (lms.core.raw_reads.rows_in); usually one
+        statement = _save_statement(connection.dialect.name, row["question_id"] in versions)
+        result.update({qid: Stored("saved", version) for qid, version in raw_reads.rows_in(connection, statement, row)})
     untouched = [row["question_id"] for row in rows if row["question_id"] not in result]
     if untouched:
         held = connection.execute(select(AttemptAnswer.question_id, AttemptAnswer.version, AttemptAnswer.checked_at)

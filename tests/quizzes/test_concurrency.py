@@ -7,15 +7,18 @@ forces the interleaving that exam day produces by chance.
 """
 
 import os
+import threading
 import time
 from functools import partial
 
+import psycopg
 import pytest
 from sqlalchemy import select
 
 from lms.extensions import db
 from lms.quizzes import operations, queries, quick_start
 from lms.quizzes.models import Attempt, AttemptAnswer, Question
+from tests.conftest import TEST_DB_URL
 from tests.quizzes.crowd import PASSWORD, HeldLock, committed_exam, together
 
 pytestmark = pytest.mark.skipif(not os.environ.get("LMS_TEST_DATABASE_URL"),
@@ -109,35 +112,73 @@ def _two_tabs_on_one_attempt(app, exam):
     return _single_question(app, quiz_id), saving, submitting, _attempt_id(saving.post(f"/quizzes/{quiz_id}/start"))
 
 
-def _pause_inside(monkeypatch, name):
-    """Make `queries.<name>` take 0.3 s, so the request running it holds the attempt's row lock."""
-    real = getattr(queries, name)
-
-    def slow(*args):
-        time.sleep(0.3)
-        return real(*args)
-
-    monkeypatch.setattr(queries, name, slow)
+_SAVE_WAITING = """
+    SELECT count(*) FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'
+      AND query LIKE 'INSERT INTO attempt_answers%FOR SHARE%'"""
 
 
-def test_a_save_in_flight_is_graded_by_the_submission_that_races_it(app, exam, monkeypatch):
-    question_id, saving, submitting, attempt_id = _two_tabs_on_one_attempt(app, exam)
-    _pause_inside(monkeypatch, "answerable_questions")  # the save holds the attempt while the submission arrives
-    saved, finished = _together(lambda: _save(saving, attempt_id, question_id, "b"),
-                                lambda: (time.sleep(0.1), submitting.post(f"/attempts/{attempt_id}/finish"))[1])
-    assert saved.status_code == 200 and saved.get_json()["saved"] == [question_id]
-    assert finished.status_code == 303
-    # The submission waited for the save: the answer is stored and graded (12 digits: "b" is right).
+def _graded(app, attempt_id, question_id, expected):
     response, score = _stored(app, attempt_id, question_id)
-    assert response == ["b"] and float(score) == 1
+    with app.app_context():
+        submitted = db.session.scalar(select(Attempt.submitted_at).where(Attempt.id == attempt_id))
+    assert submitted is not None and response == expected and score is not None
+
+
+def test_a_save_read_before_the_submission_and_written_after_it_is_refused_not_lost(app, exam, monkeypatch):
+    """The light autosave reads the attempt without a lock, then stores with one statement that locks it. A
+    submission that commits between the two leaves the save nothing to store: it is told 409, never 200."""
+    question_id, saving, submitting, attempt_id = _two_tabs_on_one_attempt(app, exam)
+    assert _save(saving, attempt_id, question_id, "a").status_code == 200
+    read, submitted = threading.Event(), threading.Event()
+    real = operations.store_answers
+
+    def after_the_submission(*args, **kwargs):  # the save has read the attempt (open) and is about to store
+        read.set()
+        assert submitted.wait(15)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(operations, "store_answers", after_the_submission)
+
+    def submit():
+        assert read.wait(15)
+        try:
+            return submitting.post(f"/attempts/{attempt_id}/finish")
+        finally:
+            submitted.set()
+
+    late, finished = _together(lambda: _save(saving, attempt_id, question_id, "b"), submit)
+    assert finished.status_code == 303
+    assert late.status_code == 409 and late.get_json()["error"] == "finished"
+    _graded(app, attempt_id, question_id, ["a"])
 
 
 def test_a_save_arriving_during_the_submission_is_refused_not_lost_silently(app, exam, monkeypatch):
+    """The save's upsert waits for the submission's lock on the attempt (seen waiting in pg_stat_activity), then
+    finds it submitted and stores nothing: PostgreSQL re-checks the locked row after the wait."""
     question_id, saving, submitting, attempt_id = _two_tabs_on_one_attempt(app, exam)
     assert _save(saving, attempt_id, question_id, "a").status_code == 200
-    _pause_inside(monkeypatch, "attempt_questions")  # the submission holds the attempt while the save arrives
-    finished, late = _together(lambda: submitting.post(f"/attempts/{attempt_id}/finish"),
-                               lambda: (time.sleep(0.1), _save(saving, attempt_id, question_id, "b"))[1])
+    grading, seen = threading.Event(), []
+    real = queries.graded_questions
+
+    def once_the_save_waits(attempt):  # the submission holds the attempt FOR NO KEY UPDATE here
+        grading.set()
+        deadline = time.monotonic() + 15
+        with psycopg.connect(TEST_DB_URL, autocommit=True) as watcher:
+            while time.monotonic() < deadline and not seen:
+                if watcher.execute(_SAVE_WAITING).fetchone()[0]:
+                    seen.append(True)
+                time.sleep(0.005)  # polling a condition, not ordering the race
+        return real(attempt)
+
+    monkeypatch.setattr(queries, "graded_questions", once_the_save_waits)
+
+    def save_during_the_submission():
+        assert grading.wait(15)
+        return _save(saving, attempt_id, question_id, "b")
+
+    finished, late = _together(lambda: submitting.post(f"/attempts/{attempt_id}/finish"), save_during_the_submission)
+    assert seen == [True]  # the interleaving happened: the save's upsert waited for the submission
     assert finished.status_code == 303
     # The learner is told (the page shows the message and the review), and the graded answer stands.
     assert late.status_code == 409 and late.get_json()["error"] == "finished"
