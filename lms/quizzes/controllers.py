@@ -1,3 +1,5 @@
+import contextlib
+
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -232,14 +234,11 @@ def finish(attempt):
     attempt_id, now = attempt.id, utcnow()
     if not attempt.finished:
         if request.form.get("shown"):
-            # A savepoint, not a rollback: a bad carried answer must not release the submit lock
-            # taken above, or a second submit could finish the attempt at the same time.
-            savepoint = db.session.begin_nested()
-            try:
+            # The answers the page still held go in first. One refused (time up: not counted) has written
+            # nothing — save_answers refuses before it writes — so no savepoint is needed, and no rollback
+            # may release the submit lock taken above (a second submit could finish the attempt at once).
+            with contextlib.suppress(operations.QuizError):
                 _save_from_request(attempt, now)
-                savepoint.commit()
-            except operations.QuizError:
-                savepoint.rollback()
         operations.finish_attempt(attempt, now)
     elif queries.newer_than_stored(attempt, versions_from_form(request.form)):
         # Submitted before (another window): say so rather than let the review pass for these answers.

@@ -185,9 +185,10 @@ def save_answers(attempt: Attempt, responses: dict, now: dt.datetime | None = No
     """Store answers as they change. `responses` maps question id → raw response, `versions`
     question id → the page's version of that answer (absent: a plain form post).
 
-    One INSERT … ON CONFLICT DO UPDATE per kind: two tabs saving the same answer cannot collide,
+    One INSERT … ON CONFLICT DO UPDATE per answer: two tabs saving the same answer cannot collide,
     an older or replayed version stores nothing, and an answer frozen by "Check" (checked_at set)
     is left as it is. Callers that may race a submission lock the attempt first (`lock_attempt`).
+    A refusal (QuizError: finished, time up) comes before anything is written.
     """
     now = now or utcnow()
     if attempt.finished:

@@ -312,9 +312,17 @@ def answerable_questions(attempt: Attempt, ids) -> dict[int, object]:
     wanted = {slot["q"] for slot in attempt.slots()} & set(ids)
     if not wanted:
         return {}
-    rows = db.session.execute(select(Question.id, Question.type, Question.options, Question.choices)
-                              .where(Question.id.in_(wanted)))
+    if len(wanted) == 1:  # the usual carried answer: a statement built once, on the DB-API cursor
+        rows = raw_reads.session_rows(_answerable_question_statement(), {"id": next(iter(wanted))})
+    else:
+        rows = db.session.execute(select(Question.id, Question.type, Question.options, Question.choices)
+                                  .where(Question.id.in_(wanted)))
     return {row.id: row for row in rows}
+
+
+@functools.cache
+def _answerable_question_statement():
+    return select(Question.id, Question.type, Question.options, Question.choices).where(Question.id == bindparam("id"))
 
 
 def newer_than_stored(attempt: Attempt, versions: dict) -> int:
