@@ -14,10 +14,12 @@ BUCKET = 5.0
 
 
 class MachineCpu:
-    """Busy share of all the machine's CPUs, sampled each second from /proc/stat, until stopped."""
+    """Busy share of all the machine's CPUs, sampled each second from /proc/stat, until stopped; and the share the
+    hypervisor gave to other machines ("steal": counted busy, though nothing here ran — a run with much of it
+    measured its neighbours, not the exam)."""
 
     def __init__(self):
-        self.samples: list[tuple[float, float]] = []  # (monotonic time, busy share 0..1)
+        self.samples: list[tuple[float, float, float]] = []  # (monotonic time, busy share 0..1, stolen share 0..1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -30,17 +32,21 @@ class MachineCpu:
         self._thread.join()
 
     @staticmethod
-    def _read() -> tuple[int, int]:
+    def _read() -> tuple[int, int, int]:
         fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        return sum(fields), fields[3] + fields[4]  # all, idle + iowait
+        return sum(fields), fields[3] + fields[4], fields[7]  # all, idle + iowait, steal
 
     def _sample(self) -> None:
-        total, idle = self._read()
+        total, idle, steal = self._read()
         while not self._stop.wait(1.0):
-            now_total, now_idle = self._read()
-            busy = 1 - (now_idle - idle) / max(1, now_total - total)
-            self.samples.append((time.monotonic(), busy))
-            total, idle = now_total, now_idle
+            now_total, now_idle, now_steal = self._read()
+            elapsed = max(1, now_total - total)
+            self.samples.append((time.monotonic(), 1 - (now_idle - idle) / elapsed, (now_steal - steal) / elapsed))
+            total, idle, steal = now_total, now_idle, now_steal
+
+    def stolen(self) -> float:
+        """The share of the run's CPU time the hypervisor gave to others."""
+        return sum(s for _, _, s in self.samples) / len(self.samples) if self.samples else 0.0
 
 
 def print_timeline(stats, cpu: MachineCpu) -> None:
@@ -49,12 +55,14 @@ def print_timeline(stats, cpu: MachineCpu) -> None:
     for kind, rows in stats.timed.items():
         for sent, ms in rows:
             buckets.setdefault(int((sent - stats.began) // BUCKET), {}).setdefault(kind, []).append(ms)
-    print("timeline (requests by the time they were sent; CPU: the whole machine, busy share):")
+    print("timeline (requests by the time they were sent; CPU: the whole machine, busy share, of it stolen by the "
+          "hypervisor):")
     for index in sorted(buckets):
         start = stats.began + index * BUCKET
-        busy = [share for at, share in cpu.samples if start <= at < start + BUCKET]
+        busy = [share for at, share, _ in cpu.samples if start <= at < start + BUCKET]
+        stolen = [share for at, _, share in cpu.samples if start <= at < start + BUCKET]
         parts = []
         for kind, values in sorted(buckets[index].items()):
             parts.append(f"{kind} {len(values):5d} p95 {pct(values, 95):6.0f}")
-        cpu_text = f"{100 * sum(busy) / len(busy):5.1f} %" if busy else "    ? "
+        cpu_text = f"{100 * sum(busy) / len(busy):5.1f} % ({100 * sum(stolen) / len(stolen):4.1f})" if busy else "    ?        "
         print(f"  {index * BUCKET:5.0f} s  CPU {cpu_text}  " + "   ".join(parts))

@@ -318,7 +318,8 @@ def exam_and_check(args, processes, cluster, app, quiz_id, keys, cookies) -> int
     elapsed = time.monotonic() - stats.began
     # The load generator shares the cores: its own CPU says whether it, not the server, was the limit.
     print(f"load generator CPU {time.process_time() - cpu_before:.1f} s over {elapsed:.1f} s wall; "
-          f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+          f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
+          f"CPU stolen by the hypervisor {100 * machine_cpu.stolen():.1f} %")
     if not args.kill_app and not args.outage:  # a restarted server or database has other processes
         database, backends = backends_cpu(processes.env["DATABASE_URL"])
         print(f"gunicorn (master and workers) CPU {tree_cpu(processes.services['web'].pid) - web_before:.1f} s; "
