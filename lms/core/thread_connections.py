@@ -82,13 +82,19 @@ def transaction(engine: Engine):
 def autocommit(engine: Engine):
     """This thread's connection as a Core Connection, in autocommit: each statement run on its DB-API cursor
     (lms.core.raw_reads.rows_in) commits on its own — no BEGIN, no COMMIT (the one-answer autosave: a read,
-    then one upsert that locks what it needs itself). After any failure the connection is dropped."""
+    then one upsert that locks what it needs itself). After any failure the connection is dropped, and so is one
+    left in a transaction: a statement run through Connection.execute begins one, which on SQLite would hold the
+    database's write lock for good."""
     kept = _core(engine)
     try:
         yield kept.core
     except BaseException:
         drop(engine)
         raise
+    if kept.core.in_transaction():
+        drop(engine)
+        raise RuntimeError("thread_connections.autocommit: a statement began a transaction (Connection.execute); "
+                           "run statements on the DB-API cursor (lms.core.raw_reads.rows_in)")
 
 
 def _core(engine: Engine) -> _Kept:

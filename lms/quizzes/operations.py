@@ -217,12 +217,19 @@ def store_answers(connection, attempt_id: int, responses: dict, now: dt.datetime
     for row in rows:  # one statement an answer, on the DB-API cursor (lms.core.raw_reads.rows_in); usually one
         statement = _save_statement(connection.dialect.name, row["question_id"] in versions)
         result.update({qid: Stored("saved", version) for qid, version in raw_reads.rows_in(connection, statement, row)})
-    untouched = [row["question_id"] for row in rows if row["question_id"] not in result]
-    if untouched:
-        held = connection.execute(select(AttemptAnswer.question_id, AttemptAnswer.version, AttemptAnswer.checked_at)
-                                  .where(AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.question_id.in_(untouched)))
-        result.update({qid: Stored("kept" if checked is None else "closed", version) for qid, version, checked in held})
+    for row in rows:  # not stored: what is held instead, on the cursor too (Connection.execute would begin a transaction
+        # on the autosave's autocommit connection, and on SQLite keep the write lock: lms.core.thread_connections)
+        if row["question_id"] not in result:
+            for qid, version, checked in raw_reads.rows_in(connection, _held_statement(), row):
+                result[qid] = Stored("kept" if checked is None else "closed", version)
     return result
+
+
+@functools.cache
+def _held_statement():
+    answers = AttemptAnswer.__table__.c
+    return (select(answers.question_id, answers.version, answers.checked_at)
+            .where(answers.attempt_id == bindparam("attempt_id"), answers.question_id == bindparam("question_id")))
 
 
 def check_answer(attempt: Attempt, question_id: int, now: dt.datetime | None = None) -> AttemptAnswer:

@@ -74,3 +74,38 @@ def test_a_save_below_flask_uses_the_threads_own_connection_and_recovers_after_i
         assert again.status_code == 200 and layer.answered == before + 3  # below Flask, on a new connection
         assert thread_connections.connection(engine) is not proxy
     assert _saved(database_url, attempt_id, question_id) == 1003
+
+
+def test_a_save_not_stored_leaves_no_transaction_open_on_the_threads_connection(prepared, database_url):  # noqa: F811
+    """A replayed older change stores nothing; what the server holds is read on the cursor too. Through
+    Connection.execute it began a transaction on the autocommit connection that nothing ended: on SQLite the
+    database's write lock, held until the process ended (every other write: "database is locked")."""
+    from sqlalchemy import create_engine
+
+    app, client, *_rest = prepared
+    quiz_id, question_id, option = _quiz(app)
+    started = client.post(f"/quizzes/{quiz_id}/start")
+    attempt_id = int(started.headers["Location"].rsplit("/", 1)[1])
+    assert save(client, attempt_id, question_id, option, 2000).status_code == 200
+    older = save(client, attempt_id, question_id, option, 1999)
+    assert older.status_code == 200
+    assert older.get_json()["answers"][str(question_id)] == {"state": "kept", "version": 2000}
+    with app.app_context():
+        dbapi_connection = thread_connections.connection(db.engine).dbapi_connection
+        if database_url.startswith("sqlite"):
+            assert not dbapi_connection.in_transaction
+        else:
+            from psycopg.pq import TransactionStatus
+
+            assert dbapi_connection.info.transaction_status == TransactionStatus.IDLE
+    # Another connection writes at once, without waiting for a lock.
+    other = create_engine(database_url, connect_args={"timeout": 0} if database_url.startswith("sqlite") else {})
+    try:
+        with other.begin() as connection:
+            changed = connection.execute(text("UPDATE attempt_answers SET saved_at = saved_at WHERE attempt_id = :a"),
+                                         {"a": attempt_id}).rowcount
+    finally:
+        other.dispose()
+    assert changed == 1
+    assert save(client, attempt_id, question_id, option, 2001).get_json()["answers"][str(question_id)] == {
+        "state": "saved", "version": 2001}
