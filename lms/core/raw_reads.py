@@ -191,6 +191,12 @@ def first(statement, values: dict):
     return found[0] if found else None
 
 
+def session_first(statement, values: dict):
+    """The first row of `session_rows`, or None."""
+    found = session_rows(statement, values)
+    return found[0] if found else None
+
+
 def _wrapped(error, compiled: _Compiled, values: dict, dialect, invalidated: bool):
     # SQLAlchemy's own exception (OperationalError…): lms.core.errors answers a database away with 503.
     return DBAPIError.instance(compiled.sql, values, error, dialect.loaded_dbapi.Error,

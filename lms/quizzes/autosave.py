@@ -80,17 +80,11 @@ def _questions_statement():
             .where(Question.id.in_(bindparam("ids", expanding=True))))
 
 
-@functools.cache
-def _question_statement():
-    # One question, the usual save: a statement with no expanding list, so it runs on the DB-API cursor.
-    return select(Question.id, Question.type, Question.options, Question.choices).where(Question.id == bindparam("id"))
-
-
 def _questions(connection, ids: set[int]) -> dict[int, object]:
     if not ids:
         return {}
     if len(ids) == 1:
-        rows = raw_reads.rows_in(connection, _question_statement(), {"id": next(iter(ids))})
+        rows = raw_reads.rows_in(connection, queries.answerable_question_statement(), {"id": next(iter(ids))})
     else:
         rows = connection.execute(_questions_statement(), {"ids": sorted(ids)})
     return {row.id: row for row in rows}

@@ -57,8 +57,7 @@ def _enrollment_lock_statement():
 def lock_enrollment_row(user_id: int, course_id: int):
     """`lock_enrollment` for the light start (lms/quizzes/quick_start.py): the same lock, taken by one
     prebuilt Core statement; the row (id, restarted_at) or None."""
-    found = raw_reads.session_rows(_enrollment_lock_statement(), {"user_id": user_id, "course_id": course_id})
-    return found[0] if found else None
+    return raw_reads.session_first(_enrollment_lock_statement(), {"user_id": user_id, "course_id": course_id})
 
 
 def start_attempt(quiz: Quiz, user, now: dt.datetime | None = None, rng: random.Random | None = None) -> Attempt:

@@ -313,7 +313,7 @@ def answerable_questions(attempt: Attempt, ids) -> dict[int, object]:
     if not wanted:
         return {}
     if len(wanted) == 1:  # the usual carried answer: a statement built once, on the DB-API cursor
-        rows = raw_reads.session_rows(_answerable_question_statement(), {"id": next(iter(wanted))})
+        rows = raw_reads.session_rows(answerable_question_statement(), {"id": next(iter(wanted))})
     else:
         rows = db.session.execute(select(Question.id, Question.type, Question.options, Question.choices)
                                   .where(Question.id.in_(wanted)))
@@ -321,7 +321,8 @@ def answerable_questions(attempt: Attempt, ids) -> dict[int, object]:
 
 
 @functools.cache
-def _answerable_question_statement():
+def answerable_question_statement():
+    """One question's id, type, options and choices: what reading and cleaning a response needs (also the autosave's)."""
     return select(Question.id, Question.type, Question.options, Question.choices).where(Question.id == bindparam("id"))
 
 

@@ -45,8 +45,7 @@ def page(attempt_id: int, requested_page) -> str | None:
     for (the view's own rule)."""
     if not current_user.is_authenticated:
         return None
-    found = raw_reads.session_rows(_statement(), {"attempt_id": attempt_id})
-    row = found[0] if found else None
+    row = raw_reads.session_first(_statement(), {"attempt_id": attempt_id})
     if row is None or row.user_id != current_user.id or row.submitted_at is not None or not row.layout:
         return None
     attempt, now = _attempt(row), utcnow()

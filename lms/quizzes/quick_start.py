@@ -58,8 +58,7 @@ def start(quiz_id: int, rng: random.Random | None = None) -> int | None:
         return None
     quiz_statement, counts_statement, insert = _statements(dialect_name())
     user_id = current_user.id
-    found = raw_reads.session_rows(quiz_statement, {"quiz_id": quiz_id})
-    quiz = found[0] if found else None
+    quiz = raw_reads.session_first(quiz_statement, {"quiz_id": quiz_id})
     now = utcnow()
     # Quiz.can_view: an archived quiz or an unpublished course is the full view's (a trainer may see it).
     if quiz is None or quiz.archived_at is not None or quiz.status != "published" or not Quiz.is_open(quiz, now):
