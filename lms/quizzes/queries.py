@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import get_locale, gettext
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, null, select
 
 from lms.core import raw_reads
 from lms.core.db import core_rows, utcnow
@@ -70,7 +70,7 @@ class ShownQuestion(NamedTuple):
     text_html: str
     options: list
     choices: list
-    answer: object
+    answer: object  # the key: None unless the quiz gives immediate feedback (shown_questions)
     feedback_html: str
 
     @property
@@ -80,15 +80,29 @@ class ShownQuestion(NamedTuple):
 
 # Built once per process (bound parameters): building a statement costs about as much as running it.
 @functools.cache
-def _shown_questions_statement():
-    return select(*(getattr(Question, name) for name in ShownQuestion._fields)).where(
-        Question.id.in_(bindparam("ids", expanding=True)))
+def _shown_questions_statement(count: int, with_key: bool):
+    """The attempt's `count` questions by id (`id0` … `id<count-1>`: one statement per count, so that it runs on
+    the cursor as compiled once, lms.core.raw_reads). The key (`answer`) is read only for immediate feedback: every
+    learner opens this page at the start of an exam, and the key is the largest of the JSON values to decode."""
+    columns = [getattr(Question, name) if name != "answer" or with_key else null().label("answer")
+               for name in ShownQuestion._fields]
+    return select(*columns).where(Question.id.in_([bindparam(f"id{n}") for n in range(count)]))
 
 
 @functools.cache
-def _answer_rows_statement():
+def _answer_rows_statement(with_score: bool = True):
+    """The attempt's stored answers; the score (of a checked answer) only for immediate feedback — a Numeric, whose
+    result processor on psycopg needs the driver's column type, so that statement cannot run on the cursor."""
+    score = AttemptAnswer.score if with_score else null().label("score")
     return select(AttemptAnswer.question_id, AttemptAnswer.response, AttemptAnswer.version, AttemptAnswer.checked_at,
-                  AttemptAnswer.score).where(AttemptAnswer.attempt_id == bindparam("attempt_id"))
+                  score).where(AttemptAnswer.attempt_id == bindparam("attempt_id"))
+
+
+def _answer_rows(attempt, immediate: bool) -> dict:
+    values = {"attempt_id": attempt.id}
+    rows = core_rows(_answer_rows_statement(), values) if immediate else raw_reads.session_rows(
+        _answer_rows_statement(False), values)
+    return {row.question_id: row for row in rows}
 
 
 class DrawnQuestion(NamedTuple):
@@ -123,8 +137,10 @@ def draw_questions(quiz) -> tuple[list[DrawnQuestion], list[DrawnQuestion]]:
 
 
 def shown_questions(attempt) -> list[ShownQuestion]:
+    """The attempt's questions in its order; without their key (None) unless the quiz gives immediate feedback."""
     ids = [slot["q"] for slot in attempt.slots()]
-    rows = core_rows(_shown_questions_statement(), {"ids": ids}) if ids else []
+    statement = _shown_questions_statement(len(ids), attempt.quiz.feedback_timing == "immediate")
+    rows = raw_reads.session_rows(statement, {f"id{n}": i for n, i in enumerate(ids)}) if ids else []
     found = {row.id: ShownQuestion(*row) for row in rows}
     return [found[i] for i in ids if i in found]
 
@@ -164,12 +180,11 @@ def attempt_page(attempt, page: int, now) -> dict:
     slots = _slots(attempt, shown_questions(attempt))
     all_pages = layout.pages(attempt)
     shown = set(all_pages[page]) if all_pages else set()
+    immediate = attempt.quiz.feedback_timing == "immediate"
     # Plain rows: the saves write answers with single statements, so no ORM copy is kept or needed.
-    rows = {a.question_id: a for a in core_rows(_answer_rows_statement(), {"attempt_id": attempt.id})}  # score: Numeric, whose
-    # result processor on psycopg needs the driver's column type: not for lms.core.raw_reads
+    rows = _answer_rows(attempt, immediate)
     answers = {qid: a.response for qid, a in rows.items()}
     views = [_view(n, q, slot, answers.get(q.id)) for n, q, slot in slots if q.id in shown]
-    immediate = attempt.quiz.feedback_timing == "immediate"
     for view in views:
         row = rows.get(view["question"].id)
         view["checkable"] = immediate and view["question"].type not in ("essay", "description")

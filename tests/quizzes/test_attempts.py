@@ -342,3 +342,16 @@ def test_attempts_stored_before_layouts_still_show_their_questions(setup, db_ses
     shown = [question.type for question in queries.attempt_questions(attempt)]
     assert "single" in shown and "short" in shown
     assert operations.regrade_quiz(quiz) == 0
+
+
+def test_the_attempt_page_reads_the_key_only_for_immediate_feedback(setup, db_session):
+    """Every learner opens the attempt page at the start of an exam: the key (the largest JSON to decode) stays
+    in the database unless the quiz checks answers at once (its per-answer feedback needs it)."""
+    later_quiz, user = setup()
+    later = queries.shown_questions(operations.start_attempt(later_quiz, user))
+    assert later and all(question.answer is None for question in later)
+    assert {question.type for question in later} >= {"single", "short"}
+    at_once_quiz, user = setup("feedback: immediate")
+    at_once = queries.shown_questions(operations.start_attempt(at_once_quiz, user))
+    keys = {question.type: question.answer for question in at_once}
+    assert keys["short"]["accepted"] and keys["single"] is not None
