@@ -2,7 +2,8 @@
 
 The full view loads the attempt and its quiz as ORM objects (for the permission and the page). Here the usual
 case — the learner's own running attempt, on time, shown at the page it is already on — takes one narrow Core
-statement (the attempt with the quiz columns the page reads) and draws the same page from plain values.
+statement (the attempt with the quiz columns the page reads, and the bell's count) and draws the same page from
+plain values.
 
 Anything else returns None and the full view answers it: a visitor, someone else's attempt (403, or a trainer's
 review), a finished or overdue attempt (the review, or closing it), an attempt without a stored layout, and any
@@ -17,6 +18,7 @@ from sqlalchemy import bindparam, select
 
 from lms.core import raw_reads
 from lms.core.db import utcnow
+from lms.core.signals import answer, unread_count_column_asked
 from lms.quizzes import operations, queries
 from lms.quizzes.models import Attempt, Quiz
 
@@ -27,7 +29,9 @@ def _statement():
     return (select(attempts.id, attempts.number, attempts.user_id, attempts.submitted_at, attempts.page,
                    attempts.deadline, attempts.layout, quizzes.id.label("quiz_id"), quizzes.title,
                    quizzes.layout.label("quiz_layout"), quizzes.navigation, quizzes.grace_seconds,
-                   quizzes.feedback_timing)
+                   quizzes.feedback_timing,
+                   # The bell's count in the same statement (as the lesson page reads it): base.html asks for it.
+                   answer(unread_count_column_asked, attempts.user_id).label("unread"))
             .join_from(Attempt.__table__, Quiz.__table__, quizzes.id == attempts.quiz_id)
             .where(attempts.id == bindparam("attempt_id")))
 
@@ -57,4 +61,6 @@ def page(attempt_id: int, requested_page) -> str | None:
         return None  # back on a forward-only quiz: the full view refuses it
     if shown != row.page:
         return None  # another page: the full view moves there and stores it
-    return render_template("quizzes/attempt_form.html", **queries.attempt_page(attempt, row.page, now))
+    unread = row.unread or 0
+    return render_template("quizzes/attempt_form.html", **queries.attempt_page(attempt, row.page, now),
+                           unread_notifications=lambda: unread)

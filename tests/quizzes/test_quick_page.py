@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from lms.core.db import utcnow
+from lms.notifications.models import Notification
 from lms.quizzes import quick_page
 from lms.quizzes.models import Attempt
 from tests.conftest import text_of
@@ -39,9 +40,9 @@ def test_a_running_attempt_is_drawn_from_one_attempt_statement(client, setup, st
     light = client.get(f"/attempts/{attempt_id}")
     work = [s for s in statements if not s.startswith(CONTROL)]
     assert light.status_code == 200 and taken and taken[0] is not None
-    # The person, the attempt with its quiz (one statement, not the ORM's attempt then quiz), the shown
-    # questions, the saved answers, the bell.
-    assert len(work) == 5, "\n".join(w[:160] for w in work)
+    # The person, the attempt with its quiz and the bell's count (one statement, not the ORM's attempt then quiz,
+    # then the bell), the shown questions, the saved answers.
+    assert len(work) == 4, "\n".join(w[:160] for w in work)
     assert "from attempts join quizzes on quizzes.id = attempts.quiz_id" in work[1]
     body = light.get_data(as_text=True)
     assert by_type(quiz)["single"].text_html in body and "Time left:" in body
@@ -107,3 +108,19 @@ def test_someone_elses_running_attempt_is_refused(client, setup, db_session, mon
     response = client.get(f"/attempts/{attempt_id}")
     assert response.status_code == 403 and taken == [None]  # the full view refuses it, as before
     assert by_type(quiz)["single"].text_html not in response.get_data(as_text=True)
+
+
+def test_the_light_page_shows_the_bells_count_read_with_the_attempt(client, setup, db_session, monkeypatch):
+    quiz, learner = setup()
+    attempt_id = start(client, quiz)
+    for n in range(3):
+        db_session.add(Notification(user_id=learner.id, kind="test", subject=f"Tin {n}", dedupe_key=f"quiz-bell-{n}"))
+    db_session.commit()
+    client.get(f"/attempts/{attempt_id}")  # the first visit: the stylesheet inline and the welcome message
+    taken = _taken(monkeypatch)
+    body = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert taken and taken[0] is not None
+    assert re.search(r'<span class="bell-count"[^>]*>3</span>', body)
+    monkeypatch.setattr(quick_page, "page", lambda *args: None)
+    full = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert _without_tokens(full) == _without_tokens(body)
