@@ -9,6 +9,7 @@ import random
 import re
 import subprocess
 import tempfile
+import time
 import urllib.parse
 
 from bench.exam_learners import answer_for, form_fields
@@ -38,6 +39,13 @@ request = function()
   local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json",
                    ["Cookie"] = item[2], ["X-CSRFToken"] = item[3]}
   return wrk.format("POST", "/attempts/" .. item[1] .. "/save", headers, bodies[(n %% #bodies) + 1])
+end
+"""
+
+PAGE_LUA = ROTATION_LUA + """
+request = function()
+  local item = next_item()
+  return wrk.format("GET", "/attempts/" .. item[1], {["Cookie"] = item[2]})
 end
 """
 
@@ -89,10 +97,11 @@ def _with_cpu(server_cpu, measure) -> dict:
 
 
 def steady(port, quiz_id, keys, cookies, seconds, connections, server_cpu=lambda: (0.0, 0.0)):
-    """Autosave and submit latency at a steady load, measured by wrk (no Python client in the way);
+    """Autosave, attempt page and submit latency at a steady load, measured by wrk (no Python client in the way);
     `server_cpu()`: (gunicorn's, the database backends') CPU seconds so far."""
     rng = random.Random(1)
     save_items, finish_items = [], []
+    began, cpu_before = time.perf_counter(), server_cpu()
     for cookie, token in cookies:
         attempt_id = start_attempt_over_http(port, quiz_id, cookie, token)
         bodies = []
@@ -101,19 +110,27 @@ def steady(port, quiz_id, keys, cookies, seconds, connections, server_cpu=lambda
             bodies.append(lua_string(urllib.parse.urlencode(form_fields(question_id, fields))))
         save_items.append(f"{{{attempt_id}, {lua_string(cookie)}, {lua_string(token)}, {{{', '.join(bodies)}}}}}")
         finish_items.append(f"{{{attempt_id}, {lua_string(cookie)}, {lua_string(urllib.parse.quote(token))}}}")
+    cpu_after, elapsed = server_cpu(), time.perf_counter() - began
+    start = {"requests": len(cookies), "rps": len(cookies) / elapsed, "p50": "-", "p90": "-", "p99": "-", "errors": 0,
+             "web_cpu_ms": 1000 * (cpu_after[0] - cpu_before[0]) / len(cookies),
+             "db_cpu_ms": 1000 * (cpu_after[1] - cpu_before[1]) / len(cookies)}
     base = f"http://127.0.0.1:{port}"
+    # The page first: unanswered, as every learner opens it at the start of an exam.
+    page = _with_cpu(server_cpu, lambda: wrk_latency(
+        PAGE_LUA % {"items": ", ".join(save_items), "threads": 2}, base, seconds, connections))
     save = _with_cpu(server_cpu, lambda: wrk_latency(
         SAVE_LUA % {"items": ", ".join(save_items), "threads": 2}, base, seconds, connections))
     finish = _with_cpu(server_cpu, lambda: wrk_latency(
         FINISH_LUA % {"items": ", ".join(finish_items), "threads": 2}, base, max(1, seconds // 3), connections))
-    return save, finish, len(finish_items)
+    return start, page, save, finish, len(finish_items)
 
 
-def print_steady(args, save, finish, prepared) -> int:
+def print_steady(args, start, page, save, finish, prepared) -> int:
     print(f"wrk, {args.connections} connections, gunicorn {args.workers} sync workers, PostgreSQL")
-    for name, result in (("autosave", save), ("submit", finish)):
+    for name, result in (("start", start), ("page", page), ("autosave", save), ("submit", finish)):
         print(f"{name:9}: {result['requests']:6d} requests  {result['rps']:7.0f} req/s  p50 {result['p50']}  "
               f"p90 {result['p90']}  p99 {result['p99']}  non-2xx/3xx {result['errors']}  "
               f"CPU/request: gunicorn {result['web_cpu_ms']:.2f} ms, PostgreSQL backends {result['db_cpu_ms']:.2f} ms")
+    print("(start: the prepared attempts, one after another on one connection, before wrk; the page: each unanswered)")
     print(f"(submit: {prepared} prepared attempts; requests beyond that re-submit finished ones)")
     return 0

@@ -156,10 +156,15 @@ def setup(learners: int):
         db.session.commit()
         cookies = []
         for user in users:
-            with app.test_request_context():
+            # The load generator's requests come from 127.0.0.1 without a User-Agent, as this context's.
+            with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
                 g.pop("csrf_token", None)  # generate_csrf caches per app context; every learner has its own
                 token = generate_csrf()
                 sign_in(session, user.id, user.session_version, record_keys[user.id])
+                # The browser's identifier, as login_user stores it. Without it Flask-Login's "basic" protection
+                # marks the session not fresh on every request Flask answers, and the cookie is signed again each
+                # time: a browser keeps the new cookie after the first, the load generator never does.
+                session["_id"] = app.login_manager._session_identifier_generator()
                 cookies.append((session_cookie(app, session), token))
         return app, quiz.id, keys, cookies
 
@@ -202,7 +207,7 @@ def parse_args():
     parser.add_argument("--kill-app", metavar="worker|all[@AT]", help="SIGKILL one gunicorn worker, or all of gunicorn")
     parser.add_argument("--broker", action="store_true",
                         help="a private Redis and a Celery worker instead of the embedded runner")
-    parser.add_argument("--steady", action="store_true", help="instead: autosave/submit latency with wrk")
+    parser.add_argument("--steady", action="store_true", help="instead: autosave, attempt page and submit latency with wrk")
     parser.add_argument("--timeline", action="store_true", help="p95 per kind and the machine's busy CPU every 5 s")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections in --steady mode")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration in --steady mode")
