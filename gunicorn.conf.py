@@ -18,3 +18,15 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Each worker listens for the database's changes from its start (lms.core.change_feed), not from its first
+    page read below Flask: lms_change_feed_listening then counts the workers connected, and a worker that had
+    served no lesson yet no longer counts as "not listening" (an operator could not tell it from a lost feed)."""
+    from flask import Flask
+
+    from lms.core import change_feed
+
+    if isinstance(worker.wsgi, Flask):  # not the error page gunicorn serves when the app failed to load
+        change_feed.kept_rows(worker.wsgi)

@@ -9,8 +9,9 @@ process keeps them, and the database tells every process, on every host, when th
   table these rows are read from: `u:<user id>` for a person's own rows (their account, session records,
   role grants, enrolments, lesson progress, notifications), `t:<table>` for content (courses, lessons,
   library, localities), `*` when a person's row cannot be told;
-- a thread of each process LISTENs on a connection of its own (not through PgBouncer in transaction mode,
-  which cannot carry LISTEN: `LMS_CHANGE_FEED_URL`) and drops what each notification concerns;
+- a thread of each process (each gunicorn worker from its start) LISTENs on a connection of its own (not
+  through PgBouncer in transaction mode, which cannot carry LISTEN: `LMS_CHANGE_FEED_URL`) and drops what each
+  notification concerns;
 - rows are kept only while that thread is listening: before it has (re)connected, after its connection is
   lost, and for tables without the triggers (a database made without migrations), every read goes to the
   database, as before;
@@ -237,7 +238,8 @@ _START_LOCK = threading.Lock()
 
 def kept_rows(app) -> KeptRows | None:
     """This process's kept rows for `app`, listening; None where nothing is kept (SQLite, switched off).
-    One listener a process: started on first use, again in a forked child (gunicorn's workers)."""
+    One listener a process: started on first use, again in a forked child. gunicorn's workers call this as they
+    start (gunicorn.conf.py), so that lms_change_feed_listening counts every worker whose feed is connected."""
     if not app.config.get("LMS_CHANGE_FEED_URL"):
         return None
     found = app.extensions.get("lms_kept_rows")

@@ -6,10 +6,12 @@ a test needs a notification to arrive late, it holds the listener's notification
 when the test says so: the interleaving is made, not waited for.
 """
 
+import contextlib
 import threading
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from lms import create_app
 from lms.config import load_config
@@ -312,3 +314,80 @@ def test_every_statement_read_below_flask_is_watched_by_the_migration(app, filte
         for statement in statements:
             assert change_feed.tables_of(statement) <= watched, change_feed.tables_of(statement) - watched
             assert "user_id" in statement.compile().params  # a person's tables read for that person only
+
+
+# ------------------------------------------------------------------ /metrics of real gunicorn workers
+
+WORKERS = 2
+
+
+@pytest.fixture()
+def served(feed_url, prepared_feed, tmp_path):
+    """gunicorn with two workers on the feed's database, adding up their figures in one directory as deploy/ has
+    them (PROMETHEUS_MULTIPROC_DIR); nothing read from it yet."""
+    from tests.app_processes import AppProcesses
+
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    with AppProcesses(feed_url, env={"LMS_CHANGE_FEED_URL": _libpq(feed_url),
+                                     "PROMETHEUS_MULTIPROC_DIR": str(metrics)}) as web:
+        web.start_web(workers=WORKERS, access_log=False, healthy=False)  # no runner: /healthz answers 503
+        yield web
+
+
+def test_metrics_count_the_web_processes_listening_from_their_start_until_their_connection_is_lost(served, feed_url):
+    """lms_change_feed_listening on /metrics is the number of gunicorn workers whose listener is connected: all of
+    them once they started (before any page was read), none while the database refuses their connections."""
+    from tests.processes import wait_until
+
+    def counted(number: int):
+        return lambda: _feed_connections(feed_url) == number and _gauge(served, "lms_change_feed_listening") == number
+
+    # A worker boots (imports the app) after gunicorn answers: on a busy machine that takes seconds.
+    wait_until(counted(WORKERS), 6 * WAIT, interval=0.2, what=f"{WORKERS} workers listening, and /metrics saying so")
+    with _connections_refused(feed_url):
+        with psycopg.connect(_admin(feed_url), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name = 'lms-change-feed' AND datname = %s", (_name(feed_url),))
+        wait_until(counted(0), WAIT, interval=0.1, what="/metrics to say that no worker listens")
+    wait_until(counted(WORKERS), WAIT, interval=0.1, what="the workers to listen again, and /metrics to say so")
+
+
+def _gauge(web, name: str) -> float | None:
+    """The value of an unlabelled sample of /metrics (prometheus_client's own parser); None when it has none."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    status, body = web.get("/metrics")
+    assert status == 200, body[-2000:]
+    for family in text_string_to_metric_families(body.decode()):
+        for sample in family.samples:
+            if sample.name == name and not sample.labels:
+                return sample.value
+    return None
+
+
+def _name(url: str) -> str:
+    return url.rpartition("/")[2]
+
+
+def _admin(url: str) -> str:
+    return _libpq(url).rpartition("/")[0] + "/postgres"
+
+
+def _feed_connections(url: str) -> int:
+    """The listeners' connections to the feed's database, as PostgreSQL sees them."""
+    with psycopg.connect(_admin(url), autocommit=True) as admin:
+        return admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lms-change-feed' "
+                             "AND datname = %s", (_name(url),)).fetchone()[0]
+
+
+@contextlib.contextmanager
+def _connections_refused(url: str):
+    """The database refuses every new connection (the listeners' reconnections included) until the block ends."""
+    with psycopg.connect(_admin(url), autocommit=True) as admin:
+        admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(sql.Identifier(_name(url))))
+        try:
+            yield
+        finally:
+            admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(
+                sql.Identifier(_name(url))))
