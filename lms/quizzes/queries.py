@@ -100,8 +100,8 @@ def _answer_rows_statement(with_score: bool = True):
 
 def _answer_rows(attempt, immediate: bool) -> dict:
     values = {"attempt_id": attempt.id}
-    rows = core_rows(_answer_rows_statement(), values) if immediate else raw_reads.session_rows(
-        _answer_rows_statement(False), values)
+    rows = core_rows(_answer_rows_statement(), values) if immediate else raw_reads.rows(_answer_rows_statement(False),
+                                                                                      values)
     return {row.question_id: row for row in rows}
 
 
@@ -140,7 +140,7 @@ def shown_questions(attempt) -> list[ShownQuestion]:
     """The attempt's questions in its order; without their key (None) unless the quiz gives immediate feedback."""
     ids = [slot["q"] for slot in attempt.slots()]
     statement = _shown_questions_statement(len(ids), attempt.quiz.feedback_timing == "immediate")
-    rows = raw_reads.session_rows(statement, {f"id{n}": i for n, i in enumerate(ids)}) if ids else []
+    rows = raw_reads.rows(statement, {f"id{n}": i for n, i in enumerate(ids)}) if ids else []  # the session's if it is open
     found = {row.id: ShownQuestion(*row) for row in rows}
     return [found[i] for i in ids if i in found]
 
