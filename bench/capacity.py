@@ -8,8 +8,11 @@ hosts needed for 10k / 100k / 400k concurrent learners — docs/capacity.md is w
 Each kind is requested `--repeat` times in-process through the Flask test client (the app's whole
 request path: hooks, session, CSRF, templates, compression off as wrk asks none), as the demo accounts
 of a throw-away instance (bench/profile_lesson.py prepares it). CPU = this process's CPU time per
-request (time.process_time: with embedded SQLite the database's own CPU is in it too); DB = wall time
-inside cursor.execute per request (on PostgreSQL: the round trip and the server's work). The HTTP
+request on the requesting thread (time.thread_time: with embedded SQLite the database's own CPU is in it
+too; the embedded runner's threads — certificates after a passing submit — are not); DB = wall time inside
+cursor.execute per request, through SQLAlchemy or on the DB-API cursor (lms.core.raw_reads._run, where the
+light pages, the quiz start and page and the autosave run their statements), on PostgreSQL the round trip
+and the server's work. The HTTP
 server's own cost (gunicorn, sockets) is not in these figures: bench/lesson_page.py's bare-Flask run
 measures it; the model adds it per request from `--http-overhead-ms`.
 """
@@ -65,13 +68,14 @@ def measure(app, client, kind, make_request, repeat, engine):
 
     from lms.core import raw_reads
 
-    execute = raw_reads._execute
+    run = raw_reads._run
 
-    def timed_execute(proxy, compiled, values):
-        # The light pages' reads go to the driver directly (lms/core/raw_reads.py), past SQLAlchemy's events.
+    def timed_run(dbapi_connection, compiled, values):
+        # Statements run on the DB-API cursor (lms/core/raw_reads.py: the light pages' reads, the quiz start and
+        # page, the autosave's read and upsert) go to the driver directly, past SQLAlchemy's events.
         started = time.perf_counter()
         try:
-            return execute(proxy, compiled, values)
+            return run(dbapi_connection, compiled, values)
         finally:
             db_seconds[0] += time.perf_counter() - started
 
@@ -79,18 +83,18 @@ def measure(app, client, kind, make_request, repeat, engine):
     make_request()  # warm-up (templates compiled, caches filled as in a running server)
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
-    raw_reads._execute = timed_execute
+    raw_reads._run = timed_run
     try:
         for _ in range(repeat):
             db_seconds[0] = 0.0
-            cpu0, wall0 = time.process_time(), time.perf_counter()
+            cpu0, wall0 = time.thread_time(), time.perf_counter()  # this thread: not the runner's
             response = make_request()
-            cpu.append(time.process_time() - cpu0)
+            cpu.append(time.thread_time() - cpu0)
             wall.append(time.perf_counter() - wall0)
             db.append(db_seconds[0])
             statuses.append(response.status_code)
     finally:
-        raw_reads._execute = execute
+        raw_reads._run = run
         event.remove(engine, "before_cursor_execute", before)
         event.remove(engine, "after_cursor_execute", after)
     bad = [s for s in statuses if s >= 400]
