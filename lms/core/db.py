@@ -44,10 +44,16 @@ def core_rows(statement, values: dict):
     """Plain rows of a Core statement (columns, not mapped classes) through the session's connection:
     Session.execute's ORM work (~60 µs a statement, more than SQLite takes to answer a page's query) buys
     nothing for rows of columns. Pending changes are flushed first, as Session.execute would."""
+    return flushed_session_connection().execute(statement, values)
+
+
+def flushed_session_connection():
+    """The session's connection (`session_connection`), its pending changes flushed first, as Session.execute
+    would before a statement."""
     session = db.session()
     if session.autoflush:
         session.flush()
-    return session_connection(session).execute(statement, values)
+    return session_connection(session)
 
 
 _CONNECTION = "lms_connection"  # in Session.info: (the root transaction, its connection)

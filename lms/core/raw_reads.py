@@ -30,7 +30,13 @@ from flask import current_app, has_request_context, request
 from sqlalchemy.exc import DBAPIError
 
 from lms.core import change_feed, thread_connections
-from lms.core.db import core_rows, existing_session, session_bound_to_connection, session_connection, session_is_idle
+from lms.core.db import (
+    core_rows,
+    existing_session,
+    flushed_session_connection,
+    session_bound_to_connection,
+    session_is_idle,
+)
 from lms.extensions import db
 
 
@@ -118,10 +124,7 @@ def session_rows(statement, values: dict, column_keys: tuple | None = None) -> l
     Connection.execute's per-execution work — about half of a quiz start's CPU on exam day (docs/performance.md,
     "(eighth)"). Pending changes are flushed first, as Session.execute would. `column_keys`: an INSERT's columns
     (the others take their scalar defaults, as Connection.execute gives them)."""
-    session = db.session()
-    if session.autoflush:
-        session.flush()
-    return rows_in(session_connection(session), statement, values, column_keys)
+    return rows_in(flushed_session_connection(), statement, values, column_keys)
 
 
 # Rows read below Flask (lms/core/fast_pages.py) for a request it then handed to Flask (a page not kept yet, a

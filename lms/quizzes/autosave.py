@@ -74,27 +74,12 @@ _Question = namedtuple("_Question", "id type options choices")
 _MAX_ID = 2**31 - 1  # an integer column: a larger id names no question (and SQLite cannot take one past 2**63)
 
 
-@functools.cache
-def _questions_statement():
-    return (select(Question.id, Question.type, Question.options, Question.choices)
-            .where(Question.id.in_(bindparam("ids", expanding=True))))
-
-
-def _questions(connection, ids: set[int]) -> dict[int, object]:
-    if not ids:
-        return {}
-    if len(ids) == 1:
-        rows = raw_reads.rows_in(connection, queries.answerable_question_statement(), {"id": next(iter(ids))})
-    else:
-        rows = connection.execute(_questions_statement(), {"ids": sorted(ids)})
-    return {row.id: row for row in rows}
-
 
 def _shown_questions(connection, row, shown: set[int], only: int | None) -> dict[int, object]:
     """The shown questions that are in this attempt, by id: the one read with the attempt (`only`), or read now."""
     in_attempt = {slot["q"] for slot in row.layout} & shown
     if only is None:
-        return _questions(connection, in_attempt)
+        return queries.answerable_questions_in(connection, in_attempt)
     if row.question_id is None or row.question_id not in in_attempt:
         return {}
     return {row.question_id: _Question(row.question_id, row.question_type, row.question_options, row.question_choices)}

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy import and_, bindparam, func, null, select
 
 from lms.core import raw_reads
-from lms.core.db import core_rows, utcnow
+from lms.core.db import core_rows, flushed_session_connection, utcnow
 from lms.enrollment.queries import find_enrollment
 from lms.extensions import db
 from lms.quizzes import grading, layout
@@ -325,20 +325,31 @@ def answerable_questions(attempt: Attempt, ids) -> dict[int, object]:
     """What reading and cleaning a response needs (id, type, option and choice ids) of the attempt's
     questions among `ids`: a narrow read, since autosave runs for every answer of every learner."""
     wanted = {slot["q"] for slot in attempt.slots()} & set(ids)
-    if not wanted:
+    return answerable_questions_in(flushed_session_connection(), wanted) if wanted else {}
+
+
+def answerable_questions_in(connection, ids: set[int]) -> dict[int, object]:
+    """Id, type, options and choices of the questions `ids`, read on `connection` (the session's, or the
+    autosave's own): one id — the usual save — by a statement built once, on the DB-API cursor (never through
+    Connection.execute, which would begin a transaction on the autosave's autocommit connection)."""
+    if not ids:
         return {}
-    if len(wanted) == 1:  # the usual carried answer: a statement built once, on the DB-API cursor
-        rows = raw_reads.session_rows(answerable_question_statement(), {"id": next(iter(wanted))})
+    if len(ids) == 1:
+        rows = raw_reads.rows_in(connection, _answerable_question_statement(), {"id": next(iter(ids))})
     else:
-        rows = db.session.execute(select(Question.id, Question.type, Question.options, Question.choices)
-                                  .where(Question.id.in_(wanted)))
+        rows = connection.execute(_answerable_questions_statement(), {"ids": sorted(ids)})
     return {row.id: row for row in rows}
 
 
 @functools.cache
-def answerable_question_statement():
-    """One question's id, type, options and choices: what reading and cleaning a response needs (also the autosave's)."""
+def _answerable_question_statement():
     return select(Question.id, Question.type, Question.options, Question.choices).where(Question.id == bindparam("id"))
+
+
+@functools.cache
+def _answerable_questions_statement():
+    return (select(Question.id, Question.type, Question.options, Question.choices)
+            .where(Question.id.in_(bindparam("ids", expanding=True))))
 
 
 def newer_than_stored(attempt: Attempt, versions: dict) -> int:
