@@ -95,7 +95,10 @@ bench: install-dev
 		$(BIN)/python bench/quiz_exam.py --scratch-db "$(BENCH_PG_SERVER)/$(BENCH_DB)" --learners 1000 --spread 60 --think 20; \
 		$(BIN)/python bench/quiz_exam.py --scratch-db "$(BENCH_PG_SERVER)/$(BENCH_DB)" --learners 5000 --spread 60 --think 20 --timeline; \
 	else echo "PostgreSQL not reachable: exam-day benchmarks skipped"; fi
-	$(BIN)/python bench/capacity.py
+	@# The capacity model on PostgreSQL, the production database, when it answers (its DB column: round trips to the server)
+	@if $(BIN)/python -m tests.backends postgres "$(PG_TEST_URL)"; then \
+		$(BIN)/python bench/capacity.py --scratch-db "$(BENCH_PG_SERVER)/$(BENCH_DB)"; \
+	else $(BIN)/python bench/capacity.py; fi
 	@if $(BIN)/python -m tests.services; then \
 		$(BIN)/python bench/quiz_exam.py --outage 30 --learners 200 --spread 20; \
 		$(BIN)/python bench/two_hosts.py --learners 300 --spread 20 --think 2; \

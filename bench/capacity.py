@@ -2,7 +2,7 @@
 hosts needed for 10k / 100k / 400k concurrent learners — docs/capacity.md is written by this script.
 
     .venv/bin/python bench/capacity.py [--repeat 60]            # measure, save bench/out/capacity.json, write the doc
-    DATABASE_URL=postgresql://…/SCRATCH .venv/bin/python bench/capacity.py   # the same on PostgreSQL (wiped!)
+    .venv/bin/python bench/capacity.py --scratch-db postgresql://…/SCRATCH   # on PostgreSQL (created, then dropped)
     .venv/bin/python bench/capacity.py --render                 # rewrite docs/capacity.md from the saved JSON
 
 Each kind is requested `--repeat` times in-process through the Flask test client (the app's whole
@@ -18,10 +18,12 @@ measures it; the model adds it per request from `--http-overhead-ms`.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import re
+import secrets
 import statistics
 import sys
 import time
@@ -245,8 +247,20 @@ def main() -> None:
     parser.add_argument("--http-overhead-ms", type=float, default=None,
                         help="CPU ms per request of the HTTP server (default: from bench/out/lesson_page.json, "
                              "else the saved value, else 1.0)")
+    parser.add_argument("--scratch-db", help="measure on this PostgreSQL database, created for the run and dropped "
+                                             "after (`make bench` does when PostgreSQL answers); default SQLite")
     args = parser.parse_args()
-    data = json.loads(OUT.read_text()) if args.render else run_measurements(args.repeat)
+    if args.render:
+        data = json.loads(OUT.read_text())
+    else:
+        with contextlib.ExitStack() as stack:
+            if args.scratch_db:
+                sys.path.insert(0, str(ROOT))
+                from bench.quiz_exam import scratch_database
+
+                stack.enter_context(scratch_database(args.scratch_db))
+                os.environ.update(DATABASE_URL=args.scratch_db, SECRET_KEY=secrets.token_urlsafe(48))
+            data = run_measurements(args.repeat)
     overhead = args.http_overhead_ms
     bare = OUT.parent / "lesson_page.json"
     if overhead is None and bare.exists():  # from the last bench/lesson_page.py run: 2 cores / bare Flask req/s
