@@ -18,12 +18,10 @@ measures it; the model adds it per request from `--http-overhead-ms`.
 """
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import re
-import secrets
 import statistics
 import sys
 import time
@@ -253,14 +251,10 @@ def main() -> None:
     if args.render:
         data = json.loads(OUT.read_text())
     else:
-        with contextlib.ExitStack() as stack:
-            if args.scratch_db:
-                sys.path.insert(0, str(ROOT))
-                from bench.quiz_exam import scratch_database
+        sys.path.insert(0, str(ROOT))
+        from bench.lesson_page import on_database
 
-                stack.enter_context(scratch_database(args.scratch_db))
-                os.environ.update(DATABASE_URL=args.scratch_db, SECRET_KEY=secrets.token_urlsafe(48))
-            data = run_measurements(args.repeat)
+        data = on_database(args.scratch_db, lambda parsed: run_measurements(parsed.repeat), args)
     overhead = args.http_overhead_ms
     bare = OUT.parent / "lesson_page.json"
     if overhead is None and bare.exists():  # from the last bench/lesson_page.py run: 2 cores / bare Flask req/s

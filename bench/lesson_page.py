@@ -139,15 +139,16 @@ def main() -> None:
     on_database(args.scratch_db, measure, args)
 
 
-def on_database(scratch_db: str | None, measure, args) -> None:
-    """measure(args) on SQLite, or on a PostgreSQL database `scratch_db` created for it and dropped after."""
+def on_database(scratch_db: str | None, measure, args):
+    """measure(args) on SQLite, or on a PostgreSQL database `scratch_db` created for it and dropped after; its
+    result."""
     with contextlib.ExitStack() as stack:
         if scratch_db:
             from bench.quiz_exam import scratch_database
 
             stack.enter_context(scratch_database(scratch_db))
             os.environ.update(DATABASE_URL=scratch_db, SECRET_KEY=secrets.token_urlsafe(48))
-        measure(args)
+        return measure(args)
 
 
 def measure(args) -> None:
